@@ -1,0 +1,146 @@
+# lsio - one non-recursive Makefile.
+#
+#   make            build lsio and liblsio
+#   make demo       install missing Debian packages (as root), build, run a job
+#   make check      the same set-up, then every test (unit, CLI, end-to-end)
+#   make bench      the benchmark suite (never part of check)
+#   make asan|tsan  the test suite under a sanitizer
+#   make install PREFIX=/usr/local DESTDIR=...
+#   V=1             show the commands
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate
+# Debian packages the build, the tests and the demo need.
+DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
+	liblz4-dev libcurl4-openssl-dev zlib1g-dev libblosc-dev libdeflate-dev
+DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
+	python3-zarr zstd lz4 gzip nginx-light libnginx-mod-http-echo
+DEB_BENCH := fio hyperfine
+
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
+	-Wmissing-prototypes -Werror=implicit-function-declaration
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) $(SAN) \
+	-MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS     = $(PKG_LIBS) -lm -pthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(wildcard lib/*.c lib/*/*.c)
+CMD_SRC  := $(wildcard cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIBA     := $(BUILD)/liblsio.a
+LSIO     := $(BUILD)/lsio
+
+.PHONY: all deps demo check unit cli asan tsan bench install uninstall clean lint fuzz
+
+all: $(LSIO) $(UNIT_BIN) $(BUILD)/lsio.pc
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -c $< -o $@
+
+# The CLI sees the public header only: it is a client of the library.
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/include -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LSIO): $(CMD_OBJ) $(LIBA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(LIBS)
+
+# Unit tests may look inside the library (internal.h).
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(BUILD)/lsio.pc: Makefile
+	@mkdir -p $(BUILD)
+	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: lsio\nDescription: light speed I/O: many byte ranges, decoded in cache\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llsio\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
+		"$$(sed -n 's/^#define LSIO_VERSION "\(.*\)"/\1/p' lib/include/lsio.h)" \
+		'$(PKGS)' > $@
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+# --- set-up: install what is missing (root), or say what to install ---------
+deps:
+	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+deps-bench:
+	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh $(LSIO)
+
+# --- tests ----------------------------------------------------------------
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+unit: all
+	@tests/run.sh $(BUILD) unit
+
+cli: all
+	@tests/run.sh $(BUILD) cli
+
+asan:
+	@$(MAKE) --no-print-directory check BUILD=build-asan OPT=-O1 \
+		SAN='-fsanitize=address,undefined -fno-omit-frame-pointer'
+
+tsan:
+	@$(MAKE) --no-print-directory check BUILD=build-tsan OPT=-O1 \
+		SAN='-fsanitize=thread'
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(LSIO)
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) lib/*.h lib/include/*.h
+
+# --- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(LSIO) $(DESTDIR)$(BINDIR)/lsio
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/liblsio.a
+	install -m 644 $(BUILD)/lsio.pc $(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc
+	install -m 644 lib/include/lsio.h $(DESTDIR)$(INCDIR)/lsio.h
+	install -m 644 man/lsio.1 $(DESTDIR)$(MANDIR)/man1/lsio.1
+	install -m 644 man/lsio-job.5 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lsio $(DESTDIR)$(LIBDIR)/liblsio.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc $(DESTDIR)$(INCDIR)/lsio.h \
+		$(DESTDIR)$(MANDIR)/man1/lsio.1 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_plan.c - `lsio plan JOB`: the requests a job turns into, per storage
+ * class, without reading any data.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const char plan_usage[] =
+	"usage: lsio plan JOB [--json] [-v] [options]\n"
+	"\n"
+	"Show how lsio would read a job, reading no data: per storage class the\n"
+	"chunks, the requests after merging and splitting, bytes requested and\n"
+	"read (read amplification), the largest request, and why the class was\n"
+	"chosen.\n"
+	"\n"
+	"  --json               the same as JSON (see lsio(1))\n"
+	"  -v, --verbose        every request and the chunks it serves\n"
+	CMD_TUNING_HELP;
+
+static int plan_options(int argc, char **argv, struct cmd_common *c)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		CMD_TUNING_OPTIONS,
+		{ 0 }
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_JSON:
+			c->json = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			fputs(plan_usage, stdout);
+			return LSIO_EXIT_OK;
+		default:
+			if (cmd_tuning_option(c, opt, optarg))
+				return LSIO_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error("plan", "expected one job file");
+	return -1;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	struct cmd_common c = { 0 };
+	struct lsio_ctx *ctx;
+	struct lsio_job *job = NULL;
+	struct lsio_plan *plan = NULL;
+	char *text;
+	int ret;
+
+	lsio_options_init(&c.opt);
+	ret = plan_options(argc, argv, &c);
+	if (ret >= 0)
+		return ret;
+	ctx = lsio_ctx_new();
+	if (!ctx)
+		return LSIO_EXIT_RUNTIME;
+	ret = lsio_job_load_file(ctx, argv[optind], &job);
+	if (!ret)
+		ret = lsio_plan_new(ctx, job, &c.opt, &plan);
+	if (ret) {
+		ret = cmd_fail(ctx, ret);
+		goto out;
+	}
+	text = lsio_plan_describe(plan, (c.json ? LSIO_DESCRIBE_JSON : 0) |
+					(c.verbose ? LSIO_DESCRIBE_VERBOSE : 0));
+	if (!text) {
+		fputs("lsio: out of memory\n", stderr);
+		ret = LSIO_EXIT_RUNTIME;
+		goto out;
+	}
+	fputs(text, stdout);
+	if (c.json)
+		fputc('\n', stdout);
+	free(text);
+	cmd_print_warnings(ctx);
+out:
+	lsio_plan_free(plan);
+	lsio_job_free(job);
+	lsio_ctx_free(ctx);
+	return ret;
+}

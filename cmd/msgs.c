@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msgs.c - everything the tool prints besides data: errors, warnings, the
+ * progress bar and statistics; and the options the commands share.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static struct lsio_ctx *signal_ctx;
+
+static void on_signal(int sig)
+{
+	lsio_ctx_cancel(signal_ctx);
+	/* A second signal ends the process the usual way. */
+	signal(sig, SIG_DFL);
+}
+
+void cmd_signals_install(struct lsio_ctx *ctx)
+{
+	signal_ctx = ctx;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	/* A closed pipe is an error to report (EPIPE), not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cmd_fail(struct lsio_ctx *ctx, int err)
+{
+	const char *msg = lsio_ctx_message(ctx);
+
+	cmd_progress_end();
+	cmd_print_warnings(ctx);
+	fprintf(stderr, "lsio: %s\n", msg && *msg ? msg : lsio_strerror(err));
+	return lsio_error_is_usage(err) ? LSIO_EXIT_USAGE : LSIO_EXIT_RUNTIME;
+}
+
+void cmd_print_warnings(struct lsio_ctx *ctx)
+{
+	const char *w;
+
+	while ((w = lsio_ctx_next_warning(ctx)))
+		fprintf(stderr, "lsio: warning: %s\n", w);
+}
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lsio %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'lsio %s --help')\n", cmd);
+	return LSIO_EXIT_USAGE;
+}
+
+static int parse_count(const char *arg, const char *name, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > max) {
+		fprintf(stderr, "lsio: --%s: expected a whole number from 1 to %d, got '%s'\n",
+			name, max, arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_size(const char *arg, const char *name, bool off_ok,
+		      int64_t *out)
+{
+	uint64_t v;
+
+	if (lsio_parse_size(arg, &v) || v > INT64_MAX ||
+	    (!off_ok && v == 0)) {
+		fprintf(stderr, "lsio: --%s: expected a size such as 65536, 256KiB or 4MiB%s, got '%s'\n",
+			name, off_ok ? " (0 or off: disabled)" : "", arg);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int parse_direct(const char *arg, int *out)
+{
+	static const char *const names[] = { "off", "on", "auto" };
+
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "lsio: --direct: expected on, off or auto, got '%s'\n", arg);
+	return -1;
+}
+
+int cmd_tuning_option(struct cmd_common *c, int opt, const char *arg)
+{
+	struct lsio_options *o = &c->opt;
+
+	switch (opt) {
+	case OPT_WORKERS:
+		return parse_count(arg, "workers", 1024, &o->workers);
+	case OPT_QUEUE_DEPTH:
+		return parse_count(arg, "queue-depth", 4096, &o->queue_depth);
+	case OPT_MEMORY:
+		return parse_size(arg, "memory", false, &o->memory);
+	case OPT_DIRECT:
+		return parse_direct(arg, &o->direct);
+	case OPT_BACKEND:
+		if (strcmp(arg, "uring") && strcmp(arg, "pread") && strcmp(arg, "null")) {
+			fprintf(stderr, "lsio: --backend: expected uring, pread or null, got '%s'\n", arg);
+			return -1;
+		}
+		o->backend = arg;
+		return 0;
+	case OPT_GAP:
+		return parse_size(arg, "coalesce-gap", true, &o->coalesce_gap);
+	case OPT_MAX_REQUEST:
+		return parse_size(arg, "max-request", true, &o->max_request);
+	case OPT_SPLIT:
+		return parse_size(arg, "split", true, &o->split);
+	case OPT_PART_SIZE:
+		return parse_size(arg, "part-size", false, &o->part_size);
+	}
+	return 1;
+}
+
+/* --- progress and statistics -------------------------------------------- */
+
+static bool progress_shown;
+static double progress_t0;
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *human_bytes(char *buf, size_t cap, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+void cmd_progress(void *arg, uint64_t bytes_done, uint64_t bytes_total,
+		  uint64_t chunks_done, uint64_t chunks_total)
+{
+	char done[32], total[32], rate[32], bar[31];
+	double frac = bytes_total ? (double)bytes_done / (double)bytes_total :
+		      chunks_total ? (double)chunks_done / (double)chunks_total : 1;
+	double secs;
+	int fill = (int)(frac * 30);
+
+	if (!progress_shown)
+		progress_t0 = seconds_now();
+	progress_shown = true;
+	secs = seconds_now() - progress_t0;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(30 - fill));
+	bar[30] = '\0';
+	fprintf(stderr, "\r[%s] %3.0f%%  %s / %s  %s/s  %llu/%llu chunks ", bar,
+		frac * 100, human_bytes(done, sizeof(done), (double)bytes_done),
+		human_bytes(total, sizeof(total), (double)bytes_total),
+		human_bytes(rate, sizeof(rate), secs > 0 ? bytes_done / secs : 0),
+		(unsigned long long)chunks_done, (unsigned long long)chunks_total);
+}
+
+void cmd_progress_end(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = false;
+}
+
+void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout)
+{
+	static const char *const direct[] = { "off", "on", "auto" };
+	FILE *f = to_stdout ? stdout : stderr;
+	char rd[32], rq[32], rate[32];
+	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
+
+	if (mode == 2) {
+		char *json = lsio_stats_json(st);
+
+		if (json)
+			fprintf(f, "%s\n", json);
+		free(json);
+		return;
+	}
+	fprintf(f, "lsio: %llu chunks, %llu requests, %s read (%s requested) in %.3f s: %s/s; cpu %.3f s; %d workers x depth %d, %s backend, direct %s\n",
+		(unsigned long long)st->chunks, (unsigned long long)st->requests,
+		human_bytes(rd, sizeof(rd), (double)st->bytes_read),
+		human_bytes(rq, sizeof(rq), (double)st->bytes_requested),
+		st->wall_seconds,
+		human_bytes(rate, sizeof(rate), (double)st->bytes_requested / secs),
+		st->cpu_seconds, st->workers, st->queue_depth,
+		st->backend ? st->backend : "none",
+		st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chain.c - run a chunk's stage chain on the worker that read it.
+ *
+ * The chunk's bytes are still in this core's cache when this runs: each
+ * stage reads them and writes the next form into one of two scratch buffers
+ * (ping-pong), and the last stage writes straight into the sink's memory
+ * when the sink offers a contiguous destination.  No allocation happens per
+ * chunk once the scratch buffers have grown to the largest chunk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* Decoded sizes are bounded even when no placement declares them, so a
+ * hostile frame header cannot make a stage allocate without limit. */
+#define LSIO_MAX_DECODED ((size_t)1 << 32)
+
+int lsio_chain_state_init(struct lsio_chain_state *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->stage_state = calloc(lsio_stage_count(), sizeof(void *));
+	return cs->stage_state ? 0 : -ENOMEM;
+}
+
+void lsio_chain_state_release(struct lsio_chain_state *cs)
+{
+	for (size_t i = 0; cs->stage_state && i < lsio_stage_count(); i++) {
+		const struct lsio_stage_ops *ops = lsio_stage_at(i);
+
+		if (cs->stage_state[i] && ops->state_free)
+			ops->state_free(cs->stage_state[i]);
+	}
+	free(cs->stage_state);
+	lsio_scratch_release(&cs->scratch[0]);
+	lsio_scratch_release(&cs->scratch[1]);
+}
+
+static void *stage_state(struct lsio_chain_state *cs,
+			 const struct lsio_stage_ops *ops)
+{
+	for (size_t i = 0; i < lsio_stage_count(); i++) {
+		if (lsio_stage_at(i) != ops)
+			continue;
+		if (!cs->stage_state[i] && ops->state_new)
+			cs->stage_state[i] = ops->state_new();
+		return cs->stage_state[i];
+	}
+	return NULL;
+}
+
+/* "chunk 17 ('a.bin', bytes 4096+8192)": how every chunk error begins. */
+static int chunk_fail(struct lsio_engine *e, uint64_t i, int err,
+		      const char *what, const char *why)
+{
+	const struct lsio_chunk *c = &e->job->chunks[i];
+
+	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu+%llu): %s%s",
+			       (unsigned long long)i,
+			       e->job->sources[c->source].path,
+			       (unsigned long long)c->offset,
+			       (unsigned long long)c->length, what, why);
+}
+
+/* The scratch buffer not holding p, so a stage never reads what it writes. */
+static struct lsio_scratch *other_scratch(struct lsio_chain_state *cs,
+					  const uint8_t *p)
+{
+	return p == cs->scratch[0].p ? &cs->scratch[1] : &cs->scratch[0];
+}
+
+static int stage_call(struct lsio_engine *e, struct lsio_chain_state *cs,
+		      uint64_t i, uint32_t k, struct lsio_stage_io *io)
+{
+	const struct lsio_chain *chain = &e->job->chains[e->job->chunks[i].chain];
+	const struct lsio_stage_spec *spec = &chain->stages[k];
+	char what[96];
+	int ret;
+
+	io->params = spec->params;
+	io->state = stage_state(cs, spec->ops);
+	io->why = cs->why;
+	io->why_cap = sizeof(cs->why);
+	cs->why[0] = '\0';
+	ret = spec->ops->run(io);
+	if (!ret)
+		return 0;
+	snprintf(what, sizeof(what), "stage %u '%s': ", k + 1, spec->ops->name);
+	return chunk_fail(e, i, ret, what, cs->why[0] ? cs->why : lsio_strerror(ret));
+}
+
+int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
+		   uint64_t i, uint8_t *p, size_t n, bool copy_first)
+{
+	const struct lsio_chunk *c = &e->job->chunks[i];
+	const struct lsio_chain *chain = &e->job->chains[c->chain];
+	size_t want = (size_t)lsio_chunk_decoded_size(e->job, c);
+	struct lsio_scratch dest = { .fixed = true };
+	struct lsio_stage_io io;
+	char why[128];
+	int ret;
+
+	if (copy_first && chain->n) {
+		if (lsio_scratch_reserve(&cs->scratch[0], n))
+			return chunk_fail(e, i, -ENOMEM, "out of memory", "");
+		memcpy(cs->scratch[0].p, p, n);
+		p = cs->scratch[0].p;
+	}
+	if (want && e->sink.ops->direct)
+		dest.p = e->sink.ops->direct(&e->sink, i, want);
+	dest.cap = dest.p ? want : 0;
+	for (uint32_t k = 0; k < chain->n; k++) {
+		bool last = k + 1 == chain->n;
+
+		memset(&io, 0, sizeof(io));
+		io.in = p;
+		io.in_len = n;
+		io.scratch = last && dest.p ? &dest : other_scratch(cs, p);
+		io.limit = want ? want : LSIO_MAX_DECODED;
+		io.expect = want;
+		ret = stage_call(e, cs, i, k, &io);
+		if (ret)
+			return ret;
+		p = io.out;
+		n = io.out_len;
+	}
+	if (want && n != want) {
+		snprintf(why, sizeof(why), "expected %zu bytes (the placement's shape x itemsize), found %zu",
+			 want, n);
+		return chunk_fail(e, i, -LSIO_ESIZE, chain->n ? "after the stages: " : "", why);
+	}
+	ret = e->sink.ops->put(&e->sink, i, p, n);
+	if (ret)
+		return ret;
+	return 0;
+}

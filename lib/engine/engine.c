@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - run a plan: open the sink, open the sources, start one worker
+ * per core, report progress from the calling thread, and commit the output
+ * only when every chunk succeeded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define LSIO_MIN_SLOT (64u << 10)
+#define LSIO_MAX_SLOT (64u << 20)
+
+void lsio_options_init(struct lsio_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->workers = -1;
+	o->queue_depth = -1;
+	o->memory = -1;
+	o->direct = LSIO_DIRECT_UNSET;
+	o->coalesce_gap = -1;
+	o->max_request = -1;
+	o->split = -1;
+	o->part_size = -1;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The deepest queue any class in the plan wants, unless the user chose. */
+static unsigned plan_depth(const struct lsio_plan *p)
+{
+	unsigned depth = 0;
+
+	if (p->opt.queue_depth > 0)
+		return (unsigned)p->opt.queue_depth;
+	for (uint32_t s = 0; s < p->job->nsources; s++)
+		depth = MAX(depth, p->cls[p->job->sources[s].class_id].queue_depth);
+	return depth ? depth : 32;
+}
+
+/* Size the buffers: one slot holds the plan's largest unit (within
+ * limits), and each worker gets as many slots as its memory share allows,
+ * at least one and no more than its queue depth. */
+static void buffers_size(struct lsio_engine *e)
+{
+	const struct lsio_plan *p = e->plan;
+	uint64_t share = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers;
+	uint64_t slot = MAX(p->max_unit_len, LSIO_MIN_SLOT);
+
+	slot = MIN(slot, LSIO_MAX_SLOT);
+	slot = (slot + 4095) & ~(uint64_t)4095;
+	e->slot_len = (size_t)slot;
+	e->depth = plan_depth(p);
+	e->nslots = (unsigned)MAX(1, MIN(share / slot, e->depth));
+}
+
+/* Open every source once, up front, so rings can register the table; a
+ * job with more sources than we may hold open opens them per unit. */
+static int sources_open(struct lsio_engine *e)
+{
+	const struct lsio_job *job = e->job;
+	struct rlimit rl;
+	bool want_direct[2] = { false, false };
+
+	if (e->backend == lsio_backend_find("null"))
+		return 0;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((uint64_t)job->nsources * 2 + 64 > rl.rlim_cur)
+		return 0;
+	for (uint64_t i = 0; i < e->plan->nunits; i++)
+		want_direct[e->plan->units[i].direct] = true;
+	e->nfds = job->nsources * 2;
+	e->fds = malloc(MAX(e->nfds, 1) * sizeof(*e->fds));
+	if (!e->fds)
+		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
+	for (uint32_t s = 0; s < job->nsources; s++) {
+		const char *path = job->sources[s].path;
+
+		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
+		e->fds[2 * s + 1] = -1;
+		if (want_direct[1] && e->plan->cls[job->sources[s].class_id].align)
+			e->fds[2 * s + 1] = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+		if (e->fds[2 * s] < 0)
+			return lsio_fail(e->ctx, -LSIO_ESOURCE,
+					 "cannot open source '%s': %s", path,
+					 strerror(errno));
+	}
+	return 0;
+}
+
+static void sources_close(struct lsio_engine *e)
+{
+	for (unsigned i = 0; e->fds && i < e->nfds; i++)
+		if (e->fds[i] >= 0)
+			close(e->fds[i]);
+	free(e->fds);
+	e->fds = NULL;
+}
+
+static void progress_wait(struct lsio_engine *e)
+{
+	const struct lsio_options *o = &e->plan->opt;
+	struct timespec until;
+
+	pthread_mutex_lock(&e->lock);
+	while (atomic_load(&e->running) > 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&e->done, &e->lock, &until);
+		if (o->progress && atomic_load(&e->running) > 0) {
+			pthread_mutex_unlock(&e->lock);
+			o->progress(o->progress_arg, atomic_load(&e->bytes_done),
+				    e->plan->bytes_requested,
+				    atomic_load(&e->chunks_done),
+				    e->job->nchunks);
+			pthread_mutex_lock(&e->lock);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+static int workers_run(struct lsio_engine *e)
+{
+	int n = e->plan->opt.workers;
+	struct lsio_worker_state **ws = calloc((size_t)n, sizeof(*ws));
+	pthread_t *tids = calloc((size_t)n, sizeof(*tids));
+	int started = 0, ret = 0;
+
+	if (!ws || !tids) {
+		ret = lsio_fail(e->ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ws[i] = lsio_worker_new(e, i);
+		if (!ws[i]) {
+			ret = lsio_fail(e->ctx, -ENOMEM,
+					"cannot allocate %zu bytes of buffers for worker %d",
+					e->slot_len * e->nslots, i);
+			goto out;
+		}
+	}
+	atomic_store(&e->running, n);
+	for (; started < n; started++) {
+		if (pthread_create(&tids[started], NULL, lsio_worker_main, ws[started])) {
+			atomic_store(&e->stop, 1);
+			atomic_fetch_sub(&e->running, n - started);
+			ret = lsio_fail_first(e->ctx, -EAGAIN, "cannot start worker threads");
+			break;
+		}
+	}
+	progress_wait(e);
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+out:
+	for (int i = 0; ws && i < n; i++)
+		lsio_worker_free(ws[i]);
+	free(ws);
+	free(tids);
+	return ret;
+}
+
+static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
+		       double t0, double c0)
+{
+	memset(st, 0, sizeof(*st));
+	st->chunks = atomic_load(&e->chunks_done);
+	st->requests = e->plan->nrequests;
+	st->bytes_requested = e->plan->bytes_requested;
+	st->bytes_read = atomic_load(&e->bytes_read);
+	st->bytes_out = atomic_load(&((struct lsio_sink *)&e->sink)->bytes_out);
+	st->wall_seconds = now_seconds() - t0;
+	st->cpu_seconds = cpu_seconds() - c0;
+	st->workers = e->plan->opt.workers;
+	st->queue_depth = (int)e->depth;
+	st->backend = e->backend->name;
+	st->direct = e->plan->opt.direct;
+}
+
+static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
+		       struct lsio_plan *plan)
+{
+	memset(e, 0, sizeof(*e));
+	e->ctx = ctx;
+	e->plan = plan;
+	e->job = plan->job;
+	e->backend = lsio_backend_find(plan->opt.backend);
+	if (!e->backend)
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "unknown backend '%s' (uring, pread or null)",
+				 plan->opt.backend);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->done, NULL);
+	buffers_size(e);
+	return 0;
+}
+
+int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+		  struct lsio_stats *stats)
+{
+	double t0 = now_seconds(), c0 = cpu_seconds();
+	struct lsio_engine e;
+	int ret;
+
+	ctx->err = 0;
+	ret = engine_init(&e, ctx, plan);
+	if (ret)
+		return ret;
+	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
+	if (ret)
+		goto out;
+	ret = sources_open(&e);
+	if (!ret)
+		ret = workers_run(&e);
+	if (!ret && lsio_canceled(ctx))
+		ret = lsio_fail_first(ctx, -LSIO_ECANCELED, "interrupted");
+	if (!ret && atomic_load(&e.stop))
+		ret = ctx->err ? ctx->err : -LSIO_EBACKEND;
+	if (!ret)
+		ret = e.sink.ops->commit(&e.sink);
+	if (ret)
+		e.sink.ops->abort(&e.sink);
+	e.sink.ops->close(&e.sink);
+	sources_close(&e);
+	if (stats)
+		stats_fill(&e, stats, t0, c0);
+out:
+	pthread_cond_destroy(&e.done);
+	pthread_mutex_destroy(&e.lock);
+	return ret;
+}
+
+int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+	     const struct lsio_options *opt, struct lsio_stats *stats)
+{
+	struct lsio_plan *plan;
+	int ret = lsio_plan_new(ctx, job, opt, &plan);
+
+	if (ret)
+		return ret;
+	ret = lsio_plan_run(ctx, plan, stats);
+	lsio_plan_free(plan);
+	return ret;
+}
+
+char *lsio_stats_json(const struct lsio_stats *st)
+{
+	static const char *const direct[] = { "off", "on", "auto" };
+	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
+		"chunks", (json_int_t)st->chunks,
+		"requests", (json_int_t)st->requests,
+		"bytes_requested", (json_int_t)st->bytes_requested,
+		"bytes_read", (json_int_t)st->bytes_read,
+		"bytes_out", (json_int_t)st->bytes_out,
+		"wall_seconds", st->wall_seconds,
+		"cpu_seconds", st->cpu_seconds,
+		"throughput_bytes_per_second", (double)st->bytes_requested / secs,
+		"chunks_per_second", (double)st->chunks / secs,
+		"workers", st->workers,
+		"queue_depth", st->queue_depth,
+		"backend", st->backend ? st->backend : "none",
+		"direct", st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.h - state shared by the engine's files: the run (engine.c), the
+ * worker loop (worker.c) and the stage chain (chain.c).
+ */
+#ifndef LSIO_ENGINE_H
+#define LSIO_ENGINE_H
+
+#include "internal.h"
+
+#define LSIO_MAX_IO_LEN (1u << 30)	/* one read; larger parts continue */
+
+struct lsio_engine {
+	struct lsio_ctx *ctx;
+	struct lsio_plan *plan;
+	struct lsio_job *job;
+	struct lsio_sink sink;
+	const struct lsio_backend_ops *backend;
+	unsigned depth;		/* reads in flight per worker */
+	unsigned nslots;	/* unit buffers per worker */
+	size_t slot_len;
+	int *fds;		/* per source: [2s] buffered, [2s+1] O_DIRECT;
+				 * NULL when sources are opened per unit */
+	unsigned nfds;
+
+	atomic_uint_fast64_t cursor;	/* next unit to claim */
+	atomic_uint_fast64_t chunks_done;
+	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
+	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
+	atomic_int stop;		/* a failure or cancellation */
+	atomic_int running;		/* workers still running */
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+};
+
+/* The worker thread: claims units, reads them, runs chains, feeds the sink. */
+void *lsio_worker_main(void *arg);
+
+struct lsio_worker_state;
+struct lsio_worker_state *lsio_worker_new(struct lsio_engine *e, int id);
+void lsio_worker_free(struct lsio_worker_state *w);
+
+/* Per-worker chain state: decoder contexts and two scratch buffers. */
+struct lsio_chain_state {
+	void **stage_state;	/* one per registered stage, made lazily */
+	struct lsio_scratch scratch[2];
+	char why[512];
+};
+
+int lsio_chain_state_init(struct lsio_chain_state *cs);
+void lsio_chain_state_release(struct lsio_chain_state *cs);
+
+/* Decode chunk i from p (n bytes) through its stage chain into the sink.
+ * copy_first: the bytes are shared with another chunk and must not be
+ * changed in place.  Returns 0 or a negative error (message set). */
+int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
+		   uint64_t i, uint8_t *p, size_t n, bool copy_first);
+
+#endif

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.c - one thread per core: claim units, keep the queue full, and
+ * run each chunk's stage chain as soon as its bytes have arrived.
+ *
+ * A worker owns its backend instance (its io_uring ring), a buffer arena
+ * of nslots unit buffers (registered with the ring once), depth read
+ * slots, and its chain state.  Workers share nothing on the hot path but
+ * the atomic cursor over the plan's units, and the sink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/* A unit being read: its buffer and how many of its parts are pending. */
+struct unit_run {
+	const struct lsio_unit *u;
+	uint8_t *buf;
+	int slot;		/* arena index, -1 for a heap buffer */
+	int fd, file_index;
+	bool own_fd;		/* opened for this unit: close when done */
+	uint32_t next_part;	/* next part to issue */
+	uint32_t parts_left;	/* parts not yet complete */
+	uint64_t part_len;
+	uint64_t data_end;	/* min(unit end, file size): bytes that exist */
+};
+
+/* One read in flight: a part, or the rest of a part after a short read. */
+struct read_slot {
+	struct lsio_io io;	/* first: the backend hands back &io */
+	struct unit_run *run;
+	uint64_t end;		/* end of the part (file offset) */
+	struct read_slot *next_free;
+};
+
+struct lsio_worker_state {
+	struct lsio_worker base;
+	struct lsio_engine *e;
+	const struct lsio_backend_ops *backend;
+	uint8_t *arena;
+	uint8_t **bufs;		/* nslots pointers into the arena */
+	struct unit_run *runs;	/* nslots + 1 (the heap run) */
+	bool *slot_busy;
+	bool heap_busy;
+	struct read_slot *reads;
+	struct read_slot *free_reads;
+	struct lsio_io **done;
+	unsigned inflight;	/* reads queued or in the kernel */
+	unsigned units_open;	/* units claimed, not yet finished */
+	struct unit_run *issuing;	/* a unit with parts left to issue */
+	const struct lsio_unit *pending;	/* claimed, waiting for a buffer */
+	bool exhausted;		/* no units left to claim */
+	struct lsio_chain_state chain;
+};
+
+static int arena_init(struct lsio_worker_state *w)
+{
+	struct lsio_engine *e = w->e;
+	size_t total = e->slot_len * e->nslots;
+
+	if (posix_memalign((void **)&w->arena, 4096, total))
+		return -ENOMEM;
+	/* Touch every page now: page faults on fresh memory are slow, and
+	 * the reads would otherwise take them one by one. */
+	memset(w->arena, 0, total);
+	for (unsigned i = 0; i < e->nslots; i++)
+		w->bufs[i] = w->arena + (size_t)i * e->slot_len;
+	return 0;
+}
+
+struct lsio_worker_state *lsio_worker_new(struct lsio_engine *e, int id)
+{
+	struct lsio_worker_state *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->e = e;
+	w->base.id = id;
+	w->base.ctx = e->ctx;
+	w->base.files = e->fds;
+	w->base.nfiles = e->fds ? e->nfds : 0;
+	w->bufs = calloc(e->nslots, sizeof(*w->bufs));
+	w->runs = calloc(e->nslots + 1, sizeof(*w->runs));
+	w->slot_busy = calloc(e->nslots, sizeof(*w->slot_busy));
+	w->reads = calloc(e->depth, sizeof(*w->reads));
+	w->done = calloc(e->depth, sizeof(*w->done));
+	if (!w->bufs || !w->runs || !w->slot_busy || !w->reads || !w->done ||
+	    arena_init(w) || lsio_chain_state_init(&w->chain)) {
+		lsio_worker_free(w);
+		return NULL;
+	}
+	for (unsigned i = 0; i < e->depth; i++) {
+		w->reads[i].next_free = w->free_reads;
+		w->free_reads = &w->reads[i];
+	}
+	return w;
+}
+
+void lsio_worker_free(struct lsio_worker_state *w)
+{
+	if (!w)
+		return;
+	lsio_chain_state_release(&w->chain);
+	free(w->arena);
+	free(w->bufs);
+	free(w->runs);
+	free(w->slot_busy);
+	free(w->reads);
+	free(w->done);
+	free(w);
+}
+
+static int worker_fail(struct lsio_worker_state *w, int err)
+{
+	atomic_store(&w->e->stop, 1);
+	return err;
+}
+
+static bool stopping(struct lsio_worker_state *w)
+{
+	if (lsio_canceled(w->e->ctx))
+		atomic_store(&w->e->stop, 1);
+	return atomic_load_explicit(&w->e->stop, memory_order_relaxed);
+}
+
+/* --- claiming units ------------------------------------------------------ */
+
+/* The stream sink holds at most a window of chunks: a unit whose chunks
+ * lie beyond it waits, unless it holds the very next chunk to write (which
+ * always fits, so the stream cannot deadlock). */
+static bool stream_allows(struct lsio_engine *e, const struct lsio_unit *u)
+{
+	const uint64_t *uc = e->plan->unit_chunks;
+	uint64_t next = lsio_sink_stream_next(&e->sink);
+
+	return uc[u->first] == next ||
+	       uc[u->first + u->count - 1] < next + e->sink.window;
+}
+
+/* Returns the next unit, NULL when none is left, or sets *wait when the
+ * stream window is full. */
+static const struct lsio_unit *unit_claim(struct lsio_worker_state *w,
+					  bool *wait)
+{
+	struct lsio_engine *e = w->e;
+	const struct lsio_plan *p = e->plan;
+	uint_fast64_t i;
+
+	*wait = false;
+	if (!p->ordered) {
+		i = atomic_fetch_add(&e->cursor, 1);
+		return i < p->nunits ? &p->units[i] : NULL;
+	}
+	i = atomic_load(&e->cursor);
+	while (i < p->nunits) {
+		if (!stream_allows(e, &p->units[i])) {
+			*wait = true;
+			return NULL;
+		}
+		if (atomic_compare_exchange_weak(&e->cursor, &i, i + 1))
+			return &p->units[i];
+	}
+	return NULL;
+}
+
+static int unit_open_fd(struct lsio_worker_state *w, struct unit_run *r)
+{
+	struct lsio_engine *e = w->e;
+	const struct lsio_unit *u = r->u;
+	const char *path = e->job->sources[u->source].path;
+	int flags = O_RDONLY | O_CLOEXEC | (u->direct ? O_DIRECT : 0);
+
+	r->file_index = -1;
+	r->own_fd = false;
+	if (e->fds) {
+		r->file_index = (int)(2 * u->source + u->direct);
+		r->fd = e->fds[r->file_index];
+		return 0;
+	}
+	if (e->backend == lsio_backend_find("null")) {
+		r->fd = -1;
+		return 0;
+	}
+	r->fd = open(path, flags);
+	if (r->fd < 0)
+		return lsio_fail_first(e->ctx, -LSIO_ESOURCE,
+				       "chunk %llu: cannot open source '%s': %s",
+				       (unsigned long long)e->plan->unit_chunks[u->first],
+				       path, strerror(errno));
+	r->own_fd = true;
+	return 0;
+}
+
+/* A buffer for the unit: an arena slot, or the heap for an oversize unit
+ * (one at a time).  Returns NULL when none is free now. */
+static struct unit_run *run_alloc(struct lsio_worker_state *w, uint64_t len)
+{
+	struct lsio_engine *e = w->e;
+
+	if (len > e->slot_len) {
+		if (w->heap_busy || w->units_open)
+			return NULL;	/* finish the others first */
+		w->heap_busy = true;
+		return &w->runs[e->nslots];
+	}
+	for (unsigned i = 0; i < e->nslots; i++) {
+		if (w->slot_busy[i])
+			continue;
+		w->slot_busy[i] = true;
+		w->runs[i].slot = (int)i;
+		w->runs[i].buf = w->bufs[i];
+		return &w->runs[i];
+	}
+	return NULL;
+}
+
+static void run_release(struct lsio_worker_state *w, struct unit_run *r)
+{
+	if (r->own_fd)
+		close(r->fd);
+	if (r->slot < 0) {
+		free(r->buf);
+		w->heap_busy = false;
+	} else {
+		w->slot_busy[r->slot] = false;
+	}
+	w->units_open--;
+}
+
+static int run_start(struct lsio_worker_state *w, struct unit_run *r,
+		     const struct lsio_unit *u)
+{
+	struct lsio_engine *e = w->e;
+	const struct lsio_source *src = &e->job->sources[u->source];
+	const struct lsio_class_params *cp = &e->plan->cls[src->class_id];
+
+	if (r == &w->runs[e->nslots]) {
+		r->slot = -1;
+		if (posix_memalign((void **)&r->buf, 4096, u->len)) {
+			w->heap_busy = false;
+			return lsio_fail_first(e->ctx, -ENOMEM,
+				"cannot allocate %llu bytes for a read of '%s'",
+				(unsigned long long)u->len, src->path);
+		}
+	}
+	r->u = u;
+	r->next_part = 0;
+	r->parts_left = u->nparts;
+	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
+	r->data_end = MIN(u->off + u->len, src->size);
+	w->units_open++;
+	if (unit_open_fd(w, r)) {
+		run_release(w, r);
+		return -LSIO_ESOURCE;
+	}
+	return 0;
+}
+
+/* --- reading ---------------------------------------------------------- */
+
+static void read_prepare(struct lsio_worker_state *w, struct read_slot *rs,
+			 uint64_t off)
+{
+	struct unit_run *r = rs->run;
+
+	rs->io.off = off;
+	rs->io.buf = r->buf + (off - r->u->off);
+	rs->io.len = (uint32_t)MIN(rs->end - off, LSIO_MAX_IO_LEN);
+	rs->io.fd = r->fd;
+	rs->io.file_index = r->file_index;
+	rs->io.buf_index = r->slot;
+	rs->io.owner = rs;
+}
+
+static int part_complete(struct lsio_worker_state *w, struct unit_run *r);
+
+static int read_done(struct lsio_worker_state *w, struct read_slot *rs);
+
+/* Issue the next part of the unit being issued. */
+static int part_issue(struct lsio_worker_state *w)
+{
+	struct unit_run *r = w->issuing;
+	struct read_slot *rs = w->free_reads;
+	uint64_t start = r->u->off + r->next_part * r->part_len;
+	int ret;
+
+	w->free_reads = rs->next_free;
+	rs->run = r;
+	rs->end = MIN(start + r->part_len, r->u->off + r->u->len);
+	if (++r->next_part == r->u->nparts)
+		w->issuing = NULL;
+	read_prepare(w, rs, start);
+	ret = w->backend->queue(&w->base, &rs->io);
+	if (ret < 0)
+		return ret;
+	w->inflight++;
+	return ret == 1 ? read_done(w, rs) : 0;
+}
+
+static void read_free(struct lsio_worker_state *w, struct read_slot *rs)
+{
+	rs->next_free = w->free_reads;
+	w->free_reads = rs;
+}
+
+/* A read came back: continue it after a short read or EINTR/EAGAIN, fail
+ * it, or complete its part. */
+static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
+{
+	struct lsio_engine *e = w->e;
+	struct unit_run *r = rs->run;
+	int res = rs->io.res;
+	uint64_t off = rs->io.off;
+
+	w->inflight--;
+	if (res == -EINTR || res == -EAGAIN)
+		res = 0, off = rs->io.off;	/* same read again */
+	else if (res < 0)
+		goto fail;
+	else if (res == 0 && off < MIN(rs->end, r->data_end))
+		goto short_file;
+	off += (uint64_t)res;
+	atomic_fetch_add_explicit(&e->bytes_read, (uint64_t)res,
+				  memory_order_relaxed);
+	if (off < MIN(rs->end, r->data_end) && !stopping(w)) {
+		read_prepare(w, rs, off);
+		res = w->backend->queue(&w->base, &rs->io);
+		if (res < 0)
+			goto fail;
+		w->inflight++;
+		return res == 1 ? read_done(w, rs) : 0;
+	}
+	read_free(w, rs);
+	return part_complete(w, r);
+short_file:
+	res = -ENODATA;
+fail:
+	read_free(w, rs);
+	lsio_fail_first(e->ctx, -LSIO_ESOURCE,
+			"chunk %llu: reading '%s' at offset %llu: %s",
+			(unsigned long long)e->plan->unit_chunks[r->u->first],
+			e->job->sources[r->u->source].path,
+			(unsigned long long)off,
+			res == -ENODATA ? "the file ended early (was it truncated?)"
+					: strerror(-res));
+	worker_fail(w, -LSIO_ESOURCE);
+	return part_complete(w, r);
+}
+
+/* All parts of a unit are in: decode its chunks while they are in cache. */
+static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
+{
+	struct lsio_engine *e = w->e;
+	const struct lsio_unit *u = r->u;
+	const uint64_t *uc = e->plan->unit_chunks + u->first;
+	int ret = 0;
+
+	for (uint32_t k = 0; k < u->count && !stopping(w); k++) {
+		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
+
+		ret = lsio_chain_run(e, &w->chain, uc[k],
+				     r->buf + (c->offset - u->off),
+				     (size_t)c->length, u->overlap);
+		if (ret) {
+			worker_fail(w, ret);
+			break;
+		}
+		atomic_fetch_add_explicit(&e->chunks_done, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->bytes_done, c->length,
+					  memory_order_relaxed);
+	}
+	run_release(w, r);
+	return ret;
+}
+
+static int part_complete(struct lsio_worker_state *w, struct unit_run *r)
+{
+	if (--r->parts_left)
+		return 0;
+	if (stopping(w)) {
+		run_release(w, r);
+		return 0;
+	}
+	return unit_finish(w, r);
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static void backend_fail(struct lsio_worker_state *w, int err)
+{
+	lsio_fail_first(w->e->ctx, -LSIO_EBACKEND, "%s backend: %s",
+			w->backend->name, strerror(-err));
+	worker_fail(w, -LSIO_EBACKEND);
+}
+
+/* Take the next unit and give it a buffer; false when there is none now. */
+static bool unit_next(struct lsio_worker_state *w, bool *wait)
+{
+	struct unit_run *r;
+
+	if (!w->pending) {
+		w->pending = unit_claim(w, wait);
+		if (!w->pending) {
+			w->exhausted = !*wait;
+			return false;
+		}
+	}
+	r = run_alloc(w, w->pending->len);
+	if (!r)
+		return false;	/* all buffers busy: reap first */
+	if (run_start(w, r, w->pending)) {
+		w->pending = NULL;
+		worker_fail(w, -LSIO_ESOURCE);
+		return false;
+	}
+	w->pending = NULL;
+	w->issuing = r;
+	return true;
+}
+
+/* Issue reads while read slots and buffers are free. */
+static void queue_fill(struct lsio_worker_state *w, bool *wait)
+{
+	int ret;
+
+	*wait = false;
+	while (!stopping(w) && w->free_reads) {
+		if (!w->issuing && !unit_next(w, wait))
+			break;
+		ret = part_issue(w);
+		if (ret < 0) {
+			backend_fail(w, ret);
+			break;
+		}
+	}
+}
+
+static void queue_reap(struct lsio_worker_state *w)
+{
+	int n, ret;
+
+	ret = w->backend->submit(&w->base);
+	if (ret < 0) {
+		backend_fail(w, ret);
+		return;
+	}
+	n = w->backend->reap(&w->base, true, w->done, w->e->depth);
+	if (n < 0) {
+		backend_fail(w, n);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		read_done(w, w->done[i]->owner);
+}
+
+static int backend_start(struct lsio_worker_state *w)
+{
+	struct lsio_engine *e = w->e;
+	int ret;
+
+	w->backend = e->backend;
+	ret = w->backend->init(&w->base, e->depth, w->bufs, e->nslots,
+			       e->slot_len);
+	if (ret < 0 && w->backend == lsio_backend_find("uring")) {
+		lsio_warn(e->ctx, "io_uring unavailable (%s): using pread",
+			  strerror(-ret));
+		w->backend = lsio_backend_find("pread");
+		ret = w->backend->init(&w->base, e->depth, w->bufs, e->nslots,
+				       e->slot_len);
+	}
+	if (ret < 0)
+		backend_fail(w, ret);
+	return ret;
+}
+
+static void worker_loop(struct lsio_worker_state *w)
+{
+	bool wait;
+
+	for (;;) {
+		queue_fill(w, &wait);
+		if (w->inflight) {
+			queue_reap(w);
+			continue;
+		}
+		if (stopping(w) || (w->exhausted && !w->issuing && !w->pending))
+			break;
+		if (wait) {
+			/* The stream window is full and this worker holds
+			 * nothing: another worker is writing the next chunk. */
+			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+		}
+	}
+}
+
+void *lsio_worker_main(void *arg)
+{
+	struct lsio_worker_state *w = arg;
+	struct lsio_engine *e = w->e;
+
+	if (!backend_start(w)) {
+		worker_loop(w);
+		w->backend->cleanup(&w->base);
+	}
+	/* A unit abandoned half-issued on failure still holds its buffer. */
+	if (w->heap_busy)
+		free(w->runs[e->nslots].buf);
+	pthread_mutex_lock(&e->lock);
+	if (atomic_fetch_sub(&e->running, 1) == 1)
+		pthread_cond_broadcast(&e->done);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lsio.h - the one public header of liblsio.
+ *
+ * liblsio reads many byte ranges from local files (io_uring) and remote
+ * objects, runs a short stage chain on each chunk on the core that read it,
+ * and writes the result into an N-dimensional array, per-chunk files or a
+ * stream.  The lsio command-line tool is a thin client of this header.
+ *
+ * Conventions (after liburing and zstd):
+ *   - functions return 0 (or a count) on success and a negative value on
+ *     failure: -errno for operating-system errors, -LSIO_E* (all > 4095) for
+ *     lsio's own errors.  lsio_strerror() names both.
+ *   - the human detail of the last failure (file:line:col, JSON path, chunk
+ *     index, source, stage) is kept in the context: lsio_ctx_message().
+ *   - the library never prints, exits or aborts on bad input.
+ *   - *_new() returns a heap handle that the caller releases with *_free();
+ *     *_free(NULL) is a no-op.
+ */
+#ifndef LSIO_H
+#define LSIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LSIO_VERSION "0.1.0"
+#define LSIO_JOB_FORMAT 1	/* the "lsio" key of a job file */
+
+/* lsio's own error codes: stable, never renumbered, above any errno. */
+enum lsio_error {
+	LSIO_EJOB = 4096,	/* the job is malformed or invalid (exit 2) */
+	LSIO_EUSAGE,		/* a bad option or argument (exit 2) */
+	LSIO_ESOURCE,		/* a source cannot be opened or is too short */
+	LSIO_EDATA,		/* corrupt or truncated chunk data */
+	LSIO_ESIZE,		/* decoded size differs from what was declared */
+	LSIO_ECHECKSUM,		/* checksum mismatch */
+	LSIO_ETOOBIG,		/* output would exceed its declared bound */
+	LSIO_EBACKEND,		/* an I/O backend failed */
+	LSIO_ECANCELED,		/* interrupted by lsio_ctx_cancel() */
+	LSIO_EREMOTE,		/* a remote server answered with an error */
+	LSIO_ENOTSUP,		/* a feature this build or kernel lacks */
+	LSIO_EOUTPUT,		/* the output cannot be written */
+	LSIO_ELAST
+};
+
+/* Exit codes of the lsio tool, documented in lsio(1). */
+#define LSIO_EXIT_OK 0
+#define LSIO_EXIT_RUNTIME 1
+#define LSIO_EXIT_USAGE 2
+
+struct lsio_ctx;	/* error message, cancellation flag */
+struct lsio_job;	/* a parsed, validated job */
+struct lsio_plan;	/* the I/O requests a job turns into */
+
+/* --- context -------------------------------------------------------- */
+
+/* Returns a new context, or NULL when out of memory. */
+struct lsio_ctx *lsio_ctx_new(void);
+void lsio_ctx_free(struct lsio_ctx *ctx);
+
+/* The detail of the last failure, "" when there was none.  Owned by ctx,
+ * valid until the next call that fails. */
+const char *lsio_ctx_message(const struct lsio_ctx *ctx);
+
+/* Warnings (e.g. "io_uring unavailable, using pread") are queued here; each
+ * call returns the next one or NULL.  Owned by ctx. */
+const char *lsio_ctx_next_warning(struct lsio_ctx *ctx);
+
+/* Ask a running job to stop; async-signal-safe.  lsio_run() then returns
+ * -LSIO_ECANCELED and leaves no output behind. */
+void lsio_ctx_cancel(struct lsio_ctx *ctx);
+
+/* A static, never-NULL description of an error code (either sign). */
+const char *lsio_strerror(int err);
+
+/* 1 when err means "the job or the command line is wrong" (exit 2). */
+int lsio_error_is_usage(int err);
+
+/* --- options ------------------------------------------------------------ */
+
+enum lsio_direct { LSIO_DIRECT_UNSET = -1, LSIO_DIRECT_OFF = 0,
+		   LSIO_DIRECT_ON = 1, LSIO_DIRECT_AUTO = 2 };
+
+/* Settings that override the job's "storage" section.  Integers < 0 and
+ * NULL pointers mean "not set: use the job's value or the planner's
+ * default".  For coalesce_gap, max_request and split, 0 means "off". */
+struct lsio_options {
+	int workers;		/* threads, default one per core */
+	int queue_depth;	/* requests in flight per worker */
+	int64_t memory;		/* bytes of I/O buffers in flight, all workers */
+	int direct;		/* enum lsio_direct */
+	int64_t coalesce_gap;	/* merge reads of one file this close */
+	int64_t max_request;	/* cap on a merged read */
+	int64_t split;		/* split reads larger than this ... */
+	int64_t part_size;	/* ... into parts of this size */
+	const char *backend;	/* "uring", "pread" or "null" */
+	const char *output;	/* replaces the job's output path or dir */
+
+	/* Called about ten times a second from the thread that called
+	 * lsio_run(), never from a worker. May be NULL. */
+	void (*progress)(void *arg, uint64_t bytes_done, uint64_t bytes_total,
+			 uint64_t chunks_done, uint64_t chunks_total);
+	void *progress_arg;
+};
+
+/* Sets every field to "not set". */
+void lsio_options_init(struct lsio_options *opt);
+
+/* Parse a size such as "4096", "256KiB", "1MiB", "4k", "1GB"; "off" is 0.
+ * Returns 0 and sets *out, or -LSIO_EUSAGE. */
+int lsio_parse_size(const char *text, uint64_t *out);
+
+/* --- jobs ----------------------------------------------------------------- */
+
+/* Load and validate a job from a file ("-" is stdin).  On failure the
+ * context message names the file and line:column, or the JSON path.
+ * Returns 0 and a job the caller frees, or a negative error. */
+int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
+		       struct lsio_job **job);
+
+/* The same from text in memory; name is used in messages. */
+int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
+			 const char *name, struct lsio_job **job);
+void lsio_job_free(struct lsio_job *job);
+
+/* Number of chunks in a job. */
+uint64_t lsio_job_chunk_count(const struct lsio_job *job);
+
+/* Number of distinct sources a job reads. */
+uint64_t lsio_job_source_count(const struct lsio_job *job);
+
+/* The output type: "array", "files", "stdout" or "null" (static string). */
+const char *lsio_job_output_type(const struct lsio_job *job);
+
+/* --- plans ---------------------------------------------------------------- */
+
+/* Resolve sources (stat, classify) and plan the requests, reading no data.
+ * Returns 0 and a plan the caller frees, or a negative error. */
+int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+		  const struct lsio_options *opt, struct lsio_plan **plan);
+void lsio_plan_free(struct lsio_plan *plan);
+
+#define LSIO_DESCRIBE_JSON 1u	/* JSON instead of a table */
+#define LSIO_DESCRIBE_VERBOSE 2u	/* every request and the chunks it serves */
+
+/* A description of the plan, malloc'd; the caller frees it.  NULL when out
+ * of memory. */
+char *lsio_plan_describe(const struct lsio_plan *plan, unsigned flags);
+
+/* --- running ---------------------------------------------------------- */
+
+struct lsio_stats {
+	uint64_t chunks;		/* chunks completed */
+	uint64_t requests;		/* read requests issued */
+	uint64_t bytes_requested;	/* sum of chunk lengths */
+	uint64_t bytes_read;		/* bytes read from storage */
+	uint64_t bytes_out;		/* bytes written to the output */
+	double wall_seconds;
+	double cpu_seconds;		/* user + system, whole process */
+	int workers;
+	int queue_depth;
+	const char *backend;		/* static string */
+	int direct;			/* enum lsio_direct in effect */
+};
+
+/* Plan and run a job.  Output is written under a temporary name and renamed
+ * into place only when every chunk succeeded; on failure or cancellation
+ * nothing is left behind.  stats may be NULL. */
+int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+	     const struct lsio_options *opt, struct lsio_stats *stats);
+
+/* Run an existing plan (from lsio_plan_new with the same job). */
+int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+		  struct lsio_stats *stats);
+
+/* The statistics as a JSON object, malloc'd; the caller frees it. */
+char *lsio_stats_json(const struct lsio_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LSIO_H */

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - the structures the layers of liblsio share.
+ *
+ *   job/    parses a job file into struct lsio_job (validated, immutable)
+ *   plan/   turns chunks into units of I/O (struct lsio_plan)
+ *   engine/ runs units on workers; each completed chunk goes through its
+ *           stage chain and into the sink on the worker that read it
+ *   io/     backends: how a worker reads (io_uring, pread, null)
+ *   stage/  codecs and filters, one file each
+ *   sink/   where decoded chunks go (array, files, stdout, null)
+ *
+ * Dependencies point one way: engine -> {plan, io, stage, sink}; no backend
+ * knows a stage, no stage knows a backend.
+ */
+#ifndef LSIO_INTERNAL_H
+#define LSIO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "lsio.h"
+
+#define LSIO_MSG_MAX 1024
+#define LSIO_MAX_DIMS 32	/* numpy's limit */
+#define LSIO_LEN_EOF UINT64_MAX	/* chunk length not given: to end of file */
+#define LSIO_NONE UINT32_MAX	/* an absent index */
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* --- context and errors (ctx.c, error.c) ---------------------------------- */
+
+struct lsio_ctx {
+	pthread_mutex_t lock;	/* workers report errors concurrently */
+	char msg[LSIO_MSG_MAX];
+	int err;		/* first error recorded by a worker, 0 if none */
+	atomic_int cancel;
+	char *warnings[16];	/* queued, freed as they are read */
+	int nwarnings, next_warning;
+	char *warning_out;	/* the last warning handed out */
+};
+
+/* Record an error message (printf-style) and return err (negative).  The
+ * message replaces the previous one.  Thread-safe. */
+int lsio_fail(struct lsio_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Like lsio_fail, but the first error of a run wins: later ones are
+ * dropped, so a worker's root cause is not overwritten by the fallout. */
+int lsio_fail_first(struct lsio_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Queue a warning for the caller to print. Thread-safe. */
+void lsio_warn(struct lsio_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline bool lsio_canceled(struct lsio_ctx *ctx)
+{
+	return atomic_load_explicit(&ctx->cancel, memory_order_relaxed) != 0;
+}
+
+/* Overflow-checked arithmetic: return false when the result overflows. */
+static inline bool lsio_mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool lsio_add_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+
+/* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
+
+/* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */
+struct lsio_dtype {
+	char str[24];	/* as numpy writes it in a .npy header */
+	char order;	/* '<', '>' or '|' */
+	char kind;	/* b i u f c M m V S */
+	uint32_t size;	/* bytes per element */
+};
+
+/* Parse a dtype string; returns 0 or -LSIO_EJOB. "f4" means native-order
+ * ("<f4" here), "u1" means "|u1". */
+int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
+
+/* Encode a fill value (a JSON number, "NaN", "Infinity", "-Infinity", true,
+ * false or null meaning zero) as one element of dt into out (>= dt->size
+ * bytes).  Returns 0 or -LSIO_EJOB with a reason in why. */
+int lsio_fill_encode(const struct lsio_dtype *dt, json_t *value,
+		     uint8_t *out, char *why, size_t why_cap);
+
+/* --- jobs (job/job.c, job/job_opts.c) -------------------------------------- */
+
+struct lsio_stage_ops;
+
+struct lsio_stage_spec {
+	const struct lsio_stage_ops *ops;
+	void *params;		/* parsed by ops->parse, freed by ops->free_params */
+};
+
+/* Stage chains are deduplicated: a million chunks share a few chains. */
+struct lsio_chain {
+	uint32_t n;
+	struct lsio_stage_spec *stages;
+	char *text;		/* canonical JSON, for dedup and messages */
+};
+
+struct lsio_source {
+	char *path;		/* as written in the job */
+	/* Filled by the planner (lsio_plan_new): */
+	uint64_t size;		/* file size, 0 until known */
+	uint32_t class_id;	/* enum lsio_storage_class */
+	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
+};
+
+/* A placement of a decoded chunk into the output array: the chunk has
+ * shape[], its element from[] lands at to[], count[] elements per dim.
+ * The four arrays live in job->dims (4 * ndim values per chunk), so a
+ * chunk costs 32 bytes per dimension, not a fixed-size struct. */
+struct lsio_place {
+	uint32_t ndim;		/* == job->out.ndim */
+	char order;		/* 'C' or 'F': the chunk's memory order */
+	const uint64_t *shape, *to, *from, *count;
+};
+
+struct lsio_chunk {
+	uint64_t offset;
+	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it */
+	uint64_t place;		/* index into job->dims, or UINT64_MAX */
+	uint32_t source;	/* index into job->sources */
+	uint32_t chain;		/* index into job->chains */
+	uint32_t name;		/* files output: offset into job->strings,
+				 * or LSIO_NONE for the template */
+	char order;		/* placement order, 'C' or 'F' */
+};
+
+enum lsio_output_type { LSIO_OUT_ARRAY, LSIO_OUT_FILES, LSIO_OUT_STDOUT,
+			LSIO_OUT_NULL };
+enum lsio_array_format { LSIO_FMT_NPY, LSIO_FMT_RAW };
+
+struct lsio_output {
+	enum lsio_output_type type;
+	char *path;		/* array: the file to write */
+	char *dir;		/* files: the directory */
+	char *name;		/* files: name template, NULL = "{index}" */
+	enum lsio_array_format format;
+	struct lsio_dtype dtype;
+	uint32_t ndim;
+	uint64_t shape[LSIO_MAX_DIMS];
+	uint8_t fill[16];	/* one encoded element */
+	bool fill_is_zero;
+};
+
+/* The job's "storage" section: -1 (or NULL) when not given. */
+struct lsio_settings {
+	int workers, queue_depth, direct;
+	int64_t memory, coalesce_gap, max_request, split, part_size;
+	char *backend;
+};
+
+struct lsio_job {
+	char *name;		/* job file name, for messages */
+	struct lsio_output out;
+	struct lsio_settings storage;
+
+	struct lsio_source *sources;
+	uint32_t nsources;
+	struct lsio_chunk *chunks;
+	uint64_t nchunks;
+	struct lsio_chain *chains;
+	uint32_t nchains;
+	uint64_t *dims;			/* placements: shape, to, from, count */
+	uint64_t ndims;
+	char *strings;			/* NUL-separated chunk names */
+	size_t strings_len;
+};
+
+/* Edit distance based "did you mean": returns the closest of words[] (NULL
+ * terminated) to key, or NULL when nothing is close. */
+const char *lsio_did_you_mean(const char *key, const char *const *words);
+
+/* Sizes in a job: a non-negative integer or a string with units.  Returns 0
+ * or -LSIO_EJOB with a message naming path. */
+int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
+		   uint64_t *out);
+
+/* A view of chunk c's placement; false when it has none. */
+bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
+		      struct lsio_place *view);
+
+/* Decoded byte size of a chunk's destination: prod(place.shape) * itemsize,
+ * or 0 when the chunk has no placement. */
+uint64_t lsio_chunk_decoded_size(const struct lsio_job *job,
+				 const struct lsio_chunk *c);
+
+/* --- stages (stage/stage.c and one file per stage) ------------------------ */
+
+/* A growable buffer owned by a worker; grows rarely (amortised), so the hot
+ * path does not allocate. A fixed buffer (the sink's memory) cannot grow. */
+struct lsio_scratch {
+	uint8_t *p;
+	size_t cap;
+	bool fixed;
+};
+
+/* Make s hold at least n bytes. Returns 0, -ENOMEM, or -LSIO_ETOOBIG for a
+ * fixed buffer that is too small. */
+int lsio_scratch_reserve(struct lsio_scratch *s, size_t n);
+void lsio_scratch_release(struct lsio_scratch *s);
+
+/* One call of a stage on one chunk. */
+struct lsio_stage_io {
+	const void *params;
+	void *state;		/* the worker's per-stage state, or NULL */
+	uint8_t *in;		/* input; writable: a stage may work in place */
+	size_t in_len;
+	struct lsio_scratch *scratch;	/* where to write a new output */
+	size_t limit;		/* never produce more than this many bytes */
+	size_t expect;		/* exact decoded size wanted, 0 = unknown */
+	uint8_t *out;		/* result: in (in place) or scratch->p */
+	size_t out_len;
+	char *why;		/* on failure: what was expected vs found */
+	size_t why_cap;
+};
+
+struct lsio_stage_ops {
+	const char *name;
+	/* Parameter keys besides "codec" (NULL terminated), for validation
+	 * and "did you mean". */
+	const char *const *keys;
+	/* Parse parameters; obj is NULL for a bare name.  Returns 0 or
+	 * -LSIO_EJOB with a message naming path (e.g. "chunks[3].stages[1]"). */
+	int (*parse)(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		     void **params);
+	void (*free_params)(void *params);
+	/* Per-worker state such as decoder contexts; both may be NULL. */
+	void *(*state_new)(void);
+	void (*state_free)(void *state);
+	/* Transform io->in into io->out.  Returns 0 or a negative error with
+	 * the detail in io->why. Must never write past io->limit bytes. */
+	int (*run)(struct lsio_stage_io *io);
+};
+
+/* The registry: NULL when name is unknown. */
+const struct lsio_stage_ops *lsio_stage_find(const char *name);
+/* All registered stage names, NULL terminated (for "did you mean"). */
+const char *const *lsio_stage_names(void);
+/* Number of registered stages and the i-th one (for per-worker state). */
+size_t lsio_stage_count(void);
+const struct lsio_stage_ops *lsio_stage_at(size_t i);
+
+/* Parse a stage list (JSON array) into a chain. Returns 0 or -LSIO_EJOB. */
+int lsio_chain_parse(struct lsio_ctx *ctx, const char *path, json_t *list,
+		     struct lsio_chain *chain);
+void lsio_chain_release(struct lsio_chain *chain);
+
+/* --- plans (plan/plan.c, plan/storage.c) ---------------------------------- */
+
+enum lsio_storage_class {
+	LSIO_CLASS_SSD,
+	LSIO_CLASS_HDD,
+	LSIO_CLASS_MEMORY,	/* tmpfs, ramfs: page cache only */
+	LSIO_CLASS_NETFS,	/* NFS, CephFS, SMB */
+	LSIO_CLASS_PARALLELFS,	/* Lustre, GPFS, BeeGFS */
+	LSIO_CLASS_REMOTE,	/* http(s), s3, gs */
+	LSIO_CLASS_COUNT
+};
+
+/* The tunables of one storage class (0 = off for gap/max/split). */
+struct lsio_class_params {
+	uint64_t coalesce_gap;
+	uint64_t max_request;
+	uint64_t split;
+	uint64_t part_size;
+	uint32_t queue_depth;
+	uint32_t align;		/* O_DIRECT alignment, 0 = buffered */
+	bool offset_order;	/* sort by offset (HDD) */
+};
+
+const char *lsio_class_name(enum lsio_storage_class c);
+
+/* One unit of I/O: a contiguous span of one source read into one buffer,
+ * in nparts requests, serving chunks unit_chunks[first .. first+count). */
+struct lsio_unit {
+	uint64_t off;		/* aligned start of the span */
+	uint64_t len;		/* span length (aligned when direct) */
+	uint64_t first;		/* into plan->unit_chunks */
+	uint32_t count;		/* chunks served */
+	uint32_t source;
+	uint32_t nparts;	/* >1 when split; parts are part_size long */
+	uint8_t direct;		/* read with O_DIRECT */
+	uint8_t overlap;	/* chunks share bytes: stages must not work in
+				 * place on the unit's buffer */
+};
+
+struct lsio_plan {
+	struct lsio_ctx *ctx;
+	struct lsio_job *job;	/* not owned */
+	struct lsio_options opt;	/* merged: CLI over job over defaults */
+	struct lsio_class_params cls[LSIO_CLASS_COUNT];
+	char class_why[LSIO_CLASS_COUNT][128];	/* why a class was chosen */
+
+	struct lsio_unit *units;
+	uint64_t nunits;
+	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
+	uint64_t nrequests;	/* sum of nparts */
+	uint64_t bytes_requested;	/* sum of chunk lengths */
+	uint64_t bytes_read;	/* sum of unit lengths */
+	uint64_t max_unit_len;
+	uint64_t part_size;
+	bool ordered;		/* units follow job order (stdout sink) */
+	bool null_backend;	/* no real reads: no O_DIRECT either */
+	bool depth_chosen;	/* the user set workers or queue depth */
+};
+
+/* --- I/O backends (io/backend.c and one file per backend) ----------------- */
+
+/* What a backend sees of a worker; the engine embeds it in its own state. */
+struct lsio_worker {
+	int id;
+	struct lsio_ctx *ctx;
+	void *backend_data;	/* the backend's per-worker state */
+	const int *files;	/* fds to register, or NULL */
+	unsigned nfiles;
+};
+
+/* One read in flight. The engine continues short reads itself. */
+struct lsio_io {
+	uint8_t *buf;		/* where the bytes land */
+	uint64_t off;		/* file offset */
+	uint32_t len;		/* bytes wanted */
+	int fd;
+	int file_index;		/* registered file index, -1 if none */
+	int buf_index;		/* registered buffer index, -1 if none */
+	int res;		/* bytes read or -errno, set on completion */
+	void *owner;		/* engine's bookkeeping */
+};
+
+/* A backend in the manner of fio's ioengine_ops: one instance per worker. */
+struct lsio_backend_ops {
+	const char *name;
+	/* Set up w->backend_data for depth requests in flight; buffers
+	 * [bufs[i], bufs[i] + buf_len) may be registered.  Returns 0 or
+	 * -errno (the engine then falls back to pread with a warning). */
+	int (*init)(struct lsio_worker *w, unsigned depth, uint8_t **bufs,
+		    unsigned nbufs, size_t buf_len);
+	/* Queue a read.  Returns 0 when queued, 1 when completed at once
+	 * (io->res set), or -errno. */
+	int (*queue)(struct lsio_worker *w, struct lsio_io *io);
+	/* Submit what was queued. Returns >= 0 or -errno. */
+	int (*submit)(struct lsio_worker *w);
+	/* Collect up to max completions into done[]; wait for at least one
+	 * when wait is true.  Returns the count or -errno. */
+	int (*reap)(struct lsio_worker *w, bool wait, struct lsio_io **done,
+		    unsigned max);
+	void (*cleanup)(struct lsio_worker *w);
+};
+
+/* The registry: NULL when name is unknown. */
+const struct lsio_backend_ops *lsio_backend_find(const char *name);
+
+/* --- sinks (sink/sink.c and one file per sink) ----------------------------- */
+
+struct lsio_sink;
+
+struct lsio_sink_ops {
+	const char *name;
+	/* Create the output under a temporary name. */
+	int (*open)(struct lsio_sink *s);
+	/* Optional: the contiguous destination of chunk i when its decoded
+	 * bytes can be written straight into the output, else NULL. */
+	uint8_t *(*direct)(struct lsio_sink *s, uint64_t i, size_t len);
+	/* Deliver chunk i's decoded bytes.  Called concurrently from workers
+	 * for different chunks. Returns 0 or a negative error (with the
+	 * message set in s->ctx). */
+	int (*put)(struct lsio_sink *s, uint64_t i, const uint8_t *p, size_t n);
+	/* Make the output visible (rename into place). */
+	int (*commit)(struct lsio_sink *s);
+	/* Remove everything written. Safe after a failed open. */
+	void (*abort)(struct lsio_sink *s);
+	void (*close)(struct lsio_sink *s);	/* free memory */
+};
+
+struct lsio_sink {
+	const struct lsio_sink_ops *ops;
+	struct lsio_ctx *ctx;
+	const struct lsio_job *job;
+	const char *path;	/* output path/dir after --output override */
+	int stdout_fd;		/* for the stream sink (normally 1) */
+	uint64_t window;	/* stream sink: reorder window in chunks */
+	atomic_uint_fast64_t bytes_out;
+	void *priv;		/* the sink's own state */
+};
+
+/* Pick the sink for the job's output type and open it. */
+int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
+		   const char *path_override, struct lsio_sink *s);
+
+/* The stream sink accepts chunk i only once every chunk below
+ * i - window has been written; workers ask before claiming work. */
+uint64_t lsio_sink_stream_next(struct lsio_sink *s);
+
+/* Copy a decoded chunk (C or F order, as p->order says) into a C-order
+ * array of shape ashape with itemsize bytes per element, following p.
+ * The caller has checked that n == prod(p->shape) * itemsize and that
+ * the box lies inside the array. */
+void lsio_place_copy(uint8_t *array, const uint64_t *ashape, uint32_t ndim,
+		     size_t itemsize, const struct lsio_place *p,
+		     const uint8_t *chunk);
+
+/* Write a .npy header for dt and shape into buf (cap >= 128 + 24*ndim).
+ * Returns the header length (a multiple of 64) or -LSIO_EOUTPUT. */
+int lsio_npy_header(const struct lsio_dtype *dt, const uint64_t *shape,
+		    uint32_t ndim, char *buf, size_t cap);
+
+#endif /* LSIO_INTERNAL_H */

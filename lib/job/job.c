@@ -1,0 +1,1362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * job.c - load a job file into a validated, immutable struct lsio_job.
+ *
+ * Everything a job can get wrong is found here, before any data is read,
+ * and named by file and JSON path ("job.json: chunks[17].place.to: ...").
+ * A job may hold a million chunks, so the per-chunk path is cheap: sources,
+ * stage chains and file names are deduplicated through hash maps, and a
+ * message path is only formatted when a message is written.
+ *
+ * The jansson tree is dropped once parsing is done: the job owns copies of
+ * every string it keeps.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "job/job.h"
+#include "stage/stage.h"
+
+#define NO_INDEX UINT64_MAX
+
+/* --- a string -> index map, for deduplication ------------------------------ */
+
+/* The strings themselves live elsewhere (the job's sources, chains, a name
+ * arena); key() finds the one an index names.  Open addressing, linear
+ * probing, at most half full. */
+struct strmap {
+	struct strmap_slot {
+		uint32_t hash;
+		uint32_t idx1;	/* index + 1; 0 = empty */
+	} *slots;
+	size_t mask, n;
+	const char *(*key)(const void *arg, uint32_t idx);
+	const void *arg;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static bool strmap_lookup(const struct strmap *m, const char *key,
+			  uint32_t hash, uint32_t *idx)
+{
+	if (!m->slots)
+		return false;
+	for (size_t i = hash & m->mask; m->slots[i].idx1;
+	     i = (i + 1) & m->mask) {
+		const struct strmap_slot *s = &m->slots[i];
+
+		if (s->hash == hash &&
+		    !strcmp(m->key(m->arg, s->idx1 - 1), key)) {
+			*idx = s->idx1 - 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void strmap_place(struct strmap_slot *slots, size_t mask,
+			 struct strmap_slot s)
+{
+	size_t i = s.hash & mask;
+
+	while (slots[i].idx1)
+		i = (i + 1) & mask;
+	slots[i] = s;
+}
+
+/* Add idx, which the caller knows is absent. */
+static int strmap_insert(struct strmap *m, uint32_t hash, uint32_t idx)
+{
+	size_t cap = m->slots ? m->mask + 1 : 0;
+
+	if ((m->n + 1) * 2 > cap) {
+		size_t ncap = cap ? cap * 2 : 64;
+		struct strmap_slot *s = calloc(ncap, sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		for (size_t i = 0; i < cap; i++)
+			if (m->slots[i].idx1)
+				strmap_place(s, ncap - 1, m->slots[i]);
+		free(m->slots);
+		m->slots = s;
+		m->mask = ncap - 1;
+	}
+	strmap_place(m->slots, m->mask,
+		     (struct strmap_slot){ .hash = hash, .idx1 = idx + 1 });
+	m->n++;
+	return 0;
+}
+
+static void strmap_release(struct strmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->mask = m->n = 0;
+}
+
+/* Grow *p (of *cap elements of size) to hold need elements. */
+static int grow(void *p, size_t size, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 16, bytes;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if (!lsio_mul_ok(ncap, size, &bytes))
+		return -ENOMEM;
+	np = realloc(*(void **)p, bytes);
+	if (!np)
+		return -ENOMEM;
+	*(void **)p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* --- the parser ----------------------------------------------------------- */
+
+/* What "defaults" gives every chunk that does not say otherwise. */
+struct defaults {
+	const char *source;	/* borrowed from the JSON tree, or NULL */
+	uint32_t source_idx;	/* LSIO_NONE until a chunk uses it */
+	uint64_t length;	/* LSIO_LEN_EOF when not given */
+	uint32_t chain;		/* LSIO_NONE when not given */
+	char order;		/* place.order, 0 when not given */
+	bool has_shape, has_from, has_count;
+	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
+	uint64_t count[LSIO_MAX_DIMS];
+};
+
+struct parser {
+	struct lsio_ctx *ctx;
+	struct lsio_job *job;
+	const char *base;	/* "chunks", "defaults", "output" or NULL */
+	uint64_t index;		/* chunk index, or NO_INDEX */
+	char path[LSIO_MSG_MAX];	/* where() formats into this */
+
+	struct defaults def;
+	struct strmap sources, chains;
+	size_t sources_cap, chains_cap, strings_cap;
+	uint32_t empty_chain;	/* the chain "[]", LSIO_NONE until needed */
+	bool name_uses_length;	/* files output template has {length} */
+};
+
+/* "NAME: chunks[3].place.to": formatted only for a message, since a job
+ * may have a million chunks. */
+static const char *where(struct parser *p, const char *sub)
+{
+	const char *name = p->job->name;
+	char idx[32] = "";
+
+	if (p->index != NO_INDEX)
+		snprintf(idx, sizeof(idx), "[%" PRIu64 "]", p->index);
+	if (p->base && sub)
+		snprintf(p->path, sizeof(p->path), "%s: %s%s.%s", name,
+			 p->base, idx, sub);
+	else if (p->base)
+		snprintf(p->path, sizeof(p->path), "%s: %s%s", name, p->base,
+			 idx);
+	else if (sub)
+		snprintf(p->path, sizeof(p->path), "%s: %s", name, sub);
+	else
+		snprintf(p->path, sizeof(p->path), "%s", name);
+	return p->path;
+}
+
+static int fail(struct parser *p, const char *sub, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, const char *sub, const char *fmt, ...)
+{
+	char msg[LSIO_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return lsio_fail(p->ctx, -LSIO_EJOB, "%s: %s", where(p, sub), msg);
+}
+
+static int oom(struct parser *p)
+{
+	return lsio_fail(p->ctx, -ENOMEM, "%s: out of memory", p->job->name);
+}
+
+static void at(struct parser *p, const char *base, uint64_t index)
+{
+	p->base = base;
+	p->index = index;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+static int unknown_key(struct parser *p, const char *sub, const char *key,
+		       const char *const *keys)
+{
+	const char *hint = lsio_did_you_mean(key, keys);
+
+	if (hint)
+		return fail(p, sub, "unknown key '%s' (did you mean '%s'?)",
+			    key, hint);
+	return fail(p, sub, "unknown key '%s'", key);
+}
+
+static int check_keys(struct parser *p, const char *sub, json_t *obj,
+		      const char *const *keys)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+		if (!in_list(key, keys))
+			return unknown_key(p, sub, key, keys);
+	return 0;
+}
+
+/* A size; lsio_json_size (and a formatted path) only off the fast path. */
+static int get_size(struct parser *p, const char *sub, json_t *v,
+		    uint64_t *out)
+{
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	return lsio_json_size(p->ctx, where(p, sub), v, out);
+}
+
+/* A non-empty string, or NULL after setting the message. */
+static const char *get_string(struct parser *p, const char *sub, json_t *v,
+			      const char *what)
+{
+	if (json_is_string(v) && json_string_value(v)[0])
+		return json_string_value(v);
+	fail(p, sub, "expected %s", what);
+	return NULL;
+}
+
+static int dup_string(struct parser *p, const char *s, char **out)
+{
+	*out = strdup(s);
+	return *out ? 0 : oom(p);
+}
+
+/* A list of exactly want sizes, as in "place.shape": [32, 32]. */
+static int parse_dims(struct parser *p, const char *sub, json_t *v,
+		      uint32_t want, uint64_t *vals)
+{
+	char esub[64];
+	size_t i;
+	json_t *e;
+	int ret;
+
+	if (!json_is_array(v))
+		return fail(p, sub, "expected a list of %" PRIu32 " sizes",
+			    want);
+	if (json_array_size(v) != want)
+		return fail(p, sub,
+			    "%zu dimensions, but the output has %" PRIu32,
+			    json_array_size(v), want);
+	json_array_foreach(v, i, e) {
+		if (json_is_integer(e) && json_integer_value(e) >= 0) {
+			vals[i] = (uint64_t)json_integer_value(e);
+			continue;
+		}
+		snprintf(esub, sizeof(esub), "%s[%zu]", sub, i);
+		ret = get_size(p, esub, e, &vals[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_order(struct parser *p, const char *sub, json_t *v,
+		       const char *allowed, char *order)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+	if (strlen(s) != 1 || !strchr(allowed, s[0]))
+		return fail(p, sub, "expected %s",
+			    allowed[1] ? "\"C\" or \"F\"" : "\"C\"");
+	*order = s[0];
+	return 0;
+}
+
+/* --- sources and chains --------------------------------------------------- */
+
+static const char *source_key(const void *arg, uint32_t idx)
+{
+	return ((const struct lsio_job *)arg)->sources[idx].path;
+}
+
+static const char *chain_key(const void *arg, uint32_t idx)
+{
+	return ((const struct lsio_job *)arg)->chains[idx].text;
+}
+
+static int source_index(struct parser *p, const char *path, uint32_t *idx)
+{
+	struct lsio_job *job = p->job;
+	uint32_t hash = str_hash(path);
+	struct lsio_source *s;
+
+	if (strmap_lookup(&p->sources, path, hash, idx))
+		return 0;
+	if (job->nsources >= LSIO_NONE - 1)
+		return fail(p, "source", "more than %u sources", LSIO_NONE - 1);
+	if (grow(&job->sources, sizeof(*job->sources), &p->sources_cap,
+		 job->nsources + 1))
+		return oom(p);
+	s = &job->sources[job->nsources];
+	memset(s, 0, sizeof(*s));
+	if (dup_string(p, path, &s->path))
+		return -ENOMEM;
+	if (strmap_insert(&p->sources, hash, job->nsources))
+		return oom(p);	/* s->path is freed with the job */
+	*idx = job->nsources++;
+	return 0;
+}
+
+/* The index of the chain list parses to, parsing it only when its text
+ * is new: a million chunks usually share a handful of chains. */
+static int chain_index(struct parser *p, json_t *list, uint32_t *idx)
+{
+	struct lsio_job *job = p->job;
+	struct lsio_chain *c;
+	char *text;
+	int ret;
+
+	if (json_is_array(list)) {
+		text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!text)
+			return oom(p);
+		ret = strmap_lookup(&p->chains, text, str_hash(text), idx);
+		free(text);
+		if (ret)
+			return 0;
+	}
+	if (job->nchains >= LSIO_NONE - 1)
+		return fail(p, "stages", "more than %u stage chains",
+			    LSIO_NONE - 1);
+	if (grow(&job->chains, sizeof(*job->chains), &p->chains_cap,
+		 job->nchains + 1))
+		return oom(p);
+	c = &job->chains[job->nchains];
+	/* Reports a non-list too. */
+	ret = lsio_chain_parse(p->ctx, where(p, "stages"), list, c);
+	if (ret)
+		return ret;
+	job->nchains++;
+	if (strmap_insert(&p->chains, str_hash(c->text), job->nchains - 1))
+		return oom(p);
+	*idx = job->nchains - 1;
+	return 0;
+}
+
+/* The chain "[]", for chunks that name no stages. */
+static int empty_chain(struct parser *p, uint32_t *idx)
+{
+	json_t *list;
+	int ret;
+
+	if (p->empty_chain == LSIO_NONE) {
+		list = json_array();
+		if (!list)
+			return oom(p);
+		ret = chain_index(p, list, &p->empty_chain);
+		json_decref(list);
+		if (ret)
+			return ret;
+	}
+	*idx = p->empty_chain;
+	return 0;
+}
+
+/* True when no stage of c changes the size: then a chunk's length must
+ * equal its decoded size, and that can be checked before reading. */
+static bool chain_keeps_size(const struct lsio_chain *c)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->stages[i].ops != &lsio_stage_identity)
+			return false;
+	return true;
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static const char *const out_types[] = { "array", "files", "stdout", "null",
+					 NULL };
+
+static const char *const out_keys[][8] = {
+	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
+			     "fill_value", "format", NULL },
+	[LSIO_OUT_FILES] = { "type", "dir", "name", NULL },
+	[LSIO_OUT_STDOUT] = { "type", NULL },
+	[LSIO_OUT_NULL] = { "type", NULL },
+};
+
+static const char *const name_fields[] = { "index", "source", "offset",
+					   "length", NULL };
+
+/* A key of another output type gets a hint that says whose it is. */
+static int check_output_keys(struct parser *p, json_t *obj,
+			     enum lsio_output_type t)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		if (in_list(key, out_keys[t]))
+			continue;
+		for (size_t o = 0; o < ARRAY_SIZE(out_keys); o++)
+			if (in_list(key, out_keys[o]))
+				return fail(p, NULL,
+					    "'%s' is not a key of %s output (it belongs to %s output)",
+					    key, out_types[t], out_types[o]);
+		return unknown_key(p, NULL, key, out_keys[t]);
+	}
+	return 0;
+}
+
+static int check_dtype(struct parser *p, json_t *v, struct lsio_dtype *dt)
+{
+	const char *s = get_string(p, "dtype", v,
+				   "a dtype such as \"<f4\" or \"|u1\"");
+
+	if (!s)
+		return -LSIO_EJOB;
+	if (lsio_dtype_parse(s, dt))
+		return fail(p, "dtype",
+			    "unknown dtype '%s' (numpy style, e.g. \"<f4\", \"|u1\", \">i8\", \"<M8[ns]\")",
+			    s);
+	return 0;
+}
+
+static int array_shape(struct parser *p, json_t *v)
+{
+	struct lsio_output *out = &p->job->out;
+	uint64_t bytes = out->dtype.size;
+	int ret;
+
+	if (!json_is_array(v) || json_array_size(v) > LSIO_MAX_DIMS)
+		return fail(p, "shape", "expected a list of at most %d sizes",
+			    LSIO_MAX_DIMS);
+	out->ndim = (uint32_t)json_array_size(v);
+	ret = parse_dims(p, "shape", v, out->ndim, out->shape);
+	if (ret)
+		return ret;
+	for (uint32_t d = 0; d < out->ndim; d++)
+		if (!lsio_mul_ok(bytes, out->shape[d], &bytes) ||
+		    bytes > INT64_MAX)
+			return fail(p, "shape",
+				    "the array is too large (more than 2^63 bytes)");
+	return 0;
+}
+
+/* The fill value, encoded once; items wider than out->fill (V, S) can
+ * only be zero, which fill_is_zero says. */
+static int array_fill(struct parser *p, json_t *v)
+{
+	struct lsio_output *out = &p->job->out;
+	uint8_t *buf = calloc(1, out->dtype.size);
+	char why[256];
+	int ret;
+
+	if (!buf)
+		return oom(p);
+	ret = lsio_fill_encode(&out->dtype, v, buf, why, sizeof(why));
+	if (ret) {
+		free(buf);
+		return fail(p, "fill_value", "%s", why);
+	}
+	memcpy(out->fill, buf, MIN(sizeof(out->fill), out->dtype.size));
+	out->fill_is_zero = true;
+	for (uint32_t i = 0; i < out->dtype.size; i++)
+		if (buf[i])
+			out->fill_is_zero = false;
+	free(buf);
+	return 0;
+}
+
+static int array_format(struct parser *p, json_t *v)
+{
+	struct lsio_output *out = &p->job->out;
+	const char *s;
+	size_t len;
+
+	if (!v) {
+		/* Without a path (the CLI's -o gives it) npy is the default. */
+		len = out->path ? strlen(out->path) : 0;
+		out->format = !out->path || (len >= 4 &&
+				!strcmp(out->path + len - 4, ".npy"))
+			      ? LSIO_FMT_NPY : LSIO_FMT_RAW;
+		return 0;
+	}
+	s = json_is_string(v) ? json_string_value(v) : "";
+	if (!strcmp(s, "npy"))
+		out->format = LSIO_FMT_NPY;
+	else if (!strcmp(s, "raw"))
+		out->format = LSIO_FMT_RAW;
+	else
+		return fail(p, "format", "expected \"npy\" or \"raw\"");
+	return 0;
+}
+
+static int parse_array_output(struct parser *p, json_t *obj)
+{
+	struct lsio_output *out = &p->job->out;
+	json_t *v;
+	char order;
+	int ret;
+
+	v = json_object_get(obj, "path");
+	if (v) {
+		const char *s = get_string(p, "path", v, "a file name");
+
+		if (!s)
+			return -LSIO_EJOB;
+		if (dup_string(p, s, &out->path))
+			return -ENOMEM;
+	}
+	v = json_object_get(obj, "dtype");
+	if (!v)
+		return fail(p, NULL, "missing \"dtype\" (e.g. \"<f4\")");
+	ret = check_dtype(p, v, &out->dtype);
+	if (ret)
+		return ret;
+	v = json_object_get(obj, "shape");
+	if (!v)
+		return fail(p, NULL, "missing \"shape\" (a list of sizes)");
+	ret = array_shape(p, v);
+	v = json_object_get(obj, "order");
+	if (!ret && v)
+		ret = parse_order(p, "order", v, "C", &order);
+	if (!ret)
+		ret = array_fill(p, json_object_get(obj, "fill_value"));
+	if (!ret)
+		ret = array_format(p, json_object_get(obj, "format"));
+	return ret;
+}
+
+/* A name template: only the known {placeholders}, no '/'. */
+static int check_template(struct parser *p, const char *t)
+{
+	char field[16];
+	const char *s, *close, *hint;
+	size_t len;
+
+	if (!*t)
+		return fail(p, "name", "an empty file name template");
+	for (s = t; *s; s++) {
+		if (*s == '/')
+			return fail(p, "name",
+				    "a file name cannot contain '/': '%s'", t);
+		if (*s != '{')
+			continue;
+		close = strchr(s, '}');
+		if (!close)
+			return fail(p, "name", "'{' without '}' in '%s'", t);
+		len = (size_t)(close - s - 1);
+		snprintf(field, sizeof(field), "%.*s", (int)MIN(len, 15), s + 1);
+		if (len > 15 || !in_list(field, name_fields)) {
+			hint = lsio_did_you_mean(field, name_fields);
+			return fail(p, "name",
+				    "unknown placeholder '{%.*s}'%s%s%s; expected {index}, {source}, {offset} or {length}",
+				    (int)MIN(len, 64), s + 1,
+				    hint ? " (did you mean '{" : "",
+				    hint ? hint : "", hint ? "}'?)" : "");
+		}
+		if (!strcmp(field, "length"))
+			p->name_uses_length = true;
+		s = close;
+	}
+	return 0;
+}
+
+static int parse_files_output(struct parser *p, json_t *obj)
+{
+	struct lsio_output *out = &p->job->out;
+	const char *s;
+	json_t *v;
+	int ret;
+
+	v = json_object_get(obj, "dir");
+	if (v) {
+		s = get_string(p, "dir", v, "a directory name");
+		if (!s)
+			return -LSIO_EJOB;
+		if (dup_string(p, s, &out->dir))
+			return -ENOMEM;
+	}
+	v = json_object_get(obj, "name");
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(p, "name",
+			    "expected a file name template such as \"{index}.bin\"");
+	s = json_string_value(v);
+	ret = check_template(p, s);
+	if (ret)
+		return ret;
+	return dup_string(p, s, &out->name);
+}
+
+static int parse_output(struct parser *p, json_t *obj)
+{
+	const char *s, *hint;
+	json_t *type;
+	size_t t;
+
+	if (!obj)
+		return fail(p, NULL,
+			    "missing \"output\" (e.g. {\"type\": \"array\", ...})");
+	at(p, "output", NO_INDEX);
+	if (!json_is_object(obj))
+		return fail(p, NULL, "expected an object");
+	type = json_object_get(obj, "type");
+	if (!json_is_string(type))
+		return fail(p, "type",
+			    "expected one of \"array\", \"files\", \"stdout\", \"null\"");
+	s = json_string_value(type);
+	for (t = 0; out_types[t] && strcmp(out_types[t], s); t++)
+		;
+	if (!out_types[t]) {
+		hint = lsio_did_you_mean(s, out_types);
+		if (hint)
+			return fail(p, "type",
+				    "unknown output type '%s' (did you mean '%s'?)", s, hint);
+		return fail(p, "type",
+			    "unknown output type '%s' (expected array, files, stdout or null)", s);
+	}
+	p->job->out.type = (enum lsio_output_type)t;
+	if (check_output_keys(p, obj, p->job->out.type))
+		return -LSIO_EJOB;
+	if (t == LSIO_OUT_ARRAY)
+		return parse_array_output(p, obj);
+	if (t == LSIO_OUT_FILES)
+		return parse_files_output(p, obj);
+	return 0;
+}
+
+/* --- defaults ------------------------------------------------------------- */
+
+static const char *const default_keys[] = { "source", "stages", "length",
+					    "place", NULL };
+static const char *const default_place_keys[] = { "shape", "from", "count",
+						  "order", NULL };
+static const char *const place_keys[] = { "shape", "to", "from", "count",
+					  "order", NULL };
+
+/* One of shape/to/from/count: the chunk's own, else the default's. */
+static int place_dims(struct parser *p, json_t *pl, const char *key,
+		      const uint64_t *def, uint64_t *vals)
+{
+	char sub[32];
+	json_t *v = json_object_get(pl, key);
+	uint32_t ndim = p->job->out.ndim;
+
+	if (v) {
+		snprintf(sub, sizeof(sub), "place.%s", key);
+		return parse_dims(p, sub, v, ndim, vals);
+	}
+	if (def)
+		memcpy(vals, def, ndim * sizeof(*vals));
+	return 1;	/* not given */
+}
+
+/* from + count must fit in shape, in every dimension. */
+static int check_box(struct parser *p, const char *sub, uint32_t ndim,
+		     const uint64_t *shape, const uint64_t *from,
+		     const uint64_t *count)
+{
+	for (uint32_t d = 0; d < ndim; d++)
+		if (from[d] + count[d] > shape[d])	/* each < 2^63 */
+			return fail(p, sub,
+				    "dimension %" PRIu32 ": from %" PRIu64 " + count %" PRIu64 " > shape %" PRIu64,
+				    d, from[d], count[d], shape[d]);
+	return 0;
+}
+
+static int default_place(struct parser *p, json_t *obj)
+{
+	struct defaults *def = &p->def;
+	uint32_t ndim = p->job->out.ndim;
+	json_t *v;
+	int ret = 0;
+
+	if (p->job->out.type != LSIO_OUT_ARRAY)
+		return fail(p, "place", "only array output places chunks");
+	if (!json_is_object(obj))
+		return fail(p, "place", "expected an object");
+	if (json_object_get(obj, "to"))
+		return fail(p, "place.to",
+			    "differs per chunk: give it in each chunk's place");
+	if (check_keys(p, "place", obj, default_place_keys))
+		return -LSIO_EJOB;
+	ret = place_dims(p, obj, "shape", NULL, def->shape);
+	def->has_shape = ret == 0;
+	if (ret >= 0)
+		ret = place_dims(p, obj, "from", NULL, def->from);
+	def->has_from = ret == 0;
+	if (ret >= 0)
+		ret = place_dims(p, obj, "count", NULL, def->count);
+	def->has_count = ret == 0;
+	v = json_object_get(obj, "order");
+	if (ret >= 0 && v)
+		ret = parse_order(p, "place.order", v, "CF", &def->order);
+	if (ret < 0 || !def->has_shape || !def->has_count)
+		return ret < 0 ? ret : 0;
+	return check_box(p, "place.count", ndim, def->shape, def->from,
+			 def->count);	/* from is zeros when not given */
+}
+
+static int parse_defaults(struct parser *p, json_t *obj)
+{
+	struct defaults *def = &p->def;
+	json_t *v;
+	int ret;
+
+	if (!obj)
+		return 0;
+	at(p, "defaults", NO_INDEX);
+	if (!json_is_object(obj))
+		return fail(p, NULL, "expected an object");
+	if (check_keys(p, NULL, obj, default_keys))
+		return -LSIO_EJOB;
+	v = json_object_get(obj, "source");
+	if (v && !(def->source = get_string(p, "source", v, "a path or URL")))
+		return -LSIO_EJOB;
+	v = json_object_get(obj, "length");
+	if (v && (ret = get_size(p, "length", v, &def->length)))
+		return ret;
+	v = json_object_get(obj, "stages");
+	if (v && (ret = chain_index(p, v, &def->chain)))
+		return ret;
+	v = json_object_get(obj, "place");
+	return v ? default_place(p, v) : 0;
+}
+
+/* --- chunks --------------------------------------------------------------- */
+
+static const char *const chunk_keys[] = { "source", "offset", "length",
+					  "stages", "place", "name", NULL };
+
+static int chunk_source(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	json_t *v = json_object_get(obj, "source");
+	const char *s;
+
+	if (v) {
+		s = get_string(p, "source", v, "a path or URL");
+		return s ? source_index(p, s, &c->source) : -LSIO_EJOB;
+	}
+	if (!p->def.source)
+		return fail(p, NULL,
+			    "missing \"source\" (and no defaults.source)");
+	if (p->def.source_idx == LSIO_NONE) {
+		int ret = source_index(p, p->def.source, &p->def.source_idx);
+
+		if (ret)
+			return ret;
+	}
+	c->source = p->def.source_idx;
+	return 0;
+}
+
+static int chunk_range(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	json_t *v;
+	int ret;
+
+	c->offset = 0;
+	c->length = p->def.length;
+	v = json_object_get(obj, "offset");
+	if (v && (ret = get_size(p, "offset", v, &c->offset)))
+		return ret;
+	v = json_object_get(obj, "length");
+	if (v && (ret = get_size(p, "length", v, &c->length)))
+		return ret;
+	/* Both are below 2^63, so the sum cannot wrap; it must still be a
+	 * file offset. */
+	if (c->length != LSIO_LEN_EOF && c->offset + c->length > INT64_MAX)
+		return fail(p, NULL,
+			    "offset %" PRIu64 " + length %" PRIu64 " is past the largest file offset",
+			    c->offset, c->length);
+	return 0;
+}
+
+static int chunk_stages(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	json_t *v = json_object_get(obj, "stages");
+
+	if (v)
+		return chain_index(p, v, &c->chain);
+	if (p->def.chain != LSIO_NONE) {
+		c->chain = p->def.chain;
+		return 0;
+	}
+	return empty_chain(p, &c->chain);
+}
+
+static int place_bounds(struct parser *p, const struct lsio_chunk *c,
+			const uint64_t *d, bool has_count)
+{
+	const struct lsio_output *out = &p->job->out;
+	uint32_t n = out->ndim;
+	const uint64_t *shape = d, *to = d + n, *from = d + 2 * n;
+	const uint64_t *count = d + 3 * n;
+	uint64_t bytes = out->dtype.size;
+
+	for (uint32_t k = 0; k < n && !has_count; k++)
+		if (from[k] > shape[k])
+			return fail(p, "place.from",
+				    "dimension %" PRIu32 ": %" PRIu64 " > shape %" PRIu64,
+				    k, from[k], shape[k]);
+	if (check_box(p, "place.count", n, shape, from, count))
+		return -LSIO_EJOB;
+	for (uint32_t k = 0; k < n; k++)
+		if (to[k] + count[k] > out->shape[k])
+			return fail(p, "place.to",
+				    "placement outside the array: dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
+				    k, to[k], count[k], out->shape[k]);
+	for (uint32_t k = 0; k < n; k++)
+		if (!lsio_mul_ok(bytes, shape[k], &bytes) || bytes > INT64_MAX)
+			return fail(p, "place.shape",
+				    "the decoded chunk is too large (more than 2^63 bytes)");
+	if (c->length != LSIO_LEN_EOF && c->length != bytes &&
+	    chain_keeps_size(&p->job->chains[c->chain]))
+		return fail(p, "length",
+			    "%" PRIu64 " bytes, but the decoded chunk is %" PRIu64 " (place.shape x %" PRIu32 "-byte items) and no stage changes the size",
+			    c->length, bytes, out->dtype.size);
+	return 0;
+}
+
+static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	const struct defaults *def = &p->def;
+	json_t *pl = json_object_get(obj, "place");
+	uint32_t n = p->job->out.ndim;
+	uint64_t *d, *shape, *to, *from, *count;
+	int ret;
+
+	c->place = UINT64_MAX;
+	c->order = 'C';
+	if (p->job->out.type != LSIO_OUT_ARRAY)
+		return pl ? fail(p, "place",
+				 "only array output places chunks") : 0;
+	if (!pl)
+		return fail(p, NULL,
+			    "missing \"place\" (array output places every chunk)");
+	if (!json_is_object(pl))
+		return fail(p, "place", "expected an object");
+	if (check_keys(p, "place", pl, place_keys))
+		return -LSIO_EJOB;
+	c->place = p->index * 4 * n;	/* < ndims, checked at allocation */
+	d = p->job->dims + c->place;
+	shape = d, to = d + n, from = d + 2 * n, count = d + 3 * n;
+	ret = place_dims(p, pl, "shape", def->has_shape ? def->shape : NULL, shape);
+	if (ret == 1 && !def->has_shape)
+		return fail(p, "place",
+			    "missing \"shape\" (and no defaults.place.shape)");
+	if (ret < 0 || (ret = place_dims(p, pl, "to", NULL, to)) < 0)
+		return ret;
+	if (ret == 1)
+		return fail(p, "place",
+			    "missing \"to\": where the chunk lands in the array");
+	if ((ret = place_dims(p, pl, "from", def->has_from ? def->from : NULL, from)) < 0)
+		return ret;
+	ret = place_dims(p, pl, "count", def->has_count ? def->count : NULL, count);
+	if (ret < 0)
+		return ret;
+	if (ret == 1 && !def->has_count)
+		for (uint32_t k = 0; k < n; k++)	/* checked below */
+			count[k] = from[k] <= shape[k] ? shape[k] - from[k] : 0;
+	c->order = def->order ? def->order : 'C';
+	if (json_object_get(pl, "order") &&
+	    parse_order(p, "place.order", json_object_get(pl, "order"), "CF", &c->order))
+		return -LSIO_EJOB;
+	return place_bounds(p, c, d, ret == 0 || def->has_count);
+}
+
+static int chunk_name(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	struct lsio_job *job = p->job;
+	json_t *v = json_object_get(obj, "name");
+	const char *s;
+	size_t len;
+
+	c->name = LSIO_NONE;
+	if (!v)
+		return 0;
+	if (job->out.type != LSIO_OUT_FILES)
+		return fail(p, "name", "only files output names chunks");
+	if (!(s = get_string(p, "name", v, "a file name")))
+		return -LSIO_EJOB;
+	len = strlen(s) + 1;
+	if (job->strings_len + len >= LSIO_NONE)
+		return fail(p, "name",
+			    "the chunk names add up to more than 4 GiB");
+	if (grow(&job->strings, 1, &p->strings_cap, job->strings_len + len))
+		return oom(p);
+	memcpy(job->strings + job->strings_len, s, len);
+	c->name = (uint32_t)job->strings_len;
+	job->strings_len += len;
+	return 0;
+}
+
+static int parse_chunk(struct parser *p, uint64_t i, json_t *obj)
+{
+	struct lsio_chunk *c = &p->job->chunks[i];
+	int ret;
+
+	at(p, "chunks", i);
+	if (!json_is_object(obj))
+		return fail(p, NULL, "expected an object");
+	if (check_keys(p, NULL, obj, chunk_keys))
+		return -LSIO_EJOB;
+	ret = chunk_source(p, obj, c);
+	if (!ret)
+		ret = chunk_range(p, obj, c);
+	if (!ret)
+		ret = chunk_stages(p, obj, c);
+	if (!ret)
+		ret = chunk_place(p, obj, c);
+	if (!ret)
+		ret = chunk_name(p, obj, c);
+	return ret;
+}
+
+static int alloc_chunks(struct parser *p, size_t n)
+{
+	struct lsio_job *job = p->job;
+	uint64_t ndims = 0;
+
+	if (n >= LSIO_NONE)
+		return fail(p, NULL, "more than %u chunks", LSIO_NONE - 1);
+	job->chunks = calloc(n ? n : 1, sizeof(*job->chunks));
+	if (!job->chunks)
+		return oom(p);
+	if (job->out.type == LSIO_OUT_ARRAY) {
+		if (!lsio_mul_ok(n, 4ull * job->out.ndim, &ndims) ||
+		    ndims > SIZE_MAX / sizeof(uint64_t))
+			return oom(p);
+		job->dims = calloc(ndims ? ndims : 1, sizeof(uint64_t));
+		if (!job->dims)
+			return oom(p);
+		job->ndims = ndims;
+	}
+	return 0;
+}
+
+/* --- file names for files output ------------------------------------------ */
+
+struct namebuf {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void nb_add(struct namebuf *b, const char *s, size_t n)
+{
+	if (b->full || b->len + n >= b->cap) {
+		b->full = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void nb_num(struct namebuf *b, uint64_t v)
+{
+	char num[24];
+
+	nb_add(b, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64, v));
+}
+
+/* Expand one {field} of a validated template. */
+static void expand_field(const struct lsio_job *job, uint64_t i,
+			 const char *field, size_t len, struct namebuf *b)
+{
+	const struct lsio_chunk *c = &job->chunks[i];
+	const char *src, *base;
+
+	if (!strncmp(field, "index", len)) {
+		nb_num(b, i);
+	} else if (!strncmp(field, "source", len)) {
+		src = job->sources[c->source].path;
+		base = strrchr(src, '/');
+		base = base ? base + 1 : src;
+		nb_add(b, base, strlen(base));
+	} else if (!strncmp(field, "offset", len)) {
+		nb_num(b, c->offset);
+	} else {
+		nb_num(b, c->length);
+	}
+}
+
+int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
+		    size_t cap)
+{
+	const struct lsio_chunk *c = &job->chunks[i];
+	struct namebuf b = { .p = buf, .cap = cap };
+	const char *t, *close;
+
+	if (!cap)
+		return -LSIO_ETOOBIG;
+	buf[0] = '\0';
+	if (c->name != LSIO_NONE) {
+		t = job->strings + c->name;
+		nb_add(&b, t, strlen(t));
+		return b.full ? -LSIO_ETOOBIG : (int)b.len;
+	}
+	for (t = job->out.name ? job->out.name : "{index}"; *t; t++) {
+		close = *t == '{' ? strchr(t, '}') : NULL;
+		if (!close) {
+			nb_add(&b, t, 1);
+			continue;
+		}
+		expand_field(job, i, t + 1, (size_t)(close - t - 1), &b);
+		t = close;
+	}
+	return b.full ? -LSIO_ETOOBIG : (int)b.len;
+}
+
+static int check_name(struct parser *p, const char *sub, const char *name)
+{
+	if (!*name)
+		return fail(p, sub, "the file name is empty");
+	if (strchr(name, '/'))
+		return fail(p, sub, "file name '%s' contains '/'", name);
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return fail(p, sub, "'%s' is not a file name", name);
+	return 0;
+}
+
+/* Every chunk's file name, kept while checking for duplicates. */
+struct name_arena {
+	char *buf;
+	size_t len, cap;
+	size_t *offs;
+};
+
+static const char *arena_key(const void *arg, uint32_t idx)
+{
+	const struct name_arena *a = arg;
+
+	return a->buf + a->offs[idx];
+}
+
+static int name_one(struct parser *p, struct name_arena *a,
+		    struct strmap *set, uint64_t i)
+{
+	const struct lsio_chunk *c = &p->job->chunks[i];
+	const char *sub = c->name != LSIO_NONE ? "name" : NULL;
+	char name[LSIO_NAME_MAX + 1];
+	uint32_t other, hash;
+	int len, ret;
+
+	at(p, "chunks", i);
+	if (c->name == LSIO_NONE && p->name_uses_length &&
+	    c->length == LSIO_LEN_EOF)
+		return fail(p, NULL,
+			    "the file name template uses {length}, but the chunk has no length");
+	len = lsio_chunk_name(p->job, i, name, sizeof(name));
+	if (len < 0)
+		return fail(p, sub,
+			    "file name longer than %d bytes", LSIO_NAME_MAX);
+	if ((ret = check_name(p, sub, name)))
+		return ret;
+	hash = str_hash(name);
+	if (strmap_lookup(set, name, hash, &other))
+		return fail(p, sub,
+			    "duplicate file name '%s' (also chunks[%" PRIu32 "])",
+			    name, other);
+	if (grow(&a->buf, 1, &a->cap, a->len + (size_t)len + 1))
+		return oom(p);
+	memcpy(a->buf + a->len, name, (size_t)len + 1);
+	a->offs[i] = a->len;
+	a->len += (size_t)len + 1;
+	return strmap_insert(set, hash, (uint32_t)i) ? oom(p) : 0;
+}
+
+static int check_names(struct parser *p)
+{
+	struct name_arena a = { 0 };
+	struct strmap set = { .key = arena_key, .arg = &a };
+	int ret = 0;
+
+	a.offs = calloc(p->job->nchunks ? p->job->nchunks : 1, sizeof(*a.offs));
+	if (!a.offs)
+		return oom(p);
+	for (uint64_t i = 0; i < p->job->nchunks && !ret; i++)
+		ret = name_one(p, &a, &set, i);
+	strmap_release(&set);
+	free(a.buf);
+	free(a.offs);
+	return ret;
+}
+
+static int parse_chunks(struct parser *p, json_t *list)
+{
+	size_t i;
+	json_t *v;
+	int ret;
+
+	if (!list)
+		return fail(p, NULL,
+			    "missing \"chunks\" (a list, which may be empty)");
+	at(p, "chunks", NO_INDEX);
+	if (!json_is_array(list))
+		return fail(p, NULL, "expected a list of chunks");
+	ret = alloc_chunks(p, json_array_size(list));
+	json_array_foreach(list, i, v) {
+		if (ret)
+			return ret;
+		ret = parse_chunk(p, i, v);
+		p->job->nchunks = i + 1;
+	}
+	if (!ret && p->job->out.type == LSIO_OUT_FILES)
+		ret = check_names(p);
+	return ret;
+}
+
+/* --- the job -------------------------------------------------------------- */
+
+static const char *const top_keys[] = { "lsio", "output", "defaults",
+					"storage", "chunks", NULL };
+
+static int check_version(struct parser *p, json_t *v)
+{
+	if (!v)
+		return fail(p, NULL,
+			    "missing \"lsio\": %d (the job format version)",
+			    LSIO_JOB_FORMAT);
+	if (!json_is_integer(v))
+		return fail(p, "lsio", "expected the job format version, %d",
+			    LSIO_JOB_FORMAT);
+	if (json_integer_value(v) != LSIO_JOB_FORMAT)
+		return fail(p, NULL,
+			    "unsupported job format version %" JSON_INTEGER_FORMAT " (this lsio reads %d)",
+			    json_integer_value(v), LSIO_JOB_FORMAT);
+	return 0;
+}
+
+static int parse_top(struct parser *p, json_t *root)
+{
+	json_t *storage;
+	int ret;
+
+	if (!json_is_object(root))
+		return fail(p, NULL, "expected a JSON object at the top level");
+	/* The version first: a newer format's keys are not typos. */
+	if ((ret = check_version(p, json_object_get(root, "lsio"))))
+		return ret;
+	if (check_keys(p, NULL, root, top_keys))
+		return -LSIO_EJOB;
+	if ((ret = parse_output(p, json_object_get(root, "output"))))
+		return ret;
+	storage = json_object_get(root, "storage");
+	if (storage && (ret = lsio_settings_parse(p->ctx, p->job->name, storage,
+						  &p->job->storage)))
+		return ret;
+	if ((ret = parse_defaults(p, json_object_get(root, "defaults"))))
+		return ret;
+	at(p, NULL, NO_INDEX);
+	return parse_chunks(p, json_object_get(root, "chunks"));
+}
+
+static struct lsio_job *job_alloc(const char *name)
+{
+	struct lsio_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	lsio_settings_init(&job->storage);
+	job->name = strdup(name);
+	if (!job->name) {
+		free(job);
+		return NULL;
+	}
+	return job;
+}
+
+static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
+			 struct lsio_job **out)
+{
+	struct parser p = { .ctx = ctx, .index = NO_INDEX,
+			    .empty_chain = LSIO_NONE };
+	int ret;
+
+	p.job = job_alloc(name);
+	if (!p.job)
+		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", name);
+	p.def.source_idx = LSIO_NONE;
+	p.def.length = LSIO_LEN_EOF;
+	p.def.chain = LSIO_NONE;
+	p.sources.key = source_key;
+	p.sources.arg = p.job;
+	p.chains.key = chain_key;
+	p.chains.arg = p.job;
+	ret = parse_top(&p, root);
+	strmap_release(&p.sources);
+	strmap_release(&p.chains);
+	if (ret) {
+		lsio_job_free(p.job);
+		return ret;
+	}
+	*out = p.job;
+	return 0;
+}
+
+static int load_buffer(struct lsio_ctx *ctx, const char *text, size_t len,
+		       const char *name, struct lsio_job **job)
+{
+	json_error_t err;
+	json_t *root;
+	int ret;
+
+	/* jansson refuses "\u0000" in strings by default, so every string
+	 * below is a plain C string. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (!root && err.line > 0)
+		return lsio_fail(ctx, -LSIO_EJOB, "%s:%d:%d: %s", name,
+				 err.line, err.column, err.text);
+	if (!root)
+		return lsio_fail(ctx, -LSIO_EJOB, "%s: %s", name, err.text);
+	ret = job_from_json(ctx, root, name, job);
+	json_decref(root);
+	return ret;
+}
+
+int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
+			 const char *name, struct lsio_job **job)
+{
+	*job = NULL;
+	if (!name)
+		name = "<string>";
+	if (!text)
+		return lsio_fail(ctx, -LSIO_EJOB, "%s: no job text", name);
+	return load_buffer(ctx, text, strlen(text), name, job);
+}
+
+/* Read all of f (a pipe too) into a malloc'd buffer. */
+static int read_all(FILE *f, char **text, size_t *len)
+{
+	size_t cap = 0, n;
+
+	*text = NULL;
+	*len = 0;
+	do {
+		if (grow(text, 1, &cap, *len + 65536))
+			return -ENOMEM;
+		n = fread(*text + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n);
+	return ferror(f) ? -(errno ? errno : EIO) : 0;
+}
+
+int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
+		       struct lsio_job **job)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
+	char *text;
+	size_t len;
+	FILE *f;
+	int ret;
+
+	*job = NULL;
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		ret = errno;
+		return lsio_fail(ctx, -ret, "cannot open '%s': %s", path,
+				 strerror(ret));
+	}
+	errno = 0;
+	ret = read_all(f, &text, &len);
+	if (!is_stdin)
+		fclose(f);
+	if (ret)
+		ret = lsio_fail(ctx, ret, "cannot read '%s': %s", name,
+				strerror(-ret));
+	else
+		ret = load_buffer(ctx, text, len, name, job);
+	free(text);
+	return ret;
+}
+
+void lsio_job_free(struct lsio_job *job)
+{
+	if (!job)
+		return;
+	for (uint32_t i = 0; i < job->nsources; i++)
+		free(job->sources[i].path);
+	for (uint32_t i = 0; i < job->nchains; i++)
+		lsio_chain_release(&job->chains[i]);
+	free(job->sources);
+	free(job->chains);
+	free(job->chunks);
+	free(job->dims);
+	free(job->strings);
+	free(job->out.path);
+	free(job->out.dir);
+	free(job->out.name);
+	lsio_settings_release(&job->storage);
+	free(job->name);
+	free(job);
+}
+
+uint64_t lsio_job_chunk_count(const struct lsio_job *job)
+{
+	return job ? job->nchunks : 0;
+}
+
+bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
+		      struct lsio_place *view)
+{
+	uint32_t n = job->out.ndim;
+	const uint64_t *d;
+
+	if (c->place == UINT64_MAX)
+		return false;
+	d = job->dims + c->place;
+	view->ndim = n;
+	view->order = c->order;
+	view->shape = d;
+	view->to = d + n;
+	view->from = d + 2 * n;
+	view->count = d + 3 * n;
+	return true;
+}
+
+uint64_t lsio_chunk_decoded_size(const struct lsio_job *job,
+				 const struct lsio_chunk *c)
+{
+	struct lsio_place pl;
+	uint64_t bytes = job->out.dtype.size;
+
+	if (!lsio_chunk_place(job, c, &pl))
+		return 0;
+	for (uint32_t d = 0; d < pl.ndim; d++)
+		bytes *= pl.shape[d];	/* overflow checked at load */
+	return bytes;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * job.h - what the job layer offers the rest of the library beyond
+ * internal.h: the "storage" option table and per-chunk output names.
+ */
+#ifndef LSIO_JOB_H
+#define LSIO_JOB_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+/* --- the storage option table (job_opts.c) -------------------------------- */
+
+enum lsio_opt_type {
+	LSIO_OPT_INT,		/* an integer (int field) */
+	LSIO_OPT_SIZE,		/* bytes with optional unit (int64_t field) */
+	LSIO_OPT_CHOICE,	/* one of choices[] (int field: its value) */
+	LSIO_OPT_NAME,		/* one of choices[] (char * field: a copy) */
+};
+
+/* Where a key may appear.  Only the top of "storage" exists today; the
+ * per-class ("classes": {"ssd": {...}}) and per-prefix ("prefixes":
+ * {"/scratch": {...}}) objects will parse the same table with their own
+ * scope, so keys that make no sense per class (workers, memory) just
+ * leave that bit out. */
+#define LSIO_OPT_GLOBAL 1u
+#define LSIO_OPT_SCOPED 2u	/* per class / per prefix (not yet parsed) */
+
+struct lsio_opt_choice {
+	const char *name;
+	int value;
+};
+
+/* One storage setting, in the manner of fio's option table: the one
+ * place that knows its key, type, bounds and where it is stored. */
+struct lsio_opt {
+	const char *key;		/* JSON key; the CLI flag has '-' */
+	enum lsio_opt_type type;
+	unsigned scope;			/* LSIO_OPT_GLOBAL | LSIO_OPT_SCOPED */
+	int64_t min, max;		/* INT and SIZE */
+	bool off_ok;			/* SIZE: "off" (and 0) turns it off */
+	const struct lsio_opt_choice *choices;	/* NULL-name terminated */
+	size_t off;			/* into struct lsio_settings */
+	size_t opt_off;			/* into struct lsio_options */
+	const char *help;
+};
+
+/* The table, n entries. */
+const struct lsio_opt *lsio_settings_table(size_t *n);
+
+/* Every setting "not given" (-1 or NULL). */
+void lsio_settings_init(struct lsio_settings *s);
+
+/* Free what lsio_settings_parse allocated; s is "not given" after. */
+void lsio_settings_release(struct lsio_settings *s);
+
+/* Parse a job's "storage" object into out (initialised by the caller).
+ * name is the job's name for messages ("job.json: storage.memory: ...").
+ * Returns 0, -LSIO_EJOB or -ENOMEM with the context message set. */
+int lsio_settings_parse(struct lsio_ctx *ctx, const char *name,
+			json_t *storage, struct lsio_settings *out);
+
+/* Fill every setting opt leaves unset (< 0 or NULL) from s.  Pointers in
+ * opt then point into s, which must outlive opt. */
+void lsio_settings_apply(const struct lsio_settings *s,
+			 struct lsio_options *opt);
+
+/* --- chunk names for files output (job.c) --------------------------------- */
+
+#define LSIO_NAME_MAX 255	/* NAME_MAX: checked at load */
+
+/* The file name of chunk i for files output: its own "name", or the
+ * output's template expanded.  buf must hold LSIO_NAME_MAX + 1 bytes;
+ * returns the name's length, or -LSIO_ETOOBIG when cap is too small. */
+int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
+		    size_t cap);
+
+#endif /* LSIO_JOB_H */

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * job_info.c - read-only questions a caller may ask of a loaded job.
+ */
+#include "internal.h"
+
+uint64_t lsio_job_source_count(const struct lsio_job *job)
+{
+	return job->nsources;
+}
+
+const char *lsio_job_output_type(const struct lsio_job *job)
+{
+	static const char *const names[] = {
+		[LSIO_OUT_ARRAY] = "array",
+		[LSIO_OUT_FILES] = "files",
+		[LSIO_OUT_STDOUT] = "stdout",
+		[LSIO_OUT_NULL] = "null",
+	};
+
+	return names[job->out.type];
+}

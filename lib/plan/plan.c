@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan.c - from chunks to units of I/O.
+ *
+ * A chunk is what the user asked for; a unit is what the engine reads: one
+ * contiguous span of one source, read into one buffer, in one or more
+ * requests.  The planner
+ *   1. resolves every source (size, storage class, O_DIRECT alignment),
+ *   2. resolves chunk lengths and checks every range against its file,
+ *   3. sorts chunks by (source, offset) - unless the sink needs job order,
+ *   4. coalesces chunks whose gap is small into one unit (capped),
+ *   5. widens units to the O_DIRECT alignment and splits large ones into
+ *      parts read in parallel.
+ * Every threshold comes from the source's storage class, overridden by the
+ * job's "storage" section, overridden by the command line; 0 turns
+ * coalescing, the cap and splitting off.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "pagecache.h"
+#include "storage.h"
+
+#define LSIO_DEFAULT_MEMORY (256ull << 20)
+
+static void options_merge(struct lsio_options *o, const struct lsio_options *cli,
+			  const struct lsio_settings *job)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	lsio_options_init(o);
+	if (cli)
+		*o = *cli;
+#define TAKE(field) if (o->field < 0 && job->field >= 0) o->field = job->field
+	TAKE(workers);
+	TAKE(queue_depth);
+	TAKE(direct);
+	TAKE(memory);
+	TAKE(coalesce_gap);
+	TAKE(max_request);
+	TAKE(split);
+	TAKE(part_size);
+#undef TAKE
+	if (!o->backend)
+		o->backend = job->backend ? job->backend : "uring";
+	if (o->workers <= 0)
+		o->workers = ncpu > 0 ? (int)ncpu : 1;
+	if (o->memory <= 0)
+		o->memory = LSIO_DEFAULT_MEMORY;
+	if (o->direct < 0)
+		o->direct = LSIO_DIRECT_AUTO;
+}
+
+/* Class defaults, then the user's overrides; part sizes stay aligned. */
+static void class_params_resolve(struct lsio_plan *p, int c,
+				 const struct lsio_storage_info *info)
+{
+	struct lsio_class_params *cp = &p->cls[c];
+	const struct lsio_options *o = &p->opt;
+
+	lsio_class_defaults(c, info, cp);
+	if (o->queue_depth > 0)
+		cp->queue_depth = (uint32_t)o->queue_depth;
+	if (p->depth_chosen) {
+		/* The gap worth reading through shrinks as more reads are in
+		 * flight: recompute it for the depth the user chose. */
+		struct lsio_device_model m;
+
+		lsio_class_model(c, info, &m);
+		cp->coalesce_gap = lsio_coalesce_gap_for(&m,
+			(unsigned)(o->workers > 0 ? o->workers : 1) * cp->queue_depth);
+	}
+	if (o->coalesce_gap >= 0)
+		cp->coalesce_gap = (uint64_t)o->coalesce_gap;
+	if (o->max_request >= 0)
+		cp->max_request = (uint64_t)o->max_request;
+	if (o->split >= 0)
+		cp->split = (uint64_t)o->split;
+	if (o->part_size > 0)
+		cp->part_size = (uint64_t)o->part_size;
+	if (o->direct == LSIO_DIRECT_OFF || p->null_backend)
+		cp->align = 0;
+	if (cp->align && cp->part_size % cp->align)
+		cp->part_size += cp->align - cp->part_size % cp->align;
+	if (!cp->part_size)
+		cp->part_size = cp->split ? cp->split : (8u << 20);
+}
+
+/* The first chunk that reads source s, to name it in messages. */
+static uint64_t first_chunk_of(const struct lsio_job *job, uint32_t s)
+{
+	for (uint64_t i = 0; i < job->nchunks; i++)
+		if (job->chunks[i].source == s)
+			return i;
+	return 0;
+}
+
+/* One device: every file of a file system shares its class, so a job over
+ * 100,000 files classifies (and probes) each disk once, through its largest
+ * source - a small first file would leave the latency probe nothing to
+ * read and the rotational flag untested. */
+struct dev_class {
+	dev_t dev;
+	uint32_t largest;	/* source index */
+	uint64_t size;
+	struct lsio_storage_info info;
+};
+
+static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
+				  const struct stat *st, uint32_t s)
+{
+	struct dev_class *d;
+
+	for (size_t i = 0; i < *n; i++) {
+		d = &(*devs)[i];
+		if (d->dev != st->st_dev)
+			continue;
+		if ((uint64_t)st->st_size > d->size) {
+			d->size = (uint64_t)st->st_size;
+			d->largest = s;
+		}
+		return d;
+	}
+	d = realloc(*devs, (*n + 1) * sizeof(**devs));
+	if (!d)
+		return NULL;
+	*devs = d;
+	d = &d[(*n)++];
+	d->dev = st->st_dev;
+	d->largest = s;
+	d->size = (uint64_t)st->st_size;
+	return d;
+}
+
+static int source_stat(struct lsio_plan *p, uint32_t s, struct stat *st)
+{
+	const struct lsio_job *job = p->job;
+	const char *path = job->sources[s].path;
+
+	if (stat(path, st) < 0)
+		return lsio_fail(p->ctx, -LSIO_ESOURCE,
+				 "chunk %llu: cannot open source '%s': %s",
+				 (unsigned long long)first_chunk_of(job, s), path,
+				 strerror(errno));
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		return lsio_fail(p->ctx, -LSIO_ESOURCE,
+				 "chunk %llu: source '%s' is not a regular file",
+				 (unsigned long long)first_chunk_of(job, s), path);
+	return 0;
+}
+
+static void dev_classify(struct lsio_plan *p, struct dev_class *d)
+{
+	lsio_storage_classify(p->job->sources[d->largest].path, -1, &d->info);
+	if (!p->class_why[d->info.cls][0]) {
+		snprintf(p->class_why[d->info.cls], sizeof(p->class_why[0]),
+			 "%s", d->info.reason);
+		class_params_resolve(p, d->info.cls, &d->info);
+	}
+}
+
+static int sources_resolve(struct lsio_plan *p)
+{
+	struct lsio_job *job = p->job;
+	struct dev_class *devs = NULL;
+	uint32_t *dev_of = calloc(MAX(job->nsources, 1), sizeof(*dev_of));
+	size_t ndevs = 0;
+	int ret = dev_of ? 0 : lsio_fail(p->ctx, -ENOMEM, "out of memory");
+
+	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
+		struct stat st;
+		struct dev_class *d;
+
+		ret = source_stat(p, s, &st);
+		if (ret)
+			break;
+		job->sources[s].size = (uint64_t)st.st_size;
+		d = dev_note(&devs, &ndevs, &st, s);
+		if (!d)
+			ret = lsio_fail(p->ctx, -ENOMEM, "out of memory");
+		else
+			dev_of[s] = (uint32_t)(d - devs);
+	}
+	for (size_t i = 0; i < ndevs && !ret; i++)
+		dev_classify(p, &devs[i]);
+	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
+		job->sources[s].class_id = devs[dev_of[s]].info.cls;
+		job->sources[s].dio_align = devs[dev_of[s]].info.dio_align;
+	}
+	free(devs);
+	free(dev_of);
+	return ret;
+}
+
+static int chunks_resolve(struct lsio_plan *p)
+{
+	struct lsio_job *job = p->job;
+
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		struct lsio_chunk *c = &job->chunks[i];
+		const struct lsio_source *src = &job->sources[c->source];
+		uint64_t end;
+
+		if (c->length == LSIO_LEN_EOF)
+			c->length = c->offset <= src->size ? src->size - c->offset : 0;
+		if (!lsio_add_ok(c->offset, c->length, &end) || end > src->size)
+			return lsio_fail(p->ctx, -LSIO_ESOURCE,
+				"chunk %llu ('%s'): range %llu+%llu ends past the end of the file (%llu bytes)",
+				(unsigned long long)i, src->path,
+				(unsigned long long)c->offset,
+				(unsigned long long)c->length,
+				(unsigned long long)src->size);
+		if (!lsio_add_ok(p->bytes_requested, c->length,
+				 &p->bytes_requested))
+			return lsio_fail(p->ctx, -LSIO_EJOB, "chunk %llu: sizes overflow",
+					 (unsigned long long)i);
+	}
+	return 0;
+}
+
+static int chunk_cmp(const void *a, const void *b, void *arg)
+{
+	const struct lsio_chunk *ch = arg;
+	const struct lsio_chunk *x = &ch[*(const uint64_t *)a];
+	const struct lsio_chunk *y = &ch[*(const uint64_t *)b];
+
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return *(const uint64_t *)a < *(const uint64_t *)b ? -1 : 1;
+}
+
+/* Chunk indexes in read order: by (source, offset), or job order when the
+ * sink streams; already-sorted jobs (the common case) skip the sort. */
+static uint64_t *chunk_order(struct lsio_plan *p)
+{
+	const struct lsio_job *job = p->job;
+	uint64_t *order = malloc(MAX(job->nchunks, 1) * sizeof(*order));
+	bool sorted = true;
+
+	if (!order)
+		return NULL;
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		order[i] = i;
+		if (i && chunk_cmp(&order[i - 1], &order[i], job->chunks) > 0)
+			sorted = false;
+	}
+	if (!sorted && !p->ordered)
+		qsort_r(order, job->nchunks, sizeof(*order), chunk_cmp,
+			job->chunks);
+	return order;
+}
+
+/* May chunk c join the unit [u->off, *end)? */
+static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
+		      uint64_t end, const struct lsio_chunk *c)
+{
+	const struct lsio_class_params *cp;
+	uint64_t new_end = MAX(end, c->offset + c->length);
+
+	if (c->source != u->source || c->offset < u->off)
+		return false;
+	cp = &p->cls[p->job->sources[c->source].class_id];
+	if (!cp->coalesce_gap || c->offset > end + cp->coalesce_gap)
+		return false;
+	return !cp->max_request || new_end - u->off <= cp->max_request;
+}
+
+static bool unit_direct(const struct lsio_plan *p, const struct lsio_unit *u,
+			int fd)
+{
+	const struct lsio_source *src = &p->job->sources[u->source];
+
+	if (!p->cls[src->class_id].align || !u->len)
+		return false;
+	if (p->opt.direct == LSIO_DIRECT_ON)
+		return true;
+	return fd < 0 || lsio_range_cached(fd, u->off, u->len) != LSIO_CACHED_ALL;
+}
+
+/* Widen to the O_DIRECT alignment (reads past EOF come back short, which the
+ * engine expects) and count the parts of a split. */
+static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
+		       int fd)
+{
+	const struct lsio_source *src = &p->job->sources[u->source];
+	const struct lsio_class_params *cp = &p->cls[src->class_id];
+	uint64_t parts;
+
+	u->len = end - u->off;
+	u->direct = unit_direct(p, u, fd);
+	if (u->direct) {
+		uint64_t a = src->dio_align ? src->dio_align : cp->align;
+
+		u->off -= u->off % a;
+		if (end % a)
+			end += a - end % a;
+		u->len = end - u->off;
+	}
+	parts = 1;
+	if (cp->split && u->len > cp->split)
+		parts = (u->len + cp->part_size - 1) / cp->part_size;
+	if (parts > UINT32_MAX)
+		return lsio_fail(p->ctx, -LSIO_EJOB,
+				 "part size too small for a %llu-byte read",
+				 (unsigned long long)u->len);
+	u->nparts = (uint32_t)parts;
+	p->nrequests += parts;
+	p->bytes_read += u->len;
+	p->max_unit_len = MAX(p->max_unit_len, u->len);
+	return 0;
+}
+
+/* In auto mode, ask the page cache per unit, so one open per source. */
+static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
+		     int *fd)
+{
+	if (p->opt.direct != LSIO_DIRECT_AUTO || *open_src == s)
+		return 0;
+	if (*fd >= 0)
+		close(*fd);
+	*open_src = s;
+	*fd = open(p->job->sources[s].path, O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+static int units_build(struct lsio_plan *p, const uint64_t *order)
+{
+	const struct lsio_job *job = p->job;
+	struct lsio_unit *u = NULL;
+	uint32_t open_src = LSIO_NONE;
+	uint64_t end = 0;
+	int fd = -1, ret = 0;
+
+	p->units = malloc(MAX(job->nchunks, 1) * sizeof(*p->units));
+	p->unit_chunks = malloc(MAX(job->nchunks, 1) * sizeof(*p->unit_chunks));
+	if (!p->units || !p->unit_chunks)
+		return lsio_fail(p->ctx, -ENOMEM, "out of memory planning %llu chunks",
+				 (unsigned long long)job->nchunks);
+	for (uint64_t k = 0; k < job->nchunks && !ret; k++) {
+		const struct lsio_chunk *c = &job->chunks[order[k]];
+
+		p->unit_chunks[k] = order[k];
+		if (u && can_merge(p, u, end, c)) {
+			end = MAX(end, c->offset + c->length);
+			u->count++;
+			continue;
+		}
+		if (u) {
+			source_fd(p, u->source, &open_src, &fd);
+			ret = unit_finish(p, u, end, fd);
+		}
+		u = &p->units[p->nunits++];
+		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
+					 .source = c->source };
+		end = c->offset + c->length;
+	}
+	if (u && !ret) {
+		source_fd(p, u->source, &open_src, &fd);
+		ret = unit_finish(p, u, end, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+		  const struct lsio_options *opt, struct lsio_plan **out)
+{
+	struct lsio_plan *p = calloc(1, sizeof(*p));
+	uint64_t *order = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!p)
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	p->ctx = ctx;
+	p->job = job;
+	p->depth_chosen = (opt && (opt->queue_depth > 0 || opt->workers > 0)) ||
+			  job->storage.queue_depth > 0 || job->storage.workers > 0;
+	options_merge(&p->opt, opt, &job->storage);
+	p->null_backend = !strcmp(p->opt.backend, "null");
+	p->ordered = job->out.type == LSIO_OUT_STDOUT;
+	ret = sources_resolve(p);
+	if (!ret)
+		ret = chunks_resolve(p);
+	if (!ret) {
+		order = chunk_order(p);
+		ret = order ? units_build(p, order)
+			    : lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	free(order);
+	if (ret) {
+		lsio_plan_free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void lsio_plan_free(struct lsio_plan *p)
+{
+	if (!p)
+		return;
+	free(p->units);
+	free(p->unit_chunks);
+	free(p);
+}

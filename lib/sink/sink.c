@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sink.c - pick the sink for a job's output and open it.
+ *
+ * A sink is a const struct lsio_sink_ops, one file each, like the I/O
+ * backends.  The engine opens it once, calls direct() and put() from its
+ * workers, then commit() (or abort()) and close() from the thread that
+ * runs the job.  Every sink writes under a temporary name and renames into
+ * place on commit, so a failed run leaves nothing behind.
+ */
+#include "internal.h"
+
+/* One per file in lib/sink/ (their home could be internal.h). */
+extern const struct lsio_sink_ops lsio_sink_array;
+extern const struct lsio_sink_ops lsio_sink_files;
+extern const struct lsio_sink_ops lsio_sink_stream;
+extern const struct lsio_sink_ops lsio_sink_null;
+
+#define SINK_DEFAULT_FD 1	/* standard output */
+
+static const struct lsio_sink_ops *sink_pick(enum lsio_output_type type)
+{
+	switch (type) {
+	case LSIO_OUT_ARRAY:
+		return &lsio_sink_array;
+	case LSIO_OUT_FILES:
+		return &lsio_sink_files;
+	case LSIO_OUT_STDOUT:
+		return &lsio_sink_stream;
+	case LSIO_OUT_NULL:
+		return &lsio_sink_null;
+	}
+	return NULL;
+}
+
+/* The file or directory to write: --output wins over the job. */
+static const char *sink_path(const struct lsio_output *out,
+			     const char *path_override)
+{
+	switch (out->type) {
+	case LSIO_OUT_ARRAY:
+		return path_override ? path_override : out->path;
+	case LSIO_OUT_FILES:
+		return path_override ? path_override : out->dir;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * s->stdout_fd and s->window may be preset by the caller (tests write to a
+ * pipe); 0 means "the default".  On failure the sink has already removed
+ * what it created, and abort() and close() are harmless no-ops.
+ */
+int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
+		   const char *path_override, struct lsio_sink *s)
+{
+	const struct lsio_output *out = &job->out;
+
+	s->ops = sink_pick(out->type);
+	s->ctx = ctx;
+	s->job = job;
+	s->priv = NULL;
+	s->path = sink_path(out, path_override);
+	if (s->stdout_fd <= 0)
+		s->stdout_fd = SINK_DEFAULT_FD;
+	atomic_init(&s->bytes_out, 0);
+	if (!s->ops) {
+		/* Still a sink the caller can abort and close. */
+		s->ops = &lsio_sink_null;
+		return lsio_fail(ctx, -LSIO_EJOB, "output.type: unknown type %d",
+				 (int)out->type);
+	}
+	if (out->type == LSIO_OUT_ARRAY && (!s->path || !*s->path))
+		return lsio_fail(ctx, -LSIO_EJOB, "output.path: missing");
+	if (out->type == LSIO_OUT_FILES && (!s->path || !*s->path))
+		return lsio_fail(ctx, -LSIO_EJOB, "output.dir: missing");
+	return s->ops->open(s);
+}

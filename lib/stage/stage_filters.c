@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stage_filters.c - filters that keep the size of a chunk:
+ *
+ *   "shuffle"  numcodecs.Shuffle undone: byte j of every element was
+ *              stored together in plane j; put the elements back together
+ *              ({"elementsize": N}, default 4 as in numcodecs)
+ *   "bytes"    the Zarr v3 bytes codec: elements stored big-endian are
+ *              swapped to native (little-endian) order in place
+ *              ({"endian": "little"|"big"}, {"elementsize": 1|2|4|8})
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "stage.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the bytes stage assumes a little-endian host"
+#endif
+
+struct filter_params {
+	uint32_t elementsize;
+	bool big;		/* bytes: stored big-endian */
+};
+
+/* An optional integer parameter in [lo, hi]. */
+static int param_int(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		     const char *key, json_int_t lo, json_int_t hi,
+		     uint32_t *out)
+{
+	json_t *v = obj ? json_object_get(obj, key) : NULL;
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi)
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: %s must be an integer from %lld to %lld",
+				 path, key, (long long)lo, (long long)hi);
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int params_new(struct lsio_ctx *ctx, const char *path,
+		      const struct filter_params *p, void **params)
+{
+	*params = malloc(sizeof(*p));
+	if (!*params)
+		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", path);
+	memcpy(*params, p, sizeof(*p));
+	return 0;
+}
+
+/* The chunk must be whole elements, and fit. */
+static int filter_check(struct lsio_stage_io *io, const char *name,
+			const char *what,
+			uint32_t elementsize)
+{
+	if (io->in_len % elementsize)
+		return lsio_stage_fail(io, -LSIO_EDATA,
+				       "%s: %zu bytes is not a whole number of %u-byte elements",
+				       name, io->in_len, elementsize);
+	return lsio_stage_check_size(io, what, io->in_len);
+}
+
+/* --- shuffle ---------------------------------------------------------- */
+
+static const char *const shuffle_keys[] = { "elementsize", NULL };
+
+static int shuffle_parse(struct lsio_ctx *ctx, const char *path, json_t *obj,
+			 void **params)
+{
+	struct filter_params p = { .elementsize = 4 };
+
+	if (param_int(ctx, path, obj, "elementsize", 1, 1 << 20,
+		      &p.elementsize))
+		return -LSIO_EJOB;
+	return params_new(ctx, path, &p, params);
+}
+
+/* Element i's byte j is at src[j * count + i].  Writing dst in order and
+ * reading es planes in step keeps both streams sequential; a constant es
+ * lets the compiler unroll the inner loop. */
+static inline void unshuffle_fixed(uint8_t *restrict dst,
+				   const uint8_t *restrict src, size_t count,
+				   size_t es)
+{
+	for (size_t i = 0; i < count; i++)
+		for (size_t j = 0; j < es; j++)
+			dst[i * es + j] = src[j * count + i];
+}
+
+static void unshuffle(uint8_t *restrict dst, const uint8_t *restrict src,
+		      size_t n, size_t es)
+{
+	size_t count = n / es;
+
+	switch (es) {
+	case 2:
+		unshuffle_fixed(dst, src, count, 2);
+		break;
+	case 4:
+		unshuffle_fixed(dst, src, count, 4);
+		break;
+	case 8:
+		unshuffle_fixed(dst, src, count, 8);
+		break;
+	default:
+		unshuffle_fixed(dst, src, count, es);
+		break;
+	}
+}
+
+static int shuffle_run(struct lsio_stage_io *io)
+{
+	const struct filter_params *p = io->params;
+	uint32_t es = p ? p->elementsize : 4;
+	int ret = filter_check(io, "shuffle", "shuffle: output is", es);
+
+	if (ret)
+		return ret;
+	if (es == 1) {
+		io->out = io->in;
+		io->out_len = io->in_len;
+		return 0;
+	}
+	ret = lsio_stage_claim(io, "shuffle: output is", io->in_len);
+	if (ret)
+		return ret;
+	unshuffle(io->scratch->p, io->in, io->in_len, es);
+	lsio_stage_set_out(io, io->in_len);
+	return 0;
+}
+
+const struct lsio_stage_ops lsio_stage_shuffle = {
+	.name = "shuffle",
+	.keys = shuffle_keys,
+	.parse = shuffle_parse,
+	.free_params = free,
+	.run = shuffle_run,
+};
+
+/* --- bytes ------------------------------------------------------------ */
+
+static const char *const bytes_keys[] = { "endian", "elementsize", NULL };
+
+static int bytes_parse(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		       void **params)
+{
+	struct filter_params p = { .elementsize = 1 };
+	json_t *v = obj ? json_object_get(obj, "endian") : NULL;
+	const char *e = v ? json_string_value(v) : "little";
+
+	if (!e || (strcmp(e, "little") && strcmp(e, "big")))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: bytes endian must be 'little' or 'big'",
+				 path);
+	p.big = !strcmp(e, "big");
+	if (param_int(ctx, path, obj, "elementsize", 1, 8, &p.elementsize))
+		return -LSIO_EJOB;
+	if (p.elementsize & (p.elementsize - 1))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: bytes elementsize must be 1, 2, 4 or 8",
+				 path);
+	return params_new(ctx, path, &p, params);
+}
+
+/* Swap in place: each element is read and written once, in cache. */
+static void bswap_all(uint8_t *p, size_t n, uint32_t es)
+{
+	size_t i;
+
+	switch (es) {
+	case 2:
+		for (i = 0; i + 2 <= n; i += 2) {
+			uint16_t v;
+
+			memcpy(&v, p + i, 2);
+			v = __builtin_bswap16(v);
+			memcpy(p + i, &v, 2);
+		}
+		break;
+	case 4:
+		for (i = 0; i + 4 <= n; i += 4) {
+			uint32_t v;
+
+			memcpy(&v, p + i, 4);
+			v = __builtin_bswap32(v);
+			memcpy(p + i, &v, 4);
+		}
+		break;
+	case 8:
+		for (i = 0; i + 8 <= n; i += 8) {
+			uint64_t v;
+
+			memcpy(&v, p + i, 8);
+			v = __builtin_bswap64(v);
+			memcpy(p + i, &v, 8);
+		}
+		break;
+	}
+}
+
+static int bytes_run(struct lsio_stage_io *io)
+{
+	const struct filter_params *p = io->params;
+	uint32_t es = p ? p->elementsize : 1;
+	int ret = filter_check(io, "bytes", "bytes: output is", es);
+
+	if (ret)
+		return ret;
+	if (p && p->big && es > 1)
+		bswap_all(io->in, io->in_len, es);
+	io->out = io->in;
+	io->out_len = io->in_len;
+	return 0;
+}
+
+const struct lsio_stage_ops lsio_stage_bytes = {
+	.name = "bytes",
+	.keys = bytes_keys,
+	.parse = bytes_parse,
+	.free_params = free,
+	.run = bytes_run,
+};
