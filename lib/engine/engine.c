@@ -68,12 +68,15 @@ static void buffers_size(struct lsio_engine *e)
 	const struct lsio_plan *p = e->plan;
 	uint64_t share = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers;
 	uint64_t slot = MAX(p->max_unit_len, LSIO_MIN_SLOT);
+	uint64_t units_each = p->nunits / (uint64_t)p->opt.workers + 1;
 
 	slot = MIN(slot, LSIO_MAX_SLOT);
 	slot = (slot + 4095) & ~(uint64_t)4095;
 	e->slot_len = (size_t)slot;
 	e->depth = plan_depth(p);
-	e->nslots = (unsigned)MAX(1, MIN(share / slot, e->depth));
+	/* More buffers than units (or than reads in flight) would only cost
+	 * page faults. */
+	e->nslots = (unsigned)MAX(1, MIN(MIN(share / slot, e->depth), units_each));
 }
 
 /* Open every source once, up front, so rings can register the table; a
@@ -203,6 +206,10 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	st->queue_depth = (int)e->depth;
 	st->backend = e->backend->name;
 	st->direct = e->plan->opt.direct;
+	st->latency[0] = lsio_latency_quantile(&e->latency, 0.5);
+	st->latency[1] = lsio_latency_quantile(&e->latency, 0.9);
+	st->latency[2] = lsio_latency_quantile(&e->latency, 0.99);
+	st->latency[3] = lsio_latency_quantile(&e->latency, 0.999);
 }
 
 static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
@@ -289,7 +296,13 @@ char *lsio_stats_json(const struct lsio_stats *st)
 		"queue_depth", st->queue_depth,
 		"backend", st->backend ? st->backend : "none",
 		"direct", st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *text;
+
+	if (o)
+		json_object_set_new(o, "latency_seconds", json_pack("{s:f,s:f,s:f,s:f}",
+			"p50", st->latency[0], "p90", st->latency[1],
+			"p99", st->latency[2], "p99.9", st->latency[3]));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	return text;

@@ -7,6 +7,7 @@
 #define LSIO_ENGINE_H
 
 #include "internal.h"
+#include "latency.h"
 
 #define LSIO_MAX_IO_LEN (1u << 30)	/* one read; larger parts continue */
 
@@ -29,8 +30,9 @@ struct lsio_engine {
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
 	atomic_int stop;		/* a failure or cancellation */
 	atomic_int running;		/* workers still running */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* guards latency merging and done */
 	pthread_cond_t done;
+	struct lsio_latency latency;	/* merged from the workers */
 };
 
 /* The worker thread: claims units, reads them, runs chains, feeds the sink. */

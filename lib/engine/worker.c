@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct unit_run {
 	uint32_t parts_left;	/* parts not yet complete */
 	uint64_t part_len;
 	uint64_t data_end;	/* min(unit end, file size): bytes that exist */
+	uint64_t started_ns;	/* when it was claimed */
 };
 
 /* One read in flight: a part, or the rest of a part after a short read. */
@@ -43,6 +45,7 @@ struct lsio_worker_state {
 	struct lsio_engine *e;
 	const struct lsio_backend_ops *backend;
 	uint8_t *arena;
+	size_t arena_len;
 	uint8_t **bufs;		/* nslots pointers into the arena */
 	struct unit_run *runs;	/* nslots + 1 (the heap run) */
 	bool *slot_busy;
@@ -56,6 +59,7 @@ struct lsio_worker_state {
 	const struct lsio_unit *pending;	/* claimed, waiting for a buffer */
 	bool exhausted;		/* no units left to claim */
 	struct lsio_chain_state chain;
+	struct lsio_latency latency;
 };
 
 static int arena_init(struct lsio_worker_state *w)
@@ -63,10 +67,17 @@ static int arena_init(struct lsio_worker_state *w)
 	struct lsio_engine *e = w->e;
 	size_t total = e->slot_len * e->nslots;
 
-	if (posix_memalign((void **)&w->arena, 4096, total))
+	w->arena = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->arena == MAP_FAILED) {
+		w->arena = NULL;
 		return -ENOMEM;
-	/* Touch every page now: page faults on fresh memory are slow, and
-	 * the reads would otherwise take them one by one. */
+	}
+	w->arena_len = total;
+	/* Fault every page in now, in huge pages where the kernel allows:
+	 * faults on fresh memory are slow here, and reads would otherwise
+	 * take them one 4 KiB page at a time. */
+	madvise(w->arena, total, MADV_HUGEPAGE);
 	memset(w->arena, 0, total);
 	for (unsigned i = 0; i < e->nslots; i++)
 		w->bufs[i] = w->arena + (size_t)i * e->slot_len;
@@ -106,7 +117,8 @@ void lsio_worker_free(struct lsio_worker_state *w)
 	if (!w)
 		return;
 	lsio_chain_state_release(&w->chain);
-	free(w->arena);
+	if (w->arena)
+		munmap(w->arena, w->arena_len);
 	free(w->bufs);
 	free(w->runs);
 	free(w->slot_busy);
@@ -249,6 +261,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 		}
 	}
 	r->u = u;
+	r->started_ns = lsio_now_ns();
 	r->next_part = 0;
 	r->parts_left = u->nparts;
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
@@ -370,6 +383,7 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 			worker_fail(w, ret);
 			break;
 		}
+		lsio_latency_add(&w->latency, lsio_now_ns() - r->started_ns);
 		atomic_fetch_add_explicit(&e->chunks_done, 1,
 					  memory_order_relaxed);
 		atomic_fetch_add_explicit(&e->bytes_done, c->length,
@@ -512,6 +526,7 @@ void *lsio_worker_main(void *arg)
 	if (w->heap_busy)
 		free(w->runs[e->nslots].buf);
 	pthread_mutex_lock(&e->lock);
+	lsio_latency_merge(&e->latency, &w->latency);
 	if (atomic_fetch_sub(&e->running, 1) == 1)
 		pthread_cond_broadcast(&e->done);
 	pthread_mutex_unlock(&e->lock);

@@ -23,7 +23,7 @@
 
 #define NO_INDEX UINT64_MAX
 
-/* --- a string -> index map, for deduplication ------------------------------ */
+/* --- a string -> index map, for deduplication ----------------------------- */
 
 /* The strings themselves live elsewhere (the job's sources, chains, a name
  * arena); key() finds the one an index names.  Open addressing, linear
@@ -413,6 +413,9 @@ static const char *const out_keys[][8] = {
 	[LSIO_OUT_NULL] = { "type", NULL },
 };
 
+static const char *const all_out_keys[] = { "type", "path", "dtype",
+	"shape", "order", "fill_value", "format", "dir", "name", NULL };
+
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
 
@@ -556,12 +559,30 @@ static int parse_array_output(struct parser *p, json_t *obj)
 	return ret;
 }
 
+static int bad_placeholder(struct parser *p, const char *field, size_t len)
+{
+	char name[16];
+	const char *hint = NULL;
+
+	if (len < sizeof(name)) {
+		memcpy(name, field, len);
+		name[len] = '\0';
+		hint = lsio_did_you_mean(name, name_fields);
+	}
+	if (hint)
+		return fail(p, "name",
+			    "unknown placeholder '{%.*s}' (did you mean '{%s}'?)",
+			    (int)MIN(len, 64), field, hint);
+	return fail(p, "name",
+		    "unknown placeholder '{%.*s}'; expected {index}, {source}, {offset} or {length}",
+		    (int)MIN(len, 64), field);
+}
+
 /* A name template: only the known {placeholders}, no '/'. */
 static int check_template(struct parser *p, const char *t)
 {
-	char field[16];
-	const char *s, *close, *hint;
-	size_t len;
+	const char *s, *close;
+	size_t len, k;
 
 	if (!*t)
 		return fail(p, "name", "an empty file name template");
@@ -575,16 +596,13 @@ static int check_template(struct parser *p, const char *t)
 		if (!close)
 			return fail(p, "name", "'{' without '}' in '%s'", t);
 		len = (size_t)(close - s - 1);
-		snprintf(field, sizeof(field), "%.*s", (int)MIN(len, 15), s + 1);
-		if (len > 15 || !in_list(field, name_fields)) {
-			hint = lsio_did_you_mean(field, name_fields);
-			return fail(p, "name",
-				    "unknown placeholder '{%.*s}'%s%s%s; expected {index}, {source}, {offset} or {length}",
-				    (int)MIN(len, 64), s + 1,
-				    hint ? " (did you mean '{" : "",
-				    hint ? hint : "", hint ? "}'?)" : "");
-		}
-		if (!strcmp(field, "length"))
+		for (k = 0; name_fields[k]; k++)
+			if (strlen(name_fields[k]) == len &&
+			    !strncmp(name_fields[k], s + 1, len))
+				break;
+		if (!name_fields[k])
+			return bad_placeholder(p, s + 1, len);
+		if (!strcmp(name_fields[k], "length"))
 			p->name_uses_length = true;
 		s = close;
 	}
@@ -632,6 +650,8 @@ static int parse_output(struct parser *p, json_t *obj)
 	if (!json_is_object(obj))
 		return fail(p, NULL, "expected an object");
 	type = json_object_get(obj, "type");
+	if (!type && check_keys(p, NULL, obj, all_out_keys))
+		return -LSIO_EJOB;	/* "tpye" says more than "missing" */
 	if (!json_is_string(type))
 		return fail(p, "type",
 			    "expected one of \"array\", \"files\", \"stdout\", \"null\"");
@@ -665,7 +685,10 @@ static const char *const default_place_keys[] = { "shape", "from", "count",
 static const char *const place_keys[] = { "shape", "to", "from", "count",
 					  "order", NULL };
 
-/* One of shape/to/from/count: the chunk's own, else the default's. */
+/* One of shape/to/from/count into vals: the chunk's own, else def's
+ * (when not NULL); DIMS_ABSENT when neither, negative on error. */
+enum { DIMS_OWN, DIMS_DEFAULT, DIMS_ABSENT };
+
 static int place_dims(struct parser *p, json_t *pl, const char *key,
 		      const uint64_t *def, uint64_t *vals)
 {
@@ -675,11 +698,12 @@ static int place_dims(struct parser *p, json_t *pl, const char *key,
 
 	if (v) {
 		snprintf(sub, sizeof(sub), "place.%s", key);
-		return parse_dims(p, sub, v, ndim, vals);
+		return parse_dims(p, sub, v, ndim, vals);	/* DIMS_OWN */
 	}
-	if (def)
-		memcpy(vals, def, ndim * sizeof(*vals));
-	return 1;	/* not given */
+	if (!def)
+		return DIMS_ABSENT;
+	memcpy(vals, def, ndim * sizeof(*vals));
+	return DIMS_DEFAULT;
 }
 
 /* from + count must fit in shape, in every dimension. */
@@ -849,12 +873,44 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 	return 0;
 }
 
-static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
+/* Fill the chunk's shape, to, from and count (d[0..4n)) from its place
+ * object and the defaults. */
+static int place_values(struct parser *p, json_t *pl, uint64_t *d,
+			bool *has_count)
 {
 	const struct defaults *def = &p->def;
-	json_t *pl = json_object_get(obj, "place");
 	uint32_t n = p->job->out.ndim;
-	uint64_t *d, *shape, *to, *from, *count;
+	uint64_t *shape = d, *to = d + n, *from = d + 2 * n, *count = d + 3 * n;
+	int ret;
+
+	ret = place_dims(p, pl, "shape", def->has_shape ? def->shape : NULL,
+			 shape);
+	if (ret == DIMS_ABSENT)
+		return fail(p, "place",
+			    "missing \"shape\" (and no defaults.place.shape)");
+	if (ret >= 0)
+		ret = place_dims(p, pl, "to", NULL, to);
+	if (ret == DIMS_ABSENT)
+		return fail(p, "place",
+			    "missing \"to\": where the chunk lands in the array");
+	if (ret >= 0)	/* from stays zeros (calloc) when absent */
+		ret = place_dims(p, pl, "from",
+				 def->has_from ? def->from : NULL, from);
+	if (ret >= 0)
+		ret = place_dims(p, pl, "count",
+				 def->has_count ? def->count : NULL, count);
+	if (ret < 0)
+		return ret;
+	*has_count = ret != DIMS_ABSENT;
+	for (uint32_t k = 0; k < n && !*has_count; k++)
+		count[k] = from[k] <= shape[k] ? shape[k] - from[k] : 0;
+	return 0;
+}
+
+static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
+{
+	json_t *pl = json_object_get(obj, "place"), *order;
+	bool has_count;
 	int ret;
 
 	c->place = UINT64_MAX;
@@ -869,31 +925,15 @@ static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
 		return fail(p, "place", "expected an object");
 	if (check_keys(p, "place", pl, place_keys))
 		return -LSIO_EJOB;
-	c->place = p->index * 4 * n;	/* < ndims, checked at allocation */
-	d = p->job->dims + c->place;
-	shape = d, to = d + n, from = d + 2 * n, count = d + 3 * n;
-	ret = place_dims(p, pl, "shape", def->has_shape ? def->shape : NULL, shape);
-	if (ret == 1 && !def->has_shape)
-		return fail(p, "place",
-			    "missing \"shape\" (and no defaults.place.shape)");
-	if (ret < 0 || (ret = place_dims(p, pl, "to", NULL, to)) < 0)
+	c->place = p->index * 4 * p->job->out.ndim;	/* < job->ndims */
+	ret = place_values(p, pl, p->job->dims + c->place, &has_count);
+	if (ret)
 		return ret;
-	if (ret == 1)
-		return fail(p, "place",
-			    "missing \"to\": where the chunk lands in the array");
-	if ((ret = place_dims(p, pl, "from", def->has_from ? def->from : NULL, from)) < 0)
-		return ret;
-	ret = place_dims(p, pl, "count", def->has_count ? def->count : NULL, count);
-	if (ret < 0)
-		return ret;
-	if (ret == 1 && !def->has_count)
-		for (uint32_t k = 0; k < n; k++)	/* checked below */
-			count[k] = from[k] <= shape[k] ? shape[k] - from[k] : 0;
-	c->order = def->order ? def->order : 'C';
-	if (json_object_get(pl, "order") &&
-	    parse_order(p, "place.order", json_object_get(pl, "order"), "CF", &c->order))
+	c->order = p->def.order ? p->def.order : 'C';
+	order = json_object_get(pl, "order");
+	if (order && parse_order(p, "place.order", order, "CF", &c->order))
 		return -LSIO_EJOB;
-	return place_bounds(p, c, d, ret == 0 || def->has_count);
+	return place_bounds(p, c, p->job->dims + c->place, has_count);
 }
 
 static int chunk_name(struct parser *p, json_t *obj, struct lsio_chunk *c)
@@ -992,6 +1032,11 @@ static void nb_num(struct namebuf *b, uint64_t v)
 	nb_add(b, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64, v));
 }
 
+static bool field_is(const char *field, size_t len, const char *name)
+{
+	return strlen(name) == len && !strncmp(field, name, len);
+}
+
 /* Expand one {field} of a validated template. */
 static void expand_field(const struct lsio_job *job, uint64_t i,
 			 const char *field, size_t len, struct namebuf *b)
@@ -999,14 +1044,14 @@ static void expand_field(const struct lsio_job *job, uint64_t i,
 	const struct lsio_chunk *c = &job->chunks[i];
 	const char *src, *base;
 
-	if (!strncmp(field, "index", len)) {
+	if (field_is(field, len, "index")) {
 		nb_num(b, i);
-	} else if (!strncmp(field, "source", len)) {
+	} else if (field_is(field, len, "source")) {
 		src = job->sources[c->source].path;
 		base = strrchr(src, '/');
 		base = base ? base + 1 : src;
 		nb_add(b, base, strlen(base));
-	} else if (!strncmp(field, "offset", len)) {
+	} else if (field_is(field, len, "offset")) {
 		nb_num(b, c->offset);
 	} else {
 		nb_num(b, c->length);

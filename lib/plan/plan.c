@@ -26,7 +26,10 @@
 #include "pagecache.h"
 #include "storage.h"
 
-#define LSIO_DEFAULT_MEMORY (256ull << 20)
+/* I/O buffers per worker by default.  Little's law: a local SSD needs
+ * bandwidth x latency (~1 GiB/s x 2 ms) in flight, so 32 MiB a worker keeps
+ * it busy with room for merged 2 MiB requests; more only costs page faults. */
+#define LSIO_DEFAULT_MEMORY_PER_WORKER (32ull << 20)
 
 static void options_merge(struct lsio_options *o, const struct lsio_options *cli,
 			  const struct lsio_settings *job)
@@ -51,7 +54,7 @@ static void options_merge(struct lsio_options *o, const struct lsio_options *cli
 	if (o->workers <= 0)
 		o->workers = ncpu > 0 ? (int)ncpu : 1;
 	if (o->memory <= 0)
-		o->memory = LSIO_DEFAULT_MEMORY;
+		o->memory = (int64_t)LSIO_DEFAULT_MEMORY_PER_WORKER * o->workers;
 	if (o->direct < 0)
 		o->direct = LSIO_DIRECT_AUTO;
 }

@@ -357,7 +357,8 @@ static uint8_t *array_direct(struct lsio_sink *s, uint64_t i, size_t len)
 	struct lsio_place v;
 
 	if (!array_chunk_place(s->job, &s->job->chunks[i], &v) ||
-	    !array_box_ok(&v, out->shape) || !array_contiguous(&v, out->shape) ||
+	    !array_box_ok(&v, out->shape) ||
+	    !array_contiguous(&v, out->shape) ||
 	    array_bytes(v.shape, v.ndim, out->dtype.size) != len)
 		return NULL;
 	return array_at(s, &v);

@@ -225,14 +225,16 @@ static int files_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	if (fd < 0)
 		return lsio_fail_first(s->ctx, -LSIO_EOUTPUT,
 				       "cannot create '%s%s%s': %s", s->path,
-				       files_sep(s->path), name, strerror(errno));
+				       files_sep(s->path), name,
+				       strerror(errno));
 	err = files_write_all(fd, p, n);
 	if (close(fd) && !err)
 		err = -errno;
 	if (err)
 		return lsio_fail_first(s->ctx, -LSIO_EOUTPUT,
 				       "cannot write '%s%s%s': %s", s->path,
-				       files_sep(s->path), name, strerror(-err));
+				       files_sep(s->path), name,
+				       strerror(-err));
 	atomic_fetch_add_explicit(&s->bytes_out, n, memory_order_relaxed);
 	return 0;
 }
@@ -307,8 +309,9 @@ static void files_abort(struct lsio_sink *s)
 		files_remove_temp(f);
 	free(f->tmp);
 	f->tmp = NULL;
+	/* rmdir() fails, rightly, if someone else wrote there meanwhile. */
 	if (f->made_dir)
-		rmdir(s->path);	/* fails, rightly, if someone else wrote there */
+		rmdir(s->path);
 	f->made_dir = false;
 }
 

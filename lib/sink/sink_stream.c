@@ -165,9 +165,10 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 			atomic_store(&st->failed, true);
 			break;
 		}
-		next = atomic_load_explicit(&st->next, memory_order_relaxed) + 1;
-		atomic_store_explicit(&st->next, next, memory_order_release);
-		if (next >= s->job->nchunks || !stream_take(st, next, &slot, &x))
+		next = atomic_load_explicit(&st->next, memory_order_relaxed);
+		atomic_store_explicit(&st->next, ++next, memory_order_release);
+		if (next >= s->job->nchunks ||
+		    !stream_take(st, next, &slot, &x))
 			break;
 		p = slot ? slot->p : x->p;
 		n = slot ? slot->n : x->n;
@@ -178,7 +179,7 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 	return err;
 }
 
-/* --- buffering -------------------------------------------------------------- */
+/* --- buffering ----------------------------------------------------------- */
 
 /*
  * Copy early chunk i into its slot.  The slot is ours without the lock:
@@ -265,7 +266,7 @@ static int stream_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return err == 1 ? stream_drain(s, st, p, n) : err;
 }
 
-/* --- the sink ---------------------------------------------------------------- */
+/* --- the sink ------------------------------------------------------------ */
 
 static void stream_close(struct lsio_sink *s);
 

@@ -317,6 +317,8 @@ static const struct {
 	{ "{'lsio':1,'output':{'type':'array','dtype':'<f4','shape':[1],'fill_value':'nan'},'chunks':[]}", -LSIO_EJOB, "output.fill_value: expected a number" },
 	{ "{'lsio':1,'output':{'type':'array','dtype':'<f4','shape':[1],'format':'hdf5'},'chunks':[]}", -LSIO_EJOB, "output.format: expected \"npy\" or \"raw\"" },
 	{ "{'lsio':1,'output':{'type':'null','dtype':'<f4'},'chunks':[]}", -LSIO_EJOB, "'dtype' is not a key of null output" },
+	{ "{'lsio':1,'output':{'tpye':'null'},'chunks':[]}", -LSIO_EJOB, "t.json: output: unknown key 'tpye' (did you mean 'type'?)" },
+	{ "{'lsio':1,'output':{'type':'stdout'},'chunks':[{'source':'a','place':{}}]}", -LSIO_EJOB, "chunks[0].place: only array output places chunks" },
 	/* storage */
 	{ NUL_OUT "'storage':{'workers':0},'chunks':[]}", -LSIO_EJOB, "t.json: storage.workers: 0 is out of range (1..1024)" },
 	{ NUL_OUT "'storage':{'memroy':'1G'},'chunks':[]}", -LSIO_EJOB, "t.json: storage: unknown key 'memroy' (did you mean 'memory'?)" },

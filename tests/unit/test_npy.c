@@ -17,7 +17,9 @@
 
 static struct lsio_dtype dtype(const char *str, uint32_t size)
 {
-	struct lsio_dtype dt = { .order = str[0], .kind = str[1], .size = size };
+	struct lsio_dtype dt = {
+		.order = str[0], .kind = str[1], .size = size,
+	};
 
 	snprintf(dt.str, sizeof(dt.str), "%s", str);
 	return dt;
@@ -199,7 +201,9 @@ static void write_i4_big_endian_f_order(const char *dir)
 {
 	uint64_t shape[] = { 2, 3 }, c0[] = { 2, 2 }, to0[] = { 0, 1 };
 	/* F order: column (1, 2) then column (3, 4); big-endian bytes */
-	static const uint8_t a[] = { 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4 };
+	static const uint8_t a[] = {
+		0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+	};
 	const void *data[] = { a };
 	size_t len[] = { sizeof(a) };
 	char path[512];
