@@ -143,7 +143,8 @@ struct lsio_chunk {
 
 enum lsio_output_type { LSIO_OUT_ARRAY, LSIO_OUT_FILES, LSIO_OUT_STDOUT,
 			LSIO_OUT_NULL };
-enum lsio_array_format { LSIO_FMT_NPY, LSIO_FMT_RAW };
+/* AUTO: .npy when the final path (after -o) ends in ".npy", else raw. */
+enum lsio_array_format { LSIO_FMT_AUTO, LSIO_FMT_NPY, LSIO_FMT_RAW };
 
 struct lsio_output {
 	enum lsio_output_type type;
@@ -194,6 +195,11 @@ int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 /* A view of chunk c's placement; false when it has none. */
 bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 		      struct lsio_place *view);
+
+/* The file name of chunk i for files output: its own "name", or the
+ * output's template expanded (lib/job/job.c). */
+int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
+		    size_t cap);
 
 /* Decoded byte size of a chunk's destination: prod(place.shape) * itemsize,
  * or 0 when the chunk has no placement. */

@@ -503,14 +503,10 @@ static int array_format(struct parser *p, json_t *v)
 {
 	struct lsio_output *out = &p->job->out;
 	const char *s;
-	size_t len;
 
 	if (!v) {
-		/* Without a path (the CLI's -o gives it) npy is the default. */
-		len = out->path ? strlen(out->path) : 0;
-		out->format = !out->path || (len >= 4 &&
-				!strcmp(out->path + len - 4, ".npy"))
-			      ? LSIO_FMT_NPY : LSIO_FMT_RAW;
+		/* Decided from the final path: -o may still change it. */
+		out->format = LSIO_FMT_AUTO;
 		return 0;
 	}
 	s = json_is_string(v) ? json_string_value(v) : "";

@@ -70,10 +70,5 @@ void lsio_settings_apply(const struct lsio_settings *s,
 
 #define LSIO_NAME_MAX 255	/* NAME_MAX: checked at load */
 
-/* The file name of chunk i for files output: its own "name", or the
- * output's template expanded.  buf must hold LSIO_NAME_MAX + 1 bytes;
- * returns the name's length, or -LSIO_ETOOBIG when cap is too small. */
-int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
-		    size_t cap);
 
 #endif /* LSIO_JOB_H */

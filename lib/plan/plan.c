@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "job/job.h"
 #include "pagecache.h"
 #include "storage.h"
 
@@ -39,18 +40,9 @@ static void options_merge(struct lsio_options *o, const struct lsio_options *cli
 	lsio_options_init(o);
 	if (cli)
 		*o = *cli;
-#define TAKE(field) if (o->field < 0 && job->field >= 0) o->field = job->field
-	TAKE(workers);
-	TAKE(queue_depth);
-	TAKE(direct);
-	TAKE(memory);
-	TAKE(coalesce_gap);
-	TAKE(max_request);
-	TAKE(split);
-	TAKE(part_size);
-#undef TAKE
+	lsio_settings_apply(job, o);
 	if (!o->backend)
-		o->backend = job->backend ? job->backend : "uring";
+		o->backend = "uring";
 	if (o->workers <= 0)
 		o->workers = ncpu > 0 ? (int)ncpu : 1;
 	if (o->memory <= 0)

@@ -36,23 +36,6 @@ struct array_sink {
 
 /* --- placements ---------------------------------------------------------- */
 
-/* The job parser's lsio_chunk_place(), inlined until job.c provides it. */
-static bool array_chunk_place(const struct lsio_job *job,
-			      const struct lsio_chunk *c, struct lsio_place *v)
-{
-	uint32_t n = job->out.ndim;
-
-	if (c->place == UINT64_MAX)
-		return false;
-	v->ndim = n;
-	v->order = c->order;
-	v->shape = job->dims + c->place;
-	v->to = v->shape + n;
-	v->from = v->to + n;
-	v->count = v->from + n;
-	return true;
-}
-
 /* prod(shape) * itemsize, or UINT64_MAX when that overflows. */
 static uint64_t array_bytes(const uint64_t *shape, uint32_t ndim,
 			    uint64_t itemsize)
@@ -315,6 +298,15 @@ static int array_layout(struct lsio_sink *s, struct array_sink *a,
 static void array_abort(struct lsio_sink *s);
 static void array_close(struct lsio_sink *s);
 
+static bool array_is_npy(enum lsio_array_format f, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (f != LSIO_FMT_AUTO)
+		return f == LSIO_FMT_NPY;
+	return len >= 4 && !strcmp(path + len - 4, ".npy");
+}
+
 static int array_open(struct lsio_sink *s)
 {
 	const struct lsio_output *out = &s->job->out;
@@ -322,7 +314,7 @@ static int array_open(struct lsio_sink *s)
 	struct array_sink *a;
 	int hlen = 0, err;
 
-	if (out->format == LSIO_FMT_NPY) {
+	if (array_is_npy(out->format, s->path)) {
 		hlen = lsio_npy_header(&out->dtype, out->shape, out->ndim, hdr,
 				       sizeof(hdr));
 		if (hlen < 0)
@@ -356,7 +348,7 @@ static uint8_t *array_direct(struct lsio_sink *s, uint64_t i, size_t len)
 	const struct lsio_output *out = &s->job->out;
 	struct lsio_place v;
 
-	if (!array_chunk_place(s->job, &s->job->chunks[i], &v) ||
+	if (!lsio_chunk_place(s->job, &s->job->chunks[i], &v) ||
 	    !array_box_ok(&v, out->shape) ||
 	    !array_contiguous(&v, out->shape) ||
 	    array_bytes(v.shape, v.ndim, out->dtype.size) != len)
@@ -389,7 +381,7 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	struct lsio_place v;
 	uint64_t want;
 
-	if (!array_chunk_place(job, c, &v) || !array_box_ok(&v, out->shape))
+	if (!lsio_chunk_place(job, c, &v) || !array_box_ok(&v, out->shape))
 		return lsio_fail_first(s->ctx, -LSIO_EJOB,
 				       "chunk %" PRIu64 " ('%s'): no placement inside the array",
 				       i, job->sources[c->source].path);

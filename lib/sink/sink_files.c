@@ -32,87 +32,13 @@ struct files_sink {
 
 /* --- names --------------------------------------------------------------- */
 
-static bool files_append(char *buf, size_t cap, size_t *len, const char *s,
-			 size_t n)
-{
-	if (n >= cap - *len)
-		return false;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = '\0';
-	return true;
-}
-
-static bool files_append_u64(char *buf, size_t cap, size_t *len, uint64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
-
-	return files_append(buf, cap, len, num, (size_t)n);
-}
-
-/* Expand one "{key}" at t; *used is how much of t it took, 0 when t does
- * not start a known placeholder (then '{' is literal). */
-static bool files_placeholder(const struct lsio_job *job, uint64_t i,
-			      const char *t, size_t *used, char *buf,
-			      size_t cap, size_t *len)
-{
-	const struct lsio_chunk *c = &job->chunks[i];
-	const char *src, *base;
-
-	*used = 0;
-	if (!strncmp(t, "{index}", 7)) {
-		*used = 7;
-		return files_append_u64(buf, cap, len, i);
-	}
-	if (!strncmp(t, "{offset}", 8)) {
-		*used = 8;
-		return files_append_u64(buf, cap, len, c->offset);
-	}
-	if (!strncmp(t, "{length}", 8)) {
-		*used = 8;
-		return files_append_u64(buf, cap, len, c->length);
-	}
-	if (!strncmp(t, "{source}", 8)) {
-		*used = 8;
-		src = job->sources[c->source].path;
-		base = strrchr(src, '/');
-		base = base ? base + 1 : src;
-		return files_append(buf, cap, len, base, strlen(base));
-	}
-	return true;
-}
-
-/* The file name of chunk i: its own "name", else the expanded template. */
+/* The job parser expands names and rejects duplicates and unsafe ones at
+ * load time; the sink uses the very same function, so what was checked is
+ * what is written. */
 static int files_name(const struct lsio_job *job, uint64_t i, char *buf,
 		      size_t cap)
 {
-	const struct lsio_chunk *c = &job->chunks[i];
-	const char *t = job->out.name ? job->out.name : "{index}";
-	size_t len = 0, used;
-	bool ok = true;
-
-	buf[0] = '\0';
-	if (c->name != LSIO_NONE && c->name < job->strings_len) {
-		ok = files_append(buf, cap, &len, job->strings + c->name,
-				  strlen(job->strings + c->name));
-		t = "";
-	}
-	while (ok && *t) {
-		ok = files_placeholder(job, i, t, &used, buf, cap, &len);
-		if (ok && !used) {
-			ok = files_append(buf, cap, &len, t, 1);
-			used = 1;
-		}
-		t += used;
-	}
-	if (!ok)
-		return -ENAMETOOLONG;
-	/* The job parser rejects these; they must never reach the file
-	 * system as paths. */
-	if (!len || strchr(buf, '/') || !strcmp(buf, ".") || !strcmp(buf, ".."))
-		return -LSIO_EJOB;
-	return 0;
+	return lsio_chunk_name(job, i, buf, cap) < 0 ? -ENAMETOOLONG : 0;
 }
 
 /* "dir/name" for messages: the path the user will look for. */

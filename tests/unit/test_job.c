@@ -420,7 +420,7 @@ static void test_job_contents(struct lsio_ctx *ctx)
 	CHECK(job->chunks[2].source == 0, "default source shared");
 	CHECK(job->nchains == 2 && job->chunks[0].chain == job->chunks[1].chain &&
 	      job->chunks[2].chain != job->chunks[0].chain, "chains");
-	CHECK(job->out.format == LSIO_FMT_RAW && !strcmp(job->out.dtype.str, ">i2"),
+	CHECK(job->out.format == LSIO_FMT_AUTO && !strcmp(job->out.dtype.str, ">i2"),
 	      "format, dtype");
 	CHECK(job->out.fill[0] == 0xff && job->out.fill[1] == 0xfe &&
 	      !job->out.fill_is_zero, "fill");
@@ -437,7 +437,7 @@ static void test_job_contents(struct lsio_ctx *ctx)
 	lsio_job_free(job);
 
 	ret = load(ctx, "{'lsio':1,'output':{'type':'array','dtype':'<f4','shape':[2]}," "'chunks':[]}", &job);
-	CHECK(ret == 0 && job->out.format == LSIO_FMT_NPY && !job->out.path &&
+	CHECK(ret == 0 && job->out.format == LSIO_FMT_AUTO && !job->out.path &&
 	      job->out.fill_is_zero, "array without path");
 	lsio_job_free(job);
 }
