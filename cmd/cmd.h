@@ -37,7 +37,7 @@ enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
 #define CMD_TUNING_HELP                                                          \
 	"  --workers N          worker threads (default: one per core)\n"        \
 	"  --queue-depth N      reads in flight per worker (default: per storage class)\n" \
-	"  --memory SIZE        I/O buffer memory for all workers (default 256MiB)\n" \
+	"  --memory SIZE        I/O buffer memory for all workers (default 32MiB per worker)\n" \
 	"  --direct on|off|auto O_DIRECT reads; auto reads cached ranges buffered (default auto)\n" \
 	"  --backend NAME       uring (default), pread, or null (reads nothing)\n" \
 	"  --coalesce-gap SIZE  merge reads of one file separated by at most SIZE; 0/off: never\n" \
@@ -51,6 +51,9 @@ int cmd_tuning_option(struct cmd_common *c, int opt, const char *arg);
 
 /* Print "lsio: MESSAGE" for a failure and return the exit code for err. */
 int cmd_fail(struct lsio_ctx *ctx, int err);
+
+/* Load a job; on failure print why and return exit status 2. */
+int cmd_load_job(struct lsio_ctx *ctx, const char *path, struct lsio_job **job);
 
 /* Print queued library warnings to stderr. */
 void cmd_print_warnings(struct lsio_ctx *ctx);

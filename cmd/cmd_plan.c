@@ -69,9 +69,10 @@ int cmd_plan(int argc, char **argv)
 	ctx = lsio_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = lsio_job_load_file(ctx, argv[optind], &job);
-	if (!ret)
-		ret = lsio_plan_new(ctx, job, &c.opt, &plan);
+	ret = cmd_load_job(ctx, argv[optind], &job);
+	if (ret)
+		goto out;
+	ret = lsio_plan_new(ctx, job, &c.opt, &plan);
 	if (ret) {
 		ret = cmd_fail(ctx, ret);
 		goto out;

@@ -105,12 +105,12 @@ int cmd_run(int argc, char **argv)
 		return LSIO_EXIT_RUNTIME;
 	}
 	cmd_signals_install(ctx);
-	ret = lsio_job_load_file(ctx, argv[optind], &job);
-	if (!ret) {
-		if (!c.quiet && (c.progress || isatty(2)))
-			c.opt.progress = cmd_progress;
-		ret = lsio_run(ctx, job, &c.opt, &st);
-	}
+	ret = cmd_load_job(ctx, argv[optind], &job);
+	if (ret)
+		goto out;
+	if (!c.quiet && (c.progress || isatty(2)))
+		c.opt.progress = cmd_progress;
+	ret = lsio_run(ctx, job, &c.opt, &st);
 	cmd_progress_end();
 	if (ret) {
 		ret = cmd_fail(ctx, ret);
@@ -121,6 +121,7 @@ int cmd_run(int argc, char **argv)
 			cmd_print_stats(&st, c.stats,
 					strcmp(lsio_job_output_type(job), "stdout"));
 	}
+out:
 	lsio_job_free(job);
 	lsio_ctx_free(ctx);
 	return ret;
@@ -141,10 +142,8 @@ int cmd_validate(int argc, char **argv)
 	ctx = lsio_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = lsio_job_load_file(ctx, argv[1], &job);
-	if (ret) {
-		ret = cmd_fail(ctx, ret);
-	} else {
+	ret = cmd_load_job(ctx, argv[1], &job);
+	if (!ret) {
 		printf("%s: valid: %llu chunks, %llu sources, %s output\n",
 		       strcmp(argv[1], "-") ? argv[1] : "<stdin>",
 		       (unsigned long long)lsio_job_chunk_count(job),

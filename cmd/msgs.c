@@ -43,6 +43,17 @@ int cmd_fail(struct lsio_ctx *ctx, int err)
 	return lsio_error_is_usage(err) ? LSIO_EXIT_USAGE : LSIO_EXIT_RUNTIME;
 }
 
+int cmd_load_job(struct lsio_ctx *ctx, const char *path, struct lsio_job **job)
+{
+	int ret = lsio_job_load_file(ctx, path, job);
+
+	/* A job that cannot be read is as wrong as one that cannot be
+	 * parsed: a usage error either way. */
+	if (ret)
+		cmd_fail(ctx, ret);
+	return ret ? LSIO_EXIT_USAGE : 0;
+}
+
 void cmd_print_warnings(struct lsio_ctx *ctx)
 {
 	const char *w;

@@ -238,6 +238,9 @@ struct lsio_stage_io {
 
 struct lsio_stage_ops {
 	const char *name;
+	/* Output is as long as input (filters: shuffle, bytes): the final
+	 * decoded size then holds for the stage before it too. */
+	bool keeps_size;
 	/* Parameter keys besides "codec" (NULL terminated), for validation
 	 * and "did you mean". */
 	const char *const *keys;

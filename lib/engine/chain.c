@@ -91,6 +91,26 @@ static int stage_call(struct lsio_engine *e, struct lsio_chain_state *cs,
 	return chunk_fail(e, i, ret, what, cs->why[0] ? cs->why : lsio_strerror(ret));
 }
 
+/* Does stage k's output have the chunk's final decoded size?  Yes when
+ * every later stage keeps the size. */
+static bool size_known_after(const struct lsio_chain *chain, uint32_t k)
+{
+	for (uint32_t j = k + 1; j < chain->n; j++)
+		if (!chain->stages[j].ops->keeps_size)
+			return false;
+	return true;
+}
+
+/* A stage before the last may produce a little more than the final size
+ * (a checksum or header still to strip): allow twice the final size plus
+ * 1 MiB - generous, but a hostile frame still cannot claim gigabytes. */
+static size_t intermediate_limit(size_t want)
+{
+	if (!want || want > LSIO_MAX_DECODED / 2)
+		return LSIO_MAX_DECODED;
+	return 2 * want + (1u << 20);
+}
+
 int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		   uint64_t i, uint8_t *p, size_t n, bool copy_first)
 {
@@ -113,13 +133,14 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 	dest.cap = dest.p ? want : 0;
 	for (uint32_t k = 0; k < chain->n; k++) {
 		bool last = k + 1 == chain->n;
+		bool exact = want && size_known_after(chain, k);
 
 		memset(&io, 0, sizeof(io));
 		io.in = p;
 		io.in_len = n;
 		io.scratch = last && dest.p ? &dest : other_scratch(cs, p);
-		io.limit = want ? want : LSIO_MAX_DECODED;
-		io.expect = want;
+		io.limit = exact ? want : intermediate_limit(want);
+		io.expect = exact ? want : 0;
 		ret = stage_call(e, cs, i, k, &io);
 		if (ret)
 			return ret;

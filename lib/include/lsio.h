@@ -183,6 +183,98 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 /* The statistics as a JSON object, malloc'd; the caller frees it. */
 char *lsio_stats_json(const struct lsio_stats *stats);
 
+/* --- bench ------------------------------------------------------------------
+ *
+ * A synthetic workload without writing a job, in the manner of fio and of
+ * `zstd -b`: create (or reuse) files under a directory, build a job for an
+ * access pattern, run it `repeat` times and summarise.  `lsio bench` is a
+ * thin client of these three functions.
+ */
+
+enum lsio_bench_pattern {
+	LSIO_BENCH_SEQ,		/* every chunk of every file, in order */
+	LSIO_BENCH_RAND,	/* distinct chunk-aligned chunks, random order */
+	LSIO_BENCH_STRIDED	/* a chunk, a gap, a chunk ... in each file */
+};
+
+enum lsio_bench_codec { LSIO_BENCH_NONE, LSIO_BENCH_ZSTD, LSIO_BENCH_LZ4 };
+
+struct lsio_bench_opts {
+	const char *dir;	/* the files' directory, made when missing */
+	uint32_t files;		/* number of files, >= 1 */
+	uint64_t file_size;	/* bytes per file (before compression), >= 1 */
+	uint64_t chunk;		/* bytes per chunk (before compression), >= 1 */
+	int pattern;		/* enum lsio_bench_pattern */
+	uint64_t gap;		/* strided: bytes skipped after each chunk;
+				 * compressed files: a multiple of chunk */
+	uint64_t count;		/* rand: chunks to read; 0 = as many as seq */
+	uint64_t seed;		/* rand: the same seed reads the same chunks */
+	int codec;		/* enum lsio_bench_codec: each chunk compressed
+				 * on its own, offsets in a sidecar index */
+	int cold;		/* drop the page cache before each run (root) */
+	int repeat;		/* runs, >= 1 */
+	struct lsio_options run;	/* tuning and progress of each run */
+	/* Called about ten times a second while files are written, with
+	 * bytes and files done and to do; may be NULL. */
+	void (*create_progress)(void *arg, uint64_t bytes_done,
+				uint64_t bytes_total, uint64_t files_done,
+				uint64_t files_total);
+	void *create_progress_arg;
+};
+
+/* min, median and max over the runs. */
+struct lsio_bench_range {
+	double min, median, max;
+};
+
+/* One run: the time lsio_run() took (planning included, as a caller pays
+ * it) and the engine's own statistics. */
+struct lsio_bench_sample {
+	double wall_seconds;
+	double cpu_seconds;		/* user + system over the same span */
+	struct lsio_stats stats;
+};
+
+struct lsio_bench_result {
+	int runs;
+	uint32_t files_created;		/* 0 when every file was reused */
+	uint64_t chunks;		/* per run */
+	uint64_t bytes_decoded;		/* chunk bytes after decoding, per run */
+	struct lsio_bench_range wall_seconds;	/* lsio_run(): plan + run */
+	struct lsio_bench_range gib_per_s;	/* decoded GiB (2^30) / wall */
+	struct lsio_bench_range read_gib_per_s;	/* GiB read from storage / wall */
+	struct lsio_bench_range iops;		/* chunks / wall */
+	struct lsio_bench_range cpu_seconds;	/* user + system */
+	struct lsio_bench_range latency[4];	/* p50 p90 p99 p99.9, seconds */
+	uint64_t peak_rss;		/* bytes (getrusage), whole process */
+	struct lsio_bench_sample *samples;	/* runs entries, owned here */
+};
+
+/* Defaults: 8 files of 64 MiB, 256 KiB chunks, seq, no compression, seed 1,
+ * one run, options "not set". */
+void lsio_bench_opts_init(struct lsio_bench_opts *o);
+
+/* Create (or reuse) the files; when paths is not NULL, *paths becomes a
+ * malloc'd NULL-terminated array of the data files' paths (one allocation:
+ * free(*paths) frees all).  Returns 0 or a negative error:
+ * -LSIO_EUSAGE for bad options, -errno when a file cannot be written,
+ * -LSIO_ECANCELED after lsio_ctx_cancel(). */
+int lsio_bench_prepare(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
+		       char ***paths);
+
+/* Prepare, then run the workload o->repeat times.  Cold runs need root:
+ * otherwise -LSIO_EUSAGE before anything is written.  The result is the
+ * caller's, released with lsio_bench_result_release() (also after a
+ * failure). */
+int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
+		   struct lsio_bench_result *res);
+void lsio_bench_result_release(struct lsio_bench_result *res);
+
+/* Options and result as one JSON object (after fio's JSON output),
+ * malloc'd; the caller frees it.  NULL when out of memory. */
+char *lsio_bench_json(const struct lsio_bench_opts *o,
+		      const struct lsio_bench_result *res);
+
 #ifdef __cplusplus
 }
 #endif

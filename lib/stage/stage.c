@@ -23,6 +23,7 @@ static int identity_run(struct lsio_stage_io *io)
 
 const struct lsio_stage_ops lsio_stage_identity = {
 	.name = "identity",
+	.keeps_size = true,
 	.run = identity_run,
 };
 

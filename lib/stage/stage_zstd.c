@@ -5,9 +5,11 @@
  * When every frame declares its content size (what `zstd FILE` and
  * numcodecs write) the total is checked against the limit first and the
  * chunk is decoded in one call straight into a buffer of exactly that
- * size, zstd's fastest path.  Otherwise (frames written from a pipe) it is
- * decoded as a stream into a buffer that grows up to the limit, and one
- * byte more than the limit is an error rather than a larger buffer.
+ * size, zstd's fastest path.  Otherwise (frames written from a pipe) the
+ * same call is tried with the room the worker's scratch already has, and
+ * if that is too small the chunk is decoded as a stream into a buffer that
+ * grows up to the limit: one byte more than the limit is an error rather
+ * than a larger buffer.
  */
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -134,6 +136,30 @@ static int zstd_decode_stream(struct lsio_stage_io *io, ZSTD_DCtx *d)
 	return 0;
 }
 
+/* Frames without a content size still decode in one call when the
+ * output fits: try the room the scratch already has (it keeps the largest
+ * size seen) or the expected size.  Returns 1 to fall back to streaming. */
+static int zstd_decode_into_room(struct lsio_stage_io *io, ZSTD_DCtx *d)
+{
+	size_t room = MIN(MAX(io->scratch->cap, io->expect),
+			  lsio_stage_bound(io));
+	size_t n;
+
+	if (!room || lsio_scratch_reserve(io->scratch, room))
+		return 1;
+	n = ZSTD_decompressDCtx(d, io->scratch->p, room, io->in, io->in_len);
+	if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+		return 1;
+	if (ZSTD_isError(n))
+		return zstd_fail(io, n);
+	if (io->expect && n != io->expect)
+		return lsio_stage_fail(io, -LSIO_ESIZE,
+				       "zstd: decoded %zu bytes, expected %zu",
+				       n, io->expect);
+	lsio_stage_set_out(io, n);
+	return 0;
+}
+
 static int zstd_run(struct lsio_stage_io *io)
 {
 	uint64_t total;
@@ -148,6 +174,9 @@ static int zstd_run(struct lsio_stage_io *io)
 		return ret;
 	if (ret)
 		return zstd_decode_known(io, io->state, total);
+	ret = zstd_decode_into_room(io, io->state);
+	if (ret <= 0)
+		return ret;
 	return zstd_decode_stream(io, io->state);
 }
 

@@ -49,6 +49,10 @@ struct fixture {
 
 #define LZ4NC "{\"codec\": \"lz4\", \"format\": \"numcodecs\"}"
 #define LZ4BLOCK "{\"codec\": \"lz4\", \"format\": \"block\"}"
+#define SHUFFLE(data, es)                                                  \
+	{ "shuffle-" data "-" es,                                          \
+	  "{\"codec\": \"shuffle\", \"elementsize\": " es "}", T_PY,          \
+	  F_FILTER }
 #define BLOSC(name) { "blosc-" name, "\"blosc\"", T_PY, F_CLAIM }
 #define PY_CODECS(data)                                                    \
 	{ "lz4nc-" data, LZ4NC, T_PY, F_CLAIM },                           \
@@ -82,15 +86,10 @@ static const struct fixture fixtures[] = {
 	BLOSC("zlib-bitshuffle"), BLOSC("f8"), BLOSC("random"),
 	BLOSC("text"), BLOSC("empty"),
 	PY_CODECS("f32"), PY_CODECS("text"), PY_CODECS("random"),
-	{ "shuffle-2", "{\"codec\": \"shuffle\", \"elementsize\": 2}", T_PY,
-	  F_FILTER },
-	{ "shuffle-3", "{\"codec\": \"shuffle\", \"elementsize\": 3}", T_PY,
-	  F_FILTER },
-	{ "shuffle-4", "\"shuffle\"", T_PY, F_FILTER },
-	{ "shuffle-8", "{\"codec\": \"shuffle\", \"elementsize\": 8}", T_PY,
-	  F_FILTER },
-	{ "shuffle-16", "{\"codec\": \"shuffle\", \"elementsize\": 16}", T_PY,
-	  F_FILTER },
+	SHUFFLE("f32", "2"), SHUFFLE("f32", "3"), SHUFFLE("f32", "8"),
+	SHUFFLE("f32", "16"), SHUFFLE("text", "2"), SHUFFLE("text", "4"),
+	SHUFFLE("text", "8"), SHUFFLE("text", "16"),
+	{ "shuffle-f32-4", "\"shuffle\"", T_PY, F_FILTER },
 	{ "bytes-big-i2",
 	  "{\"codec\": \"bytes\", \"endian\": \"big\", \"elementsize\": 2}",
 	  T_PY, F_FILTER },
@@ -168,8 +167,9 @@ static const char *const gen_py =
 	"    put('gzipnc-' + n, GZip(level=5).encode(r), r)\n"
 	"    put('zlibnc-' + n, Zlib(level=5).encode(r), r)\n"
 	"for es in (2, 3, 4, 8, 16):\n"
-	"    r = raw['f32'][:len(raw['f32']) // es * es]\n"
-	"    put('shuffle-%d' % es, Shuffle(elementsize=es).encode(r), r)\n"
+	"    for n in ('f32', 'text'):\n"
+	"        r = raw[n][:len(raw[n]) // es * es]\n"
+	"        put('shuffle-%s-%d' % (n, es), Shuffle(elementsize=es).encode(r), r)\n"
 	"for t in ('i2', 'f4', 'f8', 'u8'):\n"
 	"    v = a.astype('<' + t)\n"
 	"    put('bytes-big-' + t, v.astype('>' + t).tobytes(), v.tobytes())\n"
