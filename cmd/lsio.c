@@ -17,6 +17,7 @@ static const char usage[] =
 	"  run JOB        run a job (JOB '-' reads it from standard input)\n"
 	"  validate JOB   check a job without reading data\n"
 	"  plan JOB       show the I/O a job turns into, reading no data\n"
+	"  bench          measure a synthetic workload (lsio bench --help)\n"
 	"\n"
 	"  lsio COMMAND --help   options of a command\n"
 	"  lsio --version        version\n"
@@ -33,6 +34,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "validate", cmd_validate },
 	{ "plan", cmd_plan },
+	{ "bench", cmd_bench },
 };
 
 int main(int argc, char **argv)

@@ -96,6 +96,16 @@ int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 int lsio_fill_encode(const struct lsio_dtype *dt, json_t *value,
 		     uint8_t *out, char *why, size_t why_cap);
 
+enum lsio_storage_class {
+	LSIO_CLASS_SSD,
+	LSIO_CLASS_HDD,
+	LSIO_CLASS_MEMORY,	/* tmpfs, ramfs: page cache only */
+	LSIO_CLASS_NETFS,	/* NFS, CephFS, SMB */
+	LSIO_CLASS_PARALLELFS,	/* Lustre, GPFS, BeeGFS */
+	LSIO_CLASS_REMOTE,	/* http(s), s3, gs */
+	LSIO_CLASS_COUNT
+};
+
 /* --- jobs (job/job.c, job/job_opts.c) -------------------------------------- */
 
 struct lsio_stage_ops;
@@ -117,6 +127,7 @@ struct lsio_source {
 	/* Filled by the planner (lsio_plan_new): */
 	uint64_t size;		/* file size, 0 until known */
 	uint32_t class_id;	/* enum lsio_storage_class */
+	uint32_t params_id;	/* into plan->params: class and prefix */
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
 };
 
@@ -159,11 +170,23 @@ struct lsio_output {
 	bool fill_is_zero;
 };
 
-/* The job's "storage" section: -1 (or NULL) when not given. */
+struct lsio_storage_prefix;
+
+/* The job's "storage" section: -1 (or NULL) when not given.  The same
+ * struct holds a "classes" or "prefixes" entry (only scoped keys set). */
 struct lsio_settings {
 	int workers, queue_depth, direct;
 	int64_t memory, coalesce_gap, max_request, split, part_size;
 	char *backend;
+	struct lsio_settings *classes[LSIO_CLASS_COUNT];	/* or NULL */
+	struct lsio_storage_prefix *prefixes;
+	uint32_t nprefixes;
+};
+
+/* Settings for every source whose path starts with prefix. */
+struct lsio_storage_prefix {
+	char *prefix;
+	struct lsio_settings s;
 };
 
 struct lsio_job {
@@ -272,15 +295,6 @@ void lsio_chain_release(struct lsio_chain *chain);
 
 /* --- plans (plan/plan.c, plan/storage.c) ---------------------------------- */
 
-enum lsio_storage_class {
-	LSIO_CLASS_SSD,
-	LSIO_CLASS_HDD,
-	LSIO_CLASS_MEMORY,	/* tmpfs, ramfs: page cache only */
-	LSIO_CLASS_NETFS,	/* NFS, CephFS, SMB */
-	LSIO_CLASS_PARALLELFS,	/* Lustre, GPFS, BeeGFS */
-	LSIO_CLASS_REMOTE,	/* http(s), s3, gs */
-	LSIO_CLASS_COUNT
-};
 
 /* The tunables of one storage class (0 = off for gap/max/split). */
 struct lsio_class_params {
@@ -291,9 +305,14 @@ struct lsio_class_params {
 	uint32_t queue_depth;
 	uint32_t align;		/* O_DIRECT alignment, 0 = buffered */
 	bool offset_order;	/* sort by offset (HDD) */
+	int direct;		/* enum lsio_direct */
 };
 
 const char *lsio_class_name(enum lsio_storage_class c);
+
+/* The settings that apply to reads of source s. */
+static inline const struct lsio_class_params *
+lsio_source_params(const struct lsio_plan *p, uint32_t s);
 
 /* One unit of I/O: a contiguous span of one source read into one buffer,
  * in nparts requests, serving chunks unit_chunks[first .. first+count). */
@@ -313,8 +332,12 @@ struct lsio_plan {
 	struct lsio_ctx *ctx;
 	struct lsio_job *job;	/* not owned */
 	struct lsio_options opt;	/* merged: CLI over job over defaults */
-	struct lsio_class_params cls[LSIO_CLASS_COUNT];
+	struct lsio_class_params cls[LSIO_CLASS_COUNT];	/* per class */
 	char class_why[LSIO_CLASS_COUNT][128];	/* why a class was chosen */
+	/* Per source: params[src->params_id], the class's settings with a
+	 * "prefixes" entry on top; (1 + nprefixes) x LSIO_CLASS_COUNT. */
+	struct lsio_class_params *params;
+	struct lsio_settings cli;	/* the command line's tuning, a layer */
 
 	struct lsio_unit *units;
 	uint64_t nunits;
@@ -328,6 +351,12 @@ struct lsio_plan {
 	bool null_backend;	/* no real reads: no O_DIRECT either */
 	bool depth_chosen;	/* the user set workers or queue depth */
 };
+
+static inline const struct lsio_class_params *
+lsio_source_params(const struct lsio_plan *p, uint32_t s)
+{
+	return &p->params[p->job->sources[s].params_id];
+}
 
 /* --- I/O backends (io/backend.c and one file per backend) ----------------- */
 

@@ -56,7 +56,7 @@ static unsigned plan_depth(const struct lsio_plan *p)
 	if (p->opt.queue_depth > 0)
 		return (unsigned)p->opt.queue_depth;
 	for (uint32_t s = 0; s < p->job->nsources; s++)
-		depth = MAX(depth, p->cls[p->job->sources[s].class_id].queue_depth);
+		depth = MAX(depth, lsio_source_params(p, s)->queue_depth);
 	return depth ? depth : 32;
 }
 
@@ -106,7 +106,7 @@ static int sources_open(struct lsio_engine *e)
 
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
 		e->fds[2 * s + 1] = -1;
-		if (want_direct[1] && e->plan->cls[job->sources[s].class_id].align)
+		if (want_direct[1] && lsio_source_params(e->plan, s)->align)
 			e->fds[2 * s + 1] = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
 		if (e->fds[2 * s] < 0)
 			return lsio_fail(e->ctx, -LSIO_ESOURCE,

@@ -249,7 +249,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 {
 	struct lsio_engine *e = w->e;
 	const struct lsio_source *src = &e->job->sources[u->source];
-	const struct lsio_class_params *cp = &e->plan->cls[src->class_id];
+	const struct lsio_class_params *cp = lsio_source_params(e->plan, u->source);
 
 	if (r == &w->runs[e->nslots]) {
 		r->slot = -1;

@@ -89,6 +89,16 @@ void lsio_settings_release(struct lsio_settings *s)
 	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++)
 		if (lsio_opts[i].type == LSIO_OPT_NAME)
 			free(*(char **)field(s, lsio_opts[i].off));
+	for (int c = 0; c < LSIO_CLASS_COUNT; c++) {
+		if (s->classes[c])
+			lsio_settings_release(s->classes[c]);
+		free(s->classes[c]);
+	}
+	for (uint32_t i = 0; i < s->nprefixes; i++) {
+		free(s->prefixes[i].prefix);
+		lsio_settings_release(&s->prefixes[i].s);
+	}
+	free(s->prefixes);
 	lsio_settings_init(s);
 }
 
@@ -252,8 +262,78 @@ static int unknown_key(struct lsio_ctx *ctx, const char *where,
 	return lsio_fail(ctx, -LSIO_EJOB, "%s: unknown key '%s'", where, key);
 }
 
-/* Parse one object of settings at where ("job.json: storage"); a
- * per-class or per-prefix object will call this with LSIO_OPT_SCOPED. */
+static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
+				 json_t *obj, unsigned scope,
+				 struct lsio_settings *out);
+
+/* "classes": {"ssd": {...}, "hdd": {...}}: per storage class. */
+static int classes_parse(struct lsio_ctx *ctx, const char *where, json_t *v,
+			 struct lsio_settings *out)
+{
+	const char *names[LSIO_CLASS_COUNT + 1], *key, *hint;
+	char path[LSIO_MSG_MAX];
+	json_t *obj;
+	int c;
+
+	for (c = 0; c < LSIO_CLASS_COUNT; c++)
+		names[c] = lsio_class_name(c);
+	names[c] = NULL;
+	if (!json_is_object(v))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s.classes: expected an object of storage classes", where);
+	json_object_foreach(v, key, obj) {
+		for (c = 0; c < LSIO_CLASS_COUNT && strcmp(names[c], key); c++)
+			;
+		if (c == LSIO_CLASS_COUNT) {
+			hint = lsio_did_you_mean(key, names);
+			return lsio_fail(ctx, -LSIO_EJOB,
+				"%s.classes: unknown storage class '%s'%s%s%s", where, key,
+				hint ? " (did you mean '" : " (ssd, hdd, memory, netfs, parallelfs or remote",
+				hint ? hint : "", hint ? "'?)" : ")");
+		}
+		out->classes[c] = malloc(sizeof(*out->classes[c]));
+		if (!out->classes[c])
+			return lsio_fail(ctx, -ENOMEM, "out of memory");
+		lsio_settings_init(out->classes[c]);
+		snprintf(path, sizeof(path), "%s.classes.%s", where, key);
+		if (settings_parse_object(ctx, path, obj, LSIO_OPT_SCOPED,
+					  out->classes[c]))
+			return -LSIO_EJOB;
+	}
+	return 0;
+}
+
+/* "prefixes": {"/scratch/": {...}}: for sources whose path starts so. */
+static int prefixes_parse(struct lsio_ctx *ctx, const char *where, json_t *v,
+			  struct lsio_settings *out)
+{
+	char path[LSIO_MSG_MAX];
+	const char *key;
+	json_t *obj;
+
+	if (!json_is_object(v))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s.prefixes: expected an object of path prefixes", where);
+	out->prefixes = calloc(json_object_size(v) + 1, sizeof(*out->prefixes));
+	if (!out->prefixes)
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	json_object_foreach(v, key, obj) {
+		struct lsio_storage_prefix *px = &out->prefixes[out->nprefixes];
+
+		lsio_settings_init(&px->s);
+		px->prefix = strdup(key);
+		out->nprefixes++;
+		if (!px->prefix)
+			return lsio_fail(ctx, -ENOMEM, "out of memory");
+		snprintf(path, sizeof(path), "%s.prefixes[\"%s\"]", where, key);
+		if (settings_parse_object(ctx, path, obj, LSIO_OPT_SCOPED, &px->s))
+			return -LSIO_EJOB;
+	}
+	return 0;
+}
+
+/* Parse one object of settings at where ("job.json: storage"); the
+ * per-class and per-prefix objects use the scoped keys only. */
 static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 				 json_t *obj, unsigned scope,
 				 struct lsio_settings *out)
@@ -270,6 +350,18 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 		const struct lsio_opt *o = opt_find(key, scope);
 		void *dst;
 
+		if (scope == LSIO_OPT_GLOBAL && !strcmp(key, "classes")) {
+			ret = classes_parse(ctx, where, v, out);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (scope == LSIO_OPT_GLOBAL && !strcmp(key, "prefixes")) {
+			ret = prefixes_parse(ctx, where, v, out);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!o)
 			return unknown_key(ctx, where, key, scope);
 		snprintf(path, sizeof(path), "%s.%s", where, key);

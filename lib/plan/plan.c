@@ -51,39 +51,109 @@ static void options_merge(struct lsio_options *o, const struct lsio_options *cli
 		o->direct = LSIO_DIRECT_AUTO;
 }
 
-/* Class defaults, then the user's overrides; part sizes stay aligned. */
-static void class_params_resolve(struct lsio_plan *p, int c,
-				 const struct lsio_storage_info *info)
+/* The command line's tuning, as one more layer of settings. */
+static void cli_settings(struct lsio_settings *s, const struct lsio_options *o)
 {
-	struct lsio_class_params *cp = &p->cls[c];
-	const struct lsio_options *o = &p->opt;
+	memset(s, 0, sizeof(*s));
+	s->workers = o ? o->workers : -1;
+	s->queue_depth = o ? o->queue_depth : -1;
+	s->direct = o ? o->direct : -1;
+	s->memory = o ? o->memory : -1;
+	s->coalesce_gap = o ? o->coalesce_gap : -1;
+	s->max_request = o ? o->max_request : -1;
+	s->split = o ? o->split : -1;
+	s->part_size = o ? o->part_size : -1;
+}
+
+/* Lay one level of settings over cp; NULL is a level with nothing set. */
+static void params_layer(struct lsio_class_params *cp,
+			 const struct lsio_settings *s, bool *gap_set,
+			 bool *depth_set)
+{
+	if (!s)
+		return;
+	if (s->queue_depth > 0) {
+		cp->queue_depth = (uint32_t)s->queue_depth;
+		*depth_set = true;
+	}
+	if (s->coalesce_gap >= 0) {
+		cp->coalesce_gap = (uint64_t)s->coalesce_gap;
+		*gap_set = true;
+	}
+	if (s->max_request >= 0)
+		cp->max_request = (uint64_t)s->max_request;
+	if (s->split >= 0)
+		cp->split = (uint64_t)s->split;
+	if (s->part_size > 0)
+		cp->part_size = (uint64_t)s->part_size;
+	if (s->direct >= 0)
+		cp->direct = s->direct;
+}
+
+/* The settings for class c under a prefix entry (or none): the class's
+ * defaults, then the job's "storage", its "classes" entry, the prefix
+ * entry, and last the command line - the most specific wins, and what
+ * the user typed now wins over the file. */
+static void params_resolve(struct lsio_plan *p, struct lsio_class_params *cp,
+			   int c, const struct lsio_storage_info *info,
+			   const struct lsio_settings *prefix)
+{
+	const struct lsio_settings *layers[] = {
+		&p->job->storage, p->job->storage.classes[c], prefix, &p->cli,
+	};
+	bool gap_set = false, depth_set = p->depth_chosen;
 
 	lsio_class_defaults(c, info, cp);
-	if (o->queue_depth > 0)
-		cp->queue_depth = (uint32_t)o->queue_depth;
-	if (p->depth_chosen) {
+	cp->direct = LSIO_DIRECT_AUTO;
+	for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
+		params_layer(cp, layers[i], &gap_set, &depth_set);
+	if (depth_set && !gap_set) {
 		/* The gap worth reading through shrinks as more reads are in
 		 * flight: recompute it for the depth the user chose. */
 		struct lsio_device_model m;
 
 		lsio_class_model(c, info, &m);
 		cp->coalesce_gap = lsio_coalesce_gap_for(&m,
-			(unsigned)(o->workers > 0 ? o->workers : 1) * cp->queue_depth);
+			(unsigned)p->opt.workers * cp->queue_depth);
 	}
-	if (o->coalesce_gap >= 0)
-		cp->coalesce_gap = (uint64_t)o->coalesce_gap;
-	if (o->max_request >= 0)
-		cp->max_request = (uint64_t)o->max_request;
-	if (o->split >= 0)
-		cp->split = (uint64_t)o->split;
-	if (o->part_size > 0)
-		cp->part_size = (uint64_t)o->part_size;
-	if (o->direct == LSIO_DIRECT_OFF || p->null_backend)
+	if (cp->direct == LSIO_DIRECT_OFF || p->null_backend)
 		cp->align = 0;
 	if (cp->align && cp->part_size % cp->align)
 		cp->part_size += cp->align - cp->part_size % cp->align;
 	if (!cp->part_size)
 		cp->part_size = cp->split ? cp->split : (8u << 20);
+}
+
+/* Class c was seen: settle its settings, alone and under each prefix. */
+static void class_params_resolve(struct lsio_plan *p, int c,
+				 const struct lsio_storage_info *info)
+{
+	const struct lsio_settings *st = &p->job->storage;
+
+	params_resolve(p, &p->cls[c], c, info, NULL);
+	p->params[c] = p->cls[c];
+	for (uint32_t k = 0; k < st->nprefixes; k++)
+		params_resolve(p, &p->params[(k + 1) * LSIO_CLASS_COUNT + c], c,
+			       info, &st->prefixes[k].s);
+}
+
+/* The longest "prefixes" entry source s's path starts with, or -1. */
+static int prefix_of(const struct lsio_plan *p, uint32_t s)
+{
+	const struct lsio_settings *st = &p->job->storage;
+	const char *path = p->job->sources[s].path;
+	size_t best = 0;
+	int k = -1;
+
+	for (uint32_t i = 0; i < st->nprefixes; i++) {
+		size_t n = strlen(st->prefixes[i].prefix);
+
+		if (n > best && !strncmp(path, st->prefixes[i].prefix, n)) {
+			best = n;
+			k = (int)i;
+		}
+	}
+	return k;
 }
 
 /* The first chunk that reads source s, to name it in messages. */
@@ -184,8 +254,12 @@ static int sources_resolve(struct lsio_plan *p)
 	for (size_t i = 0; i < ndevs && !ret; i++)
 		dev_classify(p, &devs[i]);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
-		job->sources[s].class_id = devs[dev_of[s]].info.cls;
-		job->sources[s].dio_align = devs[dev_of[s]].info.dio_align;
+		struct lsio_source *src = &job->sources[s];
+
+		src->class_id = devs[dev_of[s]].info.cls;
+		src->dio_align = devs[dev_of[s]].info.dio_align;
+		src->params_id = (uint32_t)((prefix_of(p, s) + 1) * LSIO_CLASS_COUNT) +
+				 src->class_id;
 	}
 	free(devs);
 	free(dev_of);
@@ -261,7 +335,7 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 
 	if (c->source != u->source || c->offset < u->off)
 		return false;
-	cp = &p->cls[p->job->sources[c->source].class_id];
+	cp = lsio_source_params(p, c->source);
 	if (!cp->coalesce_gap || c->offset > end + cp->coalesce_gap)
 		return false;
 	return !cp->max_request || new_end - u->off <= cp->max_request;
@@ -270,11 +344,11 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 static bool unit_direct(const struct lsio_plan *p, const struct lsio_unit *u,
 			int fd)
 {
-	const struct lsio_source *src = &p->job->sources[u->source];
+	const struct lsio_class_params *cp = lsio_source_params(p, u->source);
 
-	if (!p->cls[src->class_id].align || !u->len)
+	if (!cp->align || !u->len)
 		return false;
-	if (p->opt.direct == LSIO_DIRECT_ON)
+	if (cp->direct == LSIO_DIRECT_ON)
 		return true;
 	return fd < 0 || lsio_range_cached(fd, u->off, u->len) != LSIO_CACHED_ALL;
 }
@@ -285,7 +359,7 @@ static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 		       int fd)
 {
 	const struct lsio_source *src = &p->job->sources[u->source];
-	const struct lsio_class_params *cp = &p->cls[src->class_id];
+	const struct lsio_class_params *cp = lsio_source_params(p, u->source);
 	uint64_t parts;
 
 	u->len = end - u->off;
@@ -377,9 +451,15 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	p->ctx = ctx;
 	p->job = job;
-	p->depth_chosen = (opt && (opt->queue_depth > 0 || opt->workers > 0)) ||
-			  job->storage.queue_depth > 0 || job->storage.workers > 0;
+	p->depth_chosen = (opt && opt->workers > 0) || job->storage.workers > 0;
 	options_merge(&p->opt, opt, &job->storage);
+	cli_settings(&p->cli, opt);
+	p->params = calloc((size_t)(job->storage.nprefixes + 1) * LSIO_CLASS_COUNT,
+			   sizeof(*p->params));
+	if (!p->params) {
+		free(p);
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
 	p->null_backend = !strcmp(p->opt.backend, "null");
 	p->ordered = job->out.type == LSIO_OUT_STDOUT;
 	ret = sources_resolve(p);
@@ -405,5 +485,6 @@ void lsio_plan_free(struct lsio_plan *p)
 		return;
 	free(p->units);
 	free(p->unit_chunks);
+	free(p->params);
 	free(p);
 }

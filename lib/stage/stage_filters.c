@@ -8,6 +8,9 @@
  *   "bytes"    the Zarr v3 bytes codec: elements stored big-endian are
  *              swapped to native (little-endian) order in place
  *              ({"endian": "little"|"big"}, {"elementsize": 1|2|4|8})
+ *   "delta"    numcodecs.Delta undone: a running sum, in place
+ *              ({"dtype": "<i4"}; "astype", if given, must be the same:
+ *              an encoding type of another size is not supported)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 struct filter_params {
 	uint32_t elementsize;
 	bool big;		/* bytes: stored big-endian */
+	char kind;		/* delta: 'i', 'u' or 'f' */
 };
 
 /* An optional integer parameter in [lo, hi]. */
@@ -306,4 +310,103 @@ const struct lsio_stage_ops lsio_stage_bytes = {
 	.parse = bytes_parse,
 	.free_params = free,
 	.run = bytes_run,
+};
+
+/* --- delta ------------------------------------------------------------ */
+
+static const char *const delta_keys[] = { "dtype", "astype", NULL };
+
+static int delta_dtype(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		       const char *key, struct lsio_dtype *dt)
+{
+	json_t *v = obj ? json_object_get(obj, key) : NULL;
+
+	if (!v)
+		return 1;
+	if (lsio_dtype_parse(json_string_value(v), dt))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: delta %s: not a numpy dtype", path, key);
+	return 0;
+}
+
+static int delta_parse(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		       void **params)
+{
+	struct filter_params p = { 0 };
+	struct lsio_dtype dt, as;
+	int ret = delta_dtype(ctx, path, obj, "dtype", &dt);
+
+	if (ret > 0)
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: delta needs \"dtype\", e.g. \"<i4\"", path);
+	if (ret)
+		return ret;
+	ret = delta_dtype(ctx, path, obj, "astype", &as);
+	if (ret < 0)
+		return ret;
+	if (!ret && strcmp(as.str, dt.str))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: delta astype '%s' differs from dtype '%s' (not supported)",
+				 path, as.str, dt.str);
+	if (!strchr("iuf", dt.kind) || dt.order == '>' || dt.size > 8 ||
+	    (dt.kind == 'f' && dt.size != 4 && dt.size != 8))
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: delta dtype must be a little-endian integer, f4 or f8, not '%s'",
+				 path, dt.str);
+	p.kind = dt.kind;
+	p.elementsize = dt.size;
+	return params_new(ctx, path, &p, params);
+}
+
+/* Integers wrap (numpy's cumsum modulo 2^bits); unsigned arithmetic makes
+ * that defined for the signed types too. */
+#define DELTA_SUM(type, p, n)                                              \
+	do {                                                               \
+		type acc = 0, v;                                           \
+		for (size_t i = 0; i < (n); i += sizeof(type)) {           \
+			memcpy(&v, (p) + i, sizeof(type));                 \
+			acc += v;                                          \
+			memcpy((p) + i, &acc, sizeof(type));               \
+		}                                                          \
+	} while (0)
+
+/* Floats add in order, in their own precision, as numpy's cumsum does. */
+static void delta_sum(uint8_t *p, size_t n, char kind, uint32_t es)
+{
+	if (kind == 'f' && es == 4)
+		DELTA_SUM(float, p, n);
+	else if (kind == 'f')
+		DELTA_SUM(double, p, n);
+	else if (es == 1)
+		DELTA_SUM(uint8_t, p, n);
+	else if (es == 2)
+		DELTA_SUM(uint16_t, p, n);
+	else if (es == 4)
+		DELTA_SUM(uint32_t, p, n);
+	else
+		DELTA_SUM(uint64_t, p, n);
+}
+
+static int delta_run(struct lsio_stage_io *io)
+{
+	const struct filter_params *p = io->params;
+	int ret;
+
+	if (!p)
+		return lsio_stage_fail(io, -LSIO_EJOB, "delta: no dtype");
+	ret = filter_check(io, "delta", "delta: output is", p->elementsize);
+	if (ret)
+		return ret;
+	delta_sum(io->in, io->in_len, p->kind, p->elementsize);
+	io->out = io->in;
+	io->out_len = io->in_len;
+	return 0;
+}
+
+const struct lsio_stage_ops lsio_stage_delta = {
+	.name = "delta",
+	.keys = delta_keys,
+	.parse = delta_parse,
+	.free_params = free,
+	.run = delta_run,
 };

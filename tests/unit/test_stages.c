@@ -53,6 +53,9 @@ struct fixture {
 	{ "shuffle-" data "-" es,                                          \
 	  "{\"codec\": \"shuffle\", \"elementsize\": " es "}", T_PY,          \
 	  F_FILTER }
+#define DELTA(t)                                                           \
+	{ "delta-" t, "{\"codec\": \"delta\", \"dtype\": \"<" t "\"}", T_PY,     \
+	  F_FILTER }
 #define BLOSC(name) { "blosc-" name, "\"blosc\"", T_PY, F_CLAIM }
 #define PY_CODECS(data)                                                    \
 	{ "lz4nc-" data, LZ4NC, T_PY, F_CLAIM },                           \
@@ -104,6 +107,8 @@ static const struct fixture fixtures[] = {
 	  T_PY, F_FILTER },
 	{ "bytes-little", "{\"codec\": \"bytes\", \"elementsize\": 4}", T_PY,
 	  F_FILTER },
+	DELTA("i1"), DELTA("i2"), DELTA("i4"), DELTA("i8"), DELTA("u1"),
+	DELTA("u2"), DELTA("u4"), DELTA("u8"), DELTA("f4"), DELTA("f8"),
 	{ "crc32c-f32", "\"crc32c\"", T_PY, F_CHECKED },
 	{ "crc32c-text", "\"crc32c\"", T_PY, F_CHECKED },
 	{ "crc32c-empty", "\"crc32c\"", T_PY, F_CHECKED },
@@ -143,7 +148,7 @@ static const char *const gen_gzip =
 
 static const char *const gen_py =
 	"import struct, numpy as np\n"
-	"from numcodecs import Blosc, LZ4, Zstd, Shuffle, GZip, Zlib\n"
+	"from numcodecs import Blosc, LZ4, Zstd, Shuffle, GZip, Zlib, Delta\n"
 	"raw = {n: open(n + '.bin', 'rb').read() for n in ('f32', 'text', 'random')}\n"
 	"a = np.frombuffer(raw['f32'], dtype='<f4')\n"
 	"def put(name, enc, dec):\n"
@@ -174,6 +179,11 @@ static const char *const gen_py =
 	"    v = a.astype('<' + t)\n"
 	"    put('bytes-big-' + t, v.astype('>' + t).tobytes(), v.tobytes())\n"
 	"put('bytes-little', raw['f32'], raw['f32'])\n"
+	"for t in ('i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8', 'f4', 'f8'):\n"
+	"    v = a.astype('<' + t) if t[0] == 'f' else (a * 100).astype('<i8').astype('<' + t)\n"
+	"    c = Delta(dtype='<' + t)\n"
+	"    e = c.encode(v)\n"
+	"    put('delta-' + t, e, c.decode(e))\n"
 	"tab = []\n"
 	"for i in range(256):\n"
 	"    c = i\n"
@@ -678,12 +688,22 @@ static void test_params(struct lsio_ctx *ctx)
 		{ "{\"codec\": \"zstd\", \"level\": 3}",
 		  "stage 'zstd' has no parameter 'level'" },
 		{ "\"zstandard\"", "unknown stage 'zstandard'" },
+		{ "\"delta\"", "delta needs \"dtype\"" },
+		{ "{\"codec\": \"delta\", \"dtype\": \"<i4\", \"astype\": \"<i2\"}",
+		  "delta astype '<i2' differs from dtype '<i4' (not supported)" },
+		{ "{\"codec\": \"delta\", \"dtype\": \">i4\"}",
+		  "delta dtype must be a little-endian integer, f4 or f8, not '>i4'" },
+		{ "{\"codec\": \"delta\", \"dtype\": \"<c8\"}", "delta dtype must be" },
+		{ "{\"codec\": \"delta\", \"dtype\": \"int\"}",
+		  "delta dtype: not a numpy dtype" },
 	};
 	static const char *const good[] = {
 		"\"lz4\"", "{\"codec\": \"lz4\", \"format\": \"block\"}",
 		"\"shuffle\"", "{\"codec\": \"shuffle\", \"elementsize\": 8}",
 		"\"bytes\"", "{\"codec\": \"bytes\", \"endian\": \"little\"}",
 		"\"zstd\"", "\"gzip\"", "\"zlib\"", "\"blosc\"", "\"crc32c\"",
+		"{\"codec\": \"delta\", \"dtype\": \"<f8\", \"astype\": \"f8\"}",
+		"{\"codec\": \"delta\", \"dtype\": \"u1\"}",
 	};
 	struct lsio_chain c;
 
@@ -776,7 +796,8 @@ static void test_crc32c_vectors(void)
 static void test_registry(void)
 {
 	static const char *const names[] = { "identity", "zstd", "lz4",
-		"gzip", "zlib", "blosc", "shuffle", "bytes", "crc32c" };
+		"gzip", "zlib", "blosc", "shuffle", "bytes", "crc32c",
+		"delta" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		const struct lsio_stage_ops *ops = lsio_stage_find(names[i]);

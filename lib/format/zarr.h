@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zarr.h - what the files of the Zarr job generator share:
+ *
+ *   zarr_store.c   a store: read a key (or part of it), or learn it is
+ *                  missing; the local directory store lives there, remote
+ *                  stores slot in as other ops
+ *   zarr_meta.c    .zarray / .zmetadata / zarr.json into struct zarr_array:
+ *                  output dtype, fill value, the stage chain, chunk order
+ *   zarr_select.c  numpy-style selections, and which part of each chunk
+ *                  along each dimension they select
+ *   zarr_place.c   the placements of one chunk's selected part
+ *   zarr.c         the public entry points: plan chunks (and shard
+ *                  indexes), write the job text
+ *   zarr_list.c    lsio zarr --list
+ */
+#ifndef LSIO_ZARR_H
+#define LSIO_ZARR_H
+
+#include "internal.h"
+
+/* --- stores (zarr_store.c) ------------------------------------------------ */
+
+struct zarr_store;
+
+struct zarr_store_ops {
+	const char *name;
+	/* Read n bytes of key at off (n == UINT64_MAX: to the end).  Returns
+	 * 0 with a malloc'd buffer in *buf (*len bytes, which may be fewer
+	 * than asked at the end), -ENOENT when key does not exist, or
+	 * another -errno. */
+	int (*read)(struct zarr_store *s, const char *key, uint64_t off,
+		    uint64_t n, uint8_t **buf, size_t *len);
+	/* The byte size of key: 0, -ENOENT, or -errno. */
+	int (*size)(struct zarr_store *s, const char *key, uint64_t *size);
+	/* The names of the sub-directories of prefix ("" the root), sorted,
+	 * NULL terminated, malloc'd (free with zarr_names_free).  NULL op:
+	 * the store cannot list (only consolidated metadata lists it). */
+	int (*list_dirs)(struct zarr_store *s, const char *prefix,
+			 char ***names);
+	void (*close)(struct zarr_store *s);
+};
+
+struct zarr_store {
+	const struct zarr_store_ops *ops;
+	char *root;		/* as the user wrote it, no trailing '/' */
+};
+
+/* Open the store rooted at uri (a local directory today).  Returns 0 or
+ * -LSIO_EJOB / -ENOMEM with the message in ctx. */
+int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
+		    struct zarr_store **store);
+void zarr_store_close(struct zarr_store *s);
+
+/* The job "source" of key: the root, '/', the key; malloc'd. */
+char *zarr_store_source(const struct zarr_store *s, const char *key);
+
+/* Read a whole key and parse it as JSON.  Returns 0, -ENOENT (missing), or
+ * -LSIO_EJOB (unreadable or not JSON; message in ctx). */
+int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
+		    const char *key, json_t **out);
+
+void zarr_names_free(char **names);
+
+/* --- arrays (zarr_meta.c) --------------------------------------------------- */
+
+enum zarr_keys { ZARR_KEYS_V2, ZARR_KEYS_DEFAULT };
+
+/* One Zarr array, as the job generator needs it. */
+struct zarr_array {
+	char *path;		/* key prefix in the store, "" at the root */
+	int format;		/* 2 or 3 */
+	uint32_t ndim;
+	uint64_t shape[LSIO_MAX_DIMS];
+	uint64_t chunks[LSIO_MAX_DIMS];	/* chunk shape (shard shape when sharded) */
+	struct lsio_dtype dtype;	/* the output's: numpy string */
+	json_t *fill;		/* the output's fill_value (never NULL) */
+	json_t *stages;		/* stage chain of a chunk (an inner chunk) */
+	char order;		/* memory order of a decoded (inner) chunk */
+	enum zarr_keys keys;
+	char sep;		/* '.' or '/' */
+	char *codecs;		/* a short description, for --list */
+
+	/* sharding_indexed: chunks[] are shards of inner[] chunks. */
+	bool sharded;
+	uint64_t inner[LSIO_MAX_DIMS];
+	bool index_at_start;
+	bool index_crc;		/* the index ends with its crc32c */
+	bool index_big;		/* the index's integers are big-endian */
+};
+
+/* Parse the metadata of the array at path: ".zarray" (v2) or "zarr.json"
+ * (v3) as given in meta.  key names it in messages. */
+int zarr_array_parse(struct lsio_ctx *ctx, const struct zarr_store *s,
+		     const char *key, json_t *meta, struct zarr_array *a);
+void zarr_array_release(struct zarr_array *a);
+
+/* The key of the chunk at grid position idx (shard position when
+ * sharded) into buf. Returns 0, or -ENAMETOOLONG. */
+int zarr_chunk_key(const struct zarr_array *a, const uint64_t *idx,
+		   char *buf, size_t cap);
+
+/* Fail with "store 'ROOT': 'KEY': MESSAGE"; returns err. */
+int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,
+	      const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* --- selections (zarr_select.c) --------------------------------------------- */
+
+/* What a selection takes along one dimension: the indices start + j*step
+ * for j < n.  An integer selects one index and drops the dimension. */
+struct zarr_dimsel {
+	uint64_t start, step, n;
+	bool drop;
+};
+
+/* Parse text ("0:24, -1, ::2", "" or NULL for everything) against an array
+ * of the given shape.  Errors are -LSIO_EJOB with why filled. */
+int zarr_select_parse(const char *text, const uint64_t *shape, uint32_t ndim,
+		      struct zarr_dimsel *sel, char *why, size_t why_cap);
+
+/* The selected indices inside one chunk along one dimension: count
+ * indices from local index from, every sel->step, landing at output index
+ * to (and on). */
+struct zarr_span {
+	uint64_t chunk;		/* chunk index along the dimension */
+	uint64_t from, count, to;
+};
+
+/* The spans of sel over chunks of csize along one dimension, in order.
+ * *spans is malloc'd (NULL when nothing is selected). Returns 0 or
+ * -ENOMEM. */
+int zarr_spans(const struct zarr_dimsel *sel, uint64_t csize,
+	       struct zarr_span **spans, size_t *n);
+
+/* --- placements (zarr_place.c) ------------------------------------------- */
+
+/* One placement in the job's terms: output dimensions only. */
+struct zarr_place {
+	uint32_t ndim;
+	char order;
+	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
+	uint64_t count[LSIO_MAX_DIMS], to[LSIO_MAX_DIMS];
+};
+
+typedef int (*zarr_place_fn)(void *arg, const struct zarr_place *p);
+
+/* How many placements the selected part of a chunk needs (1 unless the
+ * selection steps or drops dimensions in ways a box cannot express), 0
+ * when it cannot be placed at all (a 0-D output from a larger chunk). */
+uint64_t zarr_place_count(const uint64_t *cshape, uint32_t ndim, char order,
+			  const struct zarr_dimsel *sel,
+			  const struct zarr_span *const *span);
+
+/* Call fn for every placement of the selected part of one chunk of shape
+ * cshape (memory order order), whose span along dimension d is span[d].
+ * Returns 0 or what fn returned. */
+int zarr_place_each(const uint64_t *cshape, uint32_t ndim, char order,
+		    const struct zarr_dimsel *sel,
+		    const struct zarr_span *const *span, zarr_place_fn fn,
+		    void *arg);
+
+#endif /* LSIO_ZARR_H */

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zarr_store.c - where a Zarr hierarchy's keys live.  The generator needs
+ * three things of a store: read a key (or a range of it), its size, and -
+ * for --list without consolidated metadata - the sub-directories of a
+ * prefix.  A missing key is -ENOENT, never an error: Zarr reads it as
+ * "all fill value".  The local directory store is here; an http or s3
+ * store is another ops struct behind the same three calls.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "zarr.h"
+
+int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,
+	      const char *key, const char *fmt, ...)
+{
+	char msg[LSIO_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (key && *key)
+		return lsio_fail(ctx, err, "store '%s': '%s': %s", s->root,
+				 key, msg);
+	return lsio_fail(ctx, err, "store '%s': %s", s->root, msg);
+}
+
+char *zarr_store_source(const struct zarr_store *s, const char *key)
+{
+	size_t a = strlen(s->root), b = strlen(key);
+	char *p = malloc(a + b + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s->root, a);
+	p[a] = '/';
+	memcpy(p + a + 1, key, b + 1);
+	return p;
+}
+
+void zarr_names_free(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* --- the local directory store ------------------------------------------- */
+
+static int local_open_key(struct zarr_store *s, const char *key)
+{
+	char *path = zarr_store_source(s, key);
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int local_size(struct zarr_store *s, const char *key, uint64_t *size)
+{
+	char *path = zarr_store_source(s, key);
+	struct stat st;
+	int ret = 0;
+
+	if (!path)
+		return -ENOMEM;
+	if (stat(path, &st) < 0)
+		ret = -errno;
+	else if (!S_ISREG(st.st_mode))
+		ret = -ENOENT;	/* a directory is no key */
+	else
+		*size = (uint64_t)st.st_size;
+	free(path);
+	return ret == -ENOTDIR ? -ENOENT : ret;
+}
+
+static int pread_full(int fd, uint8_t *buf, size_t n, uint64_t off,
+		      size_t *got)
+{
+	*got = 0;
+	while (*got < n) {
+		ssize_t r = pread(fd, buf + *got, n - *got,
+				  (off_t)(off + *got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
+static int local_read(struct zarr_store *s, const char *key, uint64_t off,
+		      uint64_t n, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	int fd = local_open_key(s, key), ret;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return fd == -ENOTDIR || fd == -EISDIR ? -ENOENT : fd;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = S_ISDIR(st.st_mode) ? -ENOENT : -EINVAL;
+		goto out;
+	}
+	if (off >= (uint64_t)st.st_size)
+		n = 0;
+	n = MIN(n, (uint64_t)st.st_size - MIN(off, (uint64_t)st.st_size));
+	*buf = malloc(n ? n : 1);
+	ret = *buf ? pread_full(fd, *buf, n, off, len) : -ENOMEM;
+	if (ret) {
+		free(*buf);
+		*buf = NULL;
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_dir_entry(int dfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type == DT_DIR)
+		return true;
+	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+		return false;
+	return !fstatat(dfd, de->d_name, &st, 0) && S_ISDIR(st.st_mode);
+}
+
+static int names_add(char ***names, size_t *n, const char *name)
+{
+	char **v = realloc(*names, (*n + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*names = v;
+	v[*n] = strdup(name);
+	if (!v[*n])
+		return -ENOMEM;
+	v[++*n] = NULL;
+	return 0;
+}
+
+static int local_list_dirs(struct zarr_store *s, const char *prefix,
+			   char ***names)
+{
+	char *path = zarr_store_source(s, prefix);
+	struct dirent *de;
+	size_t n = 0;
+	int ret = 0;
+	DIR *d;
+
+	*names = calloc(1, sizeof(**names));
+	if (!path || !*names) {
+		free(path);
+		return -ENOMEM;
+	}
+	d = opendir(path);
+	free(path);
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		/* Hidden names are metadata (.zarray) or not Zarr's. */
+		if (de->d_name[0] == '.' || !is_dir_entry(dirfd(d), de))
+			continue;
+		ret = names_add(names, &n, de->d_name);
+	}
+	closedir(d);
+	qsort(*names, n, sizeof(**names), name_cmp);
+	return ret;
+}
+
+static void local_close(struct zarr_store *s)
+{
+	free(s->root);
+	free(s);
+}
+
+static const struct zarr_store_ops zarr_store_local = {
+	.name = "local",
+	.read = local_read,
+	.size = local_size,
+	.list_dirs = local_list_dirs,
+	.close = local_close,
+};
+
+int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
+		    struct zarr_store **store)
+{
+	struct zarr_store *s;
+	size_t n = strlen(uri);
+
+	*store = NULL;
+	if (!n)
+		return lsio_fail(ctx, -LSIO_EUSAGE, "zarr: an empty store path");
+	if (strstr(uri, "://"))
+		return lsio_fail(ctx, -LSIO_ENOTSUP,
+				 "store '%s': remote stores are not supported yet",
+				 uri);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->root = strdup(uri))) {
+		free(s);
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	/* "a.zarr/" and "a.zarr" are one store; "/" stays "/". */
+	while (n > 1 && s->root[n - 1] == '/')
+		s->root[--n] = 0;
+	s->ops = &zarr_store_local;
+	*store = s;
+	return 0;
+}
+
+void zarr_store_close(struct zarr_store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
+		    const char *key, json_t **out)
+{
+	json_error_t err;
+	uint8_t *buf;
+	size_t len;
+	int ret = s->ops->read(s, key, 0, UINT64_MAX, &buf, &len);
+
+	*out = NULL;
+	if (ret == -ENOENT)
+		return ret;
+	if (ret)
+		return zarr_fail(ctx, -LSIO_EJOB, s, key, "cannot read: %s",
+				 strerror(-ret));
+	*out = json_loadb((const char *)buf, len, 0, &err);
+	free(buf);
+	if (!*out)
+		return zarr_fail(ctx, -LSIO_EJOB, s, key,
+				 "not JSON: line %d column %d: %s", err.line,
+				 err.column, err.text);
+	return 0;
+}
