@@ -21,7 +21,7 @@ PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
 	liblz4-dev libcurl4-openssl-dev zlib1g-dev libblosc-dev libdeflate-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
-	python3-zarr zstd lz4 gzip nginx-light libnginx-mod-http-echo
+	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo
 DEB_BENCH := fio hyperfine
 
 BUILD   ?= build

@@ -75,6 +75,7 @@ void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_zarr(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 #endif

@@ -219,15 +219,14 @@ static const char *size_text(char *buf, size_t cap, double v)
 	return buf;
 }
 
+/* One measure: its median, then min and max when there are several runs;
+ * prec digits after the point. */
 static void print_row(const char *name, const struct lsio_bench_range *r,
-		      double scale, const char *fmt, int runs)
+		      double scale, int prec, int runs)
 {
-	printf("  %-18s", name);
-	printf(fmt, r->median * scale);
-	if (runs > 1) {
-		printf(fmt, r->min * scale);
-		printf(fmt, r->max * scale);
-	}
+	printf("  %-18s%12.*f", name, prec, r->median * scale);
+	if (runs > 1)
+		printf("%12.*f%12.*f", prec, r->min * scale, prec, r->max * scale);
 	putchar('\n');
 }
 
@@ -266,18 +265,16 @@ static void print_text(const struct lsio_bench_opts *o,
 	char rss[32];
 
 	print_head(o, r);
-	printf("  %-18s%12s", "", r->runs > 1 ? "median" : "");
 	if (r->runs > 1)
-		printf("%12s%12s", "min", "max");
-	putchar('\n');
-	print_row("GiB/s", &r->gib_per_s, 1, "%12.3f", r->runs);
+		printf("  %-18s%12s%12s%12s\n", "", "median", "min", "max");
+	print_row("GiB/s", &r->gib_per_s, 1, 3, r->runs);
 	if (o->codec != LSIO_BENCH_NONE)
-		print_row("GiB/s read", &r->read_gib_per_s, 1, "%12.3f", r->runs);
-	print_row("IOPS (chunks/s)", &r->iops, 1, "%12.0f", r->runs);
-	print_row("wall s", &r->wall_seconds, 1, "%12.3f", r->runs);
-	print_row("cpu s", &r->cpu_seconds, 1, "%12.3f", r->runs);
+		print_row("GiB/s read", &r->read_gib_per_s, 1, 3, r->runs);
+	print_row("IOPS (chunks/s)", &r->iops, 1, 0, r->runs);
+	print_row("wall s", &r->wall_seconds, 1, 3, r->runs);
+	print_row("cpu s", &r->cpu_seconds, 1, 3, r->runs);
 	for (int i = 0; i < 4; i++)
-		print_row(q[i], &r->latency[i], 1e3, "%12.3f", r->runs);
+		print_row(q[i], &r->latency[i], 1e3, 3, r->runs);
 	printf("  %-18s%12s\n", "peak RSS",
 	       size_text(rss, sizeof(rss), (double)r->peak_rss));
 }

@@ -18,6 +18,7 @@ static const char usage[] =
 	"  validate JOB   check a job without reading data\n"
 	"  plan JOB       show the I/O a job turns into, reading no data\n"
 	"  bench          measure a synthetic workload (lsio bench --help)\n"
+	"  zarr STORE     extract a selection of a Zarr array into .npy, or --list\n"
 	"\n"
 	"  lsio COMMAND --help   options of a command\n"
 	"  lsio --version        version\n"
@@ -34,6 +35,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "validate", cmd_validate },
 	{ "plan", cmd_plan },
+	{ "zarr", cmd_zarr },
 	{ "bench", cmd_bench },
 };
 

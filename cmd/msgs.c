@@ -196,7 +196,8 @@ void cmd_progress(void *arg, uint64_t bytes_done, uint64_t bytes_total,
 	fprintf(stderr, "\r[%s] %3.0f%%  %s / %s  %s/s  %llu/%llu chunks ", bar,
 		frac * 100, human_bytes(done, sizeof(done), (double)bytes_done),
 		human_bytes(total, sizeof(total), (double)bytes_total),
-		human_bytes(rate, sizeof(rate), secs > 0 ? bytes_done / secs : 0),
+		/* Too early for a rate to mean anything: say nothing. */
+		secs > 0.5 ? human_bytes(rate, sizeof(rate), bytes_done / secs) : "-",
 		(unsigned long long)chunks_done, (unsigned long long)chunks_total);
 }
 

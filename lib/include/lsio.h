@@ -275,6 +275,40 @@ void lsio_bench_result_release(struct lsio_bench_result *res);
 char *lsio_bench_json(const struct lsio_bench_opts *o,
 		      const struct lsio_bench_result *res);
 
+/* --- zarr ------------------------------------------------------------------ */
+
+/* Jobs that extract a selection of a Zarr v2 or v3 array into an array
+ * output (a .npy when the path ends in ".npy").  The job uses only the
+ * public job format: loading *job with lsio_job_load_string() and
+ * running it is all `lsio zarr` does.
+ *
+ * array: a store path and, inside it, the array's path ("data.zarr/t2m");
+ * a directory that holds .zarray or zarr.json, or a member named in a
+ * parent's consolidated .zmetadata.
+ * select: numpy basic indexing per dimension - an integer (negative from
+ * the end; the dimension is dropped), start:stop[:step] (step > 0), ':',
+ * '...'; omitted trailing dimensions are ':'.  NULL or "" selects all.
+ * output: the output path written into the job, or NULL (then the job
+ * needs one from lsio_options.output).
+ *
+ * Chunks that were never written are left out of the job: the output is
+ * created filled with the array's fill value (null means 0).  Sharded v3
+ * arrays have their shard indexes read here; the job then reads only the
+ * inner chunks the selection needs.
+ *
+ * Returns 0 and a malloc'd job text the caller frees, or a negative
+ * error: -LSIO_EJOB (exit 2) for metadata that is not Zarr or uses a data
+ * type, codec or layout lsio cannot read, and for a bad selection, with a
+ * message naming the store and the key; -LSIO_EDATA / -LSIO_ECHECKSUM
+ * for a corrupt shard index. */
+int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
+		  const char *output, char **job);
+
+/* A table of the arrays in a store (or the one array it is): path, Zarr
+ * format, dtype, shape, chunks and codecs, one line each, sorted by path.
+ * Returns 0 and malloc'd text the caller frees, or a negative error. */
+int lsio_zarr_list(struct lsio_ctx *ctx, const char *store, char **text);
+
 #ifdef __cplusplus
 }
 #endif

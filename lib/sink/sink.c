@@ -71,6 +71,12 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 		return lsio_fail(ctx, -LSIO_EJOB, "output.type: unknown type %d",
 				 (int)out->type);
 	}
+	if (path_override && (out->type == LSIO_OUT_STDOUT ||
+			      out->type == LSIO_OUT_NULL))
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "--output '%s': this job's output is %s, which has no path",
+				 path_override,
+				 out->type == LSIO_OUT_STDOUT ? "stdout" : "null");
 	if (out->type == LSIO_OUT_ARRAY && (!s->path || !*s->path))
 		return lsio_fail(ctx, -LSIO_EJOB, "output.path: missing");
 	if (out->type == LSIO_OUT_FILES && (!s->path || !*s->path))

@@ -38,7 +38,8 @@ static void crc32c_table_init(void)
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = crc32c_table[k - 1][i];
 
-			crc32c_table[k][i] = (c >> 8) ^ crc32c_table[0][c & 0xff];
+			crc32c_table[k][i] = (c >> 8) ^
+					     crc32c_table[0][c & 0xff];
 		}
 }
 
@@ -52,7 +53,7 @@ uint32_t lsio_crc32c_sw(uint32_t crc, const void *buf, size_t n)
 	for (; n >= 8; n -= 8, p += 8) {
 		uint32_t lo, hi;
 
-		memcpy(&lo, p, 4);	/* little-endian host, as everywhere */
+		memcpy(&lo, p, 4);	/* little-endian host */
 		memcpy(&hi, p + 4, 4);
 		lo ^= crc;
 		crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^

@@ -155,9 +155,9 @@ static size_t unshuffle8_sse2(uint8_t *dst, const uint8_t *src, size_t count)
 			p[j] = _mm_loadu_si128(
 				(const __m128i *)(src + j * count + i));
 		/* b[2k], b[2k+1]: planes 2k and 2k+1, elements 0-7, 8-15 */
-		for (int k = 0; k < 4; k++) {
-			b[2 * k] = _mm_unpacklo_epi8(p[2 * k], p[2 * k + 1]);
-			b[2 * k + 1] = _mm_unpackhi_epi8(p[2 * k], p[2 * k + 1]);
+		for (int k = 0; k < 8; k += 2) {
+			b[k] = _mm_unpacklo_epi8(p[k], p[k + 1]);
+			b[k + 1] = _mm_unpackhi_epi8(p[k], p[k + 1]);
 		}
 		/* w[4h + q]: bytes 0-3 (q 0, 1) or 4-7 (q 2, 3) of elements
 		 * 8h + 4(q & 1) ... + 3 */
@@ -169,12 +169,13 @@ static size_t unshuffle8_sse2(uint8_t *dst, const uint8_t *src, size_t count)
 		}
 		for (int q = 0; q < 4; q++) {
 			uint8_t *d = dst + 8 * i + 32 * q;
-			int h = q / 2, lo = q % 2;
+			__m128i x = w[4 * (q / 2) + q % 2];
+			__m128i y = w[4 * (q / 2) + 2 + q % 2];
 
-			_mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi32(
-				w[4 * h + lo], w[4 * h + 2 + lo]));
-			_mm_storeu_si128((__m128i *)(d + 16), _mm_unpackhi_epi32(
-				w[4 * h + lo], w[4 * h + 2 + lo]));
+			_mm_storeu_si128((__m128i *)d,
+					 _mm_unpacklo_epi32(x, y));
+			_mm_storeu_si128((__m128i *)(d + 16),
+					 _mm_unpackhi_epi32(x, y));
 		}
 	}
 	return i;
@@ -219,8 +220,8 @@ static int shuffle_run(struct lsio_stage_io *io)
 }
 
 const struct lsio_stage_ops lsio_stage_shuffle = {
-	.keeps_size = true,
 	.name = "shuffle",
+	.keeps_size = true,
 	.keys = shuffle_keys,
 	.parse = shuffle_parse,
 	.free_params = free,
@@ -304,8 +305,8 @@ static int bytes_run(struct lsio_stage_io *io)
 }
 
 const struct lsio_stage_ops lsio_stage_bytes = {
-	.keeps_size = true,
 	.name = "bytes",
+	.keeps_size = true,
 	.keys = bytes_keys,
 	.parse = bytes_parse,
 	.free_params = free,
@@ -405,6 +406,7 @@ static int delta_run(struct lsio_stage_io *io)
 
 const struct lsio_stage_ops lsio_stage_delta = {
 	.name = "delta",
+	.keeps_size = true,
 	.keys = delta_keys,
 	.parse = delta_parse,
 	.free_params = free,

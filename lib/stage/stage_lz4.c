@@ -111,6 +111,18 @@ static int lz4_block(struct lsio_stage_io *io)
 	return lz4_block_into(io, io->in, io->in_len, io->expect);
 }
 
+/* A frame decoder error: "lz4: contentChecksum_invalid" (the name without
+ * its "ERROR_"), a checksum mismatch told apart from corrupt data. */
+static int lz4f_fail(struct lsio_stage_io *io, size_t code)
+{
+	const char *name = LZ4F_getErrorName(code);
+
+	if (!strncmp(name, "ERROR_", 6))
+		name += 6;
+	return lsio_stage_fail(io, strstr(name, "Checksum") ?
+			       -LSIO_ECHECKSUM : -LSIO_EDATA, "lz4: %s", name);
+}
+
 /* One call of the frame decoder; *pos and *used advance. Like zstd, once
  * the bound is reached it decodes into a one-byte probe that must stay
  * empty. Sets *left to the decoder's hint: 0 at the end of a frame. */
@@ -131,8 +143,7 @@ static int lz4f_step(struct lsio_stage_io *io, LZ4F_dctx *d, size_t *pos,
 	*left = LZ4F_decompress(d, dst, &dst_len, io->in + *pos, &src_len,
 				NULL);
 	if (LZ4F_isError(*left))
-		return lsio_stage_fail(io, -LSIO_EDATA, "lz4: %s",
-				       LZ4F_getErrorName(*left));
+		return lz4f_fail(io, *left);
 	if (full && dst_len)
 		return lsio_stage_overflow(io, "lz4");
 	*pos += src_len;
@@ -159,14 +170,15 @@ static int lz4_frame(struct lsio_stage_io *io, LZ4F_dctx *d)
 	 * one beyond the bound is refused before decoding. */
 	left = LZ4F_getFrameInfo(d, &info, io->in, &pos);
 	if (LZ4F_isError(left))
-		return lsio_stage_fail(io, -LSIO_EDATA, "lz4: %s",
-				       LZ4F_getErrorName(left));
+		return lz4f_fail(io, left);
 	if (info.contentSize > lsio_stage_bound(io))
 		return lsio_stage_fail(io, -LSIO_ETOOBIG,
 				       "lz4: frame declares %llu bytes, destination holds %zu",
 				       info.contentSize, lsio_stage_bound(io));
 	if (info.contentSize)
 		hint = info.contentSize;
+	else if (io->expect)
+		hint = io->expect;
 	while (pos < io->in_len || left) {
 		ret = lz4f_step(io, d, &pos, &used, hint, &left);
 		if (ret)

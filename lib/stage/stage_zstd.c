@@ -27,9 +27,9 @@ static int zstd_fail(struct lsio_stage_io *io, size_t code)
 	return lsio_stage_fail(io, err, "zstd: %s", ZSTD_getErrorName(code));
 }
 
-/* Sum the content sizes of the frames in [src, src + n).  Returns 1 and
- * sets *total when all are known, 0 when one is not, or a negative error
- * for a buffer that is not a sequence of whole frames. */
+/* Sum the content sizes of the chunk's frames.  Returns 1 and sets *total
+ * when all are known, 0 when one is not, or a negative error for a chunk
+ * that is not a sequence of whole frames or declares too much. */
 static int zstd_total_size(struct lsio_stage_io *io, uint64_t *total)
 {
 	const uint8_t *p = io->in;
@@ -98,8 +98,10 @@ static int zstd_stream_step(struct lsio_stage_io *io, ZSTD_DCtx *d,
 
 	if (full < 0)
 		return full;
-	if (!full)
-		out = (ZSTD_outBuffer){ io->scratch->p + *used, room - *used, 0 };
+	if (!full) {
+		out.dst = io->scratch->p + *used;
+		out.size = room - *used;
+	}
 	*left = ZSTD_decompressStream(d, &out, in);
 	if (ZSTD_isError(*left))
 		return zstd_fail(io, *left);

@@ -171,10 +171,17 @@ static void test_open(void)
 
 	t.job.out.type = LSIO_OUT_STDOUT;
 	memset(&s, 0, sizeof(s));
-	err = lsio_sink_open(ctx, &t.job, "ignored", &s);
+	err = lsio_sink_open(ctx, &t.job, NULL, &s);
 	CHECK(!err && s.stdout_fd == 1 && s.window == 256 && !s.path,
 	      "stdout defaults: fd %d window %llu", s.stdout_fd,
 	      (unsigned long long)s.window);
+	s.ops->close(&s);
+
+	/* -o on a stream has nowhere to go: a usage error, not ignored. */
+	memset(&s, 0, sizeof(s));
+	err = lsio_sink_open(ctx, &t.job, "out.bin", &s);
+	CHECK(err == -LSIO_EUSAGE && strstr(lsio_ctx_message(ctx), "no path"),
+	      "stdout with -o: %d %s", err, lsio_ctx_message(ctx));
 	s.ops->close(&s);
 	tjob_free(&t);
 	lsio_ctx_free(ctx);

@@ -148,7 +148,8 @@ static const char *const gen_gzip =
 
 static const char *const gen_py =
 	"import struct, numpy as np\n"
-	"from numcodecs import Blosc, LZ4, Zstd, Shuffle, GZip, Zlib, Delta\n"
+	"from numcodecs import Blosc, LZ4, Zstd, Shuffle, GZip, Zlib, Delta, blosc\n"
+	"blosc.use_threads = False  # threads may reorder blocks: keep runs alike\n"
 	"raw = {n: open(n + '.bin', 'rb').read() for n in ('f32', 'text', 'random')}\n"
 	"a = np.frombuffer(raw['f32'], dtype='<f4')\n"
 	"def put(name, enc, dec):\n"
@@ -605,7 +606,7 @@ static void test_fixture(struct lsio_ctx *ctx, const struct fixture *fx)
 	free(out);
 }
 
-/* --- crafted headers, parameters, CRC vectors ------------------------------ */
+/* --- crafted headers, parameters, CRC vectors ----------------------------- */
 
 static const struct lsio_stage_spec *spec_of(struct lsio_ctx *ctx,
 					     const char *text,
@@ -647,6 +648,48 @@ static void test_claims(struct lsio_ctx *ctx)
 	free(q);
 	lsio_chain_release(&c1);
 	lsio_chain_release(&c2);
+}
+
+/* A flipped stored checksum is a checksum error, not "corrupt data". */
+static void test_checksums(struct lsio_ctx *ctx)
+{
+	static const struct {
+		const char *fixture, *stage;
+		size_t from_end;	/* where the stored checksum is */
+		enum tool tool;
+	} v[] = {
+		{ "zstd-size", "\"zstd\"", 1, T_ZSTD },
+		{ "lz4-frame", "\"lz4\"", 1, T_LZ4 },
+		{ "gzip", "\"gzip\"", 8, T_GZIP },
+		{ "zlibnc-f32", "\"zlib\"", 1, T_PY },
+		{ "crc32c-f32", "\"crc32c\"", 1, T_PY },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct lsio_chain c;
+		const struct lsio_stage_spec *s;
+		struct result r;
+		size_t n;
+		uint8_t *p;
+
+		if (!tool_ok[v[i].tool])
+			continue;
+		p = slurp(v[i].fixture, ".in", &n);
+		s = spec_of(ctx, v[i].stage, &c);
+		CHECK(p && s && n > v[i].from_end, "%s: no data", v[i].fixture);
+		if (p && s && n > v[i].from_end) {
+			p[n - v[i].from_end] ^= 0x10;
+			r = run(s, p, n, 1 << 20, 0, GROW);
+			CHECK(r.ret == -LSIO_ECHECKSUM, "%s: got %d (%s)",
+			      v[i].fixture, r.ret, r.why);
+			if (getenv("VERBOSE"))
+				printf("  %s checksum: %s\n", v[i].fixture,
+				       r.why);
+			result_release(&r);
+		}
+		free(p);
+		lsio_chain_release(&c);
+	}
 }
 
 static void test_block_needs_size(struct lsio_ctx *ctx)
@@ -798,12 +841,17 @@ static void test_registry(void)
 	static const char *const names[] = { "identity", "zstd", "lz4",
 		"gzip", "zlib", "blosc", "shuffle", "bytes", "crc32c",
 		"delta" };
+	static const char keepers[] = "identity shuffle bytes delta";
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		const struct lsio_stage_ops *ops = lsio_stage_find(names[i]);
 
 		CHECK(ops && !strcmp(ops->name, names[i]) && ops->run,
 		      "stage '%s' not registered", names[i]);
+		/* The engine holds the stage before a size-keeping one to
+		 * the final size: only the filters may say so. */
+		CHECK(!ops || ops->keeps_size == (strstr(keepers, names[i]) != NULL),
+		      "stage '%s': keeps_size is wrong", names[i]);
 	}
 	CHECK(lsio_stage_count() <= ARRAY_SIZE(states), "states[] too small");
 }
@@ -828,6 +876,7 @@ int main(void)
 		test_fixture(ctx, &fixtures[i]);
 	if (tool_ok[T_PY])
 		test_claims(ctx);
+	test_checksums(ctx);
 	for (int t = 0; t < T_COUNT; t++)
 		any |= tool_ok[t];
 	free_states();

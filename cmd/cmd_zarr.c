@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_zarr.c - `lsio zarr STORE[/ARRAY] --select SEL -o OUT.npy`: the
+ * library writes the job (lsio_zarr_job), this runs it like `lsio run`,
+ * or prints it (--emit-job), or lists the store's arrays (--list).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const char zarr_usage[] =
+	"usage: lsio zarr STORE[/ARRAY] [--select SEL] -o OUT.npy [options]\n"
+	"       lsio zarr STORE[/ARRAY] [--select SEL] [-o OUT.npy] --emit-job\n"
+	"       lsio zarr STORE --list\n"
+	"\n"
+	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
+	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
+	"\n"
+	"  -s, --select SEL     numpy indexing per dimension: an integer (negative\n"
+	"                       from the end; drops the dimension), start:stop[:step],\n"
+	"                       ':' or '...'; missing trailing dimensions are ':'\n"
+	"                       (default: the whole array), e.g. '0:24, 100:300, :'\n"
+	"  -o, --output PATH    the array to write\n"
+	"  --emit-job           print the job instead of running it; 'lsio run' of\n"
+	"                       it writes the same file\n"
+	"  --list               list the store's arrays: shape, dtype, chunks, codecs\n"
+	"  --progress           show a progress bar (default: when stderr is a terminal)\n"
+	"  -q, --quiet          no progress bar, no warnings\n"
+	"  --stats[=text|json]  print statistics when done\n"
+	CMD_TUNING_HELP
+	"\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error, bad selection,\n"
+	"or metadata lsio cannot read.\n";
+
+enum { OPT_EMIT_JOB = 2000, OPT_LIST };
+
+struct zarr_args {
+	struct cmd_common c;
+	const char *select, *output, *array;
+	bool emit, list, tuned;
+};
+
+static int zarr_option(struct zarr_args *z, int opt, const char *arg)
+{
+	switch (opt) {
+	case 's':
+		z->select = arg;
+		return 0;
+	case 'o':
+		z->output = arg;
+		return 0;
+	case 'q':
+		z->c.quiet = true;
+		return 0;
+	case OPT_PROGRESS:
+		z->c.progress = true;
+		return 0;
+	case OPT_EMIT_JOB:
+		z->emit = true;
+		return 0;
+	case OPT_LIST:
+		z->list = true;
+		return 0;
+	case OPT_STATS:
+		if (arg && strcmp(arg, "text") && strcmp(arg, "json"))
+			return cmd_usage_error("zarr", "--stats takes text or json, not '%s'", arg);
+		z->c.stats = arg && !strcmp(arg, "json") ? 2 : 1;
+		return 0;
+	}
+	z->tuned = true;
+	return cmd_tuning_option(&z->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int zarr_options(int argc, char **argv, struct zarr_args *z)
+{
+	static const struct option longopts[] = {
+		{ "select", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "emit-job", no_argument, NULL, OPT_EMIT_JOB },
+		{ "list", no_argument, NULL, OPT_LIST },
+		CMD_TUNING_OPTIONS,
+		{ 0 }
+	};
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			fputs(zarr_usage, stdout);
+			return LSIO_EXIT_OK;
+		}
+		if (opt == '?')
+			return LSIO_EXIT_USAGE;	/* getopt said why */
+		ret = zarr_option(z, opt, optarg);
+		if (ret)
+			return ret;
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error("zarr", optind == argc ? "a store (or STORE/ARRAY) is needed"
+					       : "one store only, got '%s'",
+				       argv[optind + (optind < argc)]);
+	z->array = argv[optind];
+	if (z->list && (z->emit || z->select || z->output))
+		return cmd_usage_error("zarr", "--list takes no --select, -o or --emit-job");
+	if (z->emit && (z->tuned || z->c.stats))
+		return cmd_usage_error("zarr", "--emit-job prints the job: give tuning and --stats to 'lsio run'");
+	if (!z->list && !z->emit && !z->output)
+		return cmd_usage_error("zarr", "-o OUT.npy is needed (or --emit-job, or --list)");
+	return -1;
+}
+
+static int zarr_list(struct lsio_ctx *ctx, const char *store)
+{
+	char *text;
+	int ret = lsio_zarr_list(ctx, store, &text);
+
+	if (ret)
+		return cmd_fail(ctx, ret);
+	fputs(text, stdout);
+	free(text);
+	return LSIO_EXIT_OK;
+}
+
+static int zarr_run(struct lsio_ctx *ctx, struct zarr_args *z, const char *text)
+{
+	struct lsio_job *job = NULL;
+	struct lsio_stats st;
+	int ret = lsio_job_load_string(ctx, text, "<zarr job>", &job);
+
+	if (!ret) {
+		if (!z->c.quiet && (z->c.progress || isatty(2)))
+			z->c.opt.progress = cmd_progress;
+		ret = lsio_run(ctx, job, &z->c.opt, &st);
+	}
+	cmd_progress_end();
+	if (ret) {
+		ret = cmd_fail(ctx, ret);
+	} else {
+		if (!z->c.quiet)
+			cmd_print_warnings(ctx);
+		if (z->c.stats)
+			cmd_print_stats(&st, z->c.stats, true);
+	}
+	lsio_job_free(job);
+	return ret;
+}
+
+int cmd_zarr(int argc, char **argv)
+{
+	struct zarr_args z = { .select = NULL };
+	struct lsio_ctx *ctx;
+	char *text = NULL;
+	int ret;
+
+	lsio_options_init(&z.c.opt);
+	ret = zarr_options(argc, argv, &z);
+	if (ret >= 0)
+		return ret;
+	ctx = lsio_ctx_new();
+	if (!ctx) {
+		fputs("lsio: out of memory\n", stderr);
+		return LSIO_EXIT_RUNTIME;
+	}
+	cmd_signals_install(ctx);
+	if (z.list) {
+		ret = zarr_list(ctx, z.array);
+	} else {
+		ret = lsio_zarr_job(ctx, z.array, z.select, z.output, &text);
+		if (ret)
+			ret = cmd_fail(ctx, ret);
+		else if (z.emit)
+			ret = fputs(text, stdout) < 0 ? LSIO_EXIT_RUNTIME : LSIO_EXIT_OK;
+		else
+			ret = zarr_run(ctx, &z, text);
+		if (z.emit && !ret && !z.c.quiet)
+			cmd_print_warnings(ctx);
+	}
+	free(text);
+	lsio_ctx_free(ctx);
+	return ret;
+}

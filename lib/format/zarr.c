@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zarr.c - lsio_zarr_job(): a selection of a Zarr array as an lsio job.
+ *
+ * The generator only writes a job in the public format (nothing a user
+ * could not write by hand), so `lsio zarr --emit-job | lsio run -` does
+ * exactly what `lsio zarr` does.  For every chunk the selection touches:
+ * its key's size (a missing key is all fill value: no entry, the output is
+ * created filled), the chunk's stage chain, and where its selected part
+ * lands (zarr_place.c).
+ *
+ * Sharded arrays are planned in two phases: the index of every shard the
+ * selection touches is read first, then an entry is written for each
+ * inner chunk the selection needs, at the offset and length the index
+ * gives - so the job reads inner chunks, never whole shards.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stage/stage.h"
+#include "zarr.h"
+
+/* Placements of one chunk (each decodes it again), and entries of a job,
+ * beyond which the selection is refused rather than run slowly. */
+#define ZARR_SPLIT_MAX 4096
+#define ZARR_ENTRIES_MAX (16ull << 20)
+
+#define ZARR_KEY_MAX 4096
+
+/* --- a growing text buffer ----------------------------------------------- */
+
+struct zbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void zbuf_printf(struct zbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void zbuf_printf(struct zbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (int pass = 0; pass < 2 && !b->oom; pass++) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+			      b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		/* Grow geometrically: a million entries append cheaply. */
+		size_t cap = MAX(b->cap * 2, b->len + (size_t)n + 4096);
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void zbuf_add(struct zbuf *b, const char *s, size_t n)
+{
+	if (!n || b->oom)
+		return;
+	if (b->cap - b->len <= n) {
+		size_t cap = MAX(b->cap * 2, b->len + n + 4096);
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void zbuf_dims(struct zbuf *b, const char *key, const uint64_t *v,
+		      uint32_t n)
+{
+	zbuf_printf(b, "\"%s\": [", key);
+	for (uint32_t d = 0; d < n; d++)
+		zbuf_printf(b, "%s%llu", d ? ", " : "", (unsigned long long)v[d]);
+	zbuf_printf(b, "]");
+}
+
+/* --- the generator ----------------------------------------------------- */
+
+struct zarr_gen {
+	struct lsio_ctx *ctx;
+	struct zarr_store *store;
+	struct zarr_array a;
+	char meta_key[ZARR_KEY_MAX];	/* the array's metadata, for messages */
+	const char *select;
+	struct zarr_dimsel sel[LSIO_MAX_DIMS];
+	uint64_t csize[LSIO_MAX_DIMS];	/* chunks as read: inner ones if sharded */
+	struct zarr_span *spans[LSIO_MAX_DIMS];
+	size_t nspans[LSIO_MAX_DIMS];
+	struct zbuf chunks;	/* the entries' text */
+	uint64_t nentries;
+	uint64_t most;		/* the most placements one chunk needed */
+	/* The chunk being written. */
+	char *source;		/* JSON-quoted */
+	uint64_t off, len;
+};
+
+static int gen_place(void *arg, const struct zarr_place *p)
+{
+	struct zarr_gen *g = arg;
+	struct zbuf *b = &g->chunks;
+	bool from = false, count = false;
+
+	for (uint32_t d = 0; d < p->ndim; d++) {
+		from |= p->from[d] != 0;
+		count |= p->count[d] != p->shape[d] - p->from[d];
+	}
+	zbuf_printf(b, "%s\n    {\"source\": %s, ", g->nentries ? "," : "",
+		    g->source);
+	if (g->off)
+		zbuf_printf(b, "\"offset\": %llu, ", (unsigned long long)g->off);
+	zbuf_printf(b, "\"length\": %llu, \"place\": {",
+		    (unsigned long long)g->len);
+	zbuf_dims(b, "shape", p->shape, p->ndim);
+	zbuf_printf(b, ", ");
+	zbuf_dims(b, "to", p->to, p->ndim);
+	if (from) {
+		zbuf_printf(b, ", ");
+		zbuf_dims(b, "from", p->from, p->ndim);
+	}
+	if (count) {
+		zbuf_printf(b, ", ");
+		zbuf_dims(b, "count", p->count, p->ndim);
+	}
+	zbuf_printf(b, "}}");
+	g->nentries++;
+	return b->oom ? lsio_fail(g->ctx, -ENOMEM, "out of memory") : 0;
+}
+
+/* How often the chunk at key must be placed; refuses 0 and too many. */
+static int gen_count(struct zarr_gen *g, const struct zarr_span *const *sp,
+		     const char *key, uint64_t *n)
+{
+	*n = zarr_place_count(g->csize, g->a.ndim, g->a.order, g->sel, sp);
+	if (!*n)
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "selection '%s': an integer for every dimension selects one element, and a job cannot place one element of a larger chunk: select 'i:i+1' ranges instead",
+				 g->select);
+	if (*n > ZARR_SPLIT_MAX)
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, key,
+				 "selection '%s' would decode this chunk %llu times (more than %d): a placement copies one box, and a step (or an integer after the last range) in the selection is not one; select a range and subsample it",
+				 g->select, (unsigned long long)*n, ZARR_SPLIT_MAX);
+	if (g->nentries + *n > ZARR_ENTRIES_MAX)
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "selection '%s' needs more than %llu job entries",
+				 g->select, ZARR_ENTRIES_MAX);
+	return 0;
+}
+
+/* Write the entries of one stored chunk: bytes [off, off + len) of key. */
+static int gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
+		     const char *key, uint64_t off, uint64_t len)
+{
+	char *path;
+	json_t *js;
+	uint64_t n;
+	int ret = gen_count(g, sp, key, &n);
+
+	if (ret)
+		return ret;
+	g->most = MAX(g->most, n);
+	path = zarr_store_source(g->store, key);
+	js = path ? json_string(path) : NULL;
+	free(path);
+	g->source = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+	json_decref(js);
+	if (!g->source)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	g->off = off;
+	g->len = len;
+	ret = zarr_place_each(g->csize, g->a.ndim, g->a.order, g->sel, sp,
+			      gen_place, g);
+	free(g->source);
+	g->source = NULL;
+	return ret;
+}
+
+/* Step pos[] through [0, n[d]) in C order; false after the last. */
+static bool odometer_next(size_t *pos, const size_t *n, uint32_t ndim)
+{
+	for (uint32_t d = ndim; d-- > 0;) {
+		if (++pos[d] < n[d])
+			return true;
+		pos[d] = 0;
+	}
+	return false;
+}
+
+/* Unsharded: every chunk the spans touch, if its key exists. */
+static int gen_plain(struct zarr_gen *g)
+{
+	const struct zarr_span *sp[LSIO_MAX_DIMS];
+	uint64_t idx[LSIO_MAX_DIMS], size;
+	size_t pos[LSIO_MAX_DIMS] = { 0 };
+	uint32_t ndim = g->a.ndim;
+	char key[ZARR_KEY_MAX];
+	int ret;
+
+	do {
+		for (uint32_t d = 0; d < ndim; d++) {
+			sp[d] = &g->spans[d][pos[d]];
+			idx[d] = sp[d]->chunk;
+		}
+		if (zarr_chunk_key(&g->a, idx, key, sizeof(key)))
+			return zarr_fail(g->ctx, -LSIO_EJOB, g->store,
+					 g->meta_key, "chunk key too long");
+		ret = g->store->ops->size(g->store, key, &size);
+		if (ret == -ENOENT)
+			continue;	/* never written: fill value */
+		if (ret)
+			return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
+					 "%s", strerror(-ret));
+		ret = gen_chunk(g, sp, key, 0, size);
+		if (ret)
+			return ret;
+	} while (odometer_next(pos, g->nspans, ndim));
+	return 0;
+}
+
+/* --- sharded arrays ------------------------------------------------------- */
+
+/* Along one dimension, the spans that fall in one shard. */
+struct shard_run {
+	uint64_t shard;
+	size_t first, n;
+};
+
+struct shard {
+	/* (offset, nbytes) of each inner chunk the selection needs, in the
+	 * order phase two visits them; NULL: the shard is missing. */
+	uint64_t *index;
+	uint64_t size;
+};
+
+struct shard_plan {
+	struct shard_run *runs[LSIO_MAX_DIMS];
+	size_t nruns[LSIO_MAX_DIMS];
+	struct shard *shards;
+	size_t nshards;
+	uint64_t per_shard;	/* inner chunks in a shard */
+};
+
+static int shard_runs(struct zarr_gen *g, struct shard_plan *sp)
+{
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
+		uint64_t ratio = g->a.chunks[d] / g->a.inner[d];
+
+		sp->runs[d] = calloc(g->nspans[d], sizeof(*sp->runs[d]));
+		if (!sp->runs[d])
+			return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < g->nspans[d]; i++) {
+			uint64_t s = g->spans[d][i].chunk / ratio;
+			struct shard_run *r = &sp->runs[d][sp->nruns[d]];
+
+			if (sp->nruns[d] && r[-1].shard == s) {
+				r[-1].n++;
+				continue;
+			}
+			*r = (struct shard_run){ s, i, 1 };
+			sp->nruns[d]++;
+		}
+	}
+	return 0;
+}
+
+/* The inner chunks the selection needs in the shard at pos[]: spn[] are
+ * their spans, *lin its position in the shard's index.  Steps in[]
+ * (zeros to start) and returns false after the last. */
+struct inner_walk {
+	size_t in[LSIO_MAX_DIMS], n[LSIO_MAX_DIMS];
+	const struct zarr_span *spn[LSIO_MAX_DIMS];
+	uint64_t lin;
+	bool started;
+};
+
+static bool inner_next(const struct zarr_gen *g, const struct shard_plan *sp,
+		       const size_t *pos, struct inner_walk *w)
+{
+	uint32_t ndim = g->a.ndim;
+
+	if (!w->started) {
+		w->started = true;
+		for (uint32_t d = 0; d < ndim; d++) {
+			w->in[d] = 0;
+			w->n[d] = sp->runs[d][pos[d]].n;
+		}
+	} else if (!odometer_next(w->in, w->n, ndim)) {
+		return false;
+	}
+	w->lin = 0;
+	for (uint32_t d = 0; d < ndim; d++) {
+		uint64_t ratio = g->a.chunks[d] / g->a.inner[d];
+
+		w->spn[d] = &g->spans[d][sp->runs[d][pos[d]].first + w->in[d]];
+		w->lin = w->lin * ratio + w->spn[d]->chunk % ratio;
+	}
+	return true;
+}
+
+static uint64_t get_u64(const uint8_t *p, bool big)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[big ? 7 - i : i] << (8 * i);
+	return v;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Keep, and check, the entries of the inner chunks the selection needs:
+ * only those, so a selection of a few chunks from many huge shards costs
+ * little memory. */
+static int shard_index_keep(struct zarr_gen *g, const struct shard_plan *sp,
+			    const size_t *pos, const char *key,
+			    const uint8_t *buf, struct shard *sh)
+{
+	struct inner_walk w = { .started = false };
+	uint64_t k = 0, n = 1;
+
+	for (uint32_t d = 0; d < g->a.ndim; d++)
+		n *= sp->runs[d][pos[d]].n;
+	sh->index = malloc(n * 2 * sizeof(*sh->index));
+	if (!sh->index)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	while (inner_next(g, sp, pos, &w)) {
+		uint64_t off = get_u64(buf + 16 * w.lin, g->a.index_big);
+		uint64_t len = get_u64(buf + 16 * w.lin + 8, g->a.index_big), end;
+
+		sh->index[k++] = off;
+		sh->index[k++] = len;
+		if (off == UINT64_MAX && len == UINT64_MAX)
+			continue;	/* an empty inner chunk: fill value */
+		if (!lsio_add_ok(off, len, &end) || end > sh->size)
+			return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
+					 "shard index entry %llu (offset %llu, %llu bytes) lies outside the %llu-byte shard",
+					 (unsigned long long)w.lin, (unsigned long long)off,
+					 (unsigned long long)len,
+					 (unsigned long long)sh->size);
+	}
+	return 0;
+}
+
+/* Phase one for the shard at pos[]: read and check its index (a missing
+ * shard has none). */
+static int shard_index_read(struct zarr_gen *g, const struct shard_plan *sp,
+			    const size_t *pos, const char *key,
+			    struct shard *sh)
+{
+	uint64_t n = sp->per_shard, ilen = n * 16 + (g->a.index_crc ? 4 : 0);
+	uint8_t *buf;
+	size_t got;
+	int ret = g->store->ops->size(g->store, key, &sh->size);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key, "%s",
+				 strerror(-ret));
+	if (sh->size < ilen)
+		return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
+				 "the shard has %llu bytes, fewer than its %llu-byte index",
+				 (unsigned long long)sh->size, (unsigned long long)ilen);
+	ret = g->store->ops->read(g->store, key,
+				  g->a.index_at_start ? 0 : sh->size - ilen,
+				  ilen, &buf, &got);
+	if (!ret && got != ilen) {
+		free(buf);
+		ret = -EIO;
+	}
+	if (ret)
+		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
+				 "cannot read the shard index: %s", strerror(-ret));
+	if (g->a.index_crc && get_le32(buf + n * 16) != lsio_crc32c(0, buf, n * 16))
+		ret = zarr_fail(g->ctx, -LSIO_ECHECKSUM, g->store, key,
+				"shard index crc32c: stored 0x%08x, computed 0x%08x",
+				get_le32(buf + n * 16), lsio_crc32c(0, buf, n * 16));
+	if (!ret)
+		ret = shard_index_keep(g, sp, pos, key, buf, sh);
+	free(buf);
+	return ret;
+}
+
+static int shard_key(struct zarr_gen *g, const struct shard_plan *sp,
+		     const size_t *pos, char *key)
+{
+	uint64_t idx[LSIO_MAX_DIMS];
+
+	for (uint32_t d = 0; d < g->a.ndim; d++)
+		idx[d] = sp->runs[d][pos[d]].shard;
+	if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "chunk key too long");
+	return 0;
+}
+
+/* Phase one: the index of every shard the selection touches. */
+static int shard_indexes(struct zarr_gen *g, struct shard_plan *sp)
+{
+	size_t pos[LSIO_MAX_DIMS] = { 0 }, n = 1;
+	char key[ZARR_KEY_MAX];
+	int ret;
+
+	for (uint32_t d = 0; d < g->a.ndim; d++)
+		n *= sp->nruns[d];
+	sp->shards = calloc(n, sizeof(*sp->shards));
+	if (!sp->shards)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	do {
+		struct shard *sh = &sp->shards[sp->nshards++];
+
+		ret = shard_key(g, sp, pos, key);
+		if (!ret)
+			ret = shard_index_read(g, sp, pos, key, sh);
+		if (ret)
+			return ret;
+	} while (odometer_next(pos, sp->nruns, g->a.ndim));
+	return 0;
+}
+
+/* Phase two in one shard: an entry for each needed inner chunk stored. */
+static int shard_entries(struct zarr_gen *g, const struct shard_plan *sp,
+			 const size_t *pos, const struct shard *sh,
+			 const char *key)
+{
+	struct inner_walk w = { .started = false };
+	const uint64_t *e = sh->index;
+	int ret;
+
+	for (; inner_next(g, sp, pos, &w); e += 2) {
+		if (e[0] == UINT64_MAX && e[1] == UINT64_MAX)
+			continue;
+		ret = gen_chunk(g, w.spn, key, e[0], e[1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int gen_sharded(struct zarr_gen *g)
+{
+	struct shard_plan sp = { .per_shard = 1 };
+	size_t pos[LSIO_MAX_DIMS] = { 0 }, i = 0;
+	char key[ZARR_KEY_MAX];
+	int ret;
+
+	for (uint32_t d = 0; d < g->a.ndim; d++)
+		sp.per_shard *= g->a.chunks[d] / g->a.inner[d];
+	ret = shard_runs(g, &sp);
+	if (!ret)
+		ret = shard_indexes(g, &sp);
+	while (!ret) {
+		const struct shard *sh = &sp.shards[i++];
+
+		if (sh->index) {
+			ret = shard_key(g, &sp, pos, key);
+			if (!ret)
+				ret = shard_entries(g, &sp, pos, sh, key);
+		}
+		if (!odometer_next(pos, sp.nruns, g->a.ndim))
+			break;
+	}
+	for (uint32_t d = 0; d < g->a.ndim; d++)
+		free(sp.runs[d]);
+	for (i = 0; i < sp.nshards; i++)
+		free(sp.shards[i].index);
+	free(sp.shards);
+	return ret;
+}
+
+/* --- opening the array ------------------------------------------------------ */
+
+static int group_fail(struct lsio_ctx *ctx, const char *uri)
+{
+	return lsio_fail(ctx, -LSIO_EJOB,
+			 "store '%s': a Zarr group, not an array: name one of its arrays ('lsio zarr %s --list' shows them)",
+			 uri, uri);
+}
+
+static int parse_at(struct zarr_gen *g, const char *path, const char *key,
+		    json_t *meta)
+{
+	int ret;
+
+	snprintf(g->meta_key, sizeof(g->meta_key), "%s", key);
+	g->a.path = strdup(path);
+	if (!g->a.path)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	ret = zarr_array_parse(g->ctx, g->store, key, meta, &g->a);
+	json_decref(meta);
+	return ret;
+}
+
+/* The array at the store's root: 0, -ENOENT when there is no Zarr
+ * metadata there, or an error. */
+static int open_here(struct zarr_gen *g, const char *uri)
+{
+	static const char *const keys[] = { ".zarray", "zarr.json", ".zgroup" };
+	json_t *meta;
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		ret = zarr_store_json(g->ctx, g->store, keys[i], &meta);
+		if (ret == -ENOENT)
+			continue;
+		if (ret)
+			return ret;
+		if (i == 2 || (i == 1 && !strcmp(json_string_value(
+				json_object_get(meta, "node_type")) ?: "", "group"))) {
+			json_decref(meta);
+			return group_fail(g->ctx, uri);
+		}
+		return parse_at(g, "", keys[i], meta);
+	}
+	return -ENOENT;
+}
+
+/* The array as a member of consolidated metadata (.zmetadata) in a parent
+ * directory: root/.zmetadata lists "rel/.zarray". */
+static int open_consolidated(struct zarr_gen *g, const char *uri,
+			     const char *root, const char *rel)
+{
+	struct zarr_store *s;
+	json_t *zm, *md, *meta;
+	char key[ZARR_KEY_MAX];
+	int ret = zarr_store_open(g->ctx, root, &s);
+
+	if (ret)
+		return ret;
+	ret = zarr_store_json(g->ctx, s, ".zmetadata", &zm);
+	if (ret) {
+		zarr_store_close(s);
+		return -ENOENT;	/* none, or unreadable: not this way */
+	}
+	md = json_object_get(zm, "metadata");
+	snprintf(key, sizeof(key), "%s/.zgroup", rel);
+	if (json_object_get(md, key)) {
+		json_decref(zm);
+		zarr_store_close(s);
+		return group_fail(g->ctx, uri);
+	}
+	snprintf(key, sizeof(key), "%s/.zarray", rel);
+	meta = json_incref(json_object_get(md, key));
+	json_decref(zm);
+	if (!meta) {
+		zarr_store_close(s);
+		return -ENOENT;
+	}
+	zarr_store_close(g->store);
+	g->store = s;
+	snprintf(key, sizeof(key), "%s/.zarray (in .zmetadata)", rel);
+	return parse_at(g, rel, key, meta);
+}
+
+/* Say so when the store itself is not there; -ENOENT when it is. */
+static int open_missing(struct zarr_gen *g)
+{
+	char **names = NULL;
+	int ret;
+
+	if (!g->store->ops->list_dirs)
+		return -ENOENT;
+	ret = g->store->ops->list_dirs(g->store, "", &names);
+	zarr_names_free(names);
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return lsio_fail(g->ctx, -LSIO_EJOB, "store '%s': %s",
+				 g->store->root, strerror(-ret));
+	return -ENOENT;
+}
+
+static int open_array(struct zarr_gen *g, const char *uri)
+{
+	char *root;
+	size_t n;
+	int ret = zarr_store_open(g->ctx, uri, &g->store);
+
+	if (ret)
+		return ret;
+	ret = open_here(g, uri);
+	if (ret != -ENOENT)
+		return ret;
+	root = strdup(g->store->root);
+	if (!root)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	/* Walk up: "a.zarr/g/t" may be "t" in a.zarr/g or "g/t" in a.zarr. */
+	for (n = strlen(root); ret == -ENOENT && n-- > 1;) {
+		if (root[n] != '/')
+			continue;
+		root[n] = 0;
+		ret = open_consolidated(g, uri, root, root + n + 1);
+		root[n] = '/';
+	}
+	free(root);
+	if (ret == -ENOENT)
+		ret = open_missing(g);
+	if (ret == -ENOENT)
+		ret = lsio_fail(g->ctx, -LSIO_EJOB,
+				"store '%s': not a Zarr array or group (no .zarray, .zgroup or zarr.json)",
+				g->store->root);
+	return ret;
+}
+
+/* --- the job ------------------------------------------------------------------ */
+
+static int gen_spans(struct zarr_gen *g)
+{
+	char why[LSIO_MSG_MAX / 2];
+	int ret = zarr_select_parse(g->select, g->a.shape, g->a.ndim, g->sel,
+				    why, sizeof(why));
+
+	if (ret)
+		return zarr_fail(g->ctx, ret, g->store, g->meta_key,
+				 "selection '%s': %s", g->select, why);
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
+		g->csize[d] = g->a.sharded ? g->a.inner[d] : g->a.chunks[d];
+		if (zarr_spans(&g->sel[d], g->csize[d], &g->spans[d],
+			       &g->nspans[d]))
+			return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+		if (!g->nspans[d])
+			return 1;	/* nothing selected */
+	}
+	return 0;
+}
+
+/* The output section: the selection's shape, the array's dtype and fill. */
+static char *job_output(struct zarr_gen *g, const char *path)
+{
+	json_t *o = json_object(), *shape = json_array();
+	char *text = NULL;
+
+	for (uint32_t d = 0; shape && d < g->a.ndim; d++)
+		if (!g->sel[d].drop)
+			json_array_append_new(shape, json_integer((json_int_t)g->sel[d].n));
+	if (o && shape &&
+	    !json_object_set_new(o, "type", json_string("array")) &&
+	    (!path || !json_object_set_new(o, "path", json_string(path))) &&
+	    !json_object_set_new(o, "dtype", json_string(g->a.dtype.str)) &&
+	    !json_object_set(o, "shape", shape) &&
+	    !json_object_set(o, "fill_value", g->a.fill))
+		text = json_dumps(o, JSON_ENCODE_ANY);
+	json_decref(o);
+	json_decref(shape);
+	return text;
+}
+
+static char *job_defaults(struct zarr_gen *g)
+{
+	json_t *o = json_object();
+	char *text = NULL;
+
+	if (o && !json_object_set(o, "stages", g->a.stages) &&
+	    (g->a.order == 'C' ||
+	     !json_object_set_new(o, "place", json_pack("{s:s}", "order", "F"))))
+		text = json_dumps(o, 0);
+	json_decref(o);
+	return text;
+}
+
+static int job_text(struct zarr_gen *g, const char *path, char **job)
+{
+	char *out = job_output(g, path), *def = job_defaults(g);
+	struct zbuf b = { 0 };
+
+	if (out && def) {
+		zbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n  \"chunks\": [",
+			    LSIO_JOB_FORMAT, out, def);
+		zbuf_add(&b, g->chunks.p, g->chunks.len);
+		zbuf_printf(&b, "\n  ]\n}\n");
+	}
+	free(out);
+	free(def);
+	if (!out || !def || b.oom) {
+		free(b.p);
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	*job = b.p;
+	return 0;
+}
+
+static void gen_release(struct zarr_gen *g)
+{
+	for (uint32_t d = 0; d < LSIO_MAX_DIMS; d++)
+		free(g->spans[d]);
+	free(g->chunks.p);
+	zarr_array_release(&g->a);
+	zarr_store_close(g->store);
+}
+
+int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
+		  const char *output, char **job)
+{
+	struct zarr_gen g = { .ctx = ctx, .select = select ? select : "" };
+	int ret;
+
+	*job = NULL;
+	ret = open_array(&g, array);
+	if (!ret)
+		ret = gen_spans(&g);
+	if (!ret)
+		ret = g.a.sharded ? gen_sharded(&g) : gen_plain(&g);
+	if (ret == 1)
+		ret = 0;
+	if (!ret && g.most > 1)
+		lsio_warn(ctx, "selection '%s': some chunks are decoded up to %llu times (a placement copies one box of a chunk, and steps or integers after the last range select more than one)",
+			  g.select, (unsigned long long)g.most);
+	if (!ret)
+		ret = job_text(&g, output, job);
+	gen_release(&g);
+	return ret;
+}

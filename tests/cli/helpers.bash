@@ -1,0 +1,125 @@
+# helpers.bash - what every lsio CLI test shares.
+#
+# tests/run.sh exports LSIO (the binary under test) and LSIO_TOP (the
+# repository); run by hand, both default to this checkout's build.  Every
+# test works only inside its own $BATS_TEST_TMPDIR.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+: "${LSIO_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+: "${LSIO:=$LSIO_TOP/build/lsio}"
+PY=/usr/bin/python3
+FIXTURES=$LSIO_TOP/tests/fixtures
+export LSIO LSIO_TOP PY FIXTURES
+
+common_setup() {
+	# A missing binary is a failure, never a skip.
+	[ -x "$LSIO" ] || fail "lsio binary '$LSIO' is missing: build first"
+	cd "$BATS_TEST_TMPDIR" || fail "cannot enter $BATS_TEST_TMPDIR"
+}
+
+setup() {
+	common_setup
+}
+
+# lsio ARGS...: the binary under test.
+lsio() {
+	"$LSIO" "$@"
+}
+
+# Skip (with the reason) when Debian's python3 cannot import numpy.
+need_python_numpy() {
+	"$PY" -c 'import numpy' 2>/dev/null ||
+		skip "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"
+}
+
+# make_file NAME SIZE: SIZE random bytes in NAME.
+make_file() {
+	head -c "$2" /dev/urandom > "$1" || fail "cannot make '$1'"
+	[ "$(stat -c %s "$1")" -eq "$2" ] || fail "'$1' is not $2 bytes"
+}
+
+# make_sparse NAME SIZE: a sparse file of SIZE bytes (reads as zeros).
+make_sparse() {
+	rm -f "$1"
+	truncate -s "$2" "$1" || fail "cannot make '$1'"
+}
+
+# range_bytes FILE OFFSET LENGTH: the bytes at OFFSET, to stdout.
+range_bytes() {
+	dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+		bs=64K status=none
+}
+
+# write_job [NAME]: the job text from stdin into NAME (default job.json).
+write_job() {
+	cat > "${1:-job.json}"
+}
+
+# Temporary files or directories lsio leaves under DIR (there must be none).
+temp_leftovers() {
+	find "$1" \( -name '.*.lsio-*' -o -name '.lsio-*' -o -name '*.lsio-*' \) -print
+}
+
+# assert_no_temp DIR: no lsio temporary file or directory anywhere under DIR.
+assert_no_temp() {
+	local left
+	left=$(temp_leftovers "${1:-.}")
+	[ -z "$left" ] || fail "temporary files left behind: $left"
+}
+
+# assert_no_output_left DIR [TARGET...]: no temporary file under DIR and
+# none of the TARGETs (relative to DIR) exists.
+assert_no_output_left() {
+	local dir=${1:-.} t
+	shift || true
+	assert_no_temp "$dir"
+	for t in "$@"; do
+		[ ! -e "$dir/$t" ] || fail "output '$t' left behind after a failure"
+	done
+}
+
+# assert_same_bytes A B: the files are byte for byte equal.
+assert_same_bytes() {
+	[ -f "$1" ] || fail "'$1' does not exist"
+	[ -f "$2" ] || fail "'$2' does not exist"
+	cmp "$1" "$2" >&2 || fail "'$1' and '$2' differ"
+}
+
+# py CODE [ARGS...]: run python code with numpy (sys.argv[1:] are ARGS).
+py() {
+	local code=$1
+	shift
+	"$PY" -c "import sys, json
+import numpy as np
+$code" "$@"
+}
+
+# assert_npy_equal GOT EXPECTED: np.load reads both .npy files and they
+# hold the same array: dtype (with byte order), shape, and values -- for
+# float and complex np.array_equal with NaN equal to NaN, for every other
+# dtype (ints, bool, strings, void, datetimes) the very same bytes.
+assert_npy_equal() {
+	local out
+	out=$(py '
+a = np.load(sys.argv[1]); b = np.load(sys.argv[2])
+if a.dtype != b.dtype: sys.exit("dtype %s, expected %s" % (a.dtype.str, b.dtype.str))
+if a.shape != b.shape: sys.exit("shape %s, expected %s" % (a.shape, b.shape))
+if a.dtype.kind in "fc":
+    if np.array_equal(a, b, equal_nan=True): sys.exit(0)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+else:
+    if a.tobytes() == b.tobytes(): sys.exit(0)
+    same = (a.view(np.uint8).reshape(a.shape + (-1,)) ==
+            b.view(np.uint8).reshape(b.shape + (-1,))).all(axis=-1)
+bad = np.argwhere(~same)
+sys.exit("%d of %d elements differ, first at %s: got %r, expected %r" % (
+    len(bad), a.size, bad[0].tolist(), a[tuple(bad[0])], b[tuple(bad[0])]))
+' "$1" "$2" 2>&1) || fail "$1 vs $2: $out"
+}
+
+# json_get FILE EXPR: print a python expression over the JSON in FILE (j).
+json_get() {
+	"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
