@@ -159,3 +159,15 @@ row1 = b"".join(np.ascontiguousarray(f[64:128, c*64:(c+1)*64]).tobytes() for c i
 tile00 = np.ascontiguousarray(f[0:64, 0:64]).tobytes()
 assert open("stdout.bin", "rb").read() == row1 + tile00[:4096]'
 }
+
+@test "jobs/field-blosc.json: Blosc tiles written by numcodecs decode to the field" {
+	"$PY" -c 'import numcodecs' 2>/dev/null || skip "/usr/bin/python3 has no numcodecs"
+	run_job field-blosc
+	assert_npy_equal field-blosc.npy expected/field.npy
+}
+
+@test "jobs/field-zstd-shuffle-bytes.json: zstd, shuffle, big-endian tiles decode to the field" {
+	"$PY" -c 'import numcodecs' 2>/dev/null || skip "/usr/bin/python3 has no numcodecs"
+	run_job field-zstd-shuffle-bytes
+	assert_npy_equal field-zstd.npy expected/field.npy
+}
