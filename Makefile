@@ -92,6 +92,7 @@ $(BUILD)/lsio.pc: Makefile
 # --- set-up: install what is missing (root), or say what to install ---------
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+	@tests/deps-npm.sh
 
 deps-bench:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stage/stage.h"
 #include "zarr.h"
 
 /* Placements of one chunk (each decodes it again), and entries of a job,
@@ -27,15 +26,7 @@
 #define ZARR_SPLIT_MAX 4096
 #define ZARR_ENTRIES_MAX (16ull << 20)
 
-#define ZARR_KEY_MAX 4096
-
 /* --- a growing text buffer ----------------------------------------------- */
-
-struct zbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
 
 static void zbuf_printf(struct zbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -102,34 +93,19 @@ static void zbuf_dims(struct zbuf *b, const char *key, const uint64_t *v,
 
 /* --- the generator ----------------------------------------------------- */
 
-struct zarr_gen {
-	struct lsio_ctx *ctx;
-	struct zarr_store *store;
-	struct zarr_array a;
-	char meta_key[ZARR_KEY_MAX];	/* the array's metadata, for messages */
-	const char *select;
-	struct zarr_dimsel sel[LSIO_MAX_DIMS];
-	uint64_t csize[LSIO_MAX_DIMS];	/* chunks as read: inner ones if sharded */
-	struct zarr_span *spans[LSIO_MAX_DIMS];
-	size_t nspans[LSIO_MAX_DIMS];
-	struct zbuf chunks;	/* the entries' text */
-	uint64_t nentries;
-	uint64_t most;		/* the most placements one chunk needed */
-	/* The chunk being written. */
-	char *source;		/* JSON-quoted */
-	uint64_t off, len;
-};
-
 static int gen_place(void *arg, const struct zarr_place *p)
 {
 	struct zarr_gen *g = arg;
 	struct zbuf *b = &g->chunks;
 	bool from = false, count = false;
+	uint64_t n = 1;
 
 	for (uint32_t d = 0; d < p->ndim; d++) {
 		from |= p->from[d] != 0;
 		count |= p->count[d] != p->shape[d] - p->from[d];
+		n *= p->count[d];
 	}
+	g->placed += n;		/* placements never overlap */
 	zbuf_printf(b, "%s\n    {\"source\": %s, ", g->nentries ? "," : "",
 		    g->source);
 	if (g->off)
@@ -172,9 +148,8 @@ static int gen_count(struct zarr_gen *g, const struct zarr_span *const *sp,
 	return 0;
 }
 
-/* Write the entries of one stored chunk: bytes [off, off + len) of key. */
-static int gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
-		     const char *key, uint64_t off, uint64_t len)
+int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
+		   const char *key, uint64_t off, uint64_t len)
 {
 	char *path;
 	json_t *js;
@@ -200,8 +175,7 @@ static int gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 	return ret;
 }
 
-/* Step pos[] through [0, n[d]) in C order; false after the last. */
-static bool odometer_next(size_t *pos, const size_t *n, uint32_t ndim)
+bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim)
 {
 	for (uint32_t d = ndim; d-- > 0;) {
 		if (++pos[d] < n[d])
@@ -209,6 +183,38 @@ static bool odometer_next(size_t *pos, const size_t *n, uint32_t ndim)
 		pos[d] = 0;
 	}
 	return false;
+}
+
+/* The key of the chunk at idx[] and its size: 0, -ENOENT or an error.
+ * A v2 array that does not say its dimension_separator is '.', but
+ * zarr-python before 2.8 wrote NestedDirectoryStore arrays ('/') without
+ * saying so: when a '.' key is missing and the '/' one exists, the array
+ * is nested, and reading it as '.' would silently give all fill value. */
+static int chunk_size(struct zarr_gen *g, const uint64_t *idx, char *key,
+		      uint64_t *size)
+{
+	int ret;
+
+	if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "chunk key too long");
+	ret = g->store->ops->size(g->store, key, size);
+	if (!ret)
+		g->a.sep_implied = false;	/* '.' keys exist: settled */
+	if (ret != -ENOENT || !g->a.sep_implied || g->a.ndim < 2)
+		return ret;
+	g->a.sep = '/';
+	zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX);
+	ret = g->store->ops->size(g->store, key, size);
+	if (!ret) {
+		g->a.sep_implied = false;
+		lsio_warn(g->ctx, "store '%s': '%s' gives no dimension_separator, but chunk keys are nested ('%s'): reading them so",
+			  g->store->root, g->meta_key, key);
+		return 0;
+	}
+	g->a.sep = '.';
+	zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX);
+	return -ENOENT;
 }
 
 /* Unsharded: every chunk the spans touch, if its key exists. */
@@ -226,275 +232,19 @@ static int gen_plain(struct zarr_gen *g)
 			sp[d] = &g->spans[d][pos[d]];
 			idx[d] = sp[d]->chunk;
 		}
-		if (zarr_chunk_key(&g->a, idx, key, sizeof(key)))
-			return zarr_fail(g->ctx, -LSIO_EJOB, g->store,
-					 g->meta_key, "chunk key too long");
-		ret = g->store->ops->size(g->store, key, &size);
+		ret = chunk_size(g, idx, key, &size);
 		if (ret == -ENOENT)
 			continue;	/* never written: fill value */
+		if (ret == -LSIO_EJOB)
+			return ret;
 		if (ret)
 			return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
 					 "%s", strerror(-ret));
-		ret = gen_chunk(g, sp, key, 0, size);
+		ret = zarr_gen_chunk(g, sp, key, 0, size);
 		if (ret)
 			return ret;
-	} while (odometer_next(pos, g->nspans, ndim));
+	} while (zarr_odometer_next(pos, g->nspans, ndim));
 	return 0;
-}
-
-/* --- sharded arrays ------------------------------------------------------- */
-
-/* Along one dimension, the spans that fall in one shard. */
-struct shard_run {
-	uint64_t shard;
-	size_t first, n;
-};
-
-struct shard {
-	/* (offset, nbytes) of each inner chunk the selection needs, in the
-	 * order phase two visits them; NULL: the shard is missing. */
-	uint64_t *index;
-	uint64_t size;
-};
-
-struct shard_plan {
-	struct shard_run *runs[LSIO_MAX_DIMS];
-	size_t nruns[LSIO_MAX_DIMS];
-	struct shard *shards;
-	size_t nshards;
-	uint64_t per_shard;	/* inner chunks in a shard */
-};
-
-static int shard_runs(struct zarr_gen *g, struct shard_plan *sp)
-{
-	for (uint32_t d = 0; d < g->a.ndim; d++) {
-		uint64_t ratio = g->a.chunks[d] / g->a.inner[d];
-
-		sp->runs[d] = calloc(g->nspans[d], sizeof(*sp->runs[d]));
-		if (!sp->runs[d])
-			return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-		for (size_t i = 0; i < g->nspans[d]; i++) {
-			uint64_t s = g->spans[d][i].chunk / ratio;
-			struct shard_run *r = &sp->runs[d][sp->nruns[d]];
-
-			if (sp->nruns[d] && r[-1].shard == s) {
-				r[-1].n++;
-				continue;
-			}
-			*r = (struct shard_run){ s, i, 1 };
-			sp->nruns[d]++;
-		}
-	}
-	return 0;
-}
-
-/* The inner chunks the selection needs in the shard at pos[]: spn[] are
- * their spans, *lin its position in the shard's index.  Steps in[]
- * (zeros to start) and returns false after the last. */
-struct inner_walk {
-	size_t in[LSIO_MAX_DIMS], n[LSIO_MAX_DIMS];
-	const struct zarr_span *spn[LSIO_MAX_DIMS];
-	uint64_t lin;
-	bool started;
-};
-
-static bool inner_next(const struct zarr_gen *g, const struct shard_plan *sp,
-		       const size_t *pos, struct inner_walk *w)
-{
-	uint32_t ndim = g->a.ndim;
-
-	if (!w->started) {
-		w->started = true;
-		for (uint32_t d = 0; d < ndim; d++) {
-			w->in[d] = 0;
-			w->n[d] = sp->runs[d][pos[d]].n;
-		}
-	} else if (!odometer_next(w->in, w->n, ndim)) {
-		return false;
-	}
-	w->lin = 0;
-	for (uint32_t d = 0; d < ndim; d++) {
-		uint64_t ratio = g->a.chunks[d] / g->a.inner[d];
-
-		w->spn[d] = &g->spans[d][sp->runs[d][pos[d]].first + w->in[d]];
-		w->lin = w->lin * ratio + w->spn[d]->chunk % ratio;
-	}
-	return true;
-}
-
-static uint64_t get_u64(const uint8_t *p, bool big)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[big ? 7 - i : i] << (8 * i);
-	return v;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* Keep, and check, the entries of the inner chunks the selection needs:
- * only those, so a selection of a few chunks from many huge shards costs
- * little memory. */
-static int shard_index_keep(struct zarr_gen *g, const struct shard_plan *sp,
-			    const size_t *pos, const char *key,
-			    const uint8_t *buf, struct shard *sh)
-{
-	struct inner_walk w = { .started = false };
-	uint64_t k = 0, n = 1;
-
-	for (uint32_t d = 0; d < g->a.ndim; d++)
-		n *= sp->runs[d][pos[d]].n;
-	sh->index = malloc(n * 2 * sizeof(*sh->index));
-	if (!sh->index)
-		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	while (inner_next(g, sp, pos, &w)) {
-		uint64_t off = get_u64(buf + 16 * w.lin, g->a.index_big);
-		uint64_t len = get_u64(buf + 16 * w.lin + 8, g->a.index_big), end;
-
-		sh->index[k++] = off;
-		sh->index[k++] = len;
-		if (off == UINT64_MAX && len == UINT64_MAX)
-			continue;	/* an empty inner chunk: fill value */
-		if (!lsio_add_ok(off, len, &end) || end > sh->size)
-			return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
-					 "shard index entry %llu (offset %llu, %llu bytes) lies outside the %llu-byte shard",
-					 (unsigned long long)w.lin, (unsigned long long)off,
-					 (unsigned long long)len,
-					 (unsigned long long)sh->size);
-	}
-	return 0;
-}
-
-/* Phase one for the shard at pos[]: read and check its index (a missing
- * shard has none). */
-static int shard_index_read(struct zarr_gen *g, const struct shard_plan *sp,
-			    const size_t *pos, const char *key,
-			    struct shard *sh)
-{
-	uint64_t n = sp->per_shard, ilen = n * 16 + (g->a.index_crc ? 4 : 0);
-	uint8_t *buf;
-	size_t got;
-	int ret = g->store->ops->size(g->store, key, &sh->size);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key, "%s",
-				 strerror(-ret));
-	if (sh->size < ilen)
-		return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
-				 "the shard has %llu bytes, fewer than its %llu-byte index",
-				 (unsigned long long)sh->size, (unsigned long long)ilen);
-	ret = g->store->ops->read(g->store, key,
-				  g->a.index_at_start ? 0 : sh->size - ilen,
-				  ilen, &buf, &got);
-	if (!ret && got != ilen) {
-		free(buf);
-		ret = -EIO;
-	}
-	if (ret)
-		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
-				 "cannot read the shard index: %s", strerror(-ret));
-	if (g->a.index_crc && get_le32(buf + n * 16) != lsio_crc32c(0, buf, n * 16))
-		ret = zarr_fail(g->ctx, -LSIO_ECHECKSUM, g->store, key,
-				"shard index crc32c: stored 0x%08x, computed 0x%08x",
-				get_le32(buf + n * 16), lsio_crc32c(0, buf, n * 16));
-	if (!ret)
-		ret = shard_index_keep(g, sp, pos, key, buf, sh);
-	free(buf);
-	return ret;
-}
-
-static int shard_key(struct zarr_gen *g, const struct shard_plan *sp,
-		     const size_t *pos, char *key)
-{
-	uint64_t idx[LSIO_MAX_DIMS];
-
-	for (uint32_t d = 0; d < g->a.ndim; d++)
-		idx[d] = sp->runs[d][pos[d]].shard;
-	if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
-		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
-				 "chunk key too long");
-	return 0;
-}
-
-/* Phase one: the index of every shard the selection touches. */
-static int shard_indexes(struct zarr_gen *g, struct shard_plan *sp)
-{
-	size_t pos[LSIO_MAX_DIMS] = { 0 }, n = 1;
-	char key[ZARR_KEY_MAX];
-	int ret;
-
-	for (uint32_t d = 0; d < g->a.ndim; d++)
-		n *= sp->nruns[d];
-	sp->shards = calloc(n, sizeof(*sp->shards));
-	if (!sp->shards)
-		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	do {
-		struct shard *sh = &sp->shards[sp->nshards++];
-
-		ret = shard_key(g, sp, pos, key);
-		if (!ret)
-			ret = shard_index_read(g, sp, pos, key, sh);
-		if (ret)
-			return ret;
-	} while (odometer_next(pos, sp->nruns, g->a.ndim));
-	return 0;
-}
-
-/* Phase two in one shard: an entry for each needed inner chunk stored. */
-static int shard_entries(struct zarr_gen *g, const struct shard_plan *sp,
-			 const size_t *pos, const struct shard *sh,
-			 const char *key)
-{
-	struct inner_walk w = { .started = false };
-	const uint64_t *e = sh->index;
-	int ret;
-
-	for (; inner_next(g, sp, pos, &w); e += 2) {
-		if (e[0] == UINT64_MAX && e[1] == UINT64_MAX)
-			continue;
-		ret = gen_chunk(g, w.spn, key, e[0], e[1]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int gen_sharded(struct zarr_gen *g)
-{
-	struct shard_plan sp = { .per_shard = 1 };
-	size_t pos[LSIO_MAX_DIMS] = { 0 }, i = 0;
-	char key[ZARR_KEY_MAX];
-	int ret;
-
-	for (uint32_t d = 0; d < g->a.ndim; d++)
-		sp.per_shard *= g->a.chunks[d] / g->a.inner[d];
-	ret = shard_runs(g, &sp);
-	if (!ret)
-		ret = shard_indexes(g, &sp);
-	while (!ret) {
-		const struct shard *sh = &sp.shards[i++];
-
-		if (sh->index) {
-			ret = shard_key(g, &sp, pos, key);
-			if (!ret)
-				ret = shard_entries(g, &sp, pos, sh, key);
-		}
-		if (!odometer_next(pos, sp.nruns, g->a.ndim))
-			break;
-	}
-	for (uint32_t d = 0; d < g->a.ndim; d++)
-		free(sp.runs[d]);
-	for (i = 0; i < sp.nshards; i++)
-		free(sp.shards[i].index);
-	free(sp.shards);
-	return ret;
 }
 
 /* --- opening the array ------------------------------------------------------ */
@@ -504,6 +254,14 @@ static int group_fail(struct lsio_ctx *ctx, const char *uri)
 	return lsio_fail(ctx, -LSIO_EJOB,
 			 "store '%s': a Zarr group, not an array: name one of its arrays ('lsio zarr %s --list' shows them)",
 			 uri, uri);
+}
+
+/* A v3 zarr.json of a group. */
+static bool is_group(json_t *meta)
+{
+	const char *node = json_string_value(json_object_get(meta, "node_type"));
+
+	return node && !strcmp(node, "group");
 }
 
 static int parse_at(struct zarr_gen *g, const char *path, const char *key,
@@ -534,8 +292,7 @@ static int open_here(struct zarr_gen *g, const char *uri)
 			continue;
 		if (ret)
 			return ret;
-		if (i == 2 || (i == 1 && !strcmp(json_string_value(
-				json_object_get(meta, "node_type")) ?: "", "group"))) {
+		if (i == 2 || (i == 1 && is_group(meta))) {
 			json_decref(meta);
 			return group_fail(g->ctx, uri);
 		}
@@ -651,21 +408,31 @@ static int gen_spans(struct zarr_gen *g)
 	return 0;
 }
 
-/* The output section: the selection's shape, the array's dtype and fill. */
+/* The output section: the selection's shape, the array's dtype and fill.
+ * When the entries cover every element the fill value is never seen, and
+ * null (zero) spares the sink filling the whole array first - a pass over
+ * the output, page faults included, before any chunk is read. */
 static char *job_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
+	json_t *fill = g->a.fill;
+	uint64_t total = 1;
 	char *text = NULL;
 
-	for (uint32_t d = 0; shape && d < g->a.ndim; d++)
-		if (!g->sel[d].drop)
-			json_array_append_new(shape, json_integer((json_int_t)g->sel[d].n));
+	for (uint32_t d = 0; shape && d < g->a.ndim; d++) {
+		if (g->sel[d].drop)
+			continue;
+		json_array_append_new(shape, json_integer((json_int_t)g->sel[d].n));
+		total *= g->sel[d].n;
+	}
+	if (g->placed == total)
+		fill = json_null();
 	if (o && shape &&
 	    !json_object_set_new(o, "type", json_string("array")) &&
 	    (!path || !json_object_set_new(o, "path", json_string(path))) &&
 	    !json_object_set_new(o, "dtype", json_string(g->a.dtype.str)) &&
 	    !json_object_set(o, "shape", shape) &&
-	    !json_object_set(o, "fill_value", g->a.fill))
+	    !json_object_set(o, "fill_value", fill))
 		text = json_dumps(o, JSON_ENCODE_ANY);
 	json_decref(o);
 	json_decref(shape);
@@ -726,7 +493,7 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 	if (!ret)
 		ret = gen_spans(&g);
 	if (!ret)
-		ret = g.a.sharded ? gen_sharded(&g) : gen_plain(&g);
+		ret = g.a.sharded ? zarr_gen_sharded(&g) : gen_plain(&g);
 	if (ret == 1)
 		ret = 0;
 	if (!ret && g.most > 1)

@@ -10,8 +10,9 @@
  *   zarr_select.c  numpy-style selections, and which part of each chunk
  *                  along each dimension they select
  *   zarr_place.c   the placements of one chunk's selected part
- *   zarr.c         the public entry points: plan chunks (and shard
- *                  indexes), write the job text
+ *   zarr.c         lsio_zarr_job(): open the array, plan its chunks,
+ *                  write the job text
+ *   zarr_shard.c   sharded arrays: shard indexes first, then inner chunks
  *   zarr_list.c    lsio zarr --list
  */
 #ifndef LSIO_ZARR_H
@@ -79,6 +80,7 @@ struct zarr_array {
 	char order;		/* memory order of a decoded (inner) chunk */
 	enum zarr_keys keys;
 	char sep;		/* '.' or '/' */
+	bool sep_implied;	/* v2 without dimension_separator: '.' assumed */
 	char *codecs;		/* a short description, for --list */
 
 	/* sharding_indexed: chunks[] are shards of inner[] chunks. */
@@ -159,5 +161,47 @@ int zarr_place_each(const uint64_t *cshape, uint32_t ndim, char order,
 		    const struct zarr_dimsel *sel,
 		    const struct zarr_span *const *span, zarr_place_fn fn,
 		    void *arg);
+
+/* --- the generator (zarr.c, zarr_shard.c) ---------------------------------- */
+
+#define ZARR_KEY_MAX 4096
+
+/* A growing text buffer: the job's entries. */
+struct zbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* One lsio_zarr_job() call. */
+struct zarr_gen {
+	struct lsio_ctx *ctx;
+	struct zarr_store *store;
+	struct zarr_array a;
+	char meta_key[ZARR_KEY_MAX];	/* the array's metadata, for messages */
+	const char *select;
+	struct zarr_dimsel sel[LSIO_MAX_DIMS];
+	uint64_t csize[LSIO_MAX_DIMS];	/* chunks as read: inner ones if sharded */
+	struct zarr_span *spans[LSIO_MAX_DIMS];
+	size_t nspans[LSIO_MAX_DIMS];
+	struct zbuf chunks;	/* the entries' text */
+	uint64_t nentries;
+	uint64_t most;		/* the most placements one chunk needed */
+	uint64_t placed;	/* output elements the entries cover */
+	/* The chunk being written. */
+	char *source;		/* JSON-quoted */
+	uint64_t off, len;
+};
+
+/* Write the entries of one stored chunk: bytes [off, off + len) of key,
+ * whose selected part along dimension d is sp[d]. Returns 0 or an error. */
+int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
+		   const char *key, uint64_t off, uint64_t len);
+
+/* The entries of a sharded array (zarr_shard.c). */
+int zarr_gen_sharded(struct zarr_gen *g);
+
+/* Step pos[] through [0, n[d]) in C order; false after the last. */
+bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim);
 
 #endif /* LSIO_ZARR_H */

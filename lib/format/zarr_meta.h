@@ -33,6 +33,15 @@ int meta_fill(struct meta_ctx *m, json_t *fill, struct zarr_array *a);
 json_t *meta_complex_fill(struct meta_ctx *m, json_t *v,
 			  json_t *(*part)(struct meta_ctx *, json_t *));
 
+/* obj[key] if it is a string, else dflt. */
+static inline const char *meta_str(json_t *obj, const char *key,
+				   const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : dflt;
+}
+
 int zarr_v2_parse(struct meta_ctx *m, json_t *meta, struct zarr_array *a);
 int zarr_v3_parse(struct meta_ctx *m, json_t *meta, struct zarr_array *a);
 

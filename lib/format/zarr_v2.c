@@ -2,7 +2,8 @@
 /*
  * zarr_v2.c - a Zarr v2 .zarray: shape, chunks, a numpy dtype string, the
  * compressor (one numcodecs codec or null), filters (numcodecs codecs
- * applied before it), order C or F, fill_value and the chunk key
+ * applied before it: shuffle, delta, and quantize and bitround, which
+ * need no decoding), order C or F, fill_value and the chunk key
  * separator.
  *
  * A chunk is decoded by undoing the compressor, then the filters in
@@ -36,12 +37,20 @@ static void v2_desc(struct meta_ctx *m, const char *id, json_t *cfg)
 		meta_desc(m, ", ");
 	if (!strcmp(id, "blosc"))
 		meta_desc(m, "blosc(%s, %s, clevel %lld)",
-			  json_string_value(json_object_get(cfg, "cname")) ?: "?",
+			  meta_str(cfg, "cname", "?"),
 			  blosc_shuffle_name(json_integer_value(json_object_get(cfg, "shuffle"))),
 			  (long long)json_integer_value(json_object_get(cfg, "clevel")));
 	else if (!strcmp(id, "shuffle"))
 		meta_desc(m, "shuffle(%lld)",
 			  (long long)json_integer_value(json_object_get(cfg, "elementsize")));
+	else if (!strcmp(id, "delta"))
+		meta_desc(m, "delta(%s)", meta_str(cfg, "dtype", "?"));
+	else if (!strcmp(id, "quantize"))
+		meta_desc(m, "quantize(digits %lld)",
+			  (long long)json_integer_value(json_object_get(cfg, "digits")));
+	else if (!strcmp(id, "bitround"))
+		meta_desc(m, "bitround(keepbits %lld)",
+			  (long long)json_integer_value(json_object_get(cfg, "keepbits")));
 	else if (json_is_integer(level))
 		meta_desc(m, "%s(level %lld)", id, (long long)json_integer_value(level));
 	else
@@ -70,25 +79,53 @@ static json_t *v2_compressor(struct meta_ctx *m, json_t *cfg)
 	return NULL;
 }
 
+/* numcodecs.Delta: a running sum undoes it, when the sum runs in the
+ * type the differences were stored in. */
+static json_t *v2_delta(struct meta_ctx *m, json_t *cfg)
+{
+	const char *dt = meta_str(cfg, "dtype", NULL);
+	const char *as = meta_str(cfg, "astype", dt);
+	struct lsio_dtype d;
+
+	if (!dt || strcmp(dt, as) || lsio_dtype_parse(dt, &d) ||
+	    d.order == '>' || !strchr("iuf", d.kind) ||
+	    (d.kind == 'f' && d.size != 4 && d.size != 8)) {
+		meta_fail(m, "unsupported filter 'delta' (dtype '%s', astype '%s'): lsio undoes delta when both are the same little-endian integer, f4 or f8",
+			  dt ? dt : "?", as ? as : "?");
+		return NULL;
+	}
+	return json_pack("{s:s, s:s}", "codec", "delta", "dtype", dt);
+}
+
+/* The stage that undoes filter cfg; json null when decoding it changes
+ * nothing (quantize and bitround only round what they store); NULL after
+ * failing. */
 static json_t *v2_filter(struct meta_ctx *m, json_t *cfg)
 {
 	const char *id = json_string_value(json_object_get(cfg, "id"));
 	json_t *es = json_object_get(cfg, "elementsize");
+	const char *dt = meta_str(cfg, "dtype", NULL);
 
 	if (!id) {
 		meta_fail(m, "filters: expected objects with an \"id\"");
 		return NULL;
 	}
 	v2_desc(m, id, cfg);
-	if (strcmp(id, "shuffle")) {
-		meta_fail(m, "unsupported filter '%s' (lsio undoes shuffle only)",
-			  id);
-		return NULL;
-	}
-	if (!json_is_integer(es) || json_integer_value(es) < 1)
+	if (!strcmp(id, "shuffle") && json_is_integer(es) &&
+	    json_integer_value(es) >= 1)
+		return json_pack("{s:s, s:I}", "codec", "shuffle", "elementsize",
+				 json_integer_value(es));
+	if (!strcmp(id, "shuffle"))
 		return json_pack("{s:s}", "codec", "shuffle");
-	return json_pack("{s:s, s:I}", "codec", "shuffle", "elementsize",
-			 json_integer_value(es));
+	if (!strcmp(id, "delta"))
+		return v2_delta(m, cfg);
+	if (!strcmp(id, "bitround") ||
+	    (!strcmp(id, "quantize") && dt &&
+	     !strcmp(dt, meta_str(cfg, "astype", dt))))
+		return json_null();
+	meta_fail(m, "unsupported filter '%s' (lsio undoes shuffle, delta, quantize and bitround)",
+		  id);
+	return NULL;
 }
 
 /* Decode order: the compressor first, then the filters last to first. */
@@ -117,7 +154,8 @@ static int v2_stages(struct meta_ctx *m, json_t *meta, struct zarr_array *a)
 	if (!ret && st[nf])
 		json_array_append(a->stages, st[nf]);
 	for (i = nf; !ret && i-- > 0;)
-		json_array_append(a->stages, st[i]);
+		if (!json_is_null(st[i]))
+			json_array_append(a->stages, st[i]);
 	for (i = 0; i <= nf; i++)
 		json_decref(st[i]);
 	return ret;
@@ -142,6 +180,7 @@ static int v2_layout(struct meta_ctx *m, json_t *meta, struct zarr_array *a)
 	    (!sp || (strcmp(sp, ".") && strcmp(sp, "/"))))
 		return meta_fail(m, "dimension_separator: expected \".\" or \"/\"");
 	a->sep = sp ? sp[0] : '.';
+	a->sep_implied = !sp;
 	a->keys = ZARR_KEYS_V2;
 	return 0;
 }

@@ -122,8 +122,8 @@ static int v3_b2b(struct meta_ctx *m, struct v3_chain *ch, const char *name,
 		return meta_fail(m, "codecs: too many");
 	if (!strcmp(name, "blosc"))
 		meta_desc(m, "%sblosc(%s, %s)", m->desc[0] ? ", " : "",
-			  json_string_value(json_object_get(cfg, "cname")) ?: "?",
-			  json_string_value(json_object_get(cfg, "shuffle")) ?: "?");
+			  meta_str(cfg, "cname", "?"),
+			  meta_str(cfg, "shuffle", "?"));
 	else if (json_is_integer(level))
 		meta_desc(m, "%s%s(level %lld)", m->desc[0] ? ", " : "", name,
 			  (long long)json_integer_value(level));
@@ -384,13 +384,13 @@ static int v3_grid(struct meta_ctx *m, json_t *meta)
 
 int zarr_v3_parse(struct meta_ctx *m, json_t *meta, struct zarr_array *a)
 {
-	const char *node = json_string_value(json_object_get(meta, "node_type"));
+	const char *node = meta_str(meta, "node_type", "?");
 	json_t *st = json_object_get(meta, "storage_transformers");
 	int ret;
 
 	a->format = 3;
-	if (!node || strcmp(node, "array"))
-		return meta_fail(m, "not an array (node_type '%s')", node ?: "?");
+	if (strcmp(node, "array"))
+		return meta_fail(m, "not an array (node_type '%s')", node);
 	if (st && (!json_is_array(st) || json_array_size(st)))
 		return meta_fail(m, "storage_transformers are not supported");
 	ret = zarr_meta_dims(m, json_object_get(meta, "shape"), "shape", 0,
