@@ -511,7 +511,8 @@ static void test_array_fill(void)
 	lsio_ctx_free(ctx);
 }
 
-/* direct() only for a whole chunk that is one run of the array. */
+/* direct() only for a whole chunk that is one run of the array, and only
+ * where the fill populated the pages. */
 static void test_array_direct(void)
 {
 	static const struct {
@@ -540,6 +541,22 @@ static void test_array_direct(void)
 		tjob_place(&t, k, cases[k].order, cases[k].shape, cases[k].to,
 			   cases[k].from, cases[k].count);
 	path_in_tmp(path, sizeof(path), "d.npy");
+	/* Fresh pages (zero fill): never direct, a first touch would zero
+	 * each page before the decoder overwrites it. */
+	CHECK(!lsio_sink_open(ctx, &t.job, path, &s), "open");
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		const uint64_t *sh = cases[k].shape;
+
+		CHECK(!s.ops->direct(&s, k, sh[0] * sh[1] * sh[2] * 4),
+		      "case %zu: direct into fresh pages", k);
+	}
+	s.ops->abort(&s);
+	s.ops->close(&s);
+
+	/* A non-zero fill touched every page: direct where contiguous. */
+	t.job.out.fill_is_zero = false;
+	memset(t.job.out.fill, 0x7f, sizeof(t.job.out.fill));
+	memset(&s, 0, sizeof(s));
 	CHECK(!lsio_sink_open(ctx, &t.job, path, &s), "open");
 	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
 		const uint64_t *sh = cases[k].shape, *to = cases[k].to;
