@@ -230,6 +230,7 @@ static char *list_format(struct lister *l)
 			p += sprintf(p, "%-*s%s", c + 1 < NCOLS ? (int)w[c] : 0, s,
 				     c + 1 < NCOLS ? "  " : "");
 		}
+		/* cppcheck-suppress uninitdata ; sprintf wrote up to p */
 		*p++ = '\n';
 	}
 	*p = 0;
