@@ -400,12 +400,12 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* min/median/max of one measure, taken from each sample by get. */
-static void range_of(const struct lsio_bench_result *r,
+/* min/median/max of one measure, taken from each sample by get; v has
+ * room for every run. */
+static void range_of(const struct lsio_bench_result *r, double *v,
 		     double (*get)(const struct lsio_bench_sample *, int),
 		     int arg, struct lsio_bench_range *out)
 {
-	double v[r->runs];
 	int n = r->runs;
 
 	for (int i = 0; i < n; i++)
@@ -451,21 +451,26 @@ static double latency_of(const struct lsio_bench_sample *s, int q)
 	return s->stats.latency[q];
 }
 
-static void summarise(struct lsio_bench_result *r)
+static int summarise(struct lsio_ctx *ctx, struct lsio_bench_result *r)
 {
+	double *v = malloc((size_t)r->runs * sizeof(*v));
 	struct rusage ru;
 
-	range_of(r, wall_of, 0, &r->wall_seconds);
-	range_of(r, gib_of, 0, &r->gib_per_s);
-	range_of(r, read_gib_of, 0, &r->read_gib_per_s);
-	range_of(r, iops_of, 0, &r->iops);
-	range_of(r, cpu_of, 0, &r->cpu_seconds);
+	if (!v)
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	range_of(r, v, wall_of, 0, &r->wall_seconds);
+	range_of(r, v, gib_of, 0, &r->gib_per_s);
+	range_of(r, v, read_gib_of, 0, &r->read_gib_per_s);
+	range_of(r, v, iops_of, 0, &r->iops);
+	range_of(r, v, cpu_of, 0, &r->cpu_seconds);
 	for (int q = 0; q < 4; q++)
-		range_of(r, latency_of, q, &r->latency[q]);
+		range_of(r, v, latency_of, q, &r->latency[q]);
+	free(v);
 	r->chunks = r->samples[0].stats.chunks;
 	r->bytes_decoded = r->samples[0].stats.bytes_out;
 	getrusage(RUSAGE_SELF, &ru);
 	r->peak_rss = (uint64_t)ru.ru_maxrss * 1024;	/* KiB on Linux */
+	return 0;
 }
 
 int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
@@ -493,7 +498,7 @@ int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		res->runs += !ret;
 	}
 	if (!ret)
-		summarise(res);
+		ret = summarise(ctx, res);
 	lsio_job_free(job);
 	lsio_bench_set_release(&set);
 	return ret;
