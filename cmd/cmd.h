@@ -20,7 +20,7 @@ struct cmd_common {
 
 enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
        OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
-       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_HELP };
+       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_HELP, OPT_NO_SIGN };
 
 #define CMD_TUNING_OPTIONS                                                \
 	{ "workers", required_argument, NULL, OPT_WORKERS },              \
@@ -32,6 +32,7 @@ enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
 	{ "max-request", required_argument, NULL, OPT_MAX_REQUEST },      \
 	{ "split", required_argument, NULL, OPT_SPLIT },                  \
 	{ "part-size", required_argument, NULL, OPT_PART_SIZE },          \
+	{ "no-sign-request", no_argument, NULL, OPT_NO_SIGN },            \
 	{ "help", no_argument, NULL, OPT_HELP }
 
 #define CMD_TUNING_HELP                                                          \
@@ -43,7 +44,8 @@ enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
 	"  --coalesce-gap SIZE  merge reads of one file separated by at most SIZE; 0/off: never\n" \
 	"  --max-request SIZE   cap on a merged read; 0/off: no cap\n"          \
 	"  --split SIZE         split reads larger than SIZE into parts; 0/off: never\n" \
-	"  --part-size SIZE     size of those parts\n"
+	"  --part-size SIZE     size of those parts\n"                          \
+	"  --no-sign-request    read s3:// sources unsigned (public buckets)\n"
 
 /* Parse one tuning option; returns 0, 1 if opt is not one, or -1 (error
  * printed). */

@@ -147,6 +147,9 @@ int cmd_tuning_option(struct cmd_common *c, int opt, const char *arg)
 		return parse_size(arg, "split", true, &o->split);
 	case OPT_PART_SIZE:
 		return parse_size(arg, "part-size", false, &o->part_size);
+	case OPT_NO_SIGN:
+		o->no_sign_request = 1;
+		return 0;
 	}
 	return 1;
 }
@@ -208,6 +211,28 @@ void cmd_progress_end(void)
 	progress_shown = false;
 }
 
+/* "lsio: remote: 120 requests (7 retries), 12.0 MiB received", then one
+ * line per host: its throughput and its requests' latency. */
+static void print_remote_stats(FILE *f, const struct lsio_stats *st, double secs)
+{
+	char rx[32], rate[32];
+
+	fprintf(f, "lsio: remote: %llu requests (%llu retries), %s received\n",
+		(unsigned long long)st->remote_requests,
+		(unsigned long long)st->remote_retries,
+		human_bytes(rx, sizeof(rx), (double)st->remote_bytes));
+	for (uint32_t i = 0; i < st->nhosts; i++) {
+		const struct lsio_host_stats *h = &st->hosts[i];
+
+		fprintf(f, "lsio: remote: %s: %llu requests (%llu retries), %s/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
+			h->host, (unsigned long long)h->requests,
+			(unsigned long long)h->retries,
+			human_bytes(rate, sizeof(rate), (double)h->bytes / secs),
+			h->latency[0] * 1e3, h->latency[1] * 1e3,
+			h->latency[2] * 1e3);
+	}
+}
+
 void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
@@ -232,4 +257,6 @@ void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout)
 		st->cpu_seconds, st->workers, st->queue_depth,
 		st->backend ? st->backend : "none",
 		st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
+	if (st->remote_requests)
+		print_remote_stats(f, st, secs);
 }

@@ -172,6 +172,32 @@ struct lsio_output {
 
 struct lsio_storage_prefix;
 
+/* The job's storage.s3, storage.http and storage.retry (job/job_remote.c):
+ * how remote sources are reached.  NULL or < 0 when not given. */
+struct lsio_remote_settings {
+	char *s3_endpoint;	/* "http://127.0.0.1:9000", overrides the env */
+	char *s3_region;
+	int s3_addressing;	/* enum lsio_s3_addressing, -1 = by endpoint */
+	int no_sign_request;	/* S3: send unsigned requests, -1 = not given */
+	char **headers;		/* "Name: value", sent with every request */
+	uint32_t nheaders;
+	int attempts;		/* tries per request, retries included */
+	double deadline;	/* seconds for all tries of one request */
+	double timeout;		/* seconds a request may receive nothing */
+};
+
+enum lsio_s3_addressing { LSIO_S3_PATH, LSIO_S3_VIRTUAL };
+
+void lsio_remote_settings_init(struct lsio_remote_settings *r);
+void lsio_remote_settings_release(struct lsio_remote_settings *r);
+
+/* Parse storage.KEY for KEY "s3", "http" or "retry" (where is "job.json:
+ * storage").  Returns 0, a negative error with the message set, or 1 when
+ * KEY is none of them. */
+int lsio_remote_settings_parse(struct lsio_ctx *ctx, const char *where,
+			       const char *key, json_t *v,
+			       struct lsio_remote_settings *out);
+
 /* The job's "storage" section: -1 (or NULL) when not given.  The same
  * struct holds a "classes" or "prefixes" entry (only scoped keys set). */
 struct lsio_settings {
@@ -181,6 +207,7 @@ struct lsio_settings {
 	struct lsio_settings *classes[LSIO_CLASS_COUNT];	/* or NULL */
 	struct lsio_storage_prefix *prefixes;
 	uint32_t nprefixes;
+	struct lsio_remote_settings remote;	/* top level only */
 };
 
 /* Settings for every source whose path starts with prefix. */
@@ -347,6 +374,7 @@ struct lsio_plan {
 	uint64_t bytes_read;	/* sum of unit lengths */
 	uint64_t max_unit_len;
 	uint64_t part_size;
+	struct lsio_remote *remote;	/* URL sources (io/backend_curl.c), or NULL */
 	bool ordered;		/* units follow job order (stdout sink) */
 	bool null_backend;	/* no real reads: no O_DIRECT either */
 	bool depth_chosen;	/* the user set workers or queue depth */
@@ -367,6 +395,10 @@ struct lsio_worker {
 	void *backend_data;	/* the backend's per-worker state */
 	const int *files;	/* fds to register, or NULL */
 	unsigned nfiles;
+	struct lsio_remote *remote;	/* the plan's URL sources, or NULL */
+	atomic_int *stop;	/* set when the run fails: stop waiting */
+	int wait_ms;		/* reap(wait) blocks at most this long; -1 =
+				 * until a completion (remote backends) */
 };
 
 /* One read in flight. The engine continues short reads itself. */
@@ -379,6 +411,9 @@ struct lsio_io {
 	int buf_index;		/* registered buffer index, -1 if none */
 	int res;		/* bytes read or -errno, set on completion */
 	void *owner;		/* engine's bookkeeping */
+	uint32_t source;	/* job source index (remote backends) */
+	uint64_t etag;		/* remote: hash of the response's ETag, 0 = none */
+	const char *msg;	/* on failure: the backend's detail or NULL */
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */
@@ -403,6 +438,36 @@ struct lsio_backend_ops {
 
 /* The registry: NULL when name is unknown. */
 const struct lsio_backend_ops *lsio_backend_find(const char *name);
+
+/* --- remote sources (io/backend_curl.c, io/s3_auth.c) --------------------- */
+
+struct lsio_remote;
+
+static inline bool lsio_source_remote(const struct lsio_job *job, uint32_t s)
+{
+	return job->sources[s].class_id == LSIO_CLASS_REMOTE;
+}
+
+/* Resolve every URL source of job (s3:// and gs:// become https URLs),
+ * credentials, headers and retry settings, from opt over job->storage over
+ * the environment.  No request is sent.  Returns 0 and *out (NULL when no
+ * source is remote), or -LSIO_EJOB / -LSIO_ESOURCE / -ENOMEM. */
+int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
+		    const struct lsio_options *opt, struct lsio_remote **out);
+void lsio_remote_free(struct lsio_remote *r);
+
+/* Connections per host and worker (the remote class's queue depth). */
+void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth);
+
+/* 0 when requests can be sent, else the reason (no credentials ...). */
+int lsio_remote_ready(struct lsio_remote *r);
+
+/* Learn the size of the n sources srcs[] with one HEAD each, in parallel,
+ * into job->sources[].size.  Returns 0 or a negative error (message set). */
+int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n);
+
+/* Add the remote counters (requests, retries, bytes, hosts) to st. */
+void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 
 /* --- sinks (sink/sink.c and one file per sink) ----------------------------- */
 

@@ -29,6 +29,7 @@ void lsio_options_init(struct lsio_options *o)
 	o->max_request = -1;
 	o->split = -1;
 	o->part_size = -1;
+	o->no_sign_request = -1;
 }
 
 static double now_seconds(void)
@@ -101,11 +102,14 @@ static int sources_open(struct lsio_engine *e)
 	e->fds = malloc(MAX(e->nfds, 1) * sizeof(*e->fds));
 	if (!e->fds)
 		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < e->nfds; i++)
+		e->fds[i] = -1;	/* what sources_close skips */
 	for (uint32_t s = 0; s < job->nsources; s++) {
 		const char *path = job->sources[s].path;
 
+		if (lsio_source_remote(job, s))
+			continue;	/* read by the remote backend */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
-		e->fds[2 * s + 1] = -1;
 		if (want_direct[1] && lsio_source_params(e->plan, s)->align)
 			e->fds[2 * s + 1] = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
 		if (e->fds[2 * s] < 0)
@@ -210,6 +214,7 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	st->latency[1] = lsio_latency_quantile(&e->latency, 0.9);
 	st->latency[2] = lsio_latency_quantile(&e->latency, 0.99);
 	st->latency[3] = lsio_latency_quantile(&e->latency, 0.999);
+	lsio_remote_stats(e->plan->remote, st);
 }
 
 static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
@@ -244,7 +249,9 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
 	if (ret)
 		goto out;
-	ret = sources_open(&e);
+	ret = lsio_remote_ready(plan->remote);
+	if (!ret)
+		ret = sources_open(&e);
 	if (!ret)
 		ret = workers_run(&e);
 	if (!ret && lsio_canceled(ctx))
@@ -278,6 +285,33 @@ int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
 	return ret;
 }
 
+/* Requests, retries and bytes over the wire, and per host its throughput
+ * over the run and its requests' latency. */
+static json_t *remote_json(const struct lsio_stats *st)
+{
+	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
+	json_t *hosts = json_array();
+
+	for (uint32_t i = 0; hosts && i < st->nhosts; i++) {
+		const struct lsio_host_stats *h = &st->hosts[i];
+
+		json_array_append_new(hosts, json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:f,s:f,s:f}}",
+			"host", h->host,
+			"requests", (json_int_t)h->requests,
+			"retries", (json_int_t)h->retries,
+			"bytes_received", (json_int_t)h->bytes,
+			"throughput_bytes_per_second", (double)h->bytes / secs,
+			"request_latency_seconds",
+			"p50", h->latency[0], "p90", h->latency[1],
+			"p99", h->latency[2]));
+	}
+	return json_pack("{s:I,s:I,s:I,s:o}",
+		"requests", (json_int_t)st->remote_requests,
+		"retries", (json_int_t)st->remote_retries,
+		"bytes_received", (json_int_t)st->remote_bytes,
+		"hosts", hosts ? hosts : json_array());
+}
+
 char *lsio_stats_json(const struct lsio_stats *st)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
@@ -302,6 +336,8 @@ char *lsio_stats_json(const struct lsio_stats *st)
 		json_object_set_new(o, "latency_seconds", json_pack("{s:f,s:f,s:f,s:f}",
 			"p50", st->latency[0], "p90", st->latency[1],
 			"p99", st->latency[2], "p99.9", st->latency[3]));
+	if (o && st->remote_requests)
+		json_object_set_new(o, "remote", remote_json(st));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);

@@ -3,7 +3,8 @@
  * worker.c - one thread per core: claim units, keep the queue full, and
  * run each chunk's stage chain as soon as its bytes have arrived.
  *
- * A worker owns its backend instance (its io_uring ring), a buffer arena
+ * A worker owns its backend instance (its io_uring ring), a second one
+ * for URLs when the plan has any (a libcurl multi handle), a buffer arena
  * of nslots unit buffers (registered with the ring once), depth read
  * slots, and its chain state.  Workers share nothing on the hot path but
  * the atomic cursor over the plan's units, and the sink.
@@ -25,6 +26,8 @@ struct unit_run {
 	int slot;		/* arena index, -1 for a heap buffer */
 	int fd, file_index;
 	bool own_fd;		/* opened for this unit: close when done */
+	bool remote;		/* read by the remote backend */
+	uint64_t etag;		/* remote: the first part's ETag, 0 = none */
 	uint32_t next_part;	/* next part to issue */
 	uint32_t parts_left;	/* parts not yet complete */
 	uint64_t part_len;
@@ -44,6 +47,11 @@ struct lsio_worker_state {
 	struct lsio_worker base;
 	struct lsio_engine *e;
 	const struct lsio_backend_ops *backend;
+	/* URL sources have a backend of their own (libcurl), with its own
+	 * view of the worker; NULL when the plan has none. */
+	struct lsio_worker rbase;
+	const struct lsio_backend_ops *rbackend;
+	unsigned rinflight;	/* of inflight, the remote reads */
 	uint8_t *arena;
 	size_t arena_len;
 	uint8_t **bufs;		/* nslots pointers into the arena */
@@ -95,6 +103,12 @@ struct lsio_worker_state *lsio_worker_new(struct lsio_engine *e, int id)
 	w->base.ctx = e->ctx;
 	w->base.files = e->fds;
 	w->base.nfiles = e->fds ? e->nfds : 0;
+	w->base.stop = &e->stop;
+	w->base.wait_ms = -1;
+	w->rbase = w->base;
+	w->rbase.files = NULL;
+	w->rbase.nfiles = 0;
+	w->rbase.remote = e->plan->remote;
 	w->bufs = calloc(e->nslots, sizeof(*w->bufs));
 	w->runs = calloc(e->nslots + 1, sizeof(*w->runs));
 	w->slot_busy = calloc(e->nslots, sizeof(*w->slot_busy));
@@ -189,6 +203,11 @@ static int unit_open_fd(struct lsio_worker_state *w, struct unit_run *r)
 
 	r->file_index = -1;
 	r->own_fd = false;
+	r->remote = w->rbackend && lsio_source_remote(e->job, u->source);
+	if (r->remote) {
+		r->fd = -1;
+		return 0;
+	}
 	if (e->fds) {
 		r->file_index = (int)(2 * u->source + u->direct);
 		r->fd = e->fds[r->file_index];
@@ -266,6 +285,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->parts_left = u->nparts;
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
 	r->data_end = MIN(u->off + u->len, src->size);
+	r->etag = 0;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -286,8 +306,23 @@ static void read_prepare(struct lsio_worker_state *w, struct read_slot *rs,
 	rs->io.len = (uint32_t)MIN(rs->end - off, LSIO_MAX_IO_LEN);
 	rs->io.fd = r->fd;
 	rs->io.file_index = r->file_index;
-	rs->io.buf_index = r->slot;
+	rs->io.buf_index = r->remote ? -1 : r->slot;
 	rs->io.owner = rs;
+	rs->io.source = r->u->source;
+}
+
+/* The backend a read goes to, and its view of this worker. */
+static int read_queue(struct lsio_worker_state *w, struct read_slot *rs)
+{
+	int ret;
+
+	if (!rs->run->remote)
+		ret = w->backend->queue(&w->base, &rs->io);
+	else if ((ret = w->rbackend->queue(&w->rbase, &rs->io)) >= 0)
+		w->rinflight++;	/* remote_done counts it out */
+	if (ret >= 0)
+		w->inflight++;
+	return ret;
 }
 
 static int part_complete(struct lsio_worker_state *w, struct unit_run *r);
@@ -308,10 +343,9 @@ static int part_issue(struct lsio_worker_state *w)
 	if (++r->next_part == r->u->nparts)
 		w->issuing = NULL;
 	read_prepare(w, rs, start);
-	ret = w->backend->queue(&w->base, &rs->io);
+	ret = read_queue(w, rs);
 	if (ret < 0)
 		return ret;
-	w->inflight++;
 	return ret == 1 ? read_done(w, rs) : 0;
 }
 
@@ -319,6 +353,41 @@ static void read_free(struct lsio_worker_state *w, struct read_slot *rs)
 {
 	rs->next_free = w->free_reads;
 	w->free_reads = rs;
+}
+
+/* A remote read came back whole (the backend retried what was worth it)
+ * or failed with the server's words in io.msg.  Every part of a unit must
+ * come from one version of the object: the same ETag. */
+static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
+{
+	struct lsio_engine *e = w->e;
+	struct unit_run *r = rs->run;
+	const struct lsio_io *io = &rs->io;
+	uint64_t chunk = e->plan->unit_chunks[r->u->first];
+	int res = io->res;
+
+	w->rinflight--;
+	read_free(w, rs);
+	if (res == -ECANCELED && stopping(w))
+		return part_complete(w, r);	/* abandoned: not a cause */
+	if (res >= 0 && io->etag && r->etag && io->etag != r->etag) {
+		lsio_fail_first(e->ctx, -LSIO_EREMOTE,
+				"chunk %llu: '%s' changed while it was read (parts carry different ETags): run again",
+				(unsigned long long)chunk,
+				e->job->sources[r->u->source].path);
+		res = -LSIO_EREMOTE;
+	} else if (res < 0) {
+		lsio_fail_first(e->ctx, -LSIO_EREMOTE, "chunk %llu: %s",
+				(unsigned long long)chunk,
+				io->msg ? io->msg : strerror(-res));
+	} else {
+		r->etag = r->etag ? r->etag : io->etag;
+		atomic_fetch_add_explicit(&e->bytes_read, (uint64_t)res,
+					  memory_order_relaxed);
+	}
+	if (res < 0)
+		worker_fail(w, -LSIO_EREMOTE);
+	return part_complete(w, r);
 }
 
 /* A read came back: continue it after a short read or EINTR/EAGAIN, fail
@@ -331,6 +400,8 @@ static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
 	uint64_t off = rs->io.off;
 
 	w->inflight--;
+	if (r->remote)
+		return remote_done(w, rs);
 	if (res == -EINTR || res == -EAGAIN)
 		res = 0, off = rs->io.off;	/* same read again */
 	else if (res < 0)
@@ -342,10 +413,9 @@ static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
 				  memory_order_relaxed);
 	if (off < MIN(rs->end, r->data_end) && !stopping(w)) {
 		read_prepare(w, rs, off);
-		res = w->backend->queue(&w->base, &rs->io);
+		res = read_queue(w, rs);
 		if (res < 0)
 			goto fail;
-		w->inflight++;
 		return res == 1 ? read_done(w, rs) : 0;
 	}
 	read_free(w, rs);
@@ -406,10 +476,11 @@ static int part_complete(struct lsio_worker_state *w, struct unit_run *r)
 
 /* --- the loop ---------------------------------------------------------- */
 
-static void backend_fail(struct lsio_worker_state *w, int err)
+static void backend_fail(struct lsio_worker_state *w,
+			 const struct lsio_backend_ops *b, int err)
 {
 	lsio_fail_first(w->e->ctx, -LSIO_EBACKEND, "%s backend: %s",
-			w->backend->name, strerror(-err));
+			b->name, strerror(-err));
 	worker_fail(w, -LSIO_EBACKEND);
 }
 
@@ -449,28 +520,74 @@ static void queue_fill(struct lsio_worker_state *w, bool *wait)
 			break;
 		ret = part_issue(w);
 		if (ret < 0) {
-			backend_fail(w, ret);
+			backend_fail(w, w->backend, ret);
 			break;
 		}
 	}
 }
 
-static void queue_reap(struct lsio_worker_state *w)
+/* Submit and collect one backend's reads; returns completions or < 0. */
+static int reap_from(struct lsio_worker_state *w,
+		     const struct lsio_backend_ops *b, struct lsio_worker *base,
+		     bool wait)
 {
 	int n, ret;
 
-	ret = w->backend->submit(&w->base);
+	ret = b->submit(base);
 	if (ret < 0) {
-		backend_fail(w, ret);
-		return;
+		backend_fail(w, b, ret);
+		return ret;
 	}
-	n = w->backend->reap(&w->base, true, w->done, w->e->depth);
+	n = b->reap(base, wait, w->done, w->e->depth);
 	if (n < 0) {
-		backend_fail(w, n);
-		return;
+		backend_fail(w, b, n);
+		return n;
 	}
 	for (int i = 0; i < n; i++)
 		read_done(w, w->done[i]->owner);
+	return n;
+}
+
+/* Local reads alone wait in the ring exactly as before.  With remote reads
+ * in flight too, the ring is looked at without waiting and libcurl waits
+ * at most 1 ms, so neither side's completions sit long. */
+static void queue_reap(struct lsio_worker_state *w)
+{
+	unsigned local = w->inflight - w->rinflight;
+	int n;
+
+	if (!w->rinflight) {
+		reap_from(w, w->backend, &w->base, true);
+		return;
+	}
+	if (!local) {
+		w->rbase.wait_ms = -1;
+		reap_from(w, w->rbackend, &w->rbase, true);
+		return;
+	}
+	n = reap_from(w, w->backend, &w->base, false);
+	w->rbase.wait_ms = n > 0 ? 0 : 1;
+	reap_from(w, w->rbackend, &w->rbase, true);
+}
+
+extern const struct lsio_backend_ops lsio_backend_curl;
+
+/* The remote backend, when the plan reads URLs (and really reads). */
+static int remote_start(struct lsio_worker_state *w)
+{
+	struct lsio_engine *e = w->e;
+	int ret;
+
+	if (!e->plan->remote || e->backend == lsio_backend_find("null"))
+		return 0;
+	ret = lsio_backend_curl.init(&w->rbase, e->depth, NULL, 0, 0);
+	if (ret < 0) {
+		backend_fail(w, &lsio_backend_curl, ret);
+		w->backend->cleanup(&w->base);
+		return ret;
+	}
+	w->rbackend = &lsio_backend_curl;
+	return 0;
 }
 
 static int backend_start(struct lsio_worker_state *w)
@@ -488,9 +605,11 @@ static int backend_start(struct lsio_worker_state *w)
 		ret = w->backend->init(&w->base, e->depth, w->bufs, e->nslots,
 				       e->slot_len);
 	}
-	if (ret < 0)
-		backend_fail(w, ret);
-	return ret;
+	if (ret < 0) {
+		backend_fail(w, w->backend, ret);
+		return ret;
+	}
+	return remote_start(w);
 }
 
 static void worker_loop(struct lsio_worker_state *w)
@@ -521,6 +640,8 @@ void *lsio_worker_main(void *arg)
 	if (!backend_start(w)) {
 		worker_loop(w);
 		w->backend->cleanup(&w->base);
+		if (w->rbackend)
+			w->rbackend->cleanup(&w->rbase);
 	}
 	/* A unit abandoned half-issued on failure still holds its buffer. */
 	if (w->heap_busy)

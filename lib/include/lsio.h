@@ -99,6 +99,7 @@ struct lsio_options {
 	int64_t part_size;	/* ... into parts of this size */
 	const char *backend;	/* "uring", "pread" or "null" */
 	const char *output;	/* replaces the job's output path or dir */
+	int no_sign_request;	/* s3:// without signing (public buckets) */
 
 	/* Called about ten times a second from the thread that called
 	 * lsio_run(), never from a worker. May be NULL. */
@@ -168,6 +169,20 @@ struct lsio_stats {
 	/* Chunk latency, from the claim of its read to the end of its
 	 * stages, in seconds: p50, p90, p99, p99.9 (within 3%). */
 	double latency[4];
+
+	/* Remote sources; all zero when the job has none. */
+	uint64_t remote_requests;	/* HTTP requests sent, retries and
+					 * the planner's HEADs included */
+	uint64_t remote_retries;	/* requests that were retries */
+	uint64_t remote_bytes;		/* received: headers and bodies */
+	uint32_t nhosts;
+	struct lsio_host_stats {
+		char host[64];			/* "host:port"; the last
+						 * slot may be "(other)" */
+		uint64_t requests, retries, bytes;
+		double latency[3];		/* per request: p50 p90 p99,
+						 * seconds */
+	} hosts[8];
 };
 
 /* Plan and run a job.  Output is written under a temporary name and renamed

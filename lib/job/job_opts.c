@@ -74,6 +74,7 @@ static void *field(void *base, size_t off)
 void lsio_settings_init(struct lsio_settings *s)
 {
 	memset(s, 0, sizeof(*s));
+	lsio_remote_settings_init(&s->remote);
 	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++) {
 		const struct lsio_opt *o = &lsio_opts[i];
 
@@ -99,6 +100,7 @@ void lsio_settings_release(struct lsio_settings *s)
 		lsio_settings_release(&s->prefixes[i].s);
 	}
 	free(s->prefixes);
+	lsio_remote_settings_release(&s->remote);
 	lsio_settings_init(s);
 }
 
@@ -190,7 +192,7 @@ static int bad_choice(struct lsio_ctx *ctx, const char *path,
 	char list[128];
 	size_t n = 0;
 
-	for (; o->choices[n].name && n < ARRAY_SIZE(names) - 1; n++)
+	for (; n < ARRAY_SIZE(names) - 1 && o->choices[n].name; n++)
 		names[n] = o->choices[n].name;
 	names[n] = NULL;
 	choice_list(o->choices, list, sizeof(list));
@@ -361,6 +363,16 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 			if (ret)
 				return ret;
 			continue;
+		}
+		/* "s3", "http", "retry": how remote sources are reached. */
+		if (scope == LSIO_OPT_GLOBAL && !o) {
+			ret = lsio_remote_settings_parse(ctx, where, key, v,
+							 &out->remote);
+			if (ret <= 0) {
+				if (ret)
+					return ret;
+				continue;
+			}
 		}
 		if (!o)
 			return unknown_key(ctx, where, key, scope);

@@ -229,6 +229,24 @@ static void dev_classify(struct lsio_plan *p, struct dev_class *d)
 	}
 }
 
+/* A URL is never stat'ed: its class is "remote", its size unknown (the
+ * server checks ranges) unless a chunk needs it (remote_resolve). */
+static void url_note(struct lsio_plan *p, uint32_t s)
+{
+	struct lsio_source *src = &p->job->sources[s];
+	struct lsio_storage_info info;
+
+	src->size = UINT64_MAX;
+	src->class_id = LSIO_CLASS_REMOTE;
+	src->dio_align = 0;
+	if (p->class_why[LSIO_CLASS_REMOTE][0])
+		return;
+	lsio_storage_classify(src->path, -1, &info);
+	snprintf(p->class_why[LSIO_CLASS_REMOTE], sizeof(p->class_why[0]),
+		 "%s", info.reason);
+	class_params_resolve(p, LSIO_CLASS_REMOTE, &info);
+}
+
 static int sources_resolve(struct lsio_plan *p)
 {
 	struct lsio_job *job = p->job;
@@ -241,6 +259,10 @@ static int sources_resolve(struct lsio_plan *p)
 		struct stat st;
 		struct dev_class *d;
 
+		if (lsio_storage_is_url(job->sources[s].path)) {
+			url_note(p, s);
+			continue;
+		}
 		ret = source_stat(p, s, &st);
 		if (ret)
 			break;
@@ -256,13 +278,51 @@ static int sources_resolve(struct lsio_plan *p)
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
 		struct lsio_source *src = &job->sources[s];
 
-		src->class_id = devs[dev_of[s]].info.cls;
-		src->dio_align = devs[dev_of[s]].info.dio_align;
+		if (src->class_id != LSIO_CLASS_REMOTE) {
+			src->class_id = devs[dev_of[s]].info.cls;
+			src->dio_align = devs[dev_of[s]].info.dio_align;
+		}
 		src->params_id = (uint32_t)((prefix_of(p, s) + 1) * LSIO_CLASS_COUNT) +
 				 src->class_id;
 	}
 	free(devs);
 	free(dev_of);
+	return ret;
+}
+
+/* Remote buffers: Little's law again, with an object store's ~50 ms to the
+ * first byte: 64 MiB a worker keeps a few merged 16 MiB reads in flight. */
+#define LSIO_REMOTE_MEMORY_PER_WORKER (64ull << 20)
+
+/* URL sources: how to reach them, and the size of those that a chunk
+ * reads "to the end" (one HEAD each, in parallel). */
+static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
+{
+	struct lsio_job *job = p->job;
+	uint32_t *need, n = 0;
+	int ret = lsio_remote_new(p->ctx, job, &p->opt, &p->remote);
+
+	if (ret || !p->remote)
+		return ret;
+	lsio_remote_set_depth(p->remote, p->cls[LSIO_CLASS_REMOTE].queue_depth);
+	if ((!cli || cli->memory <= 0) && job->storage.memory < 0)
+		p->opt.memory = MAX(p->opt.memory, (int64_t)LSIO_REMOTE_MEMORY_PER_WORKER *
+						   p->opt.workers);
+	need = calloc(job->nsources, sizeof(*need));
+	if (!need)
+		return lsio_fail(p->ctx, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		struct lsio_source *src = &job->sources[job->chunks[i].source];
+
+		/* size 0 marks "asked for" until the HEAD answers. */
+		if (job->chunks[i].length == LSIO_LEN_EOF &&
+		    src->class_id == LSIO_CLASS_REMOTE && src->size == UINT64_MAX) {
+			src->size = 0;
+			need[n++] = job->chunks[i].source;
+		}
+	}
+	ret = lsio_remote_stat(p->remote, need, n);
+	free(need);
 	return ret;
 }
 
@@ -395,7 +455,9 @@ static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
 	if (*fd >= 0)
 		close(*fd);
 	*open_src = s;
-	*fd = open(p->job->sources[s].path, O_RDONLY | O_CLOEXEC);
+	*fd = -1;
+	if (!lsio_source_remote(p->job, s))
+		*fd = open(p->job->sources[s].path, O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -464,6 +526,8 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	p->ordered = job->out.type == LSIO_OUT_STDOUT;
 	ret = sources_resolve(p);
 	if (!ret)
+		ret = remote_resolve(p, opt);
+	if (!ret)
 		ret = chunks_resolve(p);
 	if (!ret) {
 		order = chunk_order(p);
@@ -486,5 +550,6 @@ void lsio_plan_free(struct lsio_plan *p)
 	free(p->units);
 	free(p->unit_chunks);
 	free(p->params);
+	lsio_remote_free(p->remote);
 	free(p);
 }

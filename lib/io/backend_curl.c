@@ -1,0 +1,1135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_curl.c - remote reads (http, https, s3, gs) on libcurl multi, one
+ * multi handle per worker.
+ *
+ * Every read is one GET of one range ("Range: bytes=A-B"; S3 never serves
+ * several ranges in one response), whose body the write callback copies
+ * straight into the engine's buffer, never past its length.  Each response
+ * is checked before a byte is kept: 206 with the Content-Range asked for;
+ * a 200 (a server that ignores Range) is sliced, with a warning; anything
+ * else is retried (429, 5xx, resets, empty replies, stalls) with
+ * exponential backoff and full jitter, or fails at once with the server's
+ * own words (403 SignatureDoesNotMatch ...).  Retries wait in this backend,
+ * not in the engine, so a worker keeps its other reads going meanwhile.
+ *
+ * The multi handle keeps connections alive between requests (and
+ * multiplexes HTTP/2 where the server offers it); the remote class's queue
+ * depth caps connections per host and worker.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "engine/latency.h"
+#include "io/remote.h"
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define ERRBODY_MAX 2048	/* enough for an S3 <Error> document */
+#define POLL_MAX_MS 100		/* reap returns this often to see a stop */
+#define BACKOFF_BASE 0.1	/* seconds: AWS SDKs' base delay */
+#define BACKOFF_CAP 20.0	/* seconds: the longest wait between tries */
+#define DEFAULT_ATTEMPTS 10
+#define DEFAULT_DEADLINE 300.0
+#define DEFAULT_TIMEOUT 30.0
+#define GCS_TOKEN_ENV "GOOGLE_OAUTH_ACCESS_TOKEN"
+
+/* --- the remote sources of a plan ---------------------------------------- */
+
+struct lsio_remote_src {
+	char *url;		/* the http(s) URL requested; NULL: local */
+	uint32_t host;		/* index into hosts */
+	uint8_t kind;		/* enum lsio_url_kind */
+};
+
+/* One host's counters: per worker while running, merged at the end. */
+struct host_stats {
+	uint64_t requests, retries, bytes;
+	struct lsio_latency lat;
+};
+
+struct lsio_remote {
+	struct lsio_ctx *ctx;
+	struct lsio_job *job;
+	struct lsio_remote_src *src;	/* per job source */
+	char **hosts;
+	uint32_t nhosts;
+	atomic_int *warned;	/* per host: "ignores Range" said once */
+
+	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
+	struct lsio_aws_creds aws;
+	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
+	int ready_err;		/* why no request may be sent, 0 = none */
+	char ready_msg[LSIO_MSG_MAX];
+	const char *netrc;	/* $NETRC, or NULL for ~/.netrc */
+	const char *cainfo;	/* $CURL_CA_BUNDLE */
+
+	unsigned attempts;
+	double deadline, timeout;
+	unsigned depth;		/* connections per host and worker */
+
+	pthread_mutex_t lock;	/* guards the merged statistics */
+	struct host_stats *stats;	/* nhosts */
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static int slist_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*l, line);
+
+	if (!n)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* The job's own headers go to every kind of source. */
+static int headers_build(struct lsio_remote *r)
+{
+	const struct lsio_remote_settings *rs = &r->job->storage.remote;
+
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < rs->nheaders; i++)
+			if (slist_add(&r->hdr[k], rs->headers[i]))
+				return -ENOMEM;
+	return 0;
+}
+
+static bool no_sign(const struct lsio_remote *r, const struct lsio_options *opt)
+{
+	if (opt && opt->no_sign_request >= 0)
+		return opt->no_sign_request > 0;
+	return r->job->storage.remote.no_sign_request > 0;
+}
+
+/* Credentials for s3:// sources (and the profile's region and endpoint);
+ * a missing key is reported when the first request would be sent, so
+ * lsio plan works without one. */
+static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
+{
+	char why[LSIO_MSG_MAX / 2];
+	int ret = lsio_aws_creds_find(&r->aws, why, sizeof(why));
+
+	if (no_sign(r, opt)) {
+		lsio_aws_creds_release(&r->aws);
+		/* The profile's region and endpoint still apply. */
+		lsio_aws_creds_find(&r->aws, NULL, 0);
+		free(r->aws.access_key);
+		free(r->aws.secret_key);
+		free(r->aws.token);
+		r->aws.access_key = r->aws.secret_key = r->aws.token = NULL;
+		return 0;
+	}
+	if (ret < 0)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "AWS credentials: %s", why);
+	if (!ret) {
+		r->ready_err = -LSIO_ESOURCE;
+		snprintf(r->ready_msg, sizeof(r->ready_msg),
+			 "no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket");
+	}
+	return 0;
+}
+
+/* SigV4 for region, and the headers libcurl does not add itself. */
+static int s3_signing(struct lsio_remote *r, const char *region)
+{
+	char line[4096];
+	size_t n = strlen(region) + 16;
+
+	if (!r->aws.access_key)
+		return 0;
+	r->sigv4 = malloc(n);
+	if (!r->sigv4)
+		return -ENOMEM;
+	snprintf(r->sigv4, n, "aws:amz:%s:s3", region);
+	/* S3 insists on the payload's hash; a GET's payload is empty. */
+	if (slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256))
+		return -ENOMEM;
+	if (r->aws.token) {
+		snprintf(line, sizeof(line), "x-amz-security-token: %s", r->aws.token);
+		if (slist_add(&r->hdr[LSIO_URL_S3], line))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int gs_setup(struct lsio_remote *r)
+{
+	char line[4096];
+
+	if (!env(GCS_TOKEN_ENV))
+		return 0;
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", env(GCS_TOKEN_ENV));
+	return slist_add(&r->hdr[LSIO_URL_GS], line);
+}
+
+static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
+{
+	char host[256];
+	char **hosts;
+
+	if (lsio_url_host(url, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	for (uint32_t i = 0; i < r->nhosts; i++) {
+		if (!strcmp(r->hosts[i], host)) {
+			*out = i;
+			return 0;
+		}
+	}
+	hosts = realloc(r->hosts, (r->nhosts + 1) * sizeof(*hosts));
+	if (!hosts)
+		return -ENOMEM;
+	r->hosts = hosts;
+	hosts[r->nhosts] = strdup(host);
+	if (!hosts[r->nhosts])
+		return -ENOMEM;
+	*out = r->nhosts++;
+	return 0;
+}
+
+/* The endpoint in a variable such as STORAGE_EMULATOR_HOST, which may come
+ * without a scheme ("localhost:4443"). */
+static char *endpoint_env(const char *var)
+{
+	const char *v = env(var);
+	char *out;
+
+	if (!v)
+		return NULL;
+	if (strstr(v, "://"))
+		return strdup(v);
+	out = malloc(strlen(v) + 8);
+	if (out)
+		sprintf(out, "http://%s", v);
+	return out;
+}
+
+struct url_env {
+	struct lsio_s3_config s3;
+	char *gs_endpoint;
+};
+
+static int source_url(struct lsio_remote *r, uint32_t s,
+		      const struct url_env *ue)
+{
+	struct lsio_remote_src *rs = &r->src[s];
+	const char *name = r->job->sources[s].path;
+	struct lsio_url_parts u;
+	char why[512];
+
+	if (lsio_url_split(name, &u, why, sizeof(why)))
+		return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
+	rs->kind = (uint8_t)u.kind;
+	if (u.kind == LSIO_URL_S3)
+		rs->url = lsio_s3_url(&ue->s3, &u, why, sizeof(why));
+	else if (u.kind == LSIO_URL_GS)
+		rs->url = lsio_gs_url(ue->gs_endpoint, &u);
+	else
+		rs->url = strdup(name);
+	if (!rs->url)
+		return u.kind == LSIO_URL_S3 && strcmp(why, "out of memory")
+			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s", name, why)
+			: lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	return host_index(r, rs->url, &rs->host) ? -ENOMEM : 0;
+}
+
+static bool job_has_kind(const struct lsio_job *job, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	for (uint32_t s = 0; s < job->nsources; s++)
+		if (lsio_source_remote(job, s) &&
+		    !strncasecmp(job->sources[s].path, scheme, n))
+			return true;
+	return false;
+}
+
+/* Region and endpoint: the job, then the environment, then the profile. */
+static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
+		  struct lsio_s3_config *c)
+{
+	const struct lsio_remote_settings *rs = &r->job->storage.remote;
+	const char *v;
+	int ret = s3_creds(r, opt);
+
+	if (ret)
+		return ret;
+	c->region = rs->s3_region;
+	if (!c->region && !(c->region = env("AWS_REGION")) &&
+	    !(c->region = env("AWS_DEFAULT_REGION")))
+		c->region = r->aws.region ? r->aws.region : "us-east-1";
+	v = rs->s3_endpoint;
+	if (!v && !(v = env("AWS_ENDPOINT_URL_S3")) && !(v = env("AWS_ENDPOINT_URL")))
+		v = r->aws.endpoint;
+	c->endpoint = v;
+	return s3_signing(r, c->region) ? -ENOMEM : 0;
+}
+
+static int url_env_init(struct lsio_remote *r, const struct lsio_options *opt,
+			struct url_env *ue)
+{
+	int ret = 0;
+
+	memset(ue, 0, sizeof(*ue));
+	ue->s3.addressing = r->job->storage.remote.s3_addressing;
+	if (job_has_kind(r->job, "s3://"))
+		ret = s3_env(r, opt, &ue->s3);
+	if (!ret && job_has_kind(r->job, "gs://")) {
+		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
+		ret = gs_setup(r);
+	}
+	return ret;
+}
+
+int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
+		    const struct lsio_options *opt, struct lsio_remote **out)
+{
+	const struct lsio_remote_settings *rs = &job->storage.remote;
+	struct lsio_remote *r;
+	struct url_env ue;
+	bool any = false;
+	int ret;
+
+	*out = NULL;
+	for (uint32_t s = 0; s < job->nsources && !any; s++)
+		any = lsio_source_remote(job, s);
+	if (!any)
+		return 0;
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc)
+		return lsio_fail(ctx, -LSIO_EBACKEND, "libcurl: %s",
+				 curl_easy_strerror(curl_init_rc));
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->src = calloc(job->nsources, sizeof(*r->src)))) {
+		free(r);
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	r->ctx = ctx;
+	r->job = job;
+	pthread_mutex_init(&r->lock, NULL);
+	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
+	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
+	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
+	r->depth = 64;
+	r->netrc = env("NETRC");
+	r->cainfo = env("CURL_CA_BUNDLE");
+	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
+	if (!ret)
+		ret = url_env_init(r, opt, &ue);
+	for (uint32_t s = 0; s < job->nsources && !ret; s++)
+		if (lsio_source_remote(job, s))
+			ret = source_url(r, s, &ue);
+	free(ue.gs_endpoint);
+	if (!ret) {
+		r->stats = calloc(MAX(r->nhosts, 1), sizeof(*r->stats));
+		r->warned = calloc(MAX(r->nhosts, 1), sizeof(*r->warned));
+		if (!r->stats || !r->warned)
+			ret = lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	if (ret) {
+		lsio_remote_free(r);
+		return ret == -ENOMEM ? lsio_fail(ctx, ret, "out of memory") : ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void lsio_remote_free(struct lsio_remote *r)
+{
+	if (!r)
+		return;
+	for (uint32_t s = 0; s < r->job->nsources; s++)
+		free(r->src[s].url);
+	free(r->src);
+	for (uint32_t i = 0; i < r->nhosts; i++)
+		free(r->hosts[i]);
+	free(r->hosts);
+	free(r->warned);
+	free(r->stats);
+	for (int k = 0; k < 3; k++)
+		curl_slist_free_all(r->hdr[k]);
+	lsio_aws_creds_release(&r->aws);
+	free(r->sigv4);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth)
+{
+	if (r && depth)
+		r->depth = depth;
+}
+
+int lsio_remote_ready(struct lsio_remote *r)
+{
+	if (!r || !r->ready_err)
+		return 0;
+	return lsio_fail_first(r->ctx, r->ready_err, "%s", r->ready_msg);
+}
+
+/* --- one worker's requests ------------------------------------------------- */
+
+struct cdata;
+
+/* One request: a GET of one read's range (or the planner's HEAD), over as
+ * many attempts as it takes. */
+struct creq {
+	CURL *easy;
+	struct cdata *d;
+	struct lsio_io *io;	/* NULL for a HEAD */
+	uint32_t source;
+	uint64_t off, len;
+	uint64_t size;		/* HEAD: the object's size */
+	int res;		/* HEAD: 0 or the error */
+	bool head;
+	bool in_multi;		/* an attempt is running */
+
+	/* This attempt. */
+	struct lsio_http_resp resp;
+	enum lsio_http_verdict verdict;
+	bool judged;		/* the head of the response was checked */
+	bool complete;		/* a sliced 200 gave every byte wanted */
+	uint64_t got;		/* bytes of the range received */
+	uint64_t skip;		/* 200: bytes to drop before the range */
+	uint64_t wire;		/* body bytes received */
+	size_t errlen;
+	char errbody[ERRBODY_MAX];
+	char curl_err[CURL_ERROR_SIZE];
+	char why[256];
+	char msg[LSIO_MSG_MAX];
+
+	unsigned attempt;	/* tries so far */
+	uint64_t first_ns, start_ns, due_ns;
+	struct creq *next;	/* free, waiting or ready list */
+};
+
+struct cdata {
+	struct lsio_worker *w;
+	struct lsio_remote *r;
+	CURLM *multi;
+	struct creq *reqs;
+	unsigned nreqs;
+	struct creq *free;
+	struct creq *waiting;	/* retries, until due_ns */
+	struct creq *ready;	/* finished, not yet handed to the engine */
+	struct creq **ready_tail;
+	unsigned running;	/* handles in the multi */
+	uint64_t rng;
+	struct host_stats *stats;	/* per host */
+};
+
+static uint64_t now_ns(void)
+{
+	return lsio_now_ns();
+}
+
+static void range_text(const struct creq *q, char *buf, size_t cap)
+{
+	if (q->head)
+		snprintf(buf, cap, "HEAD");
+	else
+		snprintf(buf, cap, "bytes=%llu-%llu", (unsigned long long)q->off,
+			 (unsigned long long)(q->off + q->len - 1));
+}
+
+/* "'s3://b/k' (GET http://host/b/k bytes=0-99): why", the message that
+ * names what failed. */
+static void req_fail_msg(struct creq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void req_fail_msg(struct creq *q, const char *fmt, ...)
+{
+	const char *name = q->d->r->job->sources[q->source].path;
+	const char *url = q->d->r->src[q->source].url;
+	char range[64], why[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	range_text(q, range, sizeof(range));
+	if (strcmp(name, url))
+		snprintf(q->msg, sizeof(q->msg), "'%s' (%s %s): %s", name, url,
+			 range, why);
+	else
+		snprintf(q->msg, sizeof(q->msg), "'%s' %s: %s", name, range, why);
+}
+
+static void ready_push(struct cdata *d, struct creq *q)
+{
+	q->next = NULL;
+	*d->ready_tail = q;
+	d->ready_tail = &q->next;
+}
+
+static void req_done(struct cdata *d, struct creq *q, int res)
+{
+	if (q->io) {
+		q->io->res = res < 0 ? res : (int)q->len;
+		q->io->msg = res < 0 ? q->msg : NULL;
+		q->io->etag = q->resp.etag;
+	}
+	q->res = res;
+	ready_push(d, q);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct creq *q = arg;
+
+	lsio_http_header(&q->resp, p, size * n);
+	return size * n;
+}
+
+/* Look at the response's head once, before its first byte is kept. */
+static void judge(struct creq *q)
+{
+	char st[80];
+
+	q->judged = true;
+	if (q->head) {
+		lsio_http_status_text(&q->resp, st, sizeof(st));
+		snprintf(q->why, sizeof(q->why), "%s", st);
+		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
+			   : lsio_http_retryable(q->resp.status) ? LSIO_HTTP_RETRY
+			   : LSIO_HTTP_FAIL;
+		return;
+	}
+	q->verdict = lsio_http_judge(&q->resp, q->off, q->len, q->why,
+				     sizeof(q->why));
+	if (q->verdict == LSIO_HTTP_SLICE)
+		q->skip = q->off;
+}
+
+/* The body of an error, kept for its <Code> and <Message>. */
+static size_t keep_error(struct creq *q, const char *p, size_t n)
+{
+	size_t room = sizeof(q->errbody) - 1 - q->errlen;
+
+	memcpy(q->errbody + q->errlen, p, MIN(n, room));
+	q->errlen += MIN(n, room);
+	return n <= room ? n : 0;	/* more than an error says: stop */
+}
+
+/* Bytes of a 200 (skip to the range, keep it, stop after it) or a 206. */
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct creq *q = arg;
+	size_t bytes = size * n, take;
+
+	q->wire += bytes;
+	if (!q->judged)
+		judge(q);
+	if (q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE)
+		return keep_error(q, p, bytes);
+	if (q->skip) {
+		take = (size_t)MIN(q->skip, bytes);
+		q->skip -= take;
+		p += take;
+		bytes -= take;
+	}
+	take = (size_t)MIN(bytes, q->len - q->got);
+	if (q->io)
+		memcpy(q->io->buf + q->got, p, take);
+	q->got += take;
+	if (take == bytes)
+		return size * n;
+	if (q->verdict == LSIO_HTTP_SLICE) {
+		q->complete = true;	/* the rest of the object is not needed */
+		return 0;
+	}
+	q->verdict = LSIO_HTTP_FAIL;
+	snprintf(q->why, sizeof(q->why), "the server sent more bytes than its Content-Range said");
+	return 0;
+}
+
+static void easy_common(struct cdata *d, struct creq *q)
+{
+	const struct lsio_remote *r = d->r;
+	const struct lsio_remote_src *s = &r->src[q->source];
+	CURL *e = q->easy;
+	long secs = (long)ceil(r->timeout);
+
+	curl_easy_setopt(e, CURLOPT_URL, s->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, q);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, q);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr[s->kind]);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	/* A stall, not a slow transfer, is what times a request out. */
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
+	if (r->cainfo)
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+	if (s->kind == LSIO_URL_S3 && r->sigv4) {
+		/* Set apart: an access key may hold a ':' (Swift's
+		 * "account:user"), which CURLOPT_USERPWD would split. */
+		curl_easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
+		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
+	}
+	/* A signed request must not follow a redirect: its signature names
+	 * the original host. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->kind != LSIO_URL_S3 ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	if (s->kind == LSIO_URL_HTTP) {
+		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		if (r->netrc)
+			curl_easy_setopt(e, CURLOPT_NETRC_FILE, r->netrc);
+	}
+}
+
+static void attempt_reset(struct creq *q)
+{
+	lsio_http_resp_reset(&q->resp);
+	q->verdict = LSIO_HTTP_FAIL;
+	q->judged = q->complete = false;
+	q->got = q->skip = q->wire = 0;
+	q->errlen = 0;
+	q->curl_err[0] = q->why[0] = '\0';
+}
+
+static int attempt_start(struct cdata *d, struct creq *q)
+{
+	char range[64];
+	CURLMcode mc;
+
+	if (!q->easy && !(q->easy = curl_easy_init()))
+		return -ENOMEM;
+	attempt_reset(q);
+	easy_common(d, q);
+	if (q->head) {
+		curl_easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
+	} else {
+		snprintf(range, sizeof(range), "%llu-%llu",
+			 (unsigned long long)q->off,
+			 (unsigned long long)(q->off + q->len - 1));
+		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(q->easy, CURLOPT_RANGE, range);
+	}
+	q->attempt++;
+	q->start_ns = now_ns();
+	mc = curl_multi_add_handle(d->multi, q->easy);
+	if (mc != CURLM_OK)
+		return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+	q->in_multi = true;
+	d->running++;
+	return 0;
+}
+
+/* Start a request (attempt 1); on failure it is ready at once. */
+static void req_start(struct cdata *d, struct creq *q)
+{
+	int ret;
+
+	q->first_ns = now_ns();
+	q->attempt = 0;
+	ret = attempt_start(d, q);
+	if (ret) {
+		req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+		req_done(d, q, -LSIO_EBACKEND);
+	}
+}
+
+/* After the nth failed try: wait and try again, or give up. */
+static void retry(struct cdata *d, struct creq *q, const char *why)
+{
+	const struct lsio_remote *r = d->r;
+	uint64_t now = now_ns();
+	double delay = q->resp.retry_after >= 0
+		? q->resp.retry_after
+		: lsio_backoff(q->attempt - 1, BACKOFF_BASE, BACKOFF_CAP, &d->rng);
+	double spent = (double)(now - q->first_ns) / 1e9;
+
+	if (q->attempt >= r->attempts || spent + delay > r->deadline) {
+		req_fail_msg(q, "%s; gave up after %u attempt%s in %.1f s (%s)",
+			     why, q->attempt, q->attempt == 1 ? "" : "s", spent,
+			     q->attempt >= r->attempts ? "storage.retry.attempts"
+						       : "storage.retry.deadline");
+		req_done(d, q, -LSIO_EREMOTE);
+		return;
+	}
+	q->due_ns = now + (uint64_t)(delay * 1e9);
+	q->next = d->waiting;
+	d->waiting = q;
+}
+
+/* Failures worth another try: the connection, not the request, failed. */
+static bool curl_transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* "HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature ..." */
+static void error_text(struct creq *q, char *buf, size_t cap)
+{
+	char code[96], msg[256];
+
+	lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+	if (code[0])
+		snprintf(buf, cap, "%s: %s%s%s", q->why, code, msg[0] ? ": " : "", msg);
+	else
+		snprintf(buf, cap, "%s", q->why);
+}
+
+static void warn_slice(struct cdata *d, struct creq *q)
+{
+	struct lsio_remote *r = d->r;
+	uint32_t h = r->src[q->source].host;
+
+	if (atomic_exchange(&r->warned[h], 1))
+		return;
+	/* Every part of a split read then costs the object's start again. */
+	lsio_warn(r->ctx, "server '%s' ignores Range requests: whole objects are downloaded and sliced (first: '%s'); --split off avoids downloading them once per part",
+		  r->hosts[h], r->job->sources[q->source].path);
+}
+
+static void account(struct cdata *d, struct creq *q, bool ok)
+{
+	struct host_stats *hs = &d->stats[d->r->src[q->source].host];
+	curl_off_t hdr = 0;
+	long hsize = 0;
+
+	if (curl_easy_getinfo(q->easy, CURLINFO_HEADER_SIZE, &hsize) == CURLE_OK)
+		hdr = hsize;
+	hs->requests++;
+	hs->retries += q->attempt > 1;
+	hs->bytes += q->wire + (uint64_t)hdr;
+	if (ok)
+		lsio_latency_add(&hs->lat, now_ns() - q->start_ns);
+}
+
+static void finish_ok(struct cdata *d, struct creq *q)
+{
+	if (q->head) {
+		q->size = (uint64_t)q->resp.length;
+		req_done(d, q, 0);
+		return;
+	}
+	if (q->verdict == LSIO_HTTP_SLICE)
+		warn_slice(d, q);
+	req_done(d, q, 0);
+}
+
+/* A try ended: keep it, try again, or fail. */
+static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
+{
+	char text[640];
+
+	curl_multi_remove_handle(d->multi, q->easy);
+	q->in_multi = false;
+	d->running--;
+	if (!q->judged && q->resp.status)
+		judge(q);
+	account(d, q, rc == CURLE_OK || q->complete);
+	if (q->complete || (rc == CURLE_OK && (q->verdict == LSIO_HTTP_OK ||
+					       q->verdict == LSIO_HTTP_SLICE))) {
+		if (q->head && q->resp.length < 0) {
+			req_fail_msg(q, "HTTP %d without a Content-Length: the size is unknown",
+				     q->resp.status);
+			req_done(d, q, -LSIO_EREMOTE);
+		} else if (!q->head && q->got != q->len) {
+			req_fail_msg(q, "the object ended after %llu of the %llu bytes asked for",
+				     (unsigned long long)q->got, (unsigned long long)q->len);
+			req_done(d, q, -LSIO_EREMOTE);
+		} else {
+			finish_ok(d, q);
+		}
+		return;
+	}
+	if ((rc == CURLE_OK || rc == CURLE_WRITE_ERROR) && q->judged &&
+	    q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE) {
+		error_text(q, text, sizeof(text));
+		if (q->verdict == LSIO_HTTP_RETRY) {
+			retry(d, q, text);
+			return;
+		}
+		req_fail_msg(q, "%s", text);
+		req_done(d, q, -LSIO_EREMOTE);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s", q->curl_err[0] ? q->curl_err
+							   : curl_easy_strerror(rc));
+	if (curl_transient(rc)) {
+		retry(d, q, text);
+		return;
+	}
+	req_fail_msg(q, "%s", text);
+	req_done(d, q, -LSIO_EREMOTE);
+}
+
+static void start_due(struct cdata *d)
+{
+	uint64_t now = now_ns();
+	struct creq **pp = &d->waiting, *q;
+	int ret;
+
+	while ((q = *pp)) {
+		if (q->due_ns > now) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		ret = attempt_start(d, q);
+		if (ret) {
+			req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+			req_done(d, q, -LSIO_EBACKEND);
+		}
+	}
+}
+
+/* Let libcurl move every transfer along, then collect the finished. */
+static void drive(struct cdata *d)
+{
+	struct CURLMsg *m;
+	int left, still;
+
+	start_due(d);
+	curl_multi_perform(d->multi, &still);
+	while ((m = curl_multi_info_read(d->multi, &left))) {
+		struct creq *q = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		attempt_end(d, q, m->data.result);
+	}
+}
+
+/* How long poll may sleep: until the next retry is due, at most cap. */
+static int poll_ms(const struct cdata *d, int cap)
+{
+	uint64_t now = now_ns(), until = UINT64_MAX;
+
+	for (const struct creq *q = d->waiting; q; q = q->next)
+		until = MIN(until, q->due_ns);
+	if (until == UINT64_MAX)
+		return cap;
+	if (until <= now)
+		return 0;
+	return (int)MIN((until - now + 999999) / 1000000, (uint64_t)cap);
+}
+
+/* The run is failing: finish every request at once, unread. */
+static void abandon(struct cdata *d)
+{
+	for (struct creq *q; (q = d->waiting);) {
+		d->waiting = q->next;
+		req_done(d, q, -ECANCELED);
+	}
+	for (unsigned i = 0; i < d->nreqs && d->running; i++) {
+		struct creq *q = &d->reqs[i];
+
+		if (!q->in_multi)
+			continue;
+		curl_multi_remove_handle(d->multi, q->easy);
+		q->in_multi = false;
+		d->running--;
+		req_done(d, q, -ECANCELED);
+	}
+}
+
+static struct cdata *cdata_new(struct lsio_worker *w, struct lsio_remote *r,
+			       unsigned depth)
+{
+	struct cdata *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->w = w;
+	d->r = r;
+	d->nreqs = depth;
+	d->reqs = calloc(depth, sizeof(*d->reqs));
+	d->stats = calloc(MAX(r->nhosts, 1), sizeof(*d->stats));
+	d->multi = curl_multi_init();
+	d->ready_tail = &d->ready;
+	d->rng = now_ns() ^ ((uint64_t)(w ? w->id + 1 : 0) << 32) ^ (uintptr_t)d;
+	if (!d->reqs || !d->stats || !d->multi) {
+		if (d->multi)
+			curl_multi_cleanup(d->multi);
+		free(d->reqs);
+		free(d->stats);
+		free(d);
+		return NULL;
+	}
+	curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)r->depth);
+	curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	for (unsigned i = 0; i < depth; i++) {
+		d->reqs[i].d = d;
+		d->reqs[i].next = d->free;
+		d->free = &d->reqs[i];
+	}
+	return d;
+}
+
+/* Merge this worker's counters into the plan's, then free everything. */
+static void cdata_free(struct cdata *d)
+{
+	struct lsio_remote *r;
+
+	if (!d)
+		return;
+	r = d->r;
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t h = 0; h < r->nhosts; h++) {
+		r->stats[h].requests += d->stats[h].requests;
+		r->stats[h].retries += d->stats[h].retries;
+		r->stats[h].bytes += d->stats[h].bytes;
+		lsio_latency_merge(&r->stats[h].lat, &d->stats[h].lat);
+	}
+	pthread_mutex_unlock(&r->lock);
+	for (unsigned i = 0; i < d->nreqs; i++) {
+		if (!d->reqs[i].easy)
+			continue;
+		curl_multi_remove_handle(d->multi, d->reqs[i].easy);
+		curl_easy_cleanup(d->reqs[i].easy);
+	}
+	curl_multi_cleanup(d->multi);
+	free(d->reqs);
+	free(d->stats);
+	free(d);
+}
+
+/* --- the backend ----------------------------------------------------------- */
+
+static int curl_init_worker(struct lsio_worker *w, unsigned depth,
+			    uint8_t **bufs, unsigned nbufs, size_t buf_len)
+{
+	if (!w->remote)
+		return -EINVAL;
+	w->backend_data = cdata_new(w, w->remote, depth);
+	return w->backend_data ? 0 : -ENOMEM;
+}
+
+static int curl_queue(struct lsio_worker *w, struct lsio_io *io)
+{
+	struct cdata *d = w->backend_data;
+	struct creq *q = d->free;
+
+	io->msg = NULL;
+	io->etag = 0;
+	if (!io->len) {
+		io->res = 0;
+		return 1;
+	}
+	if (!q)
+		return -EBUSY;
+	d->free = q->next;
+	q->io = io;
+	q->head = false;
+	q->source = io->source;
+	q->off = io->off;
+	q->len = io->len;
+	req_start(d, q);
+	return 0;
+}
+
+static int curl_submit(struct lsio_worker *w)
+{
+	drive(w->backend_data);
+	return 0;
+}
+
+/* Hand finished GETs to the engine; their slots become free. */
+static int hand_out(struct cdata *d, struct lsio_io **done, unsigned max)
+{
+	unsigned n = 0;
+
+	while (d->ready && n < max) {
+		struct creq *q = d->ready;
+
+		d->ready = q->next;
+		if (!d->ready)
+			d->ready_tail = &d->ready;
+		done[n++] = q->io;
+		q->io = NULL;
+		q->next = d->free;
+		d->free = q;
+	}
+	return (int)n;
+}
+
+static bool stop_asked(const struct cdata *d)
+{
+	const struct lsio_worker *w = d->w;
+
+	return lsio_canceled(d->r->ctx) ||
+	       (w && w->stop && atomic_load_explicit(w->stop, memory_order_relaxed));
+}
+
+static int curl_reap(struct lsio_worker *w, bool wait, struct lsio_io **done,
+		     unsigned max)
+{
+	struct cdata *d = w->backend_data;
+	uint64_t t0 = now_ns();
+	int budget = w->wait_ms >= 0 ? w->wait_ms : POLL_MAX_MS, n, left;
+
+	for (;;) {
+		drive(d);
+		if (stop_asked(d))
+			abandon(d);
+		n = hand_out(d, done, max);
+		if (n || !wait)
+			return n;
+		left = budget - (int)((now_ns() - t0) / 1000000);
+		if (left <= 0)
+			return 0;
+		curl_multi_poll(d->multi, NULL, 0, (int)poll_ms(d, left), NULL);
+	}
+}
+
+static void curl_cleanup(struct lsio_worker *w)
+{
+	cdata_free(w->backend_data);
+	w->backend_data = NULL;
+}
+
+const struct lsio_backend_ops lsio_backend_curl = {
+	.name = "curl",
+	.init = curl_init_worker,
+	.queue = curl_queue,
+	.submit = curl_submit,
+	.reap = curl_reap,
+	.cleanup = curl_cleanup,
+};
+
+/* --- the planner's HEADs ----------------------------------------------------- */
+
+int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
+{
+	unsigned depth = MIN(n, 64u);
+	struct cdata *d;
+	uint32_t next = 0, done = 0;
+	int ret = n ? lsio_remote_ready(r) : 0;
+
+	if (ret || !n)
+		return ret;
+	d = cdata_new(NULL, r, depth);
+	if (!d)
+		return lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	while (done < n && !ret) {
+		struct creq *q;
+
+		while (d->free && next < n) {
+			q = d->free;
+			d->free = q->next;
+			q->io = NULL;
+			q->head = true;
+			q->source = srcs[next++];
+			q->off = q->len = 0;
+			req_start(d, q);
+		}
+		drive(d);
+		while ((q = d->ready)) {
+			d->ready = q->next;
+			if (!d->ready)
+				d->ready_tail = &d->ready;
+			done++;
+			if (q->res)
+				ret = lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
+			else
+				r->job->sources[q->source].size = q->size;
+			q->next = d->free;
+			d->free = q;
+		}
+		if (lsio_canceled(r->ctx))
+			ret = lsio_fail(r->ctx, -LSIO_ECANCELED, "interrupted");
+		if (done < n && !ret && !d->ready)
+			curl_multi_poll(d->multi, NULL, 0, poll_ms(d, POLL_MAX_MS), NULL);
+	}
+	cdata_free(d);
+	return ret;
+}
+
+/* --- statistics ------------------------------------------------------------------ */
+
+static void host_out(struct lsio_host_stats *o, const char *name,
+		     const struct host_stats *hs)
+{
+	snprintf(o->host, sizeof(o->host), "%s", name);
+	o->requests = hs->requests;
+	o->retries = hs->retries;
+	o->bytes = hs->bytes;
+	o->latency[0] = lsio_latency_quantile(&hs->lat, 0.5);
+	o->latency[1] = lsio_latency_quantile(&hs->lat, 0.9);
+	o->latency[2] = lsio_latency_quantile(&hs->lat, 0.99);
+}
+
+void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st)
+{
+	const uint32_t slots = ARRAY_SIZE(st->hosts);
+	struct host_stats *other;
+	uint32_t used = 0, nother = 0;
+
+	if (!r)
+		return;
+	other = calloc(1, sizeof(*other));
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t h = 0; h < r->nhosts; h++)
+		used += r->stats[h].requests > 0;
+	for (uint32_t h = 0; h < r->nhosts; h++) {
+		const struct host_stats *hs = &r->stats[h];
+
+		st->remote_requests += hs->requests;
+		st->remote_retries += hs->retries;
+		st->remote_bytes += hs->bytes;
+		if (!hs->requests)
+			continue;
+		/* More hosts than slots: the last slot sums the rest. */
+		if (used <= slots || st->nhosts < slots - 1) {
+			host_out(&st->hosts[st->nhosts++], r->hosts[h], hs);
+		} else if (other) {
+			other->requests += hs->requests;
+			other->retries += hs->retries;
+			other->bytes += hs->bytes;
+			lsio_latency_merge(&other->lat, &hs->lat);
+			nother++;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (nother)
+		host_out(&st->hosts[st->nhosts++], "(other)", other);
+	free(other);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.h - what the remote backend's files share: URL translation and
+ * credentials (s3_auth.c), and the checks every HTTP response goes through
+ * (http_check.c), both used by backend_curl.c.  The checks are pure functions of recorded header
+ * lines, so tests/unit/test_remote.c can replay any server.
+ */
+#ifndef LSIO_REMOTE_H
+#define LSIO_REMOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+enum lsio_url_kind { LSIO_URL_HTTP, LSIO_URL_S3, LSIO_URL_GS };
+
+/* --- URLs (s3_auth.c) ----------------------------------------------------- */
+
+/* A source name split up: for s3:// and gs:// the bucket and the key
+ * (pointers into the name, not terminated: use the lengths). */
+struct lsio_url_parts {
+	enum lsio_url_kind kind;
+	const char *bucket, *key;
+	size_t bucket_len, key_len;
+};
+
+/* Split name.  Returns 0, or -LSIO_EJOB with the reason in why (an s3://
+ * name without a bucket or a key, an http URL without a host). */
+int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
+		   size_t cap);
+
+/* How S3 is reached: from the job, over the environment. */
+struct lsio_s3_config {
+	const char *endpoint;	/* "https://s3.us-east-1.amazonaws.com" when NULL */
+	const char *region;
+	int addressing;		/* enum lsio_s3_addressing, -1 = by endpoint */
+};
+
+/* The https URL of s3://bucket/key: virtual-hosted
+ * (https://bucket.s3.REGION.amazonaws.com/key) on AWS when the bucket is a
+ * DNS name without dots, else path-style (ENDPOINT/bucket/key); a custom
+ * endpoint is path-style unless addressing says virtual.  The key is
+ * percent-encoded as S3 signs it.  Returns a malloc'd URL or NULL (out of
+ * memory, or a bucket that cannot be virtual-hosted: reason in why). */
+char *lsio_s3_url(const struct lsio_s3_config *c, const struct lsio_url_parts *u,
+		  char *why, size_t cap);
+
+/* The URL of gs://bucket/key on endpoint (https://storage.googleapis.com
+ * when NULL): path-style, as the XML API serves it.  malloc'd or NULL. */
+char *lsio_gs_url(const char *endpoint, const struct lsio_url_parts *u);
+
+/* "host:port" of an http(s) URL (the port only when given), for per-host
+ * statistics.  Returns 0 or -1 (no host). */
+int lsio_url_host(const char *url, char *host, size_t cap);
+
+/* --- AWS credentials (s3_auth.c) ----------------------------------------- */
+
+struct lsio_aws_creds {
+	char *access_key, *secret_key, *token;	/* token may be NULL */
+	char *region;		/* the profile's region, or NULL */
+	char *endpoint;		/* the profile's endpoint_url, or NULL */
+	char from[160];		/* "environment", "profile 'x' (FILE)" */
+};
+
+/*
+ * Find credentials as the AWS CLI does, first match wins:
+ *   1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
+ *   2. the profile AWS_PROFILE (else "default") in AWS_SHARED_CREDENTIALS_FILE
+ *      (else ~/.aws/credentials), then in AWS_CONFIG_FILE (else
+ *      ~/.aws/config, section "[profile NAME]" or "[default]").
+ * The profile's region and endpoint_url are read from the config file
+ * even when the keys come from the environment.  Returns 1 when keys were
+ * found, 0 when none were (no error), or -LSIO_EJOB when they are
+ * incomplete (a key id without a secret) or AWS_PROFILE names a missing
+ * profile, with the reason in why.
+ */
+int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap);
+void lsio_aws_creds_release(struct lsio_aws_creds *c);
+
+/* The value of key in section of an INI file such as ~/.aws/config;
+ * malloc'd, NULL when absent.  *found_section tells whether the section
+ * exists. */
+char *lsio_ini_get(const char *path, const char *section, const char *key,
+		   bool *found_section);
+
+/* --- responses (http_check.c) -------------------------------------------- */
+
+/* What the header lines of one response said.  A redirect or an interim
+ * response starts a new one (a new status line resets it). */
+struct lsio_http_resp {
+	int status;		/* 0 until a status line was seen */
+	char reason[48];	/* "Not Found" (HTTP/1.x only) */
+	bool has_range;		/* Content-Range: bytes FIRST-LAST/TOTAL */
+	uint64_t range_first, range_last;
+	uint64_t range_total;	/* UINT64_MAX when "*" or absent */
+	int64_t length;		/* Content-Length, -1 = not given */
+	bool multipart;		/* Content-Type: multipart/byteranges */
+	uint64_t etag;		/* hash of the ETag, 0 = none */
+	double retry_after;	/* seconds, -1 = not given */
+};
+
+void lsio_http_resp_reset(struct lsio_http_resp *r);
+
+/* Take one header line (as libcurl hands it: with its CRLF, or not). */
+void lsio_http_header(struct lsio_http_resp *r, const char *line, size_t n);
+
+enum lsio_http_verdict {
+	LSIO_HTTP_OK,		/* 206 for exactly the range asked */
+	LSIO_HTTP_SLICE,	/* 200: the whole object; take the range */
+	LSIO_HTTP_RETRY,	/* 408, 429, 500, 502, 503, 504 */
+	LSIO_HTTP_FAIL,		/* anything else: why says what */
+};
+
+/* Judge the head of the response to a GET of len bytes at off (len > 0).
+ * On FAIL (and RETRY) why holds "HTTP 416 ..." or what did not match. */
+enum lsio_http_verdict lsio_http_judge(const struct lsio_http_resp *r,
+				       uint64_t off, uint64_t len, char *why,
+				       size_t cap);
+
+/* "HTTP 404 Not Found" ("HTTP 504" over HTTP/2, which has no reason). */
+void lsio_http_status_text(const struct lsio_http_resp *r, char *buf,
+			   size_t cap);
+
+/* 408, 429, 500, 502, 503, 504: worth another try. */
+bool lsio_http_retryable(int status);
+
+/* The <Code> and <Message> of an S3 (or GCS XML) error body, "" when
+ * absent. */
+void lsio_xml_error(const char *body, size_t n, char *code, size_t code_cap,
+		    char *msg, size_t msg_cap);
+
+/* Exponential backoff with full jitter: a uniform delay in
+ * [0, min(cap, base * 2^retry)) seconds; *rng is the caller's state. */
+double lsio_backoff(unsigned retry, double base, double cap, uint64_t *rng);
+
+#endif /* LSIO_REMOTE_H */

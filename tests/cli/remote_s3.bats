@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# remote_s3.bats - s3:// sources against an S3 server that really checks
+# SigV4 signatures: OpenStack Swift with its s3api middleware
+# (tests/fixtures/swift/start.sh), started once for this file, with an
+# nginx in front (tests/fixtures/nginx/start.sh) that keeps Host and
+# either injects faults (PROXY) or counts requests (CLEAN).  Swift's user
+# is test:tester (an access key with a colon), secret "testing".
+
+load helpers
+
+NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
+SWIFT_FIX=$LSIO_TOP/tests/fixtures/swift
+
+setup_file() {
+	local why
+	for bin in swift-proxy-server swift-object-server swift-ring-builder memcached; do
+		command -v "$bin" >/dev/null ||
+			skip "$bin is missing (apt-get install --no-install-recommends swift swift-proxy swift-object swift-container swift-account memcached)"
+	done
+	command -v nginx >/dev/null || skip "nginx is not installed (apt-get install nginx-light libnginx-mod-http-echo)"
+	export DATA=$BATS_FILE_TMPDIR/data SW=$BATS_FILE_TMPDIR/swift NGX=$BATS_FILE_TMPDIR/nginx
+	/usr/bin/python3 "$NGINX_FIX/jobs.py" data "$DATA" 4 2000000 2
+	SWIFT_PORT=$("$SWIFT_FIX/start.sh" "$SW") || return 1
+	"$SWIFT_FIX/put.sh" "http://127.0.0.1:$SWIFT_PORT" lsio "$DATA"/*.bin
+	read -r _ _ PROXY_PORT CLEAN_PORT < <("$NGINX_FIX/start.sh" "$NGX" "$BATS_FILE_TMPDIR" "$SWIFT_PORT")
+	export SWIFT_PORT PROXY_PORT CLEAN_PORT
+}
+
+teardown_file() {
+	[ -n "${NGX:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
+	[ -n "${SW:-}" ] && "$SWIFT_FIX/stop.sh" "$SW"
+}
+
+setup() {
+	common_setup
+	[ -n "${SWIFT_PORT:-}" ] && [ -n "${CLEAN_PORT:-}" ] || fail "swift or nginx did not start"
+	# Only what a test sets: no credentials from the machine running it.
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+		AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+		AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+	export HOME=$BATS_TEST_TMPDIR
+}
+
+keys() {
+	export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=${1:-testing}
+}
+
+# s3_job NAME PORT N SEED [STORAGE_EXTRA]: NAME.json reads N random ranges
+# of s3://lsio/ through the endpoint http://127.0.0.1:PORT, NAME.local.json
+# the same ranges of the local files.
+s3_job() {
+	local storage="{\"s3\":{\"endpoint\":\"http://127.0.0.1:$2\"}${5:+,$5}}"
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "s3://lsio/" "$3" "$4" "$storage" > "$1.json"
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" "$3" "$4" > "$1.local.json"
+}
+
+assert_same_as_local() {
+	"$LSIO" run "$1.local.json" > "$1.local.out" || fail "the local job failed"
+	"$LSIO" run "$1.json" --stats=json > "$1.out" 2> "$1.stats" ||
+		fail "lsio run $1.json failed: $(cat "$1.stats")"
+	assert_same_bytes "$1.out" "$1.local.out"
+}
+
+log_count() {
+	grep -c -e "$1" "$NGX/access.log" || true
+}
+
+# stat_of FILE EXPR: EXPR over the --stats=json object (j) in FILE.
+stat_of() {
+	"$PY" -c 'import json, sys
+text = open(sys.argv[1]).read()
+j = json.loads(text[text.index("{"):])
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+@test "s3: signed reads, path-style through storage.s3.endpoint, equal local reads" {
+	keys
+	s3_job signed "$SWIFT_PORT" 150 31
+	assert_same_as_local signed
+}
+
+@test "s3: AWS_ENDPOINT_URL and region, with a job that names neither" {
+	keys
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "s3://lsio/" 40 32 > env.json
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 40 32 > env.local.json
+	AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_PORT AWS_REGION=us-east-1 assert_same_as_local env
+	# Signed for another region: Swift refuses.
+	run env AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_PORT AWS_REGION=eu-west-1 \
+		"$LSIO" run env.json
+	assert_failure 1
+	assert_output --partial "HTTP 4"
+}
+
+@test "s3: virtual-hosted addressing (http://BUCKET.localhost:PORT/KEY)" {
+	keys
+	s3_job virt "$SWIFT_PORT" 40 33
+	sed -i "s|\"endpoint\": \"http://127.0.0.1:$SWIFT_PORT\"|\"endpoint\": \"http://localhost:$SWIFT_PORT\", \"addressing\": \"virtual\"|" virt.json
+	grep -q '"virtual"' virt.json || fail "the job was not edited"
+	assert_same_as_local virt
+	[ "$(stat_of virt.stats 'j["remote"]["hosts"][0]["host"]')" = "lsio.localhost:$SWIFT_PORT" ]
+}
+
+@test "s3: a wrong secret fails at once with SignatureDoesNotMatch, one request" {
+	keys wrong
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"storage":{"s3":{"endpoint":"http://127.0.0.1:$CLEAN_PORT"}},
+ "chunks":[{"source":"s3://lsio/f0.bin","offset":1000,"length":5000}]}
+EOF
+	before=$(log_count "^GET /lsio/f0.bin .* $CLEAN_PORT ")
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "lsio: chunk 0: 's3://lsio/f0.bin' (http://127.0.0.1:$CLEAN_PORT/lsio/f0.bin bytes=1000-5999): HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match"
+	[ "$(log_count "^GET /lsio/f0.bin .* $CLEAN_PORT ")" -eq $((before + 1)) ]
+}
+
+@test "s3: an unknown access key fails at once with the server's code" {
+	export AWS_ACCESS_KEY_ID=nobody:none AWS_SECRET_ACCESS_KEY=x
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"storage":{"s3":{"endpoint":"http://127.0.0.1:$SWIFT_PORT"}},
+ "chunks":[{"source":"s3://lsio/f0.bin","offset":0,"length":10}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --regexp "HTTP 403 Forbidden: (InvalidAccessKeyId|AccessDenied|SignatureDoesNotMatch)"
+}
+
+@test "s3: the session token is sent, and signed" {
+	keys
+	export AWS_SESSION_TOKEN=session-t0k3n
+	write_job <<EOF
+{"lsio":1,"output":{"type":"stdout"},"storage":{"s3":{"endpoint":"http://127.0.0.1:$CLEAN_PORT"}},
+ "chunks":[{"source":"s3://lsio/f1.bin","offset":777,"length":3000}]}
+EOF
+	"$LSIO" run job.json > got || fail "lsio run failed"
+	range_bytes "$DATA/f1.bin" 777 3000 > want
+	assert_same_bytes got want
+	line=$(grep "^GET /lsio/f1.bin .*\"bytes=777-3776\".* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line == *'"session-t0k3n"'* ]] || fail "no token in: $line"
+	[[ $line == *SignedHeaders=*x-amz-security-token* ]] || fail "the token is not signed: $line"
+	[[ $line == *Credential=test:tester/* ]] || fail "the access key lost its colon: $line"
+}
+
+@test "s3: credentials from AWS_PROFILE files; the environment wins over them" {
+	mkdir -p .aws
+	printf '[default]\naws_access_key_id = test:tester\naws_secret_access_key = wrong\n[lsio]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n' > .aws/credentials
+	printf '[profile lsio]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:%s\n' "$SWIFT_PORT" > .aws/config
+	# Chunks with lengths: a GET's error has a body to quote, a HEAD's not.
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "s3://lsio/" 30 34 - --no-eof > prof.json
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 30 34 - --no-eof > prof.local.json
+	# The profile gives the keys and the endpoint (endpoint_url).
+	AWS_PROFILE=lsio assert_same_as_local prof
+	# The default profile has the wrong secret.
+	run env AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_PORT "$LSIO" run prof.json
+	assert_failure 1
+	assert_output --partial "SignatureDoesNotMatch"
+	# Keys in the environment win over the profile's right ones.
+	run env AWS_PROFILE=lsio AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=bad "$LSIO" run prof.json
+	assert_failure 1
+	assert_output --partial "SignatureDoesNotMatch"
+	run env AWS_PROFILE=nosuch "$LSIO" run prof.json
+	assert_failure 1
+	assert_output --partial "AWS_PROFILE 'nosuch' is in neither"
+}
+
+@test "s3: no credentials: a clear message and no request; --no-sign-request sends none" {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"storage":{"s3":{"endpoint":"http://127.0.0.1:$CLEAN_PORT"}},
+ "chunks":[{"source":"s3://lsio/f2.bin","offset":0,"length":10}]}
+EOF
+	before=$(log_count "/lsio/f2.bin .* $CLEAN_PORT ")
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
+	[ "$(log_count "/lsio/f2.bin .* $CLEAN_PORT ")" -eq "$before" ]
+	# lsio plan needs no credentials.
+	run "$LSIO" plan job.json
+	assert_success
+	# Unsigned: Swift takes it for one of its own (not S3) requests, which
+	# it refuses; lsio says so at once.
+	run "$LSIO" run job.json --no-sign-request
+	assert_failure 1
+	assert_output "lsio: chunk 0: 's3://lsio/f2.bin' (http://127.0.0.1:$CLEAN_PORT/lsio/f2.bin bytes=0-9): HTTP 400 Bad Request"
+	line=$(grep "^GET /lsio/f2.bin .* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line == *'"-" "-"'* ]] || fail "an unsigned request carried auth headers: $line"
+	# The same from the job.
+	"$PY" -c 'import json; j = json.load(open("job.json")); j["storage"]["s3"]["no_sign_request"] = True; json.dump(j, open("job.json", "w"))'
+	keys
+	before=$(log_count "^GET /lsio/f2.bin .* $CLEAN_PORT \"-\" \"-\"")
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "HTTP 400 Bad Request"
+	[ "$(log_count "^GET /lsio/f2.bin .* $CLEAN_PORT \"-\" \"-\"")" -eq $((before + 1)) ]
+}
+
+@test "s3: a missing object is 404 NoSuchKey, at once" {
+	keys
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"storage":{"s3":{"endpoint":"http://127.0.0.1:$CLEAN_PORT"}},
+ "chunks":[{"source":"s3://lsio/missing.bin","offset":0,"length":10}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "'s3://lsio/missing.bin' (http://127.0.0.1:$CLEAN_PORT/lsio/missing.bin bytes=0-9): HTTP 404 Not Found: NoSuchKey"
+	[ "$(log_count "^GET /lsio/missing.bin .* $CLEAN_PORT ")" -eq 1 ]
+}
+
+@test "s3: through a fault-injecting proxy that keeps Host, every byte is right" {
+	keys
+	s3_job chaos "$PROXY_PORT" 150 35 '"retry":{"timeout":1,"attempts":20}'
+	assert_same_as_local chaos
+	[ "$(stat_of chaos.stats 'j["remote"]["retries"]')" -gt 10 ]
+}
+
+@test "s3: split parts of large chunks, signed each, through the proxy" {
+	keys
+	s3_job split "$PROXY_PORT" 20 36 '"split":"256KiB","part_size":"128KiB","retry":{"timeout":1,"attempts":20}'
+	assert_same_as_local split
+	[ "$(stat_of split.stats 'j["requests"] > j["chunks"]')" = True ]
+}
