@@ -64,6 +64,26 @@ static unsigned plan_depth(const struct lsio_plan *p)
 /* Size the buffers: one slot holds the plan's largest unit (within
  * limits), and each worker gets as many slots as its memory share allows,
  * at least one and no more than its queue depth. */
+/* Is every unit read from the page cache?  The planner reads a local disk
+ * buffered under --direct auto only where the range is cached, and tmpfs
+ * is memory.  (--direct off on a disk, network file systems and remote
+ * objects may still wait for data: they need the queue.) */
+static bool plan_all_cached(const struct lsio_plan *p)
+{
+	for (uint64_t i = 0; i < p->nunits; i++) {
+		const struct lsio_unit *u = &p->units[i];
+		const struct lsio_source *src = &p->job->sources[u->source];
+		const struct lsio_class_params *cp = lsio_source_params(p, u->source);
+
+		if (src->class_id == LSIO_CLASS_MEMORY)
+			continue;
+		if (u->direct || src->class_id == LSIO_CLASS_REMOTE ||
+		    !cp->align || cp->direct != LSIO_DIRECT_AUTO)
+			return false;
+	}
+	return true;
+}
+
 static void buffers_size(struct lsio_engine *e)
 {
 	const struct lsio_plan *p = e->plan;
@@ -78,6 +98,12 @@ static void buffers_size(struct lsio_engine *e)
 	/* More buffers than units (or than reads in flight) would only cost
 	 * page faults. */
 	e->nslots = (unsigned)MAX(1, MIN(MIN(share / slot, e->depth), units_each));
+	/* Cached reads complete inside io_uring_enter, one after another:
+	 * more buffers overlap nothing, they only cost fresh pages to fault
+	 * in and a copy target too big for the cache (measured: 16 slots ran
+	 * at 0.79x fio psync, 2 slots at 1.3x). */
+	if (plan_all_cached(p))
+		e->nslots = MIN(e->nslots, 2);
 }
 
 /* Open every source once, up front, so rings can register the table; a

@@ -556,7 +556,7 @@ static const struct defaults_case defaults_cases[] = {
 	{ LSIO_CLASS_NETFS, 0, 0, 256 * KiB, 16 * MiB, 16 * MiB, 8 * MiB, 32, 0 },
 	{ LSIO_CLASS_PARALLELFS, 4 * MiB, 0, MiB, 16 * MiB, 4 * MiB, 4 * MiB, 64, 0 },
 	{ LSIO_CLASS_PARALLELFS, 0, 0, MiB, 4 * MiB, MiB, MiB, 64, 0 },
-	{ LSIO_CLASS_REMOTE, 0, 0, MiB, 16 * MiB, 16 * MiB, 8 * MiB, 64, 0 },
+	{ LSIO_CLASS_REMOTE, 0, 0, MiB, 16 * MiB, 16 * MiB, 8 * MiB, 128, 0 },
 };
 
 static void test_defaults_table(void)
