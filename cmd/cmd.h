@@ -57,6 +57,9 @@ int cmd_fail(struct lsio_ctx *ctx, int err);
 /* Load a job; on failure print why and return exit status 2. */
 int cmd_load_job(struct lsio_ctx *ctx, const char *path, struct lsio_job **job);
 
+/* "1.5 GiB": v bytes in binary units, written into buf. */
+const char *cmd_human_bytes(char *buf, size_t cap, double v);
+
 /* Print queued library warnings to stderr. */
 void cmd_print_warnings(struct lsio_ctx *ctx);
 

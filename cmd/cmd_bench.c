@@ -206,19 +206,6 @@ static int bench_options(int argc, char **argv, struct bench_cli *b)
 
 /* --- printing --------------------------------------------------------------- */
 
-static const char *size_text(char *buf, size_t cap, double v)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-	return buf;
-}
-
 /* One measure: its median, then min and max when there are several runs;
  * prec digits after the point. */
 static void print_row(const char *name, const struct lsio_bench_range *r,
@@ -239,11 +226,11 @@ static void print_head(const struct lsio_bench_opts *o,
 	char fs[32], ch[32], gap[32], dec[32], rd[32];
 
 	printf("lsio bench: %u files of %s (%s), %s chunks, ", o->files,
-	       size_text(fs, sizeof(fs), (double)o->file_size),
+	       cmd_human_bytes(fs, sizeof(fs), (double)o->file_size),
 	       r->files_created ? "written now" : "reused",
-	       size_text(ch, sizeof(ch), (double)o->chunk));
+	       cmd_human_bytes(ch, sizeof(ch), (double)o->chunk));
 	if (o->pattern == LSIO_BENCH_STRIDED)
-		printf("strided (gap %s), ", size_text(gap, sizeof(gap), (double)o->gap));
+		printf("strided (gap %s), ", cmd_human_bytes(gap, sizeof(gap), (double)o->gap));
 	else
 		printf("%s, ", o->pattern == LSIO_BENCH_RAND ? "rand" : "seq");
 	printf("%s, %s cache, %d run%s\n", codec[o->codec],
@@ -253,8 +240,8 @@ static void print_head(const struct lsio_bench_opts *o,
 	       st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
 	printf("  %" PRIu64 " chunks in %" PRIu64 " requests: %s decoded, %s read\n",
 	       r->chunks, st->requests,
-	       size_text(dec, sizeof(dec), (double)r->bytes_decoded),
-	       size_text(rd, sizeof(rd), (double)st->bytes_read));
+	       cmd_human_bytes(dec, sizeof(dec), (double)r->bytes_decoded),
+	       cmd_human_bytes(rd, sizeof(rd), (double)st->bytes_read));
 }
 
 static void print_text(const struct lsio_bench_opts *o,
@@ -276,7 +263,7 @@ static void print_text(const struct lsio_bench_opts *o,
 	for (int i = 0; i < 4; i++)
 		print_row(q[i], &r->latency[i], 1e3, 3, r->runs);
 	printf("  %-18s%12s\n", "peak RSS",
-	       size_text(rss, sizeof(rss), (double)r->peak_rss));
+	       cmd_human_bytes(rss, sizeof(rss), (double)r->peak_rss));
 }
 
 /* --- the command -------------------------------------------------------- */

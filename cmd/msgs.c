@@ -167,7 +167,7 @@ static double seconds_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *human_bytes(char *buf, size_t cap, double v)
+const char *cmd_human_bytes(char *buf, size_t cap, double v)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int u = 0;
@@ -197,10 +197,10 @@ void cmd_progress(void *arg, uint64_t bytes_done, uint64_t bytes_total,
 	memset(bar + fill, '.', (size_t)(30 - fill));
 	bar[30] = '\0';
 	fprintf(stderr, "\r[%s] %3.0f%%  %s / %s  %s/s  %llu/%llu chunks ", bar,
-		frac * 100, human_bytes(done, sizeof(done), (double)bytes_done),
-		human_bytes(total, sizeof(total), (double)bytes_total),
+		frac * 100, cmd_human_bytes(done, sizeof(done), (double)bytes_done),
+		cmd_human_bytes(total, sizeof(total), (double)bytes_total),
 		/* Too early for a rate to mean anything: say nothing. */
-		secs > 0.5 ? human_bytes(rate, sizeof(rate), bytes_done / secs) : "-",
+		secs > 0.5 ? cmd_human_bytes(rate, sizeof(rate), bytes_done / secs) : "-",
 		(unsigned long long)chunks_done, (unsigned long long)chunks_total);
 }
 
@@ -220,14 +220,14 @@ static void print_remote_stats(FILE *f, const struct lsio_stats *st, double secs
 	fprintf(f, "lsio: remote: %llu requests (%llu retries), %s received\n",
 		(unsigned long long)st->remote_requests,
 		(unsigned long long)st->remote_retries,
-		human_bytes(rx, sizeof(rx), (double)st->remote_bytes));
+		cmd_human_bytes(rx, sizeof(rx), (double)st->remote_bytes));
 	for (uint32_t i = 0; i < st->nhosts; i++) {
 		const struct lsio_host_stats *h = &st->hosts[i];
 
 		fprintf(f, "lsio: remote: %s: %llu requests (%llu retries), %s/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
 			h->host, (unsigned long long)h->requests,
 			(unsigned long long)h->retries,
-			human_bytes(rate, sizeof(rate), (double)h->bytes / secs),
+			cmd_human_bytes(rate, sizeof(rate), (double)h->bytes / secs),
 			h->latency[0] * 1e3, h->latency[1] * 1e3,
 			h->latency[2] * 1e3);
 	}
@@ -250,10 +250,10 @@ void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout)
 	}
 	fprintf(f, "lsio: %llu chunks, %llu requests, %s read (%s requested) in %.3f s: %s/s; cpu %.3f s; %d workers x depth %d, %s backend, direct %s\n",
 		(unsigned long long)st->chunks, (unsigned long long)st->requests,
-		human_bytes(rd, sizeof(rd), (double)st->bytes_read),
-		human_bytes(rq, sizeof(rq), (double)st->bytes_requested),
+		cmd_human_bytes(rd, sizeof(rd), (double)st->bytes_read),
+		cmd_human_bytes(rq, sizeof(rq), (double)st->bytes_requested),
 		st->wall_seconds,
-		human_bytes(rate, sizeof(rate), (double)st->bytes_requested / secs),
+		cmd_human_bytes(rate, sizeof(rate), (double)st->bytes_requested / secs),
 		st->cpu_seconds, st->workers, st->queue_depth,
 		st->backend ? st->backend : "none",
 		st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "engine/latency.h"
 
 #define GIB 1073741824.0
 
@@ -360,23 +361,6 @@ static int cache_drop(struct lsio_ctx *ctx)
 	return 0;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 static int run_once(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		    struct lsio_job *job, struct lsio_bench_sample *s)
 {
@@ -385,11 +369,11 @@ static int run_once(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 
 	if (o->cold && (ret = cache_drop(ctx)))
 		return ret;
-	t0 = now_seconds();
-	c0 = cpu_seconds();
+	t0 = lsio_now_seconds();
+	c0 = lsio_cpu_seconds();
 	ret = lsio_run(ctx, job, &o->run, &s->stats);
-	s->wall_seconds = now_seconds() - t0;
-	s->cpu_seconds = cpu_seconds() - c0;
+	s->wall_seconds = lsio_now_seconds() - t0;
+	s->cpu_seconds = lsio_cpu_seconds() - c0;
 	return ret;
 }
 

@@ -32,23 +32,6 @@ void lsio_options_init(struct lsio_options *o)
 	o->no_sign_request = -1;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 /* The deepest queue any class in the plan wants, unless the user chose. */
 static unsigned plan_depth(const struct lsio_plan *p)
 {
@@ -230,8 +213,8 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	st->bytes_requested = e->plan->bytes_requested;
 	st->bytes_read = atomic_load(&e->bytes_read);
 	st->bytes_out = atomic_load(&((struct lsio_sink *)&e->sink)->bytes_out);
-	st->wall_seconds = now_seconds() - t0;
-	st->cpu_seconds = cpu_seconds() - c0;
+	st->wall_seconds = lsio_now_seconds() - t0;
+	st->cpu_seconds = lsio_cpu_seconds() - c0;
 	st->workers = e->plan->opt.workers;
 	st->queue_depth = (int)e->depth;
 	st->backend = e->backend->name;
@@ -264,7 +247,7 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		  struct lsio_stats *stats)
 {
-	double t0 = now_seconds(), c0 = cpu_seconds();
+	double t0 = lsio_now_seconds(), c0 = lsio_cpu_seconds();
 	struct lsio_engine e;
 	int ret;
 

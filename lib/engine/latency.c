@@ -2,9 +2,11 @@
 /*
  * latency.c - a log-linear histogram of chunk latencies (HdrHistogram's
  * idea, 32 linear sub-buckets per power of two: within 3%), one per
- * worker so recording takes no lock; merged when the run ends.
+ * worker so recording takes no lock; merged when the run ends.  Also
+ * the clocks the engine and lsio bench time themselves with.
  */
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "latency.h"
@@ -27,6 +29,20 @@ static uint64_t bucket_value(unsigned b)
 	if (!log)
 		return sub;
 	return (uint64_t)(LSIO_LAT_SUB + sub) << (log - 1);
+}
+
+double lsio_now_seconds(void)
+{
+	return (double)lsio_now_ns() / 1e9;
+}
+
+double lsio_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 uint64_t lsio_now_ns(void)
