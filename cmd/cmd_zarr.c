@@ -18,6 +18,8 @@ static const char zarr_usage[] =
 	"\n"
 	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
 	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
+	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one HEAD per\n"
+	"chunk decides which exist; a remote --list needs consolidated metadata).\n"
 	"\n"
 	"  -s, --select SEL     numpy indexing per dimension: an integer (negative\n"
 	"                       from the end; drops the dimension), start:stop[:step],\n"
@@ -70,7 +72,10 @@ static int zarr_option(struct zarr_args *z, int opt, const char *arg)
 		z->c.stats = arg && !strcmp(arg, "json") ? 2 : 1;
 		return 0;
 	}
-	z->tuned = true;
+	/* Unsigned requests change what the job reads, not how fast: the
+	 * emitted job carries it, so --emit-job accepts it. */
+	if (opt != OPT_NO_SIGN)
+		z->tuned = true;
 	return cmd_tuning_option(&z->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
 }
 
@@ -115,10 +120,11 @@ static int zarr_options(int argc, char **argv, struct zarr_args *z)
 	return -1;
 }
 
-static int zarr_list(struct lsio_ctx *ctx, const char *store)
+static int zarr_list(struct lsio_ctx *ctx, const char *store,
+		     const struct lsio_options *opt)
 {
 	char *text;
-	int ret = lsio_zarr_list(ctx, store, &text);
+	int ret = lsio_zarr_list(ctx, store, opt, &text);
 
 	if (ret)
 		return cmd_fail(ctx, ret);
@@ -169,9 +175,9 @@ int cmd_zarr(int argc, char **argv)
 	}
 	cmd_signals_install(ctx);
 	if (z.list) {
-		ret = zarr_list(ctx, z.array);
+		ret = zarr_list(ctx, z.array, &z.c.opt);
 	} else {
-		ret = lsio_zarr_job(ctx, z.array, z.select, z.output, &text);
+		ret = lsio_zarr_job(ctx, z.array, z.select, z.output, &z.c.opt, &text);
 		if (ret)
 			ret = cmd_fail(ctx, ret);
 		else if (z.emit)

@@ -235,7 +235,7 @@ static int gen_plain(struct zarr_gen *g)
 		ret = chunk_size(g, idx, key, &size);
 		if (ret == -ENOENT)
 			continue;	/* never written: fill value */
-		if (ret == -LSIO_EJOB)
+		if (zarr_said(ret))
 			return ret;
 		if (ret)
 			return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
@@ -245,6 +245,129 @@ static int gen_plain(struct zarr_gen *g)
 			return ret;
 	} while (zarr_odometer_next(pos, g->nspans, ndim));
 	return 0;
+}
+
+/* Chunks whose existence one batch of the store's sizes() decides: a
+ * remote store HEADs this many in parallel, and holds their keys. */
+#define ZARR_SIZES_BATCH 4096
+
+struct window {
+	size_t start[LSIO_MAX_DIMS];	/* the first chunk's span positions */
+	size_t n;
+	char *keys[ZARR_SIZES_BATCH];
+	uint64_t sizes[ZARR_SIZES_BATCH];
+	int res[ZARR_SIZES_BATCH];
+};
+
+static void window_free_keys(struct window *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->keys[i]);
+		w->keys[i] = NULL;
+	}
+}
+
+/* The keys of the window's chunks, with the array's separator now. */
+static int window_keys(struct zarr_gen *g, struct window *w)
+{
+	uint64_t idx[LSIO_MAX_DIMS];
+	size_t pos[LSIO_MAX_DIMS];
+	char key[ZARR_KEY_MAX];
+
+	memcpy(pos, w->start, sizeof(pos));
+	for (size_t i = 0; i < w->n; i++) {
+		for (uint32_t d = 0; d < g->a.ndim; d++)
+			idx[d] = g->spans[d][pos[d]].chunk;
+		if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
+			return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+					 "chunk key too long");
+		free(w->keys[i]);
+		w->keys[i] = strdup(key);
+		if (!w->keys[i])
+			return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+		zarr_odometer_next(pos, g->nspans, g->a.ndim);
+	}
+	return 0;
+}
+
+static bool window_any(const struct window *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->res[i])
+			return true;
+	return false;
+}
+
+/* The sizes of the window's chunks, settling an implied separator as
+ * chunk_size() does: when no '.' key exists and '/' keys do, the array is
+ * nested. */
+static int window_sizes(struct zarr_gen *g, struct window *w)
+{
+	struct zarr_store *s = g->store;
+	int ret = window_keys(g, w);
+
+	if (!ret)
+		ret = s->ops->sizes(s, (const char *const *)w->keys, w->n,
+				    w->sizes, w->res);
+	if (ret)
+		return ret;
+	if (window_any(w)) {
+		g->a.sep_implied = false;	/* '.' keys exist: settled */
+		return 0;
+	}
+	if (!g->a.sep_implied || g->a.ndim < 2)
+		return 0;
+	g->a.sep = '/';
+	ret = window_keys(g, w);
+	if (!ret)
+		ret = s->ops->sizes(s, (const char *const *)w->keys, w->n,
+				    w->sizes, w->res);
+	if (ret)
+		return ret;
+	if (!window_any(w)) {
+		g->a.sep = '.';
+		return window_keys(g, w);
+	}
+	g->a.sep_implied = false;
+	lsio_warn(g->ctx, "store '%s': '%s' gives no dimension_separator, but chunk keys are nested ('%s'): reading them so",
+		  s->root, g->meta_key, w->keys[0]);
+	return 0;
+}
+
+/* Unsharded, for a store that sizes keys in batches: the chunks the spans
+ * touch, a window at a time, every length known before the job is
+ * written (so the planner need not ask again). */
+static int gen_plain_batched(struct zarr_gen *g)
+{
+	const struct zarr_span *sp[LSIO_MAX_DIMS];
+	size_t pos[LSIO_MAX_DIMS] = { 0 };
+	uint32_t ndim = g->a.ndim;
+	struct window *w = calloc(1, sizeof(*w));
+	bool more = true;
+	int ret = 0;
+
+	if (!w)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	while (more && !ret) {
+		memcpy(w->start, pos, sizeof(pos));
+		w->n = 0;
+		do
+			w->n++;
+		while ((more = zarr_odometer_next(pos, g->nspans, ndim)) &&
+		       w->n < ZARR_SIZES_BATCH);
+		ret = window_sizes(g, w);
+		memcpy(pos, w->start, sizeof(pos));
+		for (size_t i = 0; !ret && i < w->n; i++) {
+			for (uint32_t d = 0; d < ndim; d++)
+				sp[d] = &g->spans[d][pos[d]];
+			if (!w->res[i])
+				ret = zarr_gen_chunk(g, sp, w->keys[i], 0, w->sizes[i]);
+			zarr_odometer_next(pos, g->nspans, ndim);
+		}
+		window_free_keys(w);
+	}
+	free(w);
+	return ret;
 }
 
 /* --- opening the array ------------------------------------------------------ */
@@ -309,7 +432,7 @@ static int open_consolidated(struct zarr_gen *g, const char *uri,
 	struct zarr_store *s;
 	json_t *zm, *md, *meta;
 	char key[ZARR_KEY_MAX];
-	int ret = zarr_store_open(g->ctx, root, &s);
+	int ret = zarr_store_open(g->ctx, root, g->opt, &s);
 
 	if (ret)
 		return ret;
@@ -357,8 +480,8 @@ static int open_missing(struct zarr_gen *g)
 static int open_array(struct zarr_gen *g, const char *uri)
 {
 	char *root;
-	size_t n;
-	int ret = zarr_store_open(g->ctx, uri, &g->store);
+	size_t n, top;
+	int ret = zarr_store_open(g->ctx, uri, g->opt, &g->store);
 
 	if (ret)
 		return ret;
@@ -368,8 +491,10 @@ static int open_array(struct zarr_gen *g, const char *uri)
 	root = strdup(g->store->root);
 	if (!root)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	/* Walk up: "a.zarr/g/t" may be "t" in a.zarr/g or "g/t" in a.zarr. */
-	for (n = strlen(root); ret == -ENOENT && n-- > 1;) {
+	/* Walk up: "a.zarr/g/t" may be "t" in a.zarr/g or "g/t" in a.zarr
+	 * (not above a URL's host or bucket). */
+	top = zarr_store_top(root);
+	for (n = strlen(root); ret == -ENOENT && n-- > top;) {
 		if (root[n] != '/')
 			continue;
 		root[n] = 0;
@@ -458,8 +583,12 @@ static int job_text(struct zarr_gen *g, const char *path, char **job)
 	struct zbuf b = { 0 };
 
 	if (out && def) {
-		zbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n  \"chunks\": [",
+		zbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
 			    LSIO_JOB_FORMAT, out, def);
+		/* A public bucket read unsigned stays unsigned in the job. */
+		if (g->opt && g->opt->no_sign_request > 0)
+			zbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
+		zbuf_printf(&b, "  \"chunks\": [");
 		zbuf_add(&b, g->chunks.p, g->chunks.len);
 		zbuf_printf(&b, "\n  ]\n}\n");
 	}
@@ -483,9 +612,11 @@ static void gen_release(struct zarr_gen *g)
 }
 
 int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
-		  const char *output, char **job)
+		  const char *output, const struct lsio_options *opt,
+		  char **job)
 {
-	struct zarr_gen g = { .ctx = ctx, .select = select ? select : "" };
+	struct zarr_gen g = { .ctx = ctx, .opt = opt,
+			      .select = select ? select : "" };
 	int ret;
 
 	*job = NULL;
@@ -493,7 +624,9 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 	if (!ret)
 		ret = gen_spans(&g);
 	if (!ret)
-		ret = g.a.sharded ? zarr_gen_sharded(&g) : gen_plain(&g);
+		ret = g.a.sharded ? zarr_gen_sharded(&g)
+		      : g.store->ops->sizes ? gen_plain_batched(&g)
+					    : gen_plain(&g);
 	if (ret == 1)
 		ret = 0;
 	if (!ret && g.most > 1)

@@ -3,8 +3,9 @@
  * zarr.h - what the files of the Zarr job generator share:
  *
  *   zarr_store.c   a store: read a key (or part of it), or learn it is
- *                  missing; the local directory store lives there, remote
- *                  stores slot in as other ops
+ *                  missing; the local directory store lives there
+ *   zarr_store_remote.c  http(s)://, s3://, gs:// stores: HEADs and GETs
+ *                  through the remote backend (io/backend_curl.c)
  *   zarr_meta.c    .zarray / .zmetadata / zarr.json into struct zarr_array:
  *                  output dtype, fill value, the stage chain, chunk order
  *   zarr_select.c  numpy-style selections, and which part of each chunk
@@ -34,6 +35,12 @@ struct zarr_store_ops {
 		    uint64_t n, uint8_t **buf, size_t *len);
 	/* The byte size of key: 0, -ENOENT, or -errno. */
 	int (*size)(struct zarr_store *s, const char *key, uint64_t *size);
+	/* The sizes of n keys at once (a remote store: HEADs in parallel):
+	 * res[i] is 0 (sizes[i] set) or -ENOENT; returns 0 or the error that
+	 * failed them (message in the context).  NULL op: ask size() one by
+	 * one. */
+	int (*sizes)(struct zarr_store *s, const char *const *keys, size_t n,
+		     uint64_t *sizes, int *res);
 	/* The names of the sub-directories of prefix ("" the root), sorted,
 	 * NULL terminated, malloc'd (free with zarr_names_free).  NULL op:
 	 * the store cannot list (only consolidated metadata lists it). */
@@ -47,10 +54,26 @@ struct zarr_store {
 	char *root;		/* as the user wrote it, no trailing '/' */
 };
 
-/* Open the store rooted at uri (a local directory today).  Returns 0 or
- * -LSIO_EJOB / -ENOMEM with the message in ctx. */
+/* Open the store rooted at uri: a local directory, or an http(s)://,
+ * s3:// or gs:// URL (zarr_store_remote.c).  Returns 0 or -LSIO_EJOB /
+ * -ENOMEM with the message in ctx. */
 int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
-		    struct zarr_store **store);
+		    const struct lsio_options *opt, struct zarr_store **store);
+int zarr_store_remote_open(struct lsio_ctx *ctx, const char *uri,
+			   const struct lsio_options *opt,
+			   struct zarr_store **store);
+
+/* Where walking up from uri for a parent's .zmetadata must stop: the
+ * index of the '/' that ends a URL's host or bucket (strlen when there is
+ * none), 1 for a local path. */
+size_t zarr_store_top(const char *uri);
+
+/* A store op's error that already has its message in the context (a
+ * remote store's URL and HTTP status): lsio's own codes, not errnos. */
+static inline bool zarr_said(int err)
+{
+	return err <= -LSIO_EJOB;
+}
 void zarr_store_close(struct zarr_store *s);
 
 /* The job "source" of key: the root, '/', the key; malloc'd. */
@@ -176,6 +199,7 @@ struct zbuf {
 /* One lsio_zarr_job() call. */
 struct zarr_gen {
 	struct lsio_ctx *ctx;
+	const struct lsio_options *opt;	/* may be NULL */
 	struct zarr_store *store;
 	struct zarr_array a;
 	char meta_key[ZARR_KEY_MAX];	/* the array's metadata, for messages */

@@ -148,7 +148,7 @@ static int list_children(struct lister *l, const char *prefix, int depth)
 
 	if (!l->store->ops->list_dirs)
 		return zarr_fail(l->ctx, -LSIO_ENOTSUP, l->store, prefix,
-				 "this store cannot be listed without consolidated metadata");
+				 "cannot list a remote store: give STORE/ARRAY, or consolidate metadata (.zmetadata)");
 	if (depth >= LIST_DEPTH_MAX)
 		return 0;
 	ret = l->store->ops->list_dirs(l->store, prefix, &names);
@@ -237,11 +237,12 @@ static char *list_format(struct lister *l)
 	return text;
 }
 
-int lsio_zarr_list(struct lsio_ctx *ctx, const char *store, char **text)
+int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
+		   const struct lsio_options *opt, char **text)
 {
 	struct lister l = { .ctx = ctx };
 	json_t *zm = NULL;
-	int ret = zarr_store_open(ctx, store, &l.store);
+	int ret = zarr_store_open(ctx, store, opt, &l.store);
 
 	*text = NULL;
 	if (!ret) {

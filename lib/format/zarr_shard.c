@@ -150,18 +150,22 @@ static int shard_index_keep(struct zarr_gen *g, const struct shard_plan *sp,
 }
 
 /* Phase one for the shard at pos[]: read and check its index (a missing
- * shard has none). */
+ * shard has none).  known: the shard's size is sh->size, or it is missing
+ * (known < 0), as a batch of sizes said; 0: ask the store. */
 static int shard_index_read(struct zarr_gen *g, const struct shard_plan *sp,
 			    const size_t *pos, const char *key,
-			    struct shard *sh)
+			    struct shard *sh, int known)
 {
 	uint64_t n = sp->per_shard, ilen = n * 16 + (g->a.index_crc ? 4 : 0);
 	uint8_t *buf;
 	size_t got;
-	int ret = g->store->ops->size(g->store, key, &sh->size);
+	int ret = known ? MIN(known, 0)
+			: g->store->ops->size(g->store, key, &sh->size);
 
 	if (ret == -ENOENT)
 		return 0;
+	if (zarr_said(ret))
+		return ret;
 	if (ret)
 		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key, "%s",
 				 strerror(-ret));
@@ -176,6 +180,8 @@ static int shard_index_read(struct zarr_gen *g, const struct shard_plan *sp,
 		free(buf);
 		ret = -EIO;
 	}
+	if (zarr_said(ret))
+		return ret;
 	if (ret)
 		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
 				 "cannot read the shard index: %s", strerror(-ret));
@@ -202,28 +208,68 @@ static int shard_key(struct zarr_gen *g, const struct shard_plan *sp,
 	return 0;
 }
 
+/* A store that sizes keys in batches (a remote one: HEADs in parallel)
+ * learns the size of every shard first: known[i] is 1 (sizes[i] holds it)
+ * or -ENOENT. */
+static int shard_sizes(struct zarr_gen *g, struct shard_plan *sp, size_t n,
+		       uint64_t *sizes, int *known)
+{
+	size_t pos[LSIO_MAX_DIMS] = { 0 }, i = 0;
+	char key[ZARR_KEY_MAX], **keys = calloc(n, sizeof(*keys));
+	int ret = keys ? 0 : lsio_fail(g->ctx, -ENOMEM, "out of memory");
+
+	while (!ret && i < n) {
+		ret = shard_key(g, sp, pos, key);
+		if (!ret && !(keys[i++] = strdup(key)))
+			ret = lsio_fail(g->ctx, -ENOMEM, "out of memory");
+		zarr_odometer_next(pos, sp->nruns, g->a.ndim);
+	}
+	if (!ret)
+		ret = g->store->ops->sizes(g->store, (const char *const *)keys,
+					   n, sizes, known);
+	for (i = 0; !ret && i < n; i++)
+		known[i] = known[i] ? known[i] : 1;
+	for (i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return ret;
+}
+
 /* Phase one: the index of every shard the selection touches. */
 static int shard_indexes(struct zarr_gen *g, struct shard_plan *sp)
 {
 	size_t pos[LSIO_MAX_DIMS] = { 0 }, n = 1;
 	char key[ZARR_KEY_MAX];
-	int ret;
+	uint64_t *sizes = NULL;
+	int *known = NULL, ret = 0;
 
 	for (uint32_t d = 0; d < g->a.ndim; d++)
 		n *= sp->nruns[d];
 	sp->shards = calloc(n, sizeof(*sp->shards));
 	if (!sp->shards)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	do {
-		struct shard *sh = &sp->shards[sp->nshards++];
+	if (g->store->ops->sizes) {
+		sizes = calloc(n, sizeof(*sizes));
+		known = calloc(n, sizeof(*known));
+		ret = sizes && known ? shard_sizes(g, sp, n, sizes, known)
+				     : lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	while (!ret) {
+		size_t i = sp->nshards++;
+		struct shard *sh = &sp->shards[i];
 
+		if (known)
+			sh->size = sizes[i];
 		ret = shard_key(g, sp, pos, key);
 		if (!ret)
-			ret = shard_index_read(g, sp, pos, key, sh);
-		if (ret)
-			return ret;
-	} while (zarr_odometer_next(pos, sp->nruns, g->a.ndim));
-	return 0;
+			ret = shard_index_read(g, sp, pos, key, sh,
+					       known ? known[i] : 0);
+		if (!zarr_odometer_next(pos, sp->nruns, g->a.ndim))
+			break;
+	}
+	free(sizes);
+	free(known);
+	return ret;
 }
 
 /* Phase two in one shard: an entry for each needed inner chunk stored. */

@@ -4,8 +4,9 @@
  * three things of a store: read a key (or a range of it), its size, and -
  * for --list without consolidated metadata - the sub-directories of a
  * prefix.  A missing key is -ENOENT, never an error: Zarr reads it as
- * "all fill value".  The local directory store is here; an http or s3
- * store is another ops struct behind the same three calls.
+ * "all fill value".  The local directory store is here; http, s3 and gs
+ * stores are another ops struct behind the same calls
+ * (zarr_store_remote.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -210,7 +211,7 @@ static const struct zarr_store_ops zarr_store_local = {
 };
 
 int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
-		    struct zarr_store **store)
+		    const struct lsio_options *opt, struct zarr_store **store)
 {
 	struct zarr_store *s;
 	size_t n = strlen(uri);
@@ -219,9 +220,7 @@ int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
 	if (!n)
 		return lsio_fail(ctx, -LSIO_EUSAGE, "zarr: an empty store path");
 	if (strstr(uri, "://"))
-		return lsio_fail(ctx, -LSIO_ENOTSUP,
-				 "store '%s': remote stores are not supported yet",
-				 uri);
+		return zarr_store_remote_open(ctx, uri, opt, store);
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->root = strdup(uri))) {
 		free(s);
@@ -233,6 +232,16 @@ int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
 	s->ops = &zarr_store_local;
 	*store = s;
 	return 0;
+}
+
+size_t zarr_store_top(const char *uri)
+{
+	const char *p = strstr(uri, "://"), *slash;
+
+	if (!p)
+		return 1;
+	slash = strchr(p + 3, '/');
+	return slash ? (size_t)(slash - uri) : strlen(uri);
 }
 
 void zarr_store_close(struct zarr_store *s)
@@ -250,7 +259,7 @@ int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
 	int ret = s->ops->read(s, key, 0, UINT64_MAX, &buf, &len);
 
 	*out = NULL;
-	if (ret == -ENOENT)
+	if (ret == -ENOENT || zarr_said(ret))
 		return ret;
 	if (ret)
 		return zarr_fail(ctx, -LSIO_EJOB, s, key, "cannot read: %s",

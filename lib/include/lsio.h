@@ -316,13 +316,18 @@ char *lsio_bench_json(const struct lsio_bench_opts *o,
  * type, codec or layout lsio cannot read, and for a bad selection, with a
  * message naming the store and the key; -LSIO_EDATA / -LSIO_ECHECKSUM
  * for a corrupt shard index. */
+/* opt (may be NULL): only no_sign_request is used here, for the metadata
+ * and chunk-existence requests to a public bucket; it is also written
+ * into the job's storage section so the job runs the same way. */
 int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
-		  const char *output, char **job);
+		  const char *output, const struct lsio_options *opt,
+		  char **job);
 
 /* A table of the arrays in a store (or the one array it is): path, Zarr
  * format, dtype, shape, chunks and codecs, one line each, sorted by path.
  * Returns 0 and malloc'd text the caller frees, or a negative error. */
-int lsio_zarr_list(struct lsio_ctx *ctx, const char *store, char **text);
+int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
+		   const struct lsio_options *opt, char **text);
 
 #ifdef __cplusplus
 }

@@ -400,6 +400,7 @@ struct creq {
 	struct cdata *d;
 	struct lsio_io *io;	/* NULL for a HEAD */
 	uint32_t source;
+	uint32_t slot;		/* lsio_remote_fetch(): which of its requests */
 	uint64_t off, len;
 	uint64_t size;		/* HEAD: the object's size */
 	int res;		/* HEAD: 0 or the error */
@@ -1035,9 +1036,13 @@ const struct lsio_backend_ops lsio_backend_curl = {
 	.cleanup = curl_cleanup,
 };
 
-/* --- the planner's HEADs ----------------------------------------------------- */
+/* --- the planner's HEADs, and the Zarr generator's requests --------------- */
 
-int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
+/* Run n requests, up to 64 at a time: the HEAD of srcs[i] (ios NULL), or
+ * the GET ios[i] describes.  With res, a 404 is res[i] = -ENOENT and
+ * anything else that fails fails the batch; without, a 404 fails too. */
+static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
+			struct lsio_io *ios, uint32_t n, int *res)
 {
 	unsigned depth = MIN(n, 64u);
 	struct cdata *d;
@@ -1053,12 +1058,23 @@ int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
 		struct creq *q;
 
 		while (d->free && next < n) {
+			if (ios && !ios[next].len) {
+				ios[next].res = 0;	/* nothing to ask for */
+				if (res)
+					res[next] = 0;
+				next++;
+				done++;
+				continue;
+			}
 			q = d->free;
 			d->free = q->next;
-			q->io = NULL;
-			q->head = true;
-			q->source = srcs[next++];
-			q->off = q->len = 0;
+			q->slot = next;
+			q->io = ios ? &ios[next] : NULL;
+			q->head = !ios;
+			q->source = ios ? ios[next].source : srcs[next];
+			q->off = ios ? ios[next].off : 0;
+			q->len = ios ? ios[next].len : 0;
+			next++;
 			req_start(d, q);
 		}
 		drive(d);
@@ -1067,10 +1083,15 @@ int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
 			if (!d->ready)
 				d->ready_tail = &d->ready;
 			done++;
-			if (q->res)
+			if (q->res && res && q->resp.status == 404)
+				res[q->slot] = -ENOENT;
+			else if (q->res)
 				ret = lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
-			else
+			else if (res)
+				res[q->slot] = 0;
+			if (!q->res && q->head)
 				r->job->sources[q->source].size = q->size;
+			q->io = NULL;
 			q->next = d->free;
 			d->free = q;
 		}
@@ -1081,6 +1102,23 @@ int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
 	}
 	cdata_free(d);
 	return ret;
+}
+
+int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
+{
+	return remote_batch(r, srcs, NULL, n, NULL);
+}
+
+int lsio_remote_heads(struct lsio_remote *r, const uint32_t *srcs,
+		      uint32_t n, int *res)
+{
+	return remote_batch(r, srcs, NULL, n, res);
+}
+
+int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
+		      int *res)
+{
+	return remote_batch(r, NULL, ios, n, res);
 }
 
 /* --- statistics ------------------------------------------------------------------ */

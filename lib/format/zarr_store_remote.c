@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zarr_store_remote.c - a Zarr store behind a URL: http(s)://, s3://, gs://.
+ *
+ * Every call is a batch of requests through the remote backend's own
+ * machinery (io/backend_curl.c): the same URL translation, credentials,
+ * headers, response checks and retries as the job's reads, so what the
+ * generator can read, the job it writes can read too.  A key's size is a
+ * HEAD (404: the key is missing, which Zarr reads as fill value); a read
+ * is a GET, ranged when the caller gives a length, else after a HEAD for
+ * the size.  Chunk existence is one HEAD per candidate key, all in
+ * parallel (sizes), so a job is built with every length known and never
+ * HEADs again when it runs.
+ *
+ * A remote store cannot be listed (no list_dirs): S3 could, plain HTTP
+ * cannot, and consolidated metadata (.zmetadata) is how Zarr says what a
+ * remote store holds.
+ *
+ * Failures other than a 404 are reported in the context (URL, HTTP
+ * status, the server's words) and returned as lsio's own error codes,
+ * which the generator passes on as they are.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zarr.h"
+
+struct remote_store {
+	struct zarr_store s;	/* first: the ops see a struct zarr_store */
+	struct lsio_ctx *ctx;
+	int no_sign_request;	/* --no-sign-request, -1 = not given */
+};
+
+/* One batch: a job whose sources are the URLs of keys[], and the remote
+ * that reaches them. */
+struct batch {
+	struct lsio_job job;
+	struct lsio_remote *r;
+};
+
+static void batch_release(struct batch *b)
+{
+	lsio_remote_free(b->r);
+	for (uint32_t i = 0; i < b->job.nsources; i++)
+		free(b->job.sources[i].path);
+	free(b->job.sources);
+	lsio_remote_settings_release(&b->job.storage.remote);
+}
+
+static int batch_init(struct remote_store *rs, const char *const *keys,
+		      uint32_t n, struct batch *b)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	lsio_remote_settings_init(&b->job.storage.remote);
+	b->job.storage.remote.no_sign_request = rs->no_sign_request;
+	b->job.sources = calloc(MAX(n, 1u), sizeof(*b->job.sources));
+	if (!b->job.sources)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		struct lsio_source *src = &b->job.sources[i];
+
+		src->path = zarr_store_source(&rs->s, keys[i]);
+		if (!src->path) {
+			batch_release(b);
+			return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+		}
+		src->class_id = LSIO_CLASS_REMOTE;
+		src->size = UINT64_MAX;
+		b->job.nsources++;
+	}
+	ret = lsio_remote_new(rs->ctx, &b->job, NULL, &b->r);
+	if (ret)
+		batch_release(b);
+	return ret;
+}
+
+static int remote_sizes(struct zarr_store *s, const char *const *keys,
+			size_t n, uint64_t *sizes, int *res)
+{
+	struct remote_store *rs = (struct remote_store *)s;
+	uint32_t *srcs;
+	struct batch b;
+	int ret;
+
+	if (n > UINT32_MAX)
+		return -EOVERFLOW;
+	srcs = malloc(MAX(n, 1) * sizeof(*srcs));
+	if (!srcs)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	ret = batch_init(rs, keys, (uint32_t)n, &b);
+	for (uint32_t i = 0; !ret && i < n; i++)
+		srcs[i] = i;
+	if (!ret) {
+		ret = lsio_remote_heads(b.r, srcs, (uint32_t)n, res);
+		for (uint32_t i = 0; !ret && i < n; i++)
+			sizes[i] = res[i] ? 0 : b.job.sources[i].size;
+		batch_release(&b);
+	}
+	free(srcs);
+	return ret;
+}
+
+static int remote_size(struct zarr_store *s, const char *key, uint64_t *size)
+{
+	int res, ret = remote_sizes(s, &key, 1, size, &res);
+
+	return ret ? ret : res;
+}
+
+/* A GET of n bytes at off (n == UINT64_MAX: a HEAD first, then the rest
+ * of the object from off). */
+static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
+		       uint64_t n, uint8_t **buf, size_t *len)
+{
+	struct remote_store *rs = (struct remote_store *)s;
+	struct lsio_io io = { .fd = -1, .file_index = -1, .buf_index = -1 };
+	uint32_t src = 0;
+	struct batch b;
+	int res = 0, ret;
+
+	*buf = NULL;
+	*len = 0;
+	ret = batch_init(rs, &key, 1, &b);
+	if (ret)
+		return ret;
+	if (n == UINT64_MAX) {
+		ret = lsio_remote_heads(b.r, &src, 1, &res);
+		if (!ret && !res) {
+			uint64_t size = b.job.sources[0].size;
+
+			n = size - MIN(off, size);
+		}
+	}
+	/* A job's reads are at most 4 GiB; metadata and indexes are small. */
+	if (!ret && !res && n > UINT32_MAX)
+		ret = lsio_fail(rs->ctx, -LSIO_ETOOBIG,
+				"'%s': %llu bytes is more than one read may be",
+				b.job.sources[0].path, (unsigned long long)n);
+	if (!ret && !res) {
+		*buf = malloc(n ? n : 1);
+		if (!*buf)
+			ret = lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	}
+	if (!ret && !res) {
+		io.buf = *buf;
+		io.off = off;
+		io.len = (uint32_t)n;
+		io.source = 0;
+		ret = lsio_remote_fetch(b.r, &io, 1, &res);
+	}
+	batch_release(&b);
+	if (ret || res) {
+		free(*buf);
+		*buf = NULL;
+		return ret ? ret : res;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+static void remote_close(struct zarr_store *s)
+{
+	free(s->root);
+	free(s);
+}
+
+static const struct zarr_store_ops zarr_store_remote = {
+	.name = "remote",
+	.read = remote_read,
+	.size = remote_size,
+	.sizes = remote_sizes,
+	.list_dirs = NULL,	/* only consolidated metadata lists it */
+	.close = remote_close,
+};
+
+int zarr_store_remote_open(struct lsio_ctx *ctx, const char *uri,
+			   const struct lsio_options *opt,
+			   struct zarr_store **store)
+{
+	struct remote_store *rs = calloc(1, sizeof(*rs));
+	size_t n;
+
+	*store = NULL;
+	if (!rs || !(rs->s.root = strdup(uri))) {
+		free(rs);
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	n = strlen(rs->s.root);
+	while (n > 1 && rs->s.root[n - 1] == '/')
+		rs->s.root[--n] = 0;
+	rs->s.ops = &zarr_store_remote;
+	rs->ctx = ctx;
+	rs->no_sign_request = opt ? opt->no_sign_request : -1;
+	*store = &rs->s;
+	return 0;
+}
