@@ -77,6 +77,11 @@ void cmd_progress_end(void);
 
 void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout);
 
+/* Run a loaded job with the progress bar, warnings and --stats of c;
+ * returns the exit status. */
+int cmd_run_job(struct lsio_ctx *ctx, struct lsio_job *job,
+		struct cmd_common *c);
+
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

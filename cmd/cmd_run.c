@@ -87,12 +87,31 @@ static int run_options(int argc, char **argv, struct cmd_common *c)
 	return -1;
 }
 
+int cmd_run_job(struct lsio_ctx *ctx, struct lsio_job *job,
+		struct cmd_common *c)
+{
+	struct lsio_stats st;
+	int ret;
+
+	if (!c->quiet && (c->progress || isatty(2)))
+		c->opt.progress = cmd_progress;
+	ret = lsio_run(ctx, job, &c->opt, &st);
+	cmd_progress_end();
+	if (ret)
+		return cmd_fail(ctx, ret);
+	if (!c->quiet)
+		cmd_print_warnings(ctx);
+	if (c->stats)
+		cmd_print_stats(&st, c->stats,
+				strcmp(lsio_job_output_type(job), "stdout"));
+	return LSIO_EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cmd_common c = { 0 };
 	struct lsio_ctx *ctx;
 	struct lsio_job *job = NULL;
-	struct lsio_stats st;
 	int ret;
 
 	lsio_options_init(&c.opt);
@@ -106,22 +125,8 @@ int cmd_run(int argc, char **argv)
 	}
 	cmd_signals_install(ctx);
 	ret = cmd_load_job(ctx, argv[optind], &job);
-	if (ret)
-		goto out;
-	if (!c.quiet && (c.progress || isatty(2)))
-		c.opt.progress = cmd_progress;
-	ret = lsio_run(ctx, job, &c.opt, &st);
-	cmd_progress_end();
-	if (ret) {
-		ret = cmd_fail(ctx, ret);
-	} else {
-		if (!c.quiet)
-			cmd_print_warnings(ctx);
-		if (c.stats)
-			cmd_print_stats(&st, c.stats,
-					strcmp(lsio_job_output_type(job), "stdout"));
-	}
-out:
+	if (!ret)
+		ret = cmd_run_job(ctx, job, &c);
 	lsio_job_free(job);
 	lsio_ctx_free(ctx);
 	return ret;

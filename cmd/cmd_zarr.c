@@ -136,23 +136,9 @@ static int zarr_list(struct lsio_ctx *ctx, const char *store,
 static int zarr_run(struct lsio_ctx *ctx, struct zarr_args *z, const char *text)
 {
 	struct lsio_job *job = NULL;
-	struct lsio_stats st;
 	int ret = lsio_job_load_string(ctx, text, "<zarr job>", &job);
 
-	if (!ret) {
-		if (!z->c.quiet && (z->c.progress || isatty(2)))
-			z->c.opt.progress = cmd_progress;
-		ret = lsio_run(ctx, job, &z->c.opt, &st);
-	}
-	cmd_progress_end();
-	if (ret) {
-		ret = cmd_fail(ctx, ret);
-	} else {
-		if (!z->c.quiet)
-			cmd_print_warnings(ctx);
-		if (z->c.stats)
-			cmd_print_stats(&st, z->c.stats, true);
-	}
+	ret = ret ? cmd_fail(ctx, ret) : cmd_run_job(ctx, job, &z->c);
 	lsio_job_free(job);
 	return ret;
 }

@@ -79,10 +79,15 @@ print(eval(sys.argv[2]))' "$1" "$2"
 
 @test "remote: with 30% of connections dropped without a reply, every byte is right" {
 	remote_job drop drop 300 13
+	before=$(log_count '^GET /drop/.* 444 ')
 	# One request per chunk: 300 first tries at 30% failure give ~128
-	# retries; merged requests would make the count a coin flip.
+	# dropped connections; merged requests would make the count a coin flip.
 	assert_same_as_local drop --coalesce-gap off
-	[ "$(stat_of drop.stats 'j["remote"]["retries"]')" -gt 20 ]
+	# Counted by nginx, not by lsio: libcurl itself retries a request once
+	# when a reused connection dies before replying, so lsio's own retry
+	# count depends on connection reuse.
+	[ $(($(log_count '^GET /drop/.* 444 ') - before)) -gt 20 ]
+	[ "$(stat_of drop.stats 'j["remote"]["retries"]')" -gt 0 ]
 }
 
 @test "remote: with 30% of requests stalled past the timeout, every byte is right" {
