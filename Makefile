@@ -81,7 +81,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/unit.h
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
-$(BUILD)/lsio.pc: Makefile
+# Always written anew: `make install PREFIX=...` must not ship the prefix
+# of an earlier build.
+.PHONY: $(BUILD)/lsio.pc
+$(BUILD)/lsio.pc:
 	@mkdir -p $(BUILD)
 	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: lsio\nDescription: light speed I/O: many byte ranges, decoded in cache\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llsio\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \

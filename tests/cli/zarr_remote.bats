@@ -27,14 +27,17 @@ setup_file() {
 	} > "$BATS_FILE_TMPDIR/gen.log" 2>&1 || { touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
 	read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$ZDIR")
 	export HTTP_PORT
+	# Swift missing is a skip; Swift installed but not starting or not
+	# taking the uploads is a failure (need_swift shows the log).
 	command -v swift-proxy-server > /dev/null && command -v memcached > /dev/null || return 0
 	local port files
-	port=$("$SWIFT_FIX/start.sh" "$SW" 2>> "$BATS_FILE_TMPDIR/gen.log") || port=
+	export SWIFT_BROKEN=1
+	port=$("$SWIFT_FIX/start.sh" "$SW" 2>> "$BATS_FILE_TMPDIR/swift.log") || port=
 	[ -n "$port" ] || return 0
 	files=$(cd "$ZDIR" && find $S3_ARRAYS -type f)
 	if "$SWIFT_FIX/put.sh" -C "$ZDIR" "http://127.0.0.1:$port" zarrs $files \
-		>> "$BATS_FILE_TMPDIR/gen.log" 2>&1; then
-		export SWIFT_PORT=$port
+		>> "$BATS_FILE_TMPDIR/swift.log" 2>&1; then
+		export SWIFT_PORT=$port SWIFT_BROKEN=
 	fi
 }
 
@@ -60,7 +63,9 @@ setup() {
 }
 
 need_swift() {
-	[ -n "${SWIFT_PORT:-}" ] || skip "swift is not installed or did not start (apt-get install --no-install-recommends swift swift-proxy swift-object swift-container swift-account memcached)"
+	[ -z "${SWIFT_BROKEN:-}" ] ||
+		fail "swift is installed but did not start or refused the uploads: $(tail -n 20 "$BATS_FILE_TMPDIR/swift.log" 2>/dev/null)"
+	[ -n "${SWIFT_PORT:-}" ] || skip "swift is not installed (apt-get install --no-install-recommends swift swift-proxy swift-object swift-container swift-account memcached)"
 	export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing
 	export AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_PORT
 }
