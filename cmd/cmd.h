@@ -67,6 +67,10 @@ void cmd_print_warnings(struct lsio_ctx *ctx);
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A new context with SIGINT/SIGTERM cancelling it; NULL (said on stderr)
+ * when out of memory. */
+struct lsio_ctx *cmd_ctx_new(void);
+
 /* Cancel the context on SIGINT/SIGTERM; a second signal kills. */
 void cmd_signals_install(struct lsio_ctx *ctx);
 

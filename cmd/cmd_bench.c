@@ -326,12 +326,9 @@ int cmd_bench(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	b.o.run = b.c.opt;
-	ctx = lsio_ctx_new();
-	if (!ctx) {
-		fputs("lsio: out of memory\n", stderr);
+	ctx = cmd_ctx_new();
+	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	}
-	cmd_signals_install(ctx);
 	if (!b.c.quiet && isatty(2))
 		b.o.create_progress = cmd_progress;
 	ret = b.create_only ? create_only(ctx, &b.o) : bench(ctx, &b);

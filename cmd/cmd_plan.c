@@ -66,7 +66,7 @@ int cmd_plan(int argc, char **argv)
 	ret = plan_options(argc, argv, &c);
 	if (ret >= 0)
 		return ret;
-	ctx = lsio_ctx_new();
+	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
 	ret = cmd_load_job(ctx, argv[optind], &job);

@@ -118,12 +118,9 @@ int cmd_run(int argc, char **argv)
 	ret = run_options(argc, argv, &c);
 	if (ret >= 0)
 		return ret;
-	ctx = lsio_ctx_new();
-	if (!ctx) {
-		fputs("lsio: out of memory\n", stderr);
+	ctx = cmd_ctx_new();
+	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	}
-	cmd_signals_install(ctx);
 	ret = cmd_load_job(ctx, argv[optind], &job);
 	if (!ret)
 		ret = cmd_run_job(ctx, job, &c);
@@ -144,7 +141,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (argc != 2)
 		return cmd_usage_error("validate", "expected one job file");
-	ctx = lsio_ctx_new();
+	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
 	ret = cmd_load_job(ctx, argv[1], &job);

@@ -154,12 +154,9 @@ int cmd_zarr(int argc, char **argv)
 	ret = zarr_options(argc, argv, &z);
 	if (ret >= 0)
 		return ret;
-	ctx = lsio_ctx_new();
-	if (!ctx) {
-		fputs("lsio: out of memory\n", stderr);
+	ctx = cmd_ctx_new();
+	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	}
-	cmd_signals_install(ctx);
 	if (z.list) {
 		ret = zarr_list(ctx, z.array, &z.c.opt);
 	} else {

@@ -33,6 +33,18 @@ void cmd_signals_install(struct lsio_ctx *ctx)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+struct lsio_ctx *cmd_ctx_new(void)
+{
+	struct lsio_ctx *ctx = lsio_ctx_new();
+
+	if (!ctx) {
+		fputs("lsio: out of memory\n", stderr);
+		return NULL;
+	}
+	cmd_signals_install(ctx);
+	return ctx;
+}
+
 int cmd_fail(struct lsio_ctx *ctx, int err)
 {
 	const char *msg = lsio_ctx_message(ctx);
