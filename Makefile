@@ -19,7 +19,7 @@ CC      ?= cc
 PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate
 # Debian packages the build, the tests and the demo need.
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
-	liblz4-dev libcurl4-openssl-dev zlib1g-dev libblosc-dev libdeflate-dev
+	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
 	curl openssl swift swift-proxy swift-object swift-container swift-account memcached
