@@ -132,14 +132,18 @@ struct lsio_source {
 };
 
 /* A placement of a decoded chunk into the output array: the chunk has
- * shape[], its element from[] lands at to[], count[] elements per dim.
- * The four arrays live in job->dims (4 * ndim values per chunk), so a
- * chunk costs 32 bytes per dimension, not a fixed-size struct. */
+ * shape[]; along dimension d its elements from[d] + k * step[d], for k in
+ * [0, count[d]), land at to[d] + k.  Steps let one decode serve a strided
+ * selection: a chunk is decoded once, whatever the selection takes of it.
+ * The five arrays live in job->dims (LSIO_PLACE_FIELDS * rank values per
+ * chunk), so a chunk costs 40 bytes per dimension, not a fixed struct. */
 struct lsio_place {
-	uint32_t ndim;		/* == job->out.ndim */
+	uint32_t ndim;		/* lsio_place_rank(&job->out) */
 	char order;		/* 'C' or 'F': the chunk's memory order */
-	const uint64_t *shape, *to, *from, *count;
+	const uint64_t *shape, *to, *from, *count, *step;
 };
+
+#define LSIO_PLACE_FIELDS 5
 
 struct lsio_chunk {
 	uint64_t offset;
@@ -169,6 +173,13 @@ struct lsio_output {
 	uint8_t fill[16];	/* one encoded element */
 	bool fill_is_zero;
 };
+
+/* Placements have the output's rank, but rank 1 for a 0-d output, whose
+ * out->shape[0] is then 1: one element of a larger chunk needs a "from". */
+static inline uint32_t lsio_place_rank(const struct lsio_output *out)
+{
+	return out->ndim ? out->ndim : 1;
+}
 
 struct lsio_storage_prefix;
 

@@ -21,9 +21,8 @@
 
 #include "zarr.h"
 
-/* Placements of one chunk (each decodes it again), and entries of a job,
- * beyond which the selection is refused rather than run slowly. */
-#define ZARR_SPLIT_MAX 4096
+/* Entries of a job, beyond which the selection is refused rather than
+ * run slowly. */
 #define ZARR_ENTRIES_MAX (16ull << 20)
 
 /* --- a growing text buffer ----------------------------------------------- */
@@ -93,16 +92,17 @@ static void zbuf_dims(struct zbuf *b, const char *key, const uint64_t *v,
 
 /* --- the generator ----------------------------------------------------- */
 
-static int gen_place(void *arg, const struct zarr_place *p)
+static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 {
-	struct zarr_gen *g = arg;
 	struct zbuf *b = &g->chunks;
-	bool from = false, count = false;
+	bool from = false, count = false, step = false;
 	uint64_t n = 1;
 
 	for (uint32_t d = 0; d < p->ndim; d++) {
 		from |= p->from[d] != 0;
-		count |= p->count[d] != p->shape[d] - p->from[d];
+		step |= p->step[d] != 1;
+		count |= p->count[d] !=
+			 (p->shape[d] - p->from[d] + p->step[d] - 1) / p->step[d];
 		n *= p->count[d];
 	}
 	g->placed += n;		/* placements never overlap */
@@ -123,42 +123,28 @@ static int gen_place(void *arg, const struct zarr_place *p)
 		zbuf_printf(b, ", ");
 		zbuf_dims(b, "count", p->count, p->ndim);
 	}
+	if (step) {
+		zbuf_printf(b, ", ");
+		zbuf_dims(b, "step", p->step, p->ndim);
+	}
 	zbuf_printf(b, "}}");
 	g->nentries++;
-	return b->oom ? lsio_fail(g->ctx, -ENOMEM, "out of memory") : 0;
 }
 
-/* How often the chunk at key must be placed; refuses 0 and too many. */
-static int gen_count(struct zarr_gen *g, const struct zarr_span *const *sp,
-		     const char *key, uint64_t *n)
-{
-	*n = zarr_place_count(g->csize, g->a.ndim, g->a.order, g->sel, sp);
-	if (!*n)
-		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
-				 "selection '%s': an integer for every dimension selects one element, and a job cannot place one element of a larger chunk: select 'i:i+1' ranges instead",
-				 g->select);
-	if (*n > ZARR_SPLIT_MAX)
-		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, key,
-				 "selection '%s' would decode this chunk %llu times (more than %d): a placement copies one box, and a step (or an integer after the last range) in the selection is not one; select a range and subsample it",
-				 g->select, (unsigned long long)*n, ZARR_SPLIT_MAX);
-	if (g->nentries + *n > ZARR_ENTRIES_MAX)
-		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
-				 "selection '%s' needs more than %llu job entries",
-				 g->select, ZARR_ENTRIES_MAX);
-	return 0;
-}
-
+/* One entry (one read, one decode) for the chunk at key, placed once. */
 int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		   const char *key, uint64_t off, uint64_t len)
 {
+	struct zarr_place p;
 	char *path;
 	json_t *js;
-	uint64_t n;
-	int ret = gen_count(g, sp, key, &n);
 
-	if (ret)
-		return ret;
-	g->most = MAX(g->most, n);
+	if (lsio_canceled(g->ctx))
+		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
+	if (g->nentries + 1 > ZARR_ENTRIES_MAX)
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "selection '%s' needs more than %llu job entries",
+				 g->select, ZARR_ENTRIES_MAX);
 	path = zarr_store_source(g->store, key);
 	js = path ? json_string(path) : NULL;
 	free(path);
@@ -168,11 +154,11 @@ int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
 	g->off = off;
 	g->len = len;
-	ret = zarr_place_each(g->csize, g->a.ndim, g->a.order, g->sel, sp,
-			      gen_place, g);
+	zarr_place_of(g->csize, g->a.ndim, g->a.order, g->sel, sp, &p);
+	gen_place(g, &p);
 	free(g->source);
 	g->source = NULL;
-	return ret;
+	return g->chunks.oom ? lsio_fail(g->ctx, -ENOMEM, "out of memory") : 0;
 }
 
 bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim)
@@ -629,9 +615,6 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 					    : gen_plain(&g);
 	if (ret == 1)
 		ret = 0;
-	if (!ret && g.most > 1)
-		lsio_warn(ctx, "selection '%s': some chunks are decoded up to %llu times (a placement copies one box of a chunk, and steps or integers after the last range select more than one)",
-			  g.select, (unsigned long long)g.most);
 	if (!ret)
 		ret = job_text(&g, output, job);
 	gen_release(&g);

@@ -160,30 +160,21 @@ int zarr_spans(const struct zarr_dimsel *sel, uint64_t csize,
 
 /* --- placements (zarr_place.c) ------------------------------------------- */
 
-/* One placement in the job's terms: output dimensions only. */
+/* One placement in the job's terms: output dimensions only (rank 1 for a
+ * 0-d output), with steps. */
 struct zarr_place {
 	uint32_t ndim;
 	char order;
 	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
 	uint64_t count[LSIO_MAX_DIMS], to[LSIO_MAX_DIMS];
+	uint64_t step[LSIO_MAX_DIMS];
 };
 
-typedef int (*zarr_place_fn)(void *arg, const struct zarr_place *p);
-
-/* How many placements the selected part of a chunk needs (1 unless the
- * selection steps or drops dimensions in ways a box cannot express), 0
- * when it cannot be placed at all (a 0-D output from a larger chunk). */
-uint64_t zarr_place_count(const uint64_t *cshape, uint32_t ndim, char order,
-			  const struct zarr_dimsel *sel,
-			  const struct zarr_span *const *span);
-
-/* Call fn for every placement of the selected part of one chunk of shape
- * cshape (memory order order), whose span along dimension d is span[d].
- * Returns 0 or what fn returned. */
-int zarr_place_each(const uint64_t *cshape, uint32_t ndim, char order,
-		    const struct zarr_dimsel *sel,
-		    const struct zarr_span *const *span, zarr_place_fn fn,
-		    void *arg);
+/* The one placement of the selected part of a chunk of shape cshape
+ * (memory order order), whose span along dimension d is span[d]. */
+void zarr_place_of(const uint64_t *cshape, uint32_t ndim, char order,
+		   const struct zarr_dimsel *sel,
+		   const struct zarr_span *const *span, struct zarr_place *p);
 
 /* --- the generator (zarr.c, zarr_shard.c) ---------------------------------- */
 
@@ -210,7 +201,6 @@ struct zarr_gen {
 	size_t nspans[LSIO_MAX_DIMS];
 	struct zbuf chunks;	/* the entries' text */
 	uint64_t nentries;
-	uint64_t most;		/* the most placements one chunk needed */
 	uint64_t placed;	/* output elements the entries cover */
 	/* The chunk being written. */
 	char *source;		/* JSON-quoted */

@@ -1,164 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * zarr_place.c - express the selected part of one chunk as placements.
+ * zarr_place.c - express the selected part of one chunk as its placement.
  *
- * A placement copies one box of a decoded chunk into the output, and its
- * shape has the output's rank.  Two kinds of selection do not map onto a
- * box of the chunk's own shape:
+ * A placement has the output's rank; along each dimension it takes count
+ * elements from `from`, every `step`-th, of the decoded chunk.  Every
+ * numpy basic selection of a chunk is one such placement, so a chunk is
+ * read and decoded exactly once:
  *
- *   - an integer drops a dimension.  The chunk is then described with
- *     that dimension merged into its inner neighbour: in C order a chunk
- *     (a, b, c) is also (a, b*c), and chunk[:, r, 2:5] is the box
- *     from (0, r*c + 2), count (a, 3) of it.
- *   - a step s along a dimension of extent n with s dividing n: the
- *     dimension is also (n/s, s), and "every s-th index from p" is a
- *     range of the first with the second fixed at p % s - a dropped
- *     dimension again.
- *
- * So the chunk's dimensions become "virtual" ones, each kept (a range,
- * landing in an output dimension) or fixed (one index), and every run of
- * fixed ones merges into the kept one after it.  Fixed dimensions after
- * the last kept one have nothing inner to merge into: the last kept one
- * is then placed one index at a time, as is a step that does not divide
- * the extent.  Each such placement decodes the chunk again: the price of
- * a format whose placements are boxes; zarr.c warns when it is paid.
+ *   - a step s of the selection is a step s of the placement;
+ *   - an integer drops a dimension: it merges with the kept dimension
+ *     after it (in C order a chunk (a, b, c) is also (a, b*c), and
+ *     chunk[:, r, 2:5] is from (0, r*c + 2), count (a, 3));
+ *   - integers after the last kept dimension merge with the kept one
+ *     before it, whose step then strides over them: chunk[:, :, k] of
+ *     (a, b, c) is (a, b*c) from (0, k), count (a, b), step (1, c);
+ *   - when every dimension is an integer the output is 0-d, and its
+ *     placement has rank 1 (lsio_place_rank()): the whole chunk as one
+ *     dimension, one element at its linear index.
  *
  * F order is C order of the reversed dimensions, so the same code runs on
  * the reversed view and the result is reversed back.
  */
 #include "zarr.h"
 
-#define VDIMS_MAX (2 * LSIO_MAX_DIMS)
-
-struct vdim {
+/* The chunk's dimensions in memory order (C: as given; F: reversed), and
+ * what the selection takes of each. */
+struct pdim {
 	uint64_t extent;
-	uint64_t from;		/* first index */
-	uint64_t count;		/* kept: indices taken; fixed: 1 */
-	uint64_t step;		/* kept: index step within this dimension */
-	uint64_t to;		/* kept: output index of the first */
+	uint64_t index;		/* the first index taken */
+	uint64_t count, step, to;
 	bool kept;
-	bool split;		/* kept: placed one index at a time */
 };
 
-struct vchunk {
-	struct vdim v[VDIMS_MAX];
-	uint32_t n;
-	uint32_t nkept;
-	bool reversed;		/* F order: v[] runs over reversed dims */
-};
-
-static void vdim_add(struct vchunk *c, struct vdim d)
+/* Group dims [b, e) with the kept one k among them (or none: k == e) into
+ * dimension g of p. */
+static void place_group(const struct pdim *v, uint32_t b, uint32_t e,
+			uint32_t k, uint32_t g, struct zarr_place *p)
 {
-	c->v[c->n++] = d;
-	if (d.kept)
-		c->nkept++;
-}
+	uint64_t extent = 1, from = 0, stride = 1;
 
-/* The virtual dimensions of one array dimension. */
-static void vdims_of(struct vchunk *c, uint64_t extent,
-		     const struct zarr_dimsel *sel, const struct zarr_span *sp)
-{
-	struct vdim d = { extent, sp->from, sp->count, 1, sp->to, true, false };
-
-	if (sel->drop) {
-		d.kept = false;
-		vdim_add(c, d);
-	} else if (sel->step == 1 || sp->count == 1) {
-		vdim_add(c, d);
-	} else if (extent % sel->step == 0) {
-		d.extent = extent / sel->step;
-		d.from = sp->from / sel->step;
-		vdim_add(c, d);
-		vdim_add(c, (struct vdim){ sel->step, sp->from % sel->step, 1,
-					   1, 0, false, false });
-	} else {
-		d.step = sel->step;
-		d.split = true;
-		vdim_add(c, d);
+	for (uint32_t i = b; i < e; i++) {
+		extent *= v[i].extent;
+		from = from * v[i].extent + v[i].index;
 	}
-}
-
-/* Build the view; returns false when the chunk cannot be placed. */
-static bool vchunk_build(struct vchunk *c, const uint64_t *cshape,
-			 uint32_t ndim, char order,
-			 const struct zarr_dimsel *sel,
-			 const struct zarr_span *const *span)
-{
-	uint64_t tail = 1;
-	uint32_t i, last = 0;
-
-	c->n = c->nkept = 0;
-	c->reversed = order == 'F';
-	for (i = 0; i < ndim; i++) {
-		uint32_t d = c->reversed ? ndim - 1 - i : i;
-
-		vdims_of(c, cshape[d], &sel[d], span[d]);
-	}
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].kept)
-			last = i;
-	for (i = c->nkept ? last + 1 : 0; i < c->n; i++)
-		tail *= c->v[i].extent;
-	if (!c->nkept)
-		return tail == 1;	/* a 0-D output takes a 1-element chunk */
-	if (tail > 1 && c->v[last].count > 1)
-		c->v[last].split = true;
-	return true;
-}
-
-static uint64_t vchunk_count(const struct vchunk *c)
-{
-	uint64_t n = 1;
-
-	for (uint32_t i = 0; i < c->n; i++)
-		if (c->v[i].split && !lsio_mul_ok(n, c->v[i].count, &n))
-			return UINT64_MAX;
-	return n;
-}
-
-uint64_t zarr_place_count(const uint64_t *cshape, uint32_t ndim, char order,
-			  const struct zarr_dimsel *sel,
-			  const struct zarr_span *const *span)
-{
-	struct vchunk c;
-
-	if (!vchunk_build(&c, cshape, ndim, order, sel, span))
-		return 0;
-	return vchunk_count(&c);
-}
-
-/* The placement for split indices j[] (one per virtual dimension, 0 where
- * not split): group fixed runs into the kept dimension after them. */
-static void vchunk_place(const struct vchunk *c, const uint64_t *j,
-			 struct zarr_place *p)
-{
-	uint32_t g = 0, i;
-
-	p->ndim = c->nkept;
-	p->order = c->reversed ? 'F' : 'C';
-	p->shape[0] = 1;
-	p->from[0] = 0;
-	for (i = 0; i < c->n; i++) {
-		const struct vdim *v = &c->v[i];
-		uint64_t idx = v->from + j[i] * v->step;
-
-		/* After the last kept dimension, g stays on it. */
-		if (g < p->ndim && i && c->v[i - 1].kept) {
-			g++;
-			if (g == p->ndim) {
-				g--;
-			} else {
-				p->shape[g] = 1;
-				p->from[g] = 0;
-			}
-		}
-		p->shape[g] *= v->extent;
-		p->from[g] = p->from[g] * v->extent + idx;
-		if (v->kept) {
-			p->count[g] = v->split ? 1 : v->count;
-			p->to[g] = v->to + j[i];
-		}
-	}
+	for (uint32_t i = k + 1; i < e; i++)
+		stride *= v[i].extent;
+	p->shape[g] = extent;
+	p->from[g] = from;
+	p->count[g] = k < e ? v[k].count : 1;
+	p->step[g] = k < e ? v[k].step * stride : 1;
+	p->to[g] = k < e ? v[k].to : 0;
 }
 
 static void place_reverse(struct zarr_place *p)
@@ -170,43 +61,42 @@ static void place_reverse(struct zarr_place *p)
 		SWAP(shape);
 		SWAP(from);
 		SWAP(count);
+		SWAP(step);
 		SWAP(to);
 #undef SWAP
 	}
 }
 
-/* Step the odometer over the split dimensions; false when done. */
-static bool split_next(const struct vchunk *c, uint64_t *j)
+void zarr_place_of(const uint64_t *cshape, uint32_t ndim, char order,
+		   const struct zarr_dimsel *sel,
+		   const struct zarr_span *const *span, struct zarr_place *p)
 {
-	for (uint32_t i = c->n; i-- > 0;) {
-		if (!c->v[i].split)
-			continue;
-		if (++j[i] < c->v[i].count)
-			return true;
-		j[i] = 0;
+	struct pdim v[LSIO_MAX_DIMS];
+	uint32_t i, g = 0, b = 0, last = ndim;
+	bool rev = order == 'F';
+
+	for (i = 0; i < ndim; i++) {
+		uint32_t d = rev ? ndim - 1 - i : i;
+
+		v[i] = (struct pdim){ cshape[d], span[d]->from, span[d]->count,
+				      sel[d].step, span[d]->to, !sel[d].drop };
+		if (v[i].kept)
+			last = i;
 	}
-	return false;
-}
-
-int zarr_place_each(const uint64_t *cshape, uint32_t ndim, char order,
-		    const struct zarr_dimsel *sel,
-		    const struct zarr_span *const *span, zarr_place_fn fn,
-		    void *arg)
-{
-	uint64_t j[VDIMS_MAX] = { 0 };
-	struct zarr_place p;
-	struct vchunk c;
-	int ret;
-
-	if (!vchunk_build(&c, cshape, ndim, order, sel, span))
-		return -LSIO_ENOTSUP;
-	do {
-		vchunk_place(&c, j, &p);
-		if (c.reversed)
-			place_reverse(&p);
-		ret = fn(arg, &p);
-		if (ret)
-			return ret;
-	} while (split_next(&c, j));
-	return 0;
+	p->order = rev ? 'F' : 'C';
+	if (last == ndim) {	/* 0-d output */
+		p->ndim = 1;
+		place_group(v, 0, ndim, ndim, 0, p);
+		return;
+	}
+	for (i = 0; i < ndim; i++) {
+		if (!v[i].kept)
+			continue;
+		/* The last group takes the integers after it too. */
+		place_group(v, b, i == last ? ndim : i + 1, i, g++, p);
+		b = i + 1;
+	}
+	p->ndim = g;
+	if (rev)
+		place_reverse(p);
 }

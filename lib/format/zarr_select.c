@@ -51,7 +51,9 @@ static const char *trim_end(const char *b, const char *e)
 }
 
 /* Split text into items; a trailing comma is allowed ("0," as in
- * Python), and one pair of brackets around everything too. */
+ * Python).  Brackets are refused: in numpy "[0, 5]" is a list of indices
+ * (fancy indexing), not "0, 5", and reading it as one would be silently
+ * wrong. */
 static int sel_split(const char *text, struct sel_item *items, size_t *n,
 		     char *why, size_t cap)
 {
@@ -59,10 +61,9 @@ static int sel_split(const char *text, struct sel_item *items, size_t *n,
 	const char *e = trim_end(b, text + strlen(text));
 
 	*n = 0;
-	if (e > b && *b == '[' && e[-1] == ']') {
-		b = skip_space(b + 1, e);
-		e = trim_end(b, e - 1);
-	}
+	if (strpbrk(text, "[]"))
+		return sel_fail(why, cap,
+				"lists of indices ('[...]', numpy's fancy indexing) are not supported: select with integers and start:stop:step slices, e.g. '0:6:5' for indices 0 and 5");
 	while (b < e) {
 		const char *c = memchr(b, ',', (size_t)(e - b));
 		const char *end = c ? c : e;

@@ -135,9 +135,9 @@ struct defaults {
 	uint64_t length;	/* LSIO_LEN_EOF when not given */
 	uint32_t chain;		/* LSIO_NONE when not given */
 	char order;		/* place.order, 0 when not given */
-	bool has_shape, has_from, has_count;
+	bool has_shape, has_from, has_count, has_step;
 	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
-	uint64_t count[LSIO_MAX_DIMS];
+	uint64_t count[LSIO_MAX_DIMS], step[LSIO_MAX_DIMS];
 };
 
 struct parser {
@@ -466,6 +466,8 @@ static int array_shape(struct parser *p, json_t *v)
 	ret = parse_dims(p, "shape", v, out->ndim, out->shape);
 	if (ret)
 		return ret;
+	if (!out->ndim)
+		out->shape[0] = 1;	/* see lsio_place_rank() */
 	for (uint32_t d = 0; d < out->ndim; d++)
 		if (!lsio_mul_ok(bytes, out->shape[d], &bytes) ||
 		    bytes > INT64_MAX)
@@ -677,9 +679,9 @@ static int parse_output(struct parser *p, json_t *obj)
 static const char *const default_keys[] = { "source", "stages", "length",
 					    "place", NULL };
 static const char *const default_place_keys[] = { "shape", "from", "count",
-						  "order", NULL };
+						  "step", "order", NULL };
 static const char *const place_keys[] = { "shape", "to", "from", "count",
-					  "order", NULL };
+					  "step", "order", NULL };
 
 /* One of shape/to/from/count into vals: the chunk's own, else def's
  * (when not NULL); DIMS_ABSENT when neither, negative on error. */
@@ -690,8 +692,14 @@ static int place_dims(struct parser *p, json_t *pl, const char *key,
 {
 	char sub[32];
 	json_t *v = json_object_get(pl, key);
-	uint32_t ndim = p->job->out.ndim;
+	uint32_t ndim = lsio_place_rank(&p->job->out);
 
+	if (v && !p->job->out.ndim && json_is_array(v) && !json_array_size(v)) {
+		/* A 0-d output's placement may be written with rank 0: the
+		 * whole one-element chunk. */
+		vals[0] = strcmp(key, "to") && strcmp(key, "from");
+		return DIMS_OWN;
+	}
 	if (v) {
 		snprintf(sub, sizeof(sub), "place.%s", key);
 		return parse_dims(p, sub, v, ndim, vals);	/* DIMS_OWN */
@@ -702,23 +710,42 @@ static int place_dims(struct parser *p, json_t *pl, const char *key,
 	return DIMS_DEFAULT;
 }
 
-/* from + count must fit in shape, in every dimension. */
+/* The last element taken, from + (count - 1) * step, must lie inside
+ * shape, in every dimension. */
 static int check_box(struct parser *p, const char *sub, uint32_t ndim,
 		     const uint64_t *shape, const uint64_t *from,
-		     const uint64_t *count)
+		     const uint64_t *count, const uint64_t *step)
 {
-	for (uint32_t d = 0; d < ndim; d++)
-		if (from[d] + count[d] > shape[d])	/* each < 2^63 */
+	uint64_t span;
+
+	for (uint32_t d = 0; d < ndim; d++) {
+		if (!step[d])
+			return fail(p, "place.step",
+				    "dimension %" PRIu32 ": a step must be at least 1", d);
+		if (!count[d] || (lsio_mul_ok(count[d] - 1, step[d], &span) &&
+				  from[d] + span < shape[d]))	/* each < 2^63 */
+			continue;
+		if (step[d] == 1)
 			return fail(p, sub,
 				    "dimension %" PRIu32 ": from %" PRIu64 " + count %" PRIu64 " > shape %" PRIu64,
 				    d, from[d], count[d], shape[d]);
+		return fail(p, sub,
+			    "dimension %" PRIu32 ": from %" PRIu64 " + (count %" PRIu64 " - 1) x step %" PRIu64 " is outside shape %" PRIu64,
+			    d, from[d], count[d], step[d], shape[d]);
+	}
 	return 0;
+}
+
+/* Elements from `from` to the end of the chunk, every step-th. */
+static uint64_t count_to_end(uint64_t shape, uint64_t from, uint64_t step)
+{
+	return from < shape ? (shape - from + step - 1) / step : 0;
 }
 
 static int default_place(struct parser *p, json_t *obj)
 {
 	struct defaults *def = &p->def;
-	uint32_t ndim = p->job->out.ndim;
+	uint32_t ndim = lsio_place_rank(&p->job->out);
 	json_t *v;
 	int ret = 0;
 
@@ -739,13 +766,18 @@ static int default_place(struct parser *p, json_t *obj)
 	if (ret >= 0)
 		ret = place_dims(p, obj, "count", NULL, def->count);
 	def->has_count = ret == 0;
+	if (ret >= 0)
+		ret = place_dims(p, obj, "step", NULL, def->step);
+	def->has_step = ret == 0;
+	for (uint32_t d = 0; d < ndim && !def->has_step; d++)
+		def->step[d] = 1;
 	v = json_object_get(obj, "order");
 	if (ret >= 0 && v)
 		ret = parse_order(p, "place.order", v, "CF", &def->order);
 	if (ret < 0 || !def->has_shape || !def->has_count)
 		return ret < 0 ? ret : 0;
 	return check_box(p, "place.count", ndim, def->shape, def->from,
-			 def->count);	/* from is zeros when not given */
+			 def->count, def->step);	/* from: zeros if absent */
 }
 
 static int parse_defaults(struct parser *p, json_t *obj)
@@ -840,9 +872,9 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 			const uint64_t *d, bool has_count)
 {
 	const struct lsio_output *out = &p->job->out;
-	uint32_t n = out->ndim;
+	uint32_t n = lsio_place_rank(out);
 	const uint64_t *shape = d, *to = d + n, *from = d + 2 * n;
-	const uint64_t *count = d + 3 * n;
+	const uint64_t *count = d + 3 * n, *step = d + 4 * n;
 	uint64_t bytes = out->dtype.size;
 
 	for (uint32_t k = 0; k < n && !has_count; k++)
@@ -850,7 +882,7 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 			return fail(p, "place.from",
 				    "dimension %" PRIu32 ": %" PRIu64 " > shape %" PRIu64,
 				    k, from[k], shape[k]);
-	if (check_box(p, "place.count", n, shape, from, count))
+	if (check_box(p, "place.count", n, shape, from, count, step))
 		return -LSIO_EJOB;
 	for (uint32_t k = 0; k < n; k++)
 		if (to[k] + count[k] > out->shape[k])
@@ -869,14 +901,15 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 	return 0;
 }
 
-/* Fill the chunk's shape, to, from and count (d[0..4n)) from its place
- * object and the defaults. */
+/* Fill the chunk's shape, to, from, count and step (d[0..5n)) from its
+ * place object and the defaults. */
 static int place_values(struct parser *p, json_t *pl, uint64_t *d,
 			bool *has_count)
 {
 	const struct defaults *def = &p->def;
-	uint32_t n = p->job->out.ndim;
+	uint32_t n = lsio_place_rank(&p->job->out);
 	uint64_t *shape = d, *to = d + n, *from = d + 2 * n, *count = d + 3 * n;
+	uint64_t *step = d + 4 * n;
 	int ret;
 
 	ret = place_dims(p, pl, "shape", def->has_shape ? def->shape : NULL,
@@ -895,11 +928,16 @@ static int place_values(struct parser *p, json_t *pl, uint64_t *d,
 	if (ret >= 0)
 		ret = place_dims(p, pl, "count",
 				 def->has_count ? def->count : NULL, count);
+	*has_count = ret != DIMS_ABSENT;
+	if (ret >= 0)
+		ret = place_dims(p, pl, "step", def->has_step ? def->step : NULL,
+				 step);
 	if (ret < 0)
 		return ret;
-	*has_count = ret != DIMS_ABSENT;
+	for (uint32_t k = 0; k < n && ret == DIMS_ABSENT; k++)
+		step[k] = 1;
 	for (uint32_t k = 0; k < n && !*has_count; k++)
-		count[k] = from[k] <= shape[k] ? shape[k] - from[k] : 0;
+		count[k] = step[k] ? count_to_end(shape[k], from[k], step[k]) : 0;
 	return 0;
 }
 
@@ -921,7 +959,8 @@ static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
 		return fail(p, "place", "expected an object");
 	if (check_keys(p, "place", pl, place_keys))
 		return -LSIO_EJOB;
-	c->place = p->index * 4 * p->job->out.ndim;	/* < job->ndims */
+	c->place = p->index * LSIO_PLACE_FIELDS *
+		   lsio_place_rank(&p->job->out);	/* < job->ndims */
 	ret = place_values(p, pl, p->job->dims + c->place, &has_count);
 	if (ret)
 		return ret;
@@ -991,7 +1030,8 @@ static int alloc_chunks(struct parser *p, size_t n)
 	if (!job->chunks)
 		return oom(p);
 	if (job->out.type == LSIO_OUT_ARRAY) {
-		if (!lsio_mul_ok(n, 4ull * job->out.ndim, &ndims) ||
+		if (!lsio_mul_ok(n, (uint64_t)LSIO_PLACE_FIELDS *
+				    lsio_place_rank(&job->out), &ndims) ||
 		    ndims > SIZE_MAX / sizeof(uint64_t))
 			return oom(p);
 		job->dims = calloc(ndims ? ndims : 1, sizeof(uint64_t));
@@ -1374,7 +1414,7 @@ uint64_t lsio_job_chunk_count(const struct lsio_job *job)
 bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 		      struct lsio_place *view)
 {
-	uint32_t n = job->out.ndim;
+	uint32_t n = lsio_place_rank(&job->out);
 	const uint64_t *d;
 
 	if (c->place == UINT64_MAX)
@@ -1386,6 +1426,7 @@ bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 	view->to = d + n;
 	view->from = d + 2 * n;
 	view->count = d + 3 * n;
+	view->step = d + 4 * n;
 	return true;
 }
 

@@ -479,6 +479,10 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 
 		p->unit_chunks[k] = order[k];
 		if (u && can_merge(p, u, end, c)) {
+			/* Chunks sharing bytes (a job that lists one chunk
+			 * twice) must each be decoded from a copy: an
+			 * in-place stage would decode the bytes twice. */
+			u->overlap |= c->offset < end;
 			end = MAX(end, c->offset + c->length);
 			u->count++;
 			continue;

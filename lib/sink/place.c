@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * place.c - copy a decoded N-D chunk, or a box of it, into the output array.
+ * place.c - copy a decoded N-D chunk, or a strided box of it, into the
+ * output array.
  *
- * The box is described by byte strides on both sides, so C and F order are
- * the same code.  Dimensions that contribute one element are dropped and
+ * The box is described by byte strides on both sides (a step multiplies
+ * the chunk's), so C and F order and strided selections are the same code.  Dimensions that contribute one element are dropped and
  * neighbours that are contiguous on both sides are merged, so a chunk that
  * spans whole rows of the array becomes a single memcpy.  What remains is
  * walked with an odometer (no recursion): the innermost dimension is one
@@ -58,6 +59,7 @@ static uint32_t place_plan(const uint64_t *ashape, uint32_t ndim,
 			return 0;
 		*src += p->from[d] * cs[d];
 		*dst += p->to[d] * as[d];
+		cs[d] *= p->step[d];
 	}
 	/* Walk in the array's (C) order so the writes stream. */
 	for (uint32_t d = ndim; d-- > 0;) {

@@ -75,8 +75,11 @@ static bool array_box_ok(const struct lsio_place *v, const uint64_t *ashape)
 	uint64_t end;
 
 	for (uint32_t d = 0; d < v->ndim; d++) {
-		if (!lsio_add_ok(v->from[d], v->count[d], &end) ||
-		    end > v->shape[d])
+		if (!v->step[d])
+			return false;
+		if (v->count[d] &&
+		    (!lsio_mul_ok(v->count[d] - 1, v->step[d], &end) ||
+		     !lsio_add_ok(v->from[d], end, &end) || end >= v->shape[d]))
 			return false;
 		if (!lsio_add_ok(v->to[d], v->count[d], &end) ||
 		    end > ashape[d])
@@ -107,7 +110,8 @@ static bool array_contiguous(const struct lsio_place *v,
 	uint32_t d;
 
 	for (d = 0; d < v->ndim; d++)
-		if (v->from[d] || v->count[d] != v->shape[d] || !v->count[d])
+		if (v->from[d] || v->count[d] != v->shape[d] || !v->count[d] ||
+		    (v->step[d] != 1 && v->count[d] > 1))
 			return false;
 	if (!array_chunk_is_c(v))
 		return false;
@@ -126,7 +130,7 @@ static uint8_t *array_at(const struct lsio_sink *s, const struct lsio_place *v)
 	const struct lsio_output *out = &s->job->out;
 	uint64_t off = 0;
 
-	for (uint32_t d = 0; d < out->ndim; d++)
+	for (uint32_t d = 0; d < v->ndim; d++)
 		off = off * out->shape[d] + v->to[d];
 	return a->data + off * out->dtype.size;
 }
@@ -435,7 +439,7 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 		if (p != at && array_pwrite(s, a, p, n, at) < 0)
 			return -LSIO_EOUTPUT;
 	} else {
-		lsio_place_copy(a->data, out->shape, out->ndim, out->dtype.size,
+		lsio_place_copy(a->data, out->shape, v.ndim, out->dtype.size,
 				&v, p);
 	}
 	atomic_fetch_add_explicit(&s->bytes_out,

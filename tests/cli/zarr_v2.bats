@@ -202,10 +202,19 @@ mk("rec.zarr", dtype=[("a", "<i4"), ("b", "<f4")], fill_value=None)
 	assert_output "lsio: $k '..., 1, ...': only one '...' is allowed"
 	run -2 lsio zarr "$a" --select '1,,2' -o x.npy
 	assert_output "lsio: $k '1,,2': item 2 is empty"
-	# One element of a compressed chunk: a job places boxes, not elements.
-	run -2 lsio zarr "$ZDIR/v2.zarr/one_chunk" --select '1, 2' -o x.npy
-	assert_output --partial "an integer for every dimension selects one element"
+	# numpy reads brackets as a list of indices: refused, never misread.
+	run -2 lsio zarr "$a" --select '[0,5]' -o x.npy
+	assert_output --partial "lists of indices ('[...]', numpy's fancy indexing) are not supported"
 	[ ! -e x.npy ] || fail "an output was written"
+}
+
+@test "zarr v2: one element of a larger chunk is a 0-d array, as numpy gives" {
+	need_zarr
+	lsio zarr "$ZDIR/v2.zarr/one_chunk" --select '1, 2' -o x.npy
+	zarr_py 'np.save("x_ref.npy", zarr.open(sys.argv[1], "r")[1, 2])' "$ZDIR/v2.zarr/one_chunk"
+	assert_npy_equal x.npy x_ref.npy
+	run py 'print(np.load("x.npy").shape)'
+	assert_output "()"
 }
 
 @test "zarr v2: out-of-range slices clamp like numpy, and an empty selection is an empty array" {
@@ -218,17 +227,20 @@ mk("rec.zarr", dtype=[("a", "<i4"), ("b", "<f4")], fill_value=None)
 	assert_npy_equal c.npy c_ref.npy
 }
 
-@test "zarr v2: a selection that re-decodes chunks warns (unless --quiet) and is exact" {
+@test "zarr v2: steps and integers after the last range read each chunk once and are exact" {
 	need_zarr
-	run --separate-stderr lsio zarr "$ZDIR/v2.zarr/lz4_f8_F" --select '3, :, 2' -o t.npy
-	assert_success
-	[[ $stderr == *"lsio: warning: selection '3, :, 2': some chunks are decoded up to "*" times"* ]] ||
-		fail "no warning: $stderr"
-	zarr_py 'np.save("t_ref.npy", zarr.open(sys.argv[1], "r")[3, :, 2])' "$ZDIR/v2.zarr/lz4_f8_F"
-	assert_npy_equal t.npy t_ref.npy
-	run --separate-stderr lsio zarr "$ZDIR/v2.zarr/lz4_f8_F" --select '3, :, 2' -o t.npy -q
-	assert_success
-	assert_equal "$stderr" ""
+	local a=$ZDIR/v2.zarr/lz4_f8_F s
+	for s in '3, :, 2' '::2, 1::3' ':, ::4, 1'; do
+		lsio zarr "$a" --select "$s" --emit-job -o t.npy > job.json
+		# one entry per chunk: no chunk is listed (read, decoded) twice
+		run py 'j = json.load(open("job.json")); c = [(x["source"], x.get("offset", 0)) for x in j["chunks"]]; print(len(c) - len(set(c)))'
+		assert_output 0
+		run --separate-stderr lsio run job.json
+		assert_success
+		assert_equal "$stderr" ""
+		zarr_py 'np.save("t_ref.npy", eval("zarr.open(sys.argv[1], \"r\")[%s]" % sys.argv[2]))' "$a" "$s"
+		assert_npy_equal t.npy t_ref.npy
+	done
 }
 
 @test "zarr v2: a corrupt chunk fails at run time (exit 1) and leaves no output" {

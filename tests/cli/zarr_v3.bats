@@ -192,3 +192,14 @@ v3_array() {
 	assert_output --regexp "^lsio: store 's.zarr': 'c/0/0': shard index crc32c: stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}$"
 	[ ! -e x.npy ] || fail "an output was written"
 }
+
+@test "zarr v3: bytes big-endian then crc32c, no compressor: steps decode each chunk once" {
+	need_zarrita
+	local s
+	for s in '::2, ::3' '1::2, 2' '5, 1:11:4' '12, 10' ':, ::2'; do
+		lsio zarr "$ZDIR/v3.zarr/be_crc_raw" --select "$s" -o got.npy -q
+		py 'np.save("want.npy", eval("np.load(sys.argv[1])[%s]" % sys.argv[2]))' \
+			"$ZDIR/zfull/be_crc_raw.npy" "$s"
+		assert_npy_equal got.npy want.npy
+	done
+}

@@ -109,7 +109,7 @@ struct tjob {
 	struct lsio_job job;
 	struct lsio_source source;
 	struct lsio_chunk chunks[4];
-	uint64_t dims[4 * LSIO_MAX_DIMS * 4];
+	uint64_t dims[LSIO_PLACE_FIELDS * LSIO_MAX_DIMS * 4];
 };
 
 static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
@@ -128,6 +128,8 @@ static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
 	t->job.out.ndim = ndim;
 	if (ndim)
 		memcpy(t->job.out.shape, shape, ndim * sizeof(*shape));
+	else
+		t->job.out.shape[0] = 1;	/* as the job parser sets it */
 	t->job.out.fill_is_zero = true;
 }
 
@@ -135,20 +137,21 @@ static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
 static void tjob_chunk(struct tjob *t, char order, const uint64_t *shape,
 		       const uint64_t *to)
 {
-	uint32_t n = t->job.out.ndim;
+	uint32_t n = lsio_place_rank(&t->job.out);
 	struct lsio_chunk *c = &t->chunks[t->job.nchunks++];
 	uint64_t *v = t->dims + t->job.ndims;
 
 	c->place = t->job.ndims;
 	c->order = order;
 	c->name = LSIO_NONE;
-	if (!n)
-		return;
-	memcpy(v, shape, n * sizeof(*v));
-	memcpy(v + n, to, n * sizeof(*v));
-	memset(v + 2 * n, 0, n * sizeof(*v));
-	memcpy(v + 3 * n, shape, n * sizeof(*v));
-	t->job.ndims += 4 * n;
+	for (uint32_t d = 0; d < n; d++) {
+		v[d] = t->job.out.ndim ? shape[d] : 1;
+		v[n + d] = t->job.out.ndim ? to[d] : 0;
+		v[2 * n + d] = 0;
+		v[3 * n + d] = v[d];
+		v[4 * n + d] = 1;
+	}
+	t->job.ndims += LSIO_PLACE_FIELDS * n;
 }
 
 /* Open, put every chunk (chunk 0 through direct() when it can), commit. */

@@ -20,8 +20,11 @@ struct place_case {
 	size_t itemsize;
 	char order;
 	uint64_t ashape[MAXD], shape[MAXD], to[MAXD], from[MAXD], count[MAXD];
+	uint64_t step[MAXD];	/* 0 in the table means 1 */
 };
 
+/* Cases without steps leave step out: it is zero, meaning 1. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct place_case cases[] = {
 	{ "1-D whole chunk", 1, 4, 'C', { 10 }, { 4 }, { 3 }, { 0 }, { 4 } },
 	{ "1-D sub-range", 1, 2, 'C', { 10 }, { 8 }, { 0 }, { 2 }, { 5 } },
@@ -48,6 +51,13 @@ static const struct place_case cases[] = {
 	{ "zero-size chunk", 2, 4, 'C', { 4, 4 }, { 0, 2 }, { 0, 0 }, { 0, 0 }, { 0, 2 } },
 	{ "0-D", 0, 8, 'C', { 0 }, { 0 }, { 0 }, { 0 }, { 0 } },
 	{ "single element", 3, 4, 'C', { 3, 3, 3 }, { 2, 2, 2 }, { 2, 1, 0 }, { 1, 0, 1 }, { 1, 1, 1 } },
+	{ "1-D step 3", 1, 4, 'C', { 4 }, { 10 }, { 0 }, { 1 }, { 3 }, { 3 } },
+	{ "2-D every other column", 2, 4, 'C', { 3, 4 }, { 3, 8 }, { 0, 0 }, { 0, 1 }, { 3, 4 }, { 1, 2 } },
+	{ "2-D strided rows", 2, 8, 'C', { 2, 5 }, { 6, 5 }, { 0, 0 }, { 1, 0 }, { 2, 5 }, { 4, 1 } },
+	{ "2-D merged integer: column k", 2, 2, 'C', { 4, 3 }, { 4, 15 }, { 0, 0 }, { 0, 2 }, { 4, 3 }, { 1, 5 } },
+	{ "2-D F steps", 2, 4, 'F', { 3, 2 }, { 7, 6 }, { 0, 0 }, { 1, 1 }, { 3, 2 }, { 2, 3 } },
+	{ "rank 1 for a 0-d output", 1, 8, 'C', { 1 }, { 24 }, { 0 }, { 17 }, { 1 } },
+	{ "3-D steps everywhere", 3, 1, 'C', { 2, 2, 3 }, { 4, 5, 9 }, { 0, 0, 0 }, { 1, 0, 2 }, { 2, 2, 3 }, { 2, 3, 3 } },
 };
 
 static uint64_t prod(const uint64_t *v, uint32_t n)
@@ -62,7 +72,7 @@ static uint64_t prod(const uint64_t *v, uint32_t n)
 /* The obvious implementation: visit each element of the box by its
  * N-D index and compute both linear offsets from scratch. */
 static void reference(uint8_t *array, const struct place_case *c,
-		      const uint8_t *chunk)
+		      const uint64_t *step, const uint8_t *chunk)
 {
 	uint64_t idx[MAXD] = { 0 }, total = prod(c->count, c->ndim);
 
@@ -78,12 +88,13 @@ static void reference(uint8_t *array, const struct place_case *c,
 		if (c->order == 'F') {
 			mul = 1;
 			for (uint32_t d = 0; d < c->ndim; d++) {
-				src += (c->from[d] + idx[d]) * mul;
+				src += (c->from[d] + idx[d] * step[d]) * mul;
 				mul *= c->shape[d];
 			}
 		} else {
 			for (uint32_t d = 0; d < c->ndim; d++)
-				src = src * c->shape[d] + c->from[d] + idx[d];
+				src = src * c->shape[d] + c->from[d] +
+				      idx[d] * step[d];
 		}
 		memcpy(array + dst * c->itemsize, chunk + src * c->itemsize,
 		       c->itemsize);
@@ -114,17 +125,21 @@ static bool run_case(const struct place_case *c)
 	size_t clen = prod(c->shape, c->ndim) * c->itemsize;
 	uint8_t *want = malloc(alen + 1), *got = malloc(alen + 1);
 	uint8_t *chunk = malloc(clen + 1);
+	uint64_t step[MAXD];
 	struct lsio_place p = {
 		.ndim = c->ndim, .order = c->order, .shape = c->shape,
-		.to = c->to, .from = c->from, .count = c->count,
+		.to = c->to, .from = c->from, .count = c->count, .step = step,
 	};
 	bool same;
+
+	for (uint32_t d = 0; d < MAXD; d++)
+		step[d] = c->step[d] ? c->step[d] : 1;
 
 	for (size_t k = 0; k < clen; k++)
 		chunk[k] = (uint8_t)rng();
 	memset(want, 0xee, alen);
 	memset(got, 0xee, alen);
-	reference(want, c, chunk);
+	reference(want, c, step, chunk);
 	lsio_place_copy(got, c->ashape, c->ndim, c->itemsize, &p, chunk);
 	same = !memcmp(want, got, alen);
 	free(want);
@@ -147,8 +162,11 @@ static void random_case(struct place_case *c)
 		 * what the collapsing works on. */
 		c->shape[d] = rng_below(6) + (rng_below(8) ? 1 : 0);
 		c->from[d] = rng_below(3) ? 0 : rng_below(c->shape[d] + 1);
-		c->count[d] = rng_below(3) ? c->shape[d] - c->from[d] :
-			      rng_below(c->shape[d] - c->from[d] + 1);
+		c->step[d] = rng_below(3) ? 1 : 1 + rng_below(4);
+		/* The most elements from `from` on, every step-th. */
+		uint64_t most = c->from[d] < c->shape[d] ?
+			(c->shape[d] - c->from[d] + c->step[d] - 1) / c->step[d] : 0;
+		c->count[d] = rng_below(3) ? most : rng_below(most + 1);
 		c->ashape[d] = c->count[d] + (rng_below(3) ? 0 : rng_below(4));
 		c->to[d] = rng_below(c->ashape[d] - c->count[d] + 1);
 	}

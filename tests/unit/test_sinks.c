@@ -27,7 +27,7 @@ struct tjob {
 	struct lsio_job job;
 	struct lsio_source source;
 	struct lsio_chunk *chunks;
-	uint64_t dims[4 * 4 * 16];
+	uint64_t dims[LSIO_PLACE_FIELDS * 4 * 16];
 	char strings[64];
 };
 
@@ -81,8 +81,9 @@ static void tjob_place(struct tjob *t, uint64_t i, char order,
 		v[n + d] = to[d];
 		v[2 * n + d] = from ? from[d] : 0;
 		v[3 * n + d] = count ? count[d] : shape[d] - v[2 * n + d];
+		v[4 * n + d] = 1;	/* step */
 	}
-	t->job.ndims += 4 * n;
+	t->job.ndims += LSIO_PLACE_FIELDS * n;
 }
 
 static void tjob_free(struct tjob *t)
