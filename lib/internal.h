@@ -533,6 +533,42 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
  * i - window has been written; workers ask before claiming work. */
 uint64_t lsio_sink_stream_next(struct lsio_sink *s);
 
+/* What an output path is (sink/sink_target.c).  A regular file or a new
+ * path is replaced by renaming a temporary over path (symlinks followed);
+ * "-", a character device or a FIFO is written through fd. */
+struct lsio_target {
+	char *path;		/* the file to replace, or NULL: stream */
+	int fd;			/* stream: where to write */
+	bool stream;
+	bool own_fd;		/* fd was opened here (not stdout) */
+};
+
+/* Resolve path; a directory, block device or socket is -LSIO_EUSAGE,
+ * with the message set.  Release with lsio_target_release(). */
+int lsio_target_open(struct lsio_ctx *ctx, const char *path, int stdout_fd,
+		     struct lsio_target *t);
+void lsio_target_release(struct lsio_target *t);
+
+/* write() all n bytes, continuing after EINTR. Returns 0 or -errno. */
+int lsio_write_all(int fd, const void *p, size_t n);
+
+/* A temporary's name template (malloc'd, ending in XXXXXX) beside path,
+ * or inside it when inside is true (a directory): ".BASE.lsio-HOST-PID-"
+ * so that lsio_temp_sweep() can tell a dead run's from a live one's. */
+char *lsio_temp_name(const char *path, bool inside);
+
+/* Create tmpl (from lsio_temp_name) exclusively as a file (returns its
+ * fd) or a directory (returns 0); -1 with errno on failure. */
+int lsio_temp_create(char *tmpl, bool dir);
+
+/* Remove the temporary directory name (relative to dirfd) and the files
+ * in it. */
+void lsio_temp_remove_dir(int dirfd, const char *name);
+
+/* Remove the temporaries of path (as lsio_temp_name names them) that a
+ * process on this host left when it died. */
+void lsio_temp_sweep(const char *path, bool inside);
+
 /* Copy a decoded chunk (C or F order, as p->order says) into a C-order
  * array of shape ashape with itemsize bytes per element, following p.
  * The caller has checked that n == prod(p->shape) * itemsize and that

@@ -7,7 +7,10 @@
  * given its full size and its fill value up front, and mapped shared, so
  * workers place their chunks concurrently with plain memory copies (or
  * decode straight into it, see array_direct()).  commit() renames it over
- * the target; abort() unlinks it.
+ * the target; abort() unlinks it.  When the target is "-", a character
+ * device or a FIFO (sink_target.c), chunks arrive in any order, so the
+ * array is assembled in an unnamed temporary file in $TMPDIR and written
+ * through, header first, on commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +26,11 @@
 
 #define ARRAY_HDR_MAX (128 + 24 * LSIO_MAX_DIMS)
 #define ARRAY_FILL_BLOCK (64u << 10)	/* fits in L2: see array_fill() */
-#define ARRAY_TEMP_TRIES 100
 
 struct array_sink {
-	char *temp;		/* the temporary file; NULL once renamed */
+	struct lsio_target target;
+	char *temp;		/* the temporary file; NULL once renamed or
+				 * when it has no name (a stream's) */
 	int fd;
 	uint8_t *map;		/* the whole file, NULL when unmapped */
 	size_t map_len;
@@ -137,75 +141,42 @@ static uint8_t *array_at(const struct lsio_sink *s, const struct lsio_place *v)
 
 /* --- creating the file ---------------------------------------------------- */
 
-static uint64_t array_random(void)
+/* A stream's array: a file with no name in $TMPDIR, gone with its fd
+ * whatever happens to the process. */
+static int array_create_unnamed(struct lsio_sink *s, struct array_sink *a)
 {
-	static _Atomic uint64_t counter;
-	struct timespec ts;
-	uint64_t x;
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-	    ((uint64_t)getpid() << 40) ^ atomic_fetch_add(&counter, 1);
-	/* splitmix64's finaliser: nearby inputs, unrelated names */
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-/*
- * Create "dir/.base.lsio-XXXXXX" exclusively.  Not mkstemp(): that makes
- * the file 0600, and the output should get the mode of any new file (0666
- * less the umask) so the other tasks of a Slurm array job, and the user's
- * colleagues, can read it.  Returns the fd, or -1 with errno set.
- */
-static int array_open_temp(char *tmpl)
-{
-	static const char digits[] =
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	char *x = tmpl + strlen(tmpl) - 6;
-
-	for (int t = 0; t < ARRAY_TEMP_TRIES; t++) {
-		uint64_t r = array_random();
-		int fd;
-
-		for (int k = 0; k < 6; k++, r /= 62)
-			x[k] = digits[r % 62];
-		fd = open(tmpl, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-	}
-	errno = EEXIST;
-	return -1;
-}
-
-/* The temporary name next to path, so that rename() cannot cross file
- * systems. */
-static char *array_temp_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	int dlen = slash ? (int)(base - path) : 0;
-	size_t cap = strlen(path) + sizeof("/..lsio-XXXXXX");
-	char *t = malloc(cap);
-
-	if (t)
-		snprintf(t, cap, "%.*s.%s.lsio-XXXXXX", dlen, path, base);
-	return t;
+	if (!dir || !*dir)
+		dir = "/tmp";
+	a->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (a->fd >= 0)
+		return 0;
+	/* No O_TMPFILE here (some network file systems): unlink at once. */
+	tmpl = lsio_temp_name(dir, true);
+	if (!tmpl)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	a->fd = lsio_temp_create(tmpl, false);
+	if (a->fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	if (a->fd < 0)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				 "cannot write '%s': a temporary file in '%s' to assemble it in: %s",
+				 s->path, dir, strerror(errno));
+	return 0;
 }
 
 static int array_create(struct lsio_sink *s, struct array_sink *a)
 {
-	const char *base = strrchr(s->path, '/');
-	struct stat st;
-
-	base = base ? base + 1 : s->path;
-	if (!*base || (!stat(s->path, &st) && S_ISDIR(st.st_mode)))
-		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
-				 s->path, strerror(EISDIR));
-	a->temp = array_temp_name(s->path);
+	if (a->target.stream)
+		return array_create_unnamed(s, a);
+	lsio_temp_sweep(a->target.path, false);
+	a->temp = lsio_temp_name(a->target.path, false);
 	if (!a->temp)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
-	a->fd = array_open_temp(a->temp);
+	a->fd = lsio_temp_create(a->temp, false);
 	if (a->fd < 0) {
 		int err = errno;
 
@@ -305,13 +276,16 @@ static int array_layout(struct lsio_sink *s, struct array_sink *a,
 static void array_abort(struct lsio_sink *s);
 static void array_close(struct lsio_sink *s);
 
+/* "-" is .npy: on a pipe, numpy's np.load(sys.stdin.buffer) wants the
+ * header, and raw bytes are one "format": "raw" away. */
 static bool array_is_npy(enum lsio_array_format f, const char *path)
 {
 	size_t len = strlen(path);
 
 	if (f != LSIO_FMT_AUTO)
 		return f == LSIO_FMT_NPY;
-	return len >= 4 && !strcmp(path + len - 4, ".npy");
+	return !strcmp(path, "-") ||
+	       (len >= 4 && !strcmp(path + len - 4, ".npy"));
 }
 
 static int array_open(struct lsio_sink *s)
@@ -333,8 +307,11 @@ static int array_open(struct lsio_sink *s)
 	if (!a)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
 	a->fd = -1;
+	a->target.fd = -1;
 	s->priv = a;
 	err = array_layout(s, a, (size_t)hlen);
+	if (!err)
+		err = lsio_target_open(s->ctx, s->path, s->stdout_fd, &a->target);
 	if (!err)
 		err = array_create(s, a);
 	if (!err)
@@ -450,10 +427,31 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 
 /* --- finishing ------------------------------------------------------------ */
 
+/* A stream's array, header and all, in order. */
+static int array_write_through(struct lsio_sink *s, struct array_sink *a)
+{
+	int err = a->map ? lsio_write_all(a->target.fd, a->map, a->map_len) : 0;
+
+	if (err)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+				 s->path, strerror(-err));
+	return 0;
+}
+
 static int array_commit(struct lsio_sink *s)
 {
 	struct array_sink *a = s->priv;
 
+	if (a->target.stream) {
+		int err = array_write_through(s, a);
+
+		if (a->target.own_fd && close(a->target.fd) && !err)
+			err = lsio_fail(s->ctx, -LSIO_EOUTPUT,
+					"cannot write '%s': %s", s->path,
+					strerror(errno));
+		a->target.fd = -1;
+		return err;
+	}
 	if (a->map && munmap(a->map, a->map_len))
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
 				 s->path, strerror(errno));
@@ -465,10 +463,10 @@ static int array_commit(struct lsio_sink *s)
 				 s->path, strerror(errno));
 	}
 	a->fd = -1;
-	if (rename(a->temp, s->path))
+	if (rename(a->temp, a->target.path))
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
 				 "cannot rename '%s' to '%s': %s", a->temp,
-				 s->path, strerror(errno));
+				 a->target.path, strerror(errno));
 	free(a->temp);
 	a->temp = NULL;
 	return 0;
@@ -491,6 +489,7 @@ static void array_abort(struct lsio_sink *s)
 		unlink(a->temp);
 	free(a->temp);
 	a->temp = NULL;
+	lsio_target_release(&a->target);
 }
 
 static void array_close(struct lsio_sink *s)

@@ -3,12 +3,21 @@
  * sink_files.c - the files output: one file per chunk in a directory.
  *
  * Files are written into a hidden temporary directory inside the target
- * directory (so rename() never crosses file systems) and moved out one by
- * one on commit; abort() deletes the temporary directory and, if this run
- * created the target directory, that too.  A file of the same name from an
- * earlier run is replaced, as users re-running a job expect.
+ * directory (so rename() never crosses file systems) and moved out on
+ * commit; abort() deletes the temporary directory and, if this run created
+ * the target directory, that too.  A file of the same name from an earlier
+ * run is replaced, as users re-running a job expect.
+ *
+ * The commit is all or nothing.  Every name is checked before anything
+ * moves (a directory in the way fails the run with nothing changed); an
+ * old file is swapped with its new version (renameat2 RENAME_EXCHANGE),
+ * so the old one waits in the temporary directory until every move has
+ * succeeded, and a failed move swaps back everything moved before it.
+ * A name that is a symlink, a character device or a FIFO is treated as
+ * the array output treats its path (sink_target.c): the symlink's target
+ * is replaced, a device or FIFO is written through, last, since that
+ * cannot be undone.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,14 +29,37 @@
 
 #include "internal.h"
 
-#define FILES_TEMP ".lsio-XXXXXX"
 #define FILES_NAME_MAX (NAME_MAX + 1)
+#define FILES_COPY_BUF (1u << 20)
+
+/* How chunk i's file reaches its name on commit. */
+enum files_how {
+	FILES_NEW,		/* nothing there: a rename */
+	FILES_SWAP,		/* a regular file: exchanged with the new one */
+	FILES_SPECIAL,		/* a symlink, device or FIFO: see files_special */
+};
+
+/* A name that is a symlink (its target is replaced: the new file is
+ * copied beside the target and swapped in) or a device or FIFO (written
+ * through). */
+struct files_special {
+	uint64_t i;
+	struct lsio_target target;
+	int dirfd;		/* the target's directory, -1 for a stream */
+	char *base;		/* the target's name in it */
+	char *temp;		/* the copy beside it, then the old version */
+	enum files_how how;	/* NEW or SWAP at the target */
+	bool moved;
+};
 
 struct files_sink {
 	int dirfd;		/* the target directory */
 	int tmpfd;		/* the temporary directory inside it */
 	char *tmp;		/* its path; NULL once removed */
 	bool made_dir;		/* this run created the target directory */
+	uint8_t *how;		/* enum files_how per chunk, during commit */
+	struct files_special *special;
+	size_t nspecial, special_cap;
 };
 
 /* --- names --------------------------------------------------------------- */
@@ -78,13 +110,11 @@ static int files_make_dir(struct lsio_sink *s, struct files_sink *f)
 
 static int files_make_temp(struct lsio_sink *s, struct files_sink *f)
 {
-	size_t cap = strlen(s->path) + sizeof("/" FILES_TEMP);
-
-	f->tmp = malloc(cap);
+	lsio_temp_sweep(s->path, true);
+	f->tmp = lsio_temp_name(s->path, true);
 	if (!f->tmp)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
-	snprintf(f->tmp, cap, "%s%s" FILES_TEMP, s->path, files_sep(s->path));
-	if (!mkdtemp(f->tmp)) {
+	if (lsio_temp_create(f->tmp, true) < 0) {
 		free(f->tmp);
 		f->tmp = NULL;
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
@@ -121,21 +151,6 @@ static int files_open(struct lsio_sink *s)
 
 /* --- writing ------------------------------------------------------------- */
 
-static int files_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t r = write(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 static int files_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 		     size_t n)
 {
@@ -153,7 +168,7 @@ static int files_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 				       "cannot create '%s%s%s': %s", s->path,
 				       files_sep(s->path), name,
 				       strerror(errno));
-	err = files_write_all(fd, p, n);
+	err = lsio_write_all(fd, p, n);
 	if (close(fd) && !err)
 		err = -errno;
 	if (err)
@@ -165,63 +180,263 @@ static int files_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return 0;
 }
 
-/* --- finishing ------------------------------------------------------------ */
+/* --- committing: check every name, then move ----------------------------- */
 
-/* Move the files of chunks [0, end) back into the temporary directory, so
- * that a failed commit leaves the target as it was (except for files it
- * replaced, which rename() has already unlinked). */
-static void files_unmove(struct lsio_sink *s, uint64_t end)
+static int files_fail_name(struct lsio_sink *s, const char *name,
+			   const char *what, int err)
+{
+	return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot %s '%s%s%s': %s", what,
+			 s->path, files_sep(s->path), name, strerror(err));
+}
+
+/* Copy tmp/name into fd from the start. */
+static int files_copy(struct files_sink *f, const char *name, int fd)
+{
+	int in = openat(f->tmpfd, name, O_RDONLY | O_CLOEXEC);
+	uint8_t *buf = malloc(FILES_COPY_BUF);
+	ssize_t r = -1;
+	int err = 0;
+
+	while (in >= 0 && buf && !err && (r = read(in, buf, FILES_COPY_BUF)) > 0)
+		err = lsio_write_all(fd, buf, (size_t)r);
+	if (!err && (in < 0 || !buf || r < 0))
+		err = buf ? -errno : -ENOMEM;
+	free(buf);
+	if (in >= 0)
+		close(in);
+	return err;
+}
+
+static struct files_special *files_special_add(struct files_sink *f)
+{
+	if (f->nspecial == f->special_cap) {
+		size_t cap = f->special_cap ? 2 * f->special_cap : 8;
+		void *p = realloc(f->special, cap * sizeof(*f->special));
+
+		if (!p)
+			return NULL;
+		f->special = p;
+		f->special_cap = cap;
+	}
+	f->special[f->nspecial] = (struct files_special){ .dirfd = -1 };
+	return &f->special[f->nspecial++];
+}
+
+/* The symlink's target gets a copy of the new file beside it, so that it
+ * is replaced by one rename in its own directory. */
+static int files_special_stage(struct lsio_sink *s, struct files_special *x,
+			       const char *name)
+{
+	struct files_sink *f = s->priv;
+	struct stat st;
+	int fd, err;
+
+	x->how = lstat(x->target.path, &st) ? FILES_NEW : FILES_SWAP;
+	lsio_temp_sweep(x->target.path, false);
+	x->temp = lsio_temp_name(x->target.path, false);
+	if (!x->temp)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	fd = lsio_temp_create(x->temp, false);
+	if (fd < 0) {
+		free(x->temp);
+		x->temp = NULL;
+		return files_fail_name(s, name, "write", errno);
+	}
+	err = files_copy(f, name, fd);
+	if (close(fd) && !err)
+		err = -errno;
+	return err ? files_fail_name(s, name, "write", -err) : 0;
+}
+
+/* Decide how chunk i's file reaches its name; refuse (before anything
+ * moves) a directory or other special file in the way. */
+static int files_classify(struct lsio_sink *s, uint64_t i, const char *name)
+{
+	struct files_sink *f = s->priv;
+	struct files_special *x;
+	struct stat st;
+	char *path;
+	size_t cap;
+	int err;
+
+	if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno != ENOENT)
+			return files_fail_name(s, name, "write", errno);
+		f->how[i] = FILES_NEW;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		f->how[i] = FILES_SWAP;
+		return 0;
+	}
+	f->how[i] = FILES_SPECIAL;
+	x = files_special_add(f);
+	cap = strlen(s->path) + strlen(name) + 2;
+	path = malloc(cap);
+	if (!x || !path) {
+		free(path);
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	}
+	x->i = i;
+	snprintf(path, cap, "%s%s%s", s->path, files_sep(s->path), name);
+	err = lsio_target_open(s->ctx, path, s->stdout_fd, &x->target);
+	free(path);
+	if (err || x->target.stream)
+		return err;
+	return files_special_stage(s, x, name);
+}
+
+/* Move chunk i's file (or the staged copy of a symlink's target) into
+ * place, keeping whatever it replaces where undo can bring it back. */
+static int files_move(struct files_sink *f, uint64_t i, const char *name,
+		      struct files_special *x)
+{
+	int how = x ? (int)x->how : f->how[i];
+	unsigned flags = how == FILES_SWAP ? RENAME_EXCHANGE : RENAME_NOREPLACE;
+	int from = x ? AT_FDCWD : f->tmpfd, to = x ? AT_FDCWD : f->dirfd;
+	const char *src = x ? x->temp : name, *dst = x ? x->target.path : name;
+
+	if (!renameat2(from, src, to, dst, flags))
+		return 0;
+	/* File systems without renameat2 flags (some network ones): the
+	 * names were all checked; a plain rename is the best left. */
+	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+		if (!renameat(from, src, to, dst)) {
+			if (x)
+				x->how = FILES_NEW;	/* nothing to undo to */
+			else
+				f->how[i] = FILES_NEW;
+			return 0;
+		}
+	}
+	return -errno;
+}
+
+/* Put back what the moves of chunks [0, end) replaced. */
+static void files_undo(struct lsio_sink *s, uint64_t end)
 {
 	struct files_sink *f = s->priv;
 	char name[FILES_NAME_MAX];
+	size_t k = 0;
 
-	for (uint64_t i = 0; i < end; i++)
-		if (!files_name(s->job, i, name, sizeof(name)))
+	for (uint64_t i = 0; i < end; i++) {
+		struct files_special *x = NULL;
+
+		if (f->how[i] == FILES_SPECIAL) {
+			x = &f->special[k++];
+			if (x->target.stream || !x->moved)
+				continue;
+		}
+		if (files_name(s->job, i, name, sizeof(name)))
+			continue;
+		if ((x ? x->how : f->how[i]) == FILES_SWAP)
+			files_move(f, i, name, x);	/* swaps back */
+		else if (x)
+			rename(x->target.path, x->temp);
+		else
 			renameat(f->dirfd, name, f->tmpfd, name);
+	}
+}
+
+static int files_move_all(struct lsio_sink *s)
+{
+	struct files_sink *f = s->priv;
+	char name[FILES_NAME_MAX];
+	size_t k = 0;
+	int err;
+
+	for (uint64_t i = 0; i < s->job->nchunks; i++) {
+		struct files_special *x = NULL;
+
+		if (f->how[i] == FILES_SPECIAL) {
+			x = &f->special[k++];
+			if (x->target.stream)
+				continue;
+		}
+		err = files_name(s->job, i, name, sizeof(name));
+		if (!err)
+			err = files_move(f, i, name, x);
+		if (err) {
+			files_undo(s, i);
+			return err == -ENAMETOOLONG ? files_name_error(s, i, err)
+				: files_fail_name(s, name, "replace", -err);
+		}
+		if (x)
+			x->moved = true;
+	}
+	return 0;
+}
+
+/* Devices and FIFOs last: writing to them cannot be taken back. */
+static int files_write_streams(struct lsio_sink *s)
+{
+	struct files_sink *f = s->priv;
+	char name[FILES_NAME_MAX];
+	int err;
+
+	for (size_t k = 0; k < f->nspecial; k++) {
+		struct files_special *x = &f->special[k];
+
+		if (!x->target.stream ||
+		    files_name(s->job, x->i, name, sizeof(name)))
+			continue;
+		err = files_copy(f, name, x->target.fd);
+		if (err)
+			return files_fail_name(s, name, "write", -err);
+	}
+	return 0;
+}
+
+static void files_special_release(struct files_sink *f)
+{
+	for (size_t k = 0; k < f->nspecial; k++) {
+		struct files_special *x = &f->special[k];
+
+		if (x->temp)	/* the copy, or the old version it replaced */
+			unlink(x->temp);
+		free(x->temp);
+		lsio_target_release(&x->target);
+	}
+	free(f->special);
+	f->special = NULL;
+	f->nspecial = f->special_cap = 0;
+	free(f->how);
+	f->how = NULL;
+}
+
+/* Delete everything in the temporary directory, then the directory. */
+static void files_remove_temp(struct files_sink *f)
+{
+	lsio_temp_remove_dir(AT_FDCWD, f->tmp);
 }
 
 static int files_commit(struct lsio_sink *s)
 {
 	struct files_sink *f = s->priv;
 	char name[FILES_NAME_MAX];
-	int err;
+	int err = 0;
 
-	for (uint64_t i = 0; i < s->job->nchunks; i++) {
+	f->how = calloc(s->job->nchunks ? s->job->nchunks : 1, 1);
+	if (!f->how)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < s->job->nchunks && !err; i++) {
 		err = files_name(s->job, i, name, sizeof(name));
-		if (err)
-			return files_name_error(s, i, err);
-		if (renameat(f->tmpfd, name, f->dirfd, name)) {
-			err = errno;
-			files_unmove(s, i);
-			return lsio_fail(s->ctx, -LSIO_EOUTPUT,
-					 "cannot move '%s' into '%s': %s", name,
-					 s->path, strerror(err));
-		}
+		err = err ? files_name_error(s, i, err)
+			  : files_classify(s, i, name);
 	}
-	if (rmdir(f->tmp))
-		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot remove '%s': %s",
-				 f->tmp, strerror(errno));
+	if (!err)
+		err = files_move_all(s);
+	if (!err)
+		err = files_write_streams(s);
+	files_special_release(f);
+	if (err)
+		return err;
+	/* What is left in the temporary directory is what was replaced. */
+	files_remove_temp(f);
 	free(f->tmp);
 	f->tmp = NULL;
 	f->made_dir = false;	/* it is the output now */
 	return 0;
-}
-
-/* Delete everything in the temporary directory, then the directory. */
-static void files_remove_temp(struct files_sink *f)
-{
-	int fd = f->tmpfd >= 0 ? dup(f->tmpfd) : -1;
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-
-	if (!dir && fd >= 0)
-		close(fd);
-	while (dir && (e = readdir(dir)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(f->tmpfd, e->d_name, 0);
-	if (dir)
-		closedir(dir);
-	rmdir(f->tmp);
 }
 
 /* Idempotent, and a no-op after commit. */
@@ -231,6 +446,7 @@ static void files_abort(struct lsio_sink *s)
 
 	if (!f)
 		return;
+	files_special_release(f);
 	if (f->tmp)
 		files_remove_temp(f);
 	free(f->tmp);

@@ -393,12 +393,12 @@ GOOD='{"source": "src.bin", "offset": 0, "length": 1024, "place": {"shape": [16,
 	job_fails 1 'nodir/out\.npy'
 }
 
-@test "array path is an existing directory: runtime error, directory untouched" {
+@test "array path is an existing directory: usage error (exit 2), directory untouched" {
 	cat > job.json <<-EOF
 	{"lsio": 1, "output": {"type": "array", "path": "adir", "dtype": "<f4", "shape": [16, 16]},
 	 "chunks": [$GOOD]}
 	EOF
-	job_fails 1 'adir'
+	job_fails 2 "adir': it is a directory"
 	[ -d adir ] && [ -z "$(ls -A adir)" ] || fail "adir changed: $(ls -lA adir)"
 }
 

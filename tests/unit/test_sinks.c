@@ -411,7 +411,8 @@ static void test_array_cannot_create(void)
 
 	memset(&s, 0, sizeof(s));
 	err = lsio_sink_open(ctx, &t.job, tmp, &s);
-	CHECK(err == -LSIO_EOUTPUT && strstr(lsio_ctx_message(ctx), "Is a directory"),
+	/* A usage error (exit 2): a directory is never replaced. */
+	CHECK(err == -LSIO_EUSAGE && strstr(lsio_ctx_message(ctx), "it is a directory"),
 	      "a directory as target: %s", lsio_ctx_message(ctx));
 	s.ops->close(&s);
 	tjob_free(&t);
