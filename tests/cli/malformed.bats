@@ -398,7 +398,10 @@ GOOD='{"source": "src.bin", "offset": 0, "length": 1024, "place": {"shape": [16,
 	{"lsio": 1, "output": {"type": "array", "path": "adir", "dtype": "<f4", "shape": [16, 16]},
 	 "chunks": [$GOOD]}
 	EOF
-	job_fails 2 "adir': it is a directory"
+	# exit 2 at run time: the job is valid, the path is not one to write
+	run -2 "$LSIO" run job.json
+	assert_output "lsio: cannot write 'adir': it is a directory (lsio writes regular files, character devices, FIFOs and '-')"
+	assert_no_output_left . out.npy
 	[ -d adir ] && [ -z "$(ls -A adir)" ] || fail "adir changed: $(ls -lA adir)"
 }
 
