@@ -90,8 +90,7 @@ static int lz4_numcodecs(struct lsio_stage_io *io)
 		return lsio_stage_fail(io, -LSIO_EDATA,
 				       "lz4: %zu bytes is too short for the 4-byte size header",
 				       io->in_len);
-	n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	n = lsio_le32(p);
 	ret = lsio_stage_claim(io, "lz4: header declares", n);
 	if (ret)
 		return ret;

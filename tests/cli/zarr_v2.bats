@@ -240,6 +240,27 @@ mk("rec.zarr", dtype=[("a", "<i4"), ("b", "<f4")], fill_value=None)
 	assert_no_output_left . bad.npy
 }
 
+@test "zarr v2: blosc chunks with bytes after the frame (as z5 writes them) read as zarr-python reads them" {
+	need_zarr
+	zarr_py '
+a = zarr.open("z5.zarr", mode="w", shape=(50, 40), chunks=(16, 16), dtype="<f4",
+              compressor=numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE))
+a[:] = np.random.default_rng(7).normal(size=(50, 40)).astype("<f4")
+for k in os.listdir("z5.zarr"):
+    if not k.startswith("."):
+        with open(os.path.join("z5.zarr", k), "ab") as f:
+            f.write(bytes(range(16)))
+np.save("ref.npy", zarr.open("z5.zarr", "r")[3:47, 5:])
+'
+	lsio zarr z5.zarr --select '3:47, 5:' -o got.npy -q
+	assert_npy_equal got.npy ref.npy
+	# A frame cut short stays an error, naming the chunk.
+	head -c 100 z5.zarr/1.1 > cut && mv cut z5.zarr/1.1
+	run -1 lsio zarr z5.zarr -o bad.npy -q
+	assert_output --partial "z5.zarr/1.1"
+	assert_output --partial "truncated"
+}
+
 @test "zarr v2: tuning options and --stats reach the run" {
 	need_zarr
 	run --separate-stderr lsio zarr "$ZDIR/v2.zarr/f4_4d" --select '1:5' -o s.npy \
