@@ -685,6 +685,26 @@ static void test_blosc_frame(struct lsio_ctx *ctx)
 	lsio_chain_release(&c);
 }
 
+/* liblz4's error names are said in plain words. */
+static void test_lz4_words(struct lsio_ctx *ctx)
+{
+	struct lsio_chain c;
+	const struct lsio_stage_spec *lz4 = spec_of(ctx, "\"lz4\"", &c);
+	static const uint8_t text[] = "hello, not a frame";
+	struct result r;
+
+	CHECK(lz4, "lz4: %s", lsio_ctx_message(ctx));
+	if (!lz4)
+		return;
+	r = run(lz4, text, sizeof(text) - 1, 4096, 0, GROW);
+	CHECK(r.ret == -LSIO_EDATA &&
+	      strstr(r.why, "not an LZ4 frame at byte 0 (magic number 0x6c6c6568, expected 0x184d2204)") &&
+	      !strstr(r.why, "_"),
+	      "lz4 on text: %d (%s)", r.ret, r.why);
+	result_release(&r);
+	lsio_chain_release(&c);
+}
+
 /* A flipped stored checksum is a checksum error, not "corrupt data". */
 static void test_checksums(struct lsio_ctx *ctx)
 {
@@ -900,6 +920,7 @@ int main(void)
 	test_crc32c_vectors();
 	test_params(ctx);
 	test_block_needs_size(ctx);
+	test_lz4_words(ctx);
 	test_filter_lengths(ctx);
 	strcpy(dir, "/tmp/lsio-test-stages-XXXXXX");
 	if (!mkdtemp(dir) || write_inputs()) {
