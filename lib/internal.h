@@ -168,7 +168,14 @@ struct lsio_output {
 	uint64_t shape[LSIO_MAX_DIMS];
 	uint8_t fill[16];	/* one encoded element */
 	bool fill_is_zero;
+	uint64_t max_chunk;	/* files, stdout, null: bytes a chunk may
+				 * decode to; 0 = LSIO_MAX_CHUNK */
 };
+
+/* Without output.max_chunk, the most one chunk may take in memory where no
+ * placement bounds it: a few 256 MiB decodes a second still fail fast on
+ * a compression bomb, and few real chunks are larger. */
+#define LSIO_MAX_CHUNK ((uint64_t)256 << 20)
 
 struct lsio_storage_prefix;
 
