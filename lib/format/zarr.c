@@ -148,14 +148,45 @@ static int gen_count(struct zarr_gen *g, const struct zarr_span *const *sp,
 	return 0;
 }
 
+/* An uncompressed chunk must be exactly its decoded size, as zarr-python
+ * insists.  Said here, as the data error it is (naming store and key),
+ * not left to the job's load-time check ("invalid job", exit 2). */
+static int gen_raw_size(struct zarr_gen *g, const char *key, uint64_t off,
+			uint64_t len)
+{
+	uint64_t want = g->a.dtype.size;
+	char shape[LSIO_MAX_DIMS * 21] = "", at[48] = "";
+	size_t n = 0;
+
+	if (!g->a.raw)
+		return 0;
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
+		if (!lsio_mul_ok(want, g->csize[d], &want))
+			return 0;	/* the job's checks say more */
+		n += (size_t)snprintf(shape + n, sizeof(shape) - n, "%llu%s",
+				      (unsigned long long)g->csize[d],
+				      d + 1 < g->a.ndim ? "x" : " ");
+	}
+	if (len == want)
+		return 0;
+	if (off)	/* an inner chunk of a shard */
+		snprintf(at, sizeof(at), "bytes %llu+", (unsigned long long)off);
+	return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
+			 "%s%llu bytes, but an uncompressed chunk of %s%s is %llu bytes",
+			 at, (unsigned long long)len, shape, g->a.dtype.str,
+			 (unsigned long long)want);
+}
+
 int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		   const char *key, uint64_t off, uint64_t len)
 {
 	char *path;
 	json_t *js;
 	uint64_t n;
-	int ret = gen_count(g, sp, key, &n);
+	int ret = gen_raw_size(g, key, off, len);
 
+	if (!ret)
+		ret = gen_count(g, sp, key, &n);
 	if (ret)
 		return ret;
 	g->most = MAX(g->most, n);
