@@ -419,7 +419,6 @@ struct lsio_io {
 	int res;		/* bytes read or -errno, set on completion */
 	void *owner;		/* engine's bookkeeping */
 	uint32_t source;	/* job source index (remote backends) */
-	uint64_t etag;		/* remote: hash of the response's ETag, 0 = none */
 	const char *msg;	/* on failure: the backend's detail or NULL */
 };
 

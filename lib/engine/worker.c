@@ -27,7 +27,6 @@ struct unit_run {
 	int fd, file_index;
 	bool own_fd;		/* opened for this unit: close when done */
 	bool remote;		/* read by the remote backend */
-	uint64_t etag;		/* remote: the first part's ETag, 0 = none */
 	uint32_t next_part;	/* next part to issue */
 	uint32_t parts_left;	/* parts not yet complete */
 	uint64_t part_len;
@@ -285,7 +284,6 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->parts_left = u->nparts;
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
 	r->data_end = MIN(u->off + u->len, src->size);
-	r->etag = 0;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -355,9 +353,9 @@ static void read_free(struct lsio_worker_state *w, struct read_slot *rs)
 	w->free_reads = rs;
 }
 
-/* A remote read came back whole (the backend retried what was worth it)
- * or failed with the server's words in io.msg.  Every part of a unit must
- * come from one version of the object: the same ETag. */
+/* A remote read came back whole (the backend retried what was worth it,
+ * and checked that it came from the object's first version) or failed
+ * with the server's words in io.msg. */
 static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
 {
 	struct lsio_engine *e = w->e;
@@ -370,23 +368,15 @@ static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
 	read_free(w, rs);
 	if (res == -ECANCELED && stopping(w))
 		return part_complete(w, r);	/* abandoned: not a cause */
-	if (res >= 0 && io->etag && r->etag && io->etag != r->etag) {
-		lsio_fail_first(e->ctx, -LSIO_EREMOTE,
-				"chunk %llu: '%s' changed while it was read (parts carry different ETags): run again",
-				(unsigned long long)chunk,
-				e->job->sources[r->u->source].path);
-		res = -LSIO_EREMOTE;
-	} else if (res < 0) {
+	if (res < 0) {
 		lsio_fail_first(e->ctx, -LSIO_EREMOTE, "chunk %llu: %s",
 				(unsigned long long)chunk,
 				io->msg ? io->msg : strerror(-res));
+		worker_fail(w, -LSIO_EREMOTE);
 	} else {
-		r->etag = r->etag ? r->etag : io->etag;
 		atomic_fetch_add_explicit(&e->bytes_read, (uint64_t)res,
 					  memory_order_relaxed);
 	}
-	if (res < 0)
-		worker_fail(w, -LSIO_EREMOTE);
 	return part_complete(w, r);
 }
 
