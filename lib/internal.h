@@ -125,7 +125,9 @@ struct lsio_chain {
 struct lsio_source {
 	char *path;		/* as written in the job */
 	/* Filled by the planner (lsio_plan_new): */
-	uint64_t size;		/* file size, 0 until known */
+	uint64_t size;		/* file size, 0 until known; UINT64_MAX when
+				 * unknown (a URL no chunk needs the size of,
+				 * a file of /proc or /sys) */
 	uint32_t class_id;	/* enum lsio_storage_class */
 	uint32_t params_id;	/* into plan->params: class and prefix */
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
@@ -143,7 +145,9 @@ struct lsio_place {
 
 struct lsio_chunk {
 	uint64_t offset;
-	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it */
+	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it;
+				 * it stays so for a file whose size only
+				 * reading it to its end tells (/proc) */
 	uint64_t place;		/* index into job->dims, or UINT64_MAX */
 	uint32_t source;	/* index into job->sources */
 	uint32_t chain;		/* index into job->chains */
@@ -360,6 +364,8 @@ struct lsio_unit {
 	uint8_t direct;		/* read with O_DIRECT */
 	uint8_t overlap;	/* chunks share bytes: stages must not work in
 				 * place on the unit's buffer */
+	uint8_t to_eof;		/* one chunk, read to the file's end: len is
+				 * the first read, the buffer grows */
 };
 
 struct lsio_plan {

@@ -47,17 +47,20 @@ static void *stage_state(struct lsio_chain_state *cs,
 	return NULL;
 }
 
-/* "chunk 17 ('a.bin', bytes 4096+8192)": how every chunk error begins. */
+/* "chunk 17 ('a.bin', bytes 4096+8192)": how every chunk error begins
+ * ("bytes 0 to the end" for a file read to its end). */
 static int chunk_fail(struct lsio_engine *e, uint64_t i, int err,
 		      const char *what, const char *why)
 {
 	const struct lsio_chunk *c = &e->job->chunks[i];
+	char len[32] = " to the end";
 
-	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu+%llu): %s%s",
+	if (c->length != LSIO_LEN_EOF)
+		snprintf(len, sizeof(len), "+%llu", (unsigned long long)c->length);
+	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu%s): %s%s",
 			       (unsigned long long)i,
 			       e->job->sources[c->source].path,
-			       (unsigned long long)c->offset,
-			       (unsigned long long)c->length, what, why);
+			       (unsigned long long)c->offset, len, what, why);
 }
 
 /* The scratch buffer not holding p, so a stage never reads what it writes. */
@@ -101,9 +104,7 @@ static bool size_known_after(const struct lsio_chain *chain, uint32_t k)
 	return true;
 }
 
-/* The most a chunk may decode to when no placement says: output.max_chunk,
- * so that a compression bomb fails fast instead of taking gigabytes. */
-static size_t chunk_bound(const struct lsio_job *job)
+size_t lsio_chunk_bound(const struct lsio_job *job)
 {
 	uint64_t n = job->out.max_chunk ? job->out.max_chunk : LSIO_MAX_CHUNK;
 
@@ -116,7 +117,7 @@ static size_t chunk_bound(const struct lsio_job *job)
 static size_t intermediate_limit(const struct lsio_job *job, size_t want)
 {
 	if (!want)
-		return chunk_bound(job);
+		return lsio_chunk_bound(job);
 	if (want > (SIZE_MAX - (1u << 20)) / 2)
 		return SIZE_MAX;
 	return 2 * want + (1u << 20);
