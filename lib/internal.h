@@ -125,7 +125,9 @@ struct lsio_chain {
 struct lsio_source {
 	char *path;		/* as written in the job */
 	/* Filled by the planner (lsio_plan_new): */
-	uint64_t size;		/* file size, 0 until known */
+	uint64_t size;		/* file size, 0 until known; UINT64_MAX when
+				 * unknown (a URL no chunk needs the size of,
+				 * a file of /proc or /sys) */
 	uint32_t class_id;	/* enum lsio_storage_class */
 	uint32_t params_id;	/* into plan->params: class and prefix */
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
@@ -147,7 +149,9 @@ struct lsio_place {
 
 struct lsio_chunk {
 	uint64_t offset;
-	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it */
+	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it;
+				 * it stays so for a file whose size only
+				 * reading it to its end tells (/proc) */
 	uint64_t place;		/* index into job->dims, or UINT64_MAX */
 	uint32_t source;	/* index into job->sources */
 	uint32_t chain;		/* index into job->chains */
@@ -172,6 +176,8 @@ struct lsio_output {
 	uint64_t shape[LSIO_MAX_DIMS];
 	uint8_t fill[16];	/* one encoded element */
 	bool fill_is_zero;
+	uint64_t max_chunk;	/* files, stdout, null: bytes a chunk may
+				 * decode to; 0 = LSIO_MAX_CHUNK */
 };
 
 /* Placements have the output's rank, but rank 1 for a 0-d output, whose
@@ -180,6 +186,11 @@ static inline uint32_t lsio_place_rank(const struct lsio_output *out)
 {
 	return out->ndim ? out->ndim : 1;
 }
+
+/* Without output.max_chunk, the most one chunk may take in memory where no
+ * placement bounds it: a few 256 MiB decodes a second still fail fast on
+ * a compression bomb, and few real chunks are larger. */
+#define LSIO_MAX_CHUNK ((uint64_t)256 << 20)
 
 struct lsio_storage_prefix;
 
@@ -364,6 +375,8 @@ struct lsio_unit {
 	uint8_t direct;		/* read with O_DIRECT */
 	uint8_t overlap;	/* chunks share bytes: stages must not work in
 				 * place on the unit's buffer */
+	uint8_t to_eof;		/* one chunk, read to the file's end: len is
+				 * the first read, the buffer grows */
 };
 
 struct lsio_plan {
@@ -423,7 +436,6 @@ struct lsio_io {
 	int res;		/* bytes read or -errno, set on completion */
 	void *owner;		/* engine's bookkeeping */
 	uint32_t source;	/* job source index (remote backends) */
-	uint64_t etag;		/* remote: hash of the response's ETag, 0 = none */
 	const char *msg;	/* on failure: the backend's detail or NULL */
 };
 

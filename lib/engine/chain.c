@@ -14,10 +14,6 @@
 
 #include "engine.h"
 
-/* Decoded sizes are bounded even when no placement declares them, so a
- * hostile frame header cannot make a stage allocate without limit. */
-#define LSIO_MAX_DECODED ((size_t)1 << 32)
-
 int lsio_chain_state_init(struct lsio_chain_state *cs)
 {
 	memset(cs, 0, sizeof(*cs));
@@ -51,17 +47,20 @@ static void *stage_state(struct lsio_chain_state *cs,
 	return NULL;
 }
 
-/* "chunk 17 ('a.bin', bytes 4096+8192)": how every chunk error begins. */
+/* "chunk 17 ('a.bin', bytes 4096+8192)": how every chunk error begins
+ * ("bytes 0 to the end" for a file read to its end). */
 static int chunk_fail(struct lsio_engine *e, uint64_t i, int err,
 		      const char *what, const char *why)
 {
 	const struct lsio_chunk *c = &e->job->chunks[i];
+	char len[32] = " to the end";
 
-	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu+%llu): %s%s",
+	if (c->length != LSIO_LEN_EOF)
+		snprintf(len, sizeof(len), "+%llu", (unsigned long long)c->length);
+	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu%s): %s%s",
 			       (unsigned long long)i,
 			       e->job->sources[c->source].path,
-			       (unsigned long long)c->offset,
-			       (unsigned long long)c->length, what, why);
+			       (unsigned long long)c->offset, len, what, why);
 }
 
 /* The scratch buffer not holding p, so a stage never reads what it writes. */
@@ -88,6 +87,10 @@ static int stage_call(struct lsio_engine *e, struct lsio_chain_state *cs,
 	if (!ret)
 		return 0;
 	snprintf(what, sizeof(what), "stage %u '%s': ", k + 1, spec->ops->name);
+	/* Without a placement the limit is the job's: say how to raise it. */
+	if (ret == -LSIO_ETOOBIG && e->job->out.type != LSIO_OUT_ARRAY)
+		snprintf(cs->why + strlen(cs->why), sizeof(cs->why) - strlen(cs->why),
+			 " (the limit for one chunk: raise it with output.max_chunk)");
 	return chunk_fail(e, i, ret, what, cs->why[0] ? cs->why : lsio_strerror(ret));
 }
 
@@ -101,13 +104,22 @@ static bool size_known_after(const struct lsio_chain *chain, uint32_t k)
 	return true;
 }
 
+size_t lsio_chunk_bound(const struct lsio_job *job)
+{
+	uint64_t n = job->out.max_chunk ? job->out.max_chunk : LSIO_MAX_CHUNK;
+
+	return (size_t)MIN(n, (uint64_t)SIZE_MAX);
+}
+
 /* A stage before the last may produce a little more than the final size
  * (a checksum or header still to strip): allow twice the final size plus
  * 1 MiB - generous, but a hostile frame still cannot claim gigabytes. */
-static size_t intermediate_limit(size_t want)
+static size_t intermediate_limit(const struct lsio_job *job, size_t want)
 {
-	if (!want || want > LSIO_MAX_DECODED / 2)
-		return LSIO_MAX_DECODED;
+	if (!want)
+		return lsio_chunk_bound(job);
+	if (want > (SIZE_MAX - (1u << 20)) / 2)
+		return SIZE_MAX;
 	return 2 * want + (1u << 20);
 }
 
@@ -139,7 +151,7 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		io.in = p;
 		io.in_len = n;
 		io.scratch = last && dest.p ? &dest : other_scratch(cs, p);
-		io.limit = exact ? want : intermediate_limit(want);
+		io.limit = exact ? want : intermediate_limit(e->job, want);
 		io.expect = exact ? want : 0;
 		ret = stage_call(e, cs, i, k, &io);
 		if (ret)

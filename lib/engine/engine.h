@@ -52,6 +52,11 @@ struct lsio_chain_state {
 int lsio_chain_state_init(struct lsio_chain_state *cs);
 void lsio_chain_state_release(struct lsio_chain_state *cs);
 
+/* The most one chunk may take where no placement bounds it (its decoded
+ * bytes; a file read to its end): output.max_chunk, else LSIO_MAX_CHUNK,
+ * so that a compression bomb or an endless file fails fast. */
+size_t lsio_chunk_bound(const struct lsio_job *job);
+
 /* Decode chunk i from p (n bytes) through its stage chain into the sink.
  * copy_first: the bytes are shared with another chunk and must not be
  * changed in place.  Returns 0 or a negative error (message set). */

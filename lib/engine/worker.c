@@ -27,11 +27,11 @@ struct unit_run {
 	int fd, file_index;
 	bool own_fd;		/* opened for this unit: close when done */
 	bool remote;		/* read by the remote backend */
-	uint64_t etag;		/* remote: the first part's ETag, 0 = none */
 	uint32_t next_part;	/* next part to issue */
 	uint32_t parts_left;	/* parts not yet complete */
 	uint64_t part_len;
 	uint64_t data_end;	/* min(unit end, file size): bytes that exist */
+	uint64_t eof_len;	/* to_eof: the chunk's bytes, once read */
 	uint64_t started_ns;	/* when it was claimed */
 };
 
@@ -228,12 +228,14 @@ static int unit_open_fd(struct lsio_worker_state *w, struct unit_run *r)
 }
 
 /* A buffer for the unit: an arena slot, or the heap for an oversize unit
- * (one at a time).  Returns NULL when none is free now. */
-static struct unit_run *run_alloc(struct lsio_worker_state *w, uint64_t len)
+ * or one that may grow (one at a time).  Returns NULL when none is free
+ * now. */
+static struct unit_run *run_alloc(struct lsio_worker_state *w,
+				  const struct lsio_unit *u)
 {
 	struct lsio_engine *e = w->e;
 
-	if (len > e->slot_len) {
+	if (u->len > e->slot_len || u->to_eof) {
 		if (w->heap_busy || w->units_open)
 			return NULL;	/* finish the others first */
 		w->heap_busy = true;
@@ -285,7 +287,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->parts_left = u->nparts;
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
 	r->data_end = MIN(u->off + u->len, src->size);
-	r->etag = 0;
+	r->eof_len = 0;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -355,9 +357,9 @@ static void read_free(struct lsio_worker_state *w, struct read_slot *rs)
 	w->free_reads = rs;
 }
 
-/* A remote read came back whole (the backend retried what was worth it)
- * or failed with the server's words in io.msg.  Every part of a unit must
- * come from one version of the object: the same ETag. */
+/* A remote read came back whole (the backend retried what was worth it,
+ * and checked that it came from the object's first version) or failed
+ * with the server's words in io.msg. */
 static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
 {
 	struct lsio_engine *e = w->e;
@@ -370,28 +372,53 @@ static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
 	read_free(w, rs);
 	if (res == -ECANCELED && stopping(w))
 		return part_complete(w, r);	/* abandoned: not a cause */
-	if (res >= 0 && io->etag && r->etag && io->etag != r->etag) {
-		lsio_fail_first(e->ctx, -LSIO_EREMOTE,
-				"chunk %llu: '%s' changed while it was read (parts carry different ETags): run again",
-				(unsigned long long)chunk,
-				e->job->sources[r->u->source].path);
-		res = -LSIO_EREMOTE;
-	} else if (res < 0) {
+	if (res < 0) {
 		lsio_fail_first(e->ctx, -LSIO_EREMOTE, "chunk %llu: %s",
 				(unsigned long long)chunk,
 				io->msg ? io->msg : strerror(-res));
+		worker_fail(w, -LSIO_EREMOTE);
 	} else {
-		r->etag = r->etag ? r->etag : io->etag;
 		atomic_fetch_add_explicit(&e->bytes_read, (uint64_t)res,
 					  memory_order_relaxed);
 	}
-	if (res < 0)
-		worker_fail(w, -LSIO_EREMOTE);
 	return part_complete(w, r);
 }
 
+/* A unit read to the end of its file: more than the chunk bound is an
+ * error; a full buffer is doubled (up to one byte past the bound, to see
+ * whether the file ends there).  Returns 0, or an error with the message
+ * set. */
+static int eof_grow(struct lsio_worker_state *w, struct read_slot *rs,
+		    uint64_t off)
+{
+	struct lsio_engine *e = w->e;
+	struct unit_run *r = rs->run;
+	uint64_t cap = rs->end - r->u->off, bound = lsio_chunk_bound(e->job);
+	uint8_t *p;
+
+	if (off - r->u->off > bound)
+		return lsio_fail_first(e->ctx, -LSIO_ETOOBIG,
+			"chunk %llu: '%s' goes on past %llu bytes from offset %llu, the limit for one chunk (output.max_chunk): give the chunk a length",
+			(unsigned long long)e->plan->unit_chunks[r->u->first],
+			e->job->sources[r->u->source].path,
+			(unsigned long long)bound, (unsigned long long)r->u->off);
+	if (off < rs->end)
+		return 0;
+	cap = MIN(cap * 2, bound + 1);
+	p = realloc(r->buf, cap);
+	if (!p)
+		return lsio_fail_first(e->ctx, -ENOMEM,
+				       "cannot allocate %llu bytes for a read of '%s'",
+				       (unsigned long long)cap,
+				       e->job->sources[r->u->source].path);
+	r->buf = p;
+	rs->end = r->data_end = r->u->off + cap;
+	return 0;
+}
+
 /* A read came back: continue it after a short read or EINTR/EAGAIN, fail
- * it, or complete its part. */
+ * it, or complete its part.  A unit read to the end of its file ends at
+ * the first empty read, its buffer grown while reads fill it. */
 static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
 {
 	struct lsio_engine *e = w->e;
@@ -406,11 +433,15 @@ static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
 		res = 0, off = rs->io.off;	/* same read again */
 	else if (res < 0)
 		goto fail;
+	else if (res == 0 && r->u->to_eof)
+		goto at_end;
 	else if (res == 0 && off < MIN(rs->end, r->data_end))
 		goto short_file;
 	off += (uint64_t)res;
 	atomic_fetch_add_explicit(&e->bytes_read, (uint64_t)res,
 				  memory_order_relaxed);
+	if (r->u->to_eof && (res = eof_grow(w, rs, off)) < 0)
+		goto failed;
 	if (off < MIN(rs->end, r->data_end) && !stopping(w)) {
 		read_prepare(w, rs, off);
 		res = read_queue(w, rs);
@@ -420,10 +451,13 @@ static int read_done(struct lsio_worker_state *w, struct read_slot *rs)
 	}
 	read_free(w, rs);
 	return part_complete(w, r);
+at_end:
+	r->eof_len = off - r->u->off;
+	read_free(w, rs);
+	return part_complete(w, r);
 short_file:
 	res = -ENODATA;
 fail:
-	read_free(w, rs);
 	lsio_fail_first(e->ctx, -LSIO_ESOURCE,
 			"chunk %llu: reading '%s' at offset %llu: %s",
 			(unsigned long long)e->plan->unit_chunks[r->u->first],
@@ -431,7 +465,10 @@ fail:
 			(unsigned long long)off,
 			res == -ENODATA ? "the file ended early (was it truncated?)"
 					: strerror(-res));
-	worker_fail(w, -LSIO_ESOURCE);
+	res = -LSIO_ESOURCE;
+failed:
+	read_free(w, rs);
+	worker_fail(w, res);
 	return part_complete(w, r);
 }
 
@@ -445,10 +482,11 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 
 	for (uint32_t k = 0; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
+		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
 		ret = lsio_chain_run(e, &w->chain, uc[k],
 				     r->buf + (c->offset - u->off),
-				     (size_t)c->length, u->overlap);
+				     (size_t)n, u->overlap);
 		if (ret) {
 			worker_fail(w, ret);
 			break;
@@ -456,7 +494,7 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 		lsio_latency_add(&w->latency, lsio_now_ns() - r->started_ns);
 		atomic_fetch_add_explicit(&e->chunks_done, 1,
 					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&e->bytes_done, c->length,
+		atomic_fetch_add_explicit(&e->bytes_done, n,
 					  memory_order_relaxed);
 	}
 	run_release(w, r);
@@ -496,7 +534,7 @@ static bool unit_next(struct lsio_worker_state *w, bool *wait)
 			return false;
 		}
 	}
-	r = run_alloc(w, w->pending->len);
+	r = run_alloc(w, w->pending);
 	if (!r)
 		return false;	/* all buffers busy: reap first */
 	if (run_start(w, r, w->pending)) {

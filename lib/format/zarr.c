@@ -131,6 +131,35 @@ static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 	g->nentries++;
 }
 
+/* An uncompressed chunk must be exactly its decoded size, as zarr-python
+ * insists.  Said here, as the data error it is (naming store and key),
+ * not left to the job's load-time check ("invalid job", exit 2). */
+static int gen_raw_size(struct zarr_gen *g, const char *key, uint64_t off,
+			uint64_t len)
+{
+	uint64_t want = g->a.dtype.size;
+	char shape[LSIO_MAX_DIMS * 21] = "", at[48] = "";
+	size_t n = 0;
+
+	if (!g->a.raw)
+		return 0;
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
+		if (!lsio_mul_ok(want, g->csize[d], &want))
+			return 0;	/* the job's checks say more */
+		n += (size_t)snprintf(shape + n, sizeof(shape) - n, "%llu%s",
+				      (unsigned long long)g->csize[d],
+				      d + 1 < g->a.ndim ? "x" : " ");
+	}
+	if (len == want)
+		return 0;
+	if (off)	/* an inner chunk of a shard */
+		snprintf(at, sizeof(at), "bytes %llu+", (unsigned long long)off);
+	return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
+			 "%s%llu bytes, but an uncompressed chunk of %s%s is %llu bytes",
+			 at, (unsigned long long)len, shape, g->a.dtype.str,
+			 (unsigned long long)want);
+}
+
 /* One entry (one read, one decode) for the chunk at key, placed once. */
 int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		   const char *key, uint64_t off, uint64_t len)
@@ -138,6 +167,7 @@ int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 	struct zarr_place p;
 	char *path;
 	json_t *js;
+	int ret;
 
 	if (lsio_canceled(g->ctx))
 		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
@@ -145,6 +175,9 @@ int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
 				 "selection '%s' needs more than %llu job entries",
 				 g->select, ZARR_ENTRIES_MAX);
+	ret = gen_raw_size(g, key, off, len);
+	if (ret)
+		return ret;
 	path = zarr_store_source(g->store, key);
 	js = path ? json_string(path) : NULL;
 	free(path);

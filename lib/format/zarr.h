@@ -100,6 +100,8 @@ struct zarr_array {
 	struct lsio_dtype dtype;	/* the output's: numpy string */
 	json_t *fill;		/* the output's fill_value (never NULL) */
 	json_t *stages;		/* stage chain of a chunk (an inner chunk) */
+	bool raw;		/* no compressor: a stored chunk is exactly
+				 * its decoded size */
 	char order;		/* memory order of a decoded (inner) chunk */
 	enum zarr_keys keys;
 	char sep;		/* '.' or '/' */

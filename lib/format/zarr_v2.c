@@ -148,6 +148,7 @@ static int v2_stages(struct meta_ctx *m, json_t *meta, struct zarr_array *a)
 	if (!ret && comp && !json_is_null(comp) &&
 	    !(st[nf] = v2_compressor(m, comp)))
 		ret = -LSIO_EJOB;
+	a->raw = !st[nf];	/* filters keep the size */
 	a->stages = json_array();
 	if (!a->stages && !ret)
 		ret = meta_fail(m, "out of memory");

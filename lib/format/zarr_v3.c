@@ -250,6 +250,7 @@ static int v3_order(struct meta_ctx *m, const struct v3_chain *ch, char *order)
 static int v3_chain_stages(struct meta_ctx *m, struct v3_chain *ch,
 			   json_t **stages)
 {
+	m->a->raw = !ch->nbb;	/* the byte swap keeps the size */
 	*stages = json_array();
 	if (!*stages)
 		return meta_fail(m, "out of memory");

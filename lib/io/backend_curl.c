@@ -13,6 +13,12 @@
  * own words (403 SignatureDoesNotMatch ...).  Retries wait in this backend,
  * not in the engine, so a worker keeps its other reads going meanwhile.
  *
+ * Every range of one object must come from one version of it: the first
+ * ETag any response carries is pinned for the object, later requests send
+ * it as If-Match (a changed object answers 412), and a response with
+ * another ETag fails too (a server that ignores If-Match, or requests that
+ * were already under way when the pin was set).
+ *
  * The multi handle keeps connections alive between requests (and
  * multiplexes HTTP/2 where the server offers it); the remote class's queue
  * depth caps connections per host and worker.
@@ -43,10 +49,19 @@
 
 /* --- the remote sources of a plan ---------------------------------------- */
 
+/* The version of an object a run reads: set once, by the first response
+ * that names one, then only read. */
+struct etag_pin {
+	char etag[LSIO_ETAG_MAX];
+	struct curl_slist *hdr;	/* the kind's headers + If-Match, NULL when
+				 * the ETag is weak (If-Match cannot name it) */
+};
+
 struct lsio_remote_src {
 	char *url;		/* the http(s) URL requested; NULL: local */
 	uint32_t host;		/* index into hosts */
 	uint8_t kind;		/* enum lsio_url_kind */
+	_Atomic(struct etag_pin *) pin;	/* NULL until a response has an ETag */
 };
 
 /* One host's counters: per worker while running, merged at the end. */
@@ -360,8 +375,14 @@ void lsio_remote_free(struct lsio_remote *r)
 {
 	if (!r)
 		return;
-	for (uint32_t s = 0; s < r->job->nsources; s++)
+	for (uint32_t s = 0; s < r->job->nsources; s++) {
+		struct etag_pin *pin = atomic_load(&r->src[s].pin);
+
 		free(r->src[s].url);
+		if (pin)
+			curl_slist_free_all(pin->hdr);
+		free(pin);
+	}
 	free(r->src);
 	for (uint32_t i = 0; i < r->nhosts; i++)
 		free(r->hosts[i]);
@@ -406,6 +427,7 @@ struct creq {
 	int res;		/* HEAD: 0 or the error */
 	bool head;
 	bool in_multi;		/* an attempt is running */
+	bool if_match;		/* this attempt sent If-Match */
 
 	/* This attempt. */
 	struct lsio_http_resp resp;
@@ -418,7 +440,7 @@ struct creq {
 	size_t errlen;
 	char errbody[ERRBODY_MAX];
 	char curl_err[CURL_ERROR_SIZE];
-	char why[256];
+	char why[512];
 	char msg[LSIO_MSG_MAX];
 
 	unsigned attempt;	/* tries so far */
@@ -489,7 +511,6 @@ static void req_done(struct cdata *d, struct creq *q, int res)
 	if (q->io) {
 		q->io->res = res < 0 ? res : (int)q->len;
 		q->io->msg = res < 0 ? q->msg : NULL;
-		q->io->etag = q->resp.etag;
 	}
 	q->res = res;
 	ready_push(d, q);
@@ -501,6 +522,50 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 	lsio_http_header(&q->resp, p, size * n);
 	return size * n;
+}
+
+/* Pin etag for source s, unless a response pinned one first; returns the
+ * pin in force, or NULL when out of memory. */
+static struct etag_pin *pin_set(struct lsio_remote *r, uint32_t s,
+				const char *etag)
+{
+	struct lsio_remote_src *src = &r->src[s];
+	struct etag_pin *pin;
+	char line[LSIO_ETAG_MAX + 16];
+
+	pthread_mutex_lock(&r->lock);
+	pin = atomic_load(&src->pin);
+	if (!pin && (pin = calloc(1, sizeof(*pin)))) {
+		snprintf(pin->etag, sizeof(pin->etag), "%s", etag);
+		snprintf(line, sizeof(line), "If-Match: %s", etag);
+		for (struct curl_slist *l = r->hdr[src->kind];
+		     l && lsio_etag_strong(etag); l = l->next)
+			slist_add(&pin->hdr, l->data);
+		if (lsio_etag_strong(etag) && slist_add(&pin->hdr, line)) {
+			curl_slist_free_all(pin->hdr);
+			pin->hdr = NULL;	/* no If-Match: the check stays */
+		}
+		atomic_store(&src->pin, pin);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return pin;
+}
+
+/* The response comes from the version this run reads, or it fails. */
+static void etag_check(struct creq *q)
+{
+	struct etag_pin *pin = atomic_load(&q->d->r->src[q->source].pin);
+
+	if (!q->resp.etag[0])
+		return;		/* nothing to tell versions apart by */
+	if (!pin)
+		pin = pin_set(q->d->r, q->source, q->resp.etag);
+	if (!pin || !strcmp(pin->etag, q->resp.etag))
+		return;
+	q->verdict = LSIO_HTTP_FAIL;
+	snprintf(q->why, sizeof(q->why),
+		 "the object changed during the read (ETag %.100s, earlier responses %.100s): run again",
+		 q->resp.etag, pin->etag);
 }
 
 /* Look at the response's head once, before its first byte is kept. */
@@ -515,10 +580,18 @@ static void judge(struct creq *q)
 		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
 			   : lsio_http_retryable(q->resp.status) ? LSIO_HTTP_RETRY
 			   : LSIO_HTTP_FAIL;
-		return;
+	} else {
+		q->verdict = lsio_http_judge(&q->resp, q->off, q->len, q->why,
+					     sizeof(q->why));
 	}
-	q->verdict = lsio_http_judge(&q->resp, q->off, q->len, q->why,
-				     sizeof(q->why));
+	if (q->resp.status == 412 && q->if_match) {
+		lsio_http_status_text(&q->resp, st, sizeof(st));
+		snprintf(q->why, sizeof(q->why),
+			 "%s: the object changed during the read (it no longer has ETag %.150s): run again",
+			 st, atomic_load(&q->d->r->src[q->source].pin)->etag);
+	}
+	if (q->verdict == LSIO_HTTP_OK || q->verdict == LSIO_HTTP_SLICE)
+		etag_check(q);
 	if (q->verdict == LSIO_HTTP_SLICE)
 		q->skip = q->off;
 }
@@ -568,7 +641,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 static void easy_common(struct cdata *d, struct creq *q)
 {
 	const struct lsio_remote *r = d->r;
-	const struct lsio_remote_src *s = &r->src[q->source];
+	struct lsio_remote_src *s = &r->src[q->source];
+	struct etag_pin *pin;
 	CURL *e = q->easy;
 	long secs = (long)ceil(r->timeout);
 
@@ -580,7 +654,9 @@ static void easy_common(struct cdata *d, struct creq *q)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr[s->kind]);
+	pin = atomic_load(&s->pin);
+	q->if_match = pin && pin->hdr;
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -757,7 +833,7 @@ static void finish_ok(struct cdata *d, struct creq *q)
 /* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
-	char text[640];
+	char text[LSIO_MSG_MAX];
 
 	curl_multi_remove_handle(d->multi, q->easy);
 	q->in_multi = false;
@@ -950,7 +1026,6 @@ static int curl_queue(struct lsio_worker *w, struct lsio_io *io)
 	struct creq *q = d->free;
 
 	io->msg = NULL;
-	io->etag = 0;
 	if (!io->len) {
 		io->res = 0;
 		return 1;

@@ -68,15 +68,6 @@ static void content_range(struct lsio_http_resp *r, const char *v)
 		r->range_total = t;
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h ? h : 1;
-}
-
 static void retry_after(struct lsio_http_resp *r, const char *v)
 {
 	uint64_t secs;
@@ -143,7 +134,8 @@ void lsio_http_header(struct lsio_http_resp *r, const char *line, size_t n)
 	} else if (!strcasecmp(buf, "content-type")) {
 		r->multipart = !strncasecmp(v, "multipart/", 10);
 	} else if (!strcasecmp(buf, "etag")) {
-		r->etag = *v ? fnv1a(v, strlen(v)) : 0;
+		snprintf(r->etag, sizeof(r->etag), "%s",
+			 strlen(v) < sizeof(r->etag) ? v : "");
 	} else if (!strcasecmp(buf, "retry-after")) {
 		retry_after(r, v);
 	}
@@ -188,6 +180,13 @@ static enum lsio_http_verdict judge_206(const struct lsio_http_resp *r,
 	     (unsigned long long)r->range_first,
 	     (unsigned long long)r->range_last);
 	return LSIO_HTTP_FAIL;
+}
+
+bool lsio_etag_strong(const char *etag)
+{
+	size_t n = strlen(etag);
+
+	return n >= 2 && etag[0] == '"' && etag[n - 1] == '"';
 }
 
 bool lsio_http_retryable(int status)

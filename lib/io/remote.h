@@ -87,6 +87,10 @@ char *lsio_ini_get(const char *path, const char *section, const char *key,
 
 /* --- responses (http_check.c) -------------------------------------------- */
 
+/* An ETag longer than this (none seen in the wild comes close) is taken
+ * as no ETag: it cannot be pinned. */
+#define LSIO_ETAG_MAX 256
+
 /* What the header lines of one response said.  A redirect or an interim
  * response starts a new one (a new status line resets it). */
 struct lsio_http_resp {
@@ -97,7 +101,7 @@ struct lsio_http_resp {
 	uint64_t range_total;	/* UINT64_MAX when "*" or absent */
 	int64_t length;		/* Content-Length, -1 = not given */
 	bool multipart;		/* Content-Type: multipart/byteranges */
-	uint64_t etag;		/* hash of the ETag, 0 = none */
+	char etag[LSIO_ETAG_MAX];	/* as sent, "" = none */
 	double retry_after;	/* seconds, -1 = not given */
 };
 
@@ -118,6 +122,10 @@ enum lsio_http_verdict {
 enum lsio_http_verdict lsio_http_judge(const struct lsio_http_resp *r,
 				       uint64_t off, uint64_t len, char *why,
 				       size_t cap);
+
+/* A strong ETag ("abc", not W/"abc"): one If-Match can name.  If-Match
+ * compares strongly, so a weak ETag would never match. */
+bool lsio_etag_strong(const char *etag);
 
 /* "HTTP 404 Not Found" ("HTTP 504" over HTTP/2, which has no reason). */
 void lsio_http_status_text(const struct lsio_http_resp *r, char *buf,

@@ -408,13 +408,14 @@ static const char *const out_types[] = { "array", "files", "stdout", "null",
 static const char *const out_keys[][8] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
 			     "fill_value", "format", NULL },
-	[LSIO_OUT_FILES] = { "type", "dir", "name", NULL },
-	[LSIO_OUT_STDOUT] = { "type", NULL },
-	[LSIO_OUT_NULL] = { "type", NULL },
+	[LSIO_OUT_FILES] = { "type", "dir", "name", "max_chunk", NULL },
+	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
+	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
 };
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
-	"shape", "order", "fill_value", "format", "dir", "name", NULL };
+	"shape", "order", "fill_value", "format", "dir", "name", "max_chunk",
+	NULL };
 
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
@@ -427,13 +428,18 @@ static int check_output_keys(struct parser *p, json_t *obj,
 	json_t *v;
 
 	json_object_foreach(obj, key, v) {
+		char whose[64] = "";
+
 		if (in_list(key, out_keys[t]))
 			continue;
 		for (size_t o = 0; o < ARRAY_SIZE(out_keys); o++)
 			if (in_list(key, out_keys[o]))
-				return fail(p, NULL,
-					    "'%s' is not a key of %s output (it belongs to %s output)",
-					    key, out_types[t], out_types[o]);
+				snprintf(whose + strlen(whose), sizeof(whose) - strlen(whose),
+					 "%s%s", whose[0] ? ", " : "", out_types[o]);
+		if (whose[0])
+			return fail(p, NULL,
+				    "'%s' is not a key of %s output (it belongs to %s output)",
+				    key, out_types[t], whose);
 		return unknown_key(p, NULL, key, out_keys[t]);
 	}
 	return 0;
@@ -635,6 +641,21 @@ static int parse_files_output(struct parser *p, json_t *obj)
 	return dup_string(p, s, &out->name);
 }
 
+/* Array output bounds each chunk by its placement; the others by this. */
+static int output_max_chunk(struct parser *p, json_t *v)
+{
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (get_size(p, "max_chunk", v, &n))
+		return -LSIO_EJOB;
+	if (!n)
+		return fail(p, "max_chunk", "must be at least 1 byte");
+	p->job->out.max_chunk = n;
+	return 0;
+}
+
 static int parse_output(struct parser *p, json_t *obj)
 {
 	const char *s, *hint;
@@ -669,6 +690,8 @@ static int parse_output(struct parser *p, json_t *obj)
 		return -LSIO_EJOB;
 	if (t == LSIO_OUT_ARRAY)
 		return parse_array_output(p, obj);
+	if (output_max_chunk(p, json_object_get(obj, "max_chunk")))
+		return -LSIO_EJOB;
 	if (t == LSIO_OUT_FILES)
 		return parse_files_output(p, obj);
 	return 0;

@@ -281,6 +281,9 @@ static int sources_resolve(struct lsio_plan *p)
 		if (src->class_id != LSIO_CLASS_REMOTE) {
 			src->class_id = devs[dev_of[s]].info.cls;
 			src->dio_align = devs[dev_of[s]].info.dio_align;
+			/* /proc/self/status says 0 bytes: read it to its end. */
+			if (devs[dev_of[s]].info.sizeless)
+				src->size = UINT64_MAX;
 		}
 		src->params_id = (uint32_t)((prefix_of(p, s) + 1) * LSIO_CLASS_COUNT) +
 				 src->class_id;
@@ -335,6 +338,8 @@ static int chunks_resolve(struct lsio_plan *p)
 		const struct lsio_source *src = &job->sources[c->source];
 		uint64_t end;
 
+		if (c->length == LSIO_LEN_EOF && src->size == UINT64_MAX)
+			continue;	/* the engine reads to the end */
 		if (c->length == LSIO_LEN_EOF)
 			c->length = c->offset <= src->size ? src->size - c->offset : 0;
 		if (!lsio_add_ok(c->offset, c->length, &end) || end > src->size)
@@ -386,13 +391,20 @@ static uint64_t *chunk_order(struct lsio_plan *p)
 	return order;
 }
 
+/* A chunk read to the end of a file of unknown size starts with a read of
+ * this much; the engine doubles its buffer while reads fill it. */
+#define LSIO_EOF_FIRST_READ ((uint64_t)64 << 10)
+
 /* May chunk c join the unit [u->off, *end)? */
 static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		      uint64_t end, const struct lsio_chunk *c)
 {
 	const struct lsio_class_params *cp;
-	uint64_t new_end = MAX(end, c->offset + c->length);
+	uint64_t new_end;
 
+	if (u->to_eof || c->length == LSIO_LEN_EOF)
+		return false;	/* its end is not known yet */
+	new_end = MAX(end, c->offset + c->length);
 	if (c->source != u->source || c->offset < u->off)
 		return false;
 	cp = lsio_source_params(p, c->source);
@@ -423,7 +435,7 @@ static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 	uint64_t parts;
 
 	u->len = end - u->off;
-	u->direct = unit_direct(p, u, fd);
+	u->direct = !u->to_eof && unit_direct(p, u, fd);
 	if (u->direct) {
 		uint64_t a = src->dio_align ? src->dio_align : cp->align;
 
@@ -433,7 +445,7 @@ static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 		u->len = end - u->off;
 	}
 	parts = 1;
-	if (cp->split && u->len > cp->split)
+	if (cp->split && u->len > cp->split && !u->to_eof)
 		parts = (u->len + cp->part_size - 1) / cp->part_size;
 	if (parts > UINT32_MAX)
 		return lsio_fail(p->ctx, -LSIO_EJOB,
@@ -493,8 +505,9 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 		}
 		u = &p->units[p->nunits++];
 		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
-					 .source = c->source };
-		end = c->offset + c->length;
+					 .source = c->source,
+					 .to_eof = c->length == LSIO_LEN_EOF };
+		end = c->offset + (u->to_eof ? LSIO_EOF_FIRST_READ : c->length);
 	}
 	if (u && !ret) {
 		source_fd(p, u->source, &open_src, &fd);

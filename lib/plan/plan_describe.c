@@ -27,7 +27,8 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 		struct class_sum *s = &sum[job->sources[c->source].class_id];
 
 		s->chunks++;
-		s->requested += c->length;
+		if (c->length != LSIO_LEN_EOF)	/* else unknown until read */
+			s->requested += c->length;
 	}
 	for (uint64_t i = 0; i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];

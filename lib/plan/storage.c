@@ -102,34 +102,44 @@ const char *lsio_class_name(enum lsio_storage_class c)
  * one pays a round trip through a user-space daemon per request, which
  * rewards netfs's larger merges and moderate depth.  "fuseblk" (ntfs-3g)
  * has a real disk behind st_dev and is treated as a block file system.
+ * The kernel's pseudo file systems make their files' contents when read:
+ * st_size says 0 (proc) or a page (sysfs), not how much there is.
  */
 static const struct fs_magic {
 	uint32_t magic;
 	const char *name;
 	int cls;
+	bool sizeless;		/* st_size is not the size of the contents */
 } fs_magics[] = {
-	{ 0x01021994, "tmpfs", LSIO_CLASS_MEMORY },
-	{ 0x858458f6, "ramfs", LSIO_CLASS_MEMORY },
-	{ 0x00009fa0, "proc", LSIO_CLASS_MEMORY },	/* /proc/kcore, ... */
-	{ 0x62656572, "sysfs", LSIO_CLASS_MEMORY },
-	{ 0x00006969, "nfs", LSIO_CLASS_NETFS },
-	{ 0x00c36400, "ceph", LSIO_CLASS_NETFS },
-	{ 0xff534d42, "cifs", LSIO_CLASS_NETFS },
-	{ 0xfe534d42, "smb2", LSIO_CLASS_NETFS },
-	{ 0x0000517b, "smb", LSIO_CLASS_NETFS },
-	{ 0x01021997, "9p", LSIO_CLASS_NETFS },
-	{ 0x5346414f, "afs", LSIO_CLASS_NETFS },
-	{ 0x65735546, "fuse", LSIO_CLASS_NETFS },
-	{ 0x0bd00bd0, "lustre", LSIO_CLASS_PARALLELFS },
-	{ 0x47504653, "gpfs", LSIO_CLASS_PARALLELFS },
-	{ 0x19830326, "beegfs", LSIO_CLASS_PARALLELFS },
-	{ 0x20030528, "orangefs", LSIO_CLASS_PARALLELFS },
-	{ 0x0000ef53, "ext4", BLOCK_FS },
-	{ 0x58465342, "xfs", BLOCK_FS },
-	{ 0x9123683e, "btrfs", BLOCK_FS },
-	{ 0xf2f52010, "f2fs", BLOCK_FS },
-	{ 0x2fc12fc1, "zfs", BLOCK_FS },
-	{ 0x794c7630, "overlay", BLOCK_FS },
+	{ 0x01021994, "tmpfs", LSIO_CLASS_MEMORY, false },
+	{ 0x858458f6, "ramfs", LSIO_CLASS_MEMORY, false },
+	{ 0x00009fa0, "proc", LSIO_CLASS_MEMORY, true },
+	{ 0x62656572, "sysfs", LSIO_CLASS_MEMORY, true },
+	{ 0x64626720, "debugfs", LSIO_CLASS_MEMORY, true },
+	{ 0x74726163, "tracefs", LSIO_CLASS_MEMORY, true },
+	{ 0x73636673, "securityfs", LSIO_CLASS_MEMORY, true },
+	{ 0x0027e0eb, "cgroup", LSIO_CLASS_MEMORY, true },
+	{ 0x63677270, "cgroup2", LSIO_CLASS_MEMORY, true },
+	{ 0x62656570, "configfs", LSIO_CLASS_MEMORY, true },
+	{ 0xde5e81e4, "efivarfs", LSIO_CLASS_MEMORY, true },
+	{ 0x00006969, "nfs", LSIO_CLASS_NETFS, false },
+	{ 0x00c36400, "ceph", LSIO_CLASS_NETFS, false },
+	{ 0xff534d42, "cifs", LSIO_CLASS_NETFS, false },
+	{ 0xfe534d42, "smb2", LSIO_CLASS_NETFS, false },
+	{ 0x0000517b, "smb", LSIO_CLASS_NETFS, false },
+	{ 0x01021997, "9p", LSIO_CLASS_NETFS, false },
+	{ 0x5346414f, "afs", LSIO_CLASS_NETFS, false },
+	{ 0x65735546, "fuse", LSIO_CLASS_NETFS, false },
+	{ 0x0bd00bd0, "lustre", LSIO_CLASS_PARALLELFS, false },
+	{ 0x47504653, "gpfs", LSIO_CLASS_PARALLELFS, false },
+	{ 0x19830326, "beegfs", LSIO_CLASS_PARALLELFS, false },
+	{ 0x20030528, "orangefs", LSIO_CLASS_PARALLELFS, false },
+	{ 0x0000ef53, "ext4", BLOCK_FS, false },
+	{ 0x58465342, "xfs", BLOCK_FS, false },
+	{ 0x9123683e, "btrfs", BLOCK_FS, false },
+	{ 0xf2f52010, "f2fs", BLOCK_FS, false },
+	{ 0x2fc12fc1, "zfs", BLOCK_FS, false },
+	{ 0x794c7630, "overlay", BLOCK_FS, false },
 };
 
 static const struct fs_magic *fs_magic_find(uint64_t type)
@@ -245,6 +255,7 @@ static void decide_block(const struct lsio_storage_facts *f, const char *fs,
 void lsio_storage_decide(const struct lsio_storage_facts *f,
 			 struct lsio_storage_info *out)
 {
+	const struct fs_magic *m;
 	char buf[32];
 	const char *fs;
 	int cls;
@@ -265,6 +276,8 @@ void lsio_storage_decide(const struct lsio_storage_facts *f,
 	out->dio_align = f->dio_known ? f->dio_align : f->logical_block;
 	fs = fs_label(f, buf, sizeof(buf));
 	cls = fs_class(f);
+	m = fs_magic_find(f->fs_type);
+	out->sizeless = m && m->sizeless;
 	if (cls != BLOCK_FS)
 		decide_fs(f, cls, fs, out);
 	else

@@ -30,6 +30,8 @@ struct lsio_storage_info {
 	dev_t dev;		/* st_dev of the source, 0 for URLs */
 	int64_t probe_ns;	/* median random 4 KiB read, -1 = not probed */
 	uint32_t nr_requests;	/* the disk's queue/nr_requests, 0 = unknown */
+	bool sizeless;		/* proc, sysfs...: files are read to their
+				 * end, whatever st_size says */
 };
 
 /* The facts a decision is made from; lsio_storage_decide() is a pure

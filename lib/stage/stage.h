@@ -40,6 +40,14 @@ uint32_t lsio_crc32c_sw(uint32_t crc, const void *p, size_t n);
 uint32_t lsio_crc32c_hw(uint32_t crc, const void *p, size_t n);
 bool lsio_crc32c_hw_available(void);
 
+/* A 4-byte little-endian field of a header or trailer: unsigned, so a
+ * size of 2^31 or more is read as what it is, never sign-extended. */
+static inline uint32_t lsio_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 /* Write why a stage failed into io->why (lower case, no full stop) and
  * return err, so that a failure is one statement. */
 static inline int __attribute__((format(printf, 3, 4)))

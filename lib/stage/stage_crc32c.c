@@ -133,8 +133,7 @@ static int crc32c_run(struct lsio_stage_io *io)
 	if (ret)
 		return ret;
 	t = io->in + n;
-	stored = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
-		 (uint32_t)t[3] << 24;
+	stored = lsio_le32(t);
 	computed = lsio_crc32c(0, io->in, n);
 	if (stored != computed)
 		return lsio_stage_fail(io, -LSIO_ECHECKSUM,

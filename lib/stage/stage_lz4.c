@@ -90,8 +90,7 @@ static int lz4_numcodecs(struct lsio_stage_io *io)
 		return lsio_stage_fail(io, -LSIO_EDATA,
 				       "lz4: %zu bytes is too short for the 4-byte size header",
 				       io->in_len);
-	n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	n = lsio_le32(p);
 	ret = lsio_stage_claim(io, "lz4: header declares", n);
 	if (ret)
 		return ret;
@@ -111,16 +110,48 @@ static int lz4_block(struct lsio_stage_io *io)
 	return lz4_block_into(io, io->in, io->in_len, io->expect);
 }
 
-/* A frame decoder error: "lz4: contentChecksum_invalid" (the name without
- * its "ERROR_"), a checksum mismatch told apart from corrupt data. */
-static int lz4f_fail(struct lsio_stage_io *io, size_t code)
+#define LZ4F_MAGIC 0x184d2204u
+
+/* liblz4's error names ("ERROR_frameType_unknown") in plain words; a
+ * checksum mismatch is told apart from corrupt data. */
+static const struct {
+	const char *name;	/* without "ERROR_" */
+	const char *text;
+	bool checksum;
+} lz4f_errors[] = {
+	{ "frameHeader_incomplete", "the frame header is cut short", false },
+	{ "headerVersion_wrong", "the frame header has an unknown version", false },
+	{ "reservedFlag_set", "the frame header sets a reserved flag (corrupt, or a newer format)", false },
+	{ "maxBlockSize_invalid", "the frame header has an invalid block size", false },
+	{ "blockMode_invalid", "the frame header has an invalid block mode", false },
+	{ "headerChecksum_invalid", "frame header checksum mismatch", true },
+	{ "blockChecksum_invalid", "block checksum mismatch", true },
+	{ "contentChecksum_invalid", "content checksum mismatch", true },
+	{ "frameSize_wrong", "the frame decodes to another size than its header declares", false },
+	{ "decompressionFailed", "corrupt compressed block", false },
+};
+
+/* A frame decoder error at input byte pos (where the failing call began). */
+static int lz4f_fail(struct lsio_stage_io *io, size_t code, size_t pos)
 {
 	const char *name = LZ4F_getErrorName(code);
 
 	if (!strncmp(name, "ERROR_", 6))
 		name += 6;
-	return lsio_stage_fail(io, strstr(name, "Checksum") ?
-			       -LSIO_ECHECKSUM : -LSIO_EDATA, "lz4: %s", name);
+	if (!strcmp(name, "frameType_unknown"))
+		return io->in_len - pos >= 4 ?
+			lsio_stage_fail(io, -LSIO_EDATA,
+					"lz4: not an LZ4 frame at byte %zu (magic number 0x%08x, expected 0x%08x)",
+					pos, lsio_le32(io->in + pos), LZ4F_MAGIC) :
+			lsio_stage_fail(io, -LSIO_EDATA,
+					"lz4: not an LZ4 frame: %zu stray bytes at byte %zu",
+					io->in_len - pos, pos);
+	for (size_t i = 0; i < ARRAY_SIZE(lz4f_errors); i++)
+		if (!strcmp(name, lz4f_errors[i].name))
+			return lsio_stage_fail(io, lz4f_errors[i].checksum ?
+					       -LSIO_ECHECKSUM : -LSIO_EDATA,
+					       "lz4: %s", lz4f_errors[i].text);
+	return lsio_stage_fail(io, -LSIO_EDATA, "lz4: decoder error '%s'", name);
 }
 
 /* One call of the frame decoder; *pos and *used advance. Like zstd, once
@@ -143,7 +174,7 @@ static int lz4f_step(struct lsio_stage_io *io, LZ4F_dctx *d, size_t *pos,
 	*left = LZ4F_decompress(d, dst, &dst_len, io->in + *pos, &src_len,
 				NULL);
 	if (LZ4F_isError(*left))
-		return lz4f_fail(io, *left);
+		return lz4f_fail(io, *left, *pos);
 	if (full && dst_len)
 		return lsio_stage_overflow(io, "lz4");
 	*pos += src_len;
@@ -170,7 +201,7 @@ static int lz4_frame(struct lsio_stage_io *io, LZ4F_dctx *d)
 	 * one beyond the bound is refused before decoding. */
 	left = LZ4F_getFrameInfo(d, &info, io->in, &pos);
 	if (LZ4F_isError(left))
-		return lz4f_fail(io, left);
+		return lz4f_fail(io, left, 0);
 	if (info.contentSize > lsio_stage_bound(io))
 		return lsio_stage_fail(io, -LSIO_ETOOBIG,
 				       "lz4: frame declares %llu bytes, destination holds %zu",

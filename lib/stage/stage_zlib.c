@@ -82,8 +82,7 @@ static size_t deflate_guess(const struct lsio_stage_io *io,
 
 	if (st->gzip && io->in_len >= 18) {
 		const uint8_t *t = io->in + io->in_len - 4;
-		size_t isize = (size_t)t[0] | (size_t)t[1] << 8 |
-			       (size_t)t[2] << 16 | (size_t)t[3] << 24;
+		size_t isize = lsio_le32(t);
 
 		guess = MAX(guess, isize);
 	}

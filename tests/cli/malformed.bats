@@ -328,6 +328,37 @@ GOOD='{"source": "src.bin", "offset": 0, "length": 1024, "place": {"shape": [16,
 	job_fails 2 'job\.json: chunks\[0\]\.name'
 }
 
+@test "a zstd bomb (2 GiB from 66 KB) fails fast with null, stdout and files output, naming chunk and stage" {
+	command -v zstd >/dev/null || skip "zstd is not installed"
+	local t0 t1 out
+	# 32 frames of 64 MiB of zeros: 2 GiB decoded, made in a moment.
+	head -c 64M /dev/zero | zstd -q -c > z64.zst
+	for ((k = 0; k < 32; k++)); do cat z64.zst; done > bomb.zst
+	for out in '"type": "null"' '"type": "stdout"' '"type": "files", "dir": "outdir"'; do
+		echo "{\"lsio\": 1, \"output\": {$out}, \"chunks\": [{\"source\": \"bomb.zst\", \"stages\": [\"zstd\"]}]}" > job.json
+		t0=$(date +%s%N)
+		job_fails 1 "chunk 0 \('bomb\.zst', bytes 0\+[0-9]+\): stage 1 'zstd': .*268435456 bytes.*output\.max_chunk"
+		t1=$(date +%s%N)
+		# Decoding all 2 GiB took 40 s and 4 GiB of memory per worker.
+		[ $(((t1 - t0) / 1000000)) -lt 15000 ] || fail "$out: took $(((t1 - t0) / 1000000)) ms"
+	done
+}
+
+@test "output.max_chunk bounds what a chunk may decode to" {
+	command -v zstd >/dev/null || skip "zstd is not installed"
+	head -c 1M /dev/zero | zstd -q -c > z1.zst
+	echo '{"lsio": 1, "output": {"type": "null", "max_chunk": "1M"}, "chunks": [{"source": "z1.zst", "stages": ["zstd"]}]}' > job.json
+	run -0 lsio run job.json
+	sed -i 's/"1M"/"1023K"/' job.json
+	job_fails 1 "chunk 0 .*stage 1 'zstd': .*1047552 bytes"
+	sed -i 's/"1023K"/0/' job.json
+	job_fails 2 'job\.json: output\.max_chunk: must be at least 1 byte'
+	sed -i 's/0}/"lots"}/' job.json
+	job_fails 2 'job\.json: output\.max_chunk'
+	array_job "$GOOD" ', "max_chunk": "1M"'
+	job_fails 2 "'max_chunk' is not a key of array output \(it belongs to files, stdout, null output\)"
+}
+
 # --- output ------------------------------------------------------------------
 
 @test "bad dtype" {

@@ -210,7 +210,60 @@ EOF
 EOF
 	run "$LSIO" run job.json
 	assert_failure 1
-	assert_output "lsio: chunk 0: '$BASE/etag/data/f0.bin' changed while it was read (parts carry different ETags): run again"
+	assert_output --regexp "^lsio: chunk 0: '$BASE/etag/data/f0.bin' bytes=[0-9]+-[0-9]+: .*the object changed during the read .*: run again$"
+}
+
+@test "remote: chunks of one object read in separate requests must come from one version too" {
+	# /etag/ answers every request with another ETag: the second request
+	# carries the first ETag as If-Match, and nginx answers 412.
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"storage":{"workers":1,"queue_depth":1,"coalesce_gap":"off"},
+ "chunks":[{"source":"$BASE/etag/data/f0.bin","offset":0,"length":1000},
+           {"source":"$BASE/etag/data/f0.bin","offset":500000,"length":1000}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --regexp "^lsio: chunk 1: '$BASE/etag/data/f0.bin' bytes=500000-500999: HTTP 412 Precondition Failed: the object changed during the read \(it no longer has ETag \"[^\"]+\"\): run again$"
+}
+
+@test "remote: a file replaced between two requests fails (If-Match: 412), never mixes versions" {
+	local obj=$BATS_FILE_TMPDIR/chg/v.bin rc=0 pid
+	mkdir -p "${obj%/*}"
+	head -c 262144 /dev/urandom > "$obj"
+	touch -d @1000000000 "$obj"
+	cp "$obj" old.bin
+	write_job <<EOF
+{"lsio":1,"output":{"type":"stdout"},"storage":{"workers":1,"queue_depth":1,"coalesce_gap":"off"},
+ "chunks":[{"source":"$BASE/plain/chg/v.bin","offset":0,"length":131072},
+           {"source":"$BASE/plain/chg/v.bin","offset":131072,"length":131072}]}
+EOF
+	# The first chunk's write blocks on the FIFO (a pipe holds 64 KiB) until
+	# this test reads: the second request cannot start before then.
+	mkfifo out.fifo
+	"$LSIO" run job.json > out.fifo 2> err.txt &
+	pid=$!
+	exec 8< out.fifo
+	for _ in $(seq 400); do
+		[ "$(log_count ' /plain/chg/v.bin 206 "bytes=0-131071"')" -eq 1 ] && break
+		sleep 0.05
+	done
+	[ "$(log_count ' /plain/chg/v.bin 206 "bytes=0-131071"')" -eq 1 ] ||
+		fail "the first request never came: $(cat err.txt)"
+	# A new version: nginx's ETag is the file's mtime and size.
+	head -c 262144 /dev/urandom > new.bin
+	touch -d @1000000100 new.bin
+	mv new.bin "$obj"
+	cat <&8 > out.bin
+	exec 8<&-
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ] || fail "exit $rc, expected 1: $(cat err.txt)"
+	run cat err.txt
+	assert_output "lsio: chunk 1: '$BASE/plain/chg/v.bin' bytes=131072-262143: HTTP 412 Precondition Failed: the object changed during the read (it no longer has ETag \"3b9aca00-40000\"): run again"
+	[ "$(log_count ' /plain/chg/v.bin 412 "bytes=131072-262143"')" -eq 1 ] ||
+		fail "no 412 in the log"
+	# What was written before the failure is the old version's first chunk.
+	head -c 131072 old.bin > old0.bin
+	assert_same_bytes out.bin old0.bin
 }
 
 @test "remote: connection refused is retried, an unknown host is not" {

@@ -593,6 +593,45 @@ json.dump(j, open("late.json", "w"))'
 	grep -q '^lsio: ' err.txt || fail "no message: $(cat err.txt)"
 }
 
+@test "files of /proc and /sys (st_size 0 or 4096) without a length are read to their end, like cat" {
+	local f
+	# /proc/self/status says 0 bytes; it holds its reader's status.
+	echo '{"lsio": 1, "output": {"type": "stdout"}, "chunks": [{"source": "/proc/self/status"}]}' > p.json
+	run --separate-stderr lsio run p.json
+	assert_success
+	[[ $output == "Name:"*"lsio"*"Pid:"* ]] || fail "not the status of lsio: ${output:0:200}"
+	# With an offset, to the end; a file much longer than the first read
+	# (/proc/kallsyms: megabytes), also through pread and into files.
+	if [ "$(cat /proc/kallsyms | wc -c)" -gt 200000 ]; then
+		cat /proc/kallsyms > kallsyms.ref
+		tail -c +1001 kallsyms.ref > tail.ref
+		echo '{"lsio": 1, "output": {"type": "files", "dir": "outdir"}, "chunks": [{"source": "/proc/kallsyms"}, {"source": "/proc/kallsyms", "offset": 1000}]}' > k.json
+		for b in uring pread; do
+			lsio run k.json --backend "$b"
+			assert_same_bytes outdir/0 kallsyms.ref
+			assert_same_bytes outdir/1 tail.ref
+		done
+	fi
+	# sysfs says 4096 bytes whatever a file holds.
+	for f in /sys/devices/system/cpu/online /sys/kernel/mm/transparent_hugepage/enabled; do
+		[ -r "$f" ] || continue
+		cat "$f" > sys.ref
+		echo "{\"lsio\": 1, \"output\": {\"type\": \"stdout\"}, \"chunks\": [{\"source\": \"$f\"}]}" > s.json
+		lsio run s.json > sys.out
+		assert_same_bytes sys.out sys.ref
+	done
+}
+
+@test "a file of /proc read to its end stops at output.max_chunk, saying to give a length" {
+	echo '{"lsio": 1, "output": {"type": "null", "max_chunk": 100}, "chunks": [{"source": "/proc/self/status"}]}' > p.json
+	run -1 lsio run p.json
+	assert_output "lsio: chunk 0: '/proc/self/status' goes on past 100 bytes from offset 0, the limit for one chunk (output.max_chunk): give the chunk a length"
+	# A length is read as given, however st_size is 0.
+	echo '{"lsio": 1, "output": {"type": "stdout"}, "chunks": [{"source": "/proc/self/status", "length": 5}]}' > p.json
+	run -0 lsio run p.json
+	assert_output "Name:"
+}
+
 @test "files output: one file per chunk, named by the template, no temp dir left" {
 	gen_fixture
 	run --separate-stderr lsio run files.json

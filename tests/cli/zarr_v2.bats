@@ -252,6 +252,50 @@ mk("rec.zarr", dtype=[("a", "<i4"), ("b", "<f4")], fill_value=None)
 	assert_no_output_left . bad.npy
 }
 
+@test "zarr v2: blosc chunks with bytes after the frame (as z5 writes them) read as zarr-python reads them" {
+	need_zarr
+	zarr_py '
+a = zarr.open("z5.zarr", mode="w", shape=(50, 40), chunks=(16, 16), dtype="<f4",
+              compressor=numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE))
+a[:] = np.random.default_rng(7).normal(size=(50, 40)).astype("<f4")
+for k in os.listdir("z5.zarr"):
+    if not k.startswith("."):
+        with open(os.path.join("z5.zarr", k), "ab") as f:
+            f.write(bytes(range(16)))
+np.save("ref.npy", zarr.open("z5.zarr", "r")[3:47, 5:])
+'
+	lsio zarr z5.zarr --select '3:47, 5:' -o got.npy -q
+	assert_npy_equal got.npy ref.npy
+	# A frame cut short stays an error, naming the chunk.
+	head -c 100 z5.zarr/1.1 > cut && mv cut z5.zarr/1.1
+	run -1 lsio zarr z5.zarr -o bad.npy -q
+	assert_output --partial "z5.zarr/1.1"
+	assert_output --partial "truncated"
+}
+
+@test "zarr v2: an uncompressed chunk of the wrong size is a data error (exit 1) naming store and key" {
+	need_zarr
+	zarr_py '
+a = zarr.open("raw.zarr", mode="w", shape=(20, 10), chunks=(8, 5), dtype="<i4",
+              compressor=None)
+a[:] = np.arange(200, dtype="<i4").reshape(20, 10)
+'
+	lsio zarr raw.zarr -o ok.npy -q
+	zarr_py 'np.save("ref.npy", zarr.open("raw.zarr", "r")[:])'
+	assert_npy_equal ok.npy ref.npy
+	# zarr-python refuses such chunks too (they do not reshape).
+	head -c 100 raw.zarr/1.1 > cut && mv cut raw.zarr/1.1
+	run -1 lsio zarr raw.zarr -o bad.npy
+	assert_output --partial "store 'raw.zarr': '1.1': "
+	assert_output --partial "100 bytes, but an uncompressed chunk of 8x5 <i4 is 160 bytes"
+	assert_no_output_left . bad.npy
+	# Longer than it should be is as wrong.
+	cat raw.zarr/0.1 raw.zarr/0.1 > long && mv long raw.zarr/1.1
+	run -1 lsio zarr raw.zarr -o bad.npy
+	assert_output --partial "store 'raw.zarr': '1.1': 320 bytes"
+	run ! zarr_py 'zarr.open("raw.zarr", "r")[:]'
+}
+
 @test "zarr v2: tuning options and --stats reach the run" {
 	need_zarr
 	run --separate-stderr lsio zarr "$ZDIR/v2.zarr/f4_4d" --select '1:5' -o s.npy \

@@ -165,6 +165,9 @@ static const char *const gen_py =
 	"put('blosc-random', Blosc('lz4', 5, Blosc.NOSHUFFLE).encode(np.frombuffer(raw['random'], 'u1')), raw['random'])\n"
 	"put('blosc-text', Blosc('zstd', 5, Blosc.BITSHUFFLE).encode(np.frombuffer(raw['text'], 'u1')), raw['text'])\n"
 	"put('blosc-empty', Blosc().encode(np.zeros(0, 'u1')), b'')\n"
+	"# z5 (zarr_implementations' z5py data) leaves 16 bytes after the frame\n"
+	"e = Blosc('zstd', 5, Blosc.SHUFFLE).encode(a) + bytes(range(16))\n"
+	"put('blosc-trailing', e, Blosc().decode(e))\n"
 	"for n, r in raw.items():\n"
 	"    e = LZ4().encode(r)\n"
 	"    put('lz4nc-' + n, e, r)\n"
@@ -650,6 +653,58 @@ static void test_claims(struct lsio_ctx *ctx)
 	lsio_chain_release(&c2);
 }
 
+/* Bytes after a complete Blosc frame are ignored, as numcodecs does; a
+ * frame cut short is still an error; header sizes are unsigned. */
+static void test_blosc_frame(struct lsio_ctx *ctx)
+{
+	struct lsio_chain c;
+	const struct lsio_stage_spec *blosc = spec_of(ctx, "\"blosc\"", &c);
+	size_t n, m;
+	uint8_t *in = slurp("blosc-trailing", ".in", &n);
+	uint8_t *out = slurp("blosc-trailing", ".out", &m);
+	struct result r;
+
+	CHECK(in && out && blosc && n > 32, "blosc-trailing: no reference data");
+	if (in && out && blosc && n > 32) {
+		r = run(blosc, in, n, m, m, FIXED);
+		CHECK(!r.ret && r.out_len == m && !memcmp(r.out, out, m),
+		      "blosc with 16 trailing bytes: %s", r.why);
+		result_release(&r);
+		r = run(blosc, in, n - 17, m, m, FIXED);
+		CHECK(r.ret == -LSIO_EDATA && strstr(r.why, "truncated"),
+		      "blosc frame cut by one byte: %d (%s)", r.ret, r.why);
+		result_release(&r);
+		memcpy(in + 4, "\x00\x00\x00\xf0", 4);	/* nbytes 0xf0000000 */
+		r = run(blosc, in, n - 16, 1 << 20, 0, GROW);
+		CHECK(r.ret == -LSIO_ETOOBIG && strstr(r.why, " 4026531840 bytes"),
+		      "blosc nbytes >= 2^31: %s", r.why);
+		result_release(&r);
+	}
+	free(in);
+	free(out);
+	lsio_chain_release(&c);
+}
+
+/* liblz4's error names are said in plain words. */
+static void test_lz4_words(struct lsio_ctx *ctx)
+{
+	struct lsio_chain c;
+	const struct lsio_stage_spec *lz4 = spec_of(ctx, "\"lz4\"", &c);
+	static const uint8_t text[] = "hello, not a frame";
+	struct result r;
+
+	CHECK(lz4, "lz4: %s", lsio_ctx_message(ctx));
+	if (!lz4)
+		return;
+	r = run(lz4, text, sizeof(text) - 1, 4096, 0, GROW);
+	CHECK(r.ret == -LSIO_EDATA &&
+	      strstr(r.why, "not an LZ4 frame at byte 0 (magic number 0x6c6c6568, expected 0x184d2204)") &&
+	      !strstr(r.why, "_"),
+	      "lz4 on text: %d (%s)", r.ret, r.why);
+	result_release(&r);
+	lsio_chain_release(&c);
+}
+
 /* A flipped stored checksum is a checksum error, not "corrupt data". */
 static void test_checksums(struct lsio_ctx *ctx)
 {
@@ -865,6 +920,7 @@ int main(void)
 	test_crc32c_vectors();
 	test_params(ctx);
 	test_block_needs_size(ctx);
+	test_lz4_words(ctx);
 	test_filter_lengths(ctx);
 	strcpy(dir, "/tmp/lsio-test-stages-XXXXXX");
 	if (!mkdtemp(dir) || write_inputs()) {
@@ -874,8 +930,10 @@ int main(void)
 	make_references();
 	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++)
 		test_fixture(ctx, &fixtures[i]);
-	if (tool_ok[T_PY])
+	if (tool_ok[T_PY]) {
 		test_claims(ctx);
+		test_blosc_frame(ctx);
+	}
 	test_checksums(ctx);
 	for (int t = 0; t < T_COUNT; t++)
 		any |= tool_ok[t];

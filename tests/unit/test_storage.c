@@ -282,6 +282,27 @@ static void test_decide(void)
 	}
 }
 
+/* The kernel's pseudo file systems make up their files' sizes (0, a
+ * page): the planner reads those files to their end. */
+static void test_decide_sizeless(void)
+{
+	static const struct {
+		uint64_t fs_type;
+		bool sizeless;
+	} v[] = { { 0x9fa0, true }, { 0x62656572, true }, { 0x74726163, true },
+		  { 0x63677270, true }, { 0x01021994, false }, { 0xef53, false },
+		  { 0x6969, false }, { 0x1234, false } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct lsio_storage_facts f = FACTS(.fs_type = v[i].fs_type);
+		struct lsio_storage_info info;
+
+		lsio_storage_decide(&f, &info);
+		CHECK(info.sizeless == v[i].sizeless, "fs 0x%llx: sizeless %d",
+		      (unsigned long long)v[i].fs_type, info.sizeless);
+	}
+}
+
 /* dio_align: statx's answer wins (0 = O_DIRECT unsupported), else the
  * logical block size. */
 static void test_decide_align(void)
@@ -690,6 +711,7 @@ int main(void)
 
 	test_decide();
 	test_decide_align();
+	test_decide_sizeless();
 	test_sysfs();
 	test_e2e();
 	test_defaults_sane();
