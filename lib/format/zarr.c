@@ -214,6 +214,8 @@ static int chunk_size(struct zarr_gen *g, const uint64_t *idx, char *key,
 {
 	int ret;
 
+	if (lsio_canceled(g->ctx))	/* a store of millions of chunks */
+		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
 	if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
 		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
 				 "chunk key too long");
@@ -367,7 +369,7 @@ static int gen_plain_batched(struct zarr_gen *g)
 
 	if (!w)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	while (more && !ret) {
+	while (more && !ret && !lsio_canceled(g->ctx)) {
 		memcpy(w->start, pos, sizeof(pos));
 		w->n = 0;
 		do
@@ -386,6 +388,8 @@ static int gen_plain_batched(struct zarr_gen *g)
 		window_free_keys(w);
 	}
 	free(w);
+	if (!ret && lsio_canceled(g->ctx))
+		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
 	return ret;
 }
 
@@ -532,6 +536,42 @@ static int open_array(struct zarr_gen *g, const char *uri)
 
 /* --- the job ------------------------------------------------------------------ */
 
+/* Chunks the selection touches along one dimension, without listing
+ * them: a step below the chunk size skips no chunk between the first
+ * and the last; a wider one puts every index in a chunk of its own. */
+static uint64_t span_count(const struct zarr_dimsel *s, uint64_t csize)
+{
+	if (!s->n)
+		return 0;
+	if (s->step >= csize)
+		return s->n;
+	return (s->start + (s->n - 1) * s->step) / csize - s->start / csize + 1;
+}
+
+/* Refuse, before a byte is allocated for them, selections of more chunks
+ * than a job can hold, saying how many. */
+static int gen_check_count(struct zarr_gen *g)
+{
+	uint64_t total = 1, n;
+	char dims[LSIO_MAX_DIMS * 22] = "";
+	size_t len = 0;
+	bool over = false;
+
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
+		n = span_count(&g->sel[d], g->csize[d]);
+		over |= !lsio_mul_ok(total, n, &total);
+		len += (size_t)snprintf(dims + len, sizeof(dims) - len, "%s%llu",
+					d ? " x " : "", (unsigned long long)n);
+	}
+	if (!over && total <= ZARR_ENTRIES_MAX)
+		return 0;
+	return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+			 "selection '%s' touches %s%llu chunks (%s); a job holds at most %llu: select less, or in parts",
+			 g->select, over ? "more than " : "",
+			 over ? (unsigned long long)UINT64_MAX : (unsigned long long)total,
+			 dims, ZARR_ENTRIES_MAX);
+}
+
 static int gen_spans(struct zarr_gen *g)
 {
 	char why[LSIO_MSG_MAX / 2];
@@ -541,8 +581,12 @@ static int gen_spans(struct zarr_gen *g)
 	if (ret)
 		return zarr_fail(g->ctx, ret, g->store, g->meta_key,
 				 "selection '%s': %s", g->select, why);
-	for (uint32_t d = 0; d < g->a.ndim; d++) {
+	for (uint32_t d = 0; d < g->a.ndim; d++)
 		g->csize[d] = g->a.sharded ? g->a.inner[d] : g->a.chunks[d];
+	ret = gen_check_count(g);
+	if (ret)
+		return ret;
+	for (uint32_t d = 0; d < g->a.ndim; d++) {
 		if (zarr_spans(&g->sel[d], g->csize[d], &g->spans[d],
 			       &g->nspans[d]))
 			return lsio_fail(g->ctx, -ENOMEM, "out of memory");

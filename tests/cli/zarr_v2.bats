@@ -325,3 +325,29 @@ a[:] = np.arange(200, dtype="<i4").reshape(20, 10)
 	run -0 lsio --help
 	assert_output --partial "zarr STORE"
 }
+
+@test "zarr v2: a selection of more chunks than a job holds is refused at once, saying how many" {
+	need_zarr
+	zarr_py 'zarr.open("big.zarr", mode="w", shape=(10**13, 10**6), chunks=(1000, 1000), dtype="f4")'
+	run -2 lsio zarr big.zarr -o b.npy
+	assert_output "lsio: store 'big.zarr': '.zarray': selection '' touches 10000000000000 chunks (10000000000 x 1000); a job holds at most 16777216: select less, or in parts"
+	# a step wider than a chunk touches one chunk per index
+	run -2 lsio zarr big.zarr --select '::5000, 0' -o b.npy
+	assert_output --partial "touches 2000000000 chunks (2000000000 x 1)"
+	[ ! -e b.npy ] || fail "an output was written"
+}
+
+@test "zarr v2: Ctrl-C while the job is being generated stops it (exit 130), nothing written" {
+	need_zarr
+	# 16 million chunks, none written: listing them takes over a minute
+	zarr_py 'zarr.open("many.zarr", mode="w", shape=(4000, 4000), chunks=(1, 1), dtype="u1")'
+	"$LSIO" zarr many.zarr -o m.npy -q 2> err.txt &
+	local pid=$! rc=0
+	sleep 1
+	kill -INT "$pid"
+	# bounded: a generator that ignores the signal is still running
+	timeout 20 tail --pid="$pid" -f /dev/null || { kill -KILL "$pid"; fail "still running 20 s after SIGINT"; }
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ] || fail "exit $rc, expected 130: $(cat err.txt)"
+	assert_no_output_left . m.npy
+}
