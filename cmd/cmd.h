@@ -67,12 +67,15 @@ void cmd_print_warnings(struct lsio_ctx *ctx);
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A new context with SIGINT/SIGTERM cancelling it; NULL (said on stderr)
- * when out of memory. */
+/* A new context that SIGINT, SIGTERM, SIGHUP ... cancel (a second one
+ * ends lsio); SIGPIPE and SIGXFSZ are ignored (EPIPE, EFBIG).  NULL (said
+ * on stderr) when out of memory.  Free it with cmd_ctx_free(). */
 struct lsio_ctx *cmd_ctx_new(void);
+void cmd_ctx_free(struct lsio_ctx *ctx);
 
-/* Cancel the context on SIGINT/SIGTERM; a second signal kills. */
-void cmd_signals_install(struct lsio_ctx *ctx);
+/* The exit status main returns, or, after a signal cancelled the run,
+ * death by that signal (the shell says 128+N). */
+int cmd_exit(int status);
 
 /* The progress bar on stderr (an lsio_options progress callback). */
 void cmd_progress(void *arg, uint64_t bytes_done, uint64_t bytes_total,

@@ -332,6 +332,6 @@ int cmd_bench(int argc, char **argv)
 	if (!b.c.quiet && isatty(2))
 		b.o.create_progress = cmd_progress;
 	ret = b.create_only ? create_only(ctx, &b.o) : bench(ctx, &b);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

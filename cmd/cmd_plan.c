@@ -92,6 +92,6 @@ int cmd_plan(int argc, char **argv)
 out:
 	lsio_plan_free(plan);
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

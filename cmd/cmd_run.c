@@ -23,7 +23,8 @@ static const char run_usage[] =
 	"                       when the job's output is stdout\n"
 	CMD_TUNING_HELP
 	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job.\n";
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job,\n"
+	"128+N stopped by signal N (130: Ctrl-C).\n";
 
 static const char validate_usage[] =
 	"usage: lsio validate JOB\n"
@@ -125,7 +126,7 @@ int cmd_run(int argc, char **argv)
 	if (!ret)
 		ret = cmd_run_job(ctx, job, &c);
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }
 
@@ -153,6 +154,6 @@ int cmd_validate(int argc, char **argv)
 		       lsio_job_output_type(job));
 	}
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

@@ -171,6 +171,6 @@ int cmd_zarr(int argc, char **argv)
 			cmd_print_warnings(ctx);
 	}
 	free(text);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

@@ -23,7 +23,8 @@ static const char usage[] =
 	"  lsio COMMAND --help   options of a command\n"
 	"  lsio --version        version\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job.\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job,\n"
+	"128+N stopped by signal N (130: Ctrl-C).\n"
 	"See lsio(1) and lsio-job(5).\n";
 
 struct command {
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(name, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return cmd_exit(commands[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "lsio: unknown command '%s'\n\n%s", name, usage);
 	return LSIO_EXIT_USAGE;
 }

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,36 +13,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-
-static struct lsio_ctx *signal_ctx;
-
-static void on_signal(int sig)
-{
-	lsio_ctx_cancel(signal_ctx);
-	/* A second signal ends the process the usual way. */
-	signal(sig, SIG_DFL);
-}
-
-void cmd_signals_install(struct lsio_ctx *ctx)
-{
-	signal_ctx = ctx;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* A closed pipe is an error to report (EPIPE), not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
-}
-
-struct lsio_ctx *cmd_ctx_new(void)
-{
-	struct lsio_ctx *ctx = lsio_ctx_new();
-
-	if (!ctx) {
-		fputs("lsio: out of memory\n", stderr);
-		return NULL;
-	}
-	cmd_signals_install(ctx);
-	return ctx;
-}
 
 int cmd_fail(struct lsio_ctx *ctx, int err)
 {

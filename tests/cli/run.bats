@@ -861,11 +861,20 @@ make_big_job() {
 			  --split 4KiB --part-size 4KiB --direct off)
 }
 
-# interrupt SIGNAL: start the big job, wait until it is running (progress
-# shown), send SIGNAL, and check: exit 1, a message, nothing left behind.
+# interrupt SIGNAL [IGNORED]: start the big job (with IGNORED ignored, as
+# nohup does), wait until it is running (progress shown), send SIGNAL, and
+# check: lsio died of SIGNAL (128+N), said so, and left nothing behind.
 interrupt() {
-	local sig=$1 pid rc=0 k
-	"$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt &
+	local sig=$1 pid rc=0 k want
+	want=$((128 + $(kill -l "$sig")))
+	rm -f err.txt
+	# A script's background job starts with SIGINT ignored: undo that, as
+	# a terminal's Ctrl-C reaches a foreground lsio.
+	if [ -n "${2:-}" ]; then
+		(trap '' "$2"; exec env --default-signal=INT,QUIT "$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt) &
+	else
+		env --default-signal=INT,QUIT "$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt &
+	fi
 	pid=$!
 	for ((k = 0; k < 250; k++)); do
 		[ -s err.txt ] && break
@@ -877,21 +886,57 @@ interrupt() {
 		fail "the job ended (exit $rc) before it could be interrupted: $(tr '\r' '\n' < err.txt | tail -3)"
 	fi
 	grep -q 'chunks' err.txt || fail "--progress showed no progress bar in seconds: $(cat err.txt)"
+	if [ -n "${2:-}" ]; then
+		kill -"$2" "$pid"
+		sleep 0.3
+		kill -0 "$pid" 2>/dev/null || fail "SIG$2 was ignored when lsio started, yet it ended lsio"
+	fi
 	kill -"$sig" "$pid"
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 1 ] || fail "SIG$sig: exit $rc, expected 1 (stderr: $(tr '\r' '\n' < err.txt | tail -3))"
+	[ "$rc" -eq "$want" ] || fail "SIG$sig: exit $rc, expected $want (stderr: $(tr '\r' '\n' < err.txt | tail -3))"
 	grep -q 'lsio: .*interrupted' err.txt || fail "no 'interrupted' message: $(tr '\r' '\n' < err.txt | tail -3)"
 	assert_no_output_left . big.npy bigdir
 }
 
-@test "SIGINT mid-run: exit 1, no array and no temporary file left" {
+@test "SIGINT mid-run: exit 130, no array and no temporary file left" {
 	make_big_job array
 	interrupt INT
 }
 
-@test "SIGTERM mid-run: exit 1, no array and no temporary file left" {
+@test "SIGTERM mid-run: exit 143, no array and no temporary file left" {
 	make_big_job array
 	interrupt TERM
+}
+
+@test "SIGHUP mid-run: exit 129, no array and no temporary file left" {
+	make_big_job array
+	interrupt HUP
+}
+
+@test "SIGQUIT and SIGUSR1 mid-run: 128+N, nothing left" {
+	make_big_job array
+	interrupt USR1
+	interrupt QUIT
+}
+
+@test "a signal ignored when lsio started (nohup) stays ignored" {
+	make_big_job array
+	interrupt TERM HUP
+}
+
+@test "past the file size limit (SIGXFSZ): exit 1, 'File too large', nothing left" {
+	make_file src.bin $((1024 * 1024))
+	write_job <<-EOF
+	{"lsio": 1,
+	 "output": {"type": "array", "path": "out.npy", "dtype": "|u1", "shape": [1048576]},
+	 "chunks": [{"source": "src.bin", "offset": 0, "length": 1048576,
+	             "place": {"shape": [1048576], "to": [0]}}]}
+	EOF
+	# 64 KiB: the array's header fits, its data does not.
+	run --separate-stderr bash -c 'ulimit -f 64 && exec "$LSIO" run job.json'
+	[ "$status" -eq 1 ] || fail "exit $status, expected 1 (stderr: $stderr)"
+	[[ $stderr == *"File too large"* ]] || fail "stderr: $stderr"
+	assert_no_output_left . out.npy
 }
 
 @test "SIGINT mid-run of a files job: the directory it made is gone" {
