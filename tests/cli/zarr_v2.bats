@@ -70,6 +70,23 @@ $code" "$@"
 	assert_same_bytes viarun.npy direct.npy
 }
 
+@test "zarr v2: --emit-job of a relative store runs from another directory" {
+	need_zarr
+	local here=$PWD
+	# Emitted where the store is a relative path ...
+	(cd "$ZDIR/.." && "$LSIO" zarr "${ZDIR##*/}/v2.zarr/./zstd_f4/" --select '1:9' \
+		-o "$here/viajob.npy" --emit-job -q) > job.json || fail "--emit-job failed"
+	run -0 json_get job.json 'all(c["source"].startswith("/") for c in j["chunks"])'
+	assert_output True
+	run -0 json_get job.json 'j["chunks"][0]["source"].startswith("'"$(realpath "$ZDIR")"'/v2.zarr/zstd_f4/")'
+	assert_output True
+	# ... and run from a directory where that path means nothing.
+	mkdir elsewhere
+	(cd elsewhere && "$LSIO" run ../job.json -q) || fail "the job does not run elsewhere"
+	lsio zarr "$ZDIR/v2.zarr/zstd_f4" --select '1:9' -o direct.npy -q
+	assert_same_bytes viajob.npy direct.npy
+}
+
 @test "zarr v2: never-written chunks are left out of the job and read as the fill value" {
 	need_zarr
 	local chunks files
