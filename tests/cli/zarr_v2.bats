@@ -117,6 +117,20 @@ $code" "$@"
 	assert_line --index 1 --regexp '^\. +v2 +\|u1 +100x7 +30x7 +255 +gzip\(level 5\)$'
 }
 
+@test "zarr v2: --list of a group without arrays is the header alone, cleanly" {
+	need_zarr
+	zarr_py 'g = zarr.open_group("empty.zarr", mode="w"); g.create_group("sub")'
+	zarr_py 'g = zarr.open_group("cons.zarr", mode="w"); zarr.consolidate_metadata("cons.zarr")'
+	for z in empty.zarr cons.zarr; do
+		# A sanitizer build says "null pointer passed as argument 1"
+		# on stderr if the empty list reaches qsort.
+		run --separate-stderr lsio zarr "$z" --list
+		assert_success
+		assert_output --regexp '^ARRAY +ZARR +DTYPE +SHAPE +CHUNKS +FILL +CODECS$'
+		assert_equal "$stderr" ""
+	done
+}
+
 @test "zarr v2: consolidated metadata lists and opens arrays whose .zarray is gone" {
 	need_zarr
 	zarr_py '
