@@ -249,6 +249,26 @@ print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d)))'
 	[[ $stderr =~ chunk.*0.*gone\.bin ]] || fail "stderr: $stderr"
 }
 
+@test "run: an unreadable source is a runtime error (exit 1) naming chunk and source" {
+	make_file ok.bin 8192
+	mkdir locked
+	make_file locked/s.bin 8192
+	chmod 000 locked/s.bin
+	printf '{"lsio": 1, "output": {"type": "null"}, "chunks": [%s, %s, %s]}\n' \
+		'{"source": "ok.bin", "length": 100}' '{"source": "ok.bin", "offset": 100}' \
+		'{"source": "locked/s.bin", "length": 100}' > job.json
+	if [ "$(id -u)" -eq 0 ]; then
+		# Root reads anything: drop the capabilities that let it.
+		command -v capsh >/dev/null || skip "root, and no capsh to drop CAP_DAC_OVERRIDE (apt-get install libcap2-bin)"
+		run --separate-stderr capsh --drop=cap_dac_override,cap_dac_read_search -- -c '"$LSIO" run job.json'
+	else
+		run --separate-stderr "$LSIO" run job.json
+	fi
+	assert_failure 1
+	[[ $stderr == "lsio: chunk 2: cannot open source 'locked/s.bin': Permission denied" ]] ||
+		fail "stderr: $stderr"
+}
+
 # --- outputs -----------------------------------------------------------------
 
 @test "array output: .npy holds the ranges in place; np.load reads dtype and shape" {
