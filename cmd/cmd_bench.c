@@ -18,8 +18,8 @@
 static const char bench_usage[] =
 	"usage: lsio bench [--dir DIR] [--files N] [--file-size SIZE] [--chunk SIZE]\n"
 	"                  [--pattern seq|rand|strided:GAP] [--count N] [--seed N]\n"
-	"                  [--compress none|zstd|lz4] [--cold] [--repeat N] [--json]\n"
-	"                  [--create-only] [options]\n"
+	"                  [--compress none|zstd|lz4] [--cold | --drop-caches]\n"
+	"                  [--repeat N] [--json] [--create-only] [options]\n"
 	"\n"
 	"Read synthetic files the way a job would and report throughput, IOPS,\n"
 	"chunk latency, CPU time and peak memory.  The files are written once and\n"
@@ -38,7 +38,10 @@ static const char bench_usage[] =
 	"  --seed N             rand: the same seed reads the same chunks (default 1)\n"
 	"  --compress CODEC     none (default), zstd or lz4: each chunk compressed on\n"
 	"                       its own, offsets in a sidecar index; runs decode them\n"
-	"  --cold               drop the page cache before each run (needs root)\n"
+	"  --cold               drop the files' pages from the page cache before each\n"
+	"                       run (fsync, then POSIX_FADV_DONTNEED, as fio does)\n"
+	"  --drop-caches        drop the whole machine's page cache before each run\n"
+	"                       (root only; everyone's cache goes)\n"
 	"  --repeat N           run N times; report min, median and max (default 1)\n"
 	"  --json               print the result as JSON\n"
 	"  --create-only        write (or check) the files, print their paths, stop\n"
@@ -49,11 +52,11 @@ static const char bench_usage[] =
 	"with its index I.idx.  Times include planning (what a caller of lsio_run\n"
 	"pays), not the dropping of the cache.\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error (also --cold\n"
-	"without root).\n";
+	"Exit status: 0 success, 1 runtime failure, 2 usage error (also\n"
+	"--drop-caches without root).\n";
 
 enum { OPT_DIR = 2000, OPT_FILES, OPT_FILE_SIZE, OPT_CHUNK, OPT_PATTERN,
-       OPT_COUNT, OPT_SEED, OPT_COMPRESS, OPT_COLD, OPT_REPEAT,
+       OPT_COUNT, OPT_SEED, OPT_COMPRESS, OPT_COLD, OPT_DROP_CACHES, OPT_REPEAT,
        OPT_CREATE_ONLY };
 
 struct bench_cli {
@@ -142,7 +145,11 @@ static int bench_option(struct bench_cli *b, int opt, const char *arg)
 	case OPT_COMPRESS:
 		return parse_codec(arg, o);
 	case OPT_COLD:
-		o->cold = 1;
+		if (o->cold == LSIO_BENCH_WARM)
+			o->cold = LSIO_BENCH_COLD;
+		return 0;
+	case OPT_DROP_CACHES:
+		o->cold = LSIO_BENCH_COLD_SYSTEM;
 		return 0;
 	case OPT_REPEAT:
 		ret = parse_u64("repeat", arg, 1, 100000, &v);
@@ -168,6 +175,7 @@ static int bench_options(int argc, char **argv, struct bench_cli *b)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "compress", required_argument, NULL, OPT_COMPRESS },
 		{ "cold", no_argument, NULL, OPT_COLD },
+		{ "drop-caches", no_argument, NULL, OPT_DROP_CACHES },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "create-only", no_argument, NULL, OPT_CREATE_ONLY },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -234,7 +242,9 @@ static void print_head(const struct lsio_bench_opts *o,
 	else
 		printf("%s, ", o->pattern == LSIO_BENCH_RAND ? "rand" : "seq");
 	printf("%s, %s cache, %d run%s\n", codec[o->codec],
-	       o->cold ? "cold" : "warm", r->runs, r->runs > 1 ? "s" : "");
+	       o->cold == LSIO_BENCH_COLD_SYSTEM ? "dropped" :
+	       o->cold == LSIO_BENCH_COLD ? "cold" : "warm",
+	       r->runs, r->runs > 1 ? "s" : "");
 	printf("  %s backend, %d workers x depth %d, direct %s\n",
 	       st->backend ? st->backend : "none", st->workers, st->queue_depth,
 	       st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");

@@ -214,6 +214,17 @@ enum lsio_bench_pattern {
 
 enum lsio_bench_codec { LSIO_BENCH_NONE, LSIO_BENCH_ZSTD, LSIO_BENCH_LZ4 };
 
+/* What each run finds in the page cache. */
+enum lsio_bench_cold {
+	LSIO_BENCH_WARM,	/* whatever is there (after the first run: all) */
+	LSIO_BENCH_COLD,	/* none of the files: each is written back and
+				 * dropped (fsync, POSIX_FADV_DONTNEED), as
+				 * fio's invalidate=1 does; no root needed */
+	LSIO_BENCH_COLD_SYSTEM	/* the whole machine's cache dropped
+				 * (/proc/sys/vm/drop_caches): root only, and
+				 * everyone else's cache goes too */
+};
+
 struct lsio_bench_opts {
 	const char *dir;	/* the files' directory, made when missing */
 	uint32_t files;		/* number of files, >= 1 */
@@ -226,7 +237,7 @@ struct lsio_bench_opts {
 	uint64_t seed;		/* rand: the same seed reads the same chunks */
 	int codec;		/* enum lsio_bench_codec: each chunk compressed
 				 * on its own, offsets in a sidecar index */
-	int cold;		/* drop the page cache before each run (root) */
+	int cold;		/* enum lsio_bench_cold */
 	int repeat;		/* runs, >= 1 */
 	struct lsio_options run;	/* tuning and progress of each run */
 	/* Called about ten times a second while files are written, with
@@ -277,8 +288,10 @@ void lsio_bench_opts_init(struct lsio_bench_opts *o);
 int lsio_bench_prepare(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		       char ***paths);
 
-/* Prepare, then run the workload o->repeat times.  Cold runs need root:
- * otherwise -LSIO_EUSAGE before anything is written.  The result is the
+/* Prepare, then run the workload o->repeat times.  LSIO_BENCH_COLD_SYSTEM
+ * needs root: otherwise -LSIO_EUSAGE before anything is written.  A cold
+ * run whose files stay partly cached (tmpfs; pages another process maps
+ * or locks) queues a warning.  The result is the
  * caller's, released with lsio_bench_result_release() (also after a
  * failure). */
 int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
