@@ -80,6 +80,13 @@ const char *lsio_strerror(int err);
 /* 1 when err means "the job or the command line is wrong" (exit 2). */
 int lsio_error_is_usage(int err);
 
+/* "Did you mean": the word of words (NULL terminated) closest to key, for
+ * a misspelt key, option or name - one edit away, two for keys of six
+ * letters or more (ignoring case; a swap of neighbours is one edit), else
+ * the first word that key is a '-' or '_' separated part of ("size" ->
+ * "file-size").  Returns one of words, or NULL when none is close. */
+const char *lsio_did_you_mean(const char *key, const char *const *words);
+
 /* --- options ------------------------------------------------------------ */
 
 enum lsio_direct { LSIO_DIRECT_UNSET = -1, LSIO_DIRECT_OFF = 0,

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -159,6 +160,27 @@ static size_t edit_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
+/* Whether key is one of word's '-' or '_' separated parts, ignoring case:
+ * "size" in "file-size", "gap" in "coalesce_gap". */
+static bool is_part(const char *key, size_t len, const char *word)
+{
+	for (const char *p = word; *p; p += strcspn(p, "-_"), p += !!*p)
+		if (!strncasecmp(p, key, len) && strchr("-_", p[len]))
+			return true;
+	return false;
+}
+
+/* The first word key is a part of; not for keys of one or two letters,
+ * which are parts of too much. */
+static const char *part_of(const char *key, size_t len,
+			   const char *const *words)
+{
+	for (; len > 2 && *words; words++)
+		if (is_part(key, len, *words))
+			return *words;
+	return NULL;
+}
+
 const char *lsio_did_you_mean(const char *key, const char *const *words)
 {
 	size_t len = strlen(key), best = SIZE_MAX, limit;
@@ -169,18 +191,18 @@ const char *lsio_did_you_mean(const char *key, const char *const *words)
 	/* One edit for short keys, two for longer ones: more would suggest
 	 * unrelated words ("to" for "xy"). */
 	limit = MIN(2, MAX(1, len / 3));
-	for (; *words; words++) {
+	for (const char *const *w = words; *w; w++) {
 		size_t d;
 
-		if (strlen(*words) > DYM_MAX)
+		if (strlen(*w) > DYM_MAX)
 			continue;
-		d = edit_distance(key, *words);
+		d = edit_distance(key, *w);
 		if (d <= limit && d < best) {
 			best = d;
-			hit = *words;
+			hit = *w;
 		}
 	}
-	return hit;
+	return hit ? hit : part_of(key, len, words);
 }
 
 /* --- dtypes --------------------------------------------------------------- */

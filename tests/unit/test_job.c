@@ -217,6 +217,8 @@ static const char *const storage_words[] = { "workers", "queue_depth",
 	"part_size", "backend", NULL };
 static const char *const place_words[] = { "shape", "to", "from", "count",
 					   "order", NULL };
+static const char *const bench_words[] = { "dir", "files", "file-size",
+	"chunk", "pattern", "part-size", NULL };
 
 static const struct {
 	const char *key;
@@ -235,7 +237,13 @@ static const struct {
 	{ "memroy", storage_words, "memory" },
 	{ "queue-depth", storage_words, "queue_depth" },
 	{ "workrs", storage_words, "workers" },
-	{ "coalesce", storage_words, NULL },
+	/* A part of a word, when no word is an edit or two away. */
+	{ "coalesce", storage_words, "coalesce_gap" },
+	{ "gap", storage_words, "coalesce_gap" },
+	{ "SIZE", storage_words, "part_size" },
+	{ "size", bench_words, "file-size" },
+	{ "ize", storage_words, NULL },
+	{ "si", storage_words, NULL },
 	{ "threads", storage_words, NULL },
 	{ "tp", place_words, "to" },
 	{ "shpae", place_words, "shape" },
