@@ -40,9 +40,36 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench },
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS + 1];
+	const char *hint;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = NULL;
+	hint = lsio_did_you_mean(name, names);
+	fprintf(stderr, "lsio: unknown command '%s'", name);
+	if (hint)
+		fprintf(stderr, " (did you mean '%s'?)", hint);
+	fputs("\nTry 'lsio --help' for more information.\n", stderr);
+	return LSIO_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct command *c;
 
 	if (!name) {
 		fputs(usage, stderr);
@@ -56,9 +83,9 @@ int main(int argc, char **argv)
 		printf("lsio %s (job format %d)\n", LSIO_VERSION, LSIO_JOB_FORMAT);
 		return LSIO_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(name, commands[i].name))
-			return cmd_exit(commands[i].fn(argc - 1, argv + 1));
-	fprintf(stderr, "lsio: unknown command '%s'\n\n%s", name, usage);
-	return LSIO_EXIT_USAGE;
+	c = command_find(name);
+	if (!c)
+		return unknown_command(name);
+	cmd_name = c->name;
+	return cmd_exit(c->fn(argc - 1, argv + 1));
 }

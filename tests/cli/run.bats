@@ -190,6 +190,54 @@ print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d)))'
 	[[ $stderr == "lsio: "*"nonesuch.json"* ]] || fail "stderr: $stderr"
 }
 
+@test "usage errors of every command: 'lsio CMD: message' and a hint to --help" {
+	local cmd
+	for cmd in run validate plan bench zarr; do
+		run --separate-stderr lsio "$cmd" --frobnicate
+		assert_failure 2
+		assert_equal "$output" ""
+		assert_equal "$stderr" "lsio $cmd: unrecognized option '--frobnicate'
+Try 'lsio $cmd --help' for more information."
+		# A bad value of a shared option says it the same way.
+		[ "$cmd" = validate ] && continue
+		run --separate-stderr lsio "$cmd" --workers 0 x
+		assert_failure 2
+		[[ $stderr == "lsio $cmd: --workers: expected a whole number from 1 to 1024, got '0'"$'\n'"Try 'lsio $cmd --help' for more information." ]] ||
+			fail "$cmd: stderr: $stderr"
+	done
+	run --separate-stderr lsio run --output
+	assert_failure 2
+	[[ $stderr == "lsio run: option '--output' needs an argument"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio run -x job.json
+	assert_failure 2
+	[[ $stderr == "lsio run: invalid option '-x'"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio plan --json=yes job.json
+	assert_failure 2
+	[[ $stderr == "lsio plan: option '--json' takes no argument"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio run --s job.json
+	assert_failure 2
+	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --split"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio rn job.json
+	assert_failure 2
+	[[ $stderr == "lsio: unknown command 'rn' (did you mean 'run'?)"* ]] || fail "stderr: $stderr"
+}
+
+@test "an unknown option says which was meant: bench --size is --file-size" {
+	run --separate-stderr lsio bench --size 64MiB
+	assert_failure 2
+	assert_equal "$stderr" "lsio bench: unrecognized option '--size' (did you mean '--file-size'?)
+Try 'lsio bench --help' for more information."
+	run --separate-stderr lsio run --wokers 2 job.json
+	assert_failure 2
+	[[ $stderr == *"(did you mean '--workers'?)"* ]] || fail "stderr: $stderr"
+	# bench reads local files only: no --no-sign-request.
+	run --separate-stderr lsio bench --no-sign-request
+	assert_failure 2
+	[[ $stderr == "lsio bench: unrecognized option '--no-sign-request'"* ]] || fail "stderr: $stderr"
+	run -0 lsio bench --help
+	refute_output --partial no-sign-request
+}
+
 # --- validate ----------------------------------------------------------------
 
 @test "validate: prints a summary, writes nothing, reads from '-'" {
