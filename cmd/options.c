@@ -50,8 +50,8 @@ const struct cmd_option cmd_output_options[] = {
 	  "show a progress bar (default: when stderr is a terminal)" },
 	{ "quiet", no_argument, 'q', NULL, "no progress bar, no warnings" },
 	{ "stats", optional_argument, OPT_STATS, "text|json",
-	  "print statistics when done: to stdout, or to stderr\n"
-	  "when the job's output is stdout" },
+	  "print statistics when done (also --stats json): to\n"
+	  "stdout, or to stderr when the job's output is stdout" },
 	{ NULL }
 };
 
@@ -296,11 +296,15 @@ static int parse_backend(const char *cmd, const char *arg, const char **out)
 	return 0;
 }
 
-/* --stats or --stats=json. */
+/* --stats, --stats=json, and --stats json: an optional argument is glued
+ * to its option with '=', so the next word is taken when it can only be
+ * a format.  A job file called "json" is then ./json. */
 static int parse_stats(struct cmd_parser *p, const char *arg, int *mode)
 {
 	static const char *const names[] = { "text", "json", NULL };
 
+	if (!arg && optind < p->argc && pick(p->argv[optind], names) >= 0)
+		arg = p->argv[optind++];
 	*mode = arg ? pick(arg, names) + 1 : 1;
 	if (!*mode)
 		return cmd_usage_error(p->cmd->name, "--stats takes text or json, not '%s'", arg);

@@ -875,6 +875,31 @@ if d["requests"] < 1 or d["bytes_read"] < d["bytes_requested"] * 0:
 		fail "--stats=json with stdout output: $(cat err.txt)"
 }
 
+@test "--stats json is --stats=json, before or after the job; --stats alone is text" {
+	gen_fixture
+	local args
+	for args in "array.json --stats json" "--stats json array.json" "--stats=json array.json"; do
+		run --separate-stderr lsio run $args -q
+		assert_success
+		[[ $output == "{"*'"chunks": '"$N"* || $output == "{"*'"chunks":'"$N"* ]] ||
+			fail "'$args': $output"
+	done
+	for args in "array.json --stats" "--stats array.json" "--stats text array.json"; do
+		run --separate-stderr lsio run $args -q
+		assert_success
+		[[ $output == "lsio: $N chunks, "* ]] || fail "'$args': $output"
+	done
+	# Only a format is taken: a job named like anything else stays a job.
+	cp array.json xml
+	run --separate-stderr lsio run --stats xml -q
+	assert_success
+	# A job file called json is ./json after --stats.
+	cp array.json json
+	run --separate-stderr lsio run --stats ./json -q
+	assert_success
+	[[ $output == "lsio: $N chunks, "* ]] || fail "$output"
+}
+
 @test "--quiet: nothing on stderr, even with --progress; no bar when stderr is no terminal" {
 	gen_fixture
 	run_stream
