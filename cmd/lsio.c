@@ -20,7 +20,7 @@ static const char usage[] =
 	"  bench          measure a synthetic workload (lsio bench --help)\n"
 	"  zarr STORE     extract a selection of a Zarr array into .npy, or --list\n"
 	"\n"
-	"  lsio COMMAND --help   options of a command\n"
+	"  lsio COMMAND --help   options of a command (also: lsio help COMMAND)\n"
 	"  lsio --version        version\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job,\n"
@@ -66,6 +66,25 @@ static int unknown_command(const char *name)
 	return LSIO_EXIT_USAGE;
 }
 
+/* "lsio help run" is "lsio run --help", as git and cargo have it. */
+static int help(int argc, char **argv)
+{
+	char *args[] = { argv[1], "--help", NULL };
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs(usage, stdout);
+		return LSIO_EXIT_OK;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "lsio help: one command only, got '%s'\nTry 'lsio --help' for more information.\n",
+			argv[2]);
+		return LSIO_EXIT_USAGE;
+	}
+	c = command_find(argv[1]);
+	return c ? c->fn(2, args) : unknown_command(argv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
@@ -75,10 +94,8 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return LSIO_EXIT_USAGE;
 	}
-	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
-		fputs(usage, stdout);
-		return LSIO_EXIT_OK;
-	}
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help"))
+		return help(argc - 1, argv + 1);
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("lsio %s (job format %d)\n", LSIO_VERSION, LSIO_JOB_FORMAT);
 		return LSIO_EXIT_OK;

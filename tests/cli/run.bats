@@ -238,6 +238,23 @@ Try 'lsio bench --help' for more information."
 	refute_output --partial no-sign-request
 }
 
+@test "'lsio help CMD' is 'lsio CMD --help'; 'lsio help' is 'lsio --help'" {
+	local cmd want
+	for cmd in run validate plan bench zarr; do
+		want=$("$LSIO" "$cmd" --help)
+		run --separate-stderr lsio help "$cmd"
+		assert_success
+		assert_output "$want"
+		[[ $output == "usage: lsio $cmd"* ]] || fail "help $cmd: $output"
+	done
+	want=$("$LSIO" --help)
+	run -0 lsio help
+	assert_output "$want"
+	run --separate-stderr lsio help frobnicate
+	assert_failure 2
+	[[ $stderr == "lsio: unknown command 'frobnicate'"* ]] || fail "stderr: $stderr"
+}
+
 # --- validate ----------------------------------------------------------------
 
 @test "validate: prints a summary, writes nothing, reads from '-'" {
