@@ -30,8 +30,9 @@ static const struct cmd_command run_command = {
 	"succeeded.\n",
 	.tables = run_tables,
 	.after =
-	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job,\n"
-	"128+N stopped by signal N (130: Ctrl-C).\n",
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job\n"
+	"(also a job file that cannot be read), 128+N stopped by signal N (130:\n"
+	"Ctrl-C).\n",
 };
 
 static const struct cmd_option *const validate_tables[] = {

@@ -126,6 +126,34 @@ help_options() {
 	[ "${#unlike[@]}" -eq 0 ] || fail "usage errors not \"lsio CMD: ...\" with a hint to --help: ${unlike[*]}"
 }
 
+# exit_item STATUS: the text of the EXIT STATUS item for STATUS.
+exit_item() {
+	man_text "$MAN1" "EXIT STATUS" | awk -v want="$1" '
+		/^\.TP/ { getline; item = ($0 == ".B " want); next }
+		/^\.(PP|TP)/ { item = 0 }
+		item' | tr '\n' ' '
+}
+
+@test "man: EXIT STATUS says what lsio does" {
+	local two one
+	two=$(exit_item 2)
+	one=$(exit_item 1)
+	[ -n "$two" ] && [ -n "$one" ] || fail "no items for 1 and 2 in EXIT STATUS"
+	# A job file that cannot be opened: 2.
+	run "$LSIO" run no-such-job.json
+	assert_failure 2
+	[[ $two == *"job file that cannot be opened"* ]] || fail "status 2 of EXIT STATUS does not name an unopenable job file: $two"
+	[[ $one != *"job file"* ]] || fail "status 1 of EXIT STATUS names the job file: $one"
+	# -o with stdout output: 2, and the -o item does not say "ignored".
+	printf '{"lsio": 1, "output": {"type": "stdout"}, "chunks": []}\n' > stdout.json
+	run "$LSIO" run stdout.json -o x.bin
+	assert_failure 2
+	[[ $two == *"-o with stdout or null output"* ]] || fail "status 2 of EXIT STATUS does not name -o with stdout output: $two"
+	man_text "$MAN1" OPTIONS | grep -q 'is accepted and ignored' && fail "lsio.1 says an option is accepted and ignored"
+	# A signal: 128+N.
+	man_text "$MAN1" "EXIT STATUS" | grep -q -F '.BI 128+ N' || fail "no 128+N item in EXIT STATUS"
+}
+
 @test "man: every command of 'lsio --help' is in COMMANDS of lsio.1" {
 	local cmd missing=()
 	run "$LSIO" --help

@@ -183,11 +183,18 @@ print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d)))'
 	done
 }
 
-@test "run: a job file that does not exist: failure naming it" {
-	run --separate-stderr lsio run nonesuch.json
-	assert_failure
-	[ "$status" -le 2 ] || fail "exit $status"
-	[[ $stderr == "lsio: "*"nonesuch.json"* ]] || fail "stderr: $stderr"
+@test "run/plan/validate: a job file that cannot be read: exit 2 naming it" {
+	local cmd
+	mkdir adir
+	for cmd in run plan validate; do
+		run --separate-stderr lsio "$cmd" nonesuch.json
+		assert_failure 2
+		[[ $stderr == "lsio: cannot open 'nonesuch.json': No such file or directory" ]] ||
+			fail "$cmd: stderr: $stderr"
+		run --separate-stderr lsio "$cmd" adir
+		assert_failure 2
+		[[ $stderr == "lsio: "*"adir"* ]] || fail "$cmd: stderr: $stderr"
+	done
 }
 
 @test "usage errors of every command: 'lsio CMD: message' and a hint to --help" {
