@@ -18,40 +18,69 @@ struct cmd_common {
 	bool json, verbose;
 };
 
+/* Option codes that are not letters (a letter is also the short option). */
 enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
        OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
-       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_HELP, OPT_NO_SIGN };
+       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN };
 
-#define CMD_TUNING_OPTIONS                                                \
-	{ "workers", required_argument, NULL, OPT_WORKERS },              \
-	{ "queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH },      \
-	{ "memory", required_argument, NULL, OPT_MEMORY },                \
-	{ "direct", required_argument, NULL, OPT_DIRECT },                \
-	{ "backend", required_argument, NULL, OPT_BACKEND },              \
-	{ "coalesce-gap", required_argument, NULL, OPT_GAP },             \
-	{ "max-request", required_argument, NULL, OPT_MAX_REQUEST },      \
-	{ "split", required_argument, NULL, OPT_SPLIT },                  \
-	{ "part-size", required_argument, NULL, OPT_PART_SIZE },          \
-	{ "no-sign-request", no_argument, NULL, OPT_NO_SIGN },            \
-	{ "help", no_argument, NULL, OPT_HELP }
+/* One option of a command: what getopt_long needs, and its --help line. */
+struct cmd_option {
+	const char *name;	/* long name; NULL ends a table */
+	int has_arg;		/* no_argument, required_argument or
+				 * optional_argument */
+	int val;		/* a letter (then -LETTER too) or an OPT_ */
+	const char *arg;	/* what the argument is called, or NULL */
+	const char *help;	/* '\n' starts another line */
+};
 
-#define CMD_TUNING_HELP                                                          \
-	"  --workers N          worker threads (default: one per core)\n"        \
-	"  --queue-depth N      reads in flight per worker (default: per storage class)\n" \
-	"  --memory SIZE        I/O buffer memory for all workers (default 32MiB per worker)\n" \
-	"  --direct on|off|auto O_DIRECT reads; auto reads cached ranges buffered (default auto)\n" \
-	"  --backend NAME       uring (default), pread, or null (reads nothing)\n" \
-	"  --coalesce-gap SIZE  merge reads of one file separated by at most SIZE; 0/off: never\n" \
-	"  --max-request SIZE   cap on a merged read; 0/off: no cap\n"          \
-	"  --split SIZE         split reads larger than SIZE into parts; 0/off: never\n" \
-	"  --part-size SIZE     size of those parts\n"                          \
-	"  --no-sign-request    read s3:// sources unsigned (public buckets)\n"
+/* A command: its usage text, its option tables (its own first: a "did
+ * you mean" prefers them) and what --help says after them. */
+struct cmd_command {
+	const char *name;
+	const char *usage;
+	const struct cmd_option *const *tables;	/* NULL terminated */
+	const char *after;			/* may be NULL */
+};
 
-/* Parse one tuning option; returns 0, 1 if opt is not one, or -1 (error
- * printed). */
-int cmd_tuning_option(struct cmd_common *c, int opt, const char *arg);
+/* The tables commands share: tuning (run, plan, zarr, bench), remote
+ * (run, plan, zarr), output (run, zarr) and help (every command). */
+extern const struct cmd_option cmd_tuning_options[];
+extern const struct cmd_option cmd_remote_options[];
+extern const struct cmd_option cmd_output_options[];
+extern const struct cmd_option cmd_help_options[];
 
-/* Print "lsio: MESSAGE" for a failure and return the exit code for err. */
+#define CMD_OPTIONS_MAX 48
+
+struct cmd_parser {
+	const struct cmd_command *cmd;
+	int argc;
+	char **argv;
+	struct option longopts[CMD_OPTIONS_MAX + 1];
+	const char *names[CMD_OPTIONS_MAX + 1];
+	char shortopts[3 * CMD_OPTIONS_MAX + 2];
+};
+
+void cmd_parser_init(struct cmd_parser *p, const struct cmd_command *cmd,
+		     int argc, char **argv);
+
+/* getopt_long over the command's tables: the next option's val, -1 after
+ * the last, or '?' when the command line is wrong (said on stderr as
+ * "lsio CMD: ..." with a hint). */
+int cmd_getopt(struct cmd_parser *p);
+
+/* Print the command's --help on stdout; returns exit status 0. */
+int cmd_help(const struct cmd_command *cmd);
+
+/* One option of the shared tables (tuning, remote, output): 0, 1 when opt
+ * is not one of them, or -1 (a usage error, said). */
+int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
+		      const char *arg);
+
+/* The command running ("run"), for messages. */
+extern const char *cmd_name;
+
+/* Print "lsio: MESSAGE" for a failure ("lsio CMD: MESSAGE" and a hint for
+ * -LSIO_EUSAGE) and return the exit code for err. */
 int cmd_fail(struct lsio_ctx *ctx, int err);
 
 /* Load a job; on failure print why and return exit status 2. */
@@ -63,16 +92,19 @@ const char *cmd_human_bytes(char *buf, size_t cap, double v);
 /* Print queued library warnings to stderr. */
 void cmd_print_warnings(struct lsio_ctx *ctx);
 
-/* Usage error: "lsio CMD: MESSAGE" plus a hint; returns 2. */
+/* Usage error: "lsio CMD: MESSAGE" plus a hint to --help; returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A new context with SIGINT/SIGTERM cancelling it; NULL (said on stderr)
- * when out of memory. */
+/* A new context that SIGINT, SIGTERM, SIGHUP ... cancel (a second one
+ * ends lsio); SIGPIPE and SIGXFSZ are ignored (EPIPE, EFBIG).  NULL (said
+ * on stderr) when out of memory.  Free it with cmd_ctx_free(). */
 struct lsio_ctx *cmd_ctx_new(void);
+void cmd_ctx_free(struct lsio_ctx *ctx);
 
-/* Cancel the context on SIGINT/SIGTERM; a second signal kills. */
-void cmd_signals_install(struct lsio_ctx *ctx);
+/* The exit status main returns, or, after a signal cancelled the run,
+ * death by that signal (the shell says 128+N). */
+int cmd_exit(int status);
 
 /* The progress bar on stderr (an lsio_options progress callback). */
 void cmd_progress(void *arg, uint64_t bytes_done, uint64_t bytes_total,

@@ -15,46 +15,71 @@
 
 #define BENCH_DIR_DEFAULT "/var/tmp/lsio-bench"
 
-static const char bench_usage[] =
+enum { OPT_DIR = 2000, OPT_FILES, OPT_FILE_SIZE, OPT_CHUNK, OPT_PATTERN,
+       OPT_COUNT, OPT_SEED, OPT_COMPRESS, OPT_COLD, OPT_DROP_CACHES, OPT_REPEAT,
+       OPT_CREATE_ONLY };
+
+static const struct cmd_option bench_own[] = {
+	{ "dir", required_argument, OPT_DIR, "DIR",
+	  "where the files live (default $LSIO_BENCH_DIR, else\n"
+	  BENCH_DIR_DEFAULT "); not tmpfs if disks are the point" },
+	{ "files", required_argument, OPT_FILES, "N", "number of files (default 8)" },
+	{ "file-size", required_argument, OPT_FILE_SIZE, "SIZE",
+	  "bytes per file, before compression (default 64MiB)" },
+	{ "chunk", required_argument, OPT_CHUNK, "SIZE",
+	  "bytes per chunk, before compression (default 256KiB)" },
+	{ "pattern", required_argument, OPT_PATTERN, "P",
+	  "seq: every chunk in order (default); rand: distinct\n"
+	  "chunk-aligned chunks in random order; strided:GAP: a\n"
+	  "chunk, GAP bytes skipped, a chunk ... in each file" },
+	{ "count", required_argument, OPT_COUNT, "N",
+	  "rand: chunks to read (default: as many as seq)" },
+	{ "seed", required_argument, OPT_SEED, "N",
+	  "rand: the same seed reads the same chunks (default 1)" },
+	{ "compress", required_argument, OPT_COMPRESS, "CODEC",
+	  "none (default), zstd or lz4: each chunk compressed on\n"
+	  "its own, offsets in a sidecar index; runs decode them" },
+	{ "cold", no_argument, OPT_COLD, NULL,
+	  "drop the files' pages from the page cache before each\n"
+	  "run (fsync, then POSIX_FADV_DONTNEED, as fio does)" },
+	{ "drop-caches", no_argument, OPT_DROP_CACHES, NULL,
+	  "drop the whole machine's page cache before each run\n"
+	  "(root only; everyone's cache goes)" },
+	{ "repeat", required_argument, OPT_REPEAT, "N",
+	  "run N times; report min, median and max (default 1)" },
+	{ "json", no_argument, OPT_JSON, NULL, "print the result as JSON" },
+	{ "create-only", no_argument, OPT_CREATE_ONLY, NULL,
+	  "write (or check) the files, print their paths, stop" },
+	{ "quiet", no_argument, 'q', NULL, "no progress bar while files are written" },
+	{ NULL }
+};
+
+/* Not the remote options: bench reads local files only. */
+static const struct cmd_option *const bench_tables[] = {
+	bench_own, cmd_tuning_options, cmd_help_options, NULL
+};
+
+static const struct cmd_command bench_command = {
+	.name = "bench",
+	.usage =
 	"usage: lsio bench [--dir DIR] [--files N] [--file-size SIZE] [--chunk SIZE]\n"
 	"                  [--pattern seq|rand|strided:GAP] [--count N] [--seed N]\n"
-	"                  [--compress none|zstd|lz4] [--cold] [--repeat N] [--json]\n"
-	"                  [--create-only] [options]\n"
+	"                  [--compress none|zstd|lz4] [--cold | --drop-caches]\n"
+	"                  [--repeat N] [--json] [--create-only] [options]\n"
 	"\n"
 	"Read synthetic files the way a job would and report throughput, IOPS,\n"
 	"chunk latency, CPU time and peak memory.  The files are written once and\n"
 	"reused by later runs that ask for the same file size (and, compressed,\n"
-	"the same chunk size and codec).\n"
-	"\n"
-	"  --dir DIR            where the files live (default $LSIO_BENCH_DIR, else\n"
-	"                       " BENCH_DIR_DEFAULT "); not tmpfs if disks are the point\n"
-	"  --files N            number of files (default 8)\n"
-	"  --file-size SIZE     bytes per file, before compression (default 64MiB)\n"
-	"  --chunk SIZE         bytes per chunk, before compression (default 256KiB)\n"
-	"  --pattern P          seq: every chunk in order (default); rand: distinct\n"
-	"                       chunk-aligned chunks in random order; strided:GAP: a\n"
-	"                       chunk, GAP bytes skipped, a chunk ... in each file\n"
-	"  --count N            rand: chunks to read (default: as many as seq)\n"
-	"  --seed N             rand: the same seed reads the same chunks (default 1)\n"
-	"  --compress CODEC     none (default), zstd or lz4: each chunk compressed on\n"
-	"                       its own, offsets in a sidecar index; runs decode them\n"
-	"  --cold               drop the page cache before each run (needs root)\n"
-	"  --repeat N           run N times; report min, median and max (default 1)\n"
-	"  --json               print the result as JSON\n"
-	"  --create-only        write (or check) the files, print their paths, stop\n"
-	"  -q, --quiet          no progress bar while files are written\n"
-	CMD_TUNING_HELP
-	"\n"
+	"the same chunk size and codec).\n",
+	.tables = bench_tables,
+	.after =
 	"Files: DIR/lsio-bench.SIZE.I (random bytes) or DIR/lsio-bench.SIZE.CHUNK.CODEC.I\n"
 	"with its index I.idx.  Times include planning (what a caller of lsio_run\n"
 	"pays), not the dropping of the cache.\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error (also --cold\n"
-	"without root).\n";
-
-enum { OPT_DIR = 2000, OPT_FILES, OPT_FILE_SIZE, OPT_CHUNK, OPT_PATTERN,
-       OPT_COUNT, OPT_SEED, OPT_COMPRESS, OPT_COLD, OPT_REPEAT,
-       OPT_CREATE_ONLY };
+	"Exit status: 0 success, 1 runtime failure, 2 usage error (also\n"
+	"--drop-caches without root), 128+N stopped by signal N.\n",
+};
 
 struct bench_cli {
 	struct cmd_common c;
@@ -142,7 +167,11 @@ static int bench_option(struct bench_cli *b, int opt, const char *arg)
 	case OPT_COMPRESS:
 		return parse_codec(arg, o);
 	case OPT_COLD:
-		o->cold = 1;
+		if (o->cold == LSIO_BENCH_WARM)
+			o->cold = LSIO_BENCH_COLD;
+		return 0;
+	case OPT_DROP_CACHES:
+		o->cold = LSIO_BENCH_COLD_SYSTEM;
 		return 0;
 	case OPT_REPEAT:
 		ret = parse_u64("repeat", arg, 1, 100000, &v);
@@ -158,43 +187,23 @@ static int bench_option(struct bench_cli *b, int opt, const char *arg)
 /* Returns -1 to go on, or an exit code. */
 static int bench_options(int argc, char **argv, struct bench_cli *b)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, OPT_DIR },
-		{ "files", required_argument, NULL, OPT_FILES },
-		{ "file-size", required_argument, NULL, OPT_FILE_SIZE },
-		{ "chunk", required_argument, NULL, OPT_CHUNK },
-		{ "pattern", required_argument, NULL, OPT_PATTERN },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "compress", required_argument, NULL, OPT_COMPRESS },
-		{ "cold", no_argument, NULL, OPT_COLD },
-		{ "repeat", required_argument, NULL, OPT_REPEAT },
-		{ "create-only", no_argument, NULL, OPT_CREATE_ONLY },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "quiet", no_argument, NULL, 'q' },
-		CMD_TUNING_OPTIONS,
-		{ 0 }
-	};
+	struct cmd_parser p;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	cmd_parser_init(&p, &bench_command, argc, argv);
+	while ((opt = cmd_getopt(&p)) != -1) {
 		switch (opt) {
-		case 'q':
-			b->c.quiet = true;
-			break;
 		case OPT_JSON:
 			b->c.json = true;
 			break;
 		case 'h':
-		case OPT_HELP:
-			fputs(bench_usage, stdout);
-			return LSIO_EXIT_OK;
+			return cmd_help(&bench_command);
 		case '?':
 			return LSIO_EXIT_USAGE;
 		default:
 			ret = bench_option(b, opt, optarg);
 			if (ret == 1)
-				ret = cmd_tuning_option(&b->c, opt, optarg) ? 1 : 0;
+				ret = cmd_common_option(&p, &b->c, opt, optarg);
 			if (ret)
 				return LSIO_EXIT_USAGE;
 		}
@@ -234,7 +243,9 @@ static void print_head(const struct lsio_bench_opts *o,
 	else
 		printf("%s, ", o->pattern == LSIO_BENCH_RAND ? "rand" : "seq");
 	printf("%s, %s cache, %d run%s\n", codec[o->codec],
-	       o->cold ? "cold" : "warm", r->runs, r->runs > 1 ? "s" : "");
+	       o->cold == LSIO_BENCH_COLD_SYSTEM ? "dropped" :
+	       o->cold == LSIO_BENCH_COLD ? "cold" : "warm",
+	       r->runs, r->runs > 1 ? "s" : "");
 	printf("  %s backend, %d workers x depth %d, direct %s\n",
 	       st->backend ? st->backend : "none", st->workers, st->queue_depth,
 	       st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
@@ -332,6 +343,6 @@ int cmd_bench(int argc, char **argv)
 	if (!b.c.quiet && isatty(2))
 		b.o.create_progress = cmd_progress;
 	ret = b.create_only ? create_only(ctx, &b.o) : bench(ctx, &b);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

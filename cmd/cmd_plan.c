@@ -9,29 +9,37 @@
 
 #include "cmd.h"
 
-static const char plan_usage[] =
+static const struct cmd_option plan_own[] = {
+	{ "json", no_argument, OPT_JSON, NULL, "the same as JSON (see lsio(1))" },
+	{ "verbose", no_argument, 'v', NULL,
+	  "every request and the chunks it serves" },
+	{ NULL }
+};
+
+static const struct cmd_option *const plan_tables[] = {
+	plan_own, cmd_tuning_options, cmd_remote_options, cmd_help_options,
+	NULL
+};
+
+static const struct cmd_command plan_command = {
+	.name = "plan",
+	.usage =
 	"usage: lsio plan JOB [--json] [-v] [options]\n"
 	"\n"
 	"Show how lsio would read a job, reading no data: per storage class the\n"
 	"chunks, the requests after merging and splitting, bytes requested and\n"
 	"read (read amplification), the largest request, and why the class was\n"
-	"chosen.\n"
-	"\n"
-	"  --json               the same as JSON (see lsio(1))\n"
-	"  -v, --verbose        every request and the chunks it serves\n"
-	CMD_TUNING_HELP;
+	"chosen.\n",
+	.tables = plan_tables,
+};
 
 static int plan_options(int argc, char **argv, struct cmd_common *c)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "verbose", no_argument, NULL, 'v' },
-		CMD_TUNING_OPTIONS,
-		{ 0 }
-	};
+	struct cmd_parser p;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	cmd_parser_init(&p, &plan_command, argc, argv);
+	while ((opt = cmd_getopt(&p)) != -1) {
 		switch (opt) {
 		case OPT_JSON:
 			c->json = true;
@@ -40,11 +48,11 @@ static int plan_options(int argc, char **argv, struct cmd_common *c)
 			c->verbose = true;
 			break;
 		case 'h':
-		case OPT_HELP:
-			fputs(plan_usage, stdout);
-			return LSIO_EXIT_OK;
+			return cmd_help(&plan_command);
+		case '?':
+			return LSIO_EXIT_USAGE;
 		default:
-			if (cmd_tuning_option(c, opt, optarg))
+			if (cmd_common_option(&p, c, opt, optarg))
 				return LSIO_EXIT_USAGE;
 		}
 	}
@@ -92,6 +100,6 @@ int cmd_plan(int argc, char **argv)
 out:
 	lsio_plan_free(plan);
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

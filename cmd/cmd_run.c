@@ -9,74 +9,64 @@
 
 #include "cmd.h"
 
-static const char run_usage[] =
+static const struct cmd_option run_own[] = {
+	{ "output", required_argument, 'o', "PATH",
+	  "write the array (or the files' directory) at PATH" },
+	{ NULL }
+};
+
+static const struct cmd_option *const run_tables[] = {
+	run_own, cmd_output_options, cmd_tuning_options, cmd_remote_options,
+	cmd_help_options, NULL
+};
+
+static const struct cmd_command run_command = {
+	.name = "run",
+	.usage =
 	"usage: lsio run JOB [-o PATH] [options]\n"
 	"\n"
 	"Run a job: read its chunks, decode them, write its output.  JOB '-' reads\n"
 	"the job from standard input.  The output appears only when every chunk\n"
-	"succeeded.\n"
-	"\n"
-	"  -o, --output PATH    write the array (or the files' directory) at PATH\n"
-	"  --progress           show a progress bar (default: when stderr is a terminal)\n"
-	"  -q, --quiet          no progress bar, no warnings\n"
-	"  --stats[=text|json]  print statistics when done: to stdout, or to stderr\n"
-	"                       when the job's output is stdout\n"
-	CMD_TUNING_HELP
-	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job.\n";
+	"succeeded.\n",
+	.tables = run_tables,
+	.after =
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job\n"
+	"(also a job file that cannot be read), 128+N stopped by signal N (130:\n"
+	"Ctrl-C).\n",
+};
 
-static const char validate_usage[] =
+static const struct cmd_option *const validate_tables[] = {
+	cmd_help_options, NULL
+};
+
+static const struct cmd_command validate_command = {
+	.name = "validate",
+	.usage =
 	"usage: lsio validate JOB\n"
 	"\n"
 	"Check a job (syntax, keys, sizes, placements, stages) without reading\n"
-	"data.  Exit status 0 when valid, 2 when not.\n";
-
-static int parse_stats(const char *arg, int *mode)
-{
-	if (!arg || !strcmp(arg, "text"))
-		*mode = 1;
-	else if (!strcmp(arg, "json"))
-		*mode = 2;
-	else
-		return -1;
-	return 0;
-}
+	"data.  Exit status 0 when valid, 2 when not.\n",
+	.tables = validate_tables,
+};
 
 /* Parse run's options; returns -1 to go on, or an exit code. */
 static int run_options(int argc, char **argv, struct cmd_common *c)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, OPT_PROGRESS },
-		{ "stats", optional_argument, NULL, OPT_STATS },
-		CMD_TUNING_OPTIONS,
-		{ 0 }
-	};
-	int opt, ret;
+	struct cmd_parser p;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	cmd_parser_init(&p, &run_command, argc, argv);
+	while ((opt = cmd_getopt(&p)) != -1) {
 		switch (opt) {
 		case 'o':
 			c->opt.output = optarg;
 			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case OPT_PROGRESS:
-			c->progress = true;
-			break;
-		case OPT_STATS:
-			if (parse_stats(optarg, &c->stats))
-				return cmd_usage_error("run", "--stats takes text or json, not '%s'", optarg);
-			break;
 		case 'h':
-		case OPT_HELP:
-			fputs(run_usage, stdout);
-			return LSIO_EXIT_OK;
+			return cmd_help(&run_command);
+		case '?':
+			return LSIO_EXIT_USAGE;
 		default:
-			ret = cmd_tuning_option(c, opt, optarg);
-			if (ret)
+			if (cmd_common_option(&p, c, opt, optarg))
 				return LSIO_EXIT_USAGE;
 		}
 	}
@@ -125,7 +115,7 @@ int cmd_run(int argc, char **argv)
 	if (!ret)
 		ret = cmd_run_job(ctx, job, &c);
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }
 
@@ -133,26 +123,30 @@ int cmd_validate(int argc, char **argv)
 {
 	struct lsio_ctx *ctx;
 	struct lsio_job *job = NULL;
+	struct cmd_parser p;
+	const char *path;
 	int ret;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(validate_usage, stdout);
-		return LSIO_EXIT_OK;
-	}
-	if (argc != 2)
+	/* --help is its only option: the first one decides. */
+	cmd_parser_init(&p, &validate_command, argc, argv);
+	ret = cmd_getopt(&p);
+	if (ret != -1)
+		return ret == 'h' ? cmd_help(&validate_command) : LSIO_EXIT_USAGE;
+	if (optind + 1 != argc)
 		return cmd_usage_error("validate", "expected one job file");
+	path = argv[optind];
 	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = cmd_load_job(ctx, argv[1], &job);
+	ret = cmd_load_job(ctx, path, &job);
 	if (!ret) {
 		printf("%s: valid: %llu chunks, %llu sources, %s output\n",
-		       strcmp(argv[1], "-") ? argv[1] : "<stdin>",
+		       strcmp(path, "-") ? path : "<stdin>",
 		       (unsigned long long)lsio_job_chunk_count(job),
 		       (unsigned long long)lsio_job_source_count(job),
 		       lsio_job_output_type(job));
 	}
 	lsio_job_free(job);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

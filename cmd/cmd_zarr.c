@@ -11,7 +11,31 @@
 
 #include "cmd.h"
 
-static const char zarr_usage[] =
+enum { OPT_EMIT_JOB = 2000, OPT_LIST };
+
+static const struct cmd_option zarr_own[] = {
+	{ "select", required_argument, 's', "SEL",
+	  "numpy indexing per dimension: an integer (negative\n"
+	  "from the end; drops the dimension), start:stop[:step],\n"
+	  "':' or '...'; missing trailing dimensions are ':'\n"
+	  "(default: the whole array), e.g. '0:24, 100:300, :'" },
+	{ "output", required_argument, 'o', "PATH", "the array to write" },
+	{ "emit-job", no_argument, OPT_EMIT_JOB, NULL,
+	  "print the job instead of running it; 'lsio run' of\n"
+	  "it writes the same file" },
+	{ "list", no_argument, OPT_LIST, NULL,
+	  "list the store's arrays: shape, dtype, chunks, codecs" },
+	{ NULL }
+};
+
+static const struct cmd_option *const zarr_tables[] = {
+	zarr_own, cmd_output_options, cmd_tuning_options, cmd_remote_options,
+	cmd_help_options, NULL
+};
+
+static const struct cmd_command zarr_command = {
+	.name = "zarr",
+	.usage =
 	"usage: lsio zarr STORE[/ARRAY] [--select SEL] -o OUT.npy [options]\n"
 	"       lsio zarr STORE[/ARRAY] [--select SEL] [-o OUT.npy] --emit-job\n"
 	"       lsio zarr STORE --list\n"
@@ -19,25 +43,12 @@ static const char zarr_usage[] =
 	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
 	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
 	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one HEAD per\n"
-	"chunk decides which exist; a remote --list needs consolidated metadata).\n"
-	"\n"
-	"  -s, --select SEL     numpy indexing per dimension: an integer (negative\n"
-	"                       from the end; drops the dimension), start:stop[:step],\n"
-	"                       ':' or '...'; missing trailing dimensions are ':'\n"
-	"                       (default: the whole array), e.g. '0:24, 100:300, :'\n"
-	"  -o, --output PATH    the array to write\n"
-	"  --emit-job           print the job instead of running it; 'lsio run' of\n"
-	"                       it writes the same file\n"
-	"  --list               list the store's arrays: shape, dtype, chunks, codecs\n"
-	"  --progress           show a progress bar (default: when stderr is a terminal)\n"
-	"  -q, --quiet          no progress bar, no warnings\n"
-	"  --stats[=text|json]  print statistics when done\n"
-	CMD_TUNING_HELP
-	"\n"
+	"chunk decides which exist; a remote --list needs consolidated metadata).\n",
+	.tables = zarr_tables,
+	.after =
 	"Exit status: 0 success, 1 runtime failure, 2 usage error, bad selection,\n"
-	"or metadata lsio cannot read.\n";
-
-enum { OPT_EMIT_JOB = 2000, OPT_LIST };
+	"or metadata lsio cannot read, 128+N stopped by signal N.\n",
+};
 
 struct zarr_args {
 	struct cmd_common c;
@@ -45,7 +56,8 @@ struct zarr_args {
 	bool emit, list, tuned;
 };
 
-static int zarr_option(struct zarr_args *z, int opt, const char *arg)
+static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
+		       const char *arg)
 {
 	switch (opt) {
 	case 's':
@@ -54,55 +66,38 @@ static int zarr_option(struct zarr_args *z, int opt, const char *arg)
 	case 'o':
 		z->output = arg;
 		return 0;
-	case 'q':
-		z->c.quiet = true;
-		return 0;
-	case OPT_PROGRESS:
-		z->c.progress = true;
-		return 0;
 	case OPT_EMIT_JOB:
 		z->emit = true;
 		return 0;
 	case OPT_LIST:
 		z->list = true;
 		return 0;
+	case 'q':
+	case OPT_PROGRESS:
 	case OPT_STATS:
-		if (arg && strcmp(arg, "text") && strcmp(arg, "json"))
-			return cmd_usage_error("zarr", "--stats takes text or json, not '%s'", arg);
-		z->c.stats = arg && !strcmp(arg, "json") ? 2 : 1;
-		return 0;
-	}
 	/* Unsigned requests change what the job reads, not how fast: the
 	 * emitted job carries it, so --emit-job accepts it. */
-	if (opt != OPT_NO_SIGN)
+	case OPT_NO_SIGN:
+		break;
+	default:
 		z->tuned = true;
-	return cmd_tuning_option(&z->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
+	}
+	return cmd_common_option(p, &z->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
 }
 
 /* Returns -1 to go on, or an exit code. */
 static int zarr_options(int argc, char **argv, struct zarr_args *z)
 {
-	static const struct option longopts[] = {
-		{ "select", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, OPT_PROGRESS },
-		{ "stats", optional_argument, NULL, OPT_STATS },
-		{ "emit-job", no_argument, NULL, OPT_EMIT_JOB },
-		{ "list", no_argument, NULL, OPT_LIST },
-		CMD_TUNING_OPTIONS,
-		{ 0 }
-	};
+	struct cmd_parser p;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "s:o:qh", longopts, NULL)) != -1) {
-		if (opt == 'h' || opt == OPT_HELP) {
-			fputs(zarr_usage, stdout);
-			return LSIO_EXIT_OK;
-		}
+	cmd_parser_init(&p, &zarr_command, argc, argv);
+	while ((opt = cmd_getopt(&p)) != -1) {
+		if (opt == 'h')
+			return cmd_help(&zarr_command);
 		if (opt == '?')
-			return LSIO_EXIT_USAGE;	/* getopt said why */
-		ret = zarr_option(z, opt, optarg);
+			return LSIO_EXIT_USAGE;
+		ret = zarr_option(&p, z, opt, optarg);
 		if (ret)
 			return ret;
 	}
@@ -171,6 +166,6 @@ int cmd_zarr(int argc, char **argv)
 			cmd_print_warnings(ctx);
 	}
 	free(text);
-	lsio_ctx_free(ctx);
+	cmd_ctx_free(ctx);
 	return ret;
 }

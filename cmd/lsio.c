@@ -20,10 +20,11 @@ static const char usage[] =
 	"  bench          measure a synthetic workload (lsio bench --help)\n"
 	"  zarr STORE     extract a selection of a Zarr array into .npy, or --list\n"
 	"\n"
-	"  lsio COMMAND --help   options of a command\n"
+	"  lsio COMMAND --help   options of a command (also: lsio help COMMAND)\n"
 	"  lsio --version        version\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job.\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error or invalid job,\n"
+	"128+N stopped by signal N (130: Ctrl-C).\n"
 	"See lsio(1) and lsio-job(5).\n";
 
 struct command {
@@ -39,25 +40,69 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench },
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS + 1];
+	const char *hint;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = NULL;
+	hint = lsio_did_you_mean(name, names);
+	fprintf(stderr, "lsio: unknown command '%s'", name);
+	if (hint)
+		fprintf(stderr, " (did you mean '%s'?)", hint);
+	fputs("\nTry 'lsio --help' for more information.\n", stderr);
+	return LSIO_EXIT_USAGE;
+}
+
+/* "lsio help run" is "lsio run --help", as git and cargo have it. */
+static int help(int argc, char **argv)
+{
+	char *args[] = { argv[1], "--help", NULL };
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs(usage, stdout);
+		return LSIO_EXIT_OK;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "lsio help: one command only, got '%s'\nTry 'lsio --help' for more information.\n",
+			argv[2]);
+		return LSIO_EXIT_USAGE;
+	}
+	c = command_find(argv[1]);
+	return c ? c->fn(2, args) : unknown_command(argv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct command *c;
 
 	if (!name) {
 		fputs(usage, stderr);
 		return LSIO_EXIT_USAGE;
 	}
-	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
-		fputs(usage, stdout);
-		return LSIO_EXIT_OK;
-	}
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help"))
+		return help(argc - 1, argv + 1);
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("lsio %s (job format %d)\n", LSIO_VERSION, LSIO_JOB_FORMAT);
 		return LSIO_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(name, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "lsio: unknown command '%s'\n\n%s", name, usage);
-	return LSIO_EXIT_USAGE;
+	c = command_find(name);
+	if (!c)
+		return unknown_command(name);
+	cmd_name = c->name;
+	return cmd_exit(c->fn(argc - 1, argv + 1));
 }

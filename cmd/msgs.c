@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * msgs.c - everything the tool prints besides data: errors, warnings, the
- * progress bar and statistics; and the options the commands share.
+ * msgs.c - everything the tool prints besides data and help: errors,
+ * warnings, the progress bar and statistics.
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,35 +14,7 @@
 
 #include "cmd.h"
 
-static struct lsio_ctx *signal_ctx;
-
-static void on_signal(int sig)
-{
-	lsio_ctx_cancel(signal_ctx);
-	/* A second signal ends the process the usual way. */
-	signal(sig, SIG_DFL);
-}
-
-void cmd_signals_install(struct lsio_ctx *ctx)
-{
-	signal_ctx = ctx;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* A closed pipe is an error to report (EPIPE), not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
-}
-
-struct lsio_ctx *cmd_ctx_new(void)
-{
-	struct lsio_ctx *ctx = lsio_ctx_new();
-
-	if (!ctx) {
-		fputs("lsio: out of memory\n", stderr);
-		return NULL;
-	}
-	cmd_signals_install(ctx);
-	return ctx;
-}
+const char *cmd_name = "lsio";
 
 int cmd_fail(struct lsio_ctx *ctx, int err)
 {
@@ -51,7 +22,14 @@ int cmd_fail(struct lsio_ctx *ctx, int err)
 
 	cmd_progress_end();
 	cmd_print_warnings(ctx);
-	fprintf(stderr, "lsio: %s\n", msg && *msg ? msg : lsio_strerror(err));
+	if (!msg || !*msg)
+		msg = lsio_strerror(err);
+	/* The library found the command line wrong (an option it checks,
+	 * such as -o for a job without a path): say it as the options'
+	 * errors are said.  A wrong job is not the command line's fault. */
+	if (err == -LSIO_EUSAGE)
+		return cmd_usage_error(cmd_name, "%s", msg);
+	fprintf(stderr, "lsio: %s\n", msg);
 	return lsio_error_is_usage(err) ? LSIO_EXIT_USAGE : LSIO_EXIT_RUNTIME;
 }
 
@@ -72,98 +50,6 @@ void cmd_print_warnings(struct lsio_ctx *ctx)
 
 	while ((w = lsio_ctx_next_warning(ctx)))
 		fprintf(stderr, "lsio: warning: %s\n", w);
-}
-
-int cmd_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "lsio %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(see 'lsio %s --help')\n", cmd);
-	return LSIO_EXIT_USAGE;
-}
-
-static int parse_count(const char *arg, const char *name, int max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 1 || v > max) {
-		fprintf(stderr, "lsio: --%s: expected a whole number from 1 to %d, got '%s'\n",
-			name, max, arg);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_size(const char *arg, const char *name, bool off_ok,
-		      int64_t *out)
-{
-	uint64_t v;
-
-	if (lsio_parse_size(arg, &v) || v > INT64_MAX ||
-	    (!off_ok && v == 0)) {
-		fprintf(stderr, "lsio: --%s: expected a size such as 65536, 256KiB or 4MiB%s, got '%s'\n",
-			name, off_ok ? " (0 or off: disabled)" : "", arg);
-		return -1;
-	}
-	*out = (int64_t)v;
-	return 0;
-}
-
-static int parse_direct(const char *arg, int *out)
-{
-	static const char *const names[] = { "off", "on", "auto" };
-
-	for (int i = 0; i < 3; i++) {
-		if (!strcmp(arg, names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	fprintf(stderr, "lsio: --direct: expected on, off or auto, got '%s'\n", arg);
-	return -1;
-}
-
-int cmd_tuning_option(struct cmd_common *c, int opt, const char *arg)
-{
-	struct lsio_options *o = &c->opt;
-
-	switch (opt) {
-	case OPT_WORKERS:
-		return parse_count(arg, "workers", 1024, &o->workers);
-	case OPT_QUEUE_DEPTH:
-		return parse_count(arg, "queue-depth", 4096, &o->queue_depth);
-	case OPT_MEMORY:
-		return parse_size(arg, "memory", false, &o->memory);
-	case OPT_DIRECT:
-		return parse_direct(arg, &o->direct);
-	case OPT_BACKEND:
-		if (strcmp(arg, "uring") && strcmp(arg, "pread") && strcmp(arg, "null")) {
-			fprintf(stderr, "lsio: --backend: expected uring, pread or null, got '%s'\n", arg);
-			return -1;
-		}
-		o->backend = arg;
-		return 0;
-	case OPT_GAP:
-		return parse_size(arg, "coalesce-gap", true, &o->coalesce_gap);
-	case OPT_MAX_REQUEST:
-		return parse_size(arg, "max-request", true, &o->max_request);
-	case OPT_SPLIT:
-		return parse_size(arg, "split", true, &o->split);
-	case OPT_PART_SIZE:
-		return parse_size(arg, "part-size", false, &o->part_size);
-	case OPT_NO_SIGN:
-		o->no_sign_request = 1;
-		return 0;
-	}
-	return 1;
 }
 
 /* --- progress and statistics -------------------------------------------- */

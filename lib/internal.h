@@ -255,9 +255,8 @@ struct lsio_job {
 	size_t strings_len;
 };
 
-/* Edit distance based "did you mean": returns the closest of words[] (NULL
- * terminated) to key, or NULL when nothing is close. */
-const char *lsio_did_you_mean(const char *key, const char *const *words);
+/* The first chunk that reads source s, to name it in messages (job_info.c). */
+uint64_t lsio_job_first_chunk(const struct lsio_job *job, uint32_t s);
 
 /* Sizes in a job: a non-negative integer or a string with units.  Returns 0
  * or -LSIO_EJOB with a message naming path. */

@@ -8,6 +8,10 @@
  * Wall and CPU time are taken around lsio_run(): planning (stat, the page
  * cache probe of --direct auto) is part of what a caller pays.  Dropping
  * the page cache (cold runs) is not.
+ *
+ * A cold run drops the pages of its own files only, as fio's invalidate=1
+ * does: on a shared node the rest of the page cache is other people's.
+ * Dropping all of it (drop_caches) is there for who asks, as root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,11 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "engine/latency.h"
+#include "plan/pagecache.h"
 
 #define GIB 1073741824.0
 
@@ -338,9 +344,49 @@ static int job_build(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 
 static int cold_check(struct lsio_ctx *ctx, const struct lsio_bench_opts *o)
 {
-	if (o->cold && geteuid() != 0)
+	if (o->cold < LSIO_BENCH_WARM || o->cold > LSIO_BENCH_COLD_SYSTEM)
+		return lsio_fail(ctx, -LSIO_EUSAGE, "unknown cold mode %d", o->cold);
+	if (o->cold == LSIO_BENCH_COLD_SYSTEM && geteuid() != 0)
 		return lsio_fail(ctx, -LSIO_EUSAGE,
-				 "cold runs drop the page cache, which needs root (/proc/sys/vm/drop_caches)");
+				 "dropping the whole page cache needs root (/proc/sys/vm/drop_caches)");
+	return 0;
+}
+
+/* Write back, then drop, one file's pages: only clean pages are dropped.
+ * Returns 1 when some stay cached (tmpfs has nowhere else to keep them;
+ * another process may map or lock them), 0, or a negative error. */
+static int file_drop(struct lsio_ctx *ctx, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || fdatasync(fd))
+		err = errno;
+	else
+		err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (!err && lsio_range_cached(fd, 0, (uint64_t)st.st_size) != LSIO_CACHED_NONE)
+		err = -1;
+	if (fd >= 0)
+		close(fd);
+	if (err > 0)
+		return lsio_fail(ctx, -err, "cannot drop '%s' from the page cache: %s",
+				 path, strerror(err));
+	return err ? 1 : 0;
+}
+
+static int files_drop(struct lsio_ctx *ctx, const struct lsio_bench_set *set,
+		      bool *warned)
+{
+	for (uint32_t i = 0; i < set->n; i++) {
+		int ret = file_drop(ctx, set->files[i].path);
+
+		if (ret < 0)
+			return ret;
+		if (ret && !*warned)
+			lsio_warn(ctx, "cold run: '%s' is still partly in the page cache after POSIX_FADV_DONTNEED (tmpfs, or mapped or locked by another process): runs may be warm",
+				  set->files[i].path);
+		*warned |= ret;
+	}
 	return 0;
 }
 
@@ -362,12 +408,17 @@ static int cache_drop(struct lsio_ctx *ctx)
 }
 
 static int run_once(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
-		    struct lsio_job *job, struct lsio_bench_sample *s)
+		    const struct lsio_bench_set *set, struct lsio_job *job,
+		    struct lsio_bench_sample *s, bool *warned)
 {
 	double t0, c0;
-	int ret;
+	int ret = 0;
 
-	if (o->cold && (ret = cache_drop(ctx)))
+	if (o->cold == LSIO_BENCH_COLD)
+		ret = files_drop(ctx, set, warned);
+	else if (o->cold == LSIO_BENCH_COLD_SYSTEM)
+		ret = cache_drop(ctx);
+	if (ret)
 		return ret;
 	t0 = lsio_now_seconds();
 	c0 = lsio_cpu_seconds();
@@ -462,6 +513,7 @@ int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 {
 	struct lsio_bench_set set;
 	struct lsio_job *job = NULL;
+	bool warned = false;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -478,7 +530,7 @@ int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 	if (!ret)
 		ret = job_build(ctx, o, &set, &job);
 	for (int i = 0; !ret && i < o->repeat; i++) {
-		ret = run_once(ctx, o, job, &res->samples[i]);
+		ret = run_once(ctx, o, &set, job, &res->samples[i], &warned);
 		res->runs += !ret;
 	}
 	if (!ret)

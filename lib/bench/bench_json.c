@@ -22,7 +22,7 @@ static json_t *range_json(const struct lsio_bench_range *r)
 
 static json_t *options_json(const struct lsio_bench_opts *o)
 {
-	return json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:s,s:b,s:i}",
+	return json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:s,s:b,s:b,s:i}",
 			 "dir", o->dir, "files", (json_int_t)o->files,
 			 "file_size", (json_int_t)o->file_size,
 			 "chunk", (json_int_t)o->chunk,
@@ -31,7 +31,9 @@ static json_t *options_json(const struct lsio_bench_opts *o)
 			 "count", (json_int_t)o->count,
 			 "seed", (json_int_t)o->seed,
 			 "compress", codec_names[o->codec],
-			 "cold", o->cold != 0, "repeat", o->repeat);
+			 "cold", o->cold != LSIO_BENCH_WARM,
+			 "drop_caches", o->cold == LSIO_BENCH_COLD_SYSTEM,
+			 "repeat", o->repeat);
 }
 
 /* How the runs were set up, as the engine chose it (the last run's). */

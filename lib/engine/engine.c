@@ -119,12 +119,13 @@ static int sources_open(struct lsio_engine *e)
 		if (lsio_source_remote(job, s))
 			continue;	/* read by the remote backend */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
-		if (want_direct[1] && lsio_source_params(e->plan, s)->align)
-			e->fds[2 * s + 1] = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
 		if (e->fds[2 * s] < 0)
 			return lsio_fail(e->ctx, -LSIO_ESOURCE,
-					 "cannot open source '%s': %s", path,
-					 strerror(errno));
+					 "chunk %llu: cannot open source '%s': %s",
+					 (unsigned long long)lsio_job_first_chunk(job, s),
+					 path, strerror(errno));
+		if (want_direct[1] && lsio_source_params(e->plan, s)->align)
+			e->fds[2 * s + 1] = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
 	}
 	return 0;
 }

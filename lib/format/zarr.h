@@ -52,6 +52,10 @@ struct zarr_store_ops {
 struct zarr_store {
 	const struct zarr_store_ops *ops;
 	char *root;		/* as the user wrote it, no trailing '/' */
+	/* What the job's sources start with: a local store's root made
+	 * absolute (realpath), so a job runs from any directory; NULL:
+	 * the root itself (a URL). */
+	char *source_root;
 };
 
 /* Open the store rooted at uri: a local directory, or an http(s)://,
@@ -76,7 +80,7 @@ static inline bool zarr_said(int err)
 }
 void zarr_store_close(struct zarr_store *s);
 
-/* The job "source" of key: the root, '/', the key; malloc'd. */
+/* The job "source" of key: the (absolute) root, '/', the key; malloc'd. */
 char *zarr_store_source(const struct zarr_store *s, const char *key);
 
 /* Read a whole key and parse it as JSON.  Returns 0, -ENOENT (missing), or

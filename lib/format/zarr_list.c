@@ -212,7 +212,10 @@ static char *list_format(struct lister *l)
 	size_t w[NCOLS], len = 0;
 	char *text, *p;
 
-	qsort(l->rows, l->nrows, sizeof(*l->rows), row_cmp);
+	/* A group without arrays has no rows, and rows is NULL: qsort's
+	 * pointer must not be, even for no elements. */
+	if (l->nrows > 1)
+		qsort(l->rows, l->nrows, sizeof(*l->rows), row_cmp);
 	for (int c = 0; c < NCOLS; c++) {
 		w[c] = strlen(col_names[c]);
 		for (size_t r = 0; r < l->nrows; r++)

@@ -36,12 +36,13 @@ int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,
 
 char *zarr_store_source(const struct zarr_store *s, const char *key)
 {
-	size_t a = strlen(s->root), b = strlen(key);
+	const char *root = s->source_root ? s->source_root : s->root;
+	size_t a = strlen(root), b = strlen(key);
 	char *p = malloc(a + b + 2);
 
 	if (!p)
 		return NULL;
-	memcpy(p, s->root, a);
+	memcpy(p, root, a);
 	p[a] = '/';
 	memcpy(p + a + 1, key, b + 1);
 	return p;
@@ -198,6 +199,7 @@ static int local_list_dirs(struct zarr_store *s, const char *prefix,
 
 static void local_close(struct zarr_store *s)
 {
+	free(s->source_root);
 	free(s->root);
 	free(s);
 }
@@ -229,6 +231,9 @@ int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
 	/* "a.zarr/" and "a.zarr" are one store; "/" stays "/". */
 	while (n > 1 && s->root[n - 1] == '/')
 		s->root[--n] = 0;
+	/* A store that does not resolve fails on its first read, with the
+	 * path as the user wrote it. */
+	s->source_root = realpath(s->root, NULL);
 	s->ops = &zarr_store_local;
 	*store = s;
 	return 0;

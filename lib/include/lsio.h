@@ -80,6 +80,13 @@ const char *lsio_strerror(int err);
 /* 1 when err means "the job or the command line is wrong" (exit 2). */
 int lsio_error_is_usage(int err);
 
+/* "Did you mean": the word of words (NULL terminated) closest to key, for
+ * a misspelt key, option or name - one edit away, two for keys of six
+ * letters or more (ignoring case; a swap of neighbours is one edit), else
+ * the first word that key is a '-' or '_' separated part of ("size" ->
+ * "file-size").  Returns one of words, or NULL when none is close. */
+const char *lsio_did_you_mean(const char *key, const char *const *words);
+
 /* --- options ------------------------------------------------------------ */
 
 enum lsio_direct { LSIO_DIRECT_UNSET = -1, LSIO_DIRECT_OFF = 0,
@@ -214,6 +221,17 @@ enum lsio_bench_pattern {
 
 enum lsio_bench_codec { LSIO_BENCH_NONE, LSIO_BENCH_ZSTD, LSIO_BENCH_LZ4 };
 
+/* What each run finds in the page cache. */
+enum lsio_bench_cold {
+	LSIO_BENCH_WARM,	/* whatever is there (after the first run: all) */
+	LSIO_BENCH_COLD,	/* none of the files: each is written back and
+				 * dropped (fsync, POSIX_FADV_DONTNEED), as
+				 * fio's invalidate=1 does; no root needed */
+	LSIO_BENCH_COLD_SYSTEM	/* the whole machine's cache dropped
+				 * (/proc/sys/vm/drop_caches): root only, and
+				 * everyone else's cache goes too */
+};
+
 struct lsio_bench_opts {
 	const char *dir;	/* the files' directory, made when missing */
 	uint32_t files;		/* number of files, >= 1 */
@@ -226,7 +244,7 @@ struct lsio_bench_opts {
 	uint64_t seed;		/* rand: the same seed reads the same chunks */
 	int codec;		/* enum lsio_bench_codec: each chunk compressed
 				 * on its own, offsets in a sidecar index */
-	int cold;		/* drop the page cache before each run (root) */
+	int cold;		/* enum lsio_bench_cold */
 	int repeat;		/* runs, >= 1 */
 	struct lsio_options run;	/* tuning and progress of each run */
 	/* Called about ten times a second while files are written, with
@@ -277,8 +295,10 @@ void lsio_bench_opts_init(struct lsio_bench_opts *o);
 int lsio_bench_prepare(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		       char ***paths);
 
-/* Prepare, then run the workload o->repeat times.  Cold runs need root:
- * otherwise -LSIO_EUSAGE before anything is written.  The result is the
+/* Prepare, then run the workload o->repeat times.  LSIO_BENCH_COLD_SYSTEM
+ * needs root: otherwise -LSIO_EUSAGE before anything is written.  A cold
+ * run whose files stay partly cached (tmpfs; pages another process maps
+ * or locks) queues a warning.  The result is the
  * caller's, released with lsio_bench_result_release() (also after a
  * failure). */
 int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,

@@ -20,3 +20,12 @@ const char *lsio_job_output_type(const struct lsio_job *job)
 
 	return names[job->out.type];
 }
+
+/* A scan: only failures ask, once. */
+uint64_t lsio_job_first_chunk(const struct lsio_job *job, uint32_t s)
+{
+	for (uint64_t i = 0; i < job->nchunks; i++)
+		if (job->chunks[i].source == s)
+			return i;
+	return 0;
+}

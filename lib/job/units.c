@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -68,9 +69,30 @@ int lsio_parse_size(const char *text, uint64_t *out)
 	return 0;
 }
 
+/* A JSON real as a person would have written it: the shortest text that
+ * reads back as the same double, with ".0" when it would look like an
+ * integer ("1.0" and "1e2" are 1.0 and 100.0, not 1 and 100).  The text
+ * itself is gone: jansson keeps the value only. */
+static const char *real_text(double d, char *buf, size_t cap)
+{
+	if (d == floor(d) && fabs(d) < 1e15) {
+		snprintf(buf, cap, "%.1f", d);
+		return buf;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, cap, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (!strpbrk(buf, ".eni"))	/* not 1.5, 1e+20, nan, inf */
+		strncat(buf, ".0", cap - strlen(buf) - 1);
+	return buf;
+}
+
 int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 		   uint64_t *out)
 {
+	char text[40];
 	const char *s;
 
 	if (json_is_integer(v)) {
@@ -86,8 +108,8 @@ int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 	}
 	if (json_is_real(v))
 		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: %g is not a whole number of bytes", path,
-				 json_real_value(v));
+				 "%s: '%s' is not a whole number: write it without a decimal point or exponent",
+				 path, real_text(json_real_value(v), text, sizeof(text)));
 	if (!json_is_string(v))
 		return lsio_fail(ctx, -LSIO_EJOB,
 				 "%s: expected a size: bytes, or a string such as \"64KiB\"",
@@ -138,6 +160,27 @@ static size_t edit_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
+/* Whether key is one of word's '-' or '_' separated parts, ignoring case:
+ * "size" in "file-size", "gap" in "coalesce_gap". */
+static bool is_part(const char *key, size_t len, const char *word)
+{
+	for (const char *p = word; *p; p += strcspn(p, "-_"), p += !!*p)
+		if (!strncasecmp(p, key, len) && strchr("-_", p[len]))
+			return true;
+	return false;
+}
+
+/* The first word key is a part of; not for keys of one or two letters,
+ * which are parts of too much. */
+static const char *part_of(const char *key, size_t len,
+			   const char *const *words)
+{
+	for (; len > 2 && *words; words++)
+		if (is_part(key, len, *words))
+			return *words;
+	return NULL;
+}
+
 const char *lsio_did_you_mean(const char *key, const char *const *words)
 {
 	size_t len = strlen(key), best = SIZE_MAX, limit;
@@ -148,18 +191,18 @@ const char *lsio_did_you_mean(const char *key, const char *const *words)
 	/* One edit for short keys, two for longer ones: more would suggest
 	 * unrelated words ("to" for "xy"). */
 	limit = MIN(2, MAX(1, len / 3));
-	for (; *words; words++) {
+	for (const char *const *w = words; *w; w++) {
 		size_t d;
 
-		if (strlen(*words) > DYM_MAX)
+		if (strlen(*w) > DYM_MAX)
 			continue;
-		d = edit_distance(key, *words);
+		d = edit_distance(key, *w);
 		if (d <= limit && d < best) {
 			best = d;
-			hit = *words;
+			hit = *w;
 		}
 	}
-	return hit;
+	return hit ? hit : part_of(key, len, words);
 }
 
 /* --- dtypes --------------------------------------------------------------- */

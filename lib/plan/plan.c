@@ -156,15 +156,6 @@ static int prefix_of(const struct lsio_plan *p, uint32_t s)
 	return k;
 }
 
-/* The first chunk that reads source s, to name it in messages. */
-static uint64_t first_chunk_of(const struct lsio_job *job, uint32_t s)
-{
-	for (uint64_t i = 0; i < job->nchunks; i++)
-		if (job->chunks[i].source == s)
-			return i;
-	return 0;
-}
-
 /* One device: every file of a file system shares its class, so a job over
  * 100,000 files classifies (and probes) each disk once, through its largest
  * source - a small first file would leave the latency probe nothing to
@@ -210,12 +201,12 @@ static int source_stat(struct lsio_plan *p, uint32_t s, struct stat *st)
 	if (stat(path, st) < 0)
 		return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				 "chunk %llu: cannot open source '%s': %s",
-				 (unsigned long long)first_chunk_of(job, s), path,
+				 (unsigned long long)lsio_job_first_chunk(job, s), path,
 				 strerror(errno));
 	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
 		return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				 "chunk %llu: source '%s' is not a regular file",
-				 (unsigned long long)first_chunk_of(job, s), path);
+				 (unsigned long long)lsio_job_first_chunk(job, s), path);
 	return 0;
 }
 

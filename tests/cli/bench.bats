@@ -161,7 +161,42 @@ EOF
 	assert_output --partial "notadir"
 }
 
-@test "bench: --cold without root is a usage error (exit 2)" {
+# cached_pages FILE: how many of FILE's pages are in the page cache.
+cached_pages() {
+	fincore --noheadings --output PAGES "$1" | tr -d ' '
+}
+
+# Any user may ask for it: no root, no drop_caches.
+@test "bench: --cold drops the benchmark's own files from the page cache, nothing else" {
+	run -0 lsio bench --dir d "${SMALL[@]}" --create-only
+	if [ "$(stat -f -c %T d)" = tmpfs ]; then
+		# Pages that are the only copy stay: say the runs are warm.
+		run --separate-stderr lsio bench --dir d "${SMALL[@]}" --cold --repeat 2
+		assert_success
+		[[ $stderr == "lsio: warning: cold run: 'd/lsio-bench.1048576.0' is still"*"page cache"* ]] ||
+			fail "stderr: $stderr"
+		return
+	fi
+	command -v fincore >/dev/null || skip "no fincore (util-linux) to look at the page cache"
+	local all=$((1048576 / $(getconf PAGESIZE)))
+	make_file other.bin $((1024 * 1024))
+	# Everything cached: the files just written and read, and a bystander.
+	cat d/lsio-bench.* other.bin | cksum > sums.txt
+	for f in d/lsio-bench.* other.bin; do
+		[ "$(cached_pages "$f")" -eq "$all" ] || fail "$f is not cached to begin with: $(cached_pages "$f") pages"
+	done
+	# O_DIRECT reads leave the page cache as the drop left it.
+	bench_json --cold --direct on
+	# The rest of the machine's cache is not the benchmark's to drop.
+	[ "$(cached_pages other.bin)" -eq "$all" ] || fail "other.bin was dropped too: $(cached_pages other.bin) pages left"
+	for f in d/lsio-bench.*; do
+		[ "$(cached_pages "$f")" -eq 0 ] || fail "$f still has $(cached_pages "$f") pages cached"
+	done
+	[ "$(json_get out.json 'j["options"]["cold"]')" = True ]
+	[ "$(json_get out.json 'j["options"]["drop_caches"]')" = False ]
+}
+
+@test "bench: --drop-caches without root is a usage error (exit 2)" {
 	local as=()
 	if [ "$(id -u)" -eq 0 ]; then
 		command -v setpriv >/dev/null || skip "root, and no setpriv to drop privileges"
@@ -169,15 +204,16 @@ EOF
 		# nobody must reach the binary and a directory to write in.
 		"${as[@]}" test -x "$LSIO" || skip "user 65534 cannot run '$LSIO'"
 	fi
-	run -2 "${as[@]}" "$LSIO" bench --dir "$BATS_TEST_TMPDIR/cold" "${SMALL[@]}" --cold
-	assert_output --partial "cold runs drop the page cache, which needs root"
+	run -2 "${as[@]}" "$LSIO" bench --dir "$BATS_TEST_TMPDIR/cold" "${SMALL[@]}" --drop-caches
+	assert_output --partial "dropping the whole page cache needs root"
 	[ ! -e "$BATS_TEST_TMPDIR/cold" ] || fail "files written before the error"
 }
 
-@test "bench: --cold as root drops the cache before each run" {
+@test "bench: --drop-caches as root drops the cache before each run" {
 	[ "$(id -u)" -eq 0 ] || skip "not root"
 	[ -w /proc/sys/vm/drop_caches ] || skip "/proc/sys/vm/drop_caches is not writable here"
-	bench_json --cold --repeat 2
+	bench_json --drop-caches --repeat 2
 	[ "$(json_get out.json 'j["options"]["cold"]')" = True ]
+	[ "$(json_get out.json 'j["options"]["drop_caches"]')" = True ]
 	[ "$(json_get out.json 'len(j["runs"])')" -eq 2 ]
 }

@@ -77,34 +77,81 @@ demo_dir() {
 	fi
 }
 
-@test "man: every option of 'run --help' and 'plan --help' is in lsio.1" {
-	local cmd opt help='' opts missing=()
-	for cmd in run plan; do
-		run "$LSIO" "$cmd" --help
-		assert_success
-		help+=$output$'\n'
-	done
-	# Long options, and the short ones written "  -x, --long".
-	opts=($(printf '%s' "$help" | grep -o -e '--[a-z][a-z-]*' -e '^ *-[a-zA-Z],' |
-		tr -d ' ,' | sort -u))
-	[ "${#opts[@]}" -ge 15 ] || fail "only ${#opts[@]} options found in --help: ${opts[*]}"
-	# Each must head an item of its own: the tag line after a .TP.
-	local tags
-	tags=$(man_text "$MAN1" OPTIONS | awk '/^\.TP/ { getline; print }')
-	for opt in "${opts[@]}"; do
-		grep -q -E -e "(^|[^a-z-])$opt([^a-z-]|\$)" <<<"$tags" || missing+=("$opt")
-	done
-	[ "${#missing[@]}" -eq 0 ] || fail "no item in OPTIONS of lsio.1 for: ${missing[*]}"
+COMMANDS=(run validate plan bench zarr)
+
+# man_options CMD: the options lsio.1 documents for CMD, one a line: the
+# tags (the line after .TP) of the sections whose title names it ("lsio
+# CMD", "... lsio CMD and ...", "... every command").
+man_options() {
+	man_text "$MAN1" | awk -v cmd="$1" '
+		/^\.S[HS] / { t = $0; mine = t ~ ("lsio " cmd "([^a-z]|$)") || t ~ /every command/; next }
+		/^\.TP/ { tag = 1; next }
+		tag { tag = 0; if (mine) print }' |
+		grep -o -E -e '(^|[ "])--?[a-zA-Z][a-z-]*' | tr -d ' "' | sort -u
 }
 
-@test "man: every long option lsio.1 documents exists" {
-	local help opt extra=()
-	help=$("$LSIO" run --help; "$LSIO" plan --help; "$LSIO" validate --help
-	       "$LSIO" bench --help; "$LSIO" zarr --help; "$LSIO" --help)
-	for opt in $(man_text "$MAN1" OPTIONS | grep -o -e '--[a-z][a-z-]*' | sort -u); do
-		grep -q -F -e "$opt" <<<"$help" || extra+=("$opt")
+# help_options CMD: the options CMD --help lists, one a line: each item's
+# "  -x, --name" at the start of a line, not options named in the text.
+help_options() {
+	"$LSIO" "$1" --help | grep -E '^  -' | sed -E 's/^  ((-[a-zA-Z]), )?(--[a-z][a-z-]*).*/\2 \3/' |
+		tr ' ' '\n' | grep . | sort -u
+}
+
+# Where both lists come from one table (cmd/options.c), --help is the
+# table: the comparison is the man page against the code, both ways.
+@test "man: every option of every command is in lsio.1, and every one there exists" {
+	local cmd opt missing=() extra=() rejected=() unlike=() n=0
+	for cmd in "${COMMANDS[@]}"; do
+		man_options "$cmd" > "man.$cmd"
+		help_options "$cmd" > "help.$cmd"
+		[ -s "help.$cmd" ] || missing+=("$cmd (its --help lists no options)")
+		n=$((n + $(wc -l < "help.$cmd")))
+		for opt in $(comm -13 "man.$cmd" "help.$cmd"); do missing+=("$cmd $opt"); done
+		for opt in $(comm -23 "man.$cmd" "help.$cmd"); do extra+=("$cmd $opt"); done
+		# And the command takes each: parsing stops at the unknown
+		# option after it (or at a bad value), before any work.
+		for opt in $(cat "man.$cmd"); do
+			case $opt in -h | --help) continue ;; esac
+			run "$LSIO" "$cmd" "$opt" 1 --zz-no-such-option
+			[[ $output != *"unrecognized option '$opt'"* && $output != *"invalid option '$opt'"* ]] ||
+				rejected+=("$cmd $opt")
+			# Usage errors are "lsio CMD: ..." with a hint.
+			[[ $output == "lsio $cmd: "*"Try 'lsio $cmd --help'"* ]] || unlike+=("$cmd $opt")
+		done
 	done
-	[ "${#extra[@]}" -eq 0 ] || fail "in lsio.1 but in no --help: ${extra[*]}"
+	[ "$n" -ge 60 ] || fail "only $n options found in the commands' --help"
+	[ "${#missing[@]}" -eq 0 ] || fail "taken by the command but not documented in lsio.1: ${missing[*]}"
+	[ "${#extra[@]}" -eq 0 ] || fail "documented in lsio.1 but not in the command's --help: ${extra[*]}"
+	[ "${#rejected[@]}" -eq 0 ] || fail "documented in lsio.1 but rejected by the command: ${rejected[*]}"
+	[ "${#unlike[@]}" -eq 0 ] || fail "usage errors not \"lsio CMD: ...\" with a hint to --help: ${unlike[*]}"
+}
+
+# exit_item STATUS: the text of the EXIT STATUS item for STATUS.
+exit_item() {
+	man_text "$MAN1" "EXIT STATUS" | awk -v want="$1" '
+		/^\.TP/ { getline; item = ($0 == ".B " want); next }
+		/^\.(PP|TP)/ { item = 0 }
+		item' | tr '\n' ' '
+}
+
+@test "man: EXIT STATUS says what lsio does" {
+	local two one
+	two=$(exit_item 2)
+	one=$(exit_item 1)
+	[ -n "$two" ] && [ -n "$one" ] || fail "no items for 1 and 2 in EXIT STATUS"
+	# A job file that cannot be opened: 2.
+	run "$LSIO" run no-such-job.json
+	assert_failure 2
+	[[ $two == *"job file that cannot be opened"* ]] || fail "status 2 of EXIT STATUS does not name an unopenable job file: $two"
+	[[ $one != *"job file"* ]] || fail "status 1 of EXIT STATUS names the job file: $one"
+	# -o with stdout output: 2, and the -o item does not say "ignored".
+	printf '{"lsio": 1, "output": {"type": "stdout"}, "chunks": []}\n' > stdout.json
+	run "$LSIO" run stdout.json -o x.bin
+	assert_failure 2
+	[[ $two == *"-o with stdout or null output"* ]] || fail "status 2 of EXIT STATUS does not name -o with stdout output: $two"
+	man_text "$MAN1" OPTIONS | grep -q 'is accepted and ignored' && fail "lsio.1 says an option is accepted and ignored"
+	# A signal: 128+N.
+	man_text "$MAN1" "EXIT STATUS" | grep -q -F '.BI 128+ N' || fail "no 128+N item in EXIT STATUS"
 }
 
 @test "man: every command of 'lsio --help' is in COMMANDS of lsio.1" {

@@ -183,11 +183,83 @@ print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d)))'
 	done
 }
 
-@test "run: a job file that does not exist: failure naming it" {
-	run --separate-stderr lsio run nonesuch.json
-	assert_failure
-	[ "$status" -le 2 ] || fail "exit $status"
-	[[ $stderr == "lsio: "*"nonesuch.json"* ]] || fail "stderr: $stderr"
+@test "run/plan/validate: a job file that cannot be read: exit 2 naming it" {
+	local cmd
+	mkdir adir
+	for cmd in run plan validate; do
+		run --separate-stderr lsio "$cmd" nonesuch.json
+		assert_failure 2
+		[[ $stderr == "lsio: cannot open 'nonesuch.json': No such file or directory" ]] ||
+			fail "$cmd: stderr: $stderr"
+		run --separate-stderr lsio "$cmd" adir
+		assert_failure 2
+		[[ $stderr == "lsio: "*"adir"* ]] || fail "$cmd: stderr: $stderr"
+	done
+}
+
+@test "usage errors of every command: 'lsio CMD: message' and a hint to --help" {
+	local cmd
+	for cmd in run validate plan bench zarr; do
+		run --separate-stderr lsio "$cmd" --frobnicate
+		assert_failure 2
+		assert_equal "$output" ""
+		assert_equal "$stderr" "lsio $cmd: unrecognized option '--frobnicate'
+Try 'lsio $cmd --help' for more information."
+		# A bad value of a shared option says it the same way.
+		[ "$cmd" = validate ] && continue
+		run --separate-stderr lsio "$cmd" --workers 0 x
+		assert_failure 2
+		[[ $stderr == "lsio $cmd: --workers: expected a whole number from 1 to 1024, got '0'"$'\n'"Try 'lsio $cmd --help' for more information." ]] ||
+			fail "$cmd: stderr: $stderr"
+	done
+	run --separate-stderr lsio run --output
+	assert_failure 2
+	[[ $stderr == "lsio run: option '--output' needs an argument"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio run -x job.json
+	assert_failure 2
+	[[ $stderr == "lsio run: invalid option '-x'"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio plan --json=yes job.json
+	assert_failure 2
+	[[ $stderr == "lsio plan: option '--json' takes no argument"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio run --s job.json
+	assert_failure 2
+	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --split"* ]] || fail "stderr: $stderr"
+	run --separate-stderr lsio rn job.json
+	assert_failure 2
+	[[ $stderr == "lsio: unknown command 'rn' (did you mean 'run'?)"* ]] || fail "stderr: $stderr"
+}
+
+@test "an unknown option says which was meant: bench --size is --file-size" {
+	run --separate-stderr lsio bench --size 64MiB
+	assert_failure 2
+	assert_equal "$stderr" "lsio bench: unrecognized option '--size' (did you mean '--file-size'?)
+Try 'lsio bench --help' for more information."
+	run --separate-stderr lsio run --wokers 2 job.json
+	assert_failure 2
+	[[ $stderr == *"(did you mean '--workers'?)"* ]] || fail "stderr: $stderr"
+	# bench reads local files only: no --no-sign-request.
+	run --separate-stderr lsio bench --no-sign-request
+	assert_failure 2
+	[[ $stderr == "lsio bench: unrecognized option '--no-sign-request'"* ]] || fail "stderr: $stderr"
+	run -0 lsio bench --help
+	refute_output --partial no-sign-request
+}
+
+@test "'lsio help CMD' is 'lsio CMD --help'; 'lsio help' is 'lsio --help'" {
+	local cmd want
+	for cmd in run validate plan bench zarr; do
+		want=$("$LSIO" "$cmd" --help)
+		run --separate-stderr lsio help "$cmd"
+		assert_success
+		assert_output "$want"
+		[[ $output == "usage: lsio $cmd"* ]] || fail "help $cmd: $output"
+	done
+	want=$("$LSIO" --help)
+	run -0 lsio help
+	assert_output "$want"
+	run --separate-stderr lsio help frobnicate
+	assert_failure 2
+	[[ $stderr == "lsio: unknown command 'frobnicate'"* ]] || fail "stderr: $stderr"
 }
 
 # --- validate ----------------------------------------------------------------
@@ -247,6 +319,26 @@ print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d)))'
 	run --separate-stderr lsio plan job.json
 	assert_failure 1
 	[[ $stderr =~ chunk.*0.*gone\.bin ]] || fail "stderr: $stderr"
+}
+
+@test "run: an unreadable source is a runtime error (exit 1) naming chunk and source" {
+	make_file ok.bin 8192
+	mkdir locked
+	make_file locked/s.bin 8192
+	chmod 000 locked/s.bin
+	printf '{"lsio": 1, "output": {"type": "null"}, "chunks": [%s, %s, %s]}\n' \
+		'{"source": "ok.bin", "length": 100}' '{"source": "ok.bin", "offset": 100}' \
+		'{"source": "locked/s.bin", "length": 100}' > job.json
+	if [ "$(id -u)" -eq 0 ]; then
+		# Root reads anything: drop the capabilities that let it.
+		command -v capsh >/dev/null || skip "root, and no capsh to drop CAP_DAC_OVERRIDE (apt-get install libcap2-bin)"
+		run --separate-stderr capsh --drop=cap_dac_override,cap_dac_read_search -- -c '"$LSIO" run job.json'
+	else
+		run --separate-stderr "$LSIO" run job.json
+	fi
+	assert_failure 1
+	[[ $stderr == "lsio: chunk 2: cannot open source 'locked/s.bin': Permission denied" ]] ||
+		fail "stderr: $stderr"
 }
 
 # --- outputs -----------------------------------------------------------------
@@ -846,6 +938,31 @@ if d["requests"] < 1 or d["bytes_read"] < d["bytes_requested"] * 0:
 		fail "--stats=json with stdout output: $(cat err.txt)"
 }
 
+@test "--stats json is --stats=json, before or after the job; --stats alone is text" {
+	gen_fixture
+	local args
+	for args in "array.json --stats json" "--stats json array.json" "--stats=json array.json"; do
+		run --separate-stderr lsio run $args -q
+		assert_success
+		[[ $output == "{"*'"chunks": '"$N"* || $output == "{"*'"chunks":'"$N"* ]] ||
+			fail "'$args': $output"
+	done
+	for args in "array.json --stats" "--stats array.json" "--stats text array.json"; do
+		run --separate-stderr lsio run $args -q
+		assert_success
+		[[ $output == "lsio: $N chunks, "* ]] || fail "'$args': $output"
+	done
+	# Only a format is taken: a job named like anything else stays a job.
+	cp array.json xml
+	run --separate-stderr lsio run --stats xml -q
+	assert_success
+	# A job file called json is ./json after --stats.
+	cp array.json json
+	run --separate-stderr lsio run --stats ./json -q
+	assert_success
+	[[ $output == "lsio: $N chunks, "* ]] || fail "$output"
+}
+
 @test "--quiet: nothing on stderr, even with --progress; no bar when stderr is no terminal" {
 	gen_fixture
 	run_stream
@@ -900,11 +1017,20 @@ make_big_job() {
 			  --split 4KiB --part-size 4KiB --direct off)
 }
 
-# interrupt SIGNAL: start the big job, wait until it is running (progress
-# shown), send SIGNAL, and check: exit 1, a message, nothing left behind.
+# interrupt SIGNAL [IGNORED]: start the big job (with IGNORED ignored, as
+# nohup does), wait until it is running (progress shown), send SIGNAL, and
+# check: lsio died of SIGNAL (128+N), said so, and left nothing behind.
 interrupt() {
-	local sig=$1 pid rc=0 k
-	"$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt &
+	local sig=$1 pid rc=0 k want
+	want=$((128 + $(kill -l "$sig")))
+	rm -f err.txt
+	# A script's background job starts with SIGINT ignored: undo that, as
+	# a terminal's Ctrl-C reaches a foreground lsio.
+	if [ -n "${2:-}" ]; then
+		(trap '' "$2"; exec env --default-signal=INT,QUIT "$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt) &
+	else
+		env --default-signal=INT,QUIT "$LSIO" run big.json "${BIG_ARGS[@]}" --progress 2> err.txt &
+	fi
 	pid=$!
 	for ((k = 0; k < 250; k++)); do
 		[ -s err.txt ] && break
@@ -916,21 +1042,57 @@ interrupt() {
 		fail "the job ended (exit $rc) before it could be interrupted: $(tr '\r' '\n' < err.txt | tail -3)"
 	fi
 	grep -q 'chunks' err.txt || fail "--progress showed no progress bar in seconds: $(cat err.txt)"
+	if [ -n "${2:-}" ]; then
+		kill -"$2" "$pid"
+		sleep 0.3
+		kill -0 "$pid" 2>/dev/null || fail "SIG$2 was ignored when lsio started, yet it ended lsio"
+	fi
 	kill -"$sig" "$pid"
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 1 ] || fail "SIG$sig: exit $rc, expected 1 (stderr: $(tr '\r' '\n' < err.txt | tail -3))"
+	[ "$rc" -eq "$want" ] || fail "SIG$sig: exit $rc, expected $want (stderr: $(tr '\r' '\n' < err.txt | tail -3))"
 	grep -q 'lsio: .*interrupted' err.txt || fail "no 'interrupted' message: $(tr '\r' '\n' < err.txt | tail -3)"
 	assert_no_output_left . big.npy bigdir
 }
 
-@test "SIGINT mid-run: exit 1, no array and no temporary file left" {
+@test "SIGINT mid-run: exit 130, no array and no temporary file left" {
 	make_big_job array
 	interrupt INT
 }
 
-@test "SIGTERM mid-run: exit 1, no array and no temporary file left" {
+@test "SIGTERM mid-run: exit 143, no array and no temporary file left" {
 	make_big_job array
 	interrupt TERM
+}
+
+@test "SIGHUP mid-run: exit 129, no array and no temporary file left" {
+	make_big_job array
+	interrupt HUP
+}
+
+@test "SIGQUIT and SIGUSR1 mid-run: 128+N, nothing left" {
+	make_big_job array
+	interrupt USR1
+	interrupt QUIT
+}
+
+@test "a signal ignored when lsio started (nohup) stays ignored" {
+	make_big_job array
+	interrupt TERM HUP
+}
+
+@test "past the file size limit (SIGXFSZ): exit 1, 'File too large', nothing left" {
+	make_file src.bin $((1024 * 1024))
+	write_job <<-EOF
+	{"lsio": 1,
+	 "output": {"type": "array", "path": "out.npy", "dtype": "|u1", "shape": [1048576]},
+	 "chunks": [{"source": "src.bin", "offset": 0, "length": 1048576,
+	             "place": {"shape": [1048576], "to": [0]}}]}
+	EOF
+	# 64 KiB: the array's header fits, its data does not.
+	run --separate-stderr bash -c 'ulimit -f 64 && exec "$LSIO" run job.json'
+	[ "$status" -eq 1 ] || fail "exit $status, expected 1 (stderr: $stderr)"
+	[[ $stderr == *"File too large"* ]] || fail "stderr: $stderr"
+	assert_no_output_left . out.npy
 }
 
 @test "SIGINT mid-run of a files job: the directory it made is gone" {

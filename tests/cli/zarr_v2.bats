@@ -70,6 +70,23 @@ $code" "$@"
 	assert_same_bytes viarun.npy direct.npy
 }
 
+@test "zarr v2: --emit-job of a relative store runs from another directory" {
+	need_zarr
+	local here=$PWD
+	# Emitted where the store is a relative path ...
+	(cd "$ZDIR/.." && "$LSIO" zarr "${ZDIR##*/}/v2.zarr/./zstd_f4/" --select '1:9' \
+		-o "$here/viajob.npy" --emit-job -q) > job.json || fail "--emit-job failed"
+	run -0 json_get job.json 'all(c["source"].startswith("/") for c in j["chunks"])'
+	assert_output True
+	run -0 json_get job.json 'j["chunks"][0]["source"].startswith("'"$(realpath "$ZDIR")"'/v2.zarr/zstd_f4/")'
+	assert_output True
+	# ... and run from a directory where that path means nothing.
+	mkdir elsewhere
+	(cd elsewhere && "$LSIO" run ../job.json -q) || fail "the job does not run elsewhere"
+	lsio zarr "$ZDIR/v2.zarr/zstd_f4" --select '1:9' -o direct.npy -q
+	assert_same_bytes viajob.npy direct.npy
+}
+
 @test "zarr v2: never-written chunks are left out of the job and read as the fill value" {
 	need_zarr
 	local chunks files
@@ -98,6 +115,20 @@ $code" "$@"
 	run lsio zarr "$ZDIR/v2.zarr/gzip_u1" --list
 	assert_success
 	assert_line --index 1 --regexp '^\. +v2 +\|u1 +100x7 +30x7 +255 +gzip\(level 5\)$'
+}
+
+@test "zarr v2: --list of a group without arrays is the header alone, cleanly" {
+	need_zarr
+	zarr_py 'g = zarr.open_group("empty.zarr", mode="w"); g.create_group("sub")'
+	zarr_py 'g = zarr.open_group("cons.zarr", mode="w"); zarr.consolidate_metadata("cons.zarr")'
+	for z in empty.zarr cons.zarr; do
+		# A sanitizer build says "null pointer passed as argument 1"
+		# on stderr if the empty list reaches qsort.
+		run --separate-stderr lsio zarr "$z" --list
+		assert_success
+		assert_output --regexp '^ARRAY +ZARR +DTYPE +SHAPE +CHUNKS +FILL +CODECS$'
+		assert_equal "$stderr" ""
+	done
 }
 
 @test "zarr v2: consolidated metadata lists and opens arrays whose .zarray is gone" {

@@ -217,6 +217,8 @@ static const char *const storage_words[] = { "workers", "queue_depth",
 	"part_size", "backend", NULL };
 static const char *const place_words[] = { "shape", "to", "from", "count",
 					   "order", NULL };
+static const char *const bench_words[] = { "dir", "files", "file-size",
+	"chunk", "pattern", "part-size", NULL };
 
 static const struct {
 	const char *key;
@@ -235,7 +237,13 @@ static const struct {
 	{ "memroy", storage_words, "memory" },
 	{ "queue-depth", storage_words, "queue_depth" },
 	{ "workrs", storage_words, "workers" },
-	{ "coalesce", storage_words, NULL },
+	/* A part of a word, when no word is an edit or two away. */
+	{ "coalesce", storage_words, "coalesce_gap" },
+	{ "gap", storage_words, "coalesce_gap" },
+	{ "SIZE", storage_words, "part_size" },
+	{ "size", bench_words, "file-size" },
+	{ "ize", storage_words, NULL },
+	{ "si", storage_words, NULL },
 	{ "threads", storage_words, NULL },
 	{ "tp", place_words, "to" },
 	{ "shpae", place_words, "shape" },
@@ -334,7 +342,12 @@ static const struct {
 	{ NUL_OUT ONE("{'offset':0}"), -LSIO_EJOB, "chunks[0]: missing \"source\" (and no defaults.source)" },
 	{ NUL_OUT ONE("{'source':''}"), -LSIO_EJOB, "chunks[0].source: expected a path" },
 	{ NUL_OUT ONE("{'source':'a','offset':-1}"), -LSIO_EJOB, "chunks[0].offset: -1 is negative" },
-	{ NUL_OUT ONE("{'source':'a','offset':1.5}"), -LSIO_EJOB, "chunks[0].offset: 1.5 is not a whole number" },
+	{ NUL_OUT ONE("{'source':'a','offset':1.5}"), -LSIO_EJOB, "chunks[0].offset: '1.5' is not a whole number" },
+	/* Integral reals are named as reals, not as the integer they equal. */
+	{ NUL_OUT ONE("{'source':'a','length':1.0}"), -LSIO_EJOB, "chunks[0].length: '1.0' is not a whole number: write it without a decimal point or exponent" },
+	{ NUL_OUT ONE("{'source':'a','length':1e2}"), -LSIO_EJOB, "chunks[0].length: '100.0' is not a whole number" },
+	{ NUL_OUT ONE("{'source':'a','length':0.1}"), -LSIO_EJOB, "chunks[0].length: '0.1' is not a whole number" },
+	{ NUL_OUT ONE("{'source':'a','length':1e300}"), -LSIO_EJOB, "chunks[0].length: '1e+300' is not a whole number" },
 	{ NUL_OUT ONE("{'source':'a','length':'12 parsecs'}"), -LSIO_EJOB, "chunks[0].length: invalid size '12 parsecs'" },
 	{ NUL_OUT ONE("{'source':'a','length':'off'}"), -LSIO_EJOB, "chunks[0].length: invalid size 'off'" },
 	{ NUL_OUT ONE("{'source':'a','offset':9223372036854775807,'length':1}"), -LSIO_EJOB, "chunks[0]: offset 9223372036854775807 + length 1 is past the largest file offset" },

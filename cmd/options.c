@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.c - a command's options are one table (fio's way): getopt_long's
+ * array, the short options, the --help text and the usage errors with
+ * their "did you mean" are all made from it, so none can drift from
+ * another.  Also the options several commands share (tuning, remote,
+ * output) and the parsing of their values.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define HELP_COLUMN 23	/* where an option's description starts */
+
+const struct cmd_option cmd_tuning_options[] = {
+	{ "workers", required_argument, OPT_WORKERS, "N",
+	  "worker threads (default: one per core)" },
+	{ "queue-depth", required_argument, OPT_QUEUE_DEPTH, "N",
+	  "reads in flight per worker (default: per storage class)" },
+	{ "memory", required_argument, OPT_MEMORY, "SIZE",
+	  "I/O buffer memory for all workers (default 32MiB per worker)" },
+	{ "direct", required_argument, OPT_DIRECT, "on|off|auto",
+	  "O_DIRECT reads; auto reads cached ranges buffered (default auto)" },
+	{ "backend", required_argument, OPT_BACKEND, "NAME",
+	  "uring (default), pread, or null (reads nothing)" },
+	{ "coalesce-gap", required_argument, OPT_GAP, "SIZE",
+	  "merge reads of one file separated by at most SIZE; 0/off: never" },
+	{ "max-request", required_argument, OPT_MAX_REQUEST, "SIZE",
+	  "cap on a merged read; 0/off: no cap" },
+	{ "split", required_argument, OPT_SPLIT, "SIZE",
+	  "split reads larger than SIZE into parts; 0/off: never" },
+	{ "part-size", required_argument, OPT_PART_SIZE, "SIZE",
+	  "size of those parts" },
+	{ NULL }
+};
+
+const struct cmd_option cmd_remote_options[] = {
+	{ "no-sign-request", no_argument, OPT_NO_SIGN, NULL,
+	  "read s3:// sources unsigned (public buckets)" },
+	{ NULL }
+};
+
+const struct cmd_option cmd_output_options[] = {
+	{ "progress", no_argument, OPT_PROGRESS, NULL,
+	  "show a progress bar (default: when stderr is a terminal)" },
+	{ "quiet", no_argument, 'q', NULL, "no progress bar, no warnings" },
+	{ "stats", optional_argument, OPT_STATS, "text|json",
+	  "print statistics when done (also --stats json): to\n"
+	  "stdout, or to stderr when the job's output is stdout" },
+	{ NULL }
+};
+
+const struct cmd_option cmd_help_options[] = {
+	{ "help", no_argument, 'h', NULL, "print this help and exit" },
+	{ NULL }
+};
+
+/* --- the parser --------------------------------------------------------- */
+
+static bool is_short(int val)
+{
+	return val > 0 && val < 128 && isalnum(val);
+}
+
+void cmd_parser_init(struct cmd_parser *p, const struct cmd_command *cmd,
+		     int argc, char **argv)
+{
+	char *s = p->shortopts;
+	size_t n = 0;
+
+	p->cmd = cmd;
+	p->argc = argc;
+	p->argv = argv;
+	/* ':' first: a missing argument is told from an unknown option. */
+	*s++ = ':';
+	for (const struct cmd_option *const *t = cmd->tables; *t; t++) {
+		for (const struct cmd_option *o = *t; o->name; o++) {
+			/* A table that outgrows this is a bug caught by the
+			 * first test that runs the command. */
+			if (n == CMD_OPTIONS_MAX)
+				abort();
+			p->longopts[n] = (struct option){ o->name, o->has_arg,
+							  NULL, o->val };
+			p->names[n++] = o->name;
+			if (!is_short(o->val))
+				continue;
+			*s++ = (char)o->val;
+			if (o->has_arg != no_argument)
+				*s++ = ':';
+			if (o->has_arg == optional_argument)
+				*s++ = ':';
+		}
+	}
+	*s = 0;
+	p->longopts[n] = (struct option){ 0 };
+	p->names[n] = NULL;
+	opterr = 0;	/* its messages are ours to write */
+}
+
+/* The option the word "--name[=value]" means: an exact name, else the one
+ * name it begins; NULL with *many set when several begin with it. */
+static const struct option *long_match(const struct cmd_parser *p,
+				       const char *word, bool *many)
+{
+	size_t len = strcspn(word, "=");
+	const struct option *hit = NULL;
+
+	*many = false;
+	for (const struct option *o = p->longopts; o->name; o++) {
+		if (strncmp(o->name, word, len))
+			continue;
+		if (!o->name[len])
+			return o;
+		*many = hit != NULL;
+		hit = o;
+	}
+	return *many ? NULL : hit;
+}
+
+/* "--s": "ambiguous option '--s' (--select, --stats, --split ...)". */
+static void ambiguous(const struct cmd_parser *p, const char *word)
+{
+	size_t len = strcspn(word, "="), at = 0;
+	char list[256] = "";
+
+	for (const struct option *o = p->longopts; o->name; o++)
+		if (!strncmp(o->name, word, len) && at < sizeof(list))
+			at += (size_t)snprintf(list + at, sizeof(list) - at,
+					       "%s--%s", at ? ", " : "", o->name);
+	cmd_usage_error(p->cmd->name, "option '--%.*s' is ambiguous: %s",
+			(int)len, word, list);
+}
+
+static void unknown_long(const struct cmd_parser *p, const char *word)
+{
+	char name[64];
+	const char *hint;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+	hint = lsio_did_you_mean(name, p->names);
+	if (hint)
+		cmd_usage_error(p->cmd->name, "unrecognized option '--%s' (did you mean '--%s'?)",
+				name, hint);
+	else
+		cmd_usage_error(p->cmd->name, "unrecognized option '--%s'", name);
+}
+
+/* getopt_long failed on the word before optind (a long option), or on
+ * optopt (a short one): say why, the way of the rest of lsio. */
+static void option_error(const struct cmd_parser *p, int ret)
+{
+	const char *word = optind > 0 && optind <= p->argc ? p->argv[optind - 1] : "";
+	bool is_long = !strncmp(word, "--", 2), many;
+	const struct option *o = is_long ? long_match(p, word + 2, &many) : NULL;
+
+	if (ret == ':' && o)
+		cmd_usage_error(p->cmd->name, "option '--%s' needs an argument", o->name);
+	else if (ret == ':')
+		cmd_usage_error(p->cmd->name, "option '-%c' needs an argument", optopt);
+	else if (optopt && o && strchr(word, '='))
+		cmd_usage_error(p->cmd->name, "option '--%s' takes no argument", o->name);
+	else if (optopt)
+		cmd_usage_error(p->cmd->name, "invalid option '-%c'", optopt);
+	else if (is_long && many)
+		ambiguous(p, word + 2);
+	else
+		unknown_long(p, is_long ? word + 2 : word);
+}
+
+int cmd_getopt(struct cmd_parser *p)
+{
+	int opt = getopt_long(p->argc, p->argv, p->shortopts, p->longopts,
+			      NULL);
+
+	if (opt == '?' || opt == ':') {
+		option_error(p, opt);
+		return '?';
+	}
+	return opt;
+}
+
+/* --- help --------------------------------------------------------------- */
+
+static void help_option(const struct cmd_option *o)
+{
+	char left[64];
+	int n = 0;
+
+	n += snprintf(left + n, sizeof(left) - (size_t)n, "  ");
+	if (is_short(o->val))
+		n += snprintf(left + n, sizeof(left) - (size_t)n, "-%c, ", o->val);
+	n += snprintf(left + n, sizeof(left) - (size_t)n, "--%s", o->name);
+	if (o->arg)
+		snprintf(left + n, sizeof(left) - (size_t)n,
+			 o->has_arg == optional_argument ? "[=%s]" : " %s", o->arg);
+	/* A name too long for its column has the description below it. */
+	if (strlen(left) < HELP_COLUMN)
+		printf("%-*s", HELP_COLUMN, left);
+	else
+		printf("%s\n%*s", left, HELP_COLUMN, "");
+	for (const char *h = o->help; *h;) {
+		size_t len = strcspn(h, "\n");
+
+		printf("%.*s\n", (int)len, h);
+		h += len;
+		if (*h && *++h)
+			printf("%*s", HELP_COLUMN, "");
+	}
+}
+
+int cmd_help(const struct cmd_command *cmd)
+{
+	fputs(cmd->usage, stdout);
+	fputs("\n", stdout);
+	for (const struct cmd_option *const *t = cmd->tables; *t; t++)
+		for (const struct cmd_option *o = *t; o->name; o++)
+			help_option(o);
+	if (cmd->after)
+		printf("\n%s", cmd->after);
+	return LSIO_EXIT_OK;
+}
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lsio %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'lsio %s --help' for more information.\n", cmd);
+	return LSIO_EXIT_USAGE;
+}
+
+/* --- the shared options' values ----------------------------------------- */
+
+static int parse_count(const char *cmd, const char *arg, const char *name,
+		       int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 1 || v > max)
+		return cmd_usage_error(cmd, "--%s: expected a whole number from 1 to %d, got '%s'",
+				       name, max, arg);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_size(const char *cmd, const char *arg, const char *name,
+		      bool off_ok, int64_t *out)
+{
+	uint64_t v;
+
+	if (lsio_parse_size(arg, &v) || v > INT64_MAX || (!off_ok && v == 0))
+		return cmd_usage_error(cmd, "--%s: expected a size such as 65536, 256KiB or 4MiB%s, got '%s'",
+				       name, off_ok ? " (0 or off: disabled)" : "", arg);
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* arg among names (NULL terminated): its index, or -1 when not there. */
+static int pick(const char *arg, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_direct(const char *cmd, const char *arg, int *out)
+{
+	static const char *const names[] = { "off", "on", "auto", NULL };
+	int i = pick(arg, names);
+
+	if (i < 0)
+		return cmd_usage_error(cmd, "--direct: expected on, off or auto, got '%s'", arg);
+	*out = i;
+	return 0;
+}
+
+static int parse_backend(const char *cmd, const char *arg, const char **out)
+{
+	static const char *const names[] = { "uring", "pread", "null", NULL };
+
+	if (pick(arg, names) < 0)
+		return cmd_usage_error(cmd, "--backend: expected uring, pread or null, got '%s'", arg);
+	*out = arg;
+	return 0;
+}
+
+/* --stats, --stats=json, and --stats json: an optional argument is glued
+ * to its option with '=', so the next word is taken when it can only be
+ * a format.  A job file called "json" is then ./json. */
+static int parse_stats(struct cmd_parser *p, const char *arg, int *mode)
+{
+	static const char *const names[] = { "text", "json", NULL };
+
+	if (!arg && optind < p->argc && pick(p->argv[optind], names) >= 0)
+		arg = p->argv[optind++];
+	*mode = arg ? pick(arg, names) + 1 : 1;
+	if (!*mode)
+		return cmd_usage_error(p->cmd->name, "--stats takes text or json, not '%s'", arg);
+	return 0;
+}
+
+/* The value tables return 0 or the exit status 2 (said); this is 0, 1
+ * (not one of them) or -1. */
+int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
+		      const char *arg)
+{
+	struct lsio_options *o = &c->opt;
+	const char *cmd = p->cmd->name;
+	int ret;
+
+	switch (opt) {
+	case OPT_WORKERS:
+		ret = parse_count(cmd, arg, "workers", 1024, &o->workers);
+		break;
+	case OPT_QUEUE_DEPTH:
+		ret = parse_count(cmd, arg, "queue-depth", 4096, &o->queue_depth);
+		break;
+	case OPT_MEMORY:
+		ret = parse_size(cmd, arg, "memory", false, &o->memory);
+		break;
+	case OPT_DIRECT:
+		ret = parse_direct(cmd, arg, &o->direct);
+		break;
+	case OPT_BACKEND:
+		ret = parse_backend(cmd, arg, &o->backend);
+		break;
+	case OPT_GAP:
+		ret = parse_size(cmd, arg, "coalesce-gap", true, &o->coalesce_gap);
+		break;
+	case OPT_MAX_REQUEST:
+		ret = parse_size(cmd, arg, "max-request", true, &o->max_request);
+		break;
+	case OPT_SPLIT:
+		ret = parse_size(cmd, arg, "split", true, &o->split);
+		break;
+	case OPT_PART_SIZE:
+		ret = parse_size(cmd, arg, "part-size", false, &o->part_size);
+		break;
+	case OPT_NO_SIGN:
+		o->no_sign_request = 1;
+		return 0;
+	case OPT_PROGRESS:
+		c->progress = true;
+		return 0;
+	case 'q':
+		c->quiet = true;
+		return 0;
+	case OPT_STATS:
+		ret = parse_stats(p, arg, &c->stats);
+		break;
+	default:
+		return 1;
+	}
+	return ret ? -1 : 0;
+}
