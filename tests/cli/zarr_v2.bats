@@ -372,7 +372,8 @@ a[:] = np.arange(200, dtype="<i4").reshape(20, 10)
 	need_zarr
 	# 16 million chunks, none written: listing them takes over a minute
 	zarr_py 'zarr.open("many.zarr", mode="w", shape=(4000, 4000), chunks=(1, 1), dtype="u1")'
-	"$LSIO" zarr many.zarr -o m.npy -q 2> err.txt &
+	# a background job starts with SIGINT ignored: restore the default
+	env --default-signal=INT "$LSIO" zarr many.zarr -o m.npy -q 2> err.txt &
 	local pid=$! rc=0
 	sleep 1
 	kill -INT "$pid"
