@@ -1,17 +1,19 @@
 #!/bin/bash
 # Run the test suite: every unit test binary, the runner's own self-test,
-# then every bats CLI test.
-#   tests/run.sh BUILD_DIR [unit|cli]
+# every bats CLI test, then a short run of every fuzz target.
+#   tests/run.sh BUILD_DIR [unit|cli|fuzz]
 # Prints one line per test and, last, "N passed, N failed, N skipped".
-# A skipped test (exit 77, a unit test's "skip:" line, bats' skip) is
-# reported as skipped, never counted as passed.
+# A skipped test (exit 77, a unit test's "skip:" line, bats' skip, a fuzz
+# target without clang) is reported as skipped, never counted as passed.
 #
 # The runner must be able to fail: bats exiting non-zero, a TAP stream
 # without a plan, or with fewer or more results than its plan (a crash
 # cut it off) all count as failures.  tests/run_selftest.sh proves it.
 #
 # Environment: BATS (default bats) and LSIO_CLI_DIR (default tests/cli)
-# let the self-test substitute a broken bats.
+# let the self-test substitute a broken bats; LSIO_FUZZ_BUILD (default
+# build-fuzz; make sets it) and LSIO_FUZZ_SECONDS (default 3) are for the
+# fuzz smoke test.
 set -u
 build=$(cd "${1:?build dir}" && pwd)
 only=${2:-all}
@@ -25,14 +27,15 @@ fail_test() {
 	echo "FAIL    $1"
 }
 
-# $1: name, $2: exit status, $3: output.  Exit 77 skips; exit 0 passes,
-# and each "skip: REASON" line of a passing test is a skipped case.
+# $1: name, $2: exit status, $3: output, $4: what to say on success.  Exit
+# 77 skips; exit 0 passes, and each "skip: REASON" line of a passing test
+# is a skipped case.
 judge() {
 	local name=$1 rc=$2 out=$3 line
 	case $rc in
 	0)
 		pass=$((pass + 1))
-		echo "ok      $name"
+		echo "ok      $name${4:+: $4}"
 		while IFS= read -r line; do
 			skip=$((skip + 1))
 			echo "skip    $name: ${line#skip: }"
@@ -97,6 +100,19 @@ run_cli() {
 	rm -f "$tap"
 }
 
+# Each fuzz target for a few seconds: a smoke test that the targets build,
+# start, and survive their corpus (make fuzz runs them for longer).
+run_fuzz() {
+	local fb=${LSIO_FUZZ_BUILD:-$top/build-fuzz} src name out rc
+	for src in "$top"/tests/fuzz/fuzz_*.c; do
+		[ -e "$src" ] || continue
+		name=$(basename "$src" .c)
+		out=$("$top/tests/fuzz/fuzz.sh" "$fb" "${LSIO_FUZZ_SECONDS:-3}" "$name" 2>&1)
+		rc=$?
+		judge "fuzz/$name" "$rc" "$out" "${out#"$name: "}"
+	done
+}
+
 # The self-test runs run.sh (in unit or cli mode) on broken streams.
 run_self() {
 	local out rc
@@ -106,10 +122,11 @@ run_self() {
 }
 
 case $only in
-all) run_units; run_self; run_cli ;;
+all) run_units; run_self; run_cli; run_fuzz ;;
 unit) run_units ;;
 cli) run_cli ;;
-*) echo "usage: tests/run.sh BUILD_DIR [unit|cli]" >&2; exit 2 ;;
+fuzz) run_fuzz ;;
+*) echo "usage: tests/run.sh BUILD_DIR [unit|cli|fuzz]" >&2; exit 2 ;;
 esac
 
 echo

@@ -79,4 +79,9 @@ expect "a skipped case is reported and counted" pass "^1 passed, 0 failed, 1 ski
 unit skips 'echo no tool; exit 77'
 expect "nothing but skips is no pass" fail "^0 passed, 0 failed, 1 skipped$" unit
 
+# --- fuzz targets ----------------------------------------------------------
+# Not built (with clang) or no clang (a skip): never a pass.
+expect "a fuzz target that was not built is no pass" fail "^0 passed" fuzz \
+	LSIO_FUZZ_BUILD="$tmp/no-such-build"
+
 exit $bad
