@@ -33,18 +33,21 @@ probe() {
 # One target for $2 seconds; prints "NAME: N execs in S s (R/s), ..." or
 # the end of the sanitizer's report.
 run_one() {
-	local dir=$1 secs=$2 name=$3 bin=$1/$3 log rc runs took files
+	local dir=$1 secs=$2 name=$3 bin=$1/$3 log rc runs took files dict
 	if [ ! -x "$bin" ]; then
 		echo "$name: not built ($bin): run make fuzz-build"
 		return 1
 	fi
 	mkdir -p "$dir/corpus-$name"
 	log=$dir/$name.log
+	# A dictionary of the format's words, when the target has one.
+	dict=()
+	[ -f "$top/tests/fuzz/$name.dict" ] && dict=(-dict="$top/tests/fuzz/$name.dict")
 	# -timeout: an input that takes 10 s is a hang; -rss_limit_mb: an
 	# input that needs 2 GiB is a bug, not a big input.
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$dir/$name-" -print_final_stats=1 \
-		"$dir/corpus-$name" "$top/tests/fuzz/corpus/$name" > "$log" 2>&1
+		"${dict[@]}" "$dir/corpus-$name" "$top/tests/fuzz/corpus/$name" > "$log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "$name: FAILED (exit $rc); the whole log: $log"
