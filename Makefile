@@ -108,6 +108,7 @@ demo: deps
 # --- tests ----------------------------------------------------------------
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh $(BUILD)
 
 unit: all
@@ -127,6 +128,47 @@ tsan:
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh $(LSIO)
+
+# --- fuzzing ----------------------------------------------------------------
+# libFuzzer targets, one file each in tests/fuzz/, built by clang into
+# $(FUZZ_BUILD)/fuzz/ over a copy of the library built there with the same
+# sanitizers (never mixed with the normal build).  `make fuzz` runs each
+# for FUZZ_SECONDS; `make check` builds them and runs each for 3 s (a
+# skip, not a pass, when clang has no libFuzzer).
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
+	$(wildcard tests/fuzz/fuzz_*.c))
+export LSIO_FUZZ_BUILD := $(abspath $(FUZZ_BUILD))
+
+.PHONY: fuzz-build fuzz-bins clean-fuzz
+
+fuzz: fuzz-build
+	@tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-build:
+	@if tests/fuzz/fuzz.sh --probe $(FUZZ_CC); then \
+		$(MAKE) --no-print-directory fuzz-bins BUILD=$(FUZZ_BUILD) \
+			CC=$(FUZZ_CC) OPT=-O1 \
+			SAN='-fsanitize=fuzzer-no-link $(FUZZ_SAN)'; fi
+
+fuzz-bins: $(FUZZ_BIN)
+
+# Like a unit test, a target may look inside the library (internal.h).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Ilib -Ilib/include \
+		$(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+-include $(FUZZ_BIN:=.d)
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
 
 # cppcheck finds real bugs; .clang-format is for editors (clang-format
 # cannot align trailing comments with tabs as kernel style does).

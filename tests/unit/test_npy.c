@@ -322,7 +322,7 @@ static void check_numpy(void)
 	int status;
 
 	if (!have_numpy()) {
-		printf("test_npy: skipping the numpy round trip: no numpy in " PYTHON "\n");
+		UNIT_SKIP_CASE("numpy round trip: no numpy in " PYTHON);
 		return;
 	}
 	if (!mkdtemp(dir)) {

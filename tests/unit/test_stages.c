@@ -11,8 +11,9 @@
  * scratch buffers are allocated with exactly `limit` bytes, so a write
  * past the limit is caught by AddressSanitizer (run under make asan).
  *
- * A sub-test whose encoder is missing is skipped with a message; with no
- * encoder at all the test exits 77.
+ * A sub-test whose encoder is missing is skipped and reported (one
+ * "skip:" line each); the tests that need no encoder still run, so the
+ * binary never skips as a whole.
  */
 #include <errno.h>
 #include <math.h>
@@ -284,8 +285,8 @@ static void make_references(void)
 		snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1", probe[t]);
 		tool_ok[t] = sh(cmd) == 0;
 		if (!tool_ok[t]) {
-			printf("test_stages: skip %s fixtures: %s not found\n",
-			       tool_names[t], tool_names[t]);
+			UNIT_SKIP_CASE("%s fixtures: %s not found",
+				       tool_names[t], tool_names[t]);
 			continue;
 		}
 		CHECK(sh(gen[t] ? *gen[t] : PYTHON " gen.py") == 0,
@@ -867,7 +868,7 @@ static void test_crc32c_vectors(void)
 	uint8_t buf[300];
 
 	if (!hw)
-		printf("test_stages: skip crc32c hardware path: no SSE4.2\n");
+		UNIT_SKIP_CASE("crc32c hardware path: no SSE4.2");
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		CHECK(lsio_crc32c_sw(0, v[i].data, v[i].len) == v[i].crc,
 		      "software crc32c of vector %zu", i);
@@ -914,7 +915,6 @@ static void test_registry(void)
 int main(void)
 {
 	struct lsio_ctx *ctx = lsio_ctx_new();
-	bool any = false;
 
 	test_registry();
 	test_crc32c_vectors();
@@ -935,15 +935,9 @@ int main(void)
 		test_blosc_frame(ctx);
 	}
 	test_checksums(ctx);
-	for (int t = 0; t < T_COUNT; t++)
-		any |= tool_ok[t];
 	free_states();
 	lsio_ctx_free(ctx);
 	if (!getenv("KEEP"))
 		remove_dir();
-	if (!any) {
-		printf("test_stages: no third-party encoder found\n");
-		return unit_failures ? 1 : UNIT_SKIP;
-	}
 	return unit_done("test_stages");
 }

@@ -494,8 +494,8 @@ static void test_e2e(void)
 	lsio_storage_gather(top, -1, &f);
 	lsio_storage_decide(&f, &info);
 	if (info.cls != LSIO_CLASS_SSD && info.cls != LSIO_CLASS_HDD) {
-		printf("  skipped end-to-end cases: %s is %s\n", top,
-		       lsio_class_name(info.cls));
+		UNIT_SKIP_CASE("end-to-end cases: %s is %s, not a disk", top,
+			       lsio_class_name(info.cls));
 		return;
 	}
 	stat(top, &st);
@@ -690,7 +690,7 @@ static void test_live(void)
 
 	fmt(path, sizeof(path), "/dev/shm/lsio-test-storage-%d", (int)getpid());
 	if (write_file(path, 4096) != 0) {
-		printf("  no /dev/shm: live memory case skipped\n");
+		UNIT_SKIP_CASE("live memory case: cannot write %s", path);
 		return;
 	}
 	CHECK(lsio_storage_classify(path, -1, &info) == 0, "classify %s", path);
@@ -703,8 +703,8 @@ int main(void)
 {
 	fmt(top, sizeof(top), "/tmp/lsio-test-storage-XXXXXX");
 	if (!mkdtemp(top)) {
-		perror("mkdtemp");
-		return UNIT_SKIP;
+		perror(top);
+		return 1;
 	}
 	fmt(sys, sizeof(sys), "%s/sys", top);
 	fake_sysfs();
