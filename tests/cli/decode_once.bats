@@ -23,13 +23,6 @@ b[:] = np.arange(30, dtype="<f8") ** 3 / 7
 ' > gen.log 2>&1 || touch gen.failed
 }
 
-need_zarr() {
-	"$PY" -c 'import zarr, numcodecs' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import zarr (apt-get install python3-zarr python3-numcodecs)"
-	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
-		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
-}
-
 # same_as_zarr STORE SELECTION: lsio's .npy of the selection equals
 # zarr-python's, element for element.
 same_as_zarr() {

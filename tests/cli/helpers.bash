@@ -34,6 +34,16 @@ need_python_numpy() {
 		skip "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"
 }
 
+# need_zarr: skip (with the reason) when Debian's python3 cannot import
+# zarr; fail when the file's setup_file could not write its fixtures
+# (it touches gen.failed and logs to gen.log in $BATS_FILE_TMPDIR).
+need_zarr() {
+	"$PY" -c 'import zarr, numcodecs' 2>/dev/null ||
+		skip "/usr/bin/python3 cannot import zarr (apt-get install python3-zarr python3-numcodecs)"
+	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
+		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
+}
+
 # make_file NAME SIZE: SIZE random bytes in NAME.
 make_file() {
 	head -c "$2" /dev/urandom > "$1" || fail "cannot make '$1'"

@@ -17,13 +17,6 @@ setup_file() {
 	fi
 }
 
-need_zarr() {
-	"$PY" -c 'import zarr, numcodecs' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import zarr (apt-get install python3-zarr python3-numcodecs)"
-	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
-		fail "zarr_v2_gen.py failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
-}
-
 # zarr_py CODE [ARGS...]: python with numpy, zarr and numcodecs imported.
 zarr_py() {
 	local code=$1
