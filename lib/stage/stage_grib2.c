@@ -99,6 +99,7 @@ static inline void out_skip(struct grib2_out *o)
 		out_store(o, NAN);
 }
 
+__attribute__((optimize("tree-vectorize")))
 static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
 		     const struct grib2_scale *s)
 {
@@ -119,8 +120,15 @@ static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
 	} else {
 		float *d = (float *)o->p + o->at;
 
-		for (i = 0; i < n; i++)
-			d[i] = (float)(x[i] * mul + add);
+		/* Below 32 bits X fits int32, whose conversion to double
+		 * vectorises (unsigned 32-bit conversion does not before
+		 * AVX-512): the loop's cost halves. */
+		if (s->nbits < 32)
+			for (i = 0; i < n; i++)
+				d[i] = (float)((int32_t)x[i] * mul + add);
+		else
+			for (i = 0; i < n; i++)
+				d[i] = (float)(x[i] * mul + add);
 		o->at += n;
 	}
 }
