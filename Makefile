@@ -16,13 +16,16 @@ MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate
+PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate \
+	libpng libopenjp2
 # Debian packages the build, the tests and the demo need.
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
-	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev
+	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev \
+	libaec-dev libpng-dev libopenjp2-7-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
-	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached
+	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
+	libeccodes-tools python3-eccodes python3-gdal gdal-bin
 DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp
 
 BUILD   ?= build
@@ -35,7 +38,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) $(SAN) \
 	-MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS     = $(PKG_LIBS) -lm -pthread
+# libaec (GRIB2 template 5.42) ships no .pc file on Debian 12.
+LIBS     = $(PKG_LIBS) -laec -lm -pthread
 
 ifeq ($(V),1)
 Q :=

@@ -301,6 +301,10 @@ struct lsio_stage_io {
 	struct lsio_scratch *scratch;	/* where to write a new output */
 	size_t limit;		/* never produce more than this many bytes */
 	size_t expect;		/* exact decoded size wanted, 0 = unknown */
+	/* The output array's element type when this stage's output is the
+	 * chunk's final form bound for an array, else NULL: a stage that
+	 * makes numbers (grib2) writes them in it. */
+	const struct lsio_dtype *dtype;
 	uint8_t *out;		/* result: in (in place) or scratch->p */
 	size_t out_len;
 	char *why;		/* on failure: what was expected vs found */

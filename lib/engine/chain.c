@@ -153,6 +153,8 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		io.scratch = last && dest.p ? &dest : other_scratch(cs, p);
 		io.limit = exact ? want : intermediate_limit(e->job, want);
 		io.expect = exact ? want : 0;
+		if (exact && e->job->out.type == LSIO_OUT_ARRAY)
+			io.dtype = &e->job->out.dtype;
 		ret = stage_call(e, cs, i, k, &io);
 		if (ret)
 			return ret;

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stage_grib2.c - the "grib2" stage: one GRIB2 message in, the values of
+ * one of its fields out, as float32 or float64, NaN where the bitmap (or
+ * complex packing's missing-value management) says a point is missing.
+ *
+ * The values come in the order ecCodes' codes_get_values() gives them:
+ * the message's own scanning order, which ecCodes does not change for the
+ * standard templates.  For the usual scanning (i consecutive) that is an
+ * (Nj, Ni) array; with j consecutive (flag 3 of table 3.4) an (Ni, Nj)
+ * one; a reduced grid is one row of numberOfPoints.
+ *
+ * Y = (R + X * 2^E) / 10^D is computed in double and rounded once to the
+ * output type.  Simple packing decodes in blocks that stay in L1: unpack
+ * a block of integers a word at a time, scale them, and write them (or
+ * scatter them past the bitmap's holes) straight into the destination.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "stage.h"
+#include "grib2.h"
+
+#define BLOCK 1024
+
+struct grib2_params {
+	uint32_t field;		/* 1-based */
+	uint32_t size;		/* 4 or 8: the dtype given, 0 = the output's */
+};
+
+static const char *const grib2_keys[] = { "field", "dtype", NULL };
+
+static int grib2_parse(struct lsio_ctx *ctx, const char *path, json_t *obj,
+		       void **params)
+{
+	struct grib2_params *p = calloc(1, sizeof(*p));
+	json_t *v;
+
+	if (!p)
+		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", path);
+	p->field = 1;
+	v = obj ? json_object_get(obj, "field") : NULL;
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > UINT32_MAX)) {
+		free(p);
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: grib2 field must be an integer from 1 (the first field of the message)",
+				 path);
+	}
+	if (v)
+		p->field = (uint32_t)json_integer_value(v);
+	v = obj ? json_object_get(obj, "dtype") : NULL;
+	if (v) {
+		struct lsio_dtype dt;
+
+		if (!json_is_string(v) ||
+		    lsio_dtype_parse(json_string_value(v), &dt) ||
+		    dt.kind != 'f' || dt.order == '>' ||
+		    (dt.size != 4 && dt.size != 8)) {
+			free(p);
+			return lsio_fail(ctx, -LSIO_EJOB,
+					 "%s: grib2 dtype must be \"<f4\" or \"<f8\"",
+					 path);
+		}
+		p->size = dt.size;
+	}
+	*params = p;
+	return 0;
+}
+
+/* Where decoded values go: point `at` of npoints, skipping (as NaN) the
+ * points the bitmap marks missing. */
+struct grib2_out {
+	uint8_t *p;
+	bool f8;
+	const uint8_t *bitmap;
+	uint64_t npoints, at;
+};
+
+static inline bool bit_set(const uint8_t *b, uint64_t i)
+{
+	return b[i >> 3] & (0x80 >> (i & 7));
+}
+
+static inline void out_store(struct grib2_out *o, double v)
+{
+	if (o->f8)
+		((double *)o->p)[o->at++] = v;
+	else
+		((float *)o->p)[o->at++] = (float)v;
+}
+
+/* Before the next value: the missing points in front of it. */
+static inline void out_skip(struct grib2_out *o)
+{
+	while (!bit_set(o->bitmap, o->at))
+		out_store(o, NAN);
+}
+
+__attribute__((optimize("tree-vectorize")))
+static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
+		     const struct grib2_scale *s)
+{
+	double mul = s->mul, add = s->add;
+	size_t i;
+
+	if (o->bitmap) {
+		for (i = 0; i < n; i++) {
+			out_skip(o);
+			out_store(o, x[i] * mul + add);
+		}
+	} else if (o->f8) {
+		double *d = (double *)o->p + o->at;
+
+		for (i = 0; i < n; i++)
+			d[i] = x[i] * mul + add;
+		o->at += n;
+	} else {
+		float *d = (float *)o->p + o->at;
+
+		/* Below 32 bits X fits int32, whose conversion to double
+		 * vectorises (unsigned 32-bit conversion does not before
+		 * AVX-512): the loop's cost halves. */
+		if (s->nbits < 32)
+			for (i = 0; i < n; i++)
+				d[i] = (float)((int32_t)x[i] * mul + add);
+		else
+			for (i = 0; i < n; i++)
+				d[i] = (float)(x[i] * mul + add);
+		o->at += n;
+	}
+}
+
+static void out_doubles(struct grib2_out *o, const double *v, size_t n)
+{
+	size_t i;
+
+	if (o->bitmap) {
+		for (i = 0; i < n; i++) {
+			out_skip(o);
+			out_store(o, v[i]);
+		}
+	} else if (o->f8) {
+		memcpy((double *)o->p + o->at, v, n * sizeof(*v));
+		o->at += n;
+	} else {
+		float *d = (float *)o->p + o->at;
+
+		for (i = 0; i < n; i++)
+			d[i] = (float)v[i];
+		o->at += n;
+	}
+}
+
+/* The points after the last value are all missing. */
+static void out_finish(struct grib2_out *o)
+{
+	while (o->at < o->npoints)
+		out_store(o, NAN);
+}
+
+static uint64_t bitmap_count(const uint8_t *b, uint64_t npoints)
+{
+	uint64_t n = 0, i;
+
+	for (i = 0; i + 64 <= npoints; i += 64) {
+		uint64_t w;
+
+		memcpy(&w, b + i / 8, 8);
+		n += (uint64_t)__builtin_popcountll(w);
+	}
+	for (; i < npoints; i++)
+		n += bit_set(b, i);
+	return n;
+}
+
+static int need_drs(struct lsio_stage_io *io, const struct grib2_field *f,
+		    uint32_t len)
+{
+	if (f->drs_len < len)
+		return lsio_stage_fail(io, -LSIO_EDATA,
+				       "grib2: section 5 is %u octets, template 5.%u needs %u",
+				       f->drs_len, f->drs_tmpl, len);
+	return 0;
+}
+
+/* Integers X (simple packing, or what a library decoded) through the
+ * scaling in L1-sized blocks. */
+static void emit_packed(struct grib2_out *o, const uint8_t *p, size_t len,
+			const struct grib2_scale *s, uint64_t n)
+{
+	uint32_t x[BLOCK];
+	uint64_t bit = 0;
+
+	for (uint64_t k = 0; k < n; k += BLOCK) {
+		size_t m = (size_t)MIN((uint64_t)BLOCK, n - k);
+
+		grib2_unpack(p, len, bit, s->nbits, x, m);
+		bit += (uint64_t)m * s->nbits;
+		out_ints(o, x, m, s);
+	}
+}
+
+/* Template 5.0 (and every packing's constant field: bits per value 0). */
+static int decode_simple(struct lsio_stage_io *io, const struct grib2_field *f,
+			 struct grib2_out *o)
+{
+	struct grib2_scale s;
+	int ret = need_drs(io, f, 21);
+
+	if (ret)
+		return ret;
+	grib2_scale_read(f, &s);
+	if (s.nbits > 32)
+		return lsio_stage_fail(io, -LSIO_ENOTSUP,
+				       "grib2: template 5.0 with %u bits per value is not supported (at most 32)",
+				       s.nbits);
+	if (grib2_bits_end(0, f->nvalues, s.nbits) > (uint64_t)f->data_len * 8)
+		return lsio_stage_fail(io, -LSIO_EDATA,
+				       "grib2: template 5.0: section 7 holds %zu octets, %llu values of %u bits need more",
+				       f->data_len, (unsigned long long)f->nvalues,
+				       s.nbits);
+	emit_packed(o, f->data, f->data_len, &s, f->nvalues);
+	return 0;
+}
+
+/* Template 5.4: big-endian IEEE 754 values, 32 or 64 bits. */
+static int decode_ieee(struct lsio_stage_io *io, const struct grib2_field *f,
+		       struct grib2_out *o)
+{
+	unsigned size;
+	double v[BLOCK];
+	int ret = need_drs(io, f, 12);
+
+	if (ret)
+		return ret;
+	if (f->drs[11] != 1 && f->drs[11] != 2)
+		return lsio_stage_fail(io, -LSIO_ENOTSUP,
+				       "grib2: template 5.4 precision %u is not supported (1: 32 bits, 2: 64 bits)",
+				       f->drs[11]);
+	size = f->drs[11] == 1 ? 4 : 8;
+	if (f->nvalues > f->data_len / size)
+		return lsio_stage_fail(io, -LSIO_EDATA,
+				       "grib2: template 5.4: section 7 holds %zu octets, %llu values of %u need more",
+				       f->data_len, (unsigned long long)f->nvalues,
+				       size);
+	for (uint64_t k = 0; k < f->nvalues; k += BLOCK) {
+		size_t m = (size_t)MIN((uint64_t)BLOCK, f->nvalues - k);
+		const uint8_t *p = f->data + k * size;
+
+		for (size_t i = 0; i < m; i++) {
+			if (size == 4) {
+				v[i] = grib2_f32(p + 4 * i);
+			} else {
+				uint64_t u;
+
+				memcpy(&u, p + 8 * i, 8);
+				u = __builtin_bswap64(u);
+				memcpy(&v[i], &u, 8);
+			}
+		}
+		out_doubles(o, v, m);
+	}
+	return 0;
+}
+
+static int decode_complex(struct lsio_stage_io *io, const struct grib2_field *f,
+			  struct grib2_out *o)
+{
+	struct grib2_state *st = io->state;
+	int ret = grib2_complex_decode(f, st, io->why, io->why_cap);
+
+	if (ret)
+		return ret;
+	out_doubles(o, (const double *)(void *)st->vals.p, (size_t)f->nvalues);
+	return 0;
+}
+
+/* 5.40, 5.41, 5.42: a library gives the integers X. */
+static int decode_library(struct lsio_stage_io *io, const struct grib2_field *f,
+			  struct grib2_out *o)
+{
+	struct grib2_state *st = io->state;
+	struct grib2_scale s;
+	int ret = need_drs(io, f, f->drs_tmpl == 42 ? 25 : 21);
+
+	if (ret)
+		return ret;
+	grib2_scale_read(f, &s);
+	if (!s.nbits || !f->nvalues) {
+		/* A constant field: no payload to decode. */
+		emit_packed(o, f->data, 0, &s, f->nvalues);
+		return 0;
+	}
+	if (f->drs_tmpl == 40)
+		ret = grib2_jpeg_decode(f, st, io->why, io->why_cap);
+	else if (f->drs_tmpl == 41)
+		ret = grib2_png_decode(f, st, io->why, io->why_cap);
+	else
+		ret = grib2_aec_decode(f, st, io->why, io->why_cap);
+	if (ret)
+		return ret;
+	out_ints(o, (const uint32_t *)(void *)st->ints.p, (size_t)f->nvalues, &s);
+	return 0;
+}
+
+static int decode_field(struct lsio_stage_io *io, const struct grib2_field *f,
+			struct grib2_out *o)
+{
+	switch (f->drs_tmpl) {
+	case 0:
+		return decode_simple(io, f, o);
+	case 2: case 3:
+		return decode_complex(io, f, o);
+	case 4:
+		return decode_ieee(io, f, o);
+	case 40: case 41: case 42:
+		return decode_library(io, f, o);
+	default:
+		return lsio_stage_fail(io, -LSIO_ENOTSUP,
+				       "grib2: data representation template 5.%u is not supported",
+				       f->drs_tmpl);
+	}
+}
+
+/* The output's element size: the stage's dtype, else the array's. */
+static int out_size(struct lsio_stage_io *io, const struct grib2_params *p,
+		    uint32_t *size)
+{
+	const struct lsio_dtype *dt = io->dtype;
+
+	*size = p->size ? p->size : 4;
+	if (!dt)
+		return 0;
+	if (dt->kind != 'f' || dt->order == '>' ||
+	    (dt->size != 4 && dt->size != 8))
+		return lsio_stage_fail(io, -LSIO_ENOTSUP,
+				       "grib2: writes <f4 or <f8, not the output's '%s'",
+				       dt->str);
+	if (p->size && p->size != dt->size)
+		return lsio_stage_fail(io, -LSIO_EJOB,
+				       "grib2: dtype <f%u differs from the output's '%s'",
+				       p->size, dt->str);
+	*size = dt->size;
+	return 0;
+}
+
+static int out_claim(struct lsio_stage_io *io, const struct grib2_field *f,
+		     uint32_t size)
+{
+	uint64_t n;
+
+	if (__builtin_mul_overflow(f->npoints, (uint64_t)size, &n))
+		n = UINT64_MAX;
+	if (io->expect && n != io->expect)
+		return lsio_stage_fail(io, -LSIO_ESIZE,
+				       "grib2: the grid has %llu points (%llu bytes as f%u), the placement holds %zu bytes",
+				       (unsigned long long)f->npoints,
+				       (unsigned long long)n, size, io->expect);
+	return lsio_stage_claim(io, "grib2: the grid has", n);
+}
+
+static int grib2_run(struct lsio_stage_io *io)
+{
+	const struct grib2_params *p = io->params;
+	struct grib2_field f;
+	struct grib2_out o = { 0 };
+	uint32_t size;
+	int ret;
+
+	if (!io->state)
+		return lsio_stage_fail(io, -ENOMEM, "grib2: no decoder state");
+	ret = out_size(io, p, &size);
+	if (ret)
+		return ret;
+	ret = grib2_field_find(io->in, io->in_len, p ? p->field : 1, &f,
+			       io->why, io->why_cap);
+	if (ret)
+		return ret;
+	if (f.bitmap ? bitmap_count(f.bitmap, f.npoints) != f.nvalues :
+		       f.nvalues != f.npoints)
+		return lsio_stage_fail(io, -LSIO_EDATA,
+				       "grib2: %llu points %s, but section 5 declares %llu values",
+				       (unsigned long long)(f.bitmap ?
+					bitmap_count(f.bitmap, f.npoints) : f.npoints),
+				       f.bitmap ? "marked present by the bitmap" : "in the grid",
+				       (unsigned long long)f.nvalues);
+	ret = out_claim(io, &f, size);
+	if (ret)
+		return ret;
+	o.p = io->scratch->p;
+	o.f8 = size == 8;
+	o.bitmap = f.bitmap;
+	o.npoints = f.npoints;
+	ret = decode_field(io, &f, &o);
+	if (ret)
+		return ret;
+	out_finish(&o);
+	lsio_stage_set_out(io, (size_t)(f.npoints * size));
+	return 0;
+}
+
+static void *grib2_state_new(void)
+{
+	return calloc(1, sizeof(struct grib2_state));
+}
+
+static void grib2_state_free(void *state)
+{
+	struct grib2_state *st = state;
+
+	if (!st)
+		return;
+	lsio_scratch_release(&st->vals);
+	lsio_scratch_release(&st->ints);
+	lsio_scratch_release(&st->groups);
+	lsio_scratch_release(&st->raw);
+	free(st);
+}
+
+const struct lsio_stage_ops lsio_stage_grib2 = {
+	.name = "grib2",
+	.keys = grib2_keys,
+	.parse = grib2_parse,
+	.free_params = free,
+	.state_new = grib2_state_new,
+	.state_free = grib2_state_free,
+	.run = grib2_run,
+};
