@@ -334,7 +334,7 @@ int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 	*job = NULL;
 	if (kind == GRIB_OUT_NPY)
 		return lsio_fail(ctx, -LSIO_ENOTSUP,
-				 "'%s': decoded values need the grib2 decode stage (issue 12), which this lsio does not have yet; write the messages with -o FILE.grib2",
+				 "'%s': writing decoded values needs the grib2 decode stage (issue 12), which this lsio does not have yet; write the messages with -o FILE.grib2",
 				 req->output);
 	ret = gen_open(&g);
 	if (!ret && !g.chosen)
