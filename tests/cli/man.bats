@@ -100,7 +100,7 @@ demo_dir() {
 @test "man: every long option lsio.1 documents exists" {
 	local help opt extra=()
 	help=$("$LSIO" run --help; "$LSIO" plan --help; "$LSIO" validate --help
-	       "$LSIO" bench --help; "$LSIO" zarr --help; "$LSIO" --help)
+	       "$LSIO" bench --help; "$LSIO" zarr --help; "$LSIO" grib --help; "$LSIO" --help)
 	for opt in $(man_text "$MAN1" OPTIONS | grep -o -e '--[a-z][a-z-]*' | sort -u); do
 		grep -q -F -e "$opt" <<<"$help" || extra+=("$opt")
 	done
