@@ -22,7 +22,8 @@ DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev 
 	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
-	curl openssl swift swift-proxy swift-object swift-container swift-account memcached
+	curl openssl swift swift-proxy swift-object swift-container swift-account memcached \
+	libeccodes-tools python3-eccodes
 DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp
 
 BUILD   ?= build

@@ -180,8 +180,12 @@ static int idx_lengths(struct lsio_ctx *ctx, struct grib_src *s)
 	return 0;
 }
 
-static int idx_parse(struct lsio_ctx *ctx, struct grib_src *s,
-		     const char *text, size_t len)
+typedef int line_fn(struct lsio_ctx *ctx, struct grib_src *s,
+		    const char *p, size_t n, size_t lineno);
+
+/* Call fn on every line of text that is not blank, without its "\r\n". */
+static int each_line(struct lsio_ctx *ctx, struct grib_src *s,
+		     const char *text, size_t len, line_fn *fn)
 {
 	size_t lineno = 0;
 	int ret = 0;
@@ -195,9 +199,17 @@ static int idx_parse(struct lsio_ctx *ctx, struct grib_src *s,
 
 		if (n && p[n - 1] == '\r')
 			n--;
-		if (n)
-			ret = idx_line(ctx, s, p, n, lineno);
+		if (strspn(p, " \t") < n)
+			ret = fn(ctx, s, p, n, lineno);
 	}
+	return ret;
+}
+
+static int idx_parse(struct lsio_ctx *ctx, struct grib_src *s,
+		     const char *text, size_t len)
+{
+	int ret = each_line(ctx, s, text, len, idx_line);
+
 	return ret ? ret : idx_lengths(ctx, s);
 }
 
@@ -252,17 +264,8 @@ static int json_line(struct lsio_ctx *ctx, struct grib_src *s, const char *p,
 static int json_parse(struct lsio_ctx *ctx, struct grib_src *s,
 		      const char *text, size_t len)
 {
-	size_t lineno = 0;
-	int ret = 0;
+	int ret = each_line(ctx, s, text, len, json_line);
 
-	for (const char *p = text, *e; !ret && p < text + len; p = e + 1) {
-		e = memchr(p, '\n', (size_t)(text + len - p));
-		if (!e)
-			e = text + len;
-		lineno++;
-		if (e > p && strspn(p, " \t\r") < (size_t)(e - p))
-			ret = json_line(ctx, s, p, (size_t)(e - p), lineno);
-	}
 	for (size_t i = 0; !ret && i < s->nmsgs; i++) {
 		struct grib_msg *m = &s->msgs[i];
 

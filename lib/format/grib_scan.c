@@ -9,10 +9,10 @@
  * A message of several fields gives lines "N.1", "N.2" at one offset.
  *
  * Bytes come a window at a time (a read of the store: one ranged GET
- * remotely), the first at each message's start; sections 0-5 of a usual
- * message fit in it, so a message costs one read, and one more for each
- * bitmap or data section it has to step over to find out whether another
- * field follows.
+ * remotely): 4 KiB at a message's start holds its sections 0-5, and the
+ * start of the next message when this one is small, so a message costs
+ * at most one read, plus one for each bitmap or data section the walk
+ * steps over to learn whether another field follows.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,7 +26,8 @@
 struct window {
 	struct lsio_ctx *ctx;
 	struct grib_src *s;
-	uint64_t off, end;	/* end: the message's end, reads stop there */
+	uint64_t off, end;	/* end: reads stop there (the object's end,
+				 * or the message's once its length is known) */
 	uint8_t *buf;
 	size_t len;
 };
