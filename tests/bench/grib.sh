@@ -91,8 +91,10 @@ async def main(pattern, out, curlcfg, urls):
     if curlcfg:
         with open(curlcfg, "w") as f:
             for i, (u, a, b) in enumerate(plan):
-                f.write('url = "%s"\nrange = %d-%s\noutput = "%s.part%05d"\n'
-                        % (u, a, "" if b is None else b - 1, out, i))
+                # "next": each URL its own range (options apply per
+                # segment of the command line).
+                f.write('%surl = "%s"\nrange = %d-%s\noutput = "%s.part%05d"\nsilent\nfail\n'
+                        % ("next\n" if i else "", u, a, "" if b is None else b - 1, out, i))
 
 asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))
 PYEOF
