@@ -168,6 +168,9 @@ ecc_offsets() {
 	printf 'n.grib2\n# a comment\nm.grib2\n' > list.txt
 	run -0 lsio grib --sources list.txt --match ':PRMSL:mean sea level:anl:' --list
 	assert_line -n 0 --partial "n.grib2:5:"
+	# Inventories are read at once: a failing source is still named.
+	run -1 lsio grib m.grib2 n.grib2 gone.grib2 m.grib2 --list
+	assert_output --partial "'gone.grib2': No such file or directory"
 }
 
 @test "grib: a file that is not GRIB exits 1 naming it, nothing written" {
