@@ -113,7 +113,7 @@ median() {
 }
 
 curl_ranges() {
-	curl --parallel --parallel-max 20 -s -f -K "$1" && cat "$2".part* > "$2" && rm -f "$2".part*
+	curl --parallel --parallel-max 20 -s -f -K "$1" 2> "$WORK/curl.err" && cat "$2".part* > "$2" && rm -f "$2".part*
 }
 
 # compare CASE RE URL...: lsio, the reference and curl, REPS times each,
@@ -121,7 +121,7 @@ curl_ranges() {
 compare() {
 	local c=$1 re=$2 r l h k n
 	shift 2
-	"$PY" "$WORK/herbie.py" "$re" "$WORK/ref.grib2" "$WORK/curl.cfg" "$@"
+	"$PY" "$WORK/herbie.py" "$re" "$WORK/curl.grib2" "$WORK/curl.cfg" "$@"
 	n=$(grep -c '^url' "$WORK/curl.cfg")
 	: > "$WORK/l" ; : > "$WORK/h" ; : > "$WORK/k"
 	for ((r = 0; r < REPS; r++)); do
