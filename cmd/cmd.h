@@ -122,6 +122,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_zarr(int argc, char **argv);
+int cmd_grib(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const char usage[] =
 	"  plan JOB       show the I/O a job turns into, reading no data\n"
 	"  bench          measure a synthetic workload (lsio bench --help)\n"
 	"  zarr STORE     extract a selection of a Zarr array into .npy, or --list\n"
+	"  grib SOURCE... extract GRIB2 messages matching an inventory regex, or --list\n"
 	"\n"
 	"  lsio COMMAND --help   options of a command (also: lsio help COMMAND)\n"
 	"  lsio --version        version\n"
@@ -37,6 +38,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate },
 	{ "plan", cmd_plan },
 	{ "zarr", cmd_zarr },
+	{ "grib", cmd_grib },
 	{ "bench", cmd_bench },
 };
 

@@ -76,6 +76,21 @@ static inline bool lsio_add_ok(uint64_t a, uint64_t b, uint64_t *out)
 	return !__builtin_add_overflow(a, b, out);
 }
 
+/* --- text (util/strbuf.c) --------------------------------------------------- */
+
+/* A growing text buffer, NUL-terminated once anything is in it; zero it
+ * to start.  A failed allocation sets oom and later calls do nothing. */
+struct lsio_strbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void lsio_strbuf_printf(struct lsio_strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void lsio_strbuf_add(struct lsio_strbuf *b, const char *s, size_t n);
+void lsio_strbuf_release(struct lsio_strbuf *b);
+
 /* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
 
 /* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */

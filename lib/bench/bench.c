@@ -213,61 +213,24 @@ static int chunks_strided(struct chunk_list *l, const struct lsio_bench_opts *o,
 
 /* --- the job text --------------------------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (b->oom)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL,
-			      b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = MAX(b->cap * 2, b->len + (size_t)MAX(n, 0) + 4096);
-		char *p = realloc(b->p, cap);
-
-		if (!p || n < 0) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 /* A path as a JSON string (the directory may hold any byte), made once
  * per file rather than once per chunk. */
 static char *json_str(const char *s)
 {
-	struct sbuf b = { 0 };
+	struct lsio_strbuf b = { 0 };
 
-	sb_add(&b, "\"");
+	lsio_strbuf_printf(&b, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
-			sb_add(&b, "\\%c", c);
+			lsio_strbuf_printf(&b, "\\%c", c);
 		else if (c < 0x20)
-			sb_add(&b, "\\u%04x", c);
+			lsio_strbuf_printf(&b, "\\u%04x", c);
 		else
-			sb_add(&b, "%c", c);
+			lsio_strbuf_printf(&b, "%c", c);
 	}
-	sb_add(&b, "\"");
+	lsio_strbuf_printf(&b, "\"");
 	if (b.oom) {
 		free(b.p);
 		return NULL;
@@ -290,20 +253,20 @@ static char *job_text(const struct lsio_bench_opts *o,
 		      const struct lsio_bench_set *set,
 		      const struct chunk_list *l)
 {
-	struct sbuf b = { 0 };
+	struct lsio_strbuf b = { 0 };
 	char **src = calloc(set->n, sizeof(*src));
 
 	b.oom = !src;
 	for (uint32_t f = 0; !b.oom && f < set->n; f++)
 		b.oom = !(src[f] = json_str(set->files[f].path));
-	sb_add(&b, "{\"lsio\": 1, \"output\": {\"type\": \"null\"},\n"
+	lsio_strbuf_printf(&b, "{\"lsio\": 1, \"output\": {\"type\": \"null\"},\n"
 		   " \"defaults\": {\"stages\": %s},\n \"chunks\": [",
 	       codec_stages(o->codec));
 	for (uint64_t i = 0; i < l->n && !b.oom; i++)
-		sb_add(&b, "%s\n  {\"source\": %s, \"offset\": %" PRIu64
+		lsio_strbuf_printf(&b, "%s\n  {\"source\": %s, \"offset\": %" PRIu64
 			   ", \"length\": %" PRIu64 "}", i ? "," : "",
 		       src[l->c[i].file], l->c[i].off, l->c[i].len);
-	sb_add(&b, "\n]}\n");
+	lsio_strbuf_printf(&b, "\n]}\n");
 	for (uint32_t f = 0; src && f < set->n; f++)
 		free(src[f]);
 	free(src);

@@ -25,76 +25,20 @@
  * run slowly. */
 #define ZARR_ENTRIES_MAX (16ull << 20)
 
-/* --- a growing text buffer ----------------------------------------------- */
-
-static void zbuf_printf(struct zbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void zbuf_printf(struct zbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (int pass = 0; pass < 2 && !b->oom; pass++) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL,
-			      b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		/* Grow geometrically: a million entries append cheaply. */
-		size_t cap = MAX(b->cap * 2, b->len + (size_t)n + 4096);
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void zbuf_add(struct zbuf *b, const char *s, size_t n)
-{
-	if (!n || b->oom)
-		return;
-	if (b->cap - b->len <= n) {
-		size_t cap = MAX(b->cap * 2, b->len + n + 4096);
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void zbuf_dims(struct zbuf *b, const char *key, const uint64_t *v,
+static void zbuf_dims(struct lsio_strbuf *b, const char *key, const uint64_t *v,
 		      uint32_t n)
 {
-	zbuf_printf(b, "\"%s\": [", key);
+	lsio_strbuf_printf(b, "\"%s\": [", key);
 	for (uint32_t d = 0; d < n; d++)
-		zbuf_printf(b, "%s%llu", d ? ", " : "", (unsigned long long)v[d]);
-	zbuf_printf(b, "]");
+		lsio_strbuf_printf(b, "%s%llu", d ? ", " : "", (unsigned long long)v[d]);
+	lsio_strbuf_printf(b, "]");
 }
 
 /* --- the generator ----------------------------------------------------- */
 
 static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 {
-	struct zbuf *b = &g->chunks;
+	struct lsio_strbuf *b = &g->chunks;
 	bool from = false, count = false, step = false;
 	uint64_t n = 1;
 
@@ -106,28 +50,28 @@ static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 		n *= p->count[d];
 	}
 	g->placed += n;		/* placements never overlap */
-	zbuf_printf(b, "%s\n    {\"source\": %s, ", g->nentries ? "," : "",
+	lsio_strbuf_printf(b, "%s\n    {\"source\": %s, ", g->nentries ? "," : "",
 		    g->source);
 	if (g->off)
-		zbuf_printf(b, "\"offset\": %llu, ", (unsigned long long)g->off);
-	zbuf_printf(b, "\"length\": %llu, \"place\": {",
+		lsio_strbuf_printf(b, "\"offset\": %llu, ", (unsigned long long)g->off);
+	lsio_strbuf_printf(b, "\"length\": %llu, \"place\": {",
 		    (unsigned long long)g->len);
 	zbuf_dims(b, "shape", p->shape, p->ndim);
-	zbuf_printf(b, ", ");
+	lsio_strbuf_printf(b, ", ");
 	zbuf_dims(b, "to", p->to, p->ndim);
 	if (from) {
-		zbuf_printf(b, ", ");
+		lsio_strbuf_printf(b, ", ");
 		zbuf_dims(b, "from", p->from, p->ndim);
 	}
 	if (count) {
-		zbuf_printf(b, ", ");
+		lsio_strbuf_printf(b, ", ");
 		zbuf_dims(b, "count", p->count, p->ndim);
 	}
 	if (step) {
-		zbuf_printf(b, ", ");
+		lsio_strbuf_printf(b, ", ");
 		zbuf_dims(b, "step", p->step, p->ndim);
 	}
-	zbuf_printf(b, "}}");
+	lsio_strbuf_printf(b, "}}");
 	g->nentries++;
 }
 
@@ -643,17 +587,17 @@ static char *job_defaults(struct zarr_gen *g)
 static int job_text(struct zarr_gen *g, const char *path, char **job)
 {
 	char *out = job_output(g, path), *def = job_defaults(g);
-	struct zbuf b = { 0 };
+	struct lsio_strbuf b = { 0 };
 
 	if (out && def) {
-		zbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
+		lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
 			    LSIO_JOB_FORMAT, out, def);
 		/* A public bucket read unsigned stays unsigned in the job. */
 		if (g->opt && g->opt->no_sign_request > 0)
-			zbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
-		zbuf_printf(&b, "  \"chunks\": [");
-		zbuf_add(&b, g->chunks.p, g->chunks.len);
-		zbuf_printf(&b, "\n  ]\n}\n");
+			lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
+		lsio_strbuf_printf(&b, "  \"chunks\": [");
+		lsio_strbuf_add(&b, g->chunks.p, g->chunks.len);
+		lsio_strbuf_printf(&b, "\n  ]\n}\n");
 	}
 	free(out);
 	free(def);

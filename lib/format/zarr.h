@@ -186,13 +186,6 @@ void zarr_place_of(const uint64_t *cshape, uint32_t ndim, char order,
 
 #define ZARR_KEY_MAX 4096
 
-/* A growing text buffer: the job's entries. */
-struct zbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
 /* One lsio_zarr_job() call. */
 struct zarr_gen {
 	struct lsio_ctx *ctx;
@@ -205,7 +198,7 @@ struct zarr_gen {
 	uint64_t csize[LSIO_MAX_DIMS];	/* chunks as read: inner ones if sharded */
 	struct zarr_span *spans[LSIO_MAX_DIMS];
 	size_t nspans[LSIO_MAX_DIMS];
-	struct zbuf chunks;	/* the entries' text */
+	struct lsio_strbuf chunks;	/* the entries' text */
 	uint64_t nentries;
 	uint64_t placed;	/* output elements the entries cover */
 	/* The chunk being written. */

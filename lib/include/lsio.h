@@ -349,6 +349,55 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, char **text);
 
+/* --- grib ------------------------------------------------------------------ */
+
+/* What `lsio grib` extracts: the messages of GRIB2 sources whose inventory
+ * line matches.  An inventory is a NOAA/wgrib2 .idx ("N:OFFSET:d=...:VAR:
+ * LEVEL:FCST:"), an ECMWF open-data .index (JSON lines with _offset and
+ * _length; its line reads "N:OFFSET:key=value:...:"), or, when there is
+ * none, a scan of the messages' sections 0-4 that writes wgrib2-style
+ * lines.  Sources are paths or http(s)://, s3://, gs:// URLs. */
+struct lsio_grib_request {
+	const char *const *sources;	/* in output order, nsources >= 1 */
+	uint32_t nsources;
+	/* NULL: SOURCE.idx, else SOURCE with .grib2 replaced by .index,
+	 * else a scan; "none": always scan; else the inventory's path or
+	 * URL (one source only). */
+	const char *idx;
+	/* POSIX extended regular expressions matched against each line
+	 * "N:OFFSET:TEXT"; a message is chosen when any matches; none:
+	 * every message. */
+	const char *const *match;
+	uint32_t nmatch;
+	/* The job's output: a path ending in '/' or an existing directory
+	 * (one file per message, SOURCE.N.grib2), a path ending in .npy
+	 * (decoded values: not yet, -LSIO_ENOTSUP), else one file of the
+	 * messages' bytes concatenated in source order, then message order
+	 * ("-": standard output).  NULL: no path in the job (the concatenated
+	 * form, for lsio_options.output). */
+	const char *output;
+	int lengths;		/* lsio_grib_list: add "len=N" to each line */
+};
+
+/* A job that reads the chosen messages: adjacent ones merge into one
+ * request (the planner's coalescing), and each is checked to be the GRIB2
+ * message the inventory says (stage grib2_check) as it is read.  The job
+ * uses only the public job format.  opt (may be NULL): no_sign_request,
+ * for the inventory and scan requests, written into the job.
+ * Returns 0 and a malloc'd job text the caller frees, or a negative
+ * error: -LSIO_EUSAGE for a bad regex or request; -LSIO_ESOURCE for a
+ * source or inventory that cannot be read, or no message chosen;
+ * -LSIO_EDATA for an inventory pointing past the object's end or a file
+ * that is not GRIB2, naming source, message and offset. */
+int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
+		  const struct lsio_options *opt, char **job);
+
+/* The chosen messages' inventory lines, one a line ("SOURCE:" before each
+ * when there are several sources): a single source's list is a valid
+ * .idx.  Returns 0 and malloc'd text the caller frees, or as above. */
+int lsio_grib_list(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
+		   const struct lsio_options *opt, char **text);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,13 +25,15 @@ extern const struct lsio_stage_ops lsio_stage_bytes;
 extern const struct lsio_stage_ops lsio_stage_crc32c;
 extern const struct lsio_stage_ops lsio_stage_delta;
 extern const struct lsio_stage_ops lsio_stage_grib2;
+extern const struct lsio_stage_ops lsio_stage_grib2_check;
 
 /* The codecs and filters (issue: stage chains), in the order "did you
  * mean" and lsio --help list them. */
 #define LSIO_STAGE_CODECS                                                   \
 	&lsio_stage_zstd, &lsio_stage_lz4, &lsio_stage_gzip, &lsio_stage_zlib, \
 	&lsio_stage_blosc, &lsio_stage_shuffle, &lsio_stage_bytes,         \
-	&lsio_stage_crc32c, &lsio_stage_delta, &lsio_stage_grib2,
+	&lsio_stage_crc32c, &lsio_stage_delta, &lsio_stage_grib2,         \
+	&lsio_stage_grib2_check,
 
 /* CRC-32C (Castagnoli) of p[0..n), continuing from crc (0 to start).  The
  * two implementations are exposed so the unit test can check both. */

@@ -77,7 +77,7 @@ demo_dir() {
 	fi
 }
 
-COMMANDS=(run validate plan bench zarr)
+COMMANDS=(run validate plan bench zarr grib)
 
 # man_options CMD: the options lsio.1 documents for CMD, one a line: the
 # tags (the line after .TP) of the sections whose title names it ("lsio

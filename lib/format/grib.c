@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grib.c - lsio_grib_job() and lsio_grib_list(): the chosen messages of
+ * GRIB2 sources as an lsio job, or as inventory lines.
+ *
+ * Like the Zarr generator, this writes only the public job format, so
+ * `lsio grib --emit-job | lsio run -` does what `lsio grib` does.  A
+ * chosen message is a chunk: its bytes, checked by stage grib2_check.
+ * The messages' bytes concatenated need no sink of their own: they are an
+ * array output of dtype |u1, format raw, each message placed at its
+ * position in the file - written under a temporary name and renamed into
+ * place only when every message was read, like any array, and read by
+ * the planner, which merges adjacent messages of a source into one
+ * request.  One file per message is the files output, each chunk named.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "grib.h"
+
+struct grib_gen {
+	struct lsio_ctx *ctx;
+	const struct lsio_grib_request *req;
+	const struct lsio_options *opt;
+	struct grib_src *srcs;
+	uint32_t nsrcs;
+	regex_t *re;
+	uint32_t nre;
+	uint64_t chosen;
+};
+
+static void gen_release(struct grib_gen *g)
+{
+	for (uint32_t i = 0; i < g->nsrcs; i++)
+		grib_src_release(&g->srcs[i]);
+	free(g->srcs);
+	for (uint32_t i = 0; i < g->nre; i++)
+		regfree(&g->re[i]);
+	free(g->re);
+}
+
+static int gen_regexes(struct grib_gen *g)
+{
+	const struct lsio_grib_request *req = g->req;
+	char why[256];
+	int rc;
+
+	g->re = calloc(MAX(req->nmatch, 1u), sizeof(*g->re));
+	if (!g->re)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	for (; g->nre < req->nmatch; g->nre++) {
+		rc = regcomp(&g->re[g->nre], req->match[g->nre],
+			     REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			regerror(rc, &g->re[g->nre], why, sizeof(why));
+			return lsio_fail(g->ctx, -LSIO_EUSAGE,
+					 "--match '%s': %s", req->match[g->nre], why);
+		}
+	}
+	return 0;
+}
+
+/* The line a regex sees: "N:OFFSET:TEXT". */
+static bool msg_matches(struct grib_gen *g, const struct grib_msg *m,
+			struct lsio_strbuf *line)
+{
+	if (!g->nre)
+		return true;
+	line->len = 0;
+	lsio_strbuf_printf(line, "%s:%llu:%s", m->num,
+			   (unsigned long long)m->off, m->text);
+	for (uint32_t i = 0; !line->oom && i < g->nre; i++)
+		if (!regexec(&g->re[i], line->p, 0, NULL, 0))
+			return true;
+	return false;
+}
+
+static int gen_select(struct grib_gen *g, struct grib_src *s)
+{
+	struct lsio_strbuf line = { 0 };
+
+	for (size_t i = 0; i < s->nmsgs; i++) {
+		s->msgs[i].selected = msg_matches(g, &s->msgs[i], &line);
+	}
+	if (line.oom) {
+		lsio_strbuf_release(&line);
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	lsio_strbuf_release(&line);
+	return 0;
+}
+
+/* Sources whose inventories are read at once: a model run's 49 forecast
+ * hours cost a few round trips, not 49 in a row (FastHerbie's threads). */
+#define GRIB_OPEN_THREADS 16
+
+struct open_pool {
+	struct grib_gen *g;
+	atomic_uint next;
+	int *res;
+};
+
+static int open_one(struct grib_gen *g, uint32_t i)
+{
+	struct grib_src *s = &g->srcs[i];
+	int ret;
+
+	if (lsio_canceled(g->ctx))
+		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
+	ret = grib_src_open(g->ctx, g->req->sources[i], g->opt, s);
+	if (!ret)
+		ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
+	if (!ret)
+		ret = gen_select(g, s);
+	return ret;
+}
+
+static void *open_worker(void *arg)
+{
+	struct open_pool *p = arg;
+	uint32_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->g->nsrcs)
+		p->res[i] = open_one(p->g, i);
+	return NULL;
+}
+
+/* Open every source and read its inventory, several at once; the first
+ * failing source's error is returned (its message may be another
+ * failing source's: each names its own source). */
+static int open_all(struct grib_gen *g)
+{
+	struct open_pool p = { .g = g };
+	pthread_t th[GRIB_OPEN_THREADS];
+	uint32_t n = MIN(g->nsrcs, GRIB_OPEN_THREADS), started = 0;
+	int ret = 0;
+
+	p.res = calloc(g->nsrcs, sizeof(*p.res));
+	if (!p.res)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	atomic_init(&p.next, 0);
+	while (started + 1 < n &&
+	       !pthread_create(&th[started], NULL, open_worker, &p))
+		started++;
+	open_worker(&p);
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (uint32_t i = 0; !ret && i < g->nsrcs; i++)
+		ret = p.res[i];
+	free(p.res);
+	return ret;
+}
+
+static int gen_open(struct grib_gen *g)
+{
+	const struct lsio_grib_request *req = g->req;
+	int ret;
+
+	if (!req->nsources)
+		return lsio_fail(g->ctx, -LSIO_EUSAGE, "grib: no source");
+	if (req->idx && strcmp(req->idx, "none") && req->nsources > 1)
+		return lsio_fail(g->ctx, -LSIO_EUSAGE,
+				 "grib: --idx names the inventory of one source, not of %u",
+				 req->nsources);
+	ret = gen_regexes(g);
+	if (ret)
+		return ret;
+	g->srcs = calloc(req->nsources, sizeof(*g->srcs));
+	if (!g->srcs)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	g->nsrcs = req->nsources;
+	ret = open_all(g);
+	for (uint32_t k = 0; !ret && k < g->nsrcs; k++)
+		for (size_t i = 0; i < g->srcs[k].nmsgs; i++)
+			g->chosen += g->srcs[k].msgs[i].selected;
+	return ret;
+}
+
+/* --- the list ----------------------------------------------------------- */
+
+int lsio_grib_list(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
+		   const struct lsio_options *opt, char **text)
+{
+	struct grib_gen g = { .ctx = ctx, .req = req, .opt = opt };
+	struct lsio_strbuf b = { 0 };
+	int ret = gen_open(&g);
+
+	*text = NULL;
+	for (uint32_t k = 0; !ret && k < g.nsrcs; k++) {
+		const struct grib_src *s = &g.srcs[k];
+
+		for (size_t i = 0; i < s->nmsgs; i++) {
+			const struct grib_msg *m = &s->msgs[i];
+
+			if (!m->selected)
+				continue;
+			if (g.nsrcs > 1)
+				lsio_strbuf_printf(&b, "%s:", s->uri);
+			lsio_strbuf_printf(&b, "%s:%llu:%s", m->num,
+					   (unsigned long long)m->off, m->text);
+			if (req->lengths)
+				lsio_strbuf_printf(&b, "len=%llu:",
+						   (unsigned long long)m->len);
+			lsio_strbuf_printf(&b, "\n");
+		}
+	}
+	lsio_strbuf_add(&b, "", 0);
+	if (!ret && b.oom)
+		ret = lsio_fail(ctx, -ENOMEM, "out of memory");
+	gen_release(&g);
+	if (ret) {
+		lsio_strbuf_release(&b);
+		return ret;
+	}
+	*text = b.p ? b.p : strdup("");
+	return *text ? 0 : lsio_fail(ctx, -ENOMEM, "out of memory");
+}
+
+/* --- the job --------------------------------------------------------------- */
+
+enum grib_out { GRIB_OUT_CAT, GRIB_OUT_DIR, GRIB_OUT_NPY };
+
+static enum grib_out output_kind(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	struct stat st;
+
+	if (!n)
+		return GRIB_OUT_CAT;
+	if (path[n - 1] == '/' || (!stat(path, &st) && S_ISDIR(st.st_mode)))
+		return GRIB_OUT_DIR;
+	if (n > 4 && !strcmp(path + n - 4, ".npy"))
+		return GRIB_OUT_NPY;
+	return GRIB_OUT_CAT;
+}
+
+/* s as a JSON string, appended. */
+static void put_json_string(struct lsio_strbuf *b, const char *s)
+{
+	json_t *j = json_string(s);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	if (t)
+		lsio_strbuf_add(b, t, strlen(t));
+	else
+		b->oom = true;
+	free(t);
+	json_decref(j);
+}
+
+/* "gfs.f006.12.grib2": the source's name without a GRIB extension, the
+ * message's number without a field suffix. */
+static void put_file_name(struct lsio_strbuf *b, const struct grib_src *s,
+			  const struct grib_msg *m)
+{
+	static const char *const exts[] = { ".grib2", ".grb2", ".grib", ".grb" };
+	size_t n = strlen(s->key), k = strcspn(m->num, ".");
+	char name[512];
+
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+		size_t e = strlen(exts[i]);
+
+		if (n > e && !strcmp(s->key + n - e, exts[i])) {
+			n -= e;
+			break;
+		}
+	}
+	snprintf(name, sizeof(name), "%.*s.%.*s.grib2", (int)MIN(n, 400u),
+		 s->key, (int)MIN(k, 24u), m->num);
+	put_json_string(b, name);
+}
+
+struct job_pos {
+	uint64_t nchunks;
+	uint64_t at;		/* the next message's offset in the output */
+};
+
+static void put_chunk(struct lsio_strbuf *b, const struct grib_src *s,
+		      const struct grib_msg *m, enum grib_out kind,
+		      struct job_pos *pos)
+{
+	lsio_strbuf_printf(b, "%s\n    {\"source\": ", pos->nchunks++ ? "," : "");
+	put_json_string(b, s->uri);
+	lsio_strbuf_printf(b, ", \"offset\": %llu, \"length\": %llu, \"stages\": [{\"codec\": \"grib2_check\", \"message\": ",
+			   (unsigned long long)m->off, (unsigned long long)m->len);
+	put_json_string(b, m->num);
+	lsio_strbuf_printf(b, "}], ");
+	if (kind == GRIB_OUT_DIR) {
+		lsio_strbuf_printf(b, "\"name\": ");
+		put_file_name(b, s, m);
+	} else {
+		lsio_strbuf_printf(b, "\"place\": {\"shape\": [%llu], \"to\": [%llu]}",
+				   (unsigned long long)m->len,
+				   (unsigned long long)pos->at);
+	}
+	lsio_strbuf_printf(b, "}");
+	pos->at += m->len;
+}
+
+/* The chunks: chosen messages in source order, then message order; the
+ * fields of one message (one offset) once. */
+static void put_chunks(struct grib_gen *g, struct lsio_strbuf *b,
+		       enum grib_out kind, struct job_pos *pos)
+{
+	for (uint32_t k = 0; k < g->nsrcs; k++) {
+		const struct grib_src *s = &g->srcs[k];
+		const struct grib_msg *last = NULL;
+
+		for (size_t i = 0; i < s->nmsgs; i++) {
+			const struct grib_msg *m = &s->msgs[i];
+
+			if (!m->selected || (last && last->off == m->off))
+				continue;
+			put_chunk(b, s, m, kind, pos);
+			last = m;
+		}
+	}
+}
+
+static void put_output(struct grib_gen *g, struct lsio_strbuf *b,
+		       enum grib_out kind, uint64_t total)
+{
+	const char *path = g->req->output;
+
+	if (kind == GRIB_OUT_DIR) {
+		lsio_strbuf_printf(b, "{\"type\": \"files\", \"dir\": ");
+		put_json_string(b, path);
+		lsio_strbuf_printf(b, "}");
+		return;
+	}
+	lsio_strbuf_printf(b, "{\"type\": \"array\", ");
+	if (path) {
+		lsio_strbuf_printf(b, "\"path\": ");
+		put_json_string(b, path);
+		lsio_strbuf_printf(b, ", ");
+	}
+	/* Every byte is some message's: no fill pass before the reads. */
+	lsio_strbuf_printf(b, "\"dtype\": \"|u1\", \"shape\": [%llu], \"format\": \"raw\", \"fill_value\": null}",
+			   (unsigned long long)total);
+}
+
+static int nothing_chosen(struct grib_gen *g)
+{
+	if (g->nsrcs == 1)
+		return lsio_fail(g->ctx, -LSIO_ESOURCE,
+				 "'%s': no message matches (of %zu)",
+				 g->srcs[0].uri, g->srcs[0].nmsgs);
+	return lsio_fail(g->ctx, -LSIO_ESOURCE,
+			 "no message of the %u sources matches", g->nsrcs);
+}
+
+static int job_text(struct grib_gen *g, enum grib_out kind, char **job)
+{
+	struct lsio_strbuf chunks = { 0 }, b = { 0 };
+	struct job_pos pos = { 0 };
+
+	put_chunks(g, &chunks, kind, &pos);
+	lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": ", LSIO_JOB_FORMAT);
+	put_output(g, &b, kind, pos.at);
+	lsio_strbuf_printf(&b, ",\n");
+	if (g->opt && g->opt->no_sign_request > 0)
+		lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
+	lsio_strbuf_printf(&b, "  \"chunks\": [");
+	lsio_strbuf_add(&b, chunks.p, chunks.len);
+	lsio_strbuf_printf(&b, "\n  ]\n}\n");
+	if (chunks.oom || b.oom) {
+		lsio_strbuf_release(&chunks);
+		lsio_strbuf_release(&b);
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	lsio_strbuf_release(&chunks);
+	*job = b.p;
+	return 0;
+}
+
+int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
+		  const struct lsio_options *opt, char **job)
+{
+	struct grib_gen g = { .ctx = ctx, .req = req, .opt = opt };
+	enum grib_out kind = output_kind(req->output);
+	int ret;
+
+	*job = NULL;
+	if (kind == GRIB_OUT_NPY)
+		return lsio_fail(ctx, -LSIO_ENOTSUP,
+				 "'%s': writing decoded values needs the grib2 decode stage (issue 12), which this lsio does not have yet; write the messages with -o FILE.grib2",
+				 req->output);
+	ret = gen_open(&g);
+	if (!ret && !g.chosen)
+		ret = nothing_chosen(&g);
+	if (!ret)
+		ret = job_text(&g, kind, job);
+	gen_release(&g);
+	return ret;
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grib_scan.c - the inventory of a GRIB2 file that has none: walk the
+ * messages by the total length in section 0, and within each message the
+ * section headers (a 4-byte length and a number), never the data.  Each
+ * section 4 starts a field: its line is written from section 1's
+ * reference time and section 4's parameter, surfaces and forecast time
+ * (grib_words.c), as wgrib2 -s writes it, so a scan's --list is an .idx.
+ * A message of several fields gives lines "N.1", "N.2" at one offset.
+ *
+ * Bytes come a window at a time (a read of the store: one ranged GET
+ * remotely): 4 KiB at a message's start holds its sections 0-5, and the
+ * start of the next message when this one is small, so a message costs
+ * at most one read, plus one for each bitmap or data section the walk
+ * steps over to learn whether another field follows.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grib.h"
+
+#define SCAN_WINDOW 4096	/* bytes read at a message's start */
+
+struct window {
+	struct lsio_ctx *ctx;
+	struct grib_src *s;
+	uint64_t off, end;	/* end: reads stop there (the object's end,
+				 * or the message's once its length is known) */
+	uint8_t *buf;
+	size_t len;
+};
+
+/* Point *p at n bytes at off, reading a new window when they are not in
+ * the current one.  Returns 0, 1 when the source ends first, or an
+ * error. */
+static int win_get(struct window *w, uint64_t off, size_t n,
+		   const uint8_t **p)
+{
+	struct grib_src *s = w->s;
+	uint64_t want;
+	int ret;
+
+	if (w->buf && off >= w->off && off + n <= w->off + w->len) {
+		*p = w->buf + (off - w->off);
+		return 0;
+	}
+	if (off + n > w->end)
+		return 1;
+	want = MIN(MAX((uint64_t)n, SCAN_WINDOW), w->end - off);
+	free(w->buf);
+	w->buf = NULL;
+	ret = s->store->ops->read(s->store, s->key, off, want, &w->buf,
+				  &w->len);
+	if (ret)
+		return zarr_said(ret) ? ret
+		       : lsio_fail(w->ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
+				   strerror(-ret));
+	w->off = off;
+	if (w->len < n)
+		return 1;
+	*p = w->buf;
+	return 0;
+}
+
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* GRIB2 writes signed integers as sign and magnitude. */
+static double signmag32(uint32_t v)
+{
+	return v & 0x80000000u ? -(double)(v & 0x7fffffffu) : (double)v;
+}
+
+static int signmag8(unsigned v)
+{
+	return v & 0x80 ? -(int)(v & 0x7f) : (int)v;
+}
+
+/* A fixed surface's value: scaled value times 10^-scale factor. */
+static double surface_value(const uint8_t *p, bool *missing)
+{
+	double v = signmag32(be32(p + 1));
+	int sf = signmag8(p[0]);
+
+	*missing = p[0] == 0xff && be32(p + 1) == 0xffffffffu;
+	for (; sf > 0; sf--)
+		v /= 10;
+	for (; sf < 0; sf++)
+		v *= 10;
+	return v;
+}
+
+/* Where the statistical part of a product template starts, relative to
+ * 4.8's (the templates that describe a time range), or -1. */
+static int stat_shift(unsigned tmpl)
+{
+	switch (tmpl) {
+	case 8: return 0;
+	case 10: return 1;
+	case 11: return 3;
+	case 12: return 2;
+	}
+	return -1;
+}
+
+struct field_ctx {
+	unsigned discipline;
+	char date[16];		/* "2026120100" */
+};
+
+/* The inventory line of the field section 4 (p, n bytes) describes. */
+static void field_line(const struct field_ctx *f, const uint8_t *p, size_t n,
+		       char *buf, size_t cap)
+{
+	unsigned tmpl = n >= 9 ? be16(p + 7) : 65535;
+	int o = tmpl <= 15 ? 0 : tmpl >= 40 && tmpl <= 43 ? 2 : -1;
+	int sh = stat_shift(tmpl);
+	char var[64], level[96] = "?", fcst[64] = "?";
+	const char *name = NULL;
+	bool m1, m2;
+
+	if (n >= 11)
+		name = grib_param_name(f->discipline, p[9], p[10]);
+	if (name)
+		snprintf(var, sizeof(var), "%s", name);
+	else
+		snprintf(var, sizeof(var), "var discipline=%u category=%u number=%u",
+			 f->discipline, n >= 11 ? p[9] : 255, n >= 11 ? p[10] : 255);
+	if (o >= 0 && n >= (size_t)(34 + o)) {
+		double v1 = surface_value(p + 23 + o, &m1);
+		double v2 = surface_value(p + 29 + o, &m2);
+
+		grib_level_words(p[22 + o], v1, m1, p[28 + o], v2, m2, level,
+				 sizeof(level));
+		if (sh >= 0 && n >= (size_t)(53 + sh))
+			grib_time_words(p[17 + o], be32(p + 18 + o), p[46 + sh],
+					p[48 + sh], be32(p + 49 + sh), fcst,
+					sizeof(fcst));
+		else
+			grib_time_words(p[17 + o], be32(p + 18 + o), -1, 0, 0,
+					fcst, sizeof(fcst));
+	}
+	snprintf(buf, cap, "d=%s:%s:%s:%s:", f->date, var, level, fcst);
+}
+
+/* The lines of one message's fields, at most this many. */
+#define SCAN_FIELDS_MAX 4096
+
+struct msg_scan {
+	struct window *w;
+	uint64_t off, total;
+	unsigned msgno;
+	struct field_ctx f;
+	char (*lines)[256];
+	size_t nlines;
+};
+
+static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
+{
+	char num[16], why[LSIO_MSG_MAX / 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(num, sizeof(num), "%u", m->msgno);
+	return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, num, at, "%s", why);
+}
+
+static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
+			uint32_t len)
+{
+	const uint8_t *p;
+	size_t n = num == 1 ? 21 : MIN(len, 80u);
+	int ret;
+
+	if (num != 1 && num != 4)
+		return 0;
+	ret = win_get(m->w, pos, n, &p);
+	if (ret)
+		return ret > 0 ? msg_fail(m, m->off, "truncated section %u", num)
+			       : ret;
+	if (num == 1 && len >= 21) {
+		snprintf(m->f.date, sizeof(m->f.date), "%04u%02u%02u%02u",
+			 be16(p + 12) % 10000, p[14] % 100, p[15] % 100,
+			 p[16] % 100);
+		return 0;
+	}
+	if (num != 4)
+		return 0;
+	if (m->nlines == SCAN_FIELDS_MAX)
+		return msg_fail(m, m->off, "more than %d fields in one message",
+				SCAN_FIELDS_MAX);
+	field_line(&m->f, p, n, m->lines[m->nlines++], sizeof(m->lines[0]));
+	return 0;
+}
+
+/* Walk the sections of the message at m->off. */
+static int scan_sections(struct msg_scan *m)
+{
+	uint64_t pos = m->off + 16, end = m->off + m->total - 4;
+	const uint8_t *p;
+	int ret;
+
+	while (pos < end) {
+		ret = win_get(m->w, pos, 5, &p);
+		if (ret)
+			return ret > 0 ? msg_fail(m, m->off, "truncated at byte %llu",
+						  (unsigned long long)pos)
+				       : ret;
+		uint32_t len = be32(p);
+		unsigned num = p[4];
+
+		if (len < 5 || len > end - pos || num < 1 || num > 7)
+			return msg_fail(m, m->off,
+					"section %u at byte %llu: bad length %u",
+					num, (unsigned long long)pos, len);
+		ret = scan_section(m, pos, num, len);
+		if (ret)
+			return ret;
+		pos += len;
+	}
+	if (!m->nlines)
+		return msg_fail(m, m->off, "a message without a product definition (section 4)");
+	return 0;
+}
+
+static int add_lines(struct grib_src *s, struct msg_scan *m)
+{
+	char num[32];
+
+	for (size_t i = 0; i < m->nlines; i++) {
+		if (m->nlines == 1)
+			snprintf(num, sizeof(num), "%u", m->msgno);
+		else
+			snprintf(num, sizeof(num), "%u.%zu", m->msgno, i + 1);
+		if (grib_src_add(s, num, m->off, m->lines[i], strlen(m->lines[i])))
+			return lsio_fail(m->w->ctx, -ENOMEM, "out of memory");
+		s->msgs[s->nmsgs - 1].len = m->total;
+	}
+	return 0;
+}
+
+/* Section 0 of the message at m->off: "GRIB", edition 2, its length. */
+static int scan_head(struct msg_scan *m)
+{
+	const uint8_t *p;
+	int ret;
+
+	m->w->end = m->w->s->size;
+	ret = win_get(m->w, m->off, 16, &p);
+	if (ret < 0)
+		return ret;
+	if (ret || memcmp(p, "GRIB", 4)) {
+		if (m->msgno == 1)
+			return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, NULL, 0,
+					 "not a GRIB file (no 'GRIB' at its start)");
+		if (ret)
+			return msg_fail(m, m->off, "%llu bytes after message %u, too few for a message",
+					(unsigned long long)(m->w->s->size - m->off),
+					m->msgno - 1);
+		return msg_fail(m, m->off, "no 'GRIB' where a message should start (after message %u)",
+				m->msgno - 1);
+	}
+	if (p[7] != 2)
+		return msg_fail(m, m->off, "GRIB edition %u: lsio reads GRIB2", p[7]);
+	m->f.discipline = p[6];
+	m->total = be64(p + 8);
+	if (m->total < 16 + 4 || m->total > m->w->s->size - m->off)
+		return msg_fail(m, m->off,
+				"truncated message: section 0 says %llu bytes, %llu remain",
+				(unsigned long long)m->total,
+				(unsigned long long)(m->w->s->size - m->off));
+	m->w->end = m->off + m->total;
+	return 0;
+}
+
+int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
+{
+	struct window w = { .ctx = ctx, .s = s };
+	struct msg_scan m = { .w = &w };
+	int ret = 0;
+
+	m.lines = malloc(SCAN_FIELDS_MAX * sizeof(*m.lines));
+	if (!m.lines)
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	if (!s->size)
+		ret = grib_fail(ctx, -LSIO_EDATA, s, NULL, 0, "an empty file, not GRIB");
+	while (!ret && m.off < s->size) {
+		if (lsio_canceled(ctx)) {
+			ret = lsio_fail(ctx, -LSIO_ECANCELED, "interrupted");
+			break;
+		}
+		m.msgno++;
+		m.nlines = 0;
+		snprintf(m.f.date, sizeof(m.f.date), "?");
+		ret = scan_head(&m);
+		if (!ret)
+			ret = scan_sections(&m);
+		if (!ret)
+			ret = add_lines(s, &m);
+		m.off += m.total;
+	}
+	free(w.buf);
+	free(m.lines);
+	return ret;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# grib_remote.bats - `lsio grib` on remote GRIB2 files written by ecCodes
+# (tests/fixtures/grib_gen.py), served by nginx (http://, with its fault
+# locations) and by Swift's s3api (s3://, SigV4 checked).  Every extract
+# must equal the local one byte for byte, and the access log shows what
+# was asked for: adjacent messages in one request, a scan in small ranged
+# GETs, never the whole object.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
+SWIFT_FIX=$LSIO_TOP/tests/fixtures/swift
+GEN=$LSIO_TOP/tests/fixtures/grib_gen.py
+
+setup_file() {
+	export GDIR=$BATS_FILE_TMPDIR/g NGX=$BATS_FILE_TMPDIR/nginx SW=$BATS_FILE_TMPDIR/swift
+	command -v nginx > /dev/null || return 0
+	"$PY" -c 'import eccodes' 2> /dev/null || return 0
+	mkdir -p "$GDIR/idx" "$GDIR/ecmwf" "$GDIR/none"
+	{
+		"$PY" "$GEN" mixed "$GDIR/idx/m.grib2" &&
+		"$PY" "$GEN" idx "$GDIR/idx/m.grib2" > "$GDIR/idx/m.grib2.idx" &&
+		cp "$GDIR/idx/m.grib2" "$GDIR/ecmwf/e.grib2" &&
+		"$PY" "$GEN" index "$GDIR/ecmwf/e.grib2" > "$GDIR/ecmwf/e.index" &&
+		cp "$GDIR/idx/m.grib2" "$GDIR/none/s.grib2"
+	} > "$BATS_FILE_TMPDIR/gen.log" 2>&1 || { touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
+	read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$GDIR")
+	export HTTP_PORT
+	command -v swift-proxy-server > /dev/null && command -v memcached > /dev/null || return 0
+	local port
+	export SWIFT_BROKEN=1
+	port=$("$SWIFT_FIX/start.sh" "$SW" 2>> "$BATS_FILE_TMPDIR/swift.log") || port=
+	[ -n "$port" ] || return 0
+	if "$SWIFT_FIX/put.sh" "http://127.0.0.1:$port" gribs "$GDIR/idx/m.grib2" \
+		"$GDIR/idx/m.grib2.idx" "$GDIR/ecmwf/e.grib2" "$GDIR/ecmwf/e.index" \
+		>> "$BATS_FILE_TMPDIR/swift.log" 2>&1; then
+		export SWIFT_PORT=$port SWIFT_BROKEN=
+	fi
+}
+
+teardown_file() {
+	[ -n "${HTTP_PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
+	[ -d "$SW" ] && "$SWIFT_FIX/stop.sh" "$SW"
+	return 0
+}
+
+setup() {
+	common_setup
+	command -v nginx > /dev/null || skip "nginx is not installed (apt-get install nginx-light libnginx-mod-http-echo)"
+	"$PY" -c 'import eccodes' 2> /dev/null ||
+		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
+		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
+	[ -n "${HTTP_PORT:-}" ] || fail "nginx did not start"
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+		AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+		AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+	export HOME=$BATS_TEST_TMPDIR
+	URL=http://127.0.0.1:$HTTP_PORT
+}
+
+need_swift() {
+	[ -z "${SWIFT_BROKEN:-}" ] ||
+		fail "swift is installed but did not start or refused the uploads: $(tail -n 20 "$BATS_FILE_TMPDIR/swift.log" 2>/dev/null)"
+	[ -n "${SWIFT_PORT:-}" ] || skip "swift is not installed (apt-get install --no-install-recommends swift swift-proxy swift-object swift-container swift-account memcached)"
+	export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing
+	export AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_PORT
+}
+
+# data_gets PATH: the ranged GETs of PATH in the access log.
+data_gets() {
+	grep -c "^GET $1 206 " "$NGX/access.log" || true
+}
+
+@test "grib remote: http with a NOAA .idx equals the local extract; adjacent messages are one request" {
+	local re=':(10u|10v):'
+	lsio grib "$GDIR/idx/m.grib2" --match "$re" -o local.grib2 -q
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/idx/m.grib2" --match "$re" -o remote.grib2 -q --coalesce-gap 1
+	assert_same_bytes remote.grib2 local.grib2
+	# 2+3 and 10+11: two ranged GETs for four messages; the .idx once.
+	[ "$(data_gets /plain/idx/m.grib2)" -eq 2 ] || fail "$(cat "$NGX/access.log")"
+	[ "$(grep -c '^GET /plain/idx/m.grib2.idx 20[06]' "$NGX/access.log")" -eq 1 ]
+	grep -q '^GET /plain/idx/m.grib2 206 "bytes=1667-6824"' "$NGX/access.log" ||
+		fail "$(cat "$NGX/access.log")"
+}
+
+@test "grib remote: http with an ECMWF .index, and through injected faults" {
+	lsio grib "$GDIR/ecmwf/e.grib2" --match ':param=(t|2t):' -o local.grib2 -q
+	lsio grib "$URL/plain/ecmwf/e.grib2" --match ':param=(t|2t):' -o remote.grib2 -q
+	assert_same_bytes remote.grib2 local.grib2
+	lsio grib "$URL/flaky/ecmwf/e.grib2" --match ':param=(t|2t):' -o flaky.grib2 -q
+	assert_same_bytes flaky.grib2 local.grib2
+	lsio grib "$URL/drop/ecmwf/e.grib2" --match ':param=(t|2t):' -o drop.grib2 -q
+	assert_same_bytes drop.grib2 local.grib2
+}
+
+@test "grib remote: a scan reads sections with small ranged GETs, never the whole object" {
+	lsio grib "$GDIR/none/s.grib2" --list -v > local.list
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/none/s.grib2" --list -v > remote.list
+	diff local.list remote.list
+	# At most one ranged GET a message (no bitmaps here; a 4 KiB window
+	# may hold the next message's start too), each at most 4 KiB.
+	local n
+	n=$(data_gets /plain/none/s.grib2)
+	[ "$n" -ge 1 ] && [ "$n" -le 16 ] || fail "$(cat "$NGX/access.log")"
+	! grep "^GET /plain/none/s.grib2 200" "$NGX/access.log"
+	grep '^GET /plain/none/s.grib2 206' "$NGX/access.log" |
+		awk -F'"' '{ split(substr($2, 7), r, "-"); if (r[2] - r[1] + 1 > 4096) bad = 1 } END { exit bad }' ||
+		fail "a scan read more than 4 KiB at once: $(cat "$NGX/access.log")"
+	lsio grib "$URL/plain/none/s.grib2" --match ':VGRD:' -o remote.grib2 -q
+	lsio grib "$GDIR/none/s.grib2" --match ':VGRD:' -o local.grib2 -q
+	assert_same_bytes remote.grib2 local.grib2
+}
+
+@test "grib remote: several URLs in one run, in source order" {
+	lsio grib "$URL/plain/idx/m.grib2" "$URL/plain/ecmwf/e.grib2" \
+		--match ':(PRMSL|prmsl):' --match ':param=prmsl:' -o both.grib2 -q
+	grib_copy -w shortName=prmsl "$GDIR/idx/m.grib2" one.grib2
+	cat one.grib2 one.grib2 > want.grib2
+	assert_same_bytes both.grib2 want.grib2
+}
+
+@test "grib remote: a server that ignores Range is said in a warning; a missing object exits 1" {
+	run -0 lsio grib "$URL/norange/idx/m.grib2" --match ':10u:' -o nr.grib2
+	assert_output --partial "ignores Range requests"
+	lsio grib "$GDIR/idx/m.grib2" --match ':10u:' -o local.grib2 -q
+	assert_same_bytes nr.grib2 local.grib2
+	run -1 lsio grib "$URL/plain/idx/nope.grib2" --list
+	assert_output --partial "nope.grib2': No such file or directory"
+}
+
+@test "grib remote: s3:// (SigV4 checked) with .idx and .index equals the local extract" {
+	need_swift
+	lsio grib "$GDIR/idx/m.grib2" --match ':(10u|t):' -o local.grib2 -q
+	lsio grib s3://gribs/m.grib2 --match ':(10u|t):' -o s3.grib2 -q
+	assert_same_bytes s3.grib2 local.grib2
+	lsio grib "$GDIR/ecmwf/e.grib2" --match ':param=10v:' -o local2.grib2 -q
+	lsio grib s3://gribs/e.grib2 --match ':param=10v:' -o s3b.grib2 -q
+	assert_same_bytes s3b.grib2 local2.grib2
+	run -0 lsio grib s3://gribs/m.grib2 --idx none --list
+	[ "${#lines[@]}" -eq 16 ]
+}
