@@ -44,6 +44,16 @@ need_zarr() {
 		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
 }
 
+# clean_cloud_env: no credentials, endpoints or config from the machine
+# reach a test; HOME is the test's own (no ~/.aws).
+clean_cloud_env() {
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+		AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+		AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE STORAGE_EMULATOR_HOST \
+		GOOGLE_OAUTH_ACCESS_TOKEN
+	export HOME=$BATS_TEST_TMPDIR
+}
+
 # make_file NAME SIZE: SIZE random bytes in NAME.
 make_file() {
 	head -c "$2" /dev/urandom > "$1" || fail "cannot make '$1'"

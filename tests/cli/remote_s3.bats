@@ -35,10 +35,7 @@ setup() {
 	common_setup
 	[ -n "${SWIFT_PORT:-}" ] && [ -n "${CLEAN_PORT:-}" ] || fail "swift or nginx did not start"
 	# Only what a test sets: no credentials from the machine running it.
-	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
-		AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
-		AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
-	export HOME=$BATS_TEST_TMPDIR
+	clean_cloud_env
 }
 
 keys() {

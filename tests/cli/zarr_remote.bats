@@ -55,11 +55,7 @@ setup() {
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
 		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
 	[ -n "${HTTP_PORT:-}" ] || fail "nginx did not start"
-	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
-		AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
-		AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE STORAGE_EMULATOR_HOST \
-		GOOGLE_OAUTH_ACCESS_TOKEN
-	export HOME=$BATS_TEST_TMPDIR
+	clean_cloud_env
 }
 
 need_swift() {
