@@ -112,9 +112,7 @@ static int open_one(struct grib_gen *g, uint32_t i)
 
 	if (lsio_canceled(g->ctx))
 		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
-	ret = grib_src_open(g->ctx, g->req->sources[i], g->opt, s);
-	if (!ret)
-		ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
+	ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
 	if (!ret)
 		ret = gen_select(g, s);
 	return ret;
@@ -174,7 +172,10 @@ static int gen_open(struct grib_gen *g)
 	if (!g->srcs)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
 	g->nsrcs = req->nsources;
-	ret = open_all(g);
+	ret = grib_srcs_open(g->ctx, g->srcs, g->nsrcs, req->sources, req->idx,
+			     g->opt);
+	if (!ret)
+		ret = open_all(g);
 	for (uint32_t k = 0; !ret && k < g->nsrcs; k++)
 		for (size_t i = 0; i < g->srcs[k].nmsgs; i++)
 			g->chosen += g->srcs[k].msgs[i].selected;
