@@ -347,7 +347,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
 	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
 	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
-	r->depth = 64;
+	r->depth = 128;
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
@@ -697,7 +697,10 @@ static void easy_common(struct cdata *d, struct creq *q)
 	q->if_match = pin && pin->hdr;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection that may multiplex pays over https (HTTP/2);
+	 * plain http is HTTP/1.1, where it queues requests behind one another
+	 * instead of opening the connections they need. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(s->url, "https:", 6) ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	/* A stall, not a slow transfer, is what times a request out. */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
@@ -1195,7 +1198,7 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		      uint32_t n, bool missing_ok)
 {
-	unsigned depth = MIN(n, 64u);
+	unsigned depth = MIN(n, 128u);
 	struct cdata *d;
 	uint32_t next = 0, done = 0;
 	int ret = n ? lsio_remote_ready(r) : 0;
