@@ -535,7 +535,7 @@ struct lsio_remote_req {
 	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */
 };
 
-/* Run n requests of any kind at once (up to 64 in flight on one curl
+/* Run n requests of any kind at once (up to 128 in flight on one curl
  * multi: one round trip for a batch of small ones), with the checks and
  * retries of every remote read.  Without missing_ok a 404 fails the batch
  * like any other failure: a negative error, URL and status in the

@@ -12,7 +12,13 @@
  * remotely): 4 KiB at a message's start holds its sections 0-5, and the
  * start of the next message when this one is small, so a message costs
  * at most one read, plus one for each bitmap or data section the walk
- * steps over to learn whether another field follows.
+ * steps over to learn whether another field follows.  Remotely, where a
+ * read is a round trip, the window at a message's start grows while the
+ * messages are small: they follow one another, so 16 average messages
+ * (at most 1 MiB) read at once hold the next 16 messages' sections - a
+ * file of small messages costs a GET per 16 messages, not one each.
+ * Large messages keep 4 KiB windows: where the next message starts is
+ * known only from this one's section 0.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,12 +28,15 @@
 #include "grib.h"
 
 #define SCAN_WINDOW 4096	/* bytes read at a message's start */
+#define SCAN_AHEAD_MSGS 16	/* remotely: messages read ahead at once */
+#define SCAN_AHEAD_MAX (1u << 20)	/* bytes, at most */
 
 struct window {
 	struct lsio_ctx *ctx;
 	struct grib_src *s;
 	uint64_t off, end;	/* end: reads stop there (the object's end,
 				 * or the message's once its length is known) */
+	uint64_t want;		/* the least a read asks for */
 	uint8_t *buf;
 	size_t len;
 };
@@ -48,7 +57,8 @@ static int win_get(struct window *w, uint64_t off, size_t n,
 	}
 	if (off + n > w->end)
 		return 1;
-	want = MIN(MAX((uint64_t)n, SCAN_WINDOW), w->end - off);
+	/* Past this message's end: the next one's start, read ahead. */
+	want = MIN(MAX((uint64_t)n, w->want), s->size - off);
 	free(w->buf);
 	w->buf = NULL;
 	ret = s->store->ops->read(s->store, s->key, off, want, &w->buf,
@@ -140,7 +150,7 @@ static void field_line(const struct field_ctx *f, const uint8_t *p, size_t n,
 		snprintf(var, sizeof(var), "%s", name);
 	else
 		snprintf(var, sizeof(var), "var discipline=%u category=%u number=%u",
-			 f->discipline, n >= 11 ? p[9] : 255, n >= 11 ? p[10] : 255);
+			 f->discipline, n >= 11 ? p[9] : 255u, n >= 11 ? p[10] : 255u);
 	if (o >= 0 && n >= (size_t)(34 + o)) {
 		double v1 = surface_value(p + 23 + o, &m1);
 		double v2 = surface_value(p + 29 + o, &m2);
@@ -200,8 +210,8 @@ static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
 			       : ret;
 	if (num == 1 && len >= 21) {
 		snprintf(m->f.date, sizeof(m->f.date), "%04u%02u%02u%02u",
-			 be16(p + 12) % 10000, p[14] % 100, p[15] % 100,
-			 p[16] % 100);
+			 be16(p + 12) % 10000, p[14] % 100u, p[15] % 100u,
+			 p[16] % 100u);
 		return 0;
 	}
 	if (num != 4)
@@ -267,6 +277,7 @@ static int scan_head(struct msg_scan *m)
 
 	m->w->end = m->w->s->size;
 	ret = win_get(m->w, m->off, 16, &p);
+	m->w->want = SCAN_WINDOW;
 	if (ret < 0)
 		return ret;
 	if (ret || memcmp(p, "GRIB", 4)) {
@@ -293,9 +304,20 @@ static int scan_head(struct msg_scan *m)
 	return 0;
 }
 
+/* The window at the next message's start: 16 average messages, when a
+ * read is a round trip and messages are small. */
+static uint64_t scan_ahead(const struct grib_src *s, const struct msg_scan *m)
+{
+	uint64_t avg = m->msgno ? m->off / m->msgno : 0;
+
+	if (!strstr(s->uri, "://") || avg * SCAN_AHEAD_MSGS <= SCAN_WINDOW)
+		return SCAN_WINDOW;
+	return MIN(avg * SCAN_AHEAD_MSGS, (uint64_t)SCAN_AHEAD_MAX);
+}
+
 int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 {
-	struct window w = { .ctx = ctx, .s = s };
+	struct window w = { .ctx = ctx, .s = s, .want = SCAN_WINDOW };
 	struct msg_scan m = { .w = &w };
 	int ret = 0;
 
@@ -309,6 +331,7 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 			ret = lsio_fail(ctx, -LSIO_ECANCELED, "interrupted");
 			break;
 		}
+		w.want = scan_ahead(s, &m);
 		m.msgno++;
 		m.nlines = 0;
 		snprintf(m.f.date, sizeof(m.f.date), "?");
