@@ -28,7 +28,8 @@ struct zarr_store;
 /* One request of a store's batch: a key's size, or its content. */
 struct zarr_req {
 	const char *key;
-	bool body;		/* read the key whole */
+	bool body;		/* read the key: whole, or n bytes at off */
+	uint64_t off, n;	/* body: n > 0 (fewer at the end: len) */
 	uint64_t size;		/* !body: its size */
 	uint8_t *buf;		/* body: malloc'd, the caller's to free */
 	size_t len;

@@ -170,36 +170,56 @@ static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
 {
 	struct remote_store *rs = (struct remote_store *)s;
 	struct lsio_remote_req *rq;
+	struct lsio_io *ios;
 	const char **keys;
 	struct batch b;
-	int ret;
+	int ret = 0;
 
 	if (n > UINT32_MAX)
 		return -EOVERFLOW;
 	rq = calloc(MAX(n, 1), sizeof(*rq));
+	ios = calloc(MAX(n, 1), sizeof(*ios));
 	keys = calloc(MAX(n, 1), sizeof(*keys));
-	if (!rq || !keys) {
-		free(rq);
-		free(keys);
-		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		keys[i] = reqs[i].key;
-		rq[i].op = reqs[i].body ? LSIO_REMOTE_WHOLE : LSIO_REMOTE_HEAD;
+	if (!rq || !ios || !keys)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n; i++) {
+		const struct zarr_req *q = &reqs[i];
+
+		keys[i] = q->key;
+		rq[i].op = !q->body ? LSIO_REMOTE_HEAD
+			 : q->n ? LSIO_REMOTE_RANGE : LSIO_REMOTE_WHOLE;
 		rq[i].source = (uint32_t)i;
+		if (rq[i].op != LSIO_REMOTE_RANGE)
+			continue;
+		if (q->n > UINT32_MAX)
+			ret = -EOVERFLOW;
+		ios[i] = (struct lsio_io){ .fd = -1, .file_index = -1,
+					   .buf_index = -1, .source = (uint32_t)i,
+					   .off = q->off, .len = (uint32_t)q->n };
+		ios[i].buf = ret ? NULL : malloc(q->n);
+		rq[i].io = &ios[i];
+		if (!ret && !ios[i].buf)
+			ret = -ENOMEM;
 	}
-	ret = batch_init(rs, keys, (uint32_t)n, &b);
+	if (!ret)
+		ret = batch_init(rs, keys, (uint32_t)n, &b);
+	else
+		ret = lsio_fail(rs->ctx, ret, "%s", strerror(-ret));
 	if (!ret) {
 		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
 		for (size_t i = 0; i < n; i++) {
 			reqs[i].res = rq[i].res;
-			reqs[i].buf = rq[i].buf;
-			reqs[i].len = rq[i].len;
+			reqs[i].buf = rq[i].io ? ios[i].buf : rq[i].buf;
+			reqs[i].len = rq[i].io ? ios[i].len : rq[i].len;
 			reqs[i].size = b.job.sources[i].size;
+			ios[i].buf = NULL;
 		}
 		batch_release(&b);
 	}
+	for (size_t i = 0; ios && i < n; i++)
+		free(ios[i].buf);
 	free(keys);
+	free(ios);
 	free(rq);
 	return ret;
 }
