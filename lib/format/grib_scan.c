@@ -14,11 +14,16 @@
  * at most one read, plus one for each bitmap or data section the walk
  * steps over to learn whether another field follows.  Remotely, where a
  * read is a round trip, the window at a message's start grows while the
- * messages are small: they follow one another, so 16 average messages
- * (at most 1 MiB) read at once hold the next 16 messages' sections - a
- * file of small messages costs a GET per 16 messages, not one each.
+ * messages are small (64 KiB on average at most): they follow one
+ * another, so 16 average messages read at once hold the next 16
+ * messages' sections - a file of small messages costs a GET per 16
+ * messages, not one each.
  * Large messages keep 4 KiB windows: where the next message starts is
- * known only from this one's section 0.
+ * known only from this one's section 0 - unless messages have one length
+ * (one grid, one packing: common), which is a good guess once two in a
+ * row had it: the windows of the next 8 messages are then read at once,
+ * each used when the guess proves right, so such a file costs a round
+ * trip per 8 messages.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,6 +35,14 @@
 #define SCAN_WINDOW 4096	/* bytes read at a message's start */
 #define SCAN_AHEAD_MSGS 16	/* remotely: messages read ahead at once */
 #define SCAN_AHEAD_MAX (1u << 20)	/* bytes, at most */
+#define SCAN_GUESS 8		/* messages of one length: windows at once */
+
+/* A window read on a guess, not yet used. */
+struct guess {
+	uint64_t off;
+	uint8_t *buf;
+	size_t len;
+};
 
 struct window {
 	struct lsio_ctx *ctx;
@@ -39,7 +52,66 @@ struct window {
 	uint64_t want;		/* the least a read asks for */
 	uint8_t *buf;
 	size_t len;
+	struct guess guess[SCAN_GUESS];
+	unsigned nguess;
 };
+
+static void guesses_drop(struct window *w)
+{
+	for (unsigned i = 0; i < w->nguess; i++)
+		free(w->guess[i].buf);
+	w->nguess = 0;
+}
+
+/* Make the guessed window holding n bytes at off the current one. */
+static bool guess_take(struct window *w, uint64_t off, size_t n)
+{
+	for (unsigned i = 0; i < w->nguess; i++) {
+		struct guess *g = &w->guess[i];
+
+		if (off < g->off || off + n > g->off + g->len)
+			continue;
+		free(w->buf);
+		w->buf = g->buf;
+		w->off = g->off;
+		w->len = g->len;
+		*g = w->guess[--w->nguess];
+		return true;
+	}
+	return false;
+}
+
+static int read_fail(struct window *w, int ret)
+{
+	return zarr_said(ret) ? ret
+	       : lsio_fail(w->ctx, -LSIO_ESOURCE, "'%s': %s", w->s->uri,
+			   strerror(-ret));
+}
+
+/* Read the windows at off, off + len, ... (messages of length len) at
+ * once, as guesses. */
+static int guesses_read(struct window *w, uint64_t off, uint64_t len)
+{
+	struct grib_src *s = w->s;
+	struct zarr_req q[SCAN_GUESS];
+	unsigned n = 0;
+	int ret;
+
+	guesses_drop(w);
+	for (; n < SCAN_GUESS && off + n * len < s->size; n++)
+		q[n] = (struct zarr_req){
+			.key = s->key, .body = true, .off = off + n * len,
+			.n = MIN((uint64_t)SCAN_WINDOW, s->size - (off + n * len)),
+		};
+	ret = s->store->ops->batch(s->store, q, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (!ret && !q[i].res)
+			w->guess[w->nguess++] = (struct guess){ q[i].off, q[i].buf, q[i].len };
+		else
+			free(q[i].buf);
+	}
+	return ret ? read_fail(w, ret) : 0;
+}
 
 /* Point *p at n bytes at off, reading a new window when they are not in
  * the current one.  Returns 0, 1 when the source ends first, or an
@@ -51,7 +123,8 @@ static int win_get(struct window *w, uint64_t off, size_t n,
 	uint64_t want;
 	int ret;
 
-	if (w->buf && off >= w->off && off + n <= w->off + w->len) {
+	if ((w->buf && off >= w->off && off + n <= w->off + w->len) ||
+	    (off + n <= w->end && guess_take(w, off, n))) {
 		*p = w->buf + (off - w->off);
 		return 0;
 	}
@@ -64,9 +137,7 @@ static int win_get(struct window *w, uint64_t off, size_t n,
 	ret = s->store->ops->read(s->store, s->key, off, want, &w->buf,
 				  &w->len);
 	if (ret)
-		return zarr_said(ret) ? ret
-		       : lsio_fail(w->ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
-				   strerror(-ret));
+		return read_fail(w, ret);
 	w->off = off;
 	if (w->len < n)
 		return 1;
@@ -305,20 +376,36 @@ static int scan_head(struct msg_scan *m)
 }
 
 /* The window at the next message's start: 16 average messages, when a
- * read is a round trip and messages are small. */
+ * read is a round trip and messages are small (16 of them at most 1 MiB:
+ * their data costs less than 16 round trips). */
 static uint64_t scan_ahead(const struct grib_src *s, const struct msg_scan *m)
 {
 	uint64_t avg = m->msgno ? m->off / m->msgno : 0;
 
-	if (!strstr(s->uri, "://") || avg * SCAN_AHEAD_MSGS <= SCAN_WINDOW)
+	if (!strstr(s->uri, "://") || avg * SCAN_AHEAD_MSGS <= SCAN_WINDOW ||
+	    avg * SCAN_AHEAD_MSGS > SCAN_AHEAD_MAX)
 		return SCAN_WINDOW;
-	return MIN(avg * SCAN_AHEAD_MSGS, (uint64_t)SCAN_AHEAD_MAX);
+	return avg * SCAN_AHEAD_MSGS;
+}
+
+/* Before the message at m->off: guess that it and the next ones are as
+ * long as the last two, when they were as long as each other. */
+static int scan_guess(struct msg_scan *m, uint64_t before)
+{
+	struct window *w = m->w;
+
+	if (!strstr(w->s->uri, "://") || w->want != SCAN_WINDOW ||
+	    m->msgno < 2 || before != m->total ||
+	    m->total < SCAN_WINDOW || guess_take(w, m->off, 16))
+		return 0;
+	return guesses_read(w, m->off, m->total);
 }
 
 int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 {
 	struct window w = { .ctx = ctx, .s = s, .want = SCAN_WINDOW };
 	struct msg_scan m = { .w = &w };
+	uint64_t before = 0;	/* the length of the message before the last */
 	int ret = 0;
 
 	m.lines = malloc(SCAN_FIELDS_MAX * sizeof(*m.lines));
@@ -332,6 +419,10 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 			break;
 		}
 		w.want = scan_ahead(s, &m);
+		ret = scan_guess(&m, before);
+		if (ret)
+			break;
+		before = m.total;
 		m.msgno++;
 		m.nlines = 0;
 		snprintf(m.f.date, sizeof(m.f.date), "?");
@@ -342,6 +433,7 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 			ret = add_lines(s, &m);
 		m.off += m.total;
 	}
+	guesses_drop(&w);
 	free(w.buf);
 	free(m.lines);
 	return ret;

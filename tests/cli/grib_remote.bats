@@ -29,7 +29,9 @@ setup_file() {
 		{ cat "$GDIR/idx/m.grib2.idx"; echo "17:99999:d=2026120100:x:y:z:"; } > "$GDIR/past/p.grib2.idx" &&
 		cp "$GDIR/idx/m.grib2" "$GDIR/ecmwf/e.grib2" &&
 		"$PY" "$GEN" index "$GDIR/ecmwf/e.grib2" > "$GDIR/ecmwf/e.index" &&
-		cp "$GDIR/idx/m.grib2" "$GDIR/none/s.grib2"
+		cp "$GDIR/idx/m.grib2" "$GDIR/none/s.grib2" &&
+		"$PY" "$GEN" gfs "$BATS_FILE_TMPDIR/e3.grib2" 3 360 181 &&
+		cat "$BATS_FILE_TMPDIR/e3.grib2" "$GDIR/idx/m.grib2" "$GDIR/idx/m.grib2" > "$GDIR/none/g.grib2"
 	} > "$BATS_FILE_TMPDIR/gen.log" 2>&1 || { touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
 	read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$GDIR")
 	export HTTP_PORT
@@ -123,6 +125,24 @@ data_gets() {
 	lsio grib "$URL/plain/none/s.grib2" --match ':VGRD:' -o remote.grib2 -q
 	lsio grib "$GDIR/none/s.grib2" --match ':VGRD:' -o local.grib2 -q
 	assert_same_bytes remote.grib2 local.grib2
+}
+
+@test "grib remote: a scan guesses that messages of one length go on: their windows at once" {
+	# Three messages of one length (~96 KiB), then 32 small ones.
+	lsio grib "$GDIR/none/g.grib2" --list -v > local.list
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/none/g.grib2" --list -v > remote.list
+	diff local.list remote.list
+	local len
+	len=$("$PY" "$GEN" idx "$GDIR/none/g.grib2" | awk -F: 'NR == 2 { print $2 }')
+	# After two of one length, the third and the seven after it are asked
+	# for at once: 4 lengths in, no message starts (a guess, proven wrong
+	# there) - yet the list is right.
+	grep -q "^GET /plain/none/g.grib2 206 \"bytes=$((4 * len))-" "$NGX/access.log" ||
+		fail "no guessed window at $((4 * len)): $(cat "$NGX/access.log")"
+	! "$PY" "$GEN" idx "$GDIR/none/g.grib2" | grep -q ":$((4 * len)):"
+	! grep "^GET /plain/none/g.grib2 200" "$NGX/access.log"
+	[ "$(data_gets /plain/none/g.grib2)" -le 12 ] || fail "$(cat "$NGX/access.log")"
 }
 
 @test "grib remote: the inventories of several URLs are asked for at once, each on its own connection" {
