@@ -22,8 +22,9 @@
  * known only from this one's section 0 - unless messages have one length
  * (one grid, one packing: common), which is a good guess once two in a
  * row had it: the windows of the next 8 messages are then read at once,
- * each used when the guess proves right, so such a file costs a round
- * trip per 8 messages.
+ * each used when the guess proves right, and twice as many the next time
+ * while every guess proves right (up to 64), so such a file costs a few
+ * round trips, not one a message.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -35,7 +36,8 @@
 #define SCAN_WINDOW 4096	/* bytes read at a message's start */
 #define SCAN_AHEAD_MSGS 16	/* remotely: messages read ahead at once */
 #define SCAN_AHEAD_MAX (1u << 20)	/* bytes, at most */
-#define SCAN_GUESS 8		/* messages of one length: windows at once */
+#define SCAN_GUESS 8		/* messages of one length: windows at once, */
+#define SCAN_GUESS_MAX 64	/* doubled while every guess proves right */
 
 /* A window read on a guess, not yet used. */
 struct guess {
@@ -52,8 +54,9 @@ struct window {
 	uint64_t want;		/* the least a read asks for */
 	uint8_t *buf;
 	size_t len;
-	struct guess guess[SCAN_GUESS];
+	struct guess guess[SCAN_GUESS_MAX];
 	unsigned nguess;
+	unsigned nguesses;	/* windows the next guess reads */
 };
 
 static void guesses_drop(struct window *w)
@@ -93,12 +96,16 @@ static int read_fail(struct window *w, int ret)
 static int guesses_read(struct window *w, uint64_t off, uint64_t len)
 {
 	struct grib_src *s = w->s;
-	struct zarr_req q[SCAN_GUESS];
+	struct zarr_req q[SCAN_GUESS_MAX];
 	unsigned n = 0;
 	int ret;
 
+	/* Every window of the last guess used: guess further. */
+	w->nguesses = !w->nguesses ? SCAN_GUESS
+		    : w->nguess ? SCAN_GUESS
+		    : MIN(2 * w->nguesses, (unsigned)SCAN_GUESS_MAX);
 	guesses_drop(w);
-	for (; n < SCAN_GUESS && off + n * len < s->size; n++)
+	for (; n < w->nguesses && off + n * len < s->size; n++)
 		q[n] = (struct zarr_req){
 			.key = s->key, .body = true, .off = off + n * len,
 			.n = MIN((uint64_t)SCAN_WINDOW, s->size - (off + n * len)),
