@@ -137,7 +137,7 @@ static void host_batch_reset(struct host_batch *h)
 	h->n = 0;
 }
 
-/* Ask for s's URL, its last len bytes replaced by suffix: whole, or only
+/* Ask for s's URL, its last cut bytes replaced by suffix: whole, or only
  * its size. */
 static int host_add(struct host_batch *h, struct grib_src *s, size_t cut,
 		    const char *suffix, bool body)

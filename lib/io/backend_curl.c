@@ -1187,10 +1187,13 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 	else if (q->head)
 		r->job->sources[q->source].size = q->size;
 	if (!q->res && q->whole) {
-		rq->buf = q->body;
+		/* An empty object is a buffer too: found, not missing. */
+		rq->buf = q->body ? q->body : malloc(1);
 		rq->len = q->body_len;
 		q->body = NULL;
 		q->body_len = q->body_cap = 0;
+		if (!rq->buf)
+			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@ setup_file() {
 		cp "$GDIR/idx/m.grib2" "$GDIR/ecmwf/e.grib2" &&
 		"$PY" "$GEN" index "$GDIR/ecmwf/e.grib2" > "$GDIR/ecmwf/e.index" &&
 		cp "$GDIR/idx/m.grib2" "$GDIR/none/s.grib2" &&
+		cp "$GDIR/idx/m.grib2" "$GDIR/none/z.grib2" && : > "$GDIR/none/z.grib2.idx" &&
 		"$PY" "$GEN" gfs "$BATS_FILE_TMPDIR/e3.grib2" 3 360 181 &&
 		cat "$BATS_FILE_TMPDIR/e3.grib2" "$GDIR/idx/m.grib2" "$GDIR/idx/m.grib2" > "$GDIR/none/g.grib2"
 	} > "$BATS_FILE_TMPDIR/gen.log" 2>&1 || { touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
@@ -122,6 +123,10 @@ data_gets() {
 	grep '^GET /plain/none/s.grib2 206' "$NGX/access.log" |
 		awk -F'"' -v size="$size" '{ split(substr($2, 7), r, "-"); n = r[2] - r[1] + 1; t += n; if (n >= size) bad = 1 } END { exit bad || t > size }' ||
 		fail "a scan read the whole object, or bytes twice: $(cat "$NGX/access.log")"
+	# An empty .idx is an inventory of nothing, remotely as locally.
+	lsio grib "$GDIR/none/z.grib2" --list > local.z
+	lsio grib "$URL/plain/none/z.grib2" --list > remote.z
+	[ ! -s local.z ] && [ ! -s remote.z ]
 	lsio grib "$URL/plain/none/s.grib2" --match ':VGRD:' -o remote.grib2 -q
 	lsio grib "$GDIR/none/s.grib2" --match ':VGRD:' -o local.grib2 -q
 	assert_same_bytes remote.grib2 local.grib2
