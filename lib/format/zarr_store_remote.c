@@ -9,7 +9,7 @@
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
  * is a GET, ranged when the caller gives a length, of the whole key when
  * it does not (no HEAD first: a 404 says "missing" as well), and a batch
- * (sizes, whole keys, or both) is one curl multi, every request in
+ * (sizes, whole keys, ranges, any mix) is one curl multi, every request in
  * flight at once.  Chunk existence is one HEAD per candidate key, all in
  * parallel (sizes), so a job is built with every length known and never
  * HEADs again when it runs.
