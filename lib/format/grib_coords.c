@@ -420,10 +420,17 @@ int grib_coords_new(struct lsio_ctx *ctx, const struct grib_grid *g,
 	*out = NULL;
 	if (!c)
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
-	if (grib_grid_shape(g, c->shape, why, sizeof(why)) != 2) {
+	switch (grib_grid_shape(g, c->shape, why, sizeof(why))) {
+	case 2:
+		break;
+	case 1:
+		grib_grid_words(g, why, sizeof(why));
 		lsio_grib_coords_free(c);
-		return lsio_fail(ctx, -LSIO_EJOB, "--coords: %s",
-				 *why ? why : "coordinates of a reduced grid are not supported");
+		return lsio_fail(ctx, -LSIO_EJOB, "--coords: grid %s is reduced: coordinates of reduced grids are not supported",
+				 why);
+	default:
+		lsio_grib_coords_free(c);
+		return lsio_fail(ctx, -LSIO_EJOB, "--coords: %s", why);
 	}
 	n = c->shape[0] * c->shape[1];
 	c->path[0] = beside(output, "lat.npy");
