@@ -27,7 +27,7 @@ static const struct cmd_option grib_own[] = {
 	{ "output", required_argument, 'o', "PATH",
 	  "OUT.grib2 (.grb2, .grib, any name): the messages\n"
 	  "concatenated; DIR/: one file per message,\n"
-	  "SOURCE.N.grib2; OUT.npy: the decoded values,\n"
+	  "SOURCE.N.grib2; OUT.npy: the decoded values\n"
 	  "(fields, ny, nx), NaN where missing" },
 	{ "dtype", required_argument, OPT_DTYPE, "<f4|<f8",
 	  "with -o OUT.npy: the values' type (default <f4)" },
@@ -175,7 +175,7 @@ static int grib_check(struct grib_args *a)
 	if (a->emit && (a->tuned || a->c.stats))
 		return cmd_usage_error("grib", "--emit-job prints the job: give tuning and --stats to 'lsio run'");
 	if (!a->list && !a->emit && !a->req.output)
-		return cmd_usage_error("grib", "-o OUT.grib2 or -o DIR/ is needed (or --emit-job, or --list)");
+		return cmd_usage_error("grib", "-o OUT.grib2, -o DIR/ or -o OUT.npy is needed (or --emit-job, or --list)");
 	return -1;
 }
 

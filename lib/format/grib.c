@@ -242,29 +242,103 @@ struct pick {
 	size_t i;
 };
 
+/* The chosen fields whose grid is not known yet, of the sources that
+ * can (batch) or cannot read ranges at once. */
+static uint32_t picks_of(struct grib_gen *g, bool batch, struct pick *p)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < g->nsrcs; k++) {
+		struct grib_src *s = &g->srcs[k];
+
+		if (!s->store->ops->read_ranges != !batch)
+			continue;
+		for (size_t i = 0; i < s->nmsgs; i++)
+			if (s->msgs[i].selected && !s->msgs[i].grid.known)
+				p[n++] = (struct pick){ s, i };
+	}
+	return n;
+}
+
 static int grid_one(struct grib_gen *g, uint32_t k, void *arg)
 {
 	struct pick *p = arg;
 
-	return grib_msg_grid(g->ctx, p[k].s, p[k].i);
+	return grib_msg_grid(g->ctx, p[k].s, p[k].i, NULL, 0);
 }
 
-/* Read the grids a scan has not: one small read per message, several
- * at once (each a ranged GET remotely). */
+/* Ranges read in one batch at most. */
+#define GRID_BATCH 1024
+
+/* The first bytes of n of source s's messages in one batch (remote: the
+ * GETs all in flight), then each message walked from them. */
+static int grids_batch(struct grib_gen *g, struct grib_src *s,
+		       const struct pick *p, uint32_t n)
+{
+	uint64_t offs[GRID_BATCH];
+	uint32_t lens[GRID_BATCH];
+	uint8_t *bufs[GRID_BATCH] = { NULL };
+	uint32_t k;
+	int ret = 0;
+
+	for (k = 0; !ret && k < n; k++) {
+		const struct grib_msg *m = &s->msgs[p[k].i];
+
+		offs[k] = m->off;
+		lens[k] = (uint32_t)MIN(m->len, (uint64_t)GRIB_SCAN_WINDOW);
+		bufs[k] = malloc(MAX(lens[k], 1u));
+		if (!bufs[k])
+			ret = lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	if (!ret)
+		ret = s->store->ops->read_ranges(s->store, s->key, offs, lens,
+						 bufs, n);
+	if (ret && !zarr_said(ret))
+		ret = lsio_fail(g->ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
+				strerror(-ret));
+	for (k = 0; !ret && k < n; k++) {
+		ret = grib_msg_grid(g->ctx, s, p[k].i, bufs[k], lens[k]);
+		bufs[k] = NULL;
+	}
+	for (k = 0; k < n; k++)
+		free(bufs[k]);
+	return ret;
+}
+
+/* Source k's picks (they are in source order, a sentinel after them). */
+static int grids_src(struct grib_gen *g, uint32_t k, void *arg)
+{
+	struct grib_src *s = &g->srcs[k];
+	struct pick *p = arg;
+	uint32_t n = 0, j;
+	int ret = 0;
+
+	while (p->s && p->s != s)
+		p++;
+	while (p[n].s == s)
+		n++;
+	for (j = 0; !ret && j < n; j += GRID_BATCH)
+		ret = grids_batch(g, s, p + j, MIN(n - j, (uint32_t)GRID_BATCH));
+	return ret;
+}
+
+/* Read the grids a scan has not: one small read per message, several at
+ * once (a remote source's in batches of GETs all in flight, local ones
+ * by the pool). */
 static int grids_read(struct grib_gen *g)
 {
-	struct pick *p = calloc(MAX(g->chosen, 1u), sizeof(*p));
-	uint32_t n = 0;
+	struct pick *p = calloc(g->chosen + 1, sizeof(*p));
+	uint32_t n;
 	int ret;
 
 	if (!p)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	for (uint32_t k = 0; k < g->nsrcs; k++)
-		for (size_t i = 0; i < g->srcs[k].nmsgs; i++)
-			if (g->srcs[k].msgs[i].selected &&
-			    !g->srcs[k].msgs[i].grid.known)
-				p[n++] = (struct pick){ &g->srcs[k], i };
+	n = picks_of(g, false, p);
 	ret = pool_run(g, n, grid_one, p);
+	n = ret ? 0 : picks_of(g, true, p);
+	p[n].s = NULL;
+	if (n)
+		ret = pool_run(g, g->nsrcs, grids_src, p);
 	free(p);
 	return ret;
 }

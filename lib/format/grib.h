@@ -76,11 +76,18 @@ int grib_inventory(struct lsio_ctx *ctx, struct grib_src *s, const char *idx,
  * grid as the walk passes its section 3. */
 int grib_scan(struct lsio_ctx *ctx, struct grib_src *s);
 
+/* The size of the window a scan reads at a message's start: its
+ * sections 0-5 unless section 2 or 3 is large. */
+#define GRIB_SCAN_WINDOW 4096
+
 /* The grid of message i of s (field N of "M.N"), read from the source:
  * the message's sections up to that field's section 4, a window of a few
- * KiB (one ranged GET remotely).  Thread-safe for distinct i.  Returns 0
- * or an error naming source, message and offset. */
-int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i);
+ * KiB (one ranged GET remotely).  pre (malloc'd, taken over, may be
+ * NULL): the message's first pre_len bytes, already read.  Thread-safe
+ * for distinct i.  Returns 0 or an error naming source, message and
+ * offset. */
+int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i,
+		  uint8_t *pre, size_t pre_len);
 
 /* The field number of an inventory entry: N of "M.N", else 1. */
 uint32_t grib_field_of(const struct grib_msg *m);

@@ -21,7 +21,7 @@
 
 #include "grib.h"
 
-#define SCAN_WINDOW 4096	/* bytes read at a message's start */
+#define SCAN_WINDOW GRIB_SCAN_WINDOW
 
 struct window {
 	struct lsio_ctx *ctx;
@@ -376,10 +376,12 @@ uint32_t grib_field_of(const struct grib_msg *m)
 	return n >= 1 && n <= SCAN_FIELDS_MAX ? (uint32_t)n : 1;
 }
 
-int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i)
+int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i,
+		  uint8_t *pre, size_t pre_len)
 {
 	struct grib_msg *g = &s->msgs[i];
-	struct window w = { .ctx = ctx, .s = s };
+	struct window w = { .ctx = ctx, .s = s, .off = g->off, .buf = pre,
+			    .len = pre_len };
 	struct msg_scan m = { .w = &w, .off = g->off, .num = g->num,
 			      .want = grib_field_of(g) };
 	int ret = scan_head(&m);
