@@ -130,3 +130,14 @@ print(v.shape, la.shape, la.dtype.str)'
 	run -0 lsio grib two_grids.grib2 --match '^1:' -o t.npy -q
 	same_values two_grids.grib2 t.npy 2
 }
+
+@test "grib -o X.npy: an inventory entry off a message's start exits 1 naming it, and writes nothing" {
+	cp "$GDIR/multi.grib2" .
+	"$PY" "$NPY" idx multi.grib2 | sed 's/^3:\([0-9]*\):/3:1\1:/' > multi.grib2.idx
+	run -1 lsio grib multi.grib2 --match '^3:' -o t.npy
+	assert_output --regexp "'multi.grib2': message 3 at offset 1[0-9]+: "
+	"$PY" "$NPY" idx multi.grib2 | sed 's/^1:0:/1:7:/' > multi.grib2.idx
+	run -1 lsio grib multi.grib2 --match '^1:' -o t.npy
+	assert_output --partial "'multi.grib2': message 1 at offset 7: not the start of a GRIB message"
+	assert_no_output_left . t.npy
+}
