@@ -35,19 +35,35 @@ static const uint8_t *oct(const struct grib_grid *g, unsigned k)
 	return g->sec3 + k - 1;
 }
 
-/* A signed (sign and magnitude) angle in micro-degrees, as degrees. */
+/* The unit of a template's angles, in degrees: 10^-6, except that
+ * 3.0 and 3.40 may give a basic angle and its subdivisions (octets 39-46,
+ * 0 or all ones: not given). */
+static double unit_of(const struct grib_grid *g)
+{
+	uint32_t tmpl = grib2_u16(oct(g, 13)), basic, sub;
+
+	if (tmpl != 0 && tmpl != 40)
+		return 1e-6;
+	basic = grib2_u32(oct(g, 39));
+	sub = grib2_u32(oct(g, 43));
+	if (!basic || basic == UINT32_MAX || !sub || sub == UINT32_MAX)
+		return 1e-6;
+	return (double)basic / sub;
+}
+
+/* A signed (sign and magnitude) angle, as degrees. */
 static double sdeg(const struct grib_grid *g, unsigned k)
 {
 	uint32_t v = grib2_u32(oct(g, k));
-	double d = (double)(v & 0x7fffffffu) * 1e-6;
+	double d = (double)(v & 0x7fffffffu) * unit_of(g);
 
 	return v & 0x80000000u ? -d : d;
 }
 
-/* An unsigned angle in micro-degrees. */
+/* An unsigned angle, as degrees. */
 static double udeg(const struct grib_grid *g, unsigned k)
 {
-	return (double)grib2_u32(oct(g, k)) * 1e-6;
+	return (double)grib2_u32(oct(g, k)) * unit_of(g);
 }
 
 static uint32_t tmpl_of(const struct grib_grid *g)

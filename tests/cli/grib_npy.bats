@@ -87,7 +87,7 @@ same_values() {
 
 @test "grib --coords: lat.npy and lon.npy equal ecCodes' on lat/lon, Gaussian, Lambert and polar grids" {
 	local g failed=
-	for g in ll ll_scan40 ll_scanc0 ll_scan20 gauss lambert lambert_secant polar polar_south; do
+	for g in ll ll_scan40 ll_scanc0 ll_scan20 ll_basic gauss lambert lambert_secant polar polar_south; do
 		mkdir "$g"
 		lsio grib "$GDIR/$g.grib2" -o "$g/v.npy" --coords -q 2> err.txt ||
 			{ failed+="$g: $(cat err.txt)"$'\n'; continue; }
