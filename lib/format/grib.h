@@ -108,7 +108,7 @@ uint32_t grib_grid_shape(const struct grib_grid *g, uint64_t shape[2],
 /* The latitude and longitude (degrees) of each of g's points, in the
  * order its values are stored, as ecCodes' latitudes and longitudes
  * keys give them: lat and lon hold npoints doubles each.  Templates
- * 3.0, 3.20, 3.30 (on a sphere) and 3.40.  Returns 0, or -LSIO_EJOB
+ * 3.0, 3.20 (on a sphere), 3.30 and 3.40.  Returns 0, or -LSIO_EJOB
  * naming what is not supported. */
 int grib_grid_coords(const struct grib_grid *g, double *lat, double *lon,
 		     char *why, size_t cap);

@@ -14,8 +14,9 @@
  * given in [0, 360).
  *
  * The projections are Snyder's ("Map Projections - A Working Manual",
- * USGS 1987) on a sphere: Lambert conformal conic (sections 15) and polar
- * stereographic (21), whose radius comes from code table 3.2.
+ * USGS 1987): Lambert conformal conic (section 15) on a sphere or an
+ * ellipsoid, polar stereographic (21) on a sphere; the earth's shape comes
+ * from code table 3.2.
  */
 #include <errno.h>
 #include <math.h>
@@ -134,31 +135,50 @@ static double lon360(double lon)
 	return lon < 0 ? lon + 360.0 : lon;
 }
 
-/* The earth's radius (code table 3.2, octets 15-20), spheres only. */
-static int radius_of(const struct grib_grid *g, double *r, char *why,
-		     size_t cap)
+/* The earth (code table 3.2, octets 15-30): its equatorial radius a and
+ * eccentricity e (0: a sphere). */
+struct earth {
+	double a, e;
+};
+
+/* A scaled value (octet k: the scale factor, k+1..k+4 the value). */
+static double scaled(const struct grib_grid *g, unsigned k)
+{
+	double v = grib2_u32(oct(g, k + 1));
+
+	for (unsigned f = *oct(g, k); f; f--)
+		v /= 10;
+	return v;
+}
+
+static void oblate(struct earth *E, double a, double b)
+{
+	E->a = a;
+	E->e = a > b && b > 0 ? sqrt(1 - (b * b) / (a * a)) : 0;
+}
+
+static int earth_of(const struct grib_grid *g, struct earth *E, char *why,
+		    size_t cap)
 {
 	unsigned shape = *oct(g, 15);
 
+	E->e = 0;
 	switch (shape) {
-	case 0:
-		*r = 6367470.0;
-		return 0;
-	case 6:
-		*r = 6371229.0;
-		return 0;
-	case 8:
-		*r = 6371200.0;
-		return 0;
-	case 1:
-		*r = grib2_u32(oct(g, 17));
-		for (unsigned s = *oct(g, 16); s; s--)
-			*r /= 10;
-		if (*r > 0)
-			return 0;
-		break;
+	case 0: E->a = 6367470.0; return 0;
+	case 1: E->a = scaled(g, 16); break;
+	case 2: oblate(E, 6378160.0, 6356775.0); return 0;
+	case 3: oblate(E, scaled(g, 21) * 1000, scaled(g, 26) * 1000); break;
+	case 4: oblate(E, 6378137.0, 6356752.314140); return 0;
+	case 5: oblate(E, 6378137.0, 6356752.314245); return 0;
+	case 6: E->a = 6371229.0; return 0;
+	case 7: oblate(E, scaled(g, 21), scaled(g, 26)); break;
+	case 8: E->a = 6371200.0; return 0;
+	case 9: oblate(E, 6377563.396, 6356256.909); return 0;
+	default: E->a = 0;
 	}
-	snprintf(why, cap, "grid 3.%u: coordinates on shape of the earth %u (code table 3.2) are not supported, only spheres (0, 1, 6, 8)",
+	if (E->a > 0)
+		return 0;
+	snprintf(why, cap, "grid 3.%u: coordinates on shape of the earth %u (code table 3.2) are not supported",
 		 tmpl_of(g), shape);
 	return -LSIO_EJOB;
 }
@@ -261,11 +281,43 @@ static int coords_gauss(const struct grib_grid *g, const struct walk *w,
 
 /* A projection: where (lat, lon) goes on the plane, and back. */
 struct proj {
-	double r, lov;		/* radius, central meridian (radians) */
-	double n, f;		/* Lambert: cone constant, Snyder's F */
-	double k2r;		/* polar: 2 R k0 */
+	struct earth E;
+	double lov;		/* central meridian (radians) */
+	double n, af;		/* Lambert: cone constant, a times Snyder's F */
+	double k2r;		/* polar (a sphere): 2 R k0 */
 	bool lambert, south;
 };
+
+/* Snyder's t (15-9) and m (14-15) on the ellipsoid; on a sphere
+ * tan(pi/4 - phi/2) and cos(phi). */
+static double snyder_t(double phi, double e)
+{
+	double es = e * sin(phi);
+
+	return tan(M_PI / 4 - phi / 2) / pow((1 - es) / (1 + es), e / 2);
+}
+
+static double snyder_m(double phi, double e)
+{
+	double es = e * sin(phi);
+
+	return cos(phi) / sqrt(1 - es * es);
+}
+
+/* The latitude of t (Snyder 7-9, iterated; exact at once on a sphere). */
+static double phi_of_t(double t, double e)
+{
+	double phi = M_PI / 2 - 2 * atan(t), prev;
+	int k = 0;
+
+	do {
+		double es = e * sin(phi);
+
+		prev = phi;
+		phi = M_PI / 2 - 2 * atan(t * pow((1 - es) / (1 + es), e / 2));
+	} while (e > 0 && fabs(phi - prev) > 1e-15 && ++k < 50);
+	return phi;
+}
 
 static void proj_fwd(const struct proj *p, double phi, double lam, double *x,
 		     double *y)
@@ -273,7 +325,7 @@ static void proj_fwd(const struct proj *p, double phi, double lam, double *x,
 	double d = remainder(lam - p->lov, 2 * M_PI), rho;
 
 	if (p->lambert) {
-		rho = p->r * p->f / pow(tan(M_PI / 4 + phi / 2), p->n);
+		rho = p->af * pow(snyder_t(phi, p->E.e), p->n);
 		*x = rho * sin(p->n * d);
 		*y = -rho * cos(p->n * d);
 	} else if (p->south) {
@@ -298,7 +350,7 @@ static void proj_inv(const struct proj *p, double x, double y, double *lat,
 		rho = s * hypot(x, y);
 		lam = p->lov + atan2(s * x, -s * y) / p->n;
 		phi = rho == 0 ? s * M_PI / 2 :
-		      2 * atan(pow(p->r * p->f / rho, 1 / p->n)) - M_PI / 2;
+		      phi_of_t(pow(rho / p->af, 1 / p->n), p->E.e);
 	} else if (p->south) {
 		rho = hypot(x, y);
 		phi = 2 * atan(rho / p->k2r) - M_PI / 2;
@@ -312,14 +364,14 @@ static void proj_inv(const struct proj *p, double x, double y, double *lat,
 	*lon = lon360(lam / DEG);
 }
 
-/* Lambert's cone from its standard parallels (Snyder 15-3, 15-2). */
+/* Lambert's cone from its standard parallels (Snyder 15-8, 15-10). */
 static void lambert_cone(struct proj *p, double p1, double p2)
 {
-	double t1 = tan(M_PI / 4 + p1 / 2), t2 = tan(M_PI / 4 + p2 / 2);
+	double e = p->E.e, t1 = snyder_t(p1, e), m1 = snyder_m(p1, e);
 
 	p->n = fabs(p1 - p2) < 1e-10 ? sin(p1) :
-	       log(cos(p1) / cos(p2)) / log(t2 / t1);
-	p->f = cos(p1) * pow(t1, p->n) / p->n;
+	       (log(m1) - log(snyder_m(p2, e))) / (log(t1) - log(snyder_t(p2, e)));
+	p->af = p->E.a * m1 / (p->n * pow(t1, p->n));
 }
 
 /* 3.20 and 3.30: Nx by Ny points Dx, Dy metres apart from the first. */
@@ -330,10 +382,15 @@ static int coords_projected(const struct grib_grid *g, const struct walk *w,
 	double x0, y0, dx = grib2_u32(oct(g, 56)) * 1e-3,
 	       dy = grib2_u32(oct(g, 60)) * 1e-3;
 	uint32_t i, j;
-	int ret = radius_of(g, &p.r, why, cap);
+	int ret = earth_of(g, &p.E, why, cap);
 
 	if (ret)
 		return ret;
+	if (!p.lambert && p.E.e > 0) {
+		snprintf(why, cap, "grid 3.20: coordinates on an ellipsoid (shape of the earth %u, code table 3.2) are not supported, only spheres",
+			 *oct(g, 15));
+		return -LSIO_EJOB;
+	}
 	p.lov = udeg(g, 52) * DEG;
 	p.south = *oct(g, 64) & 0x80;
 	if (p.lambert) {
@@ -346,7 +403,7 @@ static int coords_projected(const struct grib_grid *g, const struct walk *w,
 		double s = sin(sdeg(g, 48) * DEG);
 
 		/* true scale at LaD (Snyder 21-7 with k0 from 21-4) */
-		p.k2r = p.r * (p.south ? 1 - s : 1 + s);
+		p.k2r = p.E.a * (p.south ? 1 - s : 1 + s);
 	}
 	if (w->scan & 0x80)
 		dx = -dx;

@@ -85,9 +85,9 @@ same_values() {
 	assert_same_bytes direct.npy piped.npy
 }
 
-@test "grib --coords: lat.npy and lon.npy equal ecCodes' on lat/lon, Gaussian, Lambert and polar grids" {
+@test "grib --coords: lat.npy and lon.npy equal ecCodes' on lat/lon, Gaussian, Lambert (sphere, ellipsoid) and polar grids" {
 	local g failed=
-	for g in ll ll_scan40 ll_scanc0 ll_scan20 ll_basic gauss lambert lambert_secant polar polar_south; do
+	for g in ll ll_scan40 ll_scanc0 ll_scan20 ll_basic gauss lambert lambert_secant lambert_wgs84 lambert_grs80 polar polar_south; do
 		mkdir "$g"
 		lsio grib "$GDIR/$g.grib2" -o "$g/v.npy" --coords -q 2> err.txt ||
 			{ failed+="$g: $(cat err.txt)"$'\n'; continue; }
@@ -107,8 +107,8 @@ print(v.shape, la.shape, la.dtype.str)'
 @test "grib --coords: a grid without coordinates exits 2 naming it, and writes nothing" {
 	run -2 lsio grib "$GDIR/rotated.grib2" -o v.npy --coords
 	assert_output --partial "--coords: grid 3.1: coordinates are supported for grids 3.0, 3.20, 3.30 and 3.40"
-	run -2 lsio grib "$GDIR/lambert_wgs84.grib2" -o v.npy --coords
-	assert_output --partial "grid 3.30: coordinates on shape of the earth 5 (code table 3.2) are not supported"
+	run -2 lsio grib "$GDIR/polar_wgs84.grib2" -o v.npy --coords
+	assert_output --partial "grid 3.20: coordinates on an ellipsoid (shape of the earth 5, code table 3.2) are not supported"
 	run -2 lsio grib "$GDIR/reduced.grib2" -o v.npy --coords
 	assert_output --partial "--coords: grid 3.40 6114 points is reduced"
 	assert_no_output_left . v.npy lat.npy lon.npy
