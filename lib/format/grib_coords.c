@@ -226,6 +226,7 @@ static void gauss_lats(uint32_t n, double *out)
 
 	for (uint32_t k = 0; k < n; k++) {
 		double x = cos(M_PI * (k + 0.75) / (m + 0.5)), dx;
+		int it = 0;
 
 		do {
 			double p0 = 1.0, p1 = x, p2;
@@ -238,11 +239,13 @@ static void gauss_lats(uint32_t n, double *out)
 			/* p1 = P_m(x), p0 = P_m-1(x) */
 			dx = p1 / (m * (x * p1 - p0) / (x * x - 1.0));
 			x -= dx;
-		} while (fabs(dx) > 1e-15);
+		} while (fabs(dx) > 1e-15 && ++it < 100);
 		out[k] = asin(x) / DEG;
 		out[m - 1 - k] = -out[k];
 	}
 }
+
+#define GAUSS_N_MAX 8000
 
 /* 3.40: rows on Gaussian latitudes, starting at the one nearest La1. */
 static int coords_gauss(const struct grib_grid *g, const struct walk *w,
@@ -252,8 +255,11 @@ static int coords_gauss(const struct grib_grid *g, const struct walk *w,
 	double la1 = sdeg(g, 47), *all, *rows;
 	int dir = w->scan & 0x40 ? -1 : 1;
 
-	if (!n || n > 1u << 20 || w->nj > 2 * n) {
-		snprintf(why, cap, "grid 3.40: %u rows for N = %u", w->nj, n);
+	/* O(N^2) work: N = 8000, six times ECMWF's finest (1280), takes about
+	 * a second. */
+	if (!n || n > GAUSS_N_MAX || w->nj > 2 * n) {
+		snprintf(why, cap, "grid 3.40: %u rows for N = %u (1 to %u parallels between a pole and the equator, at most 2N rows)",
+			 w->nj, n, GAUSS_N_MAX);
 		return -LSIO_EJOB;
 	}
 	all = malloc(2 * (size_t)n * sizeof(*all));
