@@ -245,7 +245,7 @@ static void gauss_lats(uint32_t n, double *out)
 	}
 }
 
-#define GAUSS_N_MAX 8000
+#define GAUSS_N_MAX 8000u
 
 /* 3.40: rows on Gaussian latitudes, starting at the one nearest La1. */
 static int coords_gauss(const struct grib_grid *g, const struct walk *w,
