@@ -68,6 +68,10 @@ same_values() {
 	same_values multi.grib2 second.npy 1 2 4
 	run -0 lsio grib multi.grib2 --match '^2\.2:' -o second.npy --emit-job
 	assert_output --partial '{"codec": "grib2", "field": 2}'
+	cp "$GDIR/bigmulti.grib2" .
+	"$PY" "$NPY" idx bigmulti.grib2 > bigmulti.grib2.idx
+	run -0 lsio grib bigmulti.grib2 --match '^2\.2:' -o big.npy -q
+	same_values bigmulti.grib2 big.npy 1 2
 }
 
 @test "grib -o X.npy: several sources stack in source order" {
