@@ -21,7 +21,7 @@
 
 #include "grib.h"
 
-#define SCAN_WINDOW 4096	/* bytes read at a message's start */
+#define SCAN_WINDOW GRIB_SCAN_WINDOW
 
 struct window {
 	struct lsio_ctx *ctx;
@@ -140,7 +140,7 @@ static void field_line(const struct field_ctx *f, const uint8_t *p, size_t n,
 		snprintf(var, sizeof(var), "%s", name);
 	else
 		snprintf(var, sizeof(var), "var discipline=%u category=%u number=%u",
-			 f->discipline, n >= 11 ? p[9] : 255, n >= 11 ? p[10] : 255);
+			 f->discipline, n >= 11 ? p[9] : 255u, n >= 11 ? p[10] : 255u);
 	if (o >= 0 && n >= (size_t)(34 + o)) {
 		double v1 = surface_value(p + 23 + o, &m1);
 		double v2 = surface_value(p + 29 + o, &m2);
@@ -158,17 +158,30 @@ static void field_line(const struct field_ctx *f, const uint8_t *p, size_t n,
 	snprintf(buf, cap, "d=%s:%s:%s:%s:", f->date, var, level, fcst);
 }
 
-/* The lines of one message's fields, at most this many. */
+/* The fields of one message, at most this many. */
 #define SCAN_FIELDS_MAX 4096
+
+/* What the walk learns of a field: its line, and its grid (the latest
+ * section 3 before its section 4). */
+struct scan_field {
+	char line[256];
+	struct grib_grid grid;
+};
 
 struct msg_scan {
 	struct window *w;
 	uint64_t off, total;
 	unsigned msgno;
+	const char *num;	/* the inventory's number, or NULL: msgno */
+	uint32_t want;		/* stop after this field (0: walk them all) */
 	struct field_ctx f;
-	char (*lines)[256];
-	size_t nlines;
+	struct grib_grid grid;	/* the latest section 3 */
+	struct scan_field *fields;
+	size_t nlines, cap;
 };
+
+/* The walk has what it wants (grib_msg_grid): not an error. */
+#define SCAN_DONE 2
 
 static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -182,17 +195,38 @@ static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(num, sizeof(num), "%u", m->msgno);
-	return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, num, at, "%s", why);
+	return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, m->num ? m->num : num,
+			 at, "%s", why);
+}
+
+/* Room for one more field. */
+static int field_room(struct msg_scan *m)
+{
+	struct scan_field *f;
+	size_t cap;
+
+	if (m->nlines < m->cap)
+		return 0;
+	if (m->nlines == SCAN_FIELDS_MAX)
+		return msg_fail(m, m->off, "more than %d fields in one message",
+				SCAN_FIELDS_MAX);
+	cap = m->cap ? MIN(m->cap * 4, (size_t)SCAN_FIELDS_MAX) : 4;
+	f = realloc(m->fields, cap * sizeof(*f));
+	if (!f)
+		return lsio_fail(m->w->ctx, -ENOMEM, "out of memory");
+	m->fields = f;
+	m->cap = cap;
+	return 0;
 }
 
 static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
 			uint32_t len)
 {
 	const uint8_t *p;
-	size_t n = num == 1 ? 21 : MIN(len, 80u);
+	size_t n = num == 1 ? 21 : num == 3 ? MIN(len, GRIB_SEC3_MAX) : MIN(len, 80u);
 	int ret;
 
-	if (num != 1 && num != 4)
+	if (num != 1 && num != 3 && num != 4)
 		return 0;
 	ret = win_get(m->w, pos, n, &p);
 	if (ret)
@@ -200,17 +234,25 @@ static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
 			       : ret;
 	if (num == 1 && len >= 21) {
 		snprintf(m->f.date, sizeof(m->f.date), "%04u%02u%02u%02u",
-			 be16(p + 12) % 10000, p[14] % 100, p[15] % 100,
-			 p[16] % 100);
+			 be16(p + 12) % 10000, p[14] % 100u, p[15] % 100u,
+			 p[16] % 100u);
+		return 0;
+	}
+	if (num == 3) {
+		memcpy(m->grid.sec3, p, n);
+		m->grid.sec3_len = (uint32_t)n;
+		m->grid.known = true;
 		return 0;
 	}
 	if (num != 4)
 		return 0;
-	if (m->nlines == SCAN_FIELDS_MAX)
-		return msg_fail(m, m->off, "more than %d fields in one message",
-				SCAN_FIELDS_MAX);
-	field_line(&m->f, p, n, m->lines[m->nlines++], sizeof(m->lines[0]));
-	return 0;
+	ret = field_room(m);
+	if (ret)
+		return ret;
+	field_line(&m->f, p, n, m->fields[m->nlines].line,
+		   sizeof(m->fields[0].line));
+	m->fields[m->nlines++].grid = m->grid;
+	return m->want && m->nlines == m->want ? SCAN_DONE : 0;
 }
 
 /* Walk the sections of the message at m->off. */
@@ -235,7 +277,7 @@ static int scan_sections(struct msg_scan *m)
 					num, (unsigned long long)pos, len);
 		ret = scan_section(m, pos, num, len);
 		if (ret)
-			return ret;
+			return ret == SCAN_DONE ? 0 : ret;
 		pos += len;
 	}
 	if (!m->nlines)
@@ -252,9 +294,11 @@ static int add_lines(struct grib_src *s, struct msg_scan *m)
 			snprintf(num, sizeof(num), "%u", m->msgno);
 		else
 			snprintf(num, sizeof(num), "%u.%zu", m->msgno, i + 1);
-		if (grib_src_add(s, num, m->off, m->lines[i], strlen(m->lines[i])))
+		if (grib_src_add(s, num, m->off, m->fields[i].line,
+				 strlen(m->fields[i].line)))
 			return lsio_fail(m->w->ctx, -ENOMEM, "out of memory");
 		s->msgs[s->nmsgs - 1].len = m->total;
+		s->msgs[s->nmsgs - 1].grid = m->fields[i].grid;
 	}
 	return 0;
 }
@@ -269,6 +313,8 @@ static int scan_head(struct msg_scan *m)
 	ret = win_get(m->w, m->off, 16, &p);
 	if (ret < 0)
 		return ret;
+	if ((ret || memcmp(p, "GRIB", 4)) && m->num)
+		return msg_fail(m, m->off, "not the start of a GRIB message (no 'GRIB' at its offset)");
 	if (ret || memcmp(p, "GRIB", 4)) {
 		if (m->msgno == 1)
 			return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, NULL, 0,
@@ -299,9 +345,6 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 	struct msg_scan m = { .w = &w };
 	int ret = 0;
 
-	m.lines = malloc(SCAN_FIELDS_MAX * sizeof(*m.lines));
-	if (!m.lines)
-		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	if (!s->size)
 		ret = grib_fail(ctx, -LSIO_EDATA, s, NULL, 0, "an empty file, not GRIB");
 	while (!ret && m.off < s->size) {
@@ -311,6 +354,7 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 		}
 		m.msgno++;
 		m.nlines = 0;
+		m.grid.known = false;
 		snprintf(m.f.date, sizeof(m.f.date), "?");
 		ret = scan_head(&m);
 		if (!ret)
@@ -320,6 +364,39 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 		m.off += m.total;
 	}
 	free(w.buf);
-	free(m.lines);
+	free(m.fields);
+	return ret;
+}
+
+uint32_t grib_field_of(const struct grib_msg *m)
+{
+	const char *dot = strchr(m->num, '.');
+	unsigned long n = dot ? strtoul(dot + 1, NULL, 10) : 1;
+
+	return n >= 1 && n <= SCAN_FIELDS_MAX ? (uint32_t)n : 1;
+}
+
+int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i,
+		  uint8_t *pre, size_t pre_len)
+{
+	struct grib_msg *g = &s->msgs[i];
+	struct window w = { .ctx = ctx, .s = s, .off = g->off, .buf = pre,
+			    .len = pre_len };
+	struct msg_scan m = { .w = &w, .off = g->off, .num = g->num,
+			      .want = grib_field_of(g) };
+	int ret = scan_head(&m);
+
+	if (!ret)
+		ret = scan_sections(&m);
+	if (!ret && m.nlines < m.want)
+		ret = msg_fail(&m, m.off, "field %u asked for, the message has %zu",
+			       m.want, m.nlines);
+	if (!ret && !m.fields[m.want - 1].grid.known)
+		ret = msg_fail(&m, m.off, "no grid (section 3) before field %u",
+			       m.want);
+	if (!ret)
+		g->grid = m.fields[m.want - 1].grid;
+	free(w.buf);
+	free(m.fields);
 	return ret;
 }

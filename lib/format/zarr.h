@@ -41,6 +41,13 @@ struct zarr_store_ops {
 	 * one. */
 	int (*sizes)(struct zarr_store *s, const char *const *keys, size_t n,
 		     uint64_t *sizes, int *res);
+	/* n ranges of key at once (a remote store: GETs in parallel): range
+	 * i (offs[i], lens[i] bytes, inside the object) lands in bufs[i].
+	 * Returns 0 or an error with its message in the context.  NULL op:
+	 * read() each. */
+	int (*read_ranges)(struct zarr_store *s, const char *key,
+			   const uint64_t *offs, const uint32_t *lens,
+			   uint8_t *const *bufs, uint32_t n);
 	/* The names of the sub-directories of prefix ("" the root), sorted,
 	 * NULL terminated, malloc'd (free with zarr_names_free).  NULL op:
 	 * the store cannot list (only consolidated metadata lists it). */

@@ -161,6 +161,33 @@ static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 	return 0;
 }
 
+/* One batch, one source: the remote's machinery keeps them in flight. */
+static int remote_read_ranges(struct zarr_store *s, const char *key,
+			      const uint64_t *offs, const uint32_t *lens,
+			      uint8_t *const *bufs, uint32_t n)
+{
+	struct remote_store *rs = (struct remote_store *)s;
+	struct lsio_io *ios = calloc(MAX(n, 1u), sizeof(*ios));
+	struct batch b;
+	int ret;
+
+	if (!ios)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	ret = batch_init(rs, &key, 1, &b);
+	if (ret) {
+		free(ios);
+		return ret;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ios[i] = (struct lsio_io){ .buf = bufs[i], .off = offs[i],
+					   .len = lens[i], .fd = -1,
+					   .file_index = -1, .buf_index = -1 };
+	ret = lsio_remote_fetch(b.r, ios, n, NULL);
+	batch_release(&b);
+	free(ios);
+	return ret;
+}
+
 static void remote_close(struct zarr_store *s)
 {
 	free(s->root);
@@ -172,6 +199,7 @@ static const struct zarr_store_ops zarr_store_remote = {
 	.read = remote_read,
 	.size = remote_size,
 	.sizes = remote_sizes,
+	.read_ranges = remote_read_ranges,
 	.list_dirs = NULL,	/* only consolidated metadata lists it */
 	.close = remote_close,
 };
