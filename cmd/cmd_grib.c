@@ -12,7 +12,8 @@
 
 #include "cmd.h"
 
-enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_IDX, OPT_SOURCES };
+enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_IDX, OPT_SOURCES, OPT_DTYPE,
+       OPT_COORDS };
 
 static const struct cmd_option grib_own[] = {
 	{ "match", required_argument, 'm', "RE",
@@ -26,7 +27,13 @@ static const struct cmd_option grib_own[] = {
 	{ "output", required_argument, 'o', "PATH",
 	  "OUT.grib2 (.grb2, .grib, any name): the messages\n"
 	  "concatenated; DIR/: one file per message,\n"
-	  "SOURCE.N.grib2; OUT.npy: decoded values (not yet)" },
+	  "SOURCE.N.grib2; OUT.npy: the decoded values\n"
+	  "(fields, ny, nx), NaN where missing" },
+	{ "dtype", required_argument, OPT_DTYPE, "<f4|<f8",
+	  "with -o OUT.npy: the values' type (default <f4)" },
+	{ "coords", no_argument, OPT_COORDS, NULL,
+	  "with -o DIR/OUT.npy: also DIR/lat.npy and DIR/lon.npy\n"
+	  "(float64, degrees; grids 3.0, 3.20, 3.30, 3.40)" },
 	{ "list", no_argument, OPT_LIST, NULL,
 	  "print the chosen inventory lines (one source: an .idx)" },
 	{ "verbose", no_argument, 'v', NULL,
@@ -45,11 +52,13 @@ static const struct cmd_command grib_command = {
 	.name = "grib",
 	.usage =
 	"usage: lsio grib SOURCE... [--match RE]... -o OUT.grib2|DIR/ [options]\n"
+	"       lsio grib SOURCE... [--match RE]... -o OUT.npy [--dtype <f8] [--coords]\n"
 	"       lsio grib SOURCE... [--match RE]... --list [-v]\n"
 	"       lsio grib SOURCE... [--match RE]... [-o OUT] --emit-job\n"
 	"\n"
 	"Extract the messages of GRIB2 files whose inventory line matches: into one\n"
-	"file (the messages' bytes, as in the source), or one file per message.\n"
+	"file (the messages' bytes, as in the source), one file per message, or\n"
+	"decoded into one array of the fields' values (all on one grid).\n"
 	"A SOURCE is a path or an http(s)://, s3:// or gs:// URL; its inventory is\n"
 	"SOURCE.idx (NOAA/wgrib2), else the .index beside it (ECMWF open data),\n"
 	"else a scan of the messages, which writes wgrib2-style lines.\n",
@@ -128,6 +137,12 @@ static int grib_option(struct cmd_parser *p, struct grib_args *a, int opt,
 		return 0;
 	case OPT_SOURCES:
 		return read_sources(a, arg);
+	case OPT_DTYPE:
+		a->req.dtype = arg;
+		return 0;
+	case OPT_COORDS:
+		a->req.coords = 1;
+		return 0;
 	case OPT_EMIT_JOB:
 		a->emit = true;
 		return 0;
@@ -151,14 +166,16 @@ static int grib_check(struct grib_args *a)
 		return cmd_usage_error("grib", "a source (a GRIB2 file or URL) is needed");
 	if (a->req.idx && !*a->req.idx)
 		return cmd_usage_error("grib", "--idx needs a path, a URL or 'none'");
-	if (a->list && (a->emit || a->req.output))
-		return cmd_usage_error("grib", "--list takes no -o or --emit-job");
+	if (a->list && (a->emit || a->req.output || a->req.dtype || a->req.coords))
+		return cmd_usage_error("grib", "--list takes no -o, --dtype, --coords or --emit-job");
 	if (a->verbose && !a->list)
 		return cmd_usage_error("grib", "-v goes with --list");
+	if (a->req.coords && a->emit)
+		return cmd_usage_error("grib", "--coords writes files beside the values: not with --emit-job");
 	if (a->emit && (a->tuned || a->c.stats))
 		return cmd_usage_error("grib", "--emit-job prints the job: give tuning and --stats to 'lsio run'");
 	if (!a->list && !a->emit && !a->req.output)
-		return cmd_usage_error("grib", "-o OUT.grib2 or -o DIR/ is needed (or --emit-job, or --list)");
+		return cmd_usage_error("grib", "-o OUT.grib2, -o DIR/ or -o OUT.npy is needed (or --emit-job, or --list)");
 	return -1;
 }
 
@@ -184,31 +201,41 @@ static int grib_options(int argc, char **argv, struct grib_args *a)
 	return grib_check(a);
 }
 
-static int grib_run(struct lsio_ctx *ctx, struct grib_args *a, const char *text)
+/* Run the job; the coordinates (--coords) are written once the values
+ * are. */
+static int grib_run(struct lsio_ctx *ctx, struct grib_args *a, const char *text,
+		    const struct lsio_grib_coords *coords)
 {
 	struct lsio_job *job = NULL;
 	int ret = lsio_job_load_string(ctx, text, "<grib job>", &job);
 
 	ret = ret ? cmd_fail(ctx, ret) : cmd_run_job(ctx, job, &a->c);
 	lsio_job_free(job);
+	if (!ret && coords) {
+		ret = lsio_grib_coords_write(ctx, coords);
+		if (ret)
+			ret = cmd_fail(ctx, ret);
+	}
 	return ret;
 }
 
 static int grib_go(struct lsio_ctx *ctx, struct grib_args *a)
 {
+	struct lsio_grib_coords *coords = NULL;
 	char *text = NULL;
 	int ret;
 
 	if (a->list)
 		ret = lsio_grib_list(ctx, &a->req, &a->c.opt, &text);
 	else
-		ret = lsio_grib_job(ctx, &a->req, &a->c.opt, &text);
+		ret = lsio_grib_job(ctx, &a->req, &a->c.opt, &text, &coords);
 	if (ret)
 		ret = cmd_fail(ctx, ret);
 	else if (a->list || a->emit)
 		ret = fputs(text, stdout) < 0 ? LSIO_EXIT_RUNTIME : LSIO_EXIT_OK;
 	else
-		ret = grib_run(ctx, a, text);
+		ret = grib_run(ctx, a, text, coords);
+	lsio_grib_coords_free(coords);
 	if ((a->list || a->emit) && !ret && !a->c.quiet)
 		cmd_print_warnings(ctx);
 	free(text);

@@ -636,4 +636,12 @@ void lsio_place_copy(uint8_t *array, const uint64_t *ashape, uint32_t ndim,
 int lsio_npy_header(const struct lsio_dtype *dt, const uint64_t *shape,
 		    uint32_t ndim, char *buf, size_t cap);
 
+/* Write a whole .npy (header, then n bytes of data) into a new temporary
+ * beside path, for the caller to rename over path (or unlink).  Returns 0
+ * with the temporary's malloc'd name in *temp, or -errno / -LSIO_EOUTPUT
+ * with the message in ctx and nothing left behind. */
+int lsio_npy_write_temp(struct lsio_ctx *ctx, const char *path,
+			const struct lsio_dtype *dt, const uint64_t *shape,
+			uint32_t ndim, const void *data, size_t n, char **temp);
+
 #endif /* LSIO_INTERNAL_H */

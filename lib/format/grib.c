@@ -32,6 +32,12 @@ struct grib_gen {
 	regex_t *re;
 	uint32_t nre;
 	uint64_t chosen;
+	/* -o X.npy: the values' type, and the grid every chosen field is on
+	 * (the first one's) with the shape of its values */
+	struct lsio_dtype dt;
+	struct grib_grid grid;
+	uint64_t shape[2];
+	uint32_t ndim;
 };
 
 static void gen_release(struct grib_gen *g)
@@ -96,61 +102,68 @@ static int gen_select(struct grib_gen *g, struct grib_src *s)
 }
 
 /* Sources whose inventories are read at once: a model run's 49 forecast
- * hours cost a few round trips, not 49 in a row (FastHerbie's threads). */
-#define GRIB_OPEN_THREADS 16
+ * hours cost a few round trips, not 49 in a row (FastHerbie's threads).
+ * The grids of remote messages likewise. */
+#define GRIB_THREADS 16
 
-struct open_pool {
+struct pool {
 	struct grib_gen *g;
+	int (*fn)(struct grib_gen *g, uint32_t i, void *arg);
+	void *arg;
+	uint32_t n;
 	atomic_uint next;
 	int *res;
 };
 
-static int open_one(struct grib_gen *g, uint32_t i)
+static void *pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	uint32_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
+		p->res[i] = lsio_canceled(p->g->ctx) ?
+			lsio_fail(p->g->ctx, -LSIO_ECANCELED, "interrupted") :
+			p->fn(p->g, i, p->arg);
+	return NULL;
+}
+
+/* fn(g, i, arg) for i < n, several at once; the first failing i's error
+ * is returned (its message may be another failing one's: each names its
+ * own source). */
+static int pool_run(struct grib_gen *g, uint32_t n,
+		    int (*fn)(struct grib_gen *g, uint32_t i, void *arg),
+		    void *arg)
+{
+	struct pool p = { .g = g, .fn = fn, .arg = arg, .n = n };
+	pthread_t th[GRIB_THREADS];
+	uint32_t nth = MIN(n, GRIB_THREADS), started = 0;
+	int ret = 0;
+
+	p.res = calloc(MAX(n, 1u), sizeof(*p.res));
+	if (!p.res)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	atomic_init(&p.next, 0);
+	while (started + 1 < nth &&
+	       !pthread_create(&th[started], NULL, pool_worker, &p))
+		started++;
+	pool_worker(&p);
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (uint32_t i = 0; !ret && i < n; i++)
+		ret = p.res[i];
+	free(p.res);
+	return ret;
+}
+
+static int open_one(struct grib_gen *g, uint32_t i, void *arg)
 {
 	struct grib_src *s = &g->srcs[i];
 	int ret;
 
-	if (lsio_canceled(g->ctx))
-		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
+	(void)arg;
 	ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
 	if (!ret)
 		ret = gen_select(g, s);
-	return ret;
-}
-
-static void *open_worker(void *arg)
-{
-	struct open_pool *p = arg;
-	uint32_t i;
-
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->g->nsrcs)
-		p->res[i] = open_one(p->g, i);
-	return NULL;
-}
-
-/* Open every source and read its inventory, several at once; the first
- * failing source's error is returned (its message may be another
- * failing source's: each names its own source). */
-static int open_all(struct grib_gen *g)
-{
-	struct open_pool p = { .g = g };
-	pthread_t th[GRIB_OPEN_THREADS];
-	uint32_t n = MIN(g->nsrcs, GRIB_OPEN_THREADS), started = 0;
-	int ret = 0;
-
-	p.res = calloc(g->nsrcs, sizeof(*p.res));
-	if (!p.res)
-		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	atomic_init(&p.next, 0);
-	while (started + 1 < n &&
-	       !pthread_create(&th[started], NULL, open_worker, &p))
-		started++;
-	open_worker(&p);
-	for (uint32_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	for (uint32_t i = 0; !ret && i < g->nsrcs; i++)
-		ret = p.res[i];
-	free(p.res);
 	return ret;
 }
 
@@ -175,7 +188,7 @@ static int gen_open(struct grib_gen *g)
 	ret = grib_srcs_open(g->ctx, g->srcs, g->nsrcs, req->sources, req->idx,
 			     g->opt);
 	if (!ret)
-		ret = open_all(g);
+		ret = pool_run(g, g->nsrcs, open_one, NULL);
 	for (uint32_t k = 0; !ret && k < g->nsrcs; k++)
 		for (size_t i = 0; i < g->srcs[k].nmsgs; i++)
 			g->chosen += g->srcs[k].msgs[i].selected;
@@ -220,6 +233,170 @@ int lsio_grib_list(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 	}
 	*text = b.p ? b.p : strdup("");
 	return *text ? 0 : lsio_fail(ctx, -ENOMEM, "out of memory");
+}
+
+/* --- grids (-o X.npy) -------------------------------------------------- */
+
+/* A chosen field: its source, its inventory entry. */
+struct pick {
+	struct grib_src *s;
+	size_t i;
+};
+
+/* The chosen fields whose grid is not known yet, of the sources that
+ * can (batch) or cannot read ranges at once. */
+static uint32_t picks_of(struct grib_gen *g, bool batch, struct pick *p)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < g->nsrcs; k++) {
+		struct grib_src *s = &g->srcs[k];
+
+		if (!s->store->ops->read_ranges != !batch)
+			continue;
+		for (size_t i = 0; i < s->nmsgs; i++)
+			if (s->msgs[i].selected && !s->msgs[i].grid.known)
+				p[n++] = (struct pick){ s, i };
+	}
+	return n;
+}
+
+static int grid_one(struct grib_gen *g, uint32_t k, void *arg)
+{
+	struct pick *p = arg;
+
+	return grib_msg_grid(g->ctx, p[k].s, p[k].i, NULL, 0);
+}
+
+/* Ranges read in one batch at most. */
+#define GRID_BATCH 1024
+
+/* The first bytes of n of source s's messages in one batch (remote: the
+ * GETs all in flight), then each message walked from them. */
+static int grids_batch(struct grib_gen *g, struct grib_src *s,
+		       const struct pick *p, uint32_t n)
+{
+	uint64_t offs[GRID_BATCH];
+	uint32_t lens[GRID_BATCH];
+	uint8_t *bufs[GRID_BATCH] = { NULL };
+	uint32_t k;
+	int ret = 0;
+
+	for (k = 0; !ret && k < n; k++) {
+		const struct grib_msg *m = &s->msgs[p[k].i];
+
+		offs[k] = m->off;
+		lens[k] = (uint32_t)MIN(m->len, (uint64_t)GRIB_SCAN_WINDOW);
+		bufs[k] = malloc(MAX(lens[k], 1u));
+		if (!bufs[k])
+			ret = lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	}
+	if (!ret)
+		ret = s->store->ops->read_ranges(s->store, s->key, offs, lens,
+						 bufs, n);
+	if (ret && !zarr_said(ret))
+		ret = lsio_fail(g->ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
+				strerror(-ret));
+	for (k = 0; !ret && k < n; k++) {
+		ret = grib_msg_grid(g->ctx, s, p[k].i, bufs[k], lens[k]);
+		bufs[k] = NULL;
+	}
+	for (k = 0; k < n; k++)
+		free(bufs[k]);
+	return ret;
+}
+
+/* Source k's picks (they are in source order, a sentinel after them). */
+static int grids_src(struct grib_gen *g, uint32_t k, void *arg)
+{
+	struct grib_src *s = &g->srcs[k];
+	struct pick *p = arg;
+	uint32_t n = 0, j;
+	int ret = 0;
+
+	while (p->s && p->s != s)
+		p++;
+	while (p[n].s == s)
+		n++;
+	for (j = 0; !ret && j < n; j += GRID_BATCH)
+		ret = grids_batch(g, s, p + j, MIN(n - j, (uint32_t)GRID_BATCH));
+	return ret;
+}
+
+/* Read the grids a scan has not: one small read per message, several at
+ * once (a remote source's in batches of GETs all in flight, local ones
+ * by the pool). */
+static int grids_read(struct grib_gen *g)
+{
+	struct pick *p = calloc(g->chosen + 1, sizeof(*p));
+	uint32_t n;
+	int ret;
+
+	if (!p)
+		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+	n = picks_of(g, false, p);
+	ret = pool_run(g, n, grid_one, p);
+	n = ret ? 0 : picks_of(g, true, p);
+	p[n].s = NULL;
+	if (n)
+		ret = pool_run(g, g->nsrcs, grids_src, p);
+	free(p);
+	return ret;
+}
+
+static bool grid_same(const struct grib_grid *a, const struct grib_grid *b)
+{
+	return a->sec3_len == b->sec3_len &&
+	       !memcmp(a->sec3 + 5, b->sec3 + 5, a->sec3_len - 5);
+}
+
+static int grids_differ(struct grib_gen *g, const struct grib_src *s,
+			const struct grib_msg *m, const struct grib_src *s0,
+			const struct grib_msg *m0)
+{
+	char w[64], w0[64];
+
+	grib_grid_words(&m->grid, w, sizeof(w));
+	grib_grid_words(&m0->grid, w0, sizeof(w0));
+	return lsio_fail(g->ctx, -LSIO_EJOB,
+			 "message %s of '%s' is on grid %s, message %s of '%s' is on %s%s: the values of one .npy share a grid (choose with --match)",
+			 m->num, s->uri, w, m0->num, s0->uri, w0,
+			 strcmp(w, w0) ? "" : " (section 3 differs)");
+}
+
+/* Every chosen field's grid, which must be one grid: its shape is the
+ * slices' shape. */
+static int gen_grids(struct grib_gen *g)
+{
+	const struct grib_src *s0 = NULL;
+	const struct grib_msg *m0 = NULL;
+	char why[LSIO_MSG_MAX / 2];
+	int ret = grids_read(g);
+
+	for (uint32_t k = 0; !ret && k < g->nsrcs; k++) {
+		const struct grib_src *s = &g->srcs[k];
+
+		for (size_t i = 0; !ret && i < s->nmsgs; i++) {
+			const struct grib_msg *m = &s->msgs[i];
+
+			if (!m->selected)
+				continue;
+			if (!m0) {
+				s0 = s;
+				m0 = m;
+			} else if (!grid_same(&m->grid, &m0->grid)) {
+				ret = grids_differ(g, s, m, s0, m0);
+			}
+		}
+	}
+	if (ret)
+		return ret;
+	g->grid = m0->grid;
+	g->ndim = grib_grid_shape(&g->grid, g->shape, why, sizeof(why));
+	if (!g->ndim)
+		return grib_fail(g->ctx, -LSIO_EDATA, s0, m0->num, m0->off,
+				 "%s", why);
+	return 0;
 }
 
 /* --- the job --------------------------------------------------------------- */
@@ -281,6 +458,25 @@ struct job_pos {
 	uint64_t at;		/* the next message's offset in the output */
 };
 
+/* A field decoded into slice pos->nchunks of the (fields, ...) array. */
+static void put_npy_chunk(struct lsio_strbuf *b, const struct grib_gen *g,
+			  const struct grib_src *s, const struct grib_msg *m,
+			  struct job_pos *pos)
+{
+	lsio_strbuf_printf(b, "%s\n    {\"source\": ", pos->nchunks ? "," : "");
+	put_json_string(b, s->uri);
+	lsio_strbuf_printf(b, ", \"offset\": %llu, \"length\": %llu, \"stages\": [{\"codec\": \"grib2_check\", \"message\": ",
+			   (unsigned long long)m->off, (unsigned long long)m->len);
+	put_json_string(b, m->num);
+	lsio_strbuf_printf(b, "}, {\"codec\": \"grib2\", \"field\": %u}], \"place\": {\"shape\": [1",
+			   grib_field_of(m));
+	for (uint32_t d = 0; d < g->ndim; d++)
+		lsio_strbuf_printf(b, ", %llu", (unsigned long long)g->shape[d]);
+	lsio_strbuf_printf(b, "], \"to\": [%llu%s]}}",
+			   (unsigned long long)pos->nchunks++,
+			   g->ndim == 2 ? ", 0, 0" : ", 0");
+}
+
 static void put_chunk(struct lsio_strbuf *b, const struct grib_src *s,
 		      const struct grib_msg *m, enum grib_out kind,
 		      struct job_pos *pos)
@@ -304,7 +500,8 @@ static void put_chunk(struct lsio_strbuf *b, const struct grib_src *s,
 }
 
 /* The chunks: chosen messages in source order, then message order; the
- * fields of one message (one offset) once. */
+ * fields of one message (one offset) once, except when decoded: then
+ * each field is its own chunk and slice. */
 static void put_chunks(struct grib_gen *g, struct lsio_strbuf *b,
 		       enum grib_out kind, struct job_pos *pos)
 {
@@ -315,7 +512,13 @@ static void put_chunks(struct grib_gen *g, struct lsio_strbuf *b,
 		for (size_t i = 0; i < s->nmsgs; i++) {
 			const struct grib_msg *m = &s->msgs[i];
 
-			if (!m->selected || (last && last->off == m->off))
+			if (!m->selected)
+				continue;
+			if (kind == GRIB_OUT_NPY) {
+				put_npy_chunk(b, g, s, m, pos);
+				continue;
+			}
+			if (last && last->off == m->off)
 				continue;
 			put_chunk(b, s, m, kind, pos);
 			last = m;
@@ -335,6 +538,18 @@ static void put_output(struct grib_gen *g, struct lsio_strbuf *b,
 		return;
 	}
 	lsio_strbuf_printf(b, "{\"type\": \"array\", ");
+	if (kind == GRIB_OUT_NPY) {
+		/* Every element is some field's: no fill pass. */
+		lsio_strbuf_printf(b, "\"path\": ");
+		put_json_string(b, path);
+		lsio_strbuf_printf(b, ", \"dtype\": \"%s\", \"shape\": [%llu",
+				   g->dt.str, (unsigned long long)total);
+		for (uint32_t d = 0; d < g->ndim; d++)
+			lsio_strbuf_printf(b, ", %llu",
+					   (unsigned long long)g->shape[d]);
+		lsio_strbuf_printf(b, "], \"fill_value\": null}");
+		return;
+	}
 	if (path) {
 		lsio_strbuf_printf(b, "\"path\": ");
 		put_json_string(b, path);
@@ -362,7 +577,7 @@ static int job_text(struct grib_gen *g, enum grib_out kind, char **job)
 
 	put_chunks(g, &chunks, kind, &pos);
 	lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": ", LSIO_JOB_FORMAT);
-	put_output(g, &b, kind, pos.at);
+	put_output(g, &b, kind, kind == GRIB_OUT_NPY ? pos.nchunks : pos.at);
 	lsio_strbuf_printf(&b, ",\n");
 	if (g->opt && g->opt->no_sign_request > 0)
 		lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
@@ -379,21 +594,45 @@ static int job_text(struct grib_gen *g, enum grib_out kind, char **job)
 	return 0;
 }
 
+/* -o X.npy needs what its options mean before anything is read. */
+static int npy_check(struct grib_gen *g, enum grib_out kind)
+{
+	const struct lsio_grib_request *req = g->req;
+
+	if (kind != GRIB_OUT_NPY && (req->dtype || req->coords))
+		return lsio_fail(g->ctx, -LSIO_EUSAGE, "%s goes with -o X.npy (decoded values)",
+				 req->dtype ? "--dtype" : "--coords");
+	if (kind != GRIB_OUT_NPY)
+		return 0;
+	if (lsio_dtype_parse(req->dtype ? req->dtype : "<f4", &g->dt) ||
+	    g->dt.kind != 'f' || g->dt.order == '>' ||
+	    (g->dt.size != 4 && g->dt.size != 8))
+		return lsio_fail(g->ctx, -LSIO_EUSAGE,
+				 "--dtype '%s': decoded values are '<f4' or '<f8'",
+				 req->dtype);
+	return 0;
+}
+
 int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
-		  const struct lsio_options *opt, char **job)
+		  const struct lsio_options *opt, char **job,
+		  struct lsio_grib_coords **coords)
 {
 	struct grib_gen g = { .ctx = ctx, .req = req, .opt = opt };
 	enum grib_out kind = output_kind(req->output);
 	int ret;
 
 	*job = NULL;
-	if (kind == GRIB_OUT_NPY)
-		return lsio_fail(ctx, -LSIO_ENOTSUP,
-				 "'%s': writing decoded values needs the grib2 decode stage (issue 12), which this lsio does not have yet; write the messages with -o FILE.grib2",
-				 req->output);
-	ret = gen_open(&g);
+	if (coords)
+		*coords = NULL;
+	ret = npy_check(&g, kind);
+	if (!ret)
+		ret = gen_open(&g);
 	if (!ret && !g.chosen)
 		ret = nothing_chosen(&g);
+	if (!ret && kind == GRIB_OUT_NPY)
+		ret = gen_grids(&g);
+	if (!ret && kind == GRIB_OUT_NPY && req->coords && coords)
+		ret = grib_coords_new(ctx, &g.grid, req->output, coords);
 	if (!ret)
 		ret = job_text(&g, kind, job);
 	gen_release(&g);

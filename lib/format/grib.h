@@ -21,6 +21,18 @@
 #include "internal.h"
 #include "zarr.h"
 
+/* The octets of section 3 a grid's shape and coordinates need: every
+ * supported template's fixed part (3.30's ends at octet 81). */
+#define GRIB_SEC3_MAX 96
+
+/* The grid a field is on, from its section 3: what the decoded values'
+ * shape and coordinates come from. */
+struct grib_grid {
+	uint8_t sec3[GRIB_SEC3_MAX];	/* from octet 1 */
+	uint32_t sec3_len;	/* octets kept (<= the section's length) */
+	bool known;
+};
+
 /* One line of an inventory: a message (or one field of a message of
  * several, "211.2", which shares its offset). */
 struct grib_msg {
@@ -29,6 +41,7 @@ struct grib_msg {
 	char *text;		/* the line after "N:OFFSET:", e.g.
 				 * "d=2026120100:TMP:2 m above ground:anl:" */
 	bool selected;
+	struct grib_grid grid;	/* a scan's, or read for -o X.npy */
 };
 
 /* One source and its inventory. */
@@ -69,8 +82,52 @@ int grib_src_add(struct grib_src *s, const char *num, uint64_t off,
 int grib_inventory(struct lsio_ctx *ctx, struct grib_src *s, const char *idx,
 		   const struct lsio_options *opt);
 
-/* Scan the source's messages (grib_scan.c). */
+/* Scan the source's messages (grib_scan.c), recording each field's
+ * grid as the walk passes its section 3. */
 int grib_scan(struct lsio_ctx *ctx, struct grib_src *s);
+
+/* The size of the window a scan reads at a message's start: its
+ * sections 0-5 unless section 2 or 3 is large. */
+#define GRIB_SCAN_WINDOW 4096
+
+/* The grid of message i of s (field N of "M.N"), read from the source:
+ * the message's sections up to that field's section 4, a window of a few
+ * KiB (one ranged GET remotely).  pre (malloc'd, taken over, may be
+ * NULL): the message's first pre_len bytes, already read.  Thread-safe
+ * for distinct i.  Returns 0 or an error naming source, message and
+ * offset. */
+int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i,
+		  uint8_t *pre, size_t pre_len);
+
+/* The field number of an inventory entry: N of "M.N", else 1. */
+uint32_t grib_field_of(const struct grib_msg *m);
+
+/* --- grids and coordinates (grib_coords.c) --------------------------------- */
+
+/* A grid's words for messages: "3.30 1799x1059" ("3.40 4320 points" for a
+ * reduced grid). */
+void grib_grid_words(const struct grib_grid *g, char *buf, size_t cap);
+
+/* The shape values of a field on g take, as the grib2 stage writes
+ * them: (Nj, Ni) ((Ni, Nj) when j points are consecutive), or
+ * (npoints) for a reduced grid.  Returns ndim, 0 with why when the
+ * grid cannot be read. */
+uint32_t grib_grid_shape(const struct grib_grid *g, uint64_t shape[2],
+			 char *why, size_t cap);
+
+/* The latitude and longitude (degrees) of each of g's points, in the
+ * order its values are stored, as ecCodes' latitudes and longitudes
+ * keys give them: lat and lon hold npoints doubles each.  Templates
+ * 3.0, 3.20 (on a sphere), 3.30 and 3.40.  Returns 0, or -LSIO_EJOB
+ * naming what is not supported. */
+int grib_grid_coords(const struct grib_grid *g, double *lat, double *lon,
+		     char *why, size_t cap);
+
+/* The coordinates of grid g for lsio_grib_coords_write(): lat.npy and
+ * lon.npy in the directory of output.  Returns 0, or -LSIO_EJOB naming
+ * the grid that has none, -ENOMEM. */
+int grib_coords_new(struct lsio_ctx *ctx, const struct grib_grid *g,
+		    const char *output, struct lsio_grib_coords **out);
 
 /* "SOURCE: message N at offset OFF: MESSAGE" as the context's message;
  * returns err. */

@@ -33,7 +33,7 @@
 
 #include "grib.h"
 
-#define SCAN_WINDOW 4096	/* bytes read at a message's start */
+#define SCAN_WINDOW GRIB_SCAN_WINDOW
 #define SCAN_AHEAD_MSGS 16	/* remotely: messages read ahead at once */
 #define SCAN_AHEAD_MAX (1u << 20)	/* bytes, at most */
 #define SCAN_GUESS 8		/* messages of one length: windows at once, */
@@ -96,26 +96,34 @@ static int read_fail(struct window *w, int ret)
 static int guesses_read(struct window *w, uint64_t off, uint64_t len)
 {
 	struct grib_src *s = w->s;
-	struct zarr_req q[SCAN_GUESS_MAX];
+	uint64_t offs[SCAN_GUESS_MAX];
+	uint32_t lens[SCAN_GUESS_MAX];
+	uint8_t *bufs[SCAN_GUESS_MAX];
 	unsigned n = 0;
-	int ret;
+	int ret = 0;
 
 	/* Every window of the last guess used: guess further. */
 	w->nguesses = !w->nguesses ? SCAN_GUESS
 		    : w->nguess ? SCAN_GUESS
 		    : MIN(2 * w->nguesses, (unsigned)SCAN_GUESS_MAX);
 	guesses_drop(w);
-	for (; n < w->nguesses && off + n * len < s->size; n++)
-		q[n] = (struct zarr_req){
-			.key = s->key, .body = true, .off = off + n * len,
-			.n = MIN((uint64_t)SCAN_WINDOW, s->size - (off + n * len)),
-		};
-	ret = s->store->ops->batch(s->store, q, n);
+	if (!s->store->ops->read_ranges)
+		return 0;	/* a guess pays only where reads are batched */
+	for (; n < w->nguesses && off + n * len < s->size; n++) {
+		offs[n] = off + n * len;
+		lens[n] = (uint32_t)MIN((uint64_t)SCAN_WINDOW, s->size - offs[n]);
+		bufs[n] = malloc(lens[n]);
+		if (!bufs[n])
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = s->store->ops->read_ranges(s->store, s->key, offs, lens,
+						 bufs, n);
 	for (unsigned i = 0; i < n; i++) {
-		if (!ret && !q[i].res)
-			w->guess[w->nguess++] = (struct guess){ q[i].off, q[i].buf, q[i].len };
+		if (!ret)
+			w->guess[w->nguess++] = (struct guess){ offs[i], bufs[i], lens[i] };
 		else
-			free(q[i].buf);
+			free(bufs[i]);
 	}
 	return ret ? read_fail(w, ret) : 0;
 }
@@ -246,17 +254,30 @@ static void field_line(const struct field_ctx *f, const uint8_t *p, size_t n,
 	snprintf(buf, cap, "d=%s:%s:%s:%s:", f->date, var, level, fcst);
 }
 
-/* The lines of one message's fields, at most this many. */
+/* The fields of one message, at most this many. */
 #define SCAN_FIELDS_MAX 4096
+
+/* What the walk learns of a field: its line, and its grid (the latest
+ * section 3 before its section 4). */
+struct scan_field {
+	char line[256];
+	struct grib_grid grid;
+};
 
 struct msg_scan {
 	struct window *w;
 	uint64_t off, total;
 	unsigned msgno;
+	const char *num;	/* the inventory's number, or NULL: msgno */
+	uint32_t want;		/* stop after this field (0: walk them all) */
 	struct field_ctx f;
-	char (*lines)[256];
-	size_t nlines;
+	struct grib_grid grid;	/* the latest section 3 */
+	struct scan_field *fields;
+	size_t nlines, cap;
 };
+
+/* The walk has what it wants (grib_msg_grid): not an error. */
+#define SCAN_DONE 2
 
 static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -270,17 +291,38 @@ static int msg_fail(struct msg_scan *m, uint64_t at, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(num, sizeof(num), "%u", m->msgno);
-	return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, num, at, "%s", why);
+	return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, m->num ? m->num : num,
+			 at, "%s", why);
+}
+
+/* Room for one more field. */
+static int field_room(struct msg_scan *m)
+{
+	struct scan_field *f;
+	size_t cap;
+
+	if (m->nlines < m->cap)
+		return 0;
+	if (m->nlines == SCAN_FIELDS_MAX)
+		return msg_fail(m, m->off, "more than %d fields in one message",
+				SCAN_FIELDS_MAX);
+	cap = m->cap ? MIN(m->cap * 4, (size_t)SCAN_FIELDS_MAX) : 4;
+	f = realloc(m->fields, cap * sizeof(*f));
+	if (!f)
+		return lsio_fail(m->w->ctx, -ENOMEM, "out of memory");
+	m->fields = f;
+	m->cap = cap;
+	return 0;
 }
 
 static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
 			uint32_t len)
 {
 	const uint8_t *p;
-	size_t n = num == 1 ? 21 : MIN(len, 80u);
+	size_t n = num == 1 ? 21 : num == 3 ? MIN(len, GRIB_SEC3_MAX) : MIN(len, 80u);
 	int ret;
 
-	if (num != 1 && num != 4)
+	if (num != 1 && num != 3 && num != 4)
 		return 0;
 	ret = win_get(m->w, pos, n, &p);
 	if (ret)
@@ -292,13 +334,21 @@ static int scan_section(struct msg_scan *m, uint64_t pos, unsigned num,
 			 p[16] % 100u);
 		return 0;
 	}
+	if (num == 3) {
+		memcpy(m->grid.sec3, p, n);
+		m->grid.sec3_len = (uint32_t)n;
+		m->grid.known = true;
+		return 0;
+	}
 	if (num != 4)
 		return 0;
-	if (m->nlines == SCAN_FIELDS_MAX)
-		return msg_fail(m, m->off, "more than %d fields in one message",
-				SCAN_FIELDS_MAX);
-	field_line(&m->f, p, n, m->lines[m->nlines++], sizeof(m->lines[0]));
-	return 0;
+	ret = field_room(m);
+	if (ret)
+		return ret;
+	field_line(&m->f, p, n, m->fields[m->nlines].line,
+		   sizeof(m->fields[0].line));
+	m->fields[m->nlines++].grid = m->grid;
+	return m->want && m->nlines == m->want ? SCAN_DONE : 0;
 }
 
 /* Walk the sections of the message at m->off. */
@@ -323,7 +373,7 @@ static int scan_sections(struct msg_scan *m)
 					num, (unsigned long long)pos, len);
 		ret = scan_section(m, pos, num, len);
 		if (ret)
-			return ret;
+			return ret == SCAN_DONE ? 0 : ret;
 		pos += len;
 	}
 	if (!m->nlines)
@@ -340,9 +390,11 @@ static int add_lines(struct grib_src *s, struct msg_scan *m)
 			snprintf(num, sizeof(num), "%u", m->msgno);
 		else
 			snprintf(num, sizeof(num), "%u.%zu", m->msgno, i + 1);
-		if (grib_src_add(s, num, m->off, m->lines[i], strlen(m->lines[i])))
+		if (grib_src_add(s, num, m->off, m->fields[i].line,
+				 strlen(m->fields[i].line)))
 			return lsio_fail(m->w->ctx, -ENOMEM, "out of memory");
 		s->msgs[s->nmsgs - 1].len = m->total;
+		s->msgs[s->nmsgs - 1].grid = m->fields[i].grid;
 	}
 	return 0;
 }
@@ -358,6 +410,8 @@ static int scan_head(struct msg_scan *m)
 	m->w->want = SCAN_WINDOW;
 	if (ret < 0)
 		return ret;
+	if ((ret || memcmp(p, "GRIB", 4)) && m->num)
+		return msg_fail(m, m->off, "not the start of a GRIB message (no 'GRIB' at its offset)");
 	if (ret || memcmp(p, "GRIB", 4)) {
 		if (m->msgno == 1)
 			return grib_fail(m->w->ctx, -LSIO_EDATA, m->w->s, NULL, 0,
@@ -415,9 +469,6 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 	uint64_t before = 0;	/* the length of the message before the last */
 	int ret = 0;
 
-	m.lines = malloc(SCAN_FIELDS_MAX * sizeof(*m.lines));
-	if (!m.lines)
-		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	if (!s->size)
 		ret = grib_fail(ctx, -LSIO_EDATA, s, NULL, 0, "an empty file, not GRIB");
 	while (!ret && m.off < s->size) {
@@ -432,6 +483,7 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 		before = m.total;
 		m.msgno++;
 		m.nlines = 0;
+		m.grid.known = false;
 		snprintf(m.f.date, sizeof(m.f.date), "?");
 		ret = scan_head(&m);
 		if (!ret)
@@ -442,6 +494,39 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 	}
 	guesses_drop(&w);
 	free(w.buf);
-	free(m.lines);
+	free(m.fields);
+	return ret;
+}
+
+uint32_t grib_field_of(const struct grib_msg *m)
+{
+	const char *dot = strchr(m->num, '.');
+	unsigned long n = dot ? strtoul(dot + 1, NULL, 10) : 1;
+
+	return n >= 1 && n <= SCAN_FIELDS_MAX ? (uint32_t)n : 1;
+}
+
+int grib_msg_grid(struct lsio_ctx *ctx, struct grib_src *s, size_t i,
+		  uint8_t *pre, size_t pre_len)
+{
+	struct grib_msg *g = &s->msgs[i];
+	struct window w = { .ctx = ctx, .s = s, .off = g->off, .buf = pre,
+			    .len = pre_len };
+	struct msg_scan m = { .w = &w, .off = g->off, .num = g->num,
+			      .want = grib_field_of(g) };
+	int ret = scan_head(&m);
+
+	if (!ret)
+		ret = scan_sections(&m);
+	if (!ret && m.nlines < m.want)
+		ret = msg_fail(&m, m.off, "field %u asked for, the message has %zu",
+			       m.want, m.nlines);
+	if (!ret && !m.fields[m.want - 1].grid.known)
+		ret = msg_fail(&m, m.off, "no grid (section 3) before field %u",
+			       m.want);
+	if (!ret)
+		g->grid = m.fields[m.want - 1].grid;
+	free(w.buf);
+	free(m.fields);
 	return ret;
 }

@@ -28,8 +28,7 @@ struct zarr_store;
 /* One request of a store's batch: a key's size, or its content. */
 struct zarr_req {
 	const char *key;
-	bool body;		/* read the key: whole, or n bytes at off */
-	uint64_t off, n;	/* body: n > 0 (fewer at the end: len) */
+	bool body;		/* read the key whole */
 	uint64_t size;		/* !body: its size */
 	uint8_t *buf;		/* body: malloc'd, the caller's to free */
 	size_t len;
@@ -58,6 +57,13 @@ struct zarr_store_ops {
 	 * or -ENOENT) or the error that failed them (message in the context
 	 * when zarr_said()). */
 	int (*batch)(struct zarr_store *s, struct zarr_req *reqs, size_t n);
+	/* n ranges of key at once (a remote store: GETs in parallel): range
+	 * i (offs[i], lens[i] bytes, inside the object) lands in bufs[i].
+	 * Returns 0 or an error with its message in the context.  NULL op:
+	 * read() each. */
+	int (*read_ranges)(struct zarr_store *s, const char *key,
+			   const uint64_t *offs, const uint32_t *lens,
+			   uint8_t *const *bufs, uint32_t n);
 	/* The names of the sub-directories of prefix ("" the root), sorted,
 	 * NULL terminated, malloc'd (free with zarr_names_free).  NULL op:
 	 * the store cannot list (only consolidated metadata lists it). */

@@ -210,9 +210,8 @@ static int local_batch(struct zarr_store *s, struct zarr_req *reqs,
 	for (size_t i = 0; i < n; i++) {
 		struct zarr_req *q = &reqs[i];
 
-		q->res = q->body ? local_read(s, q->key, q->off,
-					      q->n ? q->n : UINT64_MAX,
-					      &q->buf, &q->len)
+		q->res = q->body ? local_read(s, q->key, 0, UINT64_MAX, &q->buf,
+					      &q->len)
 				 : local_size(s, q->key, &q->size);
 		if (q->res && q->res != -ENOENT)
 			return q->res;

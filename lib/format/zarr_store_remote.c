@@ -9,7 +9,7 @@
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
  * is a GET, ranged when the caller gives a length, of the whole key when
  * it does not (no HEAD first: a 404 says "missing" as well), and a batch
- * (sizes, whole keys, ranges, any mix) is one curl multi, every request in
+ * (sizes and whole keys, mixed) is one curl multi, every request in
  * flight at once.  Chunk existence is one HEAD per candidate key, all in
  * parallel (sizes), so a job is built with every length known and never
  * HEADs again when it runs.
@@ -170,57 +170,64 @@ static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
 {
 	struct remote_store *rs = (struct remote_store *)s;
 	struct lsio_remote_req *rq;
-	struct lsio_io *ios;
 	const char **keys;
 	struct batch b;
-	int ret = 0;
+	int ret;
 
 	if (n > UINT32_MAX)
 		return -EOVERFLOW;
 	rq = calloc(MAX(n, 1), sizeof(*rq));
-	ios = calloc(MAX(n, 1), sizeof(*ios));
 	keys = calloc(MAX(n, 1), sizeof(*keys));
-	if (!rq || !ios || !keys)
-		ret = -ENOMEM;
-	for (size_t i = 0; !ret && i < n; i++) {
-		const struct zarr_req *q = &reqs[i];
-
-		keys[i] = q->key;
-		rq[i].op = !q->body ? LSIO_REMOTE_HEAD
-			 : q->n ? LSIO_REMOTE_RANGE : LSIO_REMOTE_WHOLE;
-		rq[i].source = (uint32_t)i;
-		if (rq[i].op != LSIO_REMOTE_RANGE)
-			continue;
-		if (q->n > UINT32_MAX)
-			ret = -EOVERFLOW;
-		ios[i] = (struct lsio_io){ .fd = -1, .file_index = -1,
-					   .buf_index = -1, .source = (uint32_t)i,
-					   .off = q->off, .len = (uint32_t)q->n };
-		ios[i].buf = ret ? NULL : malloc(q->n);
-		rq[i].io = &ios[i];
-		if (!ret && !ios[i].buf)
-			ret = -ENOMEM;
+	if (!rq || !keys) {
+		free(rq);
+		free(keys);
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 	}
-	if (!ret)
-		ret = batch_init(rs, keys, (uint32_t)n, &b);
-	else
-		ret = lsio_fail(rs->ctx, ret, "%s", strerror(-ret));
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = reqs[i].key;
+		rq[i].op = reqs[i].body ? LSIO_REMOTE_WHOLE : LSIO_REMOTE_HEAD;
+		rq[i].source = (uint32_t)i;
+	}
+	ret = batch_init(rs, keys, (uint32_t)n, &b);
 	if (!ret) {
 		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
 		for (size_t i = 0; i < n; i++) {
 			reqs[i].res = rq[i].res;
-			reqs[i].buf = rq[i].io ? ios[i].buf : rq[i].buf;
-			reqs[i].len = rq[i].io ? ios[i].len : rq[i].len;
+			reqs[i].buf = rq[i].buf;
+			reqs[i].len = rq[i].len;
 			reqs[i].size = b.job.sources[i].size;
-			ios[i].buf = NULL;
 		}
 		batch_release(&b);
 	}
-	for (size_t i = 0; ios && i < n; i++)
-		free(ios[i].buf);
 	free(keys);
-	free(ios);
 	free(rq);
+	return ret;
+}
+
+/* One batch, one source: the remote's machinery keeps them in flight. */
+static int remote_read_ranges(struct zarr_store *s, const char *key,
+			      const uint64_t *offs, const uint32_t *lens,
+			      uint8_t *const *bufs, uint32_t n)
+{
+	struct remote_store *rs = (struct remote_store *)s;
+	struct lsio_io *ios = calloc(MAX(n, 1u), sizeof(*ios));
+	struct batch b;
+	int ret;
+
+	if (!ios)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	ret = batch_init(rs, &key, 1, &b);
+	if (ret) {
+		free(ios);
+		return ret;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ios[i] = (struct lsio_io){ .buf = bufs[i], .off = offs[i],
+					   .len = lens[i], .fd = -1,
+					   .file_index = -1, .buf_index = -1 };
+	ret = lsio_remote_fetch(b.r, ios, n, NULL);
+	batch_release(&b);
+	free(ios);
 	return ret;
 }
 
@@ -236,6 +243,7 @@ static const struct zarr_store_ops zarr_store_remote = {
 	.size = remote_size,
 	.sizes = remote_sizes,
 	.batch = remote_batch,
+	.read_ranges = remote_read_ranges,
 	.list_dirs = NULL,	/* only consolidated metadata lists it */
 	.close = remote_close,
 };

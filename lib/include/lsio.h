@@ -371,26 +371,48 @@ struct lsio_grib_request {
 	uint32_t nmatch;
 	/* The job's output: a path ending in '/' or an existing directory
 	 * (one file per message, SOURCE.N.grib2), a path ending in .npy
-	 * (decoded values: not yet, -LSIO_ENOTSUP), else one file of the
+	 * (decoded values), else one file of the
 	 * messages' bytes concatenated in source order, then message order
 	 * ("-": standard output).  NULL: no path in the job (the concatenated
 	 * form, for lsio_options.output). */
 	const char *output;
 	int lengths;		/* lsio_grib_list: add "len=N" to each line */
+	/* -o X.npy: the values' dtype, "<f4" (NULL) or "<f8" */
+	const char *dtype;
+	/* -o X.npy: also the grid's coordinates (lsio_grib_job's coords) */
+	int coords;
 };
+
+/* The latitudes and longitudes of the chosen messages' grid, to be
+ * written beside the values once they are (lsio_grib_coords_write). */
+struct lsio_grib_coords;
 
 /* A job that reads the chosen messages: adjacent ones merge into one
  * request (the planner's coalescing), and each is checked to be the GRIB2
  * message the inventory says (stage grib2_check) as it is read.  The job
  * uses only the public job format.  opt (may be NULL): no_sign_request,
  * for the inventory and scan requests, written into the job.
+ * An output ending in .npy decodes the chosen fields (stage grib2) into
+ * an array (fields, ny, nx) of req->dtype, NaN where a value is missing;
+ * each chosen message's sections 0-4 are read to learn its grid, and
+ * fields on different grids are -LSIO_EJOB.  With req->coords and coords
+ * not NULL, *coords (free with lsio_grib_coords_free) holds the grid's
+ * coordinates, or -LSIO_EJOB says why the grid has none here.
  * Returns 0 and a malloc'd job text the caller frees, or a negative
  * error: -LSIO_EUSAGE for a bad regex or request; -LSIO_ESOURCE for a
  * source or inventory that cannot be read, or no message chosen;
  * -LSIO_EDATA for an inventory pointing past the object's end or a file
  * that is not GRIB2, naming source, message and offset. */
 int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
-		  const struct lsio_options *opt, char **job);
+		  const struct lsio_options *opt, char **job,
+		  struct lsio_grib_coords **coords);
+
+/* Write lat.npy and lon.npy (float64, the values' 2-D shape, the order
+ * of the values) beside the .npy output, each under a temporary name
+ * renamed into place.  Returns 0, or -errno with the message in ctx. */
+int lsio_grib_coords_write(struct lsio_ctx *ctx,
+			   const struct lsio_grib_coords *c);
+void lsio_grib_coords_free(struct lsio_grib_coords *c);
 
 /* The chosen messages' inventory lines, one a line ("SOURCE:" before each
  * when there are several sources): a single source's list is a valid

@@ -8,10 +8,13 @@
  * a Python dict literal padded with spaces and ended by '\n' so that the
  * data starts at a multiple of 64 bytes.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -87,4 +90,41 @@ int lsio_npy_header(const struct lsio_dtype *dt, const uint64_t *shape,
 	for (size_t k = 0; k < prefix - 8; k++)
 		buf[8 + k] = (char)(hlen >> (8 * k));
 	return (int)total;
+}
+
+int lsio_npy_write_temp(struct lsio_ctx *ctx, const char *path,
+			const struct lsio_dtype *dt, const uint64_t *shape,
+			uint32_t ndim, const void *data, size_t n, char **temp)
+{
+	char head[128 + 24 * 8];
+	int hlen = ndim <= 8 ? lsio_npy_header(dt, shape, ndim, head,
+						sizeof(head)) : -LSIO_EOUTPUT;
+	int fd, ret;
+
+	*temp = lsio_temp_name(path, false);
+	if (!*temp)
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	if (hlen < 0)
+		ret = lsio_fail(ctx, hlen, "'%s': no .npy header for this shape",
+				path);
+	else if ((fd = lsio_temp_create(*temp, false)) < 0)
+		return lsio_fail(ctx, -errno, "cannot create a file beside '%s': %s",
+				 path, strerror(errno));
+	else {
+		ret = lsio_write_all(fd, head, (size_t)hlen);
+		if (!ret)
+			ret = lsio_write_all(fd, data, n);
+		if (close(fd) && !ret)
+			ret = -errno;
+		if (ret) {
+			unlink(*temp);
+			ret = lsio_fail(ctx, ret, "cannot write '%s': %s", *temp,
+					strerror(-ret));
+		}
+	}
+	if (ret) {
+		free(*temp);
+		*temp = NULL;
+	}
+	return ret;
 }

@@ -39,6 +39,13 @@ struct grib2_field {
 int grib2_field_find(const uint8_t *msg, size_t len, uint32_t field,
 		     struct grib2_field *f, char *why, size_t why_cap);
 
+/* Read the grid of section 3 (s[0..len), from its octet 1) into f's
+ * npoints, grid_tmpl, ni, nj and scan.  Also the job generator's
+ * (lib/format/grib.c), which must know a message's shape before it is
+ * decoded.  Returns 0, or -LSIO_EDATA / -LSIO_ENOTSUP with why. */
+int grib2_grid_read(const uint8_t *s, uint32_t len, struct grib2_field *f,
+		    char *why, size_t cap);
+
 /* Write why into why[0..cap) and return err: a failure is one statement. */
 int grib2_fail(char *why, size_t cap, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -44,8 +44,8 @@ struct walk {
 
 /* The shape of 3.0/3.1/3.40/3.41 (Ni, Nj at octets 31-38, scanning mode
  * at 72) and of 3.20/3.30 (Nx, Ny at 31-38, scanning mode at 65). */
-static int grid_read(const uint8_t *s, uint32_t len, struct grib2_field *f,
-		     char *why, size_t cap)
+int grib2_grid_read(const uint8_t *s, uint32_t len, struct grib2_field *f,
+		    char *why, size_t cap)
 {
 	uint32_t scan_at;
 
@@ -130,7 +130,7 @@ static int field_fill(const struct walk *w, const uint8_t *s7, uint32_t len7,
 		return grib2_fail(why, cap, -LSIO_EDATA,
 				  "section 7 without a section %s before it",
 				  !w->sec3 ? "3" : !w->sec5 ? "5" : "6");
-	ret = grid_read(w->sec3, w->len3, f, why, cap);
+	ret = grib2_grid_read(w->sec3, w->len3, f, why, cap);
 	if (ret)
 		return ret;
 	if (w->len5 < 11)

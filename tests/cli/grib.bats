@@ -209,10 +209,14 @@ ecc_offsets() {
 	assert_no_temp .
 }
 
-@test "grib: .npy needs the decode stage; usage errors exit 2; no match exits 1" {
-	run -1 lsio grib m.grib2 -o x.npy
-	assert_output --partial "needs the grib2 decode stage (issue 12)"
-	[ ! -e x.npy ]
+@test "grib: usage errors exit 2; no match exits 1" {
+	run -2 lsio grib m.grib2 -o x.grib2 --dtype '<f8'
+	assert_output --partial "--dtype goes with -o X.npy"
+	run -2 lsio grib m.grib2 -o x.npy --dtype '<i4'
+	assert_output --partial "--dtype '<i4': decoded values are '<f4' or '<f8'"
+	run -2 lsio grib m.grib2 -o x.npy --coords --emit-job
+	run -2 lsio grib m.grib2 --list --coords
+	[ ! -e x.npy ] && [ ! -e x.grib2 ]
 	run -2 lsio grib m.grib2 --match '(' -o x.grib2
 	assert_output --partial "--match '(':"
 	run -2 lsio grib -o x.grib2

@@ -204,3 +204,30 @@ data_gets() {
 	run -0 lsio grib s3://gribs/m.grib2 --idx none --list
 	[ "${#lines[@]}" -eq 16 ]
 }
+
+@test "grib remote: -o X.npy over http equals the local decode and ecCodes; grids in small reads" {
+	local re=':(2t|10u|10v|prmsl):'
+	lsio grib "$GDIR/idx/m.grib2" --match "$re" -o local.npy -q
+	run -0 "$PY" "$LSIO_TOP/tests/fixtures/grib_npy.py" values "$GDIR/idx/m.grib2" local.npy 4 6 7 8 12 14 15 16
+	assert_output ok
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/idx/m.grib2" --match "$re" -o remote.npy -q
+	assert_same_bytes remote.npy local.npy
+	# Eight grids of at most 4 KiB each, then the messages (runs merged).
+	local small
+	small=$(grep '^GET /plain/idx/m.grib2 206' "$NGX/access.log" |
+		awk -F'"' '{ split(substr($2, 7), r, "-"); if (r[2] - r[1] + 1 <= 4096) n++ } END { print n + 0 }')
+	[ "$small" -ge 8 ] || fail "$(cat "$NGX/access.log")"
+	! grep "^GET /plain/idx/m.grib2 200" "$NGX/access.log"
+	# A scan knows the grids already: no read beyond the scan's and the job's.
+	local scan job
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/none/s.grib2" --list > /dev/null
+	scan=$(data_gets /plain/none/s.grib2)
+	: > "$NGX/access.log"
+	lsio grib "$URL/plain/none/s.grib2" --match ':(TMP:2 m above ground|UGRD|VGRD|PRMSL):' -o scan.npy -q
+	assert_same_bytes scan.npy local.npy
+	# The job reads four runs of messages at most (1-3, 5, 9-11, 13).
+	job=$(($(data_gets /plain/none/s.grib2) - scan))
+	[ "$job" -ge 1 ] && [ "$job" -le 4 ] || fail "$scan scan GETs, $job more: $(cat "$NGX/access.log")"
+}
