@@ -101,9 +101,9 @@ static int gen_select(struct grib_gen *g, struct grib_src *s)
 	return 0;
 }
 
-/* Sources whose inventories are read at once: a model run's 49 forecast
- * hours cost a few round trips, not 49 in a row (FastHerbie's threads).
- * The grids of remote messages likewise. */
+/* Sources handled several at once: their inventories parsed or scanned
+ * (grib_srcs_open() fetched a host's in one round trip), the grids of
+ * remote messages read. */
 #define GRIB_THREADS 16
 
 struct pool {
