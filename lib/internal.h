@@ -519,6 +519,30 @@ int lsio_remote_heads(struct lsio_remote *r, const uint32_t *srcs,
 int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
 		      int *res);
 
+/* One request of lsio_remote_batch(). */
+enum lsio_remote_op {
+	LSIO_REMOTE_HEAD,	/* the size, into job->sources[source].size */
+	LSIO_REMOTE_RANGE,	/* the GET io describes */
+	LSIO_REMOTE_WHOLE,	/* a GET of the whole object, no HEAD first */
+};
+
+struct lsio_remote_req {
+	enum lsio_remote_op op;
+	uint32_t source;	/* HEAD, WHOLE */
+	struct lsio_io *io;	/* RANGE */
+	uint8_t *buf;		/* WHOLE: the body, malloc'd, the caller's */
+	size_t len;
+	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */
+};
+
+/* Run n requests of any kind at once (up to 128 in flight on one curl
+ * multi: one round trip for a batch of small ones), with the checks and
+ * retries of every remote read.  Without missing_ok a 404 fails the batch
+ * like any other failure: a negative error, URL and status in the
+ * message. */
+int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
+		      uint32_t n, bool missing_ok);
+
 /* Add the remote counters (requests, retries, bytes, hosts) to st. */
 void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 

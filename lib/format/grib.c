@@ -101,9 +101,9 @@ static int gen_select(struct grib_gen *g, struct grib_src *s)
 	return 0;
 }
 
-/* Sources whose inventories are read at once: a model run's 49 forecast
- * hours cost a few round trips, not 49 in a row (FastHerbie's threads).
- * The grids of remote messages likewise. */
+/* Sources handled several at once: their inventories parsed or scanned
+ * (grib_srcs_open() fetched a host's in one round trip), the grids of
+ * remote messages read. */
 #define GRIB_THREADS 16
 
 struct pool {
@@ -161,9 +161,7 @@ static int open_one(struct grib_gen *g, uint32_t i, void *arg)
 	int ret;
 
 	(void)arg;
-	ret = grib_src_open(g->ctx, g->req->sources[i], g->opt, s);
-	if (!ret)
-		ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
+	ret = grib_inventory(g->ctx, s, g->req->idx, g->opt);
 	if (!ret)
 		ret = gen_select(g, s);
 	return ret;
@@ -187,7 +185,10 @@ static int gen_open(struct grib_gen *g)
 	if (!g->srcs)
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
 	g->nsrcs = req->nsources;
-	ret = pool_run(g, g->nsrcs, open_one, NULL);
+	ret = grib_srcs_open(g->ctx, g->srcs, g->nsrcs, req->sources, req->idx,
+			     g->opt);
+	if (!ret)
+		ret = pool_run(g, g->nsrcs, open_one, NULL);
 	for (uint32_t k = 0; !ret && k < g->nsrcs; k++)
 		for (size_t i = 0; i < g->srcs[k].nmsgs; i++)
 			g->chosen += g->srcs[k].msgs[i].selected;

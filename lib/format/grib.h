@@ -54,12 +54,22 @@ struct grib_src {
 				 * a scan */
 	struct grib_msg *msgs;
 	size_t nmsgs, cap;
+	/* Looked for by grib_srcs_open() beside a remote source: the text
+	 * of its inventory, and which one it is; NULL: none (a scan). */
+	bool looked;
+	uint8_t *found;
+	size_t found_len;
+	int found_which;	/* 0: SOURCE.idx, 1: the .index */
 };
 
-/* Open uri's directory as a store and learn its size.  Returns 0 or an
- * error with the message in ctx. */
-int grib_src_open(struct lsio_ctx *ctx, const char *uri,
-		  const struct lsio_options *opt, struct grib_src *s);
+/* Open the n sources uris[] into srcs[] and learn their sizes; with idx
+ * NULL, also fetch the inventories beside the remote ones.  A host's
+ * sources are asked at once, each source's HEAD beside its .idx GET (one
+ * round trip for a model run's 49 files), then the .index of those
+ * without an .idx.  Returns 0 or an error with the message in ctx. */
+int grib_srcs_open(struct lsio_ctx *ctx, struct grib_src *srcs, uint32_t n,
+		   const char *const *uris, const char *idx,
+		   const struct lsio_options *opt);
 void grib_src_release(struct grib_src *s);
 
 /* Append a message; text is copied.  Returns 0 or -ENOMEM. */

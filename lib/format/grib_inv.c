@@ -90,23 +90,170 @@ static int open_dir(struct lsio_ctx *ctx, const char *uri,
 	return ret;
 }
 
-int grib_src_open(struct lsio_ctx *ctx, const char *uri,
-		  const struct lsio_options *opt, struct grib_src *s)
+/* The size of a missing or unreadable source, said. */
+static int size_fail(struct lsio_ctx *ctx, const struct grib_src *s, int ret)
 {
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	s->uri = uri;
-	ret = open_dir(ctx, uri, opt, &s->store, &s->key);
-	if (ret)
-		return ret;
-	ret = s->store->ops->size(s->store, s->key, &s->size);
 	if (zarr_said(ret))
 		return ret;
-	if (ret)
-		return lsio_fail(ctx, -LSIO_ESOURCE, "'%s': %s", uri,
-				 strerror(ret == -ENOENT ? ENOENT : -ret));
+	return lsio_fail(ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
+			 strerror(ret == -ENOENT ? ENOENT : -ret));
+}
+
+/* The names an inventory of key may have: KEY.idx, KEY-without-.grib2
+ * .index; malloc'd into names[] (NULL when not applicable). */
+static void inv_candidates(const char *key, char *names[2])
+{
+	size_t n = strlen(key);
+
+	names[0] = malloc(n + 5);
+	if (names[0])
+		snprintf(names[0], n + 5, "%s.idx", key);
+	names[1] = NULL;
+	if (n > 6 && !strcmp(key + n - 6, ".grib2")) {
+		names[1] = malloc(n + 1);
+		if (names[1])
+			snprintf(names[1], n + 1, "%.*s.index", (int)(n - 6), key);
+	}
+}
+
+/* The requests of one host, on a store at its root (a URL up to its host
+ * or bucket): keys are the rest of each URL. */
+struct host_batch {
+	struct zarr_store *store;
+	size_t top;		/* the root's length in each URL */
+	struct grib_src **srcs;	/* the host's sources */
+	size_t nsrcs;
+	struct zarr_req *reqs;
+	struct grib_src **of;	/* reqs[i]'s source */
+	size_t n;
+};
+
+static void host_batch_reset(struct host_batch *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free((char *)h->reqs[i].key);
+		free(h->reqs[i].buf);
+	}
+	h->n = 0;
+}
+
+/* Ask for s's URL, its last cut bytes replaced by suffix: whole, or only
+ * its size. */
+static int host_add(struct host_batch *h, struct grib_src *s, size_t cut,
+		    const char *suffix, bool body)
+{
+	const char *rel = s->uri + h->top + 1;
+	size_t a = strlen(rel) - cut, b = strlen(suffix);
+	char *k = malloc(a + b + 1);
+
+	if (!k)
+		return -ENOMEM;
+	memcpy(k, rel, a);
+	memcpy(k + a, suffix, b + 1);
+	h->of[h->n] = s;
+	h->reqs[h->n++] = (struct zarr_req){ .key = k, .body = body };
 	return 0;
+}
+
+/* Run the batch and keep what it found: sizes, inventories (which=0:
+ * the .idx, 1: the .index). */
+static int host_run(struct lsio_ctx *ctx, struct host_batch *h, int which)
+{
+	int ret = h->n ? h->store->ops->batch(h->store, h->reqs, h->n) : 0;
+
+	for (size_t i = 0; !ret && i < h->n; i++) {
+		struct zarr_req *q = &h->reqs[i];
+		struct grib_src *s = h->of[i];
+
+		if (!q->body && q->res)
+			ret = size_fail(ctx, s, q->res);
+		else if (!q->body)
+			s->size = q->size;
+		else if (!q->res) {
+			s->found = q->buf;
+			s->found_len = q->len;
+			s->found_which = which;
+			q->buf = NULL;
+		}
+	}
+	host_batch_reset(h);
+	return ret;
+}
+
+/* The remote sources on the host of srcs[first], all at once: the HEAD
+ * and SOURCE.idx of each, then the .index of those without an .idx. */
+static int host_open(struct lsio_ctx *ctx, struct grib_src *srcs, uint32_t n,
+		     uint32_t first, bool discover, bool *done,
+		     const struct lsio_options *opt)
+{
+	struct host_batch h = { .top = zarr_store_top(srcs[first].uri) };
+	char *root = strndup(srcs[first].uri, h.top);
+	int ret = root ? 0 : -ENOMEM;
+
+	h.srcs = calloc(n, sizeof(*h.srcs));
+	h.reqs = calloc(2 * (size_t)n, sizeof(*h.reqs));
+	h.of = calloc(2 * (size_t)n, sizeof(*h.of));
+	if (!h.srcs || !h.reqs || !h.of)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = zarr_store_open(ctx, root, opt, &h.store);
+	for (uint32_t i = first; !ret && i < n; i++) {
+		if (done[i] || strncmp(srcs[i].uri, root, h.top) ||
+		    srcs[i].uri[h.top] != '/')
+			continue;
+		done[i] = true;
+		srcs[i].looked = discover;
+		h.srcs[h.nsrcs++] = &srcs[i];
+		ret = host_add(&h, &srcs[i], 0, "", false);
+		if (!ret && discover)
+			ret = host_add(&h, &srcs[i], 0, ".idx", true);
+	}
+	if (!ret)
+		ret = host_run(ctx, &h, 0);
+	for (size_t i = 0; !ret && discover && i < h.nsrcs; i++) {
+		struct grib_src *s = h.srcs[i];
+		size_t k = strlen(s->key);
+
+		if (!s->found && k > 6 && !strcmp(s->key + k - 6, ".grib2"))
+			ret = host_add(&h, s, 6, ".index", true);
+	}
+	if (!ret)
+		ret = host_run(ctx, &h, 1);
+	host_batch_reset(&h);
+	free(h.srcs);
+	free(h.reqs);
+	free(h.of);
+	free(root);
+	if (h.store)
+		zarr_store_close(h.store);
+	return ret == -ENOMEM ? lsio_fail(ctx, ret, "out of memory") : ret;
+}
+
+int grib_srcs_open(struct lsio_ctx *ctx, struct grib_src *srcs, uint32_t n,
+		   const char *const *uris, const char *idx,
+		   const struct lsio_options *opt)
+{
+	bool *done = calloc(MAX(n, 1u), sizeof(*done));
+	int ret = done ? 0 : lsio_fail(ctx, -ENOMEM, "out of memory");
+
+	for (uint32_t i = 0; !ret && i < n; i++) {
+		struct grib_src *s = &srcs[i];
+
+		memset(s, 0, sizeof(*s));
+		s->uri = uris[i];
+		ret = open_dir(ctx, uris[i], opt, &s->store, &s->key);
+		if (ret || strstr(uris[i], "://"))
+			continue;
+		done[i] = true;
+		ret = s->store->ops->size(s->store, s->key, &s->size);
+		if (ret)
+			ret = size_fail(ctx, s, ret);
+	}
+	for (uint32_t i = 0; !ret && i < n; i++)
+		if (!done[i])
+			ret = host_open(ctx, srcs, n, i, !idx, done, opt);
+	free(done);
+	return ret;
 }
 
 void grib_src_release(struct grib_src *s)
@@ -116,6 +263,7 @@ void grib_src_release(struct grib_src *s)
 	free(s->msgs);
 	free(s->key);
 	free(s->inv);
+	free(s->found);
 	if (s->store)
 		zarr_store_close(s->store);
 	memset(s, 0, sizeof(*s));
@@ -291,11 +439,12 @@ static int inv_parse(struct lsio_ctx *ctx, struct grib_src *s,
 	return idx_parse(ctx, s, (const char *)buf, len);
 }
 
-/* Read key of store whole: 0, -ENOENT, or an error with its message. */
+/* Read key of store whole (one GET remotely, no HEAD): 0, -ENOENT, or
+ * an error with its message. */
 static int read_key(struct lsio_ctx *ctx, struct zarr_store *st,
 		    const char *key, uint8_t **buf, size_t *len)
 {
-	int ret = st->ops->read(st, key, 0, UINT64_MAX, buf, len);
+	int ret = zarr_store_get(st, key, buf, len);
 
 	if (ret == -ENOENT || zarr_said(ret) || !ret)
 		return ret;
@@ -329,21 +478,26 @@ static int inv_named(struct lsio_ctx *ctx, struct grib_src *s,
 	return ret;
 }
 
-/* The names an inventory of key may have: KEY.idx, KEY-without-.grib2
- * .index; malloc'd into names[] (NULL when not applicable). */
-static void inv_candidates(const char *key, char *names[2])
+/* Find SOURCE.idx, else the .index beside it, unless grib_srcs_open()
+ * looked already: 0 (*buf read, names[*which] its name), -ENOENT
+ * (neither exists), or an error. */
+static int inv_find(struct lsio_ctx *ctx, struct grib_src *s, char *names[2],
+		    uint8_t **buf, size_t *len, int *which)
 {
-	size_t n = strlen(key);
+	int ret = -ENOENT;
 
-	names[0] = malloc(n + 5);
-	if (names[0])
-		snprintf(names[0], n + 5, "%s.idx", key);
-	names[1] = NULL;
-	if (n > 6 && !strcmp(key + n - 6, ".grib2")) {
-		names[1] = malloc(n + 1);
-		if (names[1])
-			snprintf(names[1], n + 1, "%.*s.index", (int)(n - 6), key);
+	if (s->looked) {
+		*buf = s->found;
+		*len = s->found_len;
+		*which = s->found_which;
+		s->found = NULL;
+		return *buf ? 0 : -ENOENT;
 	}
+	for (int i = 0; ret == -ENOENT && i < 2 && names[i]; i++) {
+		ret = read_key(ctx, s->store, names[i], buf, len);
+		*which = i;
+	}
+	return ret;
 }
 
 /* SOURCE.idx, else the .index beside it: 0 (read), -ENOENT (neither
@@ -352,21 +506,18 @@ static int inv_discover(struct lsio_ctx *ctx, struct grib_src *s)
 {
 	char *names[2];
 	uint8_t *buf = NULL;
-	size_t len;
-	int ret = -ENOENT;
+	size_t len = 0;
+	int which = 0, ret;
 
 	inv_candidates(s->key, names);
-	if (!names[0])
+	ret = names[0] ? inv_find(ctx, s, names, &buf, &len, &which)
+		       : lsio_fail(ctx, -ENOMEM, "out of memory");
+	if (!ret)	/* named as the user named the source */
+		s->inv = strcmp(s->store->root, ".") || strchr(s->uri, '/')
+			 ? zarr_store_source(s->store, names[which])
+			 : strdup(names[which]);
+	if (!ret && !s->inv)
 		ret = lsio_fail(ctx, -ENOMEM, "out of memory");
-	for (int i = 0; ret == -ENOENT && i < 2 && names[i]; i++) {
-		ret = read_key(ctx, s->store, names[i], &buf, &len);
-		if (!ret)	/* named as the user named the source */
-			s->inv = strcmp(s->store->root, ".") || strchr(s->uri, '/')
-				 ? zarr_store_source(s->store, names[i])
-				 : strdup(names[i]);
-		if (!ret && !s->inv)
-			ret = lsio_fail(ctx, -ENOMEM, "out of memory");
-	}
 	if (!ret)
 		ret = inv_parse(ctx, s, buf, len);
 	free(buf);

@@ -12,7 +12,19 @@
  * remotely): 4 KiB at a message's start holds its sections 0-5, and the
  * start of the next message when this one is small, so a message costs
  * at most one read, plus one for each bitmap or data section the walk
- * steps over to learn whether another field follows.
+ * steps over to learn whether another field follows.  Remotely, where a
+ * read is a round trip, the window at a message's start grows while the
+ * messages are small (64 KiB on average at most): they follow one
+ * another, so 16 average messages read at once hold the next 16
+ * messages' sections - a file of small messages costs a GET per 16
+ * messages, not one each.
+ * Large messages keep 4 KiB windows: where the next message starts is
+ * known only from this one's section 0 - unless messages have one length
+ * (one grid, one packing: common), which is a good guess once two in a
+ * row had it: the windows of the next 8 messages are then read at once,
+ * each used when the guess proves right, and twice as many the next time
+ * while every guess proves right (up to 64), so such a file costs a few
+ * round trips, not one a message.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,15 +34,99 @@
 #include "grib.h"
 
 #define SCAN_WINDOW GRIB_SCAN_WINDOW
+#define SCAN_AHEAD_MSGS 16	/* remotely: messages read ahead at once */
+#define SCAN_AHEAD_MAX (1u << 20)	/* bytes, at most */
+#define SCAN_GUESS 8		/* messages of one length: windows at once, */
+#define SCAN_GUESS_MAX 64	/* doubled while every guess proves right */
+
+/* A window read on a guess, not yet used. */
+struct guess {
+	uint64_t off;
+	uint8_t *buf;
+	size_t len;
+};
 
 struct window {
 	struct lsio_ctx *ctx;
 	struct grib_src *s;
 	uint64_t off, end;	/* end: reads stop there (the object's end,
 				 * or the message's once its length is known) */
+	uint64_t want;		/* the least a read asks for */
 	uint8_t *buf;
 	size_t len;
+	struct guess guess[SCAN_GUESS_MAX];
+	unsigned nguess;
+	unsigned nguesses;	/* windows the next guess reads */
 };
+
+static void guesses_drop(struct window *w)
+{
+	for (unsigned i = 0; i < w->nguess; i++)
+		free(w->guess[i].buf);
+	w->nguess = 0;
+}
+
+/* Make the guessed window holding n bytes at off the current one. */
+static bool guess_take(struct window *w, uint64_t off, size_t n)
+{
+	for (unsigned i = 0; i < w->nguess; i++) {
+		struct guess *g = &w->guess[i];
+
+		if (off < g->off || off + n > g->off + g->len)
+			continue;
+		free(w->buf);
+		w->buf = g->buf;
+		w->off = g->off;
+		w->len = g->len;
+		*g = w->guess[--w->nguess];
+		return true;
+	}
+	return false;
+}
+
+static int read_fail(struct window *w, int ret)
+{
+	return zarr_said(ret) ? ret
+	       : lsio_fail(w->ctx, -LSIO_ESOURCE, "'%s': %s", w->s->uri,
+			   strerror(-ret));
+}
+
+/* Read the windows at off, off + len, ... (messages of length len) at
+ * once, as guesses. */
+static int guesses_read(struct window *w, uint64_t off, uint64_t len)
+{
+	struct grib_src *s = w->s;
+	uint64_t offs[SCAN_GUESS_MAX];
+	uint32_t lens[SCAN_GUESS_MAX];
+	uint8_t *bufs[SCAN_GUESS_MAX];
+	unsigned n = 0;
+	int ret = 0;
+
+	/* Every window of the last guess used: guess further. */
+	w->nguesses = !w->nguesses ? SCAN_GUESS
+		    : w->nguess ? SCAN_GUESS
+		    : MIN(2 * w->nguesses, (unsigned)SCAN_GUESS_MAX);
+	guesses_drop(w);
+	if (!s->store->ops->read_ranges)
+		return 0;	/* a guess pays only where reads are batched */
+	for (; n < w->nguesses && off + n * len < s->size; n++) {
+		offs[n] = off + n * len;
+		lens[n] = (uint32_t)MIN((uint64_t)SCAN_WINDOW, s->size - offs[n]);
+		bufs[n] = malloc(lens[n]);
+		if (!bufs[n])
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = s->store->ops->read_ranges(s->store, s->key, offs, lens,
+						 bufs, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (!ret)
+			w->guess[w->nguess++] = (struct guess){ offs[i], bufs[i], lens[i] };
+		else
+			free(bufs[i]);
+	}
+	return ret ? read_fail(w, ret) : 0;
+}
 
 /* Point *p at n bytes at off, reading a new window when they are not in
  * the current one.  Returns 0, 1 when the source ends first, or an
@@ -42,21 +138,21 @@ static int win_get(struct window *w, uint64_t off, size_t n,
 	uint64_t want;
 	int ret;
 
-	if (w->buf && off >= w->off && off + n <= w->off + w->len) {
+	if ((w->buf && off >= w->off && off + n <= w->off + w->len) ||
+	    (off + n <= w->end && guess_take(w, off, n))) {
 		*p = w->buf + (off - w->off);
 		return 0;
 	}
 	if (off + n > w->end)
 		return 1;
-	want = MIN(MAX((uint64_t)n, SCAN_WINDOW), w->end - off);
+	/* Past this message's end: the next one's start, read ahead. */
+	want = MIN(MAX((uint64_t)n, w->want), s->size - off);
 	free(w->buf);
 	w->buf = NULL;
 	ret = s->store->ops->read(s->store, s->key, off, want, &w->buf,
 				  &w->len);
 	if (ret)
-		return zarr_said(ret) ? ret
-		       : lsio_fail(w->ctx, -LSIO_ESOURCE, "'%s': %s", s->uri,
-				   strerror(-ret));
+		return read_fail(w, ret);
 	w->off = off;
 	if (w->len < n)
 		return 1;
@@ -311,6 +407,7 @@ static int scan_head(struct msg_scan *m)
 
 	m->w->end = m->w->s->size;
 	ret = win_get(m->w, m->off, 16, &p);
+	m->w->want = SCAN_WINDOW;
 	if (ret < 0)
 		return ret;
 	if ((ret || memcmp(p, "GRIB", 4)) && m->num)
@@ -339,10 +436,37 @@ static int scan_head(struct msg_scan *m)
 	return 0;
 }
 
+/* The window at the next message's start: 16 average messages, when a
+ * read is a round trip and messages are small (16 of them at most 1 MiB:
+ * their data costs less than 16 round trips). */
+static uint64_t scan_ahead(const struct grib_src *s, const struct msg_scan *m)
+{
+	uint64_t avg = m->msgno ? m->off / m->msgno : 0;
+
+	if (!strstr(s->uri, "://") || avg * SCAN_AHEAD_MSGS <= SCAN_WINDOW ||
+	    avg * SCAN_AHEAD_MSGS > SCAN_AHEAD_MAX)
+		return SCAN_WINDOW;
+	return avg * SCAN_AHEAD_MSGS;
+}
+
+/* Before the message at m->off: guess that it and the next ones are as
+ * long as the last two, when they were as long as each other. */
+static int scan_guess(struct msg_scan *m, uint64_t before)
+{
+	struct window *w = m->w;
+
+	if (!strstr(w->s->uri, "://") || w->want != SCAN_WINDOW ||
+	    m->msgno < 2 || before != m->total ||
+	    m->total < SCAN_WINDOW || guess_take(w, m->off, 16))
+		return 0;
+	return guesses_read(w, m->off, m->total);
+}
+
 int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 {
-	struct window w = { .ctx = ctx, .s = s };
+	struct window w = { .ctx = ctx, .s = s, .want = SCAN_WINDOW };
 	struct msg_scan m = { .w = &w };
+	uint64_t before = 0;	/* the length of the message before the last */
 	int ret = 0;
 
 	if (!s->size)
@@ -352,6 +476,11 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 			ret = lsio_fail(ctx, -LSIO_ECANCELED, "interrupted");
 			break;
 		}
+		w.want = scan_ahead(s, &m);
+		ret = scan_guess(&m, before);
+		if (ret)
+			break;
+		before = m.total;
 		m.msgno++;
 		m.nlines = 0;
 		m.grid.known = false;
@@ -363,6 +492,7 @@ int grib_scan(struct lsio_ctx *ctx, struct grib_src *s)
 			ret = add_lines(s, &m);
 		m.off += m.total;
 	}
+	guesses_drop(&w);
 	free(w.buf);
 	free(m.fields);
 	return ret;

@@ -25,6 +25,16 @@
 
 struct zarr_store;
 
+/* One request of a store's batch: a key's size, or its content. */
+struct zarr_req {
+	const char *key;
+	bool body;		/* read the key whole */
+	uint64_t size;		/* !body: its size */
+	uint8_t *buf;		/* body: malloc'd, the caller's to free */
+	size_t len;
+	int res;		/* 0 or -ENOENT */
+};
+
 struct zarr_store_ops {
 	const char *name;
 	/* Read n bytes of key at off (n == UINT64_MAX: to the end).  Returns
@@ -41,6 +51,12 @@ struct zarr_store_ops {
 	 * one. */
 	int (*sizes)(struct zarr_store *s, const char *const *keys, size_t n,
 		     uint64_t *sizes, int *res);
+	/* Requests on n keys at once (a remote store: all in flight on one
+	 * curl multi, one round trip): the size of each, or its whole
+	 * content in one GET without a HEAD.  Returns 0 (each reqs[i].res 0
+	 * or -ENOENT) or the error that failed them (message in the context
+	 * when zarr_said()). */
+	int (*batch)(struct zarr_store *s, struct zarr_req *reqs, size_t n);
 	/* n ranges of key at once (a remote store: GETs in parallel): range
 	 * i (offs[i], lens[i] bytes, inside the object) lands in bufs[i].
 	 * Returns 0 or an error with its message in the context.  NULL op:
@@ -89,6 +105,11 @@ void zarr_store_close(struct zarr_store *s);
 
 /* The job "source" of key: the (absolute) root, '/', the key; malloc'd. */
 char *zarr_store_source(const struct zarr_store *s, const char *key);
+
+/* Read key whole: one GET without a HEAD on a remote store.  Returns 0
+ * (*buf malloc'd), -ENOENT (missing), or another error as the ops do. */
+int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
+		   size_t *len);
 
 /* Read a whole key and parse it as JSON.  Returns 0, -ENOENT (missing), or
  * -LSIO_EJOB (unreadable or not JSON; message in ctx). */

@@ -204,10 +204,26 @@ static void local_close(struct zarr_store *s)
 	free(s);
 }
 
+static int local_batch(struct zarr_store *s, struct zarr_req *reqs,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct zarr_req *q = &reqs[i];
+
+		q->res = q->body ? local_read(s, q->key, 0, UINT64_MAX, &q->buf,
+					      &q->len)
+				 : local_size(s, q->key, &q->size);
+		if (q->res && q->res != -ENOENT)
+			return q->res;
+	}
+	return 0;
+}
+
 static const struct zarr_store_ops zarr_store_local = {
 	.name = "local",
 	.read = local_read,
 	.size = local_size,
+	.batch = local_batch,
 	.list_dirs = local_list_dirs,
 	.close = local_close,
 };
@@ -255,13 +271,24 @@ void zarr_store_close(struct zarr_store *s)
 		s->ops->close(s);
 }
 
+int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
+		   size_t *len)
+{
+	struct zarr_req q = { .key = key, .body = true };
+	int ret = s->ops->batch(s, &q, 1);
+
+	*buf = q.buf;
+	*len = q.len;
+	return ret ? ret : q.res;
+}
+
 int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
 		    const char *key, json_t **out)
 {
 	json_error_t err;
 	uint8_t *buf;
 	size_t len;
-	int ret = s->ops->read(s, key, 0, UINT64_MAX, &buf, &len);
+	int ret = zarr_store_get(s, key, &buf, &len);
 
 	*out = NULL;
 	if (ret == -ENOENT || zarr_said(ret))

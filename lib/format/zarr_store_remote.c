@@ -7,8 +7,10 @@
  * headers, response checks and retries as the job's reads, so what the
  * generator can read, the job it writes can read too.  A key's size is a
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
- * is a GET, ranged when the caller gives a length, else after a HEAD for
- * the size.  Chunk existence is one HEAD per candidate key, all in
+ * is a GET, ranged when the caller gives a length, of the whole key when
+ * it does not (no HEAD first: a 404 says "missing" as well), and a batch
+ * (sizes and whole keys, mixed) is one curl multi, every request in
+ * flight at once.  Chunk existence is one HEAD per candidate key, all in
  * parallel (sizes), so a job is built with every length known and never
  * HEADs again when it runs.
  *
@@ -110,8 +112,8 @@ static int remote_size(struct zarr_store *s, const char *key, uint64_t *size)
 	return ret ? ret : res;
 }
 
-/* A GET of n bytes at off (n == UINT64_MAX: a HEAD first, then the rest
- * of the object from off). */
+/* A GET of n bytes at off (n == UINT64_MAX: the rest of the object from
+ * off; from 0 one GET of it whole, else a HEAD first). */
 static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 		       uint64_t n, uint8_t **buf, size_t *len)
 {
@@ -123,6 +125,8 @@ static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 
 	*buf = NULL;
 	*len = 0;
+	if (!off && n == UINT64_MAX)
+		return zarr_store_get(s, key, buf, len);
 	ret = batch_init(rs, &key, 1, &b);
 	if (ret)
 		return ret;
@@ -159,6 +163,45 @@ static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 	}
 	*len = (size_t)n;
 	return 0;
+}
+
+static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
+			size_t n)
+{
+	struct remote_store *rs = (struct remote_store *)s;
+	struct lsio_remote_req *rq;
+	const char **keys;
+	struct batch b;
+	int ret;
+
+	if (n > UINT32_MAX)
+		return -EOVERFLOW;
+	rq = calloc(MAX(n, 1), sizeof(*rq));
+	keys = calloc(MAX(n, 1), sizeof(*keys));
+	if (!rq || !keys) {
+		free(rq);
+		free(keys);
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = reqs[i].key;
+		rq[i].op = reqs[i].body ? LSIO_REMOTE_WHOLE : LSIO_REMOTE_HEAD;
+		rq[i].source = (uint32_t)i;
+	}
+	ret = batch_init(rs, keys, (uint32_t)n, &b);
+	if (!ret) {
+		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
+		for (size_t i = 0; i < n; i++) {
+			reqs[i].res = rq[i].res;
+			reqs[i].buf = rq[i].buf;
+			reqs[i].len = rq[i].len;
+			reqs[i].size = b.job.sources[i].size;
+		}
+		batch_release(&b);
+	}
+	free(keys);
+	free(rq);
+	return ret;
 }
 
 /* One batch, one source: the remote's machinery keeps them in flight. */
@@ -199,6 +242,7 @@ static const struct zarr_store_ops zarr_store_remote = {
 	.read = remote_read,
 	.size = remote_size,
 	.sizes = remote_sizes,
+	.batch = remote_batch,
 	.read_ranges = remote_read_ranges,
 	.list_dirs = NULL,	/* only consolidated metadata lists it */
 	.close = remote_close,

@@ -347,7 +347,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
 	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
 	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
-	r->depth = 64;
+	r->depth = 128;
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
@@ -426,6 +426,9 @@ struct creq {
 	uint64_t size;		/* HEAD: the object's size */
 	int res;		/* HEAD: 0 or the error */
 	bool head;
+	bool whole;		/* a GET of the whole object, no Range */
+	uint8_t *body;		/* whole: what came, malloc'd */
+	size_t body_len, body_cap;
 	bool in_multi;		/* an attempt is running */
 	bool if_match;		/* this attempt sent If-Match */
 
@@ -472,6 +475,8 @@ static void range_text(const struct creq *q, char *buf, size_t cap)
 {
 	if (q->head)
 		snprintf(buf, cap, "HEAD");
+	else if (q->whole)
+		snprintf(buf, cap, "GET");
 	else
 		snprintf(buf, cap, "bytes=%llu-%llu", (unsigned long long)q->off,
 			 (unsigned long long)(q->off + q->len - 1));
@@ -574,7 +579,7 @@ static void judge(struct creq *q)
 	char st[80];
 
 	q->judged = true;
-	if (q->head) {
+	if (q->head || q->whole) {
 		lsio_http_status_text(&q->resp, st, sizeof(st));
 		snprintf(q->why, sizeof(q->why), "%s", st);
 		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
@@ -606,6 +611,38 @@ static size_t keep_error(struct creq *q, const char *p, size_t n)
 	return n <= room ? n : 0;	/* more than an error says: stop */
 }
 
+/* The bytes of a whole object, kept in a buffer that grows; an object too
+ * large for one read fails (indexes and metadata are small).  Returns 0
+ * or -1. */
+static int body_add(struct creq *q, const char *p, size_t n)
+{
+	size_t cap = q->body_cap ? q->body_cap : 64 << 10;
+	uint8_t *b;
+
+	if (q->body_len + n > UINT32_MAX) {
+		q->verdict = LSIO_HTTP_FAIL;
+		snprintf(q->why, sizeof(q->why), "more than %u bytes: too large to read whole",
+			 UINT32_MAX);
+		return -1;
+	}
+	while (cap < q->body_len + n)
+		cap *= 2;
+	if (cap != q->body_cap || !q->body) {
+		b = realloc(q->body, cap);
+		if (!b) {
+			q->verdict = LSIO_HTTP_FAIL;
+			snprintf(q->why, sizeof(q->why), "out of memory");
+			return -1;
+		}
+		q->body = b;
+		q->body_cap = cap;
+	}
+	memcpy(q->body + q->body_len, p, n);
+	q->body_len += n;
+	q->got += n;
+	return 0;
+}
+
 /* Bytes of a 200 (skip to the range, keep it, stop after it) or a 206. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -617,6 +654,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		judge(q);
 	if (q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE)
 		return keep_error(q, p, bytes);
+	if (q->whole)
+		return body_add(q, p, bytes) ? 0 : bytes;
 	if (q->skip) {
 		take = (size_t)MIN(q->skip, bytes);
 		q->skip -= take;
@@ -658,7 +697,10 @@ static void easy_common(struct cdata *d, struct creq *q)
 	q->if_match = pin && pin->hdr;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection that may multiplex pays over https (HTTP/2);
+	 * plain http is HTTP/1.1, where it queues requests behind one another
+	 * instead of opening the connections they need. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(s->url, "https:", 6) ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	/* A stall, not a slow transfer, is what times a request out. */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
@@ -690,6 +732,7 @@ static void attempt_reset(struct creq *q)
 	q->verdict = LSIO_HTTP_FAIL;
 	q->judged = q->complete = false;
 	q->got = q->skip = q->wire = 0;
+	q->body_len = 0;
 	q->errlen = 0;
 	q->curl_err[0] = q->why[0] = '\0';
 }
@@ -705,6 +748,9 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	easy_common(d, q);
 	if (q->head) {
 		curl_easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
+	} else if (q->whole) {
+		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
 		snprintf(range, sizeof(range), "%llu-%llu",
@@ -847,7 +893,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 			req_fail_msg(q, "HTTP %d without a Content-Length: the size is unknown",
 				     q->resp.status);
 			req_done(d, q, -LSIO_EREMOTE);
-		} else if (!q->head && q->got != q->len) {
+		} else if (!q->head && !q->whole && q->got != q->len) {
 			req_fail_msg(q, "the object ended after %llu of the %llu bytes asked for",
 				     (unsigned long long)q->got, (unsigned long long)q->len);
 			req_done(d, q, -LSIO_EREMOTE);
@@ -998,6 +1044,7 @@ static void cdata_free(struct cdata *d)
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (unsigned i = 0; i < d->nreqs; i++) {
+		free(d->reqs[i].body);
 		if (!d->reqs[i].easy)
 			continue;
 		curl_multi_remove_handle(d->multi, d->reqs[i].easy);
@@ -1111,15 +1158,50 @@ const struct lsio_backend_ops lsio_backend_curl = {
 	.cleanup = curl_cleanup,
 };
 
-/* --- the planner's HEADs, and the Zarr generator's requests --------------- */
+/* --- the planner's HEADs, and the generators' requests ------------------- */
 
-/* Run n requests, up to 64 at a time: the HEAD of srcs[i] (ios NULL), or
- * the GET ios[i] describes.  With res, a 404 is res[i] = -ENOENT and
- * anything else that fails fails the batch; without, a 404 fails too. */
-static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
-			struct lsio_io *ios, uint32_t n, int *res)
+/* Set q up for reqs[i]. */
+static void batch_req(struct creq *q, struct lsio_remote_req *rq, uint32_t i)
 {
-	unsigned depth = MIN(n, 64u);
+	q->slot = i;
+	q->head = rq->op == LSIO_REMOTE_HEAD;
+	q->whole = rq->op == LSIO_REMOTE_WHOLE;
+	q->io = rq->op == LSIO_REMOTE_RANGE ? rq->io : NULL;
+	q->source = q->io ? q->io->source : rq->source;
+	q->off = q->io ? q->io->off : 0;
+	q->len = q->io ? q->io->len : 0;
+}
+
+/* A finished request of a batch: its result into reqs[], or the batch's
+ * error. */
+static int batch_done(struct lsio_remote *r, struct creq *q,
+		      struct lsio_remote_req *reqs, bool missing_ok)
+{
+	struct lsio_remote_req *rq = &reqs[q->slot];
+
+	rq->res = 0;
+	if (q->res && missing_ok && q->resp.status == 404)
+		rq->res = -ENOENT;
+	else if (q->res)
+		return lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
+	else if (q->head)
+		r->job->sources[q->source].size = q->size;
+	if (!q->res && q->whole) {
+		/* An empty object is a buffer too: found, not missing. */
+		rq->buf = q->body ? q->body : malloc(1);
+		rq->len = q->body_len;
+		q->body = NULL;
+		q->body_len = q->body_cap = 0;
+		if (!rq->buf)
+			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
+		      uint32_t n, bool missing_ok)
+{
+	unsigned depth = MIN(n, 128u);
 	struct cdata *d;
 	uint32_t next = 0, done = 0;
 	int ret = n ? lsio_remote_ready(r) : 0;
@@ -1133,23 +1215,17 @@ static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
 		struct creq *q;
 
 		while (d->free && next < n) {
-			if (ios && !ios[next].len) {
-				ios[next].res = 0;	/* nothing to ask for */
-				if (res)
-					res[next] = 0;
+			struct lsio_remote_req *rq = &reqs[next];
+
+			if (rq->op == LSIO_REMOTE_RANGE && !rq->io->len) {
+				rq->io->res = rq->res = 0;	/* nothing to ask for */
 				next++;
 				done++;
 				continue;
 			}
 			q = d->free;
 			d->free = q->next;
-			q->slot = next;
-			q->io = ios ? &ios[next] : NULL;
-			q->head = !ios;
-			q->source = ios ? ios[next].source : srcs[next];
-			q->off = ios ? ios[next].off : 0;
-			q->len = ios ? ios[next].len : 0;
-			next++;
+			batch_req(q, rq, next++);
 			req_start(d, q);
 		}
 		drive(d);
@@ -1158,24 +1234,39 @@ static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
 			if (!d->ready)
 				d->ready_tail = &d->ready;
 			done++;
-			if (q->res && res && q->resp.status == 404)
-				res[q->slot] = -ENOENT;
-			else if (q->res)
-				ret = lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
-			else if (res)
-				res[q->slot] = 0;
-			if (!q->res && q->head)
-				r->job->sources[q->source].size = q->size;
+			if (!ret)
+				ret = batch_done(r, q, reqs, missing_ok);
 			q->io = NULL;
 			q->next = d->free;
 			d->free = q;
 		}
-		if (lsio_canceled(r->ctx))
+		if (!ret && lsio_canceled(r->ctx))
 			ret = lsio_fail(r->ctx, -LSIO_ECANCELED, "interrupted");
 		if (done < n && !ret && !d->ready)
 			curl_multi_poll(d->multi, NULL, 0, poll_ms(d, POLL_MAX_MS), NULL);
 	}
 	cdata_free(d);
+	return ret;
+}
+
+/* HEADs (ios NULL) or the GETs of ios[], as a batch. */
+static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
+			struct lsio_io *ios, uint32_t n, int *res)
+{
+	struct lsio_remote_req *reqs = calloc(MAX(n, 1u), sizeof(*reqs));
+	int ret;
+
+	if (!reqs)
+		return lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		reqs[i].op = ios ? LSIO_REMOTE_RANGE : LSIO_REMOTE_HEAD;
+		reqs[i].io = ios ? &ios[i] : NULL;
+		reqs[i].source = ios ? ios[i].source : srcs[i];
+	}
+	ret = lsio_remote_batch(r, reqs, n, res != NULL);
+	for (uint32_t i = 0; !ret && res && i < n; i++)
+		res[i] = reqs[i].res;
+	free(reqs);
 	return ret;
 }
 
