@@ -87,6 +87,21 @@ struct grib2_scale {
 	unsigned nbits;
 };
 
+/* y = X * mul + add for n integers, stored as float (f8 false) or double
+ * at out (grib2_simple.c, as the three below). */
+void grib2_scale_ints(const uint32_t *x, size_t n, const struct grib2_scale *s,
+		      void *out, bool f8);
+
+/* Simple packing: n values of s->nbits (<= 32) from bit 0 of p[0..len),
+ * which the caller checked holds them, scaled into out. */
+void grib2_simple_scaled(const uint8_t *p, size_t len, const struct grib2_scale *s,
+			 uint64_t n, void *out, bool f8);
+
+/* Spread the nvalues values at the start of out over npoints, NaN where
+ * the bitmap's bit is clear; the bitmap has exactly nvalues bits set. */
+void grib2_bitmap_expand(void *out, bool f8, const uint8_t *bitmap,
+			 uint64_t npoints, uint64_t nvalues);
+
 /* Read R, E, D and the bits per value of templates 5.0/5.2/5.3/5.40/5.41/
  * 5.42 (octets 12-20 of section 5, which they share). */
 void grib2_scale_read(const struct grib2_field *f, struct grib2_scale *s);
