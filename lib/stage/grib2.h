@@ -109,16 +109,15 @@ void grib2_scale_read(const struct grib2_field *f, struct grib2_scale *s);
 /* Buffers a worker keeps from one message to the next (lsio_scratch:
  * grown geometrically, so the hot path does not allocate). */
 struct grib2_state {
-	struct lsio_scratch vals;	/* doubles, one per packed value */
 	struct lsio_scratch ints;	/* unpacked integers */
 	struct lsio_scratch groups;	/* complex packing: refs, widths, lengths */
 	struct lsio_scratch raw;	/* a library's decoded samples */
 };
 
-/* Templates 5.2 and 5.3: decode f's nvalues into st->vals as doubles,
- * NaN for missing values.  0 or negative with why. */
+/* Templates 5.2 and 5.3: decode f's nvalues into out as float (f8
+ * false) or double, NaN for missing values.  0 or negative with why. */
 int grib2_complex_decode(const struct grib2_field *f, struct grib2_state *st,
-			 char *why, size_t why_cap);
+			 void *out, bool f8, char *why, size_t why_cap);
 
 /* Templates 5.40, 5.41, 5.42: decode the payload into st->ints (nvalues
  * unsigned integers X).  0, -LSIO_EDATA, or -LSIO_ENOTSUP for a build

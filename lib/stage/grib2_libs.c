@@ -57,10 +57,12 @@ static void aec_widen(const uint8_t *s, unsigned nb, uint32_t *x, uint64_t n)
 
 /*
  * libaec 1.0.6 (Debian 12) trusts its parameters: a block size of 0 makes
- * it write past the buffer it sized from it (found by fuzz_stages; later
- * versions refuse it, and an RSI past 4096).  Only what CCSDS 121.0 and libaec's
- * later versions accept gets through: block size 8, 16, 32 or 64, RSI
- * 1..4096, no flag outside libaec's set and no AEC_NOT_ENFORCE (which
+ * it write past the buffer it sized from it, and the restricted code set
+ * with more than 4 bits per sample leaks its state (both found by
+ * fuzz_stages; later versions refuse the first, and an RSI past 4096).
+ * Only what CCSDS 121.0 and libaec's later versions accept gets through:
+ * block size 8, 16, 32 or 64, RSI 1..4096, the restricted set only up to
+ * 4 bits, no flag outside libaec's set and no AEC_NOT_ENFORCE (which
  * lifts the block-size rule).  Returns 0, or which octet is wrong.
  */
 static int aec_params_check(const uint8_t *d)
@@ -71,8 +73,9 @@ static int aec_params_check(const uint8_t *d)
 		return 1;
 	if (rsi < 1 || rsi > 4096)
 		return 2;
-	if (d[21] & ~(unsigned)(AEC_DATA_SIGNED | AEC_DATA_3BYTE | AEC_DATA_MSB |
-				 AEC_DATA_PREPROCESS | AEC_RESTRICTED | AEC_PAD_RSI))
+	if ((d[21] & ~(unsigned)(AEC_DATA_SIGNED | AEC_DATA_3BYTE | AEC_DATA_MSB |
+				  AEC_DATA_PREPROCESS | AEC_RESTRICTED | AEC_PAD_RSI)) ||
+	    ((d[21] & AEC_RESTRICTED) && d[19] > 4))
 		return 3;
 	return 0;
 }

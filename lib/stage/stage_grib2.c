@@ -199,11 +199,11 @@ static int decode_complex(struct lsio_stage_io *io, const struct grib2_field *f,
 			  struct grib2_out *o)
 {
 	struct grib2_state *st = io->state;
-	int ret = grib2_complex_decode(f, st, io->why, io->why_cap);
+	int ret = grib2_complex_decode(f, st, o->p, o->f8, io->why, io->why_cap);
 
 	if (ret)
 		return ret;
-	out_doubles(o, (const double *)(void *)st->vals.p, (size_t)f->nvalues);
+	o->at = f->nvalues;
 	return 0;
 }
 
@@ -342,7 +342,6 @@ static void grib2_state_free(void *state)
 
 	if (!st)
 		return;
-	lsio_scratch_release(&st->vals);
 	lsio_scratch_release(&st->ints);
 	lsio_scratch_release(&st->groups);
 	lsio_scratch_release(&st->raw);
