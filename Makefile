@@ -176,6 +176,18 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
 
 -include $(FUZZ_BIN:=.d)
 
+# The same targets without libFuzzer or sanitizers, each input file run
+# once, for valgrind: it sees the libraries' writes, which ASan does not.
+.PHONY: fuzz-valgrind
+fuzz-valgrind: $(BUILD)/replay/fuzz_stages
+	@tests/fuzz/valgrind.sh $(BUILD)/replay/fuzz_stages
+
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBA)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  REPLAY  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< \
+		tests/fuzz/replay_main.c $(LIBA) $(LIBS)
+
 clean: clean-fuzz
 clean-fuzz:
 	rm -rf $(FUZZ_BUILD)
