@@ -97,6 +97,11 @@ void grib2_scale_ints(const uint32_t *x, size_t n, const struct grib2_scale *s,
 void grib2_simple_scaled(const uint8_t *p, size_t len, const struct grib2_scale *s,
 			 uint64_t n, void *out, bool f8);
 
+/* Template 5.4: n big-endian IEEE values of size 4 or 8 octets at p,
+ * which the caller checked holds them, into out. */
+void grib2_ieee_copy(const uint8_t *p, uint64_t n, unsigned size, void *out,
+		     bool f8);
+
 /* Spread the nvalues values at the start of out over npoints, NaN where
  * the bitmap's bit is clear; the bitmap has exactly nvalues bits set. */
 void grib2_bitmap_expand(void *out, bool f8, const uint8_t *bitmap,

@@ -161,3 +161,34 @@ void grib2_bitmap_expand(void *out, bool f8, const uint8_t *bitmap,
 	else
 		expand_f4(out, bitmap, npoints, nvalues);
 }
+
+/* Template 5.4: big-endian IEEE values, 4 or 8 octets, as float or double
+ * (a float widened or a double rounded once, as through a double). */
+#define IEEE(name, U, F, swap)						\
+WIDE static void name(const uint8_t *p, size_t n, bool f8, void *out)	\
+{									\
+	for (size_t i = 0; i < n; i++) {				\
+		U u;							\
+		F v;							\
+									\
+		memcpy(&u, p + i * sizeof(u), sizeof(u));		\
+		u = swap(u);						\
+		memcpy(&v, &u, sizeof(v));				\
+		if (f8)							\
+			((double *)out)[i] = (double)v;			\
+		else							\
+			((float *)out)[i] = (float)v;			\
+	}								\
+}
+IEEE(ieee32, uint32_t, float, __builtin_bswap32)
+IEEE(ieee64, uint64_t, double, __builtin_bswap64)
+#undef IEEE
+
+void grib2_ieee_copy(const uint8_t *p, uint64_t n, unsigned size, void *out,
+		     bool f8)
+{
+	if (size == 4)
+		ieee32(p, (size_t)n, f8, out);
+	else
+		ieee64(p, (size_t)n, f8, out);
+}

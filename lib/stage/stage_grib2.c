@@ -23,8 +23,6 @@
 #include "stage.h"
 #include "grib2.h"
 
-#define BLOCK 1024
-
 struct grib2_params {
 	uint32_t field;		/* 1-based */
 	uint32_t size;		/* 4 or 8: the dtype given, 0 = the output's */
@@ -83,21 +81,6 @@ static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
 		     const struct grib2_scale *s)
 {
 	grib2_scale_ints(x, n, s, (char *)o->p + o->at * (o->f8 ? 8 : 4), o->f8);
-	o->at += n;
-}
-
-static void out_doubles(struct grib2_out *o, const double *v, size_t n)
-{
-	if (o->f8) {
-		double *d = o->p;
-
-		memcpy(d + o->at, v, n * sizeof(*v));
-	} else {
-		float *d = o->p;
-
-		for (size_t i = 0; i < n; i++)
-			d[o->at + i] = (float)v[i];
-	}
 	o->at += n;
 }
 
@@ -160,7 +143,6 @@ static int decode_ieee(struct lsio_stage_io *io, const struct grib2_field *f,
 		       struct grib2_out *o)
 {
 	unsigned size;
-	double v[BLOCK];
 	int ret = need_drs(io, f, 12);
 
 	if (ret)
@@ -175,23 +157,8 @@ static int decode_ieee(struct lsio_stage_io *io, const struct grib2_field *f,
 				       "grib2: template 5.4: section 7 holds %zu octets, %llu values of %u need more",
 				       f->data_len, (unsigned long long)f->nvalues,
 				       size);
-	for (uint64_t k = 0; k < f->nvalues; k += BLOCK) {
-		size_t m = (size_t)MIN((uint64_t)BLOCK, f->nvalues - k);
-		const uint8_t *p = f->data + k * size;
-
-		for (size_t i = 0; i < m; i++) {
-			if (size == 4) {
-				v[i] = grib2_f32(p + 4 * i);
-			} else {
-				uint64_t u;
-
-				memcpy(&u, p + 8 * i, 8);
-				u = __builtin_bswap64(u);
-				memcpy(&v[i], &u, 8);
-			}
-		}
-		out_doubles(o, v, m);
-	}
+	grib2_ieee_copy(f->data, f->nvalues, size, o->p, o->f8);
+	o->at = f->nvalues;
 	return 0;
 }
 
