@@ -94,6 +94,26 @@ struct grib2_scale {
 	unsigned nbits;
 };
 
+/* y = X * mul + add for n integers, stored as float (f8 false) or double
+ * at out (grib2_simple.c, as the three below). */
+void grib2_scale_ints(const uint32_t *x, size_t n, const struct grib2_scale *s,
+		      void *out, bool f8);
+
+/* Simple packing: n values of s->nbits (<= 32) from bit 0 of p[0..len),
+ * which the caller checked holds them, scaled into out. */
+void grib2_simple_scaled(const uint8_t *p, size_t len, const struct grib2_scale *s,
+			 uint64_t n, void *out, bool f8);
+
+/* Template 5.4: n big-endian IEEE values of size 4 or 8 octets at p,
+ * which the caller checked holds them, into out. */
+void grib2_ieee_copy(const uint8_t *p, uint64_t n, unsigned size, void *out,
+		     bool f8);
+
+/* Spread the nvalues values at the start of out over npoints, NaN where
+ * the bitmap's bit is clear; the bitmap has exactly nvalues bits set. */
+void grib2_bitmap_expand(void *out, bool f8, const uint8_t *bitmap,
+			 uint64_t npoints, uint64_t nvalues);
+
 /* Read R, E, D and the bits per value of templates 5.0/5.2/5.3/5.40/5.41/
  * 5.42 (octets 12-20 of section 5, which they share). */
 void grib2_scale_read(const struct grib2_field *f, struct grib2_scale *s);
@@ -101,16 +121,15 @@ void grib2_scale_read(const struct grib2_field *f, struct grib2_scale *s);
 /* Buffers a worker keeps from one message to the next (lsio_scratch:
  * grown geometrically, so the hot path does not allocate). */
 struct grib2_state {
-	struct lsio_scratch vals;	/* doubles, one per packed value */
 	struct lsio_scratch ints;	/* unpacked integers */
 	struct lsio_scratch groups;	/* complex packing: refs, widths, lengths */
 	struct lsio_scratch raw;	/* a library's decoded samples */
 };
 
-/* Templates 5.2 and 5.3: decode f's nvalues into st->vals as doubles,
- * NaN for missing values.  0 or negative with why. */
+/* Templates 5.2 and 5.3: decode f's nvalues into out as float (f8
+ * false) or double, NaN for missing values.  0 or negative with why. */
 int grib2_complex_decode(const struct grib2_field *f, struct grib2_state *st,
-			 char *why, size_t why_cap);
+			 void *out, bool f8, char *why, size_t why_cap);
 
 /* Templates 5.40, 5.41, 5.42: decode the payload into st->ints (nvalues
  * unsigned integers X).  0, -LSIO_EDATA, or -LSIO_ENOTSUP for a build

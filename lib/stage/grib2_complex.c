@@ -132,6 +132,53 @@ static inline bool is_missing(unsigned mvm, uint32_t x, unsigned nbits)
 	return (mvm >= 1 && x == ones) || (mvm == 2 && nbits && x == ones - 1);
 }
 
+/* Value j of a run of nbits (1..32) values from bit b, where its 8-octet
+ * window is known to lie within the data. */
+static inline uint32_t bits_at(const uint8_t *p, uint64_t b, unsigned nbits)
+{
+	uint64_t w;
+
+	memcpy(&w, p + (b >> 3), sizeof(w));
+	return (uint32_t)((__builtin_bswap64(w) << (b & 7)) >> (64 - nbits));
+}
+
+/* Every group's values into v[] (refs added), when no value can be
+ * missing: no test per value.  A group is typically a few tens of values:
+ * those whose reads stay 8 octets short of the end are unpacked inline,
+ * with no call and no bounds arithmetic per group. */
+static void groups_unpack_all(const struct grib2_field *f, const struct complex *c,
+			      uint64_t bit, const uint32_t *ref, const uint32_t *width,
+			      const uint32_t *len, uint64_t *v)
+{
+	uint64_t safe = f->data_len >= 8 ? (uint64_t)(f->data_len - 8) * 8 : 0;
+	uint32_t x[256];
+
+	for (uint32_t g = 0; g < c->ng; g++) {
+		uint64_t end = bit + (uint64_t)len[g] * width[g];
+		uint64_t r = ref[g];
+		unsigned w = width[g];
+
+		if (!w) {
+			for (uint32_t j = 0; j < len[g]; j++)
+				v[j] = r;
+		} else if (end <= safe) {
+			for (uint32_t j = 0; j < len[g]; j++, bit += w)
+				v[j] = r + bits_at(f->data, bit, w);
+		} else {
+			for (uint32_t i = 0; i < len[g]; i += 256) {
+				uint32_t m = MIN(256u, len[g] - i);
+
+				grib2_unpack(f->data, f->data_len, bit, w, x, m);
+				bit += (uint64_t)m * w;
+				for (uint32_t j = 0; j < m; j++)
+					v[i + j] = r + x[j];
+			}
+		}
+		bit = end;
+		v += len[g];
+	}
+}
+
 /* Every group's values into v[] (refs added); missing ones flagged in
  * miss[] (only with management).  Returns how many are present. */
 static uint64_t groups_unpack(const struct grib2_field *f, const struct complex *c,
@@ -141,8 +188,12 @@ static uint64_t groups_unpack(const struct grib2_field *f, const struct complex 
 	uint64_t bit = (uint64_t)at * 8, k = 0, nm = 0;
 	uint32_t x[256];
 
+	if (!c->mvm) {
+		groups_unpack_all(f, c, bit, ref, width, len, v);
+		return f->nvalues;
+	}
 	for (uint32_t g = 0; g < c->ng; g++) {
-		bool gmiss = !width[g] && c->mvm && is_missing(c->mvm, ref[g], c->scale.nbits);
+		bool gmiss = !width[g] && is_missing(c->mvm, ref[g], c->scale.nbits);
 
 		for (uint32_t i = 0; i < len[g]; i += 256) {
 			uint32_t m = MIN(256u, len[g] - i);
@@ -150,11 +201,10 @@ static uint64_t groups_unpack(const struct grib2_field *f, const struct complex 
 			grib2_unpack(f->data, f->data_len, bit, width[g], x, m);
 			bit += (uint64_t)m * width[g];
 			for (uint32_t j = 0; j < m; j++, k++) {
-				bool mi = c->mvm && (gmiss || (width[g] &&
-					  is_missing(c->mvm, x[j], width[g])));
+				bool mi = gmiss || (width[g] &&
+					  is_missing(c->mvm, x[j], width[g]));
 
-				if (miss)
-					miss[k] = mi;
+				miss[k] = mi;
 				if (!mi)
 					v[nm++] = (uint64_t)ref[g] + x[j];
 			}
@@ -174,37 +224,88 @@ static uint64_t groups_bits(const struct complex *c, const uint32_t *width,
 }
 
 /* Undo spatial differencing over the n present values. */
+/* Undo spatial differencing over the n present values.  Order 2 as two
+ * running sums (v[i] - v[i-1] = X[i] + min + v[i-1] - v[i-2]): one add
+ * each on the chain from one value to the next, where the textbook form
+ * has three.  The same integers, modulo 2^64 as before. */
 static void undifference(uint64_t *v, uint64_t n, const struct complex *c,
 			 const int64_t *first, int64_t min)
 {
-	uint64_t i;
+	uint64_t i, d, y;
 
 	for (i = 0; i < MIN(n, (uint64_t)c->order); i++)
 		v[i] = (uint64_t)first[i];
-	if (c->order == 1)
-		for (; i < n; i++)
-			v[i] += (uint64_t)min + v[i - 1];
-	else if (c->order == 2)
-		for (; i < n; i++)
-			v[i] += (uint64_t)min + 2 * v[i - 1] - v[i - 2];
-}
-
-static void scale_out(const struct complex *c, const uint64_t *v,
-		      const uint8_t *miss, uint64_t n, double *out)
-{
-	double mul = c->scale.mul, add = c->scale.add;
-	bool sd = c->order != 0;
-	uint64_t k = 0;
-
-	for (uint64_t i = 0; i < n; i++) {
-		if (miss && miss[i]) {
-			out[i] = NAN;
-			continue;
+	if (c->order == 1) {
+		for (y = n ? v[0] : 0; i < n; i++)
+			v[i] = y += v[i] + (uint64_t)min;
+	} else if (c->order == 2 && n > 2) {
+		d = v[1] - v[0];
+		for (y = v[1]; i < n; i++) {
+			d += v[i] + (uint64_t)min;
+			v[i] = y += d;
 		}
-		out[i] = (sd ? (double)(int64_t)v[k] : (double)v[k]) * mul + add;
-		k++;
 	}
 }
+
+/* Does every value fit 52 bits, signed or not?  Then its conversion to
+ * double is an integer add and a subtraction, which vectorise (AVX2 has
+ * no 64-bit integer conversion). */
+static bool values_small(const uint64_t *v, uint64_t n, bool sgn)
+{
+	uint64_t acc = 0, i;
+
+	if (sgn)
+		for (i = 0; i < n; i++)
+			acc |= v[i] ^ (0 - (v[i] >> 63));
+	else
+		for (i = 0; i < n; i++)
+			acc |= v[i];
+	return acc < (1ull << 51);
+}
+
+/* (double)(int64_t)v for |v| < 2^51: v added to the integer image of
+ * 1.5 * 2^52 is that double plus v, exactly. */
+static inline double small_to_double(uint64_t v)
+{
+	uint64_t u = v + 0x4338000000000000ull;
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d - 6755399441055744.0;
+}
+
+/* y = X * mul + add into the output (float or double), NaN where miss[]
+ * says so.  Differenced values are signed. */
+#define SCALE_OUT(name, T)						\
+static void name(const struct complex *c, const uint64_t *v,		\
+		 const uint8_t *miss, uint64_t n, T *out)		\
+{									\
+	double mul = c->scale.mul, add = c->scale.add;			\
+	uint64_t i, k = 0;						\
+									\
+	if (!miss && values_small(v, n, c->order))			\
+		for (i = 0; i < n; i++)					\
+			out[i] = (T)(small_to_double(v[i]) * mul + add); \
+	else if (!miss && c->order)					\
+		for (i = 0; i < n; i++)					\
+			out[i] = (T)((double)(int64_t)v[i] * mul + add); \
+	else if (!miss)							\
+		for (i = 0; i < n; i++)					\
+			out[i] = (T)((double)v[i] * mul + add);		\
+	else								\
+		for (i = 0; i < n; i++) {				\
+			if (miss[i]) {					\
+				out[i] = (T)NAN;			\
+				continue;				\
+			}						\
+			out[i] = (T)((c->order ? (double)(int64_t)v[k] : \
+				      (double)v[k]) * mul + add);	\
+			k++;						\
+		}							\
+}
+SCALE_OUT(scale_out_f4, float)
+SCALE_OUT(scale_out_f8, double)
+#undef SCALE_OUT
 
 /* 5.3's extra descriptors: the first values and the minimum. */
 static int descriptors_read(const struct grib2_field *f, const struct complex *c,
@@ -234,7 +335,6 @@ static int buffers_reserve(const struct grib2_field *f, const struct complex *c,
 	/* nvalues <= npoints, already bounded by the output's size. */
 	if (lsio_scratch_reserve(&st->groups, (size_t)c->ng * 3 * sizeof(uint32_t) + 1) ||
 	    lsio_scratch_reserve(&st->ints, n * sizeof(uint64_t) + 1) ||
-	    lsio_scratch_reserve(&st->vals, n * sizeof(double) + 1) ||
 	    lsio_scratch_reserve(&st->raw, n + 1))
 		return grib2_fail(why, cap, -ENOMEM,
 				  "out of memory for %zu values", n);
@@ -242,7 +342,7 @@ static int buffers_reserve(const struct grib2_field *f, const struct complex *c,
 }
 
 int grib2_complex_decode(const struct grib2_field *f, struct grib2_state *st,
-			 char *why, size_t cap)
+			 void *out, bool f8, char *why, size_t cap)
 {
 	struct complex c;
 	uint32_t *ref, *width, *len;
@@ -280,6 +380,9 @@ int grib2_complex_decode(const struct grib2_field *f, struct grib2_state *st,
 	v = (uint64_t *)(void *)st->ints.p;
 	nm = groups_unpack(f, &c, at, ref, width, len, v, miss);
 	undifference(v, nm, &c, first, min);
-	scale_out(&c, v, miss, f->nvalues, (double *)(void *)st->vals.p);
+	if (f8)
+		scale_out_f8(&c, v, miss, f->nvalues, out);
+	else
+		scale_out_f4(&c, v, miss, f->nvalues, out);
 	return 0;
 }

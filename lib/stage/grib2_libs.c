@@ -55,6 +55,31 @@ static void aec_widen(const uint8_t *s, unsigned nb, uint32_t *x, uint64_t n)
 	}
 }
 
+/*
+ * libaec 1.0.6 (Debian 12) trusts its parameters: a block size of 0 makes
+ * it write past the buffer it sized from it, and the restricted code set
+ * with more than 4 bits per sample leaks its state (both found by
+ * fuzz_stages; later versions refuse the first, and an RSI past 4096).
+ * Only what CCSDS 121.0 and libaec's later versions accept gets through:
+ * block size 8, 16, 32 or 64, RSI 1..4096, the restricted set only up to
+ * 4 bits, no flag outside libaec's set and no AEC_NOT_ENFORCE (which
+ * lifts the block-size rule).  Returns 0, or which octet is wrong.
+ */
+static int aec_params_check(const uint8_t *d)
+{
+	unsigned bs = d[22], rsi = grib2_u16(d + 23);
+
+	if (bs != 8 && bs != 16 && bs != 32 && bs != 64)
+		return 1;
+	if (rsi < 1 || rsi > 4096)
+		return 2;
+	if ((d[21] & ~(unsigned)(AEC_DATA_SIGNED | AEC_DATA_3BYTE | AEC_DATA_MSB |
+				  AEC_DATA_PREPROCESS | AEC_RESTRICTED | AEC_PAD_RSI)) ||
+	    ((d[21] & AEC_RESTRICTED) && d[19] > 4))
+		return 3;
+	return 0;
+}
+
 int grib2_aec_decode(const struct grib2_field *f, struct grib2_state *st,
 		     char *why, size_t cap)
 {
@@ -70,6 +95,13 @@ int grib2_aec_decode(const struct grib2_field *f, struct grib2_state *st,
 		return grib2_fail(why, cap, -LSIO_ENOTSUP,
 				  "template 5.42 (CCSDS): %s samples are not supported",
 				  nbits > 32 ? "more than 32-bit" : "signed");
+	ret = aec_params_check(d);
+	if (ret)
+		return grib2_fail(why, cap, -LSIO_EDATA,
+				  "template 5.42 (CCSDS): %s %u is not valid",
+				  ret == 1 ? "block size" : ret == 2 ?
+				  "reference sample interval" : "flags octet",
+				  ret == 1 ? d[22] : ret == 2 ? grib2_u16(d + 23) : d[21]);
 	nb = aec_sample_bytes(nbits, a.flags);
 	out = (size_t)f->nvalues * nb;
 	x = ints_reserve(st, f->nvalues);
@@ -288,12 +320,15 @@ static int opj_run(opj_codec_t *codec, opj_stream_t *stream,
 	    !opj_read_header(stream, codec, &img))
 		goto fail;
 	/* Refuse a header that declares more than the field before any
-	 * pixel is allocated. */
-	if (img->numcomps < 1 ||
+	 * pixel is allocated.  GRIB2 writers make one grey component: more
+	 * (a palette, colour channels, subsampling) is not a field, and
+	 * those are the paths of OpenJPEG's past overflows. */
+	if (img->numcomps != 1 || img->comps[0].dx != 1 || img->comps[0].dy != 1 ||
+	    img->comps[0].prec > 32 ||
 	    (uint64_t)(img->x1 - img->x0) * (img->y1 - img->y0) != f->nvalues) {
 		snprintf(src->msg, sizeof(src->msg),
-			 "the image is %ux%u, section 5 declares %llu values",
-			 img->x1 - img->x0, img->y1 - img->y0,
+			 "the image is %ux%u in %u components, section 5 declares %llu values (one component)",
+			 img->x1 - img->x0, img->y1 - img->y0, img->numcomps,
 			 (unsigned long long)f->nvalues);
 		goto fail;
 	}

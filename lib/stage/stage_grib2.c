@@ -11,9 +11,9 @@
  * one; a reduced grid is one row of numberOfPoints.
  *
  * Y = (R + X * 2^E) / 10^D is computed in double and rounded once to the
- * output type.  Simple packing decodes in blocks that stay in L1: unpack
- * a block of integers a word at a time, scale them, and write them (or
- * scatter them past the bitmap's holes) straight into the destination.
+ * output type.  Every template writes its nvalues values packed at the
+ * start of the destination (simple packing unpacked and scaled in one
+ * pass: grib2_simple.c); a bitmap then spreads them over the grid.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +22,6 @@
 #include "internal.h"
 #include "stage.h"
 #include "grib2.h"
-
-#define BLOCK 1024
 
 struct grib2_params {
 	uint32_t field;		/* 1-based */
@@ -70,95 +68,25 @@ static int grib2_parse(struct lsio_ctx *ctx, const char *path, json_t *obj,
 	return 0;
 }
 
-/* Where decoded values go: point `at` of npoints, skipping (as NaN) the
- * points the bitmap marks missing. */
+/* Where decoded values go: value `at` of the field's nvalues, packed at
+ * the start of the output; a bitmap spreads them over the grid at the end
+ * (grib2_bitmap_expand), so no loop here tests a bit per point. */
 struct grib2_out {
-	uint8_t *p;
+	void *p;
 	bool f8;
-	const uint8_t *bitmap;
-	uint64_t npoints, at;
+	uint64_t at;
 };
+
+static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
+		     const struct grib2_scale *s)
+{
+	grib2_scale_ints(x, n, s, (char *)o->p + o->at * (o->f8 ? 8 : 4), o->f8);
+	o->at += n;
+}
 
 static inline bool bit_set(const uint8_t *b, uint64_t i)
 {
 	return b[i >> 3] & (0x80 >> (i & 7));
-}
-
-static inline void out_store(struct grib2_out *o, double v)
-{
-	if (o->f8)
-		((double *)o->p)[o->at++] = v;
-	else
-		((float *)o->p)[o->at++] = (float)v;
-}
-
-/* Before the next value: the missing points in front of it. */
-static inline void out_skip(struct grib2_out *o)
-{
-	while (!bit_set(o->bitmap, o->at))
-		out_store(o, NAN);
-}
-
-__attribute__((optimize("tree-vectorize")))
-static void out_ints(struct grib2_out *o, const uint32_t *x, size_t n,
-		     const struct grib2_scale *s)
-{
-	double mul = s->mul, add = s->add;
-	size_t i;
-
-	if (o->bitmap) {
-		for (i = 0; i < n; i++) {
-			out_skip(o);
-			out_store(o, x[i] * mul + add);
-		}
-	} else if (o->f8) {
-		double *d = (double *)o->p + o->at;
-
-		for (i = 0; i < n; i++)
-			d[i] = x[i] * mul + add;
-		o->at += n;
-	} else {
-		float *d = (float *)o->p + o->at;
-
-		/* Below 32 bits X fits int32, whose conversion to double
-		 * vectorises (unsigned 32-bit conversion does not before
-		 * AVX-512): the loop's cost halves. */
-		if (s->nbits < 32)
-			for (i = 0; i < n; i++)
-				d[i] = (float)((int32_t)x[i] * mul + add);
-		else
-			for (i = 0; i < n; i++)
-				d[i] = (float)(x[i] * mul + add);
-		o->at += n;
-	}
-}
-
-static void out_doubles(struct grib2_out *o, const double *v, size_t n)
-{
-	size_t i;
-
-	if (o->bitmap) {
-		for (i = 0; i < n; i++) {
-			out_skip(o);
-			out_store(o, v[i]);
-		}
-	} else if (o->f8) {
-		memcpy((double *)o->p + o->at, v, n * sizeof(*v));
-		o->at += n;
-	} else {
-		float *d = (float *)o->p + o->at;
-
-		for (i = 0; i < n; i++)
-			d[i] = (float)v[i];
-		o->at += n;
-	}
-}
-
-/* The points after the last value are all missing. */
-static void out_finish(struct grib2_out *o)
-{
-	while (o->at < o->npoints)
-		out_store(o, NAN);
 }
 
 static uint64_t bitmap_count(const uint8_t *b, uint64_t npoints)
@@ -186,23 +114,6 @@ static int need_drs(struct lsio_stage_io *io, const struct grib2_field *f,
 	return 0;
 }
 
-/* Integers X (simple packing, or what a library decoded) through the
- * scaling in L1-sized blocks. */
-static void emit_packed(struct grib2_out *o, const uint8_t *p, size_t len,
-			const struct grib2_scale *s, uint64_t n)
-{
-	uint32_t x[BLOCK];
-	uint64_t bit = 0;
-
-	for (uint64_t k = 0; k < n; k += BLOCK) {
-		size_t m = (size_t)MIN((uint64_t)BLOCK, n - k);
-
-		grib2_unpack(p, len, bit, s->nbits, x, m);
-		bit += (uint64_t)m * s->nbits;
-		out_ints(o, x, m, s);
-	}
-}
-
 /* Template 5.0 (and every packing's constant field: bits per value 0). */
 static int decode_simple(struct lsio_stage_io *io, const struct grib2_field *f,
 			 struct grib2_out *o)
@@ -222,7 +133,8 @@ static int decode_simple(struct lsio_stage_io *io, const struct grib2_field *f,
 				       "grib2: template 5.0: section 7 holds %zu octets, %llu values of %u bits need more",
 				       f->data_len, (unsigned long long)f->nvalues,
 				       s.nbits);
-	emit_packed(o, f->data, f->data_len, &s, f->nvalues);
+	grib2_simple_scaled(f->data, f->data_len, &s, f->nvalues, o->p, o->f8);
+	o->at = f->nvalues;
 	return 0;
 }
 
@@ -231,7 +143,6 @@ static int decode_ieee(struct lsio_stage_io *io, const struct grib2_field *f,
 		       struct grib2_out *o)
 {
 	unsigned size;
-	double v[BLOCK];
 	int ret = need_drs(io, f, 12);
 
 	if (ret)
@@ -246,23 +157,8 @@ static int decode_ieee(struct lsio_stage_io *io, const struct grib2_field *f,
 				       "grib2: template 5.4: section 7 holds %zu octets, %llu values of %u need more",
 				       f->data_len, (unsigned long long)f->nvalues,
 				       size);
-	for (uint64_t k = 0; k < f->nvalues; k += BLOCK) {
-		size_t m = (size_t)MIN((uint64_t)BLOCK, f->nvalues - k);
-		const uint8_t *p = f->data + k * size;
-
-		for (size_t i = 0; i < m; i++) {
-			if (size == 4) {
-				v[i] = grib2_f32(p + 4 * i);
-			} else {
-				uint64_t u;
-
-				memcpy(&u, p + 8 * i, 8);
-				u = __builtin_bswap64(u);
-				memcpy(&v[i], &u, 8);
-			}
-		}
-		out_doubles(o, v, m);
-	}
+	grib2_ieee_copy(f->data, f->nvalues, size, o->p, o->f8);
+	o->at = f->nvalues;
 	return 0;
 }
 
@@ -270,11 +166,11 @@ static int decode_complex(struct lsio_stage_io *io, const struct grib2_field *f,
 			  struct grib2_out *o)
 {
 	struct grib2_state *st = io->state;
-	int ret = grib2_complex_decode(f, st, io->why, io->why_cap);
+	int ret = grib2_complex_decode(f, st, o->p, o->f8, io->why, io->why_cap);
 
 	if (ret)
 		return ret;
-	out_doubles(o, (const double *)(void *)st->vals.p, (size_t)f->nvalues);
+	o->at = f->nvalues;
 	return 0;
 }
 
@@ -291,7 +187,8 @@ static int decode_library(struct lsio_stage_io *io, const struct grib2_field *f,
 	grib2_scale_read(f, &s);
 	if (!s.nbits || !f->nvalues) {
 		/* A constant field: no payload to decode. */
-		emit_packed(o, f->data, 0, &s, f->nvalues);
+		grib2_simple_scaled(f->data, 0, &s, f->nvalues, o->p, o->f8);
+		o->at = f->nvalues;
 		return 0;
 	}
 	if (f->drs_tmpl == 40)
@@ -392,12 +289,11 @@ static int grib2_run(struct lsio_stage_io *io)
 		return ret;
 	o.p = io->scratch->p;
 	o.f8 = size == 8;
-	o.bitmap = f.bitmap;
-	o.npoints = f.npoints;
 	ret = decode_field(io, &f, &o);
 	if (ret)
 		return ret;
-	out_finish(&o);
+	if (f.bitmap)
+		grib2_bitmap_expand(o.p, o.f8, f.bitmap, f.npoints, f.nvalues);
 	lsio_stage_set_out(io, (size_t)(f.npoints * size));
 	return 0;
 }
@@ -413,7 +309,6 @@ static void grib2_state_free(void *state)
 
 	if (!st)
 		return;
-	lsio_scratch_release(&st->vals);
 	lsio_scratch_release(&st->ints);
 	lsio_scratch_release(&st->groups);
 	lsio_scratch_release(&st->raw);

@@ -5,10 +5,14 @@
 # (simple, complex, complex + spatial differencing order 0, IEEE 32,
 # JPEG 2000, PNG, CCSDS) and GDAL (spatial differencing order 2).
 # Throughput = float32 output bytes (4 x points x messages) / wall time.
-# lsio: `lsio run JOB --workers 1` on a job of N copies of the message
-# with null output (decoded as <f4, kept nowhere), the whole process timed;
-# ecCodes: the loop alone, after import.  Runs alternate, REPS each,
-# medians; the section is appended to RESULTS.md.  Not part of make check.
+# lsio, two ways: (1) `lsio run JOB --workers 1` on a job of N copies of
+# the message with null output (decoded as <f4, kept nowhere), the whole
+# process timed, start-up included; (2) the stage alone: a job of 10 N
+# copies less the same job without the stage (start-up, planning and
+# reading the copies), both timed, the difference divided among the
+# decodes.  ecCodes: the loop alone, after import.  Runs alternate, REPS
+# each, medians; the section is appended to RESULTS.md.  Not part of
+# make check.
 #
 #   tests/bench/grib_decode.sh [LSIO]    (LSIO_BENCH_REPS, default 5)
 set -eu
@@ -36,25 +40,41 @@ copies() {
 	esac
 }
 
-# job NAME N: N copies of the message, null output, one worker.
+# job NAME N [bare]: N copies of the message, null output, one worker;
+# "bare": without the stage (what the run costs besides decoding).
 job() {
-	"$PY" - "$work/g/$1.f4.json" "$2" > "$work/$1.job" <<-'EOF'
+	"$PY" - "$work/g/$1.f4.json" "$2" "${3:-}" <<-'EOF'
 	import json, sys
 	j = json.load(open(sys.argv[1]))
 	c = j["chunks"][0]
 	c.pop("place")
+	if sys.argv[3]:
+	    c["stages"] = []
 	print(json.dumps({"lsio": 1, "output": {"type": "null"},
 	                  "chunks": [c] * int(sys.argv[2])}))
 	EOF
 }
 
-# lsio_mbs NAME N POINTS: one timed run, MB/s of float32 output.
-lsio_mbs() {
+# secs JOB: one timed run's wall time in seconds.
+secs() {
 	local t0 t1
 	t0=$(date +%s%N)
-	"$work/lsio" run "$work/$1.job" --workers 1 -q
+	"$work/lsio" run "$1" --workers 1 -q
 	t1=$(date +%s%N)
-	echo "$2 $3 $t0 $t1" | awk '{ printf "%.1f", $1 * $2 * 4 / (($4 - $3) / 1e3) }'
+	echo "$t0 $t1" | awk '{ printf "%.6f", ($2 - $1) / 1e9 }'
+}
+
+# lsio_mbs NAME N POINTS: one timed run, MB/s of float32 output.
+lsio_mbs() {
+	secs "$work/$1.job" | awk -v n="$2" -v p="$3" '{ printf "%.1f", n * p * 4 / $1 / 1e6 }'
+}
+
+# stage_mbs NAME N POINTS: the stage alone over 10 N decodes, MB/s.
+stage_mbs() {
+	local t b
+	t=$(secs "$work/$1.big.job")
+	b=$(secs "$work/$1.bare.job")
+	echo "$t $b" | awk -v n="$2" -v p="$3" '{ printf "%.1f", 10 * n * p * 4 / ($1 - $2) / 1e6 }'
 }
 
 # eccodes_mbs NAME N: the same decodes by codes_get_values in a loop.
@@ -82,22 +102,27 @@ for name in $(cut -d'|' -f1 "$work/g/cases.txt"); do
 	n=$(copies "$name")
 	pts=$(sed -n "s/^$name|[^|]*|//p" "$work/g/cases.txt" | tr x '*' | bc)
 	tmpl=$(sed -n "s/^$name|\([^|]*\)|.*/\1/p" "$work/g/cases.txt")
-	job "$name" "$n"
-	"$work/lsio" run "$work/$name.job" --workers 1 -q	# warm the cache
-	l= e=
+	job "$name" "$n" > "$work/$name.job"
+	job "$name" $((10 * n)) > "$work/$name.big.job"
+	job "$name" $((10 * n)) bare > "$work/$name.bare.job"
+	"$work/lsio" run "$work/$name.big.job" --workers 1 -q	# warm the cache
+	l= s= e=
 	for r in $(seq "$REPS"); do
 		if [ $((r % 2)) -eq 1 ]; then
 			l+=" $(lsio_mbs "$name" "$n" "$pts")"
+			s+=" $(stage_mbs "$name" "$n" "$pts")"
 			e+=" $(eccodes_mbs "$name" "$n")"
 		else
 			e+=" $(eccodes_mbs "$name" "$n")"
+			s+=" $(stage_mbs "$name" "$n" "$pts")"
 			l+=" $(lsio_mbs "$name" "$n" "$pts")"
 		fi
 	done
-	lm=$(echo "$l" | median) em=$(echo "$e" | median)
+	lm=$(echo "$l" | median) sm=$(echo "$s" | median) em=$(echo "$e" | median)
 	ratio=$(echo "$lm $em" | awk '{ printf "%.2f", $1 / $2 }')
-	rows+="| 5.$tmpl | ${name#big_} | $lm | $em | ${ratio}x | $l; $e |"$'\n'
-	echo "5.$tmpl ${name#big_}: lsio $lm MB/s, ecCodes $em MB/s (${ratio}x)" >&2
+	sratio=$(echo "$sm $em" | awk '{ printf "%.2f", $1 / $2 }')
+	rows+="| 5.$tmpl | ${name#big_} | $lm | $sm | $em | ${ratio}x | ${sratio}x | $l; $s; $e |"$'\n'
+	echo "5.$tmpl ${name#big_}: lsio $lm MB/s (stage alone $sm), ecCodes $em MB/s (${ratio}x, ${sratio}x)" >&2
 done
 
 section=$(cat <<-EOF
@@ -107,13 +132,15 @@ section=$(cat <<-EOF
 Machine: $(nproc) cores, $(uname -r); lsio $built. 1440 x 721 fields; MB/s of
 float32 output, one core, medians of $REPS alternating runs.
 
-| template | case | lsio MB/s | ecCodes MB/s | ratio | runs (lsio; ecCodes) |
-|---|---|---|---|---|---|
+| template | case | lsio MB/s (whole process) | lsio MB/s (stage alone) | ecCodes MB/s | ratio (whole) | ratio (stage) | runs (lsio; stage; ecCodes) |
+|---|---|---|---|---|---|---|---|
 ${rows%$'\n'}
 
 Command: \`tests/bench/grib_decode.sh\` (LSIO_BENCH_REPS=$REPS). lsio: \`lsio run JOB
 --workers 1 -q\`, JOB = N copies of the message (N = 40, 6 for JPEG 2000), null
-output, the whole process timed; ecCodes: \`codes_new_from_message\` +
+output, the whole process timed; the stage alone: the same with 10 N copies,
+less the time of that job without the stage (\`"stages": []\`: start-up,
+planning, reading), over the 10 N decodes; ecCodes: \`codes_new_from_message\` +
 \`codes_get_values\` + \`codes_release\` N times in /usr/bin/python3 (ecCodes
 2.28), the loop timed. Messages written by ecCodes (order 0 for
 spatial differencing) and GDAL (sd2: order 2, 16 bits).

@@ -145,6 +145,41 @@ patch() {
 	done
 }
 
+# set_drs OCTET VALUE: section 5's octet (1-based, as WMO numbers them) of
+# m.grib2 set to VALUE, the message otherwise as ecCodes wrote it.
+set_drs() {
+	"$PY" - m.grib2 "$1" "$2" <<-'PYEOF'
+	import struct, sys
+	path, octet, value = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+	m = bytearray(open(path, "rb").read())
+	pos = 16
+	while m[pos + 4] != 5:
+	    pos += struct.unpack(">I", m[pos:pos + 4])[0]
+	m[pos + octet - 1] = value
+	open(path, "wb").write(m)
+	PYEOF
+}
+
+@test "grib2: CCSDS parameters libaec cannot take are refused before it runs" {
+	need_eccodes
+	local case
+	# Block size (octet 23) 0 made libaec 1.0.6 write past its buffer;
+	# 12 is no CCSDS block size; the restricted code set (flags octet 22,
+	# bit 16) above 4 bits made it leak; RSI (octets 24-25) 0.
+	for case in "23 0 block size 0" "23 12 block size 12" \
+		    "22 30 flags octet 30" "24 0 reference sample interval"; do
+		message ccsds
+		set -- $case
+		set_drs "$1" "$2"
+		[ "$1" != 24 ] || set_drs 25 0
+		job_for m.grib2 "19, 36"
+		run lsio run job.json -q
+		assert_failure 1
+		assert_output --partial "template 5.42 (CCSDS): ${*:3}"
+		[ ! -e out.npy ] || fail "out.npy written for $case"
+	done
+}
+
 @test "grib2: the wrong placement shape says how many points the grid has" {
 	need_eccodes
 	message simple_b16

@@ -26,7 +26,8 @@ V = {name: i for i, name in enumerate([
     "identity", "zstd", "lz4", "lz4-numcodecs", "lz4-block", "gzip", "zlib",
     "blosc", "crc32c", "shuffle2", "shuffle4", "shuffle8", "shuffle3",
     "bytes-big2", "bytes-big4", "bytes-big8", "bytes-little4", "delta-i1",
-    "delta-i2", "delta-i4", "delta-i8", "delta-u2", "delta-f4", "delta-f8"])}
+    "delta-i2", "delta-i4", "delta-i8", "delta-u2", "delta-f4", "delta-f8",
+    "grib2-f4", "grib2-f8-field2", "grib2_check"])}
 
 
 def crc32c(data):
@@ -103,6 +104,94 @@ def stage_seeds():
     stage_seed("blosc-shuffle4-gzip", ["gzip", "blosc", "shuffle4"], len(raw),
                tool(["gzip", "-c", "-n"], blob))
     stage_seed("identity", ["identity"], 0, text[:64])
+
+
+def grib2_message(packing, bits=16, bitmap=False, ni=8, nj=6):
+    """One ecCodes-written GRIB2 message of an ni x nj lat/lon grid (values
+    first, then packingType: ecCodes 2.28, see TESTBEDS.md)."""
+    import eccodes as ec
+    with open("/usr/share/eccodes/samples/regular_ll_sfc_grib2.tmpl", "rb") as f:
+        h = ec.codes_new_from_file(f, ec.CODES_PRODUCT_GRIB)
+    for k, v in (("Ni", ni), ("Nj", nj), ("iDirectionIncrementInDegrees", 360.0 / ni),
+                 ("jDirectionIncrementInDegrees", 180.0 / (nj - 1)),
+                 ("latitudeOfFirstGridPointInDegrees", 90.0),
+                 ("latitudeOfLastGridPointInDegrees", -90.0),
+                 ("longitudeOfFirstGridPointInDegrees", 0.0),
+                 ("longitudeOfLastGridPointInDegrees", 360.0 - 360.0 / ni)):
+        ec.codes_set(h, k, v)
+    # Smooth, as grib2_gen.py's fields: ecCodes 2.28 aborts when a PNG
+    # comes out larger than the packed values.
+    x = np.linspace(0, 6 * np.pi, ni * nj)
+    v = 250 + 30 * np.sin(x) * np.cos(x / 3) + np.random.default_rng(3).normal(0, 0.5, ni * nj)
+    if bitmap:
+        ec.codes_set(h, "bitmapPresent", 1)
+        ec.codes_set(h, "missingValue", 9999.0)
+        v[::5] = 9999.0
+    ec.codes_set(h, "bitsPerValue", bits)
+    ec.codes_set_values(h, v)
+    ec.codes_set(h, "packingType", packing)
+    m = ec.codes_get_message(h)
+    ec.codes_release(h)
+    return m
+
+
+def grib2_two_fields(m1, m2):
+    """Sections 4-7 of m2 after m1's: two fields in one message (NCEP's U
+    and V), for the field-2 variant."""
+    pos = 16
+    while m2[pos + 4] < 4:  # to m2's section 4
+        pos += struct.unpack(">I", m2[pos:pos + 4])[0]
+    body = m1[16:-4] + m2[pos:-4] + b"7777"
+    return m1[:8] + struct.pack(">Q", 16 + len(body)) + body
+
+
+def grib2_gdal_sd(order):
+    """GDAL's GRIB writer: complex packing with real spatial differencing."""
+    import tempfile
+    from osgeo import gdal, osr
+    gdal.UseExceptions()
+    mem = gdal.GetDriverByName("MEM").Create("", 8, 6, 1, gdal.GDT_Float32)
+    mem.SetGeoTransform([0, 45, 0, 90, 0, -30])
+    srs = osr.SpatialReference()
+    srs.SetWellKnownGeogCS("WGS84")
+    mem.SetProjection(srs.ExportToWkt())
+    a = (250 + 30 * np.sin(np.arange(48) * 0.3)).reshape(6, 8)
+    a[2, 3] = -999.0
+    mem.GetRasterBand(1).SetNoDataValue(-999.0)
+    mem.GetRasterBand(1).WriteArray(a)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "sd.grib2")
+        gdal.GetDriverByName("GRIB").CreateCopy(path, mem, options=[
+            "DATA_ENCODING=COMPLEX_PACKING",
+            "SPATIAL_DIFFERENCING_ORDER=%d" % order, "NBITS=12"])
+        return open(path, "rb").read()
+
+
+def grib2_seeds():
+    """8 x 6 grids of every packing the grib2 stage decodes, written by
+    ecCodes (GDAL for spatial differencing of order 1 and 2).  PNG's are
+    36 x 19: a PNG of a small grid is larger than its packed values."""
+    n = 8 * 6
+    for packing, bits in (("grid_simple", 16), ("grid_simple", 12), ("grid_simple", 0),
+                          ("grid_complex", 16), ("grid_complex_spatial_differencing", 16),
+                          ("grid_ieee", 32), ("grid_ccsds", 16), ("grid_ccsds", 24),
+                          ("grid_png", 16), ("grid_png", 12), ("grid_jpeg", 16)):
+        name = "grib2-%s-%d" % (packing[5:], bits)
+        shape = (36, 19) if packing == "grid_png" else (8, 6)
+        npts = shape[0] * shape[1]
+        m = grib2_message(packing, bits, False, *shape)
+        stage_seed(name, ["grib2-f4"], 4 * npts, m, fixed=True)
+        stage_seed(name + "-bitmap", ["grib2-f4"], 4 * npts,
+                   grib2_message(packing, bits, True, *shape))
+        stage_seed(name + "-field2", ["grib2-f8-field2"], 8 * npts,
+                   grib2_two_fields(grib2_message(packing, bits, True, *shape), m), cap=1)
+    m = grib2_message("grid_simple", 16)
+    stage_seed("grib2_check-grib2", ["grib2_check", "grib2-f4"], 4 * n, m)
+    stage_seed("grib2_check", ["grib2_check"], len(m), m)
+    stage_seed("zstd-grib2", ["zstd", "grib2-f4"], 4 * n,
+               tool(["zstd", "-q", "-c"], grib2_message("grid_complex", 12)))
+    for order in (1, 2):
+        stage_seed("grib2-gdal-sd%d" % order, ["grib2-f4"], 4 * n, grib2_gdal_sd(order))
 
 
 def http_seed(name, off, length, text):
@@ -283,6 +372,7 @@ def main():
     job_seeds()
     http_seeds()
     stage_seeds()
+    grib2_seeds()
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ static const char *const variants[] = {
 	"{\"codec\": \"delta\", \"dtype\": \"<u2\", \"astype\": \"<u2\"}",
 	"{\"codec\": \"delta\", \"dtype\": \"<f4\"}",
 	"{\"codec\": \"delta\", \"dtype\": \"<f8\"}",
+	"{\"codec\": \"grib2\", \"dtype\": \"<f4\"}",
+	"{\"codec\": \"grib2\", \"dtype\": \"<f8\", \"field\": 2}",
+	"\"grib2_check\"",
 };
 
 #define NVARIANTS ARRAY_SIZE(variants)
