@@ -455,6 +455,13 @@ struct lsio_io {
 	void *owner;		/* engine's bookkeeping */
 	uint32_t source;	/* job source index (remote backends) */
 	const char *msg;	/* on failure: the backend's detail or NULL */
+	/* A remote read of unknown length, to the object's end: buf holds
+	 * len bytes, and grow(io, need) makes room for need (updating buf
+	 * and len) or fails with a negative error and its message set.
+	 * NULL: exactly len bytes.  res is then the bytes received; a
+	 * missing object is -ENOENT (HTTP 404), a refused one -EACCES (403),
+	 * so the engine can tell "absent" from "failed". */
+	int (*grow)(struct lsio_io *io, uint64_t need);
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */
@@ -530,6 +537,7 @@ struct lsio_remote_req {
 	enum lsio_remote_op op;
 	uint32_t source;	/* HEAD, WHOLE */
 	struct lsio_io *io;	/* RANGE */
+	uint64_t off;		/* WHOLE: the object from here to its end */
 	uint8_t *buf;		/* WHOLE: the body, malloc'd, the caller's */
 	size_t len;
 	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */

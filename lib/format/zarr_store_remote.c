@@ -7,8 +7,8 @@
  * headers, response checks and retries as the job's reads, so what the
  * generator can read, the job it writes can read too.  A key's size is a
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
- * is a GET, ranged when the caller gives a length, of the whole key when
- * it does not (no HEAD first: a 404 says "missing" as well), and a batch
+ * is one GET, ranged when the caller gives a length, else of the rest of
+ * the key (no HEAD first: a 404 says "missing" as well), and a batch
  * (sizes and whole keys, mixed) is one curl multi, every request in
  * flight at once.  Chunk existence is one HEAD per candidate key, all in
  * parallel (sizes), so a job is built with every length known and never
@@ -23,6 +23,7 @@
  * which the generator passes on as they are.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,56 +113,42 @@ static int remote_size(struct zarr_store *s, const char *key, uint64_t *size)
 	return ret ? ret : res;
 }
 
-/* A GET of n bytes at off (n == UINT64_MAX: the rest of the object from
- * off; from 0 one GET of it whole, else a HEAD first). */
+/* A GET of n bytes at off, or (n == UINT64_MAX) of the rest of the object
+ * from off: one request either way, no HEAD (a 404 says "missing"). */
 static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 		       uint64_t n, uint8_t **buf, size_t *len)
 {
 	struct remote_store *rs = (struct remote_store *)s;
-	struct lsio_io io = { .fd = -1, .file_index = -1, .buf_index = -1 };
-	uint32_t src = 0;
+	struct lsio_io io = { .fd = -1, .file_index = -1, .buf_index = -1,
+			      .off = off };
+	struct lsio_remote_req rq = { .op = LSIO_REMOTE_RANGE, .io = &io };
 	struct batch b;
-	int res = 0, ret;
+	int ret;
 
 	*buf = NULL;
 	*len = 0;
-	if (!off && n == UINT64_MAX)
-		return zarr_store_get(s, key, buf, len);
-	ret = batch_init(rs, &key, 1, &b);
-	if (ret)
-		return ret;
 	if (n == UINT64_MAX) {
-		ret = lsio_remote_heads(b.r, &src, 1, &res);
-		if (!ret && !res) {
-			uint64_t size = b.job.sources[0].size;
-
-			n = size - MIN(off, size);
-		}
+		rq = (struct lsio_remote_req){ .op = LSIO_REMOTE_WHOLE, .off = off };
+	} else if (n > UINT32_MAX) {	/* a job's reads are at most 4 GiB */
+		return lsio_fail(rs->ctx, -LSIO_ETOOBIG,
+				 "'%s': %llu bytes is more than one read may be",
+				 key, (unsigned long long)n);
+	} else if (!(io.buf = malloc(n ? n : 1))) {
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 	}
-	/* A job's reads are at most 4 GiB; metadata and indexes are small. */
-	if (!ret && !res && n > UINT32_MAX)
-		ret = lsio_fail(rs->ctx, -LSIO_ETOOBIG,
-				"'%s': %llu bytes is more than one read may be",
-				b.job.sources[0].path, (unsigned long long)n);
-	if (!ret && !res) {
-		*buf = malloc(n ? n : 1);
-		if (!*buf)
-			ret = lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	io.len = (uint32_t)(rq.op == LSIO_REMOTE_RANGE ? n : 0);
+	ret = batch_init(rs, &key, 1, &b);
+	if (!ret) {
+		ret = lsio_remote_batch(b.r, &rq, 1, true);
+		batch_release(&b);
 	}
-	if (!ret && !res) {
-		io.buf = *buf;
-		io.off = off;
-		io.len = (uint32_t)n;
-		io.source = 0;
-		ret = lsio_remote_fetch(b.r, &io, 1, &res);
+	if (ret || rq.res) {
+		free(io.buf);
+		free(rq.buf);
+		return ret ? ret : rq.res;
 	}
-	batch_release(&b);
-	if (ret || res) {
-		free(*buf);
-		*buf = NULL;
-		return ret ? ret : res;
-	}
-	*len = (size_t)n;
+	*buf = rq.op == LSIO_REMOTE_WHOLE ? rq.buf : io.buf;
+	*len = rq.op == LSIO_REMOTE_WHOLE ? rq.len : (size_t)n;
 	return 0;
 }
 

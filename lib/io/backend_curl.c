@@ -426,9 +426,8 @@ struct creq {
 	uint64_t size;		/* HEAD: the object's size */
 	int res;		/* HEAD: 0 or the error */
 	bool head;
-	bool whole;		/* a GET of the whole object, no Range */
-	uint8_t *body;		/* whole: what came, malloc'd */
-	size_t body_len, body_cap;
+	bool to_end;		/* io->grow: the rest of the object from off */
+	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
 	bool if_match;		/* this attempt sent If-Match */
 
@@ -475,8 +474,10 @@ static void range_text(const struct creq *q, char *buf, size_t cap)
 {
 	if (q->head)
 		snprintf(buf, cap, "HEAD");
-	else if (q->whole)
-		snprintf(buf, cap, "GET");
+	else if (q->to_end && !q->off)
+		snprintf(buf, cap, "GET");	/* no Range: the whole object */
+	else if (q->to_end)
+		snprintf(buf, cap, "bytes=%llu-", (unsigned long long)q->off);
 	else
 		snprintf(buf, cap, "bytes=%llu-%llu", (unsigned long long)q->off,
 			 (unsigned long long)(q->off + q->len - 1));
@@ -514,7 +515,7 @@ static void ready_push(struct cdata *d, struct creq *q)
 static void req_done(struct cdata *d, struct creq *q, int res)
 {
 	if (q->io) {
-		q->io->res = res < 0 ? res : (int)q->len;
+		q->io->res = res < 0 ? res : (int)(q->to_end ? q->got : q->len);
 		q->io->msg = res < 0 ? q->msg : NULL;
 	}
 	q->res = res;
@@ -579,12 +580,15 @@ static void judge(struct creq *q)
 	char st[80];
 
 	q->judged = true;
-	if (q->head || q->whole) {
+	if (q->head) {
 		lsio_http_status_text(&q->resp, st, sizeof(st));
 		snprintf(q->why, sizeof(q->why), "%s", st);
 		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
 			   : lsio_http_retryable(q->resp.status) ? LSIO_HTTP_RETRY
 			   : LSIO_HTTP_FAIL;
+	} else if (q->to_end) {
+		q->verdict = lsio_http_judge_rest(&q->resp, q->off, q->why,
+						  sizeof(q->why));
 	} else {
 		q->verdict = lsio_http_judge(&q->resp, q->off, q->len, q->why,
 					     sizeof(q->why));
@@ -611,36 +615,19 @@ static size_t keep_error(struct creq *q, const char *p, size_t n)
 	return n <= room ? n : 0;	/* more than an error says: stop */
 }
 
-/* The bytes of a whole object, kept in a buffer that grows; an object too
- * large for one read fails (indexes and metadata are small).  Returns 0
- * or -1. */
-static int body_add(struct creq *q, const char *p, size_t n)
+/* A read to the object's end: room for bytes more, from the engine. */
+static bool body_grow(struct creq *q, size_t bytes)
 {
-	size_t cap = q->body_cap ? q->body_cap : 64 << 10;
-	uint8_t *b;
+	int ret = q->io->grow(q->io, q->got + bytes);
 
-	if (q->body_len + n > UINT32_MAX) {
-		q->verdict = LSIO_HTTP_FAIL;
-		snprintf(q->why, sizeof(q->why), "more than %u bytes: too large to read whole",
-			 UINT32_MAX);
-		return -1;
+	if (!ret) {
+		q->len = q->io->len;
+		return true;
 	}
-	while (cap < q->body_len + n)
-		cap *= 2;
-	if (cap != q->body_cap || !q->body) {
-		b = realloc(q->body, cap);
-		if (!b) {
-			q->verdict = LSIO_HTTP_FAIL;
-			snprintf(q->why, sizeof(q->why), "out of memory");
-			return -1;
-		}
-		q->body = b;
-		q->body_cap = cap;
-	}
-	memcpy(q->body + q->body_len, p, n);
-	q->body_len += n;
-	q->got += n;
-	return 0;
+	q->verdict = LSIO_HTTP_FAIL;
+	snprintf(q->why, sizeof(q->why), "%s",
+		 q->io->msg ? q->io->msg : strerror(-ret));
+	return false;
 }
 
 /* Bytes of a 200 (skip to the range, keep it, stop after it) or a 206. */
@@ -654,14 +641,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		judge(q);
 	if (q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE)
 		return keep_error(q, p, bytes);
-	if (q->whole)
-		return body_add(q, p, bytes) ? 0 : bytes;
 	if (q->skip) {
 		take = (size_t)MIN(q->skip, bytes);
 		q->skip -= take;
 		p += take;
 		bytes -= take;
 	}
+	if (q->to_end && bytes > q->len - q->got && !body_grow(q, bytes))
+		return 0;
 	take = (size_t)MIN(bytes, q->len - q->got);
 	if (q->io)
 		memcpy(q->io->buf + q->got, p, take);
@@ -732,7 +719,6 @@ static void attempt_reset(struct creq *q)
 	q->verdict = LSIO_HTTP_FAIL;
 	q->judged = q->complete = false;
 	q->got = q->skip = q->wire = 0;
-	q->body_len = 0;
 	q->errlen = 0;
 	q->curl_err[0] = q->why[0] = '\0';
 }
@@ -749,15 +735,19 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	if (q->head) {
 		curl_easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
 		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
-	} else if (q->whole) {
-		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
-		snprintf(range, sizeof(range), "%llu-%llu",
-			 (unsigned long long)q->off,
-			 (unsigned long long)(q->off + q->len - 1));
+		/* To the end from 0: a plain GET, which an empty object also
+		 * answers (S3 refuses "bytes=0-" on one with a 416). */
+		if (q->to_end)
+			snprintf(range, sizeof(range), "%llu-",
+				 (unsigned long long)q->off);
+		else
+			snprintf(range, sizeof(range), "%llu-%llu",
+				 (unsigned long long)q->off,
+				 (unsigned long long)(q->off + q->len - 1));
 		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE, range);
+		curl_easy_setopt(q->easy, CURLOPT_RANGE,
+				 q->to_end && !q->off ? NULL : range);
 	}
 	q->attempt++;
 	q->start_ns = now_ns();
@@ -876,6 +866,13 @@ static void finish_ok(struct cdata *d, struct creq *q)
 	req_done(d, q, 0);
 }
 
+/* A refusal the engine may read as "absent" (a chunk's "missing"). */
+static int status_errno(int status)
+{
+	return status == 404 ? -ENOENT : status == 403 ? -EACCES
+					  : -LSIO_EREMOTE;
+}
+
 /* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
@@ -893,7 +890,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 			req_fail_msg(q, "HTTP %d without a Content-Length: the size is unknown",
 				     q->resp.status);
 			req_done(d, q, -LSIO_EREMOTE);
-		} else if (!q->head && !q->whole && q->got != q->len) {
+		} else if (!q->head && !q->to_end && q->got != q->len) {
 			req_fail_msg(q, "the object ended after %llu of the %llu bytes asked for",
 				     (unsigned long long)q->got, (unsigned long long)q->len);
 			req_done(d, q, -LSIO_EREMOTE);
@@ -910,7 +907,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 			return;
 		}
 		req_fail_msg(q, "%s", text);
-		req_done(d, q, -LSIO_EREMOTE);
+		req_done(d, q, status_errno(q->resp.status));
 		return;
 	}
 	snprintf(text, sizeof(text), "%s", q->curl_err[0] ? q->curl_err
@@ -1044,7 +1041,7 @@ static void cdata_free(struct cdata *d)
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (unsigned i = 0; i < d->nreqs; i++) {
-		free(d->reqs[i].body);
+		free(d->reqs[i].own.buf);
 		if (!d->reqs[i].easy)
 			continue;
 		curl_multi_remove_handle(d->multi, d->reqs[i].easy);
@@ -1082,6 +1079,7 @@ static int curl_queue(struct lsio_worker *w, struct lsio_io *io)
 	d->free = q->next;
 	q->io = io;
 	q->head = false;
+	q->to_end = io->grow != NULL;
 	q->source = io->source;
 	q->off = io->off;
 	q->len = io->len;
@@ -1160,13 +1158,39 @@ const struct lsio_backend_ops lsio_backend_curl = {
 
 /* --- the planner's HEADs, and the generators' requests ------------------- */
 
+/* A batch's whole key lands in a buffer of the request's own, doubled as
+ * the bytes arrive: indexes and metadata are small, 1 GiB at most. */
+static int own_grow(struct lsio_io *io, uint64_t need)
+{
+	uint64_t cap = MIN(MAX(MAX((uint64_t)io->len * 2, need), 64u << 10),
+			   1u << 30);
+	uint8_t *b;
+
+	if (need > cap) {
+		io->msg = "more than 1 GiB: too large to read whole";
+		return -LSIO_ETOOBIG;
+	}
+	b = realloc(io->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	io->buf = b;
+	io->len = (uint32_t)cap;
+	return 0;
+}
+
 /* Set q up for reqs[i]. */
 static void batch_req(struct creq *q, struct lsio_remote_req *rq, uint32_t i)
 {
 	q->slot = i;
 	q->head = rq->op == LSIO_REMOTE_HEAD;
-	q->whole = rq->op == LSIO_REMOTE_WHOLE;
 	q->io = rq->op == LSIO_REMOTE_RANGE ? rq->io : NULL;
+	if (rq->op == LSIO_REMOTE_WHOLE) {
+		q->own = (struct lsio_io){ .source = rq->source, .off = rq->off,
+					   .fd = -1, .file_index = -1,
+					   .buf_index = -1, .grow = own_grow };
+		q->io = &q->own;
+	}
+	q->to_end = q->io && q->io->grow;
 	q->source = q->io ? q->io->source : rq->source;
 	q->off = q->io ? q->io->off : 0;
 	q->len = q->io ? q->io->len : 0;
@@ -1180,21 +1204,22 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 	struct lsio_remote_req *rq = &reqs[q->slot];
 
 	rq->res = 0;
+	if (q->io == &q->own) {
+		/* An empty object is a buffer too: found, not missing. */
+		rq->buf = q->res ? NULL : q->own.buf ? q->own.buf : malloc(1);
+		rq->len = q->res ? 0 : (size_t)q->got;
+		if (q->res)
+			free(q->own.buf);
+		q->own.buf = NULL;
+		if (!q->res && !rq->buf)
+			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	}
 	if (q->res && missing_ok && q->resp.status == 404)
 		rq->res = -ENOENT;
 	else if (q->res)
 		return lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
 	else if (q->head)
 		r->job->sources[q->source].size = q->size;
-	if (!q->res && q->whole) {
-		/* An empty object is a buffer too: found, not missing. */
-		rq->buf = q->body ? q->body : malloc(1);
-		rq->len = q->body_len;
-		q->body = NULL;
-		q->body_len = q->body_cap = 0;
-		if (!rq->buf)
-			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
-	}
 	return 0;
 }
 
@@ -1217,7 +1242,7 @@ int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		while (d->free && next < n) {
 			struct lsio_remote_req *rq = &reqs[next];
 
-			if (rq->op == LSIO_REMOTE_RANGE && !rq->io->len) {
+			if (rq->op == LSIO_REMOTE_RANGE && !rq->io->len && !rq->io->grow) {
 				rq->io->res = rq->res = 0;	/* nothing to ask for */
 				next++;
 				done++;
