@@ -146,6 +146,8 @@ struct lsio_source {
 	uint32_t class_id;	/* enum lsio_storage_class */
 	uint32_t params_id;	/* into plan->params: class and prefix */
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
+	bool absent;		/* no such file, and every chunk of it says
+				 * "missing": "fill": nothing is read */
 };
 
 /* A placement of a decoded chunk into the output array: the chunk has
@@ -173,7 +175,15 @@ struct lsio_chunk {
 	uint32_t name;		/* files output: offset into job->strings,
 				 * or LSIO_NONE for the template */
 	char order;		/* placement order, 'C' or 'F' */
+	uint8_t missing;	/* enum lsio_missing */
 };
+
+/* A chunk whose source is absent: an error, or the array's fill value
+ * where it would land (a Zarr chunk never written).  Absent is a file that
+ * does not exist or HTTP 404, and with FILL_403 also 403 (an S3 bucket
+ * without ListBucket permission answers so for a key it does not hold). */
+enum lsio_missing { LSIO_MISSING_ERROR, LSIO_MISSING_FILL,
+		    LSIO_MISSING_FILL_403 };
 
 enum lsio_output_type { LSIO_OUT_ARRAY, LSIO_OUT_FILES, LSIO_OUT_STDOUT,
 			LSIO_OUT_NULL };
@@ -410,6 +420,7 @@ struct lsio_plan {
 
 	struct lsio_unit *units;
 	uint64_t nunits;
+	uint64_t chunks_absent;	/* chunks of absent sources: in no unit */
 	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */

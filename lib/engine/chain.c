@@ -123,6 +123,15 @@ static size_t intermediate_limit(const struct lsio_job *job, size_t want)
 	return 2 * want + (1u << 20);
 }
 
+size_t lsio_chunk_read_bound(const struct lsio_job *job,
+			     const struct lsio_chunk *c)
+{
+	size_t want = job->out.type == LSIO_OUT_ARRAY
+			? (size_t)lsio_chunk_decoded_size(job, c) : 0;
+
+	return MIN(intermediate_limit(job, want), lsio_chunk_bound(job));
+}
+
 int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		   uint64_t i, uint8_t *p, size_t n, bool copy_first)
 {

@@ -30,6 +30,7 @@ void lsio_options_init(struct lsio_options *o)
 	o->split = -1;
 	o->part_size = -1;
 	o->no_sign_request = -1;
+	o->missing_403 = -1;
 }
 
 /* The deepest queue any class in the plan wants, unless the user chose. */
@@ -116,8 +117,8 @@ static int sources_open(struct lsio_engine *e)
 	for (uint32_t s = 0; s < job->nsources; s++) {
 		const char *path = job->sources[s].path;
 
-		if (lsio_source_remote(job, s))
-			continue;	/* read by the remote backend */
+		if (lsio_source_remote(job, s) || job->sources[s].absent)
+			continue;	/* read by the remote backend, or not */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
 		if (e->fds[2 * s] < 0)
 			return lsio_fail(e->ctx, -LSIO_ESOURCE,
@@ -210,8 +211,11 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 {
 	memset(st, 0, sizeof(*st));
 	st->chunks = atomic_load(&e->chunks_done);
+	st->chunks_missing = atomic_load(&e->chunks_missing);
 	st->requests = e->plan->nrequests;
-	st->bytes_requested = e->plan->bytes_requested;
+	/* Chunks read to their end count once their length is known. */
+	st->bytes_requested = MAX(e->plan->bytes_requested,
+				  (uint64_t)atomic_load(&e->bytes_done));
 	st->bytes_read = atomic_load(&e->bytes_read);
 	st->bytes_out = atomic_load(&((struct lsio_sink *)&e->sink)->bytes_out);
 	st->wall_seconds = lsio_now_seconds() - t0;
@@ -234,6 +238,9 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	e->ctx = ctx;
 	e->plan = plan;
 	e->job = plan->job;
+	/* Chunks of absent sources are done before the run starts. */
+	atomic_store(&e->chunks_done, plan->chunks_absent);
+	atomic_store(&e->chunks_missing, plan->chunks_absent);
 	e->backend = lsio_backend_find(plan->opt.backend);
 	if (!e->backend)
 		return lsio_fail(ctx, -LSIO_EUSAGE,
@@ -243,6 +250,18 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	pthread_cond_init(&e->done, NULL);
 	buffers_size(e);
 	return 0;
+}
+
+/* Every chunk absent is more often a wrong URL or key layout than an
+ * empty array: say so rather than hand over fill value in silence. */
+static void warn_all_absent(struct lsio_engine *e)
+{
+	uint64_t n = atomic_load(&e->chunks_missing);
+
+	if (n && n == e->job->nchunks)
+		lsio_warn(e->ctx, "all %llu chunks were absent (\"missing\": \"fill\"): the output holds only the fill value; first: '%s'",
+			  (unsigned long long)n,
+			  e->job->sources[e->job->chunks[0].source].path);
 }
 
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
@@ -272,6 +291,8 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		ret = e.sink.ops->commit(&e.sink);
 	if (ret)
 		e.sink.ops->abort(&e.sink);
+	else
+		warn_all_absent(&e);
 	e.sink.ops->close(&e.sink);
 	sources_close(&e);
 	if (stats)
@@ -326,8 +347,9 @@ char *lsio_stats_json(const struct lsio_stats *st)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
 	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
 		"chunks", (json_int_t)st->chunks,
+		"chunks_missing", (json_int_t)st->chunks_missing,
 		"requests", (json_int_t)st->requests,
 		"bytes_requested", (json_int_t)st->bytes_requested,
 		"bytes_read", (json_int_t)st->bytes_read,

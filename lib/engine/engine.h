@@ -26,6 +26,7 @@ struct lsio_engine {
 
 	atomic_uint_fast64_t cursor;	/* next unit to claim */
 	atomic_uint_fast64_t chunks_done;
+	atomic_uint_fast64_t chunks_missing;	/* absent, left as fill */
 	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
 	atomic_int stop;		/* a failure or cancellation */
@@ -56,6 +57,12 @@ void lsio_chain_state_release(struct lsio_chain_state *cs);
  * bytes; a file read to its end): output.max_chunk, else LSIO_MAX_CHUNK,
  * so that a compression bomb or an endless file fails fast. */
 size_t lsio_chunk_bound(const struct lsio_job *job);
+
+/* The most bytes a chunk read to its end may have: the chunk bound, and
+ * for an array chunk twice its decoded size + 1 MiB (what its stages may
+ * need before they shrink it). */
+size_t lsio_chunk_read_bound(const struct lsio_job *job,
+			     const struct lsio_chunk *c);
 
 /* Decode chunk i from p (n bytes) through its stage chain into the sink.
  * copy_first: the bytes are shared with another chunk and must not be

@@ -229,12 +229,16 @@ struct zarr_gen {
 	struct lsio_strbuf chunks;	/* the entries' text */
 	uint64_t nentries;
 	uint64_t placed;	/* output elements the entries cover */
+	/* A remote store: an entry for every chunk, without its length
+	 * ("missing": "fill"), one GET each and no HEAD. */
+	bool blind;
 	/* The chunk being written. */
 	char *source;		/* JSON-quoted */
 	uint64_t off, len;
 };
 
-/* Write the entries of one stored chunk: bytes [off, off + len) of key,
+/* Write the entries of one stored chunk: bytes [off, off + len) of key
+ * (len UINT64_MAX: the whole key, whatever its length, if it exists),
  * whose selected part along dimension d is sp[d]. Returns 0 or an error. */
 int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		   const char *key, uint64_t off, uint64_t len);

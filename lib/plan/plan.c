@@ -193,11 +193,25 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
 	return d;
 }
 
+/* Does every chunk of source s accept its absence ("missing": "fill")? */
+static bool source_may_be_absent(const struct lsio_job *job, uint32_t s)
+{
+	for (uint64_t i = 0; i < job->nchunks; i++)
+		if (job->chunks[i].source == s &&
+		    job->chunks[i].missing == LSIO_MISSING_ERROR)
+			return false;
+	return true;
+}
+
+/* 0, 1 for a file that does not exist and may not (absent), or an error. */
 static int source_stat(struct lsio_plan *p, uint32_t s, struct stat *st)
 {
 	const struct lsio_job *job = p->job;
 	const char *path = job->sources[s].path;
 
+	if (stat(path, st) < 0 && errno == ENOENT &&
+	    source_may_be_absent(job, s))
+		return 1;
 	if (stat(path, st) < 0)
 		return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				 "chunk %llu: cannot open source '%s': %s",
@@ -255,6 +269,12 @@ static int sources_resolve(struct lsio_plan *p)
 			continue;
 		}
 		ret = source_stat(p, s, &st);
+		if (ret == 1) {
+			job->sources[s].absent = true;
+			job->sources[s].size = 0;
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
 		job->sources[s].size = (uint64_t)st.st_size;
@@ -269,7 +289,7 @@ static int sources_resolve(struct lsio_plan *p)
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
 		struct lsio_source *src = &job->sources[s];
 
-		if (src->class_id != LSIO_CLASS_REMOTE) {
+		if (src->class_id != LSIO_CLASS_REMOTE && !src->absent) {
 			src->class_id = devs[dev_of[s]].info.cls;
 			src->dio_align = devs[dev_of[s]].info.dio_align;
 			/* /proc/self/status says 0 bytes: read it to its end. */
@@ -289,7 +309,9 @@ static int sources_resolve(struct lsio_plan *p)
 #define LSIO_REMOTE_MEMORY_PER_WORKER (64ull << 20)
 
 /* URL sources: how to reach them, and the size of those that a chunk
- * reads "to the end" (one HEAD each, in parallel). */
+ * reads "to the end" (one HEAD each, in parallel, so a large object can be
+ * read in parts).  A chunk that may find its object missing is read with
+ * one GET instead, which says both whether it exists and what it holds. */
 static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 {
 	struct lsio_job *job = p->job;
@@ -310,6 +332,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 
 		/* size 0 marks "asked for" until the HEAD answers. */
 		if (job->chunks[i].length == LSIO_LEN_EOF &&
+		    job->chunks[i].missing == LSIO_MISSING_ERROR &&
 		    src->class_id == LSIO_CLASS_REMOTE && src->size == UINT64_MAX) {
 			src->size = 0;
 			need[n++] = job->chunks[i].source;
@@ -329,6 +352,8 @@ static int chunks_resolve(struct lsio_plan *p)
 		const struct lsio_source *src = &job->sources[c->source];
 		uint64_t end;
 
+		if (src->absent)
+			continue;	/* nothing to read: the fill value */
 		if (c->length == LSIO_LEN_EOF && src->size == UINT64_MAX)
 			continue;	/* the engine reads to the end */
 		if (c->length == LSIO_LEN_EOF)
@@ -363,28 +388,36 @@ static int chunk_cmp(const void *a, const void *b, void *arg)
 
 /* Chunk indexes in read order: by (source, offset), or job order when the
  * sink streams; already-sorted jobs (the common case) skip the sort. */
-static uint64_t *chunk_order(struct lsio_plan *p)
+static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 {
 	const struct lsio_job *job = p->job;
 	uint64_t *order = malloc(MAX(job->nchunks, 1) * sizeof(*order));
 	bool sorted = true;
 
+	*n = 0;
 	if (!order)
 		return NULL;
 	for (uint64_t i = 0; i < job->nchunks; i++) {
-		order[i] = i;
-		if (i && chunk_cmp(&order[i - 1], &order[i], job->chunks) > 0)
+		if (job->sources[job->chunks[i].source].absent) {
+			p->chunks_absent++;
+			continue;
+		}
+		order[*n] = i;
+		if (*n && chunk_cmp(&order[*n - 1], &order[*n], job->chunks) > 0)
 			sorted = false;
+		++*n;
 	}
 	if (!sorted && !p->ordered)
-		qsort_r(order, job->nchunks, sizeof(*order), chunk_cmp,
-			job->chunks);
+		qsort_r(order, *n, sizeof(*order), chunk_cmp, job->chunks);
 	return order;
 }
 
 /* A chunk read to the end of a file of unknown size starts with a read of
  * this much; the engine doubles its buffer while reads fill it. */
 #define LSIO_EOF_FIRST_READ ((uint64_t)64 << 10)
+/* A GET to an object's end lands in a slot of this much (a compressed
+ * Zarr chunk fits), and moves to the heap only when the object is larger. */
+#define LSIO_REMOTE_EOF_FIRST_READ ((uint64_t)1 << 20)
 
 /* May chunk c join the unit [u->off, *end)? */
 static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
@@ -444,7 +477,8 @@ static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 				 (unsigned long long)u->len);
 	u->nparts = (uint32_t)parts;
 	p->nrequests += parts;
-	p->bytes_read += u->len;
+	if (!u->to_eof)		/* else its first read, a guess */
+		p->bytes_read += u->len;
 	p->max_unit_len = MAX(p->max_unit_len, u->len);
 	return 0;
 }
@@ -464,7 +498,8 @@ static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
 	return 0;
 }
 
-static int units_build(struct lsio_plan *p, const uint64_t *order)
+static int units_build(struct lsio_plan *p, const uint64_t *order,
+		       uint64_t n)
 {
 	const struct lsio_job *job = p->job;
 	struct lsio_unit *u = NULL;
@@ -477,7 +512,7 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 	if (!p->units || !p->unit_chunks)
 		return lsio_fail(p->ctx, -ENOMEM, "out of memory planning %llu chunks",
 				 (unsigned long long)job->nchunks);
-	for (uint64_t k = 0; k < job->nchunks && !ret; k++) {
+	for (uint64_t k = 0; k < n && !ret; k++) {
 		const struct lsio_chunk *c = &job->chunks[order[k]];
 
 		p->unit_chunks[k] = order[k];
@@ -498,7 +533,9 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
 					 .source = c->source,
 					 .to_eof = c->length == LSIO_LEN_EOF };
-		end = c->offset + (u->to_eof ? LSIO_EOF_FIRST_READ : c->length);
+		end = c->offset + (!u->to_eof ? c->length
+				   : lsio_source_remote(job, c->source)
+				   ? LSIO_REMOTE_EOF_FIRST_READ : LSIO_EOF_FIRST_READ);
 	}
 	if (u && !ret) {
 		source_fd(p, u->source, &open_src, &fd);
@@ -513,7 +550,7 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
 	struct lsio_plan *p = calloc(1, sizeof(*p));
-	uint64_t *order = NULL;
+	uint64_t *order = NULL, nordered = 0;
 	int ret;
 
 	*out = NULL;
@@ -538,8 +575,8 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	if (!ret)
 		ret = chunks_resolve(p);
 	if (!ret) {
-		order = chunk_order(p);
-		ret = order ? units_build(p, order)
+		order = chunk_order(p, &nordered);
+		ret = order ? units_build(p, order, nordered)
 			    : lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
 	free(order);

@@ -142,6 +142,46 @@ EOF
 	assert_same_bytes got want
 }
 
+@test "remote: a chunk that may be missing is one GET to the object's end, no HEAD; a 404 leaves the fill value" {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"out.npy","dtype":"|u1","shape":[4000005],"fill_value":7},
+ "defaults":{"missing":"fill"},"chunks":[
+ {"source":"$BASE/plain/data/f1.bin","place":{"shape":[3000000],"to":[0]}},
+ {"source":"$BASE/norange/data/f2.bin","offset":2000000,"place":{"shape":[1000000],"to":[3000000]}},
+ {"source":"$BASE/plain/data/nope.bin","place":{"shape":[5],"to":[4000000]}}]}
+EOF
+	: > "$NGX/access.log"
+	"$LSIO" run job.json -q --stats=json > stats.json || fail "lsio run failed"
+	[ "$(log_count '^HEAD')" -eq 0 ]
+	# From 0, a plain GET (an empty object answers it; "bytes=0-" it may not).
+	[ "$(log_count '^GET /plain/data/f1.bin 200 "-"')" -eq 1 ]
+	[ "$(log_count '^GET /norange/data/f2.bin 200 "bytes=2000000-"')" -eq 1 ]
+	[ "$(log_count '^GET /plain/data/nope.bin 404')" -eq 1 ]
+	[ "$(stat_of stats.json 'j["chunks_missing"]')" -eq 1 ]
+	{ cat "$DATA/f1.bin"; range_bytes "$DATA/f2.bin" 2000000 1000000; printf '\7\7\7\7\7'; } > want
+	"$PY" -c 'import numpy, sys; sys.stdout.buffer.write(numpy.load(sys.argv[1]).tobytes())' out.npy > got
+	assert_same_bytes got want
+}
+
+@test "remote: an object read to its end is bounded by its decoded size; an offset past its end is named" {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"x.npy","dtype":"|u1","shape":[1000]},
+ "chunks":[{"source":"$BASE/plain/data/f1.bin","missing":"fill","place":{"shape":[1000],"to":[0]}}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "'$BASE/plain/data/f1.bin' goes on past 1050576 bytes from offset 0, the limit for this chunk (output.max_chunk; for an array, twice its decoded size + 1 MiB)"
+	[ ! -e x.npy ]
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"x.npy","dtype":"|u1","shape":[1]},
+ "chunks":[{"source":"$BASE/plain/data/f1.bin","offset":3000001,"missing":"fill","place":{"shape":[1],"to":[0]}}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "'$BASE/plain/data/f1.bin' bytes=3000001-: HTTP 416"
+	assert_output --partial "the object has 3000000 bytes"
+}
+
 @test "remote: 404 fails at once, naming the URL and the status" {
 	write_job <<EOF
 {"lsio":1,"output":{"type":"null"},"chunks":[{"source":"$BASE/plain/data/nope.bin","offset":0,"length":100}]}
@@ -149,7 +189,7 @@ EOF
 	run "$LSIO" run job.json
 	assert_failure 1
 	assert_output "lsio: chunk 0: '$BASE/plain/data/nope.bin' bytes=0-99: HTTP 404 Not Found"
-	[ "$(log_count '^GET /plain/data/nope.bin')" -eq 1 ]
+	[ "$(log_count '^GET /plain/data/nope.bin 404 "bytes=0-99"')" -eq 1 ]
 }
 
 @test "remote: 416 names the URL, the range and the object's size" {
