@@ -412,7 +412,7 @@ struct lsio_plan {
 	struct lsio_job *job;	/* not owned */
 	struct lsio_options opt;	/* merged: CLI over job over defaults */
 	struct lsio_class_params cls[LSIO_CLASS_COUNT];	/* per class */
-	char class_why[LSIO_CLASS_COUNT][128];	/* why a class was chosen */
+	char class_why[LSIO_CLASS_COUNT][320];	/* why a class was chosen */
 	/* Per source: params[src->params_id], the class's settings with a
 	 * "prefixes" entry on top; (1 + nprefixes) x LSIO_CLASS_COUNT. */
 	struct lsio_class_params *params;
@@ -518,6 +518,9 @@ void lsio_remote_free(struct lsio_remote *r);
 /* Connections per host and worker (the remote class's queue depth). */
 void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth);
 
+/* "host:port" that source (a URL) is read from: its endpoint for s3://. */
+const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
+
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);
 
@@ -561,6 +564,15 @@ struct lsio_remote_req {
  * message. */
 int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		      uint32_t n, bool missing_ok);
+
+/* What earlier runs measured of host ("host:port"): the median time to a
+ * response's first byte in *ns, measured at *when (unix time; 0 when
+ * LSIO_REMOTE_LATENCY_MS forced it).  0, or -ENOENT when unknown
+ * (io/host_cache.c). */
+int lsio_host_latency(const char *host, uint64_t *ns, int64_t *when);
+
+/* Remember the first-byte latency of st's hosts for the next plan. */
+void lsio_host_latency_save(const struct lsio_stats *st);
 
 /* Add the remote counters (requests, retries, bytes, hosts) to st. */
 void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);

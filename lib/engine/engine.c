@@ -253,15 +253,21 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 }
 
 /* Every chunk absent is more often a wrong URL or key layout than an
- * empty array: say so rather than hand over fill value in silence. */
-static void warn_all_absent(struct lsio_engine *e)
+ * empty array: say so rather than hand over fill value in silence.  And
+ * what the run measured of its hosts tunes the next plan. */
+static void run_succeeded(struct lsio_engine *e)
 {
 	uint64_t n = atomic_load(&e->chunks_missing);
+	struct lsio_stats st = { 0 };
 
 	if (n && n == e->job->nchunks)
 		lsio_warn(e->ctx, "all %llu chunks were absent (\"missing\": \"fill\"): the output holds only the fill value; first: '%s'",
 			  (unsigned long long)n,
 			  e->job->sources[e->job->chunks[0].source].path);
+	if (e->plan->remote) {
+		lsio_remote_stats(e->plan->remote, &st);
+		lsio_host_latency_save(&st);
+	}
 }
 
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
@@ -292,7 +298,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	if (ret)
 		e.sink.ops->abort(&e.sink);
 	else
-		warn_all_absent(&e);
+		run_succeeded(&e);
 	e.sink.ops->close(&e.sink);
 	sources_close(&e);
 	if (stats)
@@ -326,12 +332,13 @@ static json_t *remote_json(const struct lsio_stats *st)
 	for (uint32_t i = 0; hosts && i < st->nhosts; i++) {
 		const struct lsio_host_stats *h = &st->hosts[i];
 
-		json_array_append_new(hosts, json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:f,s:f,s:f}}",
+		json_array_append_new(hosts, json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:{s:f,s:f,s:f}}",
 			"host", h->host,
 			"requests", (json_int_t)h->requests,
 			"retries", (json_int_t)h->retries,
 			"bytes_received", (json_int_t)h->bytes,
 			"throughput_bytes_per_second", (double)h->bytes / secs,
+			"first_byte_seconds_p50", h->first_byte,
 			"request_latency_seconds",
 			"p50", h->latency[0], "p90", h->latency[1],
 			"p99", h->latency[2]));

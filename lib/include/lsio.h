@@ -191,6 +191,8 @@ struct lsio_stats {
 		uint64_t requests, retries, bytes;
 		double latency[3];		/* per request: p50 p90 p99,
 						 * seconds */
+		double first_byte;		/* median time to a response's
+						 * first byte, seconds */
 	} hosts[8];
 	uint64_t chunks_missing;	/* of chunks, those whose source was
 					 * absent and "missing" said fill */

@@ -68,6 +68,8 @@ struct lsio_remote_src {
 struct host_stats {
 	uint64_t requests, retries, bytes;
 	struct lsio_latency lat;
+	struct lsio_latency first_byte;	/* the host's latency, for the
+					 * next plan (host_cache.c) */
 };
 
 struct lsio_remote {
@@ -401,6 +403,11 @@ void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth)
 {
 	if (r && depth)
 		r->depth = depth;
+}
+
+const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
+{
+	return r->hosts[r->src[source].host];
 }
 
 int lsio_remote_ready(struct lsio_remote *r)
@@ -842,7 +849,7 @@ static void warn_slice(struct cdata *d, struct creq *q)
 static void account(struct cdata *d, struct creq *q, bool ok)
 {
 	struct host_stats *hs = &d->stats[d->r->src[q->source].host];
-	curl_off_t hdr = 0;
+	curl_off_t hdr = 0, first = 0;
 	long hsize = 0;
 
 	if (curl_easy_getinfo(q->easy, CURLINFO_HEADER_SIZE, &hsize) == CURLE_OK)
@@ -852,6 +859,9 @@ static void account(struct cdata *d, struct creq *q, bool ok)
 	hs->bytes += q->wire + (uint64_t)hdr;
 	if (ok)
 		lsio_latency_add(&hs->lat, now_ns() - q->start_ns);
+	if (ok && curl_easy_getinfo(q->easy, CURLINFO_STARTTRANSFER_TIME_T,
+				    &first) == CURLE_OK && first > 0)
+		lsio_latency_add(&hs->first_byte, (uint64_t)first * 1000);
 }
 
 static void finish_ok(struct cdata *d, struct creq *q)
@@ -1038,6 +1048,8 @@ static void cdata_free(struct cdata *d)
 		r->stats[h].retries += d->stats[h].retries;
 		r->stats[h].bytes += d->stats[h].bytes;
 		lsio_latency_merge(&r->stats[h].lat, &d->stats[h].lat);
+		lsio_latency_merge(&r->stats[h].first_byte,
+				   &d->stats[h].first_byte);
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (unsigned i = 0; i < d->nreqs; i++) {
@@ -1324,6 +1336,7 @@ static void host_out(struct lsio_host_stats *o, const char *name,
 	o->latency[0] = lsio_latency_quantile(&hs->lat, 0.5);
 	o->latency[1] = lsio_latency_quantile(&hs->lat, 0.9);
 	o->latency[2] = lsio_latency_quantile(&hs->lat, 0.99);
+	o->first_byte = lsio_latency_quantile(&hs->first_byte, 0.5);
 }
 
 void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st)

@@ -17,9 +17,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -107,9 +109,11 @@ static void params_resolve(struct lsio_plan *p, struct lsio_class_params *cp,
 	cp->direct = LSIO_DIRECT_AUTO;
 	for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
 		params_layer(cp, layers[i], &gap_set, &depth_set);
-	if (depth_set && !gap_set) {
+	if ((depth_set || c == LSIO_CLASS_REMOTE) && !gap_set) {
 		/* The gap worth reading through shrinks as more reads are in
-		 * flight: recompute it for the depth the user chose. */
+		 * flight: recompute it for the depth the user chose, and for
+		 * a remote host (latency, not a device, bounds it) for every
+		 * worker's requests. */
 		struct lsio_device_model m;
 
 		lsio_class_model(c, info, &m);
@@ -304,6 +308,75 @@ static int sources_resolve(struct lsio_plan *p)
 	return ret;
 }
 
+/* The host most of the job's remote chunks read from. */
+static const char *remote_main_host(const struct lsio_plan *p, uint32_t *src)
+{
+	const struct lsio_job *job = p->job;
+	const char *hosts[16], *best = NULL;
+	uint64_t counts[16] = { 0 }, most = 0;
+	uint32_t srcs[16], n = 0, k;
+
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		uint32_t s = job->chunks[i].source;
+		const char *h;
+
+		if (job->sources[s].class_id != LSIO_CLASS_REMOTE)
+			continue;
+		h = lsio_remote_host(p->remote, s);
+		for (k = 0; k < n && hosts[k] != h; k++)
+			;
+		if (k == n && n == ARRAY_SIZE(hosts))
+			continue;	/* enough hosts to pick from */
+		if (k == n) {
+			hosts[n] = h;
+			srcs[n++] = s;
+		}
+		if (++counts[k] > most) {
+			most = counts[k];
+			best = h;
+			*src = srcs[k];
+		}
+	}
+	return best;
+}
+
+/* The remote class's settings again, its gap now from what earlier runs
+ * measured of the main host (io/host_cache.c), else the model's latency:
+ * bandwidth x latency / requests in flight, as `lsio plan` says. */
+static void remote_measured(struct lsio_plan *p)
+{
+	char *why = p->class_why[LSIO_CLASS_REMOTE], date[32] = "";
+	const struct lsio_class_params *cp = &p->cls[LSIO_CLASS_REMOTE];
+	struct lsio_storage_info info;
+	struct lsio_device_model m;
+	uint32_t src = 0;
+	const char *host = remote_main_host(p, &src);
+	uint64_t ns = 0;
+	int64_t when = 0;
+	bool known;
+
+	if (!host)
+		return;
+	known = !lsio_host_latency(host, &ns, &when);
+	lsio_storage_classify(p->job->sources[src].path, -1, &info);
+	info.probe_ns = known ? (int64_t)ns : -1;
+	class_params_resolve(p, LSIO_CLASS_REMOTE, &info);
+	lsio_class_model(LSIO_CLASS_REMOTE, &info, &m);
+	if (when > 0)
+		strftime(date, sizeof(date), ", %Y-%m-%d %H:%M",
+			 localtime(&(time_t){ (time_t)when }));
+	snprintf(why, sizeof(p->class_why[0]),
+		 "%s; %s: %s %.1f ms to the first byte%s -> a gap of %llu KiB is worth a request (%.2f GiB/s x latency / %u in flight)",
+		 info.reason, host,
+		 known ? "measured" : "not measured yet, assumed",
+		 (double)m.latency_ns / 1e6,
+		 known ? (when ? date : " (LSIO_REMOTE_LATENCY_MS)") : "",
+		 (unsigned long long)(lsio_coalesce_gap_for(&m,
+			(unsigned)p->opt.workers * cp->queue_depth) >> 10),
+		 (double)m.bandwidth / (1 << 30),
+		 (unsigned)p->opt.workers * cp->queue_depth);
+}
+
 /* Remote buffers: Little's law again, with an object store's ~50 ms to the
  * first byte: 64 MiB a worker keeps a few merged 16 MiB reads in flight. */
 #define LSIO_REMOTE_MEMORY_PER_WORKER (64ull << 20)
@@ -321,6 +394,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	if (ret || !p->remote)
 		return ret;
 	lsio_remote_set_depth(p->remote, p->cls[LSIO_CLASS_REMOTE].queue_depth);
+	remote_measured(p);
 	if ((!cli || cli->memory <= 0) && job->storage.memory < 0)
 		p->opt.memory = MAX(p->opt.memory, (int64_t)LSIO_REMOTE_MEMORY_PER_WORKER *
 						   p->opt.workers);

@@ -6,6 +6,7 @@
 # fail 30% of their requests (503 + Retry-After, dropped connections,
 # stalls), ignore Range, or are slow or bandwidth-capped.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
@@ -180,6 +181,24 @@ EOF
 	assert_failure 1
 	assert_output --partial "'$BASE/plain/data/f1.bin' bytes=3000001-: HTTP 416"
 	assert_output --partial "the object has 3000000 bytes"
+}
+
+@test "remote: a run measures its host's latency; the next plan derives the coalescing gap from it" {
+	remote_job lat latency 40 7
+	run -0 lsio plan lat.json
+	assert_output --partial "127.0.0.1:$PORT: not measured yet, assumed 30.0 ms to the first byte"
+	"$LSIO" run lat.json -q > /dev/null
+	read -r host us when < "$XDG_CACHE_HOME/lsio/hosts"
+	[ "$host" = "127.0.0.1:$PORT" ]
+	[ "$us" -ge 18000 ] && [ "$us" -lt 200000 ]	# /latency/ waits 20 ms
+	run -0 lsio plan lat.json
+	assert_output --regexp "127.0.0.1:$PORT: measured [0-9.]+ ms to the first byte, [0-9-]+ [0-9:]+ -> a gap of [0-9]+ KiB"
+	# 1 GiB/s x 20 ms / (2 workers x 128): 80 KiB.
+	LSIO_REMOTE_LATENCY_MS=20 run -0 lsio plan lat.json --json --workers 2
+	echo "$output" > plan.json
+	[ "$("$PY" -c 'import json,sys; p=json.load(open("plan.json")); print([c for c in p["classes"] if c["class"]=="remote"][0]["settings"]["coalesce_gap"])')" -eq 81920 ]
+	LSIO_HOST_CACHE=off run -0 lsio plan lat.json
+	assert_output --partial "not measured yet"
 }
 
 @test "remote: 404 fails at once, naming the URL and the status" {
@@ -453,10 +472,11 @@ print("ok")' "$PORT"
 	run "$LSIO" plan pl.json
 	assert_success
 	assert_output --partial "remote"
-	run "$LSIO" plan --json pl.json
+	run "$LSIO" plan --json pl.json --workers 2
 	assert_success
 	echo "$output" > plan.json
-	[ "$(json_get plan.json '[c["settings"]["coalesce_gap"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 1048576 ]
+	# Unmeasured: 1 GiB/s x 30 ms / (2 workers x 128 in flight), 120 KiB.
+	[ "$(json_get plan.json '[c["settings"]["coalesce_gap"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 122880 ]
 	[ "$(json_get plan.json '[c["settings"]["queue_depth"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 128 ]
 	[ "$(wc -l < "$NGX/access.log")" -eq "$before" ]
 }
