@@ -421,6 +421,7 @@ struct lsio_plan {
 	struct lsio_unit *units;
 	uint64_t nunits;
 	uint64_t chunks_absent;	/* chunks of absent sources: in no unit */
+	uint64_t remote_merge_cap;	/* merged remote units at most this */
 	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */

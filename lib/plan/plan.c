@@ -308,6 +308,17 @@ static int sources_resolve(struct lsio_plan *p)
 	return ret;
 }
 
+/* Remote reads are latency-bound: a merge must not cost requests in
+ * flight.  Buffers are slots of the largest unit, as many as the memory
+ * share holds, so merged units stay within memory / (workers x depth). */
+static void remote_merge_cap_set(struct lsio_plan *p)
+{
+	uint64_t per = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers /
+		       MAX(p->cls[LSIO_CLASS_REMOTE].queue_depth, 1u);
+
+	p->remote_merge_cap = MAX(per & ~(uint64_t)4095, (uint64_t)64 << 10);
+}
+
 /* The host most of the job's remote chunks read from. */
 static const char *remote_main_host(const struct lsio_plan *p, uint32_t *src)
 {
@@ -414,6 +425,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	}
 	ret = lsio_remote_stat(p->remote, need, n);
 	free(need);
+	remote_merge_cap_set(p);
 	return ret;
 }
 
@@ -507,6 +519,9 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		return false;
 	cp = lsio_source_params(p, c->source);
 	if (!cp->coalesce_gap || c->offset > end + cp->coalesce_gap)
+		return false;
+	if (p->job->sources[c->source].class_id == LSIO_CLASS_REMOTE &&
+	    new_end - u->off > p->remote_merge_cap)
 		return false;
 	return !cp->max_request || new_end - u->off <= cp->max_request;
 }

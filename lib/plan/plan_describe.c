@@ -202,6 +202,11 @@ static void describe_class(struct text *t, const struct lsio_plan *p, int c,
 		 (unsigned long long)s->requests, req, rd,
 		 s->requested ? (double)s->read / (double)s->requested : 1.0, big);
 	text_add(t, "           why: %s\n", p->class_why[c]);
+	if (c == LSIO_CLASS_REMOTE) {
+		human(big, sizeof(big), p->remote_merge_cap);
+		text_add(t, "           merges up to %s: the memory share of one request in flight (memory / workers / queue depth)\n",
+			 big);
+	}
 	if (s->to_end)
 		text_add(t, "           %llu chunks without a length: each read to its object's end, its size known only then\n",
 			 (unsigned long long)s->to_end);

@@ -170,6 +170,7 @@ run_variant() {
 	t1=$(date +%s.%N)
 	metric "${V_KIND[$name]}" "$out" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 		>> "$WORK/$name.vals"
+	cp "$out" "$WORK/$name.last.json"	# for notes on the last run
 }
 
 # Percent of CPU time idle over half a second.
