@@ -100,34 +100,12 @@ zrun() {
 		>> "$WORK/$name.vals"
 }
 
-zalternate() {
-	local n=${#V_NAMES[@]} r i
-	for name in "${V_NAMES[@]}"; do : > "$WORK/$name.vals"; done
-	for ((r = 0; r < REPS; r++)); do
-		for ((i = 0; i < n; i++)); do
-			zrun "${V_NAMES[(i + r) % n]}"
-		done
-	done
-}
-
 # traffic CMD...: "REQUESTS HEADS BYTES" one run of CMD cost, from nginx.
 traffic() {
 	: > "$WORK/nginx/bytes.log"
 	"$@" > /dev/null || { say "failed: $*"; exit 1; }
 	awk '{ n++; h += $1 == "HEAD"; b += $4 } END { printf "%d %d %d\n", n, h, b }' \
 		"$WORK/nginx/bytes.log"
-}
-
-# The same values: a benchmark of wrong answers is worth nothing.
-check_same() {
-	"$LSIO" zarr "$1" --select "$2" -o "$WORK/check.npy" -q
-	"$PY" - "$STORES/$3.zarr" "$2" "$WORK/check.npy" <<'EOF'
-import sys, numpy as np, zarr
-a = eval("zarr.open(sys.argv[1], 'r')[%s]" % sys.argv[2])
-b = np.load(sys.argv[3])
-assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True), "lsio differs from zarr-python"
-EOF
-	rm -f "$WORK/check.npy"
 }
 
 LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -144,14 +122,14 @@ for comp in zstd blosc; do
 		slab) sel="0:26" ;;
 		point) sel=":, 200, 300" ;;
 		esac
-		check_same "$url" "$sel" $comp
+		zarr_check_same "$url" "$STORES/$comp.zarr" "$sel"
 		read -r lreq lhead lbytes < <(traffic lsio_once "$url" "$sel")
 		read -r preq phead pbytes < <(traffic py_once "$url" "$sel")
 		variants_clear
 		variant "lsio_${comp}_$what" lsio "lsio zarr" lsio_once "$url" "$sel"
 		variant "py_${comp}_$what" lsio "zarr-python 2.13 + fsspec HTTP" py_once "$url" "$sel"
 		say "$comp, $what ($sel), $REPS rounds"
-		zalternate
+		alternate_with zrun
 		row "$label $what ($sel)" "lsio_${comp}_$what" "py_${comp}_$what" 4 \
 			"$([ $what = point ] && echo 1 || echo 4)"
 		note "$label $what: requests lsio $lreq ($lhead HEAD), zarr-python $preq ($phead HEAD): $([ "$lreq" -le "$preq" ] && echo "**met** (<=)" || echo "**MISSED**"); bytes received lsio $((lbytes >> 10)) KiB, zarr-python $((pbytes >> 10)) KiB"
