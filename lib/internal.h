@@ -111,6 +111,11 @@ int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 int lsio_fill_encode(const struct lsio_dtype *dt, json_t *value,
 		     uint8_t *out, char *why, size_t why_cap);
 
+/* Repeat one encoded element (fill, fill_cap bytes of it; zeros past
+ * them) over p[0..len), len a multiple of itemsize. */
+void lsio_fill_repeat(uint8_t *p, size_t len, const uint8_t *fill,
+		      size_t fill_cap, size_t itemsize);
+
 enum lsio_storage_class {
 	LSIO_CLASS_SSD,
 	LSIO_CLASS_HDD,
@@ -201,6 +206,8 @@ struct lsio_output {
 	uint64_t shape[LSIO_MAX_DIMS];
 	uint8_t fill[16];	/* one encoded element */
 	bool fill_is_zero;
+	bool no_prefill;	/* array: "prefill": false, the chunks cover
+				 * it; absent ones get the fill value */
 	uint64_t max_chunk;	/* files, stdout, null: bytes a chunk may
 				 * decode to; 0 = LSIO_MAX_CHUNK */
 };

@@ -270,6 +270,25 @@ static void run_succeeded(struct lsio_engine *e)
 	}
 }
 
+/* Chunks whose local source does not exist are in no unit: their fill
+ * value goes in before the run, when the array was not filled first. */
+static int absent_sources_fill(struct lsio_engine *e)
+{
+	const struct lsio_job *job = e->job;
+	struct lsio_chain_state cs;
+	int ret = 0;
+
+	if (!e->plan->chunks_absent || !job->out.no_prefill)
+		return 0;
+	if (lsio_chain_state_init(&cs))
+		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < job->nchunks && !ret; i++)
+		if (job->sources[job->chunks[i].source].absent)
+			ret = lsio_chain_absent(e, &cs, i);
+	lsio_chain_state_release(&cs);
+	return ret;
+}
+
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		  struct lsio_stats *stats)
 {
@@ -287,6 +306,8 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	ret = lsio_remote_ready(plan->remote);
 	if (!ret)
 		ret = sources_open(&e);
+	if (!ret)
+		ret = absent_sources_fill(&e);
 	if (!ret)
 		ret = workers_run(&e);
 	if (!ret && lsio_canceled(ctx))

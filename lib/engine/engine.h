@@ -64,6 +64,12 @@ size_t lsio_chunk_bound(const struct lsio_job *job);
 size_t lsio_chunk_read_bound(const struct lsio_job *job,
 			     const struct lsio_chunk *c);
 
+/* Chunk i's source is absent ("missing": "fill"): put the fill value
+ * where it lands, unless the array was filled before the run.  Returns 0
+ * or a negative error (message set). */
+int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
+		      uint64_t i);
+
 /* Decode chunk i from p (n bytes) through its stage chain into the sink.
  * copy_first: the bytes are shared with another chunk and must not be
  * changed in place.  Returns 0 or a negative error (message set). */

@@ -550,7 +550,12 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
-		if (r->absent) {	/* the array keeps its fill value */
+		if (r->absent) {	/* the fill value, where it lands */
+			ret = lsio_chain_absent(e, &w->chain, uc[k]);
+			if (ret) {
+				worker_fail(w, ret);
+				break;
+			}
 			atomic_fetch_add_explicit(&e->chunks_missing, 1,
 						  memory_order_relaxed);
 			atomic_fetch_add_explicit(&e->chunks_done, 1,

@@ -449,7 +449,9 @@ static int gen_spans(struct zarr_gen *g)
 /* The output section: the selection's shape, the array's dtype and fill.
  * When the entries cover every element the fill value is never seen, and
  * null (zero) spares the sink filling the whole array first - a pass over
- * the output, page faults included, before any chunk is read. */
+ * the output, page faults included, before any chunk is read.  Entries
+ * that may find their chunk absent (a remote store's) cover it too, and
+ * "prefill": false puts the fill value only where one is absent. */
 static char *job_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
@@ -465,6 +467,8 @@ static char *job_output(struct zarr_gen *g, const char *path)
 	}
 	if (g->placed == total && !g->blind)
 		fill = json_null();
+	if (o && g->placed == total && g->blind)
+		json_object_set_new(o, "prefill", json_false());
 	if (o && shape &&
 	    !json_object_set_new(o, "type", json_string("array")) &&
 	    (!path || !json_object_set_new(o, "path", json_string(path))) &&

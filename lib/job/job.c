@@ -406,9 +406,9 @@ static bool chain_keeps_size(const struct lsio_chain *c)
 static const char *const out_types[] = { "array", "files", "stdout", "null",
 					 NULL };
 
-static const char *const out_keys[][8] = {
+static const char *const out_keys[][10] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
-			     "fill_value", "format", NULL },
+			     "fill_value", "format", "prefill", NULL },
 	[LSIO_OUT_FILES] = { "type", "dir", "name", "max_chunk", NULL },
 	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
@@ -416,7 +416,7 @@ static const char *const out_keys[][8] = {
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
 	"shape", "order", "fill_value", "format", "dir", "name", "max_chunk",
-	NULL };
+	"prefill", NULL };
 
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
@@ -561,6 +561,11 @@ static int parse_array_output(struct parser *p, json_t *obj)
 		ret = array_fill(p, json_object_get(obj, "fill_value"));
 	if (!ret)
 		ret = array_format(p, json_object_get(obj, "format"));
+	v = json_object_get(obj, "prefill");
+	if (!ret && v && !json_is_boolean(v))
+		ret = fail(p, "prefill", "expected true or false");
+	if (!ret && v)
+		out->no_prefill = json_is_false(v);
 	return ret;
 }
 

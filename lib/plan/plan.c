@@ -501,9 +501,24 @@ static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 /* A chunk read to the end of a file of unknown size starts with a read of
  * this much; the engine doubles its buffer while reads fill it. */
 #define LSIO_EOF_FIRST_READ ((uint64_t)64 << 10)
-/* A GET to an object's end lands in a slot of this much (a compressed
- * Zarr chunk fits), and moves to the heap only when the object is larger. */
+/* A GET to an object's end lands in a slot of this much, and moves to the
+ * heap only when the object is larger. */
 #define LSIO_REMOTE_EOF_FIRST_READ ((uint64_t)1 << 20)
+
+/* The first buffer of a remote chunk read to its end: an array chunk's
+ * decoded size and a little more, which a compressed chunk (a Zarr one)
+ * almost never exceeds; slots no larger keep the buffers' memory (every
+ * page touched before the run) to what the reads need. */
+static uint64_t remote_first_read(const struct lsio_job *job,
+				  const struct lsio_chunk *c)
+{
+	uint64_t n = job->out.type == LSIO_OUT_ARRAY
+			? lsio_chunk_decoded_size(job, c) : 0;
+
+	if (!n || n >= LSIO_REMOTE_EOF_FIRST_READ)
+		return LSIO_REMOTE_EOF_FIRST_READ;
+	return (n + n / 16 + 4096 + 4095) & ~(uint64_t)4095;
+}
 
 /* May chunk c join the unit [u->off, *end)? */
 static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
@@ -624,7 +639,7 @@ static int units_build(struct lsio_plan *p, const uint64_t *order,
 					 .to_eof = c->length == LSIO_LEN_EOF };
 		end = c->offset + (!u->to_eof ? c->length
 				   : lsio_source_remote(job, c->source)
-				   ? LSIO_REMOTE_EOF_FIRST_READ : LSIO_EOF_FIRST_READ);
+				   ? remote_first_read(job, c) : LSIO_EOF_FIRST_READ);
 	}
 	if (u && !ret) {
 		source_fd(p, u->source, &open_src, &fd);

@@ -96,7 +96,7 @@ zrun() {
 	local name=$1 s b
 	read -r s b < <(eval "${V_CMD[$name]}") && [ -n "$b" ] ||
 		{ say "$name failed: ${V_SHOW[$name]}"; exit 1; }
-	awk -v s="$s" -v b="$b" 'BEGIN { g = b / s / 2^30; printf "%.6f 0 %d %.6f 0\n", g, b, g }' \
+	awk -v s="$s" -v b="$b" 'BEGIN { g = b / s / 2^30; printf "%.6f 0 %d %.6f %.6f\n", g, b, g, 1 / s }' \
 		>> "$WORK/$name.vals"
 }
 
@@ -130,10 +130,11 @@ for comp in zstd blosc; do
 		variant "py_${comp}_$what" lsio "zarr-python 2.13 + fsspec HTTP" py_once "$url" "$sel"
 		say "$comp, $what ($sel), $REPS rounds"
 		alternate_with zrun
-		row "$label $what ($sel)" "lsio_${comp}_$what" "py_${comp}_$what" 4 \
-			"$([ $what = point ] && echo 1 || echo 4)"
+		# The point series is 512 bytes: reads per second, not GiB/s.
+		row "$label $what ($sel)" "lsio_${comp}_$what" "py_${comp}_$what" \
+			"$([ $what = point ] && echo 5 || echo 4)" "$([ $what = point ] && echo 1 || echo 4)"
 		note "$label $what: requests lsio $lreq ($lhead HEAD), zarr-python $preq ($phead HEAD): $([ "$lreq" -le "$preq" ] && echo "**met** (<=)" || echo "**MISSED**"); bytes received lsio $((lbytes >> 10)) KiB, zarr-python $((pbytes >> 10)) KiB"
-		note "$label $what, every run (GiB/s), in the order run: lsio $(stat_of "lsio_${comp}_$what" 4 all); zarr-python $(stat_of "py_${comp}_$what" 4 all)"
+		note "$label $what, every run (GiB/s; reads/s for the point), in the order run: lsio $(stat_of "lsio_${comp}_$what" 4 all) ($(stat_of "lsio_${comp}_$what" 5 all)); zarr-python $(stat_of "py_${comp}_$what" 4 all) ($(stat_of "py_${comp}_$what" 5 all))"
 	done
 done
 note "array: 256x512x512 float32 in 2x128x128 chunks (128 KiB raw, 2,048 keys, 64 never written), written by zarr-python 2.13; served by nginx's /latency/ location (echo_sleep 0.02 before every answer) from \$LSIO_BENCH_DIR/zarr-remote; \$URL = http://127.0.0.1:PORT/latency"

@@ -1132,3 +1132,19 @@ EOF
 	run -2 lsio validate job.json
 	assert_output --partial "chunks[0].missing: expected \"error\", \"fill\" or \"fill-403\""
 }
+
+@test "missing: with \"prefill\": false the fill value goes only where a chunk is absent" {
+	printf '\001\000\000\000\002\000\000\000' > a.bin
+	write_job <<'EOF'
+{"lsio": 1, "output": {"type": "array", "path": "o.npy", "dtype": "<i4", "shape": [6], "fill_value": -7, "prefill": false},
+ "defaults": {"missing": "fill"},
+ "chunks": [{"source": "a.bin", "place": {"shape": [2], "to": [0]}},
+            {"source": "b.bin", "place": {"shape": [2], "to": [2]}}]}
+EOF
+	lsio run job.json -q
+	# Elements no chunk covers stay zero: prefill false says there are none.
+	py 'assert np.load("o.npy").tolist() == [1, 2, -7, -7, 0, 0], np.load("o.npy").tolist()'
+	sed 's/"prefill": false/"prefill": 0/' job.json > bad.json
+	run -2 lsio validate bad.json
+	assert_output --partial "output.prefill: expected true or false"
+}

@@ -110,6 +110,7 @@ cases() {
 	"$PY" -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["defaults"]["missing"] == "fill", j["defaults"]
+assert j["output"]["prefill"] is False, "the chunks cover the array: no fill pass first"
 assert not any("length" in c for c in j["chunks"]), "a chunk with a length: it was asked for"
 assert len(j["chunks"]) == 20, len(j["chunks"])' job.json
 	# The plan says what only the run can know, and sends no request.
