@@ -238,9 +238,14 @@ struct lsio_remote_settings {
 	int attempts;		/* tries per request, retries included */
 	double deadline;	/* seconds for all tries of one request */
 	double timeout;		/* seconds a request may receive nothing */
+	int http_version;	/* enum lsio_http_version, -1 = auto */
 };
 
 enum lsio_s3_addressing { LSIO_S3_PATH, LSIO_S3_VIRTUAL };
+/* AUTO: HTTP/2 over TLS where the server offers it (one connection, many
+ * streams), HTTP/1.1 otherwise; 1_1: HTTP/1.1 always (a connection per
+ * request in flight). */
+enum lsio_http_version { LSIO_HTTP_AUTO, LSIO_HTTP_1_1 };
 
 void lsio_remote_settings_init(struct lsio_remote_settings *r);
 void lsio_remote_settings_release(struct lsio_remote_settings *r);

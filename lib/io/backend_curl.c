@@ -83,6 +83,7 @@ struct lsio_remote {
 	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
 	struct lsio_aws_creds aws;
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
+	bool http11;		/* storage.http.version "1.1" */
 	int ready_err;		/* why no request may be sent, 0 = none */
 	char ready_msg[LSIO_MSG_MAX];
 	const char *netrc;	/* $NETRC, or NULL for ~/.netrc */
@@ -349,6 +350,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
 	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
 	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
+	r->http11 = rs->http_version == LSIO_HTTP_1_1;
 	r->depth = 128;
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
@@ -690,11 +692,15 @@ static void easy_common(struct cdata *d, struct creq *q)
 	pin = atomic_load(&s->pin);
 	q->if_match = pin && pin->hdr;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	/* Waiting for a connection that may multiplex pays over https (HTTP/2);
-	 * plain http is HTTP/1.1, where it queues requests behind one another
-	 * instead of opening the connections they need. */
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(s->url, "https:", 6) ? 0L : 1L);
+	/* HTTP/2 multiplexes a worker's requests on one connection where a
+	 * TLS server offers it: PIPEWAIT makes a request wait for that
+	 * connection rather than open its own.  Plain http is HTTP/1.1,
+	 * where waiting would queue requests behind one another instead of
+	 * opening the connections they need. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, r->http11
+			 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
+			 r->http11 || strncmp(s->url, "https:", 6) ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	/* A stall, not a slow transfer, is what times a request out. */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));

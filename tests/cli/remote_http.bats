@@ -360,6 +360,24 @@ EOF
 		fail "no connection served more than one request"
 }
 
+@test "remote: storage.http.version \"1.1\" keeps a TLS server to HTTP/1.1; other values are refused" {
+	remote_job h1 plain 40 21
+	sed -i "s|$BASE|https://localhost:$TLS_PORT|g" h1.json
+	"$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1])); j["storage"] = {"http": {"version": "1.1"}}
+json.dump(j, open(sys.argv[1], "w"))' h1.json
+	h2=$(log_count " HTTP/2.0 localhost $TLS_PORT ")
+	h1=$(log_count " HTTP/1.1 localhost $TLS_PORT ")
+	CURL_CA_BUNDLE=$NGX/cert.pem "$LSIO" run h1.json > h1.out
+	"$LSIO" run h1.local.json > h1.local.out
+	assert_same_bytes h1.out h1.local.out
+	[ "$(log_count " HTTP/2.0 localhost $TLS_PORT ")" -eq "$h2" ]
+	[ "$(log_count " HTTP/1.1 localhost $TLS_PORT ")" -gt "$h1" ]
+	sed -i 's/"1.1"/"3"/' h1.json
+	run -2 "$LSIO" validate h1.json
+	assert_output --partial 'storage.http.version: expected "auto" or "1.1"'
+}
+
 @test "remote: connections are kept alive and reused, at most the depth per host" {
 	remote_job reuse plain 90 24 '{"coalesce_gap":"off"}' --no-eof
 	before=$(wc -l < "$NGX/access.log")
