@@ -143,7 +143,7 @@ PY
 	# /nolist/ answers 403 where the file does not exist.
 	local url=http://127.0.0.1:$HTTP_PORT/nolist/v2.zarr/zstd_f4
 	run -1 lsio zarr "$url" -o x.npy
-	assert_output --regexp "chunk [0-9]+: '$url/[0-9]+\.[0-9]+' bytes=0-: HTTP 403 Forbidden"
+	assert_output --regexp "chunk [0-9]+: '$url/[0-9]+\.[0-9]+' GET: HTTP 403 Forbidden"
 	[ ! -e x.npy ]
 	lsio zarr "$url" -o remote.npy -q --missing-403
 	lsio zarr "$ZDIR/v2.zarr/zstd_f4" -o local.npy -q
