@@ -239,6 +239,9 @@ struct lsio_remote_settings {
 	double deadline;	/* seconds for all tries of one request */
 	double timeout;		/* seconds a request may receive nothing */
 	int http_version;	/* enum lsio_http_version, -1 = auto */
+	bool missing_403;	/* the generators' batches: a 403 is a
+				 * missing key, like a 404 (lsio zarr
+				 * --missing-403) */
 };
 
 enum lsio_s3_addressing { LSIO_S3_PATH, LSIO_S3_VIRTUAL };
@@ -558,13 +561,17 @@ enum lsio_remote_op {
 	LSIO_REMOTE_HEAD,	/* the size, into job->sources[source].size */
 	LSIO_REMOTE_RANGE,	/* the GET io describes */
 	LSIO_REMOTE_WHOLE,	/* a GET of the whole object, no HEAD first */
+	LSIO_REMOTE_SUFFIX,	/* the last io->len bytes ("bytes=-N"), no
+				 * HEAD first; size says the object's */
 };
 
 struct lsio_remote_req {
 	enum lsio_remote_op op;
 	uint32_t source;	/* HEAD, WHOLE */
-	struct lsio_io *io;	/* RANGE */
+	struct lsio_io *io;	/* RANGE, SUFFIX */
 	uint64_t off;		/* WHOLE: the object from here to its end */
+	uint64_t size;		/* GETs: the object's size, as the response
+				 * says it, or UINT64_MAX */
 	uint8_t *buf;		/* WHOLE: the body, malloc'd, the caller's */
 	size_t len;
 	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */

@@ -278,23 +278,39 @@ static int parse_at(struct zarr_gen *g, const char *path, const char *key,
  * metadata there, or an error. */
 static int open_here(struct zarr_gen *g, const char *uri)
 {
-	static const char *const keys[] = { ".zarray", "zarr.json", ".zgroup" };
-	json_t *meta;
-	int ret;
+	/* v2's and v3's asked together: one round trip to a remote store;
+	 * .zgroup only when neither is there.  A refusal of one (a bucket
+	 * without ListBucket answers 403 for a key it does not hold, which
+	 * --missing-403 reads as missing) sends them one at a time, so the
+	 * first found ends the search and a refusal names its key. */
+	static const char *const keys[] = { ".zarray", "zarr.json" };
+	json_t *meta[ARRAY_SIZE(keys)] = { NULL, NULL };
+	int ret = zarr_store_jsons(g->ctx, g->store, keys, ARRAY_SIZE(keys), meta);
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		ret = zarr_store_json(g->ctx, g->store, keys[i], &meta);
-		if (ret == -ENOENT)
-			continue;
-		if (ret)
-			return ret;
-		if (i == 2 || (i == 1 && is_group(meta))) {
-			json_decref(meta);
+	for (size_t i = 0; ret && ret != -LSIO_EJOB && i < ARRAY_SIZE(keys); i++) {
+		ret = zarr_store_json(g->ctx, g->store, keys[i], &meta[i]);
+		if (ret == -ENOENT && i + 1 < ARRAY_SIZE(keys))
+			ret = 1;	/* go on to the next */
+		else if (ret == -ENOENT)
+			ret = 0;
+		else if (ret)
+			return ret;	/* the first refusal names the key */
+	}
+	if (ret)
+		return ret;
+	if (meta[0] || meta[1]) {
+		size_t i = meta[0] ? 0 : 1;
+
+		json_decref(meta[1 - i]);
+		if (i == 1 && is_group(meta[1])) {
+			json_decref(meta[1]);
 			return group_fail(g->ctx, uri);
 		}
-		return parse_at(g, "", keys[i], meta);
+		return parse_at(g, "", keys[i], meta[i]);
 	}
-	return -ENOENT;
+	ret = zarr_store_json(g->ctx, g->store, ".zgroup", &meta[0]);
+	json_decref(meta[0]);
+	return ret ? ret : group_fail(g->ctx, uri);
 }
 
 /* The array as a member of consolidated metadata (.zmetadata) in a parent

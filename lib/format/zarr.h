@@ -28,8 +28,13 @@ struct zarr_store;
 /* One request of a store's batch: a key's size, or its content. */
 struct zarr_req {
 	const char *key;
-	bool body;		/* read the key whole */
-	uint64_t size;		/* !body: its size */
+	bool body;		/* read the key (whole, or part of it:) */
+	uint32_t part;		/* body: only its first part bytes, or its
+				 * last with at_end (fewer if it is shorter);
+				 * 0: the whole key */
+	bool at_end;
+	uint64_t size;		/* its size (a part read: UINT64_MAX when
+				 * the server does not say it) */
 	uint8_t *buf;		/* body: malloc'd, the caller's to free */
 	size_t len;
 	int res;		/* 0 or -ENOENT */
@@ -113,6 +118,14 @@ int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
 
 /* Read a whole key and parse it as JSON.  Returns 0, -ENOENT (missing), or
  * -LSIO_EJOB (unreadable or not JSON; message in ctx). */
+/* Read n keys (at most ZARR_JSONS_MAX) at once - a remote store's GETs
+ * all in flight - and parse each as JSON: out[i] NULL for a missing key.
+ * Returns 0, or -LSIO_EJOB (unreadable or not JSON) or a store's error
+ * with the message in ctx (out[] all NULL then). */
+#define ZARR_JSONS_MAX 4
+int zarr_store_jsons(struct lsio_ctx *ctx, struct zarr_store *s,
+		     const char *const *keys, size_t n, json_t **out);
+
 int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
 		    const char *key, json_t **out);
 

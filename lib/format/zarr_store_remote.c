@@ -33,6 +33,7 @@ struct remote_store {
 	struct zarr_store s;	/* first: the ops see a struct zarr_store */
 	struct lsio_ctx *ctx;
 	int no_sign_request;	/* --no-sign-request, -1 = not given */
+	bool missing_403;	/* --missing-403: 403 is a missing key */
 };
 
 /* One batch: a job whose sources are the URLs of keys[], and the remote
@@ -59,6 +60,7 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 	memset(b, 0, sizeof(*b));
 	lsio_remote_settings_init(&b->job.storage.remote);
 	b->job.storage.remote.no_sign_request = rs->no_sign_request;
+	b->job.storage.remote.missing_403 = rs->missing_403;
 	b->job.sources = calloc(MAX(n, 1u), sizeof(*b->job.sources));
 	if (!b->job.sources)
 		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
@@ -152,42 +154,85 @@ static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 	return 0;
 }
 
+/* The remote request for q: a HEAD, a whole GET, or a part of the key -
+ * its first bytes (a ranged GET) or its last ("bytes=-N"), no HEAD. */
+static int batch_req_of(struct remote_store *rs, struct zarr_req *q,
+			struct lsio_remote_req *rq, struct lsio_io *io,
+			uint32_t src)
+{
+	q->buf = NULL;
+	rq->source = src;
+	rq->op = !q->body ? LSIO_REMOTE_HEAD : !q->part ? LSIO_REMOTE_WHOLE
+		 : q->at_end ? LSIO_REMOTE_SUFFIX : LSIO_REMOTE_RANGE;
+	if (!q->part || !q->body)
+		return 0;
+	q->buf = malloc(q->part);
+	if (!q->buf)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	*io = (struct lsio_io){ .buf = q->buf, .len = q->part, .source = src,
+				.fd = -1, .file_index = -1, .buf_index = -1 };
+	rq->io = io;
+	return 0;
+}
+
+static void batch_result(struct zarr_req *q, const struct lsio_remote_req *rq,
+			 const struct lsio_io *io, uint64_t head_size)
+{
+	q->res = rq->res;
+	if (rq->op == LSIO_REMOTE_WHOLE) {
+		q->buf = rq->buf;
+		q->len = rq->len;
+	} else if (q->body) {
+		q->len = rq->res ? 0 : io->len;
+	}
+	q->size = rq->op == LSIO_REMOTE_HEAD ? head_size : rq->size;
+	if (q->res && q->body) {
+		free(q->buf);
+		q->buf = NULL;
+	}
+}
+
 static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
 			size_t n)
 {
 	struct remote_store *rs = (struct remote_store *)s;
 	struct lsio_remote_req *rq;
+	struct lsio_io *ios;
 	const char **keys;
 	struct batch b;
-	int ret;
+	int ret = 0;
 
 	if (n > UINT32_MAX)
 		return -EOVERFLOW;
 	rq = calloc(MAX(n, 1), sizeof(*rq));
 	keys = calloc(MAX(n, 1), sizeof(*keys));
-	if (!rq || !keys) {
+	ios = calloc(MAX(n, 1), sizeof(*ios));
+	if (!rq || !keys || !ios) {
 		free(rq);
 		free(keys);
+		free(ios);
 		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ret; i++) {
 		keys[i] = reqs[i].key;
-		rq[i].op = reqs[i].body ? LSIO_REMOTE_WHOLE : LSIO_REMOTE_HEAD;
-		rq[i].source = (uint32_t)i;
+		ret = batch_req_of(rs, &reqs[i], &rq[i], &ios[i], (uint32_t)i);
 	}
-	ret = batch_init(rs, keys, (uint32_t)n, &b);
+	if (!ret)
+		ret = batch_init(rs, keys, (uint32_t)n, &b);
 	if (!ret) {
 		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
-		for (size_t i = 0; i < n; i++) {
-			reqs[i].res = rq[i].res;
-			reqs[i].buf = rq[i].buf;
-			reqs[i].len = rq[i].len;
-			reqs[i].size = b.job.sources[i].size;
-		}
+		for (size_t i = 0; i < n; i++)
+			batch_result(&reqs[i], &rq[i], &ios[i],
+				     b.job.sources[i].size);
 		batch_release(&b);
+	}
+	for (size_t i = 0; ret && i < n; i++) {
+		free(reqs[i].buf);
+		reqs[i].buf = NULL;
 	}
 	free(keys);
 	free(rq);
+	free(ios);
 	return ret;
 }
 
@@ -253,6 +298,7 @@ int zarr_store_remote_open(struct lsio_ctx *ctx, const char *uri,
 	rs->s.ops = &zarr_store_remote;
 	rs->ctx = ctx;
 	rs->no_sign_request = opt ? opt->no_sign_request : -1;
+	rs->missing_403 = opt && opt->missing_403 > 0;
 	*store = &rs->s;
 	return 0;
 }

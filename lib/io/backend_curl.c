@@ -84,6 +84,7 @@ struct lsio_remote {
 	struct lsio_aws_creds aws;
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
 	bool http11;		/* storage.http.version "1.1" */
+	bool missing_403;	/* batches: 403 is missing, as 404 */
 	int ready_err;		/* why no request may be sent, 0 = none */
 	char ready_msg[LSIO_MSG_MAX];
 	const char *netrc;	/* $NETRC, or NULL for ~/.netrc */
@@ -351,6 +352,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
 	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
 	r->http11 = rs->http_version == LSIO_HTTP_1_1;
+	r->missing_403 = rs->missing_403;
 	r->depth = 128;
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
@@ -436,6 +438,7 @@ struct creq {
 	int res;		/* HEAD: 0 or the error */
 	bool head;
 	bool to_end;		/* io->grow: the rest of the object from off */
+	bool suffix;		/* the last len bytes */
 	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
 	bool if_match;		/* this attempt sent If-Match */
@@ -483,6 +486,8 @@ static void range_text(const struct creq *q, char *buf, size_t cap)
 {
 	if (q->head)
 		snprintf(buf, cap, "HEAD");
+	else if (q->suffix)
+		snprintf(buf, cap, "bytes=-%llu", (unsigned long long)q->len);
 	else if (q->to_end && !q->off)
 		snprintf(buf, cap, "GET");	/* no Range: the whole object */
 	else if (q->to_end)
@@ -595,6 +600,9 @@ static void judge(struct creq *q)
 		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
 			   : lsio_http_retryable(q->resp.status) ? LSIO_HTTP_RETRY
 			   : LSIO_HTTP_FAIL;
+	} else if (q->suffix) {
+		q->verdict = lsio_http_judge_suffix(&q->resp, q->len, q->why,
+						    sizeof(q->why));
 	} else if (q->to_end) {
 		q->verdict = lsio_http_judge_rest(&q->resp, q->off, q->why,
 						  sizeof(q->why));
@@ -611,7 +619,7 @@ static void judge(struct creq *q)
 	if (q->verdict == LSIO_HTTP_OK || q->verdict == LSIO_HTTP_SLICE)
 		etag_check(q);
 	if (q->verdict == LSIO_HTTP_SLICE)
-		q->skip = q->off;
+		q->skip = q->suffix ? (uint64_t)q->resp.length - q->len : q->off;
 }
 
 /* The body of an error, kept for its <Code> and <Message>. */
@@ -754,6 +762,9 @@ static int attempt_start(struct cdata *d, struct creq *q)
 		if (q->to_end)
 			snprintf(range, sizeof(range), "%llu-",
 				 (unsigned long long)q->off);
+		else if (q->suffix)
+			snprintf(range, sizeof(range), "-%llu",
+				 (unsigned long long)q->len);
 		else
 			snprintf(range, sizeof(range), "%llu-%llu",
 				 (unsigned long long)q->off,
@@ -1098,6 +1109,7 @@ static int curl_queue(struct lsio_worker *w, struct lsio_io *io)
 	q->io = io;
 	q->head = false;
 	q->to_end = io->grow != NULL;
+	q->suffix = false;
 	q->source = io->source;
 	q->off = io->off;
 	q->len = io->len;
@@ -1201,7 +1213,8 @@ static void batch_req(struct creq *q, struct lsio_remote_req *rq, uint32_t i)
 {
 	q->slot = i;
 	q->head = rq->op == LSIO_REMOTE_HEAD;
-	q->io = rq->op == LSIO_REMOTE_RANGE ? rq->io : NULL;
+	q->suffix = rq->op == LSIO_REMOTE_SUFFIX;
+	q->io = rq->op == LSIO_REMOTE_RANGE || q->suffix ? rq->io : NULL;
 	if (rq->op == LSIO_REMOTE_WHOLE) {
 		q->own = (struct lsio_io){ .source = rq->source, .off = rq->off,
 					   .fd = -1, .file_index = -1,
@@ -1232,12 +1245,18 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 		if (!q->res && !rq->buf)
 			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
 	}
-	if (q->res && missing_ok && q->resp.status == 404)
+	if (q->res && missing_ok && (q->resp.status == 404 ||
+				     (q->resp.status == 403 && r->missing_403)))
 		rq->res = -ENOENT;
 	else if (q->res)
 		return lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
 	else if (q->head)
 		r->job->sources[q->source].size = q->size;
+	else if (q->resp.status == 206)
+		rq->size = q->resp.range_total;	/* UINT64_MAX: not said */
+	else
+		rq->size = q->resp.length >= 0 ? (uint64_t)q->resp.length
+					       : UINT64_MAX;
 	return 0;
 }
 
