@@ -301,6 +301,24 @@ static void test_judge_rest(struct lsio_http_resp *r)
 			      "rest case %zu: reason '%s' lacks '%s'", i, why,
 			      cases[i].why);
 	}
+	/* The last 68 bytes ("bytes=-68"), as a shard index is read. */
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 932-999/1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_OK, "suffix 206");
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 0-49/50\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL &&
+	      strstr(why, "has 50 bytes, fewer than the 68"), "suffix past the start: %s", why);
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 900-967/1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL,
+	      "a 206 not at the end");
+	replay(r, "HTTP/1.1 200 OK\nContent-Length: 1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_SLICE,
+	      "a 200 is sliced");
+	replay(r, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL,
+	      "a 200 of unknown length");
+	replay(r, "HTTP/1.1 404 Not Found\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL &&
+	      strstr(why, "404"), "404: %s", why);
 }
 
 static void test_responses(void)
