@@ -52,6 +52,18 @@ static unsigned plan_depth(const struct lsio_plan *p)
  * buffered under --direct auto only where the range is cached, and tmpfs
  * is memory.  (--direct off on a disk, network file systems and remote
  * objects may still wait for data: they need the queue.) */
+/* Remote reads arrive through libcurl's copy, a few KiB at a time, and
+ * seldom fill a slot: their pages need not be touched (faulted in) up
+ * front, which for 128 slots of a few hundred KiB costs more than the
+ * round trips it would save. */
+static bool plan_all_remote(const struct lsio_plan *p)
+{
+	for (uint64_t i = 0; i < p->nunits; i++)
+		if (!lsio_source_remote(p->job, p->units[i].source))
+			return false;
+	return true;
+}
+
 static bool plan_all_cached(const struct lsio_plan *p)
 {
 	for (uint64_t i = 0; i < p->nunits; i++) {
@@ -88,6 +100,7 @@ static void buffers_size(struct lsio_engine *e)
 	 * at 0.79x fio psync, 2 slots at 1.3x). */
 	if (plan_all_cached(p))
 		e->nslots = MIN(e->nslots, 2);
+	e->prefault = !plan_all_remote(p);
 }
 
 /* Open every source once, up front, so rings can register the table; a

@@ -20,6 +20,7 @@ struct lsio_engine {
 	unsigned depth;		/* reads in flight per worker */
 	unsigned nslots;	/* unit buffers per worker */
 	size_t slot_len;
+	bool prefault;		/* touch the buffers' pages before the run */
 	int *fds;		/* per source: [2s] buffered, [2s+1] O_DIRECT;
 				 * NULL when sources are opened per unit */
 	unsigned nfds;

@@ -92,8 +92,10 @@ static int arena_init(struct lsio_worker_state *w)
 	/* Fault every page in now, in huge pages where the kernel allows:
 	 * faults on fresh memory are slow here, and reads would otherwise
 	 * take them one 4 KiB page at a time. */
-	madvise(w->arena, total, MADV_HUGEPAGE);
-	memset(w->arena, 0, total);
+	if (e->prefault) {
+		madvise(w->arena, total, MADV_HUGEPAGE);
+		memset(w->arena, 0, total);
+	}
 	for (unsigned i = 0; i < e->nslots; i++)
 		w->bufs[i] = w->arena + (size_t)i * e->slot_len;
 	return 0;
