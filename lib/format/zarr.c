@@ -5,9 +5,11 @@
  * The generator only writes a job in the public format (nothing a user
  * could not write by hand), so `lsio zarr --emit-job | lsio run -` does
  * exactly what `lsio zarr` does.  For every chunk the selection touches:
- * its key's size (a missing key is all fill value: no entry, the output is
- * created filled), the chunk's stage chain, and where its selected part
- * lands (zarr_place.c).
+ * from a local store its key's size (a missing key is all fill value: no
+ * entry, the output is created filled); from a remote one an entry without
+ * a length and "missing": "fill" (one GET each, no HEAD, a 404 leaving the
+ * fill value); the chunk's stage chain, and where its selected part lands
+ * (zarr_place.c).
  *
  * Sharded arrays are planned in two phases: the index of every shard the
  * selection touches is read first, then an entry is written for each
