@@ -11,7 +11,7 @@
 
 #include "cmd.h"
 
-enum { OPT_EMIT_JOB = 2000, OPT_LIST };
+enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_MISSING_403 };
 
 static const struct cmd_option zarr_own[] = {
 	{ "select", required_argument, 's', "SEL",
@@ -25,6 +25,9 @@ static const struct cmd_option zarr_own[] = {
 	  "it writes the same file" },
 	{ "list", no_argument, OPT_LIST, NULL,
 	  "list the store's arrays: shape, dtype, chunks, codecs" },
+	{ "missing-403", no_argument, OPT_MISSING_403, NULL,
+	  "a remote chunk answered HTTP 403 is missing (fill\n"
+	  "value), as from an S3 bucket without ListBucket" },
 	{ NULL }
 };
 
@@ -42,8 +45,9 @@ static const struct cmd_command zarr_command = {
 	"\n"
 	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
 	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
-	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one HEAD per\n"
-	"chunk decides which exist; a remote --list needs consolidated metadata).\n",
+	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one GET per\n"
+	"chunk, a 404 being fill value; a remote --list needs consolidated\n"
+	"metadata).\n",
 	.tables = zarr_tables,
 	.after =
 	"Exit status: 0 success, 1 runtime failure, 2 usage error, bad selection,\n"
@@ -71,6 +75,9 @@ static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 		return 0;
 	case OPT_LIST:
 		z->list = true;
+		return 0;
+	case OPT_MISSING_403:
+		z->c.opt.missing_403 = 1;
 		return 0;
 	case 'q':
 	case OPT_PROGRESS:

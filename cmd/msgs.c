@@ -155,6 +155,9 @@ void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout)
 		st->cpu_seconds, st->workers, st->queue_depth,
 		st->backend ? st->backend : "none",
 		st->direct >= 0 && st->direct <= 2 ? direct[st->direct] : "auto");
+	if (st->chunks_missing)
+		fprintf(f, "lsio: %llu of the chunks were absent and left as the fill value\n",
+			(unsigned long long)st->chunks_missing);
 	if (st->remote_requests)
 		print_remote_stats(f, st, secs);
 }

@@ -111,6 +111,11 @@ int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 int lsio_fill_encode(const struct lsio_dtype *dt, json_t *value,
 		     uint8_t *out, char *why, size_t why_cap);
 
+/* Repeat one encoded element (fill, fill_cap bytes of it; zeros past
+ * them) over p[0..len), len a multiple of itemsize. */
+void lsio_fill_repeat(uint8_t *p, size_t len, const uint8_t *fill,
+		      size_t fill_cap, size_t itemsize);
+
 enum lsio_storage_class {
 	LSIO_CLASS_SSD,
 	LSIO_CLASS_HDD,
@@ -146,6 +151,8 @@ struct lsio_source {
 	uint32_t class_id;	/* enum lsio_storage_class */
 	uint32_t params_id;	/* into plan->params: class and prefix */
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
+	bool absent;		/* no such file, and every chunk of it says
+				 * "missing": "fill": nothing is read */
 };
 
 /* A placement of a decoded chunk into the output array: the chunk has
@@ -173,7 +180,15 @@ struct lsio_chunk {
 	uint32_t name;		/* files output: offset into job->strings,
 				 * or LSIO_NONE for the template */
 	char order;		/* placement order, 'C' or 'F' */
+	uint8_t missing;	/* enum lsio_missing */
 };
+
+/* A chunk whose source is absent: an error, or the array's fill value
+ * where it would land (a Zarr chunk never written).  Absent is a file that
+ * does not exist or HTTP 404, and with FILL_403 also 403 (an S3 bucket
+ * without ListBucket permission answers so for a key it does not hold). */
+enum lsio_missing { LSIO_MISSING_ERROR, LSIO_MISSING_FILL,
+		    LSIO_MISSING_FILL_403 };
 
 enum lsio_output_type { LSIO_OUT_ARRAY, LSIO_OUT_FILES, LSIO_OUT_STDOUT,
 			LSIO_OUT_NULL };
@@ -191,6 +206,8 @@ struct lsio_output {
 	uint64_t shape[LSIO_MAX_DIMS];
 	uint8_t fill[16];	/* one encoded element */
 	bool fill_is_zero;
+	bool no_prefill;	/* array: "prefill": false, the chunks cover
+				 * it; absent ones get the fill value */
 	uint64_t max_chunk;	/* files, stdout, null: bytes a chunk may
 				 * decode to; 0 = LSIO_MAX_CHUNK */
 };
@@ -221,9 +238,17 @@ struct lsio_remote_settings {
 	int attempts;		/* tries per request, retries included */
 	double deadline;	/* seconds for all tries of one request */
 	double timeout;		/* seconds a request may receive nothing */
+	int http_version;	/* enum lsio_http_version, -1 = auto */
+	bool missing_403;	/* the generators' batches: a 403 is a
+				 * missing key, like a 404 (lsio zarr
+				 * --missing-403) */
 };
 
 enum lsio_s3_addressing { LSIO_S3_PATH, LSIO_S3_VIRTUAL };
+/* AUTO: HTTP/2 over TLS where the server offers it (one connection, many
+ * streams), HTTP/1.1 otherwise; 1_1: HTTP/1.1 always (a connection per
+ * request in flight). */
+enum lsio_http_version { LSIO_HTTP_AUTO, LSIO_HTTP_1_1 };
 
 void lsio_remote_settings_init(struct lsio_remote_settings *r);
 void lsio_remote_settings_release(struct lsio_remote_settings *r);
@@ -402,7 +427,7 @@ struct lsio_plan {
 	struct lsio_job *job;	/* not owned */
 	struct lsio_options opt;	/* merged: CLI over job over defaults */
 	struct lsio_class_params cls[LSIO_CLASS_COUNT];	/* per class */
-	char class_why[LSIO_CLASS_COUNT][128];	/* why a class was chosen */
+	char class_why[LSIO_CLASS_COUNT][320];	/* why a class was chosen */
 	/* Per source: params[src->params_id], the class's settings with a
 	 * "prefixes" entry on top; (1 + nprefixes) x LSIO_CLASS_COUNT. */
 	struct lsio_class_params *params;
@@ -410,6 +435,8 @@ struct lsio_plan {
 
 	struct lsio_unit *units;
 	uint64_t nunits;
+	uint64_t chunks_absent;	/* chunks of absent sources: in no unit */
+	uint64_t remote_merge_cap;	/* merged remote units at most this */
 	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */
@@ -455,6 +482,13 @@ struct lsio_io {
 	void *owner;		/* engine's bookkeeping */
 	uint32_t source;	/* job source index (remote backends) */
 	const char *msg;	/* on failure: the backend's detail or NULL */
+	/* A remote read of unknown length, to the object's end: buf holds
+	 * len bytes, and grow(io, need) makes room for need (updating buf
+	 * and len) or fails with a negative error and its message set.
+	 * NULL: exactly len bytes.  res is then the bytes received; a
+	 * missing object is -ENOENT (HTTP 404), a refused one -EACCES (403),
+	 * so the engine can tell "absent" from "failed". */
+	int (*grow)(struct lsio_io *io, uint64_t need);
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */
@@ -500,6 +534,9 @@ void lsio_remote_free(struct lsio_remote *r);
 /* Connections per host and worker (the remote class's queue depth). */
 void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth);
 
+/* "host:port" that source (a URL) is read from: its endpoint for s3://. */
+const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
+
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);
 
@@ -524,12 +561,17 @@ enum lsio_remote_op {
 	LSIO_REMOTE_HEAD,	/* the size, into job->sources[source].size */
 	LSIO_REMOTE_RANGE,	/* the GET io describes */
 	LSIO_REMOTE_WHOLE,	/* a GET of the whole object, no HEAD first */
+	LSIO_REMOTE_SUFFIX,	/* the last io->len bytes ("bytes=-N"), no
+				 * HEAD first; size says the object's */
 };
 
 struct lsio_remote_req {
 	enum lsio_remote_op op;
 	uint32_t source;	/* HEAD, WHOLE */
-	struct lsio_io *io;	/* RANGE */
+	struct lsio_io *io;	/* RANGE, SUFFIX */
+	uint64_t off;		/* WHOLE: the object from here to its end */
+	uint64_t size;		/* GETs: the object's size, as the response
+				 * says it, or UINT64_MAX */
 	uint8_t *buf;		/* WHOLE: the body, malloc'd, the caller's */
 	size_t len;
 	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */
@@ -542,6 +584,15 @@ struct lsio_remote_req {
  * message. */
 int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		      uint32_t n, bool missing_ok);
+
+/* What earlier runs measured of host ("host:port"): the median time to a
+ * response's first byte in *ns, measured at *when (unix time; 0 when
+ * LSIO_REMOTE_LATENCY_MS forced it).  0, or -ENOENT when unknown
+ * (io/host_cache.c). */
+int lsio_host_latency(const char *host, uint64_t *ns, int64_t *when);
+
+/* Remember the first-byte latency of st's hosts for the next plan. */
+void lsio_host_latency_save(const struct lsio_stats *st);
 
 /* Add the remote counters (requests, retries, bytes, hosts) to st. */
 void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);

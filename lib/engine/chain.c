@@ -123,6 +123,31 @@ static size_t intermediate_limit(const struct lsio_job *job, size_t want)
 	return 2 * want + (1u << 20);
 }
 
+size_t lsio_chunk_read_bound(const struct lsio_job *job,
+			     const struct lsio_chunk *c)
+{
+	size_t want = job->out.type == LSIO_OUT_ARRAY
+			? (size_t)lsio_chunk_decoded_size(job, c) : 0;
+
+	return MIN(intermediate_limit(job, want), lsio_chunk_bound(job));
+}
+
+int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
+		      uint64_t i)
+{
+	const struct lsio_output *out = &e->job->out;
+	size_t want;
+
+	if (out->type != LSIO_OUT_ARRAY || !out->no_prefill || out->fill_is_zero)
+		return 0;	/* the fill value is there already */
+	want = (size_t)lsio_chunk_decoded_size(e->job, &e->job->chunks[i]);
+	if (lsio_scratch_reserve(&cs->scratch[0], want))
+		return chunk_fail(e, i, -ENOMEM, "out of memory", "");
+	lsio_fill_repeat(cs->scratch[0].p, want, out->fill, sizeof(out->fill),
+			 out->dtype.size);
+	return e->sink.ops->put(&e->sink, i, cs->scratch[0].p, want);
+}
+
 int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		   uint64_t i, uint8_t *p, size_t n, bool copy_first)
 {

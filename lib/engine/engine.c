@@ -30,6 +30,7 @@ void lsio_options_init(struct lsio_options *o)
 	o->split = -1;
 	o->part_size = -1;
 	o->no_sign_request = -1;
+	o->missing_403 = -1;
 }
 
 /* The deepest queue any class in the plan wants, unless the user chose. */
@@ -51,6 +52,18 @@ static unsigned plan_depth(const struct lsio_plan *p)
  * buffered under --direct auto only where the range is cached, and tmpfs
  * is memory.  (--direct off on a disk, network file systems and remote
  * objects may still wait for data: they need the queue.) */
+/* Remote reads arrive through libcurl's copy, a few KiB at a time, and
+ * seldom fill a slot: their pages need not be touched (faulted in) up
+ * front, which for 128 slots of a few hundred KiB costs more than the
+ * round trips it would save. */
+static bool plan_all_remote(const struct lsio_plan *p)
+{
+	for (uint64_t i = 0; i < p->nunits; i++)
+		if (!lsio_source_remote(p->job, p->units[i].source))
+			return false;
+	return true;
+}
+
 static bool plan_all_cached(const struct lsio_plan *p)
 {
 	for (uint64_t i = 0; i < p->nunits; i++) {
@@ -87,6 +100,7 @@ static void buffers_size(struct lsio_engine *e)
 	 * at 0.79x fio psync, 2 slots at 1.3x). */
 	if (plan_all_cached(p))
 		e->nslots = MIN(e->nslots, 2);
+	e->prefault = !plan_all_remote(p);
 }
 
 /* Open every source once, up front, so rings can register the table; a
@@ -116,8 +130,8 @@ static int sources_open(struct lsio_engine *e)
 	for (uint32_t s = 0; s < job->nsources; s++) {
 		const char *path = job->sources[s].path;
 
-		if (lsio_source_remote(job, s))
-			continue;	/* read by the remote backend */
+		if (lsio_source_remote(job, s) || job->sources[s].absent)
+			continue;	/* read by the remote backend, or not */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
 		if (e->fds[2 * s] < 0)
 			return lsio_fail(e->ctx, -LSIO_ESOURCE,
@@ -210,8 +224,11 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 {
 	memset(st, 0, sizeof(*st));
 	st->chunks = atomic_load(&e->chunks_done);
+	st->chunks_missing = atomic_load(&e->chunks_missing);
 	st->requests = e->plan->nrequests;
-	st->bytes_requested = e->plan->bytes_requested;
+	/* Chunks read to their end count once their length is known. */
+	st->bytes_requested = MAX(e->plan->bytes_requested,
+				  (uint64_t)atomic_load(&e->bytes_done));
 	st->bytes_read = atomic_load(&e->bytes_read);
 	st->bytes_out = atomic_load(&((struct lsio_sink *)&e->sink)->bytes_out);
 	st->wall_seconds = lsio_now_seconds() - t0;
@@ -234,6 +251,9 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	e->ctx = ctx;
 	e->plan = plan;
 	e->job = plan->job;
+	/* Chunks of absent sources are done before the run starts. */
+	atomic_store(&e->chunks_done, plan->chunks_absent);
+	atomic_store(&e->chunks_missing, plan->chunks_absent);
 	e->backend = lsio_backend_find(plan->opt.backend);
 	if (!e->backend)
 		return lsio_fail(ctx, -LSIO_EUSAGE,
@@ -243,6 +263,43 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	pthread_cond_init(&e->done, NULL);
 	buffers_size(e);
 	return 0;
+}
+
+/* Every chunk absent is more often a wrong URL or key layout than an
+ * empty array: say so rather than hand over fill value in silence.  And
+ * what the run measured of its hosts tunes the next plan. */
+static void run_succeeded(struct lsio_engine *e)
+{
+	uint64_t n = atomic_load(&e->chunks_missing);
+	struct lsio_stats st = { 0 };
+
+	if (n && n == e->job->nchunks)
+		lsio_warn(e->ctx, "all %llu chunks were absent (\"missing\": \"fill\"): the output holds only the fill value; first: '%s'",
+			  (unsigned long long)n,
+			  e->job->sources[e->job->chunks[0].source].path);
+	if (e->plan->remote) {
+		lsio_remote_stats(e->plan->remote, &st);
+		lsio_host_latency_save(&st);
+	}
+}
+
+/* Chunks whose local source does not exist are in no unit: their fill
+ * value goes in before the run, when the array was not filled first. */
+static int absent_sources_fill(struct lsio_engine *e)
+{
+	const struct lsio_job *job = e->job;
+	struct lsio_chain_state cs;
+	int ret = 0;
+
+	if (!e->plan->chunks_absent || !job->out.no_prefill)
+		return 0;
+	if (lsio_chain_state_init(&cs))
+		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < job->nchunks && !ret; i++)
+		if (job->sources[job->chunks[i].source].absent)
+			ret = lsio_chain_absent(e, &cs, i);
+	lsio_chain_state_release(&cs);
+	return ret;
 }
 
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
@@ -263,6 +320,8 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	if (!ret)
 		ret = sources_open(&e);
 	if (!ret)
+		ret = absent_sources_fill(&e);
+	if (!ret)
 		ret = workers_run(&e);
 	if (!ret && lsio_canceled(ctx))
 		ret = lsio_fail_first(ctx, -LSIO_ECANCELED, "interrupted");
@@ -272,6 +331,8 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		ret = e.sink.ops->commit(&e.sink);
 	if (ret)
 		e.sink.ops->abort(&e.sink);
+	else
+		run_succeeded(&e);
 	e.sink.ops->close(&e.sink);
 	sources_close(&e);
 	if (stats)
@@ -305,12 +366,13 @@ static json_t *remote_json(const struct lsio_stats *st)
 	for (uint32_t i = 0; hosts && i < st->nhosts; i++) {
 		const struct lsio_host_stats *h = &st->hosts[i];
 
-		json_array_append_new(hosts, json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:f,s:f,s:f}}",
+		json_array_append_new(hosts, json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:{s:f,s:f,s:f}}",
 			"host", h->host,
 			"requests", (json_int_t)h->requests,
 			"retries", (json_int_t)h->retries,
 			"bytes_received", (json_int_t)h->bytes,
 			"throughput_bytes_per_second", (double)h->bytes / secs,
+			"first_byte_seconds_p50", h->first_byte,
 			"request_latency_seconds",
 			"p50", h->latency[0], "p90", h->latency[1],
 			"p99", h->latency[2]));
@@ -326,8 +388,9 @@ char *lsio_stats_json(const struct lsio_stats *st)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
 	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
 		"chunks", (json_int_t)st->chunks,
+		"chunks_missing", (json_int_t)st->chunks_missing,
 		"requests", (json_int_t)st->requests,
 		"bytes_requested", (json_int_t)st->bytes_requested,
 		"bytes_read", (json_int_t)st->bytes_read,

@@ -20,12 +20,14 @@ struct lsio_engine {
 	unsigned depth;		/* reads in flight per worker */
 	unsigned nslots;	/* unit buffers per worker */
 	size_t slot_len;
+	bool prefault;		/* touch the buffers' pages before the run */
 	int *fds;		/* per source: [2s] buffered, [2s+1] O_DIRECT;
 				 * NULL when sources are opened per unit */
 	unsigned nfds;
 
 	atomic_uint_fast64_t cursor;	/* next unit to claim */
 	atomic_uint_fast64_t chunks_done;
+	atomic_uint_fast64_t chunks_missing;	/* absent, left as fill */
 	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
 	atomic_int stop;		/* a failure or cancellation */
@@ -56,6 +58,18 @@ void lsio_chain_state_release(struct lsio_chain_state *cs);
  * bytes; a file read to its end): output.max_chunk, else LSIO_MAX_CHUNK,
  * so that a compression bomb or an endless file fails fast. */
 size_t lsio_chunk_bound(const struct lsio_job *job);
+
+/* The most bytes a chunk read to its end may have: the chunk bound, and
+ * for an array chunk twice its decoded size + 1 MiB (what its stages may
+ * need before they shrink it). */
+size_t lsio_chunk_read_bound(const struct lsio_job *job,
+			     const struct lsio_chunk *c);
+
+/* Chunk i's source is absent ("missing": "fill"): put the fill value
+ * where it lands, unless the array was filled before the run.  Returns 0
+ * or a negative error (message set). */
+int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
+		      uint64_t i);
 
 /* Decode chunk i from p (n bytes) through its stage chain into the sink.
  * copy_first: the bytes are shared with another chunk and must not be

@@ -33,12 +33,18 @@ struct unit_run {
 	uint64_t data_end;	/* min(unit end, file size): bytes that exist */
 	uint64_t eof_len;	/* to_eof: the chunk's bytes, once read */
 	uint64_t started_ns;	/* when it was claimed */
+	/* A remote read to the end starts in its slot and moves to the
+	 * heap (grown) when the object is bigger. */
+	uint64_t cap;
+	bool grown;
+	bool absent;		/* its source is missing: the fill value stays */
 };
 
 /* One read in flight: a part, or the rest of a part after a short read. */
 struct read_slot {
 	struct lsio_io io;	/* first: the backend hands back &io */
 	struct unit_run *run;
+	struct lsio_worker_state *w;
 	uint64_t end;		/* end of the part (file offset) */
 	struct read_slot *next_free;
 };
@@ -68,6 +74,7 @@ struct lsio_worker_state {
 	bool exhausted;		/* no units left to claim */
 	struct lsio_chain_state chain;
 	struct lsio_latency latency;
+	char grow_msg[LSIO_MSG_MAX];	/* why a remote read could not grow */
 };
 
 static int arena_init(struct lsio_worker_state *w)
@@ -85,8 +92,10 @@ static int arena_init(struct lsio_worker_state *w)
 	/* Fault every page in now, in huge pages where the kernel allows:
 	 * faults on fresh memory are slow here, and reads would otherwise
 	 * take them one 4 KiB page at a time. */
-	madvise(w->arena, total, MADV_HUGEPAGE);
-	memset(w->arena, 0, total);
+	if (e->prefault) {
+		madvise(w->arena, total, MADV_HUGEPAGE);
+		memset(w->arena, 0, total);
+	}
 	for (unsigned i = 0; i < e->nslots; i++)
 		w->bufs[i] = w->arena + (size_t)i * e->slot_len;
 	return 0;
@@ -120,6 +129,7 @@ struct lsio_worker_state *lsio_worker_new(struct lsio_engine *e, int id)
 		return NULL;
 	}
 	for (unsigned i = 0; i < e->depth; i++) {
+		w->reads[i].w = w;
 		w->reads[i].next_free = w->free_reads;
 		w->free_reads = &w->reads[i];
 	}
@@ -235,7 +245,8 @@ static struct unit_run *run_alloc(struct lsio_worker_state *w,
 {
 	struct lsio_engine *e = w->e;
 
-	if (u->len > e->slot_len || u->to_eof) {
+	if (u->len > e->slot_len ||
+	    (u->to_eof && !lsio_source_remote(e->job, u->source))) {
 		if (w->heap_busy || w->units_open)
 			return NULL;	/* finish the others first */
 		w->heap_busy = true;
@@ -256,6 +267,9 @@ static void run_release(struct lsio_worker_state *w, struct unit_run *r)
 {
 	if (r->own_fd)
 		close(r->fd);
+	if (r->grown && r->slot >= 0)
+		free(r->buf);
+	r->grown = false;
 	if (r->slot < 0) {
 		free(r->buf);
 		w->heap_busy = false;
@@ -288,6 +302,8 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
 	r->data_end = MIN(u->off + u->len, src->size);
 	r->eof_len = 0;
+	r->cap = r->slot < 0 ? u->len : e->slot_len;
+	r->grown = r->absent = false;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -297,6 +313,40 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 }
 
 /* --- reading ---------------------------------------------------------- */
+
+/* A remote read to the object's end needs more room: leave the slot for
+ * the heap, or double there, up to the chunk bound (output.max_chunk). */
+static int remote_grow(struct lsio_io *io, uint64_t need)
+{
+	struct read_slot *rs = io->owner;
+	struct unit_run *r = rs->run;
+	struct lsio_worker_state *w = rs->w;
+	const struct lsio_job *job = w->e->job;
+	uint64_t chunk = w->e->plan->unit_chunks[r->u->first];
+	uint64_t bound = MIN(lsio_chunk_read_bound(job, &job->chunks[chunk]),
+			     LSIO_MAX_IO_LEN);
+	uint64_t cap = MIN(MAX(r->cap * 2, need), bound);
+	uint8_t *p;
+
+	if (need > bound) {
+		snprintf(w->grow_msg, sizeof(w->grow_msg),
+			 "'%s' goes on past %llu bytes from offset %llu, the limit for this chunk (output.max_chunk; for an array, twice its decoded size + 1 MiB)",
+			 job->sources[r->u->source].path,
+			 (unsigned long long)bound, (unsigned long long)r->u->off);
+		io->msg = w->grow_msg;
+		return -LSIO_ETOOBIG;
+	}
+	p = r->grown ? realloc(r->buf, cap) : malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	if (!r->grown)
+		memcpy(p, r->buf, io->len);
+	r->buf = io->buf = p;
+	r->cap = cap;
+	r->grown = true;
+	io->len = (uint32_t)cap;
+	return 0;
+}
 
 static void read_prepare(struct lsio_worker_state *w, struct read_slot *rs,
 			 uint64_t off)
@@ -311,6 +361,11 @@ static void read_prepare(struct lsio_worker_state *w, struct read_slot *rs,
 	rs->io.buf_index = r->remote ? -1 : r->slot;
 	rs->io.owner = rs;
 	rs->io.source = r->u->source;
+	rs->io.grow = NULL;
+	if (r->remote && r->u->to_eof) {
+		rs->io.len = (uint32_t)MIN(r->cap, LSIO_MAX_IO_LEN);
+		rs->io.grow = remote_grow;
+	}
 }
 
 /* The backend a read goes to, and its view of this worker. */
@@ -357,6 +412,13 @@ static void read_free(struct lsio_worker_state *w, struct read_slot *rs)
 	w->free_reads = rs;
 }
 
+/* An object that is not there, for a chunk that allows it. */
+static bool may_be_absent(const struct lsio_chunk *c, int res)
+{
+	return (res == -ENOENT && c->missing != LSIO_MISSING_ERROR) ||
+	       (res == -EACCES && c->missing == LSIO_MISSING_FILL_403);
+}
+
 /* A remote read came back whole (the backend retried what was worth it,
  * and checked that it came from the object's first version) or failed
  * with the server's words in io.msg. */
@@ -372,6 +434,12 @@ static int remote_done(struct lsio_worker_state *w, struct read_slot *rs)
 	read_free(w, rs);
 	if (res == -ECANCELED && stopping(w))
 		return part_complete(w, r);	/* abandoned: not a cause */
+	if (res < 0 && may_be_absent(&e->job->chunks[chunk], res)) {
+		r->absent = true;
+		return part_complete(w, r);
+	}
+	if (res >= 0 && r->u->to_eof)
+		r->eof_len = (uint64_t)res;
 	if (res < 0) {
 		lsio_fail_first(e->ctx, -LSIO_EREMOTE, "chunk %llu: %s",
 				(unsigned long long)chunk,
@@ -484,6 +552,18 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
+		if (r->absent) {	/* the fill value, where it lands */
+			ret = lsio_chain_absent(e, &w->chain, uc[k]);
+			if (ret) {
+				worker_fail(w, ret);
+				break;
+			}
+			atomic_fetch_add_explicit(&e->chunks_missing, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&e->chunks_done, 1,
+						  memory_order_relaxed);
+			continue;
+		}
 		ret = lsio_chain_run(e, &w->chain, uc[k],
 				     r->buf + (c->offset - u->off),
 				     (size_t)n, u->overlap);

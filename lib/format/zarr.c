@@ -5,9 +5,11 @@
  * The generator only writes a job in the public format (nothing a user
  * could not write by hand), so `lsio zarr --emit-job | lsio run -` does
  * exactly what `lsio zarr` does.  For every chunk the selection touches:
- * its key's size (a missing key is all fill value: no entry, the output is
- * created filled), the chunk's stage chain, and where its selected part
- * lands (zarr_place.c).
+ * from a local store its key's size (a missing key is all fill value: no
+ * entry, the output is created filled); from a remote one an entry without
+ * a length and "missing": "fill" (one GET each, no HEAD, a 404 leaving the
+ * fill value); the chunk's stage chain, and where its selected part lands
+ * (zarr_place.c).
  *
  * Sharded arrays are planned in two phases: the index of every shard the
  * selection touches is read first, then an entry is written for each
@@ -54,8 +56,10 @@ static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 		    g->source);
 	if (g->off)
 		lsio_strbuf_printf(b, "\"offset\": %llu, ", (unsigned long long)g->off);
-	lsio_strbuf_printf(b, "\"length\": %llu, \"place\": {",
-		    (unsigned long long)g->len);
+	if (g->len != UINT64_MAX)
+		lsio_strbuf_printf(b, "\"length\": %llu, ",
+				   (unsigned long long)g->len);
+	lsio_strbuf_printf(b, "\"place\": {");
 	zbuf_dims(b, "shape", p->shape, p->ndim);
 	lsio_strbuf_printf(b, ", ");
 	zbuf_dims(b, "to", p->to, p->ndim);
@@ -85,8 +89,8 @@ static int gen_raw_size(struct zarr_gen *g, const char *key, uint64_t off,
 	char shape[LSIO_MAX_DIMS * 21] = "", at[48] = "";
 	size_t n = 0;
 
-	if (!g->a.raw)
-		return 0;
+	if (!g->a.raw || len == UINT64_MAX)
+		return 0;	/* unknown: the run checks the decoded size */
 	for (uint32_t d = 0; d < g->a.ndim; d++) {
 		if (!lsio_mul_ok(want, g->csize[d], &want))
 			return 0;	/* the job's checks say more */
@@ -212,129 +216,33 @@ static int gen_plain(struct zarr_gen *g)
 	return 0;
 }
 
-/* Chunks whose existence one batch of the store's sizes() decides: a
- * remote store HEADs this many in parallel, and holds their keys. */
-#define ZARR_SIZES_BATCH 4096
-
-struct window {
-	size_t start[LSIO_MAX_DIMS];	/* the first chunk's span positions */
-	size_t n;
-	char *keys[ZARR_SIZES_BATCH];
-	uint64_t sizes[ZARR_SIZES_BATCH];
-	int res[ZARR_SIZES_BATCH];
-};
-
-static void window_free_keys(struct window *w)
+/* A remote store: every chunk the spans touch, without asking which exist
+ * (a HEAD each would double the requests): the job reads each with one GET
+ * and leaves the fill value where the store answers 404.  The keys use the
+ * array's separator ('.' when a v2 array does not say: the spec's default;
+ * a run that finds every chunk absent warns). */
+static int gen_plain_blind(struct zarr_gen *g)
 {
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->keys[i]);
-		w->keys[i] = NULL;
-	}
-}
-
-/* The keys of the window's chunks, with the array's separator now. */
-static int window_keys(struct zarr_gen *g, struct window *w)
-{
+	const struct zarr_span *sp[LSIO_MAX_DIMS];
 	uint64_t idx[LSIO_MAX_DIMS];
-	size_t pos[LSIO_MAX_DIMS];
+	size_t pos[LSIO_MAX_DIMS] = { 0 };
 	char key[ZARR_KEY_MAX];
+	int ret;
 
-	memcpy(pos, w->start, sizeof(pos));
-	for (size_t i = 0; i < w->n; i++) {
-		for (uint32_t d = 0; d < g->a.ndim; d++)
-			idx[d] = g->spans[d][pos[d]].chunk;
+	g->blind = true;
+	do {
+		for (uint32_t d = 0; d < g->a.ndim; d++) {
+			sp[d] = &g->spans[d][pos[d]];
+			idx[d] = sp[d]->chunk;
+		}
 		if (zarr_chunk_key(&g->a, idx, key, ZARR_KEY_MAX))
 			return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
 					 "chunk key too long");
-		free(w->keys[i]);
-		w->keys[i] = strdup(key);
-		if (!w->keys[i])
-			return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-		zarr_odometer_next(pos, g->nspans, g->a.ndim);
-	}
+		ret = zarr_gen_chunk(g, sp, key, 0, UINT64_MAX);
+		if (ret)
+			return ret;
+	} while (zarr_odometer_next(pos, g->nspans, g->a.ndim));
 	return 0;
-}
-
-static bool window_any(const struct window *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		if (!w->res[i])
-			return true;
-	return false;
-}
-
-/* The sizes of the window's chunks, settling an implied separator as
- * chunk_size() does: when no '.' key exists and '/' keys do, the array is
- * nested. */
-static int window_sizes(struct zarr_gen *g, struct window *w)
-{
-	struct zarr_store *s = g->store;
-	int ret = window_keys(g, w);
-
-	if (!ret)
-		ret = s->ops->sizes(s, (const char *const *)w->keys, w->n,
-				    w->sizes, w->res);
-	if (ret)
-		return ret;
-	if (window_any(w)) {
-		g->a.sep_implied = false;	/* '.' keys exist: settled */
-		return 0;
-	}
-	if (!g->a.sep_implied || g->a.ndim < 2)
-		return 0;
-	g->a.sep = '/';
-	ret = window_keys(g, w);
-	if (!ret)
-		ret = s->ops->sizes(s, (const char *const *)w->keys, w->n,
-				    w->sizes, w->res);
-	if (ret)
-		return ret;
-	if (!window_any(w)) {
-		g->a.sep = '.';
-		return window_keys(g, w);
-	}
-	g->a.sep_implied = false;
-	lsio_warn(g->ctx, "store '%s': '%s' gives no dimension_separator, but chunk keys are nested ('%s'): reading them so",
-		  s->root, g->meta_key, w->keys[0]);
-	return 0;
-}
-
-/* Unsharded, for a store that sizes keys in batches: the chunks the spans
- * touch, a window at a time, every length known before the job is
- * written (so the planner need not ask again). */
-static int gen_plain_batched(struct zarr_gen *g)
-{
-	const struct zarr_span *sp[LSIO_MAX_DIMS];
-	size_t pos[LSIO_MAX_DIMS] = { 0 };
-	uint32_t ndim = g->a.ndim;
-	struct window *w = calloc(1, sizeof(*w));
-	bool more = true;
-	int ret = 0;
-
-	if (!w)
-		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	while (more && !ret && !lsio_canceled(g->ctx)) {
-		memcpy(w->start, pos, sizeof(pos));
-		w->n = 0;
-		do
-			w->n++;
-		while ((more = zarr_odometer_next(pos, g->nspans, ndim)) &&
-		       w->n < ZARR_SIZES_BATCH);
-		ret = window_sizes(g, w);
-		memcpy(pos, w->start, sizeof(pos));
-		for (size_t i = 0; !ret && i < w->n; i++) {
-			for (uint32_t d = 0; d < ndim; d++)
-				sp[d] = &g->spans[d][pos[d]];
-			if (!w->res[i])
-				ret = zarr_gen_chunk(g, sp, w->keys[i], 0, w->sizes[i]);
-			zarr_odometer_next(pos, g->nspans, ndim);
-		}
-		window_free_keys(w);
-	}
-	free(w);
-	if (!ret && lsio_canceled(g->ctx))
-		return lsio_fail(g->ctx, -LSIO_ECANCELED, "interrupted");
-	return ret;
 }
 
 /* --- opening the array ------------------------------------------------------ */
@@ -372,23 +280,39 @@ static int parse_at(struct zarr_gen *g, const char *path, const char *key,
  * metadata there, or an error. */
 static int open_here(struct zarr_gen *g, const char *uri)
 {
-	static const char *const keys[] = { ".zarray", "zarr.json", ".zgroup" };
-	json_t *meta;
-	int ret;
+	/* v2's and v3's asked together: one round trip to a remote store;
+	 * .zgroup only when neither is there.  A refusal of one (a bucket
+	 * without ListBucket answers 403 for a key it does not hold, which
+	 * --missing-403 reads as missing) sends them one at a time, so the
+	 * first found ends the search and a refusal names its key. */
+	static const char *const keys[] = { ".zarray", "zarr.json" };
+	json_t *meta[ARRAY_SIZE(keys)] = { NULL, NULL };
+	int ret = zarr_store_jsons(g->ctx, g->store, keys, ARRAY_SIZE(keys), meta);
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		ret = zarr_store_json(g->ctx, g->store, keys[i], &meta);
-		if (ret == -ENOENT)
-			continue;
-		if (ret)
-			return ret;
-		if (i == 2 || (i == 1 && is_group(meta))) {
-			json_decref(meta);
+	for (size_t i = 0; ret && ret != -LSIO_EJOB && i < ARRAY_SIZE(keys); i++) {
+		ret = zarr_store_json(g->ctx, g->store, keys[i], &meta[i]);
+		if (ret == -ENOENT && i + 1 < ARRAY_SIZE(keys))
+			ret = 1;	/* go on to the next */
+		else if (ret == -ENOENT)
+			ret = 0;
+		else if (ret)
+			return ret;	/* the first refusal names the key */
+	}
+	if (ret)
+		return ret;
+	if (meta[0] || meta[1]) {
+		size_t i = meta[0] ? 0 : 1;
+
+		json_decref(meta[1 - i]);
+		if (i == 1 && is_group(meta[1])) {
+			json_decref(meta[1]);
 			return group_fail(g->ctx, uri);
 		}
-		return parse_at(g, "", keys[i], meta);
+		return parse_at(g, "", keys[i], meta[i]);
 	}
-	return -ENOENT;
+	ret = zarr_store_json(g->ctx, g->store, ".zgroup", &meta[0]);
+	json_decref(meta[0]);
+	return ret ? ret : group_fail(g->ctx, uri);
 }
 
 /* The array as a member of consolidated metadata (.zmetadata) in a parent
@@ -543,7 +467,9 @@ static int gen_spans(struct zarr_gen *g)
 /* The output section: the selection's shape, the array's dtype and fill.
  * When the entries cover every element the fill value is never seen, and
  * null (zero) spares the sink filling the whole array first - a pass over
- * the output, page faults included, before any chunk is read. */
+ * the output, page faults included, before any chunk is read.  Entries
+ * that may find their chunk absent (a remote store's) cover it too, and
+ * "prefill": false puts the fill value only where one is absent. */
 static char *job_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
@@ -557,8 +483,10 @@ static char *job_output(struct zarr_gen *g, const char *path)
 		json_array_append_new(shape, json_integer((json_int_t)g->sel[d].n));
 		total *= g->sel[d].n;
 	}
-	if (g->placed == total)
+	if (g->placed == total && !g->blind)
 		fill = json_null();
+	if (o && g->placed == total && g->blind)
+		json_object_set_new(o, "prefill", json_false());
 	if (o && shape &&
 	    !json_object_set_new(o, "type", json_string("array")) &&
 	    (!path || !json_object_set_new(o, "path", json_string(path))) &&
@@ -577,6 +505,9 @@ static char *job_defaults(struct zarr_gen *g)
 	char *text = NULL;
 
 	if (o && !json_object_set(o, "stages", g->a.stages) &&
+	    (!g->blind ||
+	     !json_object_set_new(o, "missing", json_string(
+		     g->opt && g->opt->missing_403 > 0 ? "fill-403" : "fill"))) &&
 	    (g->a.order == 'C' ||
 	     !json_object_set_new(o, "place", json_pack("{s:s}", "order", "F"))))
 		text = json_dumps(o, 0);
@@ -632,7 +563,7 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 		ret = gen_spans(&g);
 	if (!ret)
 		ret = g.a.sharded ? zarr_gen_sharded(&g)
-		      : g.store->ops->sizes ? gen_plain_batched(&g)
+		      : g.store->ops->sizes ? gen_plain_blind(&g)
 					    : gen_plain(&g);
 	if (ret == 1)
 		ret = 0;

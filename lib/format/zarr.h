@@ -28,8 +28,13 @@ struct zarr_store;
 /* One request of a store's batch: a key's size, or its content. */
 struct zarr_req {
 	const char *key;
-	bool body;		/* read the key whole */
-	uint64_t size;		/* !body: its size */
+	bool body;		/* read the key (whole, or part of it:) */
+	uint32_t part;		/* body: only its first part bytes, or its
+				 * last with at_end (fewer if it is shorter);
+				 * 0: the whole key */
+	bool at_end;
+	uint64_t size;		/* its size (a part read: UINT64_MAX when
+				 * the server does not say it) */
 	uint8_t *buf;		/* body: malloc'd, the caller's to free */
 	size_t len;
 	int res;		/* 0 or -ENOENT */
@@ -113,6 +118,14 @@ int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
 
 /* Read a whole key and parse it as JSON.  Returns 0, -ENOENT (missing), or
  * -LSIO_EJOB (unreadable or not JSON; message in ctx). */
+/* Read n keys (at most ZARR_JSONS_MAX) at once - a remote store's GETs
+ * all in flight - and parse each as JSON: out[i] NULL for a missing key.
+ * Returns 0, or -LSIO_EJOB (unreadable or not JSON) or a store's error
+ * with the message in ctx (out[] all NULL then). */
+#define ZARR_JSONS_MAX 4
+int zarr_store_jsons(struct lsio_ctx *ctx, struct zarr_store *s,
+		     const char *const *keys, size_t n, json_t **out);
+
 int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
 		    const char *key, json_t **out);
 
@@ -229,12 +242,16 @@ struct zarr_gen {
 	struct lsio_strbuf chunks;	/* the entries' text */
 	uint64_t nentries;
 	uint64_t placed;	/* output elements the entries cover */
+	/* A remote store: an entry for every chunk, without its length
+	 * ("missing": "fill"), one GET each and no HEAD. */
+	bool blind;
 	/* The chunk being written. */
 	char *source;		/* JSON-quoted */
 	uint64_t off, len;
 };
 
-/* Write the entries of one stored chunk: bytes [off, off + len) of key,
+/* Write the entries of one stored chunk: bytes [off, off + len) of key
+ * (len UINT64_MAX: the whole key, whatever its length, if it exists),
  * whose selected part along dimension d is sp[d]. Returns 0 or an error. */
 int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 		   const char *key, uint64_t off, uint64_t len);

@@ -149,50 +149,24 @@ static int shard_index_keep(struct zarr_gen *g, const struct shard_plan *sp,
 	return 0;
 }
 
-/* Phase one for the shard at pos[]: read and check its index (a missing
- * shard has none).  known: the shard's size is sh->size, or it is missing
- * (known < 0), as a batch of sizes said; 0: ask the store. */
-static int shard_index_read(struct zarr_gen *g, const struct shard_plan *sp,
-			    const size_t *pos, const char *key,
-			    struct shard *sh, int known)
+/* A shard's index, read: check its length and crc32c and keep the entries
+ * the selection needs.  got is what the read gave (fewer than ilen: the
+ * shard is shorter than its index). */
+static int shard_index_check(struct zarr_gen *g, const struct shard_plan *sp,
+			     const size_t *pos, const char *key,
+			     const uint8_t *buf, size_t got, struct shard *sh)
 {
 	uint64_t n = sp->per_shard, ilen = n * 16 + (g->a.index_crc ? 4 : 0);
-	uint8_t *buf;
-	size_t got;
-	int ret = known ? MIN(known, 0)
-			: g->store->ops->size(g->store, key, &sh->size);
 
-	if (ret == -ENOENT)
-		return 0;
-	if (zarr_said(ret))
-		return ret;
-	if (ret)
-		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key, "%s",
-				 strerror(-ret));
-	if (sh->size < ilen)
+	if (got < ilen)
 		return zarr_fail(g->ctx, -LSIO_EDATA, g->store, key,
 				 "the shard has %llu bytes, fewer than its %llu-byte index",
-				 (unsigned long long)sh->size, (unsigned long long)ilen);
-	ret = g->store->ops->read(g->store, key,
-				  g->a.index_at_start ? 0 : sh->size - ilen,
-				  ilen, &buf, &got);
-	if (!ret && got != ilen) {
-		free(buf);
-		ret = -EIO;
-	}
-	if (zarr_said(ret))
-		return ret;
-	if (ret)
-		return zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, key,
-				 "cannot read the shard index: %s", strerror(-ret));
+				 (unsigned long long)got, (unsigned long long)ilen);
 	if (g->a.index_crc && get_le32(buf + n * 16) != lsio_crc32c(0, buf, n * 16))
-		ret = zarr_fail(g->ctx, -LSIO_ECHECKSUM, g->store, key,
-				"shard index crc32c: stored 0x%08x, computed 0x%08x",
-				get_le32(buf + n * 16), lsio_crc32c(0, buf, n * 16));
-	if (!ret)
-		ret = shard_index_keep(g, sp, pos, key, buf, sh);
-	free(buf);
-	return ret;
+		return zarr_fail(g->ctx, -LSIO_ECHECKSUM, g->store, key,
+				 "shard index crc32c: stored 0x%08x, computed 0x%08x",
+				 get_le32(buf + n * 16), lsio_crc32c(0, buf, n * 16));
+	return shard_index_keep(g, sp, pos, key, buf, sh);
 }
 
 static int shard_key(struct zarr_gen *g, const struct shard_plan *sp,
@@ -208,67 +182,80 @@ static int shard_key(struct zarr_gen *g, const struct shard_plan *sp,
 	return 0;
 }
 
-/* A store that sizes keys in batches (a remote one: HEADs in parallel)
- * learns the size of every shard first: known[i] is 1 (sizes[i] holds it)
- * or -ENOENT. */
-static int shard_sizes(struct zarr_gen *g, struct shard_plan *sp, size_t n,
-		       uint64_t *sizes, int *known)
-{
-	size_t pos[LSIO_MAX_DIMS] = { 0 }, i = 0;
-	char key[ZARR_KEY_MAX], **keys = calloc(n, sizeof(*keys));
-	int ret = keys ? 0 : lsio_fail(g->ctx, -ENOMEM, "out of memory");
+/* Shard indexes read in one batch: a remote store's are all in flight at
+ * once, each one GET of the index alone ("bytes=-N" at the shard's end),
+ * no HEAD; a missing shard (404) has none. */
+#define SHARD_BATCH 1024
 
-	while (!ret && i < n) {
-		ret = shard_key(g, sp, pos, key);
-		if (!ret && !(keys[i++] = strdup(key)))
-			ret = lsio_fail(g->ctx, -ENOMEM, "out of memory");
-		zarr_odometer_next(pos, sp->nruns, g->a.ndim);
+struct shard_batch {
+	struct zarr_req reqs[SHARD_BATCH];
+	char keys[SHARD_BATCH][ZARR_KEY_MAX];
+	size_t pos[SHARD_BATCH][LSIO_MAX_DIMS];
+	size_t n;
+};
+
+static int shard_batch_run(struct zarr_gen *g, struct shard_plan *sp,
+			   struct shard_batch *b)
+{
+	int ret = g->store->ops->batch(g->store, b->reqs, b->n);
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct zarr_req *q = &b->reqs[i];
+		struct shard *sh = &sp->shards[sp->nshards++];
+
+		if (!ret && !q->res) {
+			sh->size = q->size;	/* UINT64_MAX: not said */
+			ret = shard_index_check(g, sp, b->pos[i], b->keys[i],
+						q->buf, q->len, sh);
+		}
+		if (!ret && q->res && q->res != -ENOENT)
+			ret = zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, b->keys[i],
+					"cannot read the shard index: %s",
+					strerror(-q->res));
+		free(q->buf);
 	}
-	if (!ret)
-		ret = g->store->ops->sizes(g->store, (const char *const *)keys,
-					   n, sizes, known);
-	for (i = 0; !ret && i < n; i++)
-		known[i] = known[i] ? known[i] : 1;
-	for (i = 0; keys && i < n; i++)
-		free(keys[i]);
-	free(keys);
-	return ret;
+	b->n = 0;
+	if (zarr_said(ret))
+		return ret;
+	return ret ? zarr_fail(g->ctx, -LSIO_ESOURCE, g->store, g->meta_key,
+			       "cannot read the shard indexes: %s", strerror(-ret))
+		   : 0;
 }
 
 /* Phase one: the index of every shard the selection touches. */
 static int shard_indexes(struct zarr_gen *g, struct shard_plan *sp)
 {
 	size_t pos[LSIO_MAX_DIMS] = { 0 }, n = 1;
-	char key[ZARR_KEY_MAX];
-	uint64_t *sizes = NULL;
-	int *known = NULL, ret = 0;
+	uint64_t ilen = sp->per_shard * 16 + (g->a.index_crc ? 4 : 0);
+	struct shard_batch *b;
+	int ret = 0;
 
 	for (uint32_t d = 0; d < g->a.ndim; d++)
 		n *= sp->nruns[d];
+	if (ilen > UINT32_MAX)
+		return zarr_fail(g->ctx, -LSIO_EJOB, g->store, g->meta_key,
+				 "a shard index of %llu bytes is more than one read may be",
+				 (unsigned long long)ilen);
 	sp->shards = calloc(n, sizeof(*sp->shards));
-	if (!sp->shards)
+	b = calloc(1, sizeof(*b));
+	if (!sp->shards || !b) {
+		free(b);
 		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
-	if (g->store->ops->sizes) {
-		sizes = calloc(n, sizeof(*sizes));
-		known = calloc(n, sizeof(*known));
-		ret = sizes && known ? shard_sizes(g, sp, n, sizes, known)
-				     : lsio_fail(g->ctx, -ENOMEM, "out of memory");
 	}
-	while (!ret) {
-		size_t i = sp->nshards++;
-		struct shard *sh = &sp->shards[i];
+	do {
+		size_t k = b->n++;
 
-		if (known)
-			sh->size = sizes[i];
-		ret = shard_key(g, sp, pos, key);
-		if (!ret)
-			ret = shard_index_read(g, sp, pos, key, sh,
-					       known ? known[i] : 0);
-		if (!zarr_odometer_next(pos, sp->nruns, g->a.ndim))
-			break;
-	}
-	free(sizes);
-	free(known);
+		memcpy(b->pos[k], pos, sizeof(pos));
+		ret = shard_key(g, sp, pos, b->keys[k]);
+		b->reqs[k] = (struct zarr_req){ .key = b->keys[k], .body = true,
+						.part = (uint32_t)ilen,
+						.at_end = !g->a.index_at_start };
+		if (!ret && b->n == SHARD_BATCH)
+			ret = shard_batch_run(g, sp, b);
+	} while (!ret && zarr_odometer_next(pos, sp->nruns, g->a.ndim));
+	if (!ret && b->n)
+		ret = shard_batch_run(g, sp, b);
+	free(b);
 	return ret;
 }
 

@@ -210,9 +210,13 @@ static int local_batch(struct zarr_store *s, struct zarr_req *reqs,
 	for (size_t i = 0; i < n; i++) {
 		struct zarr_req *q = &reqs[i];
 
-		q->res = q->body ? local_read(s, q->key, 0, UINT64_MAX, &q->buf,
-					      &q->len)
-				 : local_size(s, q->key, &q->size);
+		if (!q->body || q->part)
+			q->res = local_size(s, q->key, &q->size);
+		if (q->body && !q->res)
+			q->res = local_read(s, q->key,
+					    !q->at_end ? 0 : q->size - MIN(q->size, q->part),
+					    q->part ? q->part : UINT64_MAX,
+					    &q->buf, &q->len);
 		if (q->res && q->res != -ENOENT)
 			return q->res;
 	}
@@ -282,25 +286,52 @@ int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
 	return ret ? ret : q.res;
 }
 
-int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
-		    const char *key, json_t **out)
+/* Parse what key held as JSON; 0 or -LSIO_EJOB naming key, line and
+ * column. */
+static int json_of(struct lsio_ctx *ctx, struct zarr_store *s,
+		   const char *key, const uint8_t *buf, size_t len, json_t **out)
 {
 	json_error_t err;
-	uint8_t *buf;
-	size_t len;
-	int ret = zarr_store_get(s, key, &buf, &len);
 
-	*out = NULL;
-	if (ret == -ENOENT || zarr_said(ret))
-		return ret;
-	if (ret)
-		return zarr_fail(ctx, -LSIO_EJOB, s, key, "cannot read: %s",
-				 strerror(-ret));
 	*out = json_loadb((const char *)buf, len, 0, &err);
-	free(buf);
 	if (!*out)
 		return zarr_fail(ctx, -LSIO_EJOB, s, key,
 				 "not JSON: line %d column %d: %s", err.line,
 				 err.column, err.text);
 	return 0;
+}
+
+int zarr_store_jsons(struct lsio_ctx *ctx, struct zarr_store *s,
+		     const char *const *keys, size_t n, json_t **out)
+{
+	struct zarr_req q[ZARR_JSONS_MAX] = { { 0 } };
+	int ret = n <= ZARR_JSONS_MAX ? 0 : -EINVAL;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		q[i] = (struct zarr_req){ .key = keys[i], .body = true };
+		out[i] = NULL;
+	}
+	if (!ret)
+		ret = s->ops->batch(s, q, n);
+	if (ret && !zarr_said(ret))
+		ret = zarr_fail(ctx, -LSIO_EJOB, s, keys[0], "cannot read: %s",
+				strerror(-ret));
+	for (size_t i = 0; i < n; i++) {
+		if (!ret && !q[i].res)
+			ret = json_of(ctx, s, keys[i], q[i].buf, q[i].len, &out[i]);
+		free(q[i].buf);
+	}
+	for (size_t i = 0; ret && i < n; i++) {
+		json_decref(out[i]);
+		out[i] = NULL;
+	}
+	return ret;
+}
+
+int zarr_store_json(struct lsio_ctx *ctx, struct zarr_store *s,
+		    const char *key, json_t **out)
+{
+	int ret = zarr_store_jsons(ctx, s, &key, 1, out);
+
+	return ret ? ret : *out ? 0 : -ENOENT;
 }

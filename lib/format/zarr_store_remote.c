@@ -7,8 +7,8 @@
  * headers, response checks and retries as the job's reads, so what the
  * generator can read, the job it writes can read too.  A key's size is a
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
- * is a GET, ranged when the caller gives a length, of the whole key when
- * it does not (no HEAD first: a 404 says "missing" as well), and a batch
+ * is one GET, ranged when the caller gives a length, else of the rest of
+ * the key (no HEAD first: a 404 says "missing" as well), and a batch
  * (sizes and whole keys, mixed) is one curl multi, every request in
  * flight at once.  Chunk existence is one HEAD per candidate key, all in
  * parallel (sizes), so a job is built with every length known and never
@@ -23,6 +23,7 @@
  * which the generator passes on as they are.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ struct remote_store {
 	struct zarr_store s;	/* first: the ops see a struct zarr_store */
 	struct lsio_ctx *ctx;
 	int no_sign_request;	/* --no-sign-request, -1 = not given */
+	bool missing_403;	/* --missing-403: 403 is a missing key */
 };
 
 /* One batch: a job whose sources are the URLs of keys[], and the remote
@@ -58,6 +60,7 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 	memset(b, 0, sizeof(*b));
 	lsio_remote_settings_init(&b->job.storage.remote);
 	b->job.storage.remote.no_sign_request = rs->no_sign_request;
+	b->job.storage.remote.missing_403 = rs->missing_403;
 	b->job.sources = calloc(MAX(n, 1u), sizeof(*b->job.sources));
 	if (!b->job.sources)
 		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
@@ -112,57 +115,81 @@ static int remote_size(struct zarr_store *s, const char *key, uint64_t *size)
 	return ret ? ret : res;
 }
 
-/* A GET of n bytes at off (n == UINT64_MAX: the rest of the object from
- * off; from 0 one GET of it whole, else a HEAD first). */
+/* A GET of n bytes at off, or (n == UINT64_MAX) of the rest of the object
+ * from off: one request either way, no HEAD (a 404 says "missing"). */
 static int remote_read(struct zarr_store *s, const char *key, uint64_t off,
 		       uint64_t n, uint8_t **buf, size_t *len)
 {
 	struct remote_store *rs = (struct remote_store *)s;
-	struct lsio_io io = { .fd = -1, .file_index = -1, .buf_index = -1 };
-	uint32_t src = 0;
+	struct lsio_io io = { .fd = -1, .file_index = -1, .buf_index = -1,
+			      .off = off };
+	struct lsio_remote_req rq = { .op = LSIO_REMOTE_RANGE, .io = &io };
 	struct batch b;
-	int res = 0, ret;
+	int ret;
 
 	*buf = NULL;
 	*len = 0;
-	if (!off && n == UINT64_MAX)
-		return zarr_store_get(s, key, buf, len);
-	ret = batch_init(rs, &key, 1, &b);
-	if (ret)
-		return ret;
 	if (n == UINT64_MAX) {
-		ret = lsio_remote_heads(b.r, &src, 1, &res);
-		if (!ret && !res) {
-			uint64_t size = b.job.sources[0].size;
-
-			n = size - MIN(off, size);
-		}
+		rq = (struct lsio_remote_req){ .op = LSIO_REMOTE_WHOLE, .off = off };
+	} else if (n > UINT32_MAX) {	/* a job's reads are at most 4 GiB */
+		return lsio_fail(rs->ctx, -LSIO_ETOOBIG,
+				 "'%s': %llu bytes is more than one read may be",
+				 key, (unsigned long long)n);
+	} else if (!(io.buf = malloc(n ? n : 1))) {
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 	}
-	/* A job's reads are at most 4 GiB; metadata and indexes are small. */
-	if (!ret && !res && n > UINT32_MAX)
-		ret = lsio_fail(rs->ctx, -LSIO_ETOOBIG,
-				"'%s': %llu bytes is more than one read may be",
-				b.job.sources[0].path, (unsigned long long)n);
-	if (!ret && !res) {
-		*buf = malloc(n ? n : 1);
-		if (!*buf)
-			ret = lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	io.len = (uint32_t)(rq.op == LSIO_REMOTE_RANGE ? n : 0);
+	ret = batch_init(rs, &key, 1, &b);
+	if (!ret) {
+		ret = lsio_remote_batch(b.r, &rq, 1, true);
+		batch_release(&b);
 	}
-	if (!ret && !res) {
-		io.buf = *buf;
-		io.off = off;
-		io.len = (uint32_t)n;
-		io.source = 0;
-		ret = lsio_remote_fetch(b.r, &io, 1, &res);
+	if (ret || rq.res) {
+		free(io.buf);
+		free(rq.buf);
+		return ret ? ret : rq.res;
 	}
-	batch_release(&b);
-	if (ret || res) {
-		free(*buf);
-		*buf = NULL;
-		return ret ? ret : res;
-	}
-	*len = (size_t)n;
+	*buf = rq.op == LSIO_REMOTE_WHOLE ? rq.buf : io.buf;
+	*len = rq.op == LSIO_REMOTE_WHOLE ? rq.len : (size_t)n;
 	return 0;
+}
+
+/* The remote request for q: a HEAD, a whole GET, or a part of the key -
+ * its first bytes (a ranged GET) or its last ("bytes=-N"), no HEAD. */
+static int batch_req_of(struct remote_store *rs, struct zarr_req *q,
+			struct lsio_remote_req *rq, struct lsio_io *io,
+			uint32_t src)
+{
+	q->buf = NULL;
+	rq->source = src;
+	rq->op = !q->body ? LSIO_REMOTE_HEAD : !q->part ? LSIO_REMOTE_WHOLE
+		 : q->at_end ? LSIO_REMOTE_SUFFIX : LSIO_REMOTE_RANGE;
+	if (!q->part || !q->body)
+		return 0;
+	q->buf = malloc(q->part);
+	if (!q->buf)
+		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	*io = (struct lsio_io){ .buf = q->buf, .len = q->part, .source = src,
+				.fd = -1, .file_index = -1, .buf_index = -1 };
+	rq->io = io;
+	return 0;
+}
+
+static void batch_result(struct zarr_req *q, const struct lsio_remote_req *rq,
+			 const struct lsio_io *io, uint64_t head_size)
+{
+	q->res = rq->res;
+	if (rq->op == LSIO_REMOTE_WHOLE) {
+		q->buf = rq->buf;
+		q->len = rq->len;
+	} else if (q->body) {
+		q->len = rq->res ? 0 : io->len;
+	}
+	q->size = rq->op == LSIO_REMOTE_HEAD ? head_size : rq->size;
+	if (q->res && q->body) {
+		free(q->buf);
+		q->buf = NULL;
+	}
 }
 
 static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
@@ -170,37 +197,42 @@ static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
 {
 	struct remote_store *rs = (struct remote_store *)s;
 	struct lsio_remote_req *rq;
+	struct lsio_io *ios;
 	const char **keys;
 	struct batch b;
-	int ret;
+	int ret = 0;
 
 	if (n > UINT32_MAX)
 		return -EOVERFLOW;
 	rq = calloc(MAX(n, 1), sizeof(*rq));
 	keys = calloc(MAX(n, 1), sizeof(*keys));
-	if (!rq || !keys) {
+	ios = calloc(MAX(n, 1), sizeof(*ios));
+	if (!rq || !keys || !ios) {
 		free(rq);
 		free(keys);
+		free(ios);
 		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ret; i++) {
 		keys[i] = reqs[i].key;
-		rq[i].op = reqs[i].body ? LSIO_REMOTE_WHOLE : LSIO_REMOTE_HEAD;
-		rq[i].source = (uint32_t)i;
+		ret = batch_req_of(rs, &reqs[i], &rq[i], &ios[i], (uint32_t)i);
 	}
-	ret = batch_init(rs, keys, (uint32_t)n, &b);
+	if (!ret)
+		ret = batch_init(rs, keys, (uint32_t)n, &b);
 	if (!ret) {
 		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
-		for (size_t i = 0; i < n; i++) {
-			reqs[i].res = rq[i].res;
-			reqs[i].buf = rq[i].buf;
-			reqs[i].len = rq[i].len;
-			reqs[i].size = b.job.sources[i].size;
-		}
+		for (size_t i = 0; i < n; i++)
+			batch_result(&reqs[i], &rq[i], &ios[i],
+				     b.job.sources[i].size);
 		batch_release(&b);
+	}
+	for (size_t i = 0; ret && i < n; i++) {
+		free(reqs[i].buf);
+		reqs[i].buf = NULL;
 	}
 	free(keys);
 	free(rq);
+	free(ios);
 	return ret;
 }
 
@@ -266,6 +298,7 @@ int zarr_store_remote_open(struct lsio_ctx *ctx, const char *uri,
 	rs->s.ops = &zarr_store_remote;
 	rs->ctx = ctx;
 	rs->no_sign_request = opt ? opt->no_sign_request : -1;
+	rs->missing_403 = opt && opt->missing_403 > 0;
 	*store = &rs->s;
 	return 0;
 }

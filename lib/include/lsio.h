@@ -107,6 +107,8 @@ struct lsio_options {
 	const char *backend;	/* "uring", "pread" or "null" */
 	const char *output;	/* replaces the job's output path or dir */
 	int no_sign_request;	/* s3:// without signing (public buckets) */
+	int missing_403;	/* lsio zarr: a chunk's HTTP 403 means absent
+				 * (buckets without ListBucket), not an error */
 
 	/* Called about ten times a second from the thread that called
 	 * lsio_run(), never from a worker. May be NULL. */
@@ -189,7 +191,11 @@ struct lsio_stats {
 		uint64_t requests, retries, bytes;
 		double latency[3];		/* per request: p50 p90 p99,
 						 * seconds */
+		double first_byte;		/* median time to a response's
+						 * first byte, seconds */
 	} hosts[8];
+	uint64_t chunks_missing;	/* of chunks, those whose source was
+					 * absent and "missing" said fill */
 };
 
 /* Plan and run a job.  Output is written under a temporary name and renamed

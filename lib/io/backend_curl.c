@@ -68,6 +68,8 @@ struct lsio_remote_src {
 struct host_stats {
 	uint64_t requests, retries, bytes;
 	struct lsio_latency lat;
+	struct lsio_latency first_byte;	/* the host's latency, for the
+					 * next plan (host_cache.c) */
 };
 
 struct lsio_remote {
@@ -81,6 +83,8 @@ struct lsio_remote {
 	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
 	struct lsio_aws_creds aws;
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
+	bool http11;		/* storage.http.version "1.1" */
+	bool missing_403;	/* batches: 403 is missing, as 404 */
 	int ready_err;		/* why no request may be sent, 0 = none */
 	char ready_msg[LSIO_MSG_MAX];
 	const char *netrc;	/* $NETRC, or NULL for ~/.netrc */
@@ -347,6 +351,8 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
 	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
 	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
+	r->http11 = rs->http_version == LSIO_HTTP_1_1;
+	r->missing_403 = rs->missing_403;
 	r->depth = 128;
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
@@ -403,6 +409,11 @@ void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth)
 		r->depth = depth;
 }
 
+const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
+{
+	return r->hosts[r->src[source].host];
+}
+
 int lsio_remote_ready(struct lsio_remote *r)
 {
 	if (!r || !r->ready_err)
@@ -426,9 +437,9 @@ struct creq {
 	uint64_t size;		/* HEAD: the object's size */
 	int res;		/* HEAD: 0 or the error */
 	bool head;
-	bool whole;		/* a GET of the whole object, no Range */
-	uint8_t *body;		/* whole: what came, malloc'd */
-	size_t body_len, body_cap;
+	bool to_end;		/* io->grow: the rest of the object from off */
+	bool suffix;		/* the last len bytes */
+	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
 	bool if_match;		/* this attempt sent If-Match */
 
@@ -475,8 +486,12 @@ static void range_text(const struct creq *q, char *buf, size_t cap)
 {
 	if (q->head)
 		snprintf(buf, cap, "HEAD");
-	else if (q->whole)
-		snprintf(buf, cap, "GET");
+	else if (q->suffix)
+		snprintf(buf, cap, "bytes=-%llu", (unsigned long long)q->len);
+	else if (q->to_end && !q->off)
+		snprintf(buf, cap, "GET");	/* no Range: the whole object */
+	else if (q->to_end)
+		snprintf(buf, cap, "bytes=%llu-", (unsigned long long)q->off);
 	else
 		snprintf(buf, cap, "bytes=%llu-%llu", (unsigned long long)q->off,
 			 (unsigned long long)(q->off + q->len - 1));
@@ -514,7 +529,7 @@ static void ready_push(struct cdata *d, struct creq *q)
 static void req_done(struct cdata *d, struct creq *q, int res)
 {
 	if (q->io) {
-		q->io->res = res < 0 ? res : (int)q->len;
+		q->io->res = res < 0 ? res : (int)(q->to_end ? q->got : q->len);
 		q->io->msg = res < 0 ? q->msg : NULL;
 	}
 	q->res = res;
@@ -579,12 +594,18 @@ static void judge(struct creq *q)
 	char st[80];
 
 	q->judged = true;
-	if (q->head || q->whole) {
+	if (q->head) {
 		lsio_http_status_text(&q->resp, st, sizeof(st));
 		snprintf(q->why, sizeof(q->why), "%s", st);
 		q->verdict = q->resp.status == 200 ? LSIO_HTTP_OK
 			   : lsio_http_retryable(q->resp.status) ? LSIO_HTTP_RETRY
 			   : LSIO_HTTP_FAIL;
+	} else if (q->suffix) {
+		q->verdict = lsio_http_judge_suffix(&q->resp, q->len, q->why,
+						    sizeof(q->why));
+	} else if (q->to_end) {
+		q->verdict = lsio_http_judge_rest(&q->resp, q->off, q->why,
+						  sizeof(q->why));
 	} else {
 		q->verdict = lsio_http_judge(&q->resp, q->off, q->len, q->why,
 					     sizeof(q->why));
@@ -598,7 +619,7 @@ static void judge(struct creq *q)
 	if (q->verdict == LSIO_HTTP_OK || q->verdict == LSIO_HTTP_SLICE)
 		etag_check(q);
 	if (q->verdict == LSIO_HTTP_SLICE)
-		q->skip = q->off;
+		q->skip = q->suffix ? (uint64_t)q->resp.length - q->len : q->off;
 }
 
 /* The body of an error, kept for its <Code> and <Message>. */
@@ -611,36 +632,19 @@ static size_t keep_error(struct creq *q, const char *p, size_t n)
 	return n <= room ? n : 0;	/* more than an error says: stop */
 }
 
-/* The bytes of a whole object, kept in a buffer that grows; an object too
- * large for one read fails (indexes and metadata are small).  Returns 0
- * or -1. */
-static int body_add(struct creq *q, const char *p, size_t n)
+/* A read to the object's end: room for bytes more, from the engine. */
+static bool body_grow(struct creq *q, size_t bytes)
 {
-	size_t cap = q->body_cap ? q->body_cap : 64 << 10;
-	uint8_t *b;
+	int ret = q->io->grow(q->io, q->got + bytes);
 
-	if (q->body_len + n > UINT32_MAX) {
-		q->verdict = LSIO_HTTP_FAIL;
-		snprintf(q->why, sizeof(q->why), "more than %u bytes: too large to read whole",
-			 UINT32_MAX);
-		return -1;
+	if (!ret) {
+		q->len = q->io->len;
+		return true;
 	}
-	while (cap < q->body_len + n)
-		cap *= 2;
-	if (cap != q->body_cap || !q->body) {
-		b = realloc(q->body, cap);
-		if (!b) {
-			q->verdict = LSIO_HTTP_FAIL;
-			snprintf(q->why, sizeof(q->why), "out of memory");
-			return -1;
-		}
-		q->body = b;
-		q->body_cap = cap;
-	}
-	memcpy(q->body + q->body_len, p, n);
-	q->body_len += n;
-	q->got += n;
-	return 0;
+	q->verdict = LSIO_HTTP_FAIL;
+	snprintf(q->why, sizeof(q->why), "%s",
+		 q->io->msg ? q->io->msg : strerror(-ret));
+	return false;
 }
 
 /* Bytes of a 200 (skip to the range, keep it, stop after it) or a 206. */
@@ -654,14 +658,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		judge(q);
 	if (q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE)
 		return keep_error(q, p, bytes);
-	if (q->whole)
-		return body_add(q, p, bytes) ? 0 : bytes;
 	if (q->skip) {
 		take = (size_t)MIN(q->skip, bytes);
 		q->skip -= take;
 		p += take;
 		bytes -= take;
 	}
+	if (q->to_end && bytes > q->len - q->got && !body_grow(q, bytes))
+		return 0;
 	take = (size_t)MIN(bytes, q->len - q->got);
 	if (q->io)
 		memcpy(q->io->buf + q->got, p, take);
@@ -696,11 +700,15 @@ static void easy_common(struct cdata *d, struct creq *q)
 	pin = atomic_load(&s->pin);
 	q->if_match = pin && pin->hdr;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	/* Waiting for a connection that may multiplex pays over https (HTTP/2);
-	 * plain http is HTTP/1.1, where it queues requests behind one another
-	 * instead of opening the connections they need. */
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(s->url, "https:", 6) ? 0L : 1L);
+	/* HTTP/2 multiplexes a worker's requests on one connection where a
+	 * TLS server offers it: PIPEWAIT makes a request wait for that
+	 * connection rather than open its own.  Plain http is HTTP/1.1,
+	 * where waiting would queue requests behind one another instead of
+	 * opening the connections they need. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, r->http11
+			 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
+			 r->http11 || strncmp(s->url, "https:", 6) ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	/* A stall, not a slow transfer, is what times a request out. */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
@@ -732,7 +740,6 @@ static void attempt_reset(struct creq *q)
 	q->verdict = LSIO_HTTP_FAIL;
 	q->judged = q->complete = false;
 	q->got = q->skip = q->wire = 0;
-	q->body_len = 0;
 	q->errlen = 0;
 	q->curl_err[0] = q->why[0] = '\0';
 }
@@ -749,15 +756,22 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	if (q->head) {
 		curl_easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
 		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
-	} else if (q->whole) {
-		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
-		snprintf(range, sizeof(range), "%llu-%llu",
-			 (unsigned long long)q->off,
-			 (unsigned long long)(q->off + q->len - 1));
+		/* To the end from 0: a plain GET, which an empty object also
+		 * answers (S3 refuses "bytes=0-" on one with a 416). */
+		if (q->to_end)
+			snprintf(range, sizeof(range), "%llu-",
+				 (unsigned long long)q->off);
+		else if (q->suffix)
+			snprintf(range, sizeof(range), "-%llu",
+				 (unsigned long long)q->len);
+		else
+			snprintf(range, sizeof(range), "%llu-%llu",
+				 (unsigned long long)q->off,
+				 (unsigned long long)(q->off + q->len - 1));
 		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE, range);
+		curl_easy_setopt(q->easy, CURLOPT_RANGE,
+				 q->to_end && !q->off ? NULL : range);
 	}
 	q->attempt++;
 	q->start_ns = now_ns();
@@ -852,7 +866,7 @@ static void warn_slice(struct cdata *d, struct creq *q)
 static void account(struct cdata *d, struct creq *q, bool ok)
 {
 	struct host_stats *hs = &d->stats[d->r->src[q->source].host];
-	curl_off_t hdr = 0;
+	curl_off_t hdr = 0, first = 0;
 	long hsize = 0;
 
 	if (curl_easy_getinfo(q->easy, CURLINFO_HEADER_SIZE, &hsize) == CURLE_OK)
@@ -862,6 +876,9 @@ static void account(struct cdata *d, struct creq *q, bool ok)
 	hs->bytes += q->wire + (uint64_t)hdr;
 	if (ok)
 		lsio_latency_add(&hs->lat, now_ns() - q->start_ns);
+	if (ok && curl_easy_getinfo(q->easy, CURLINFO_STARTTRANSFER_TIME_T,
+				    &first) == CURLE_OK && first > 0)
+		lsio_latency_add(&hs->first_byte, (uint64_t)first * 1000);
 }
 
 static void finish_ok(struct cdata *d, struct creq *q)
@@ -874,6 +891,13 @@ static void finish_ok(struct cdata *d, struct creq *q)
 	if (q->verdict == LSIO_HTTP_SLICE)
 		warn_slice(d, q);
 	req_done(d, q, 0);
+}
+
+/* A refusal the engine may read as "absent" (a chunk's "missing"). */
+static int status_errno(int status)
+{
+	return status == 404 ? -ENOENT : status == 403 ? -EACCES
+					  : -LSIO_EREMOTE;
 }
 
 /* A try ended: keep it, try again, or fail. */
@@ -893,7 +917,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 			req_fail_msg(q, "HTTP %d without a Content-Length: the size is unknown",
 				     q->resp.status);
 			req_done(d, q, -LSIO_EREMOTE);
-		} else if (!q->head && !q->whole && q->got != q->len) {
+		} else if (!q->head && !q->to_end && q->got != q->len) {
 			req_fail_msg(q, "the object ended after %llu of the %llu bytes asked for",
 				     (unsigned long long)q->got, (unsigned long long)q->len);
 			req_done(d, q, -LSIO_EREMOTE);
@@ -910,7 +934,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 			return;
 		}
 		req_fail_msg(q, "%s", text);
-		req_done(d, q, -LSIO_EREMOTE);
+		req_done(d, q, status_errno(q->resp.status));
 		return;
 	}
 	snprintf(text, sizeof(text), "%s", q->curl_err[0] ? q->curl_err
@@ -1041,10 +1065,12 @@ static void cdata_free(struct cdata *d)
 		r->stats[h].retries += d->stats[h].retries;
 		r->stats[h].bytes += d->stats[h].bytes;
 		lsio_latency_merge(&r->stats[h].lat, &d->stats[h].lat);
+		lsio_latency_merge(&r->stats[h].first_byte,
+				   &d->stats[h].first_byte);
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (unsigned i = 0; i < d->nreqs; i++) {
-		free(d->reqs[i].body);
+		free(d->reqs[i].own.buf);
 		if (!d->reqs[i].easy)
 			continue;
 		curl_multi_remove_handle(d->multi, d->reqs[i].easy);
@@ -1082,6 +1108,8 @@ static int curl_queue(struct lsio_worker *w, struct lsio_io *io)
 	d->free = q->next;
 	q->io = io;
 	q->head = false;
+	q->to_end = io->grow != NULL;
+	q->suffix = false;
 	q->source = io->source;
 	q->off = io->off;
 	q->len = io->len;
@@ -1160,13 +1188,40 @@ const struct lsio_backend_ops lsio_backend_curl = {
 
 /* --- the planner's HEADs, and the generators' requests ------------------- */
 
+/* A batch's whole key lands in a buffer of the request's own, doubled as
+ * the bytes arrive: indexes and metadata are small, 1 GiB at most. */
+static int own_grow(struct lsio_io *io, uint64_t need)
+{
+	uint64_t cap = MIN(MAX(MAX((uint64_t)io->len * 2, need), 64u << 10),
+			   1u << 30);
+	uint8_t *b;
+
+	if (need > cap) {
+		io->msg = "more than 1 GiB: too large to read whole";
+		return -LSIO_ETOOBIG;
+	}
+	b = realloc(io->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	io->buf = b;
+	io->len = (uint32_t)cap;
+	return 0;
+}
+
 /* Set q up for reqs[i]. */
 static void batch_req(struct creq *q, struct lsio_remote_req *rq, uint32_t i)
 {
 	q->slot = i;
 	q->head = rq->op == LSIO_REMOTE_HEAD;
-	q->whole = rq->op == LSIO_REMOTE_WHOLE;
-	q->io = rq->op == LSIO_REMOTE_RANGE ? rq->io : NULL;
+	q->suffix = rq->op == LSIO_REMOTE_SUFFIX;
+	q->io = rq->op == LSIO_REMOTE_RANGE || q->suffix ? rq->io : NULL;
+	if (rq->op == LSIO_REMOTE_WHOLE) {
+		q->own = (struct lsio_io){ .source = rq->source, .off = rq->off,
+					   .fd = -1, .file_index = -1,
+					   .buf_index = -1, .grow = own_grow };
+		q->io = &q->own;
+	}
+	q->to_end = q->io && q->io->grow;
 	q->source = q->io ? q->io->source : rq->source;
 	q->off = q->io ? q->io->off : 0;
 	q->len = q->io ? q->io->len : 0;
@@ -1180,21 +1235,28 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 	struct lsio_remote_req *rq = &reqs[q->slot];
 
 	rq->res = 0;
-	if (q->res && missing_ok && q->resp.status == 404)
+	if (q->io == &q->own) {
+		/* An empty object is a buffer too: found, not missing. */
+		rq->buf = q->res ? NULL : q->own.buf ? q->own.buf : malloc(1);
+		rq->len = q->res ? 0 : (size_t)q->got;
+		if (q->res)
+			free(q->own.buf);
+		q->own.buf = NULL;
+		if (!q->res && !rq->buf)
+			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	}
+	if (q->res && missing_ok && (q->resp.status == 404 ||
+				     (q->resp.status == 403 && r->missing_403)))
 		rq->res = -ENOENT;
 	else if (q->res)
 		return lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
 	else if (q->head)
 		r->job->sources[q->source].size = q->size;
-	if (!q->res && q->whole) {
-		/* An empty object is a buffer too: found, not missing. */
-		rq->buf = q->body ? q->body : malloc(1);
-		rq->len = q->body_len;
-		q->body = NULL;
-		q->body_len = q->body_cap = 0;
-		if (!rq->buf)
-			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
-	}
+	else if (q->resp.status == 206)
+		rq->size = q->resp.range_total;	/* UINT64_MAX: not said */
+	else
+		rq->size = q->resp.length >= 0 ? (uint64_t)q->resp.length
+					       : UINT64_MAX;
 	return 0;
 }
 
@@ -1217,7 +1279,7 @@ int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		while (d->free && next < n) {
 			struct lsio_remote_req *rq = &reqs[next];
 
-			if (rq->op == LSIO_REMOTE_RANGE && !rq->io->len) {
+			if (rq->op == LSIO_REMOTE_RANGE && !rq->io->len && !rq->io->grow) {
 				rq->io->res = rq->res = 0;	/* nothing to ask for */
 				next++;
 				done++;
@@ -1299,6 +1361,7 @@ static void host_out(struct lsio_host_stats *o, const char *name,
 	o->latency[0] = lsio_latency_quantile(&hs->lat, 0.5);
 	o->latency[1] = lsio_latency_quantile(&hs->lat, 0.9);
 	o->latency[2] = lsio_latency_quantile(&hs->lat, 0.99);
+	o->first_byte = lsio_latency_quantile(&hs->first_byte, 0.5);
 }
 
 void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st)

@@ -224,6 +224,57 @@ enum lsio_http_verdict lsio_http_judge(const struct lsio_http_resp *r,
 	return lsio_http_retryable(r->status) ? LSIO_HTTP_RETRY : LSIO_HTTP_FAIL;
 }
 
+enum lsio_http_verdict lsio_http_judge_suffix(const struct lsio_http_resp *r,
+					      uint64_t len, char *why,
+					      size_t cap)
+{
+	uint64_t total = r->status == 206 ? r->range_total
+			 : r->length >= 0 ? (uint64_t)r->length : UINT64_MAX;
+
+	if ((r->status == 206 || r->status == 200) && total != UINT64_MAX &&
+	    total < len) {
+		whyf(why, cap, "the object has %llu bytes, fewer than the %llu asked for at its end",
+		     (unsigned long long)total, (unsigned long long)len);
+		return LSIO_HTTP_FAIL;
+	}
+	if (r->status == 206 && !r->multipart && r->has_range &&
+	    total != UINT64_MAX && r->range_last + 1 == total &&
+	    r->range_last - r->range_first + 1 == len)
+		return LSIO_HTTP_OK;
+	if (r->status == 206) {
+		whyf(why, cap, "HTTP 206 without the last %llu bytes of the object",
+		     (unsigned long long)len);
+		return LSIO_HTTP_FAIL;
+	}
+	if (r->status == 200 && total == UINT64_MAX) {
+		whyf(why, cap, "HTTP 200 without a Content-Length: where the last %llu bytes start is unknown",
+		     (unsigned long long)len);
+		return LSIO_HTTP_FAIL;
+	}
+	if (r->status == 200)
+		return LSIO_HTTP_SLICE;
+	return lsio_http_judge(r, 0, 1, why, cap);
+}
+
+/* A GET of the rest of the object from off ("Range: bytes=OFF-", or none
+ * from 0): a 206 must start at off, a 200 is the whole object (sliced when
+ * off > 0). */
+enum lsio_http_verdict lsio_http_judge_rest(const struct lsio_http_resp *r,
+					    uint64_t off, char *why, size_t cap)
+{
+	if (r->status == 206 && !r->multipart && r->has_range &&
+	    r->range_first == off)
+		return LSIO_HTTP_OK;
+	if (r->status == 200 && r->length >= 0 && (uint64_t)r->length < off) {
+		whyf(why, cap, "offset %llu is past the end of the object (%lld bytes)",
+		     (unsigned long long)off, (long long)r->length);
+		return LSIO_HTTP_FAIL;
+	}
+	if (r->status == 200)
+		return off ? LSIO_HTTP_SLICE : LSIO_HTTP_OK;
+	return lsio_http_judge(r, off, 1, why, cap);
+}
+
 /* The text between <tag> and </tag>, trimmed. */
 static void xml_text(const char *body, size_t n, const char *tag, char *out,
 		     size_t cap)

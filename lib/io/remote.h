@@ -123,6 +123,17 @@ enum lsio_http_verdict lsio_http_judge(const struct lsio_http_resp *r,
 				       uint64_t off, uint64_t len, char *why,
 				       size_t cap);
 
+/* The same for a GET of the last len bytes ("Range: bytes=-LEN"): a 206
+ * must end at the object's end and hold len bytes (an object shorter than
+ * len fails, naming its size), a 200 of a known length is sliced. */
+enum lsio_http_verdict lsio_http_judge_suffix(const struct lsio_http_resp *r,
+					      uint64_t len, char *why,
+					      size_t cap);
+
+/* The same for a GET of the rest of the object from off. */
+enum lsio_http_verdict lsio_http_judge_rest(const struct lsio_http_resp *r,
+					    uint64_t off, char *why, size_t cap);
+
 /* A strong ETag ("abc", not W/"abc"): one If-Match can name.  If-Match
  * compares strongly, so a weak ETag would never match. */
 bool lsio_etag_strong(const char *etag);

@@ -135,6 +135,7 @@ struct defaults {
 	uint64_t length;	/* LSIO_LEN_EOF when not given */
 	uint32_t chain;		/* LSIO_NONE when not given */
 	char order;		/* place.order, 0 when not given */
+	uint8_t missing;	/* enum lsio_missing */
 	bool has_shape, has_from, has_count, has_step;
 	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
 	uint64_t count[LSIO_MAX_DIMS], step[LSIO_MAX_DIMS];
@@ -405,9 +406,9 @@ static bool chain_keeps_size(const struct lsio_chain *c)
 static const char *const out_types[] = { "array", "files", "stdout", "null",
 					 NULL };
 
-static const char *const out_keys[][8] = {
+static const char *const out_keys[][10] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
-			     "fill_value", "format", NULL },
+			     "fill_value", "format", "prefill", NULL },
 	[LSIO_OUT_FILES] = { "type", "dir", "name", "max_chunk", NULL },
 	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
@@ -415,7 +416,7 @@ static const char *const out_keys[][8] = {
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
 	"shape", "order", "fill_value", "format", "dir", "name", "max_chunk",
-	NULL };
+	"prefill", NULL };
 
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
@@ -560,6 +561,11 @@ static int parse_array_output(struct parser *p, json_t *obj)
 		ret = array_fill(p, json_object_get(obj, "fill_value"));
 	if (!ret)
 		ret = array_format(p, json_object_get(obj, "format"));
+	v = json_object_get(obj, "prefill");
+	if (!ret && v && !json_is_boolean(v))
+		ret = fail(p, "prefill", "expected true or false");
+	if (!ret && v)
+		out->no_prefill = json_is_false(v);
 	return ret;
 }
 
@@ -700,7 +706,7 @@ static int parse_output(struct parser *p, json_t *obj)
 /* --- defaults ------------------------------------------------------------- */
 
 static const char *const default_keys[] = { "source", "stages", "length",
-					    "place", NULL };
+					    "place", "missing", NULL };
 static const char *const default_place_keys[] = { "shape", "from", "count",
 						  "step", "order", NULL };
 static const char *const place_keys[] = { "shape", "to", "from", "count",
@@ -803,6 +809,27 @@ static int default_place(struct parser *p, json_t *obj)
 			 def->count, def->step);	/* from: zeros if absent */
 }
 
+/* "missing": "error" | "fill" | "fill-403"; fill needs an array output,
+ * the only one with a fill value to put there. */
+static int parse_missing(struct parser *p, json_t *v, uint8_t *missing)
+{
+	static const char *const names[] = { "error", "fill", "fill-403" };
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+	for (uint8_t k = 0; k < ARRAY_SIZE(names); k++) {
+		if (strcmp(s, names[k]))
+			continue;
+		if (k != LSIO_MISSING_ERROR &&
+		    p->job->out.type != LSIO_OUT_ARRAY)
+			return fail(p, "missing",
+				    "\"%s\" needs an array output, whose fill value an absent chunk leaves in place",
+				    s);
+		*missing = k;
+		return 0;
+	}
+	return fail(p, "missing", "expected \"error\", \"fill\" or \"fill-403\"");
+}
+
 static int parse_defaults(struct parser *p, json_t *obj)
 {
 	struct defaults *def = &p->def;
@@ -822,6 +849,9 @@ static int parse_defaults(struct parser *p, json_t *obj)
 	v = json_object_get(obj, "length");
 	if (v && (ret = get_size(p, "length", v, &def->length)))
 		return ret;
+	v = json_object_get(obj, "missing");
+	if (v && (ret = parse_missing(p, v, &def->missing)))
+		return ret;
 	v = json_object_get(obj, "stages");
 	if (v && (ret = chain_index(p, v, &def->chain)))
 		return ret;
@@ -832,7 +862,8 @@ static int parse_defaults(struct parser *p, json_t *obj)
 /* --- chunks --------------------------------------------------------------- */
 
 static const char *const chunk_keys[] = { "source", "offset", "length",
-					  "stages", "place", "name", NULL };
+					  "stages", "place", "name", "missing",
+					  NULL };
 
 static int chunk_source(struct parser *p, json_t *obj, struct lsio_chunk *c)
 {
@@ -1023,6 +1054,7 @@ static int chunk_name(struct parser *p, json_t *obj, struct lsio_chunk *c)
 static int parse_chunk(struct parser *p, uint64_t i, json_t *obj)
 {
 	struct lsio_chunk *c = &p->job->chunks[i];
+	json_t *v;
 	int ret;
 
 	at(p, "chunks", i);
@@ -1033,6 +1065,9 @@ static int parse_chunk(struct parser *p, uint64_t i, json_t *obj)
 	ret = chunk_source(p, obj, c);
 	if (!ret)
 		ret = chunk_range(p, obj, c);
+	c->missing = p->def.missing;
+	if (!ret && (v = json_object_get(obj, "missing")))
+		ret = parse_missing(p, v, &c->missing);
 	if (!ret)
 		ret = chunk_stages(p, obj, c);
 	if (!ret)

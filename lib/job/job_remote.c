@@ -16,7 +16,7 @@
 static const char *const section_keys[] = { "s3", "http", "retry", NULL };
 static const char *const s3_keys[] = { "endpoint", "region", "addressing",
 				       "no_sign_request", NULL };
-static const char *const http_keys[] = { "headers", NULL };
+static const char *const http_keys[] = { "headers", "version", NULL };
 static const char *const retry_keys[] = { "attempts", "deadline", "timeout",
 					  NULL };
 
@@ -29,6 +29,7 @@ void lsio_remote_settings_init(struct lsio_remote_settings *r)
 	memset(r, 0, sizeof(*r));
 	r->s3_addressing = -1;
 	r->no_sign_request = -1;
+	r->http_version = -1;
 	r->attempts = -1;
 	r->deadline = -1;
 	r->timeout = -1;
@@ -171,6 +172,14 @@ static int http_parse(struct lsio_ctx *ctx, const char *where, json_t *obj,
 	const char *name;
 	int ret = keys_check(ctx, where, obj, http_keys);
 
+	if (!ret && (v = json_object_get(obj, "version"))) {
+		const char *s = json_string_value(v);
+
+		if (!s || (strcmp(s, "auto") && strcmp(s, "1.1")))
+			return lsio_fail(ctx, -LSIO_EJOB,
+					 "%s.version: expected \"auto\" or \"1.1\"", where);
+		out->http_version = strcmp(s, "auto") ? LSIO_HTTP_1_1 : LSIO_HTTP_AUTO;
+	}
 	h = json_object_get(obj, "headers");
 	if (ret || !h)
 		return ret;

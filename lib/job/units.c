@@ -532,3 +532,26 @@ int lsio_fill_encode(const struct lsio_dtype *dt, json_t *value,
 		return fill_float(dt, &n, out, why, why_cap);
 	return fill_int(dt, &n, out, why, why_cap);
 }
+
+#define FILL_BLOCK (64u << 10)	/* fits in L2: see lsio_fill_repeat() */
+
+/* Repeat one element over len bytes.  Doubling the filled prefix takes
+ * log2(n) copies; it stops at a block that fits in L2 so that afterwards
+ * only the destination streams to memory. */
+void lsio_fill_repeat(uint8_t *p, size_t len, const uint8_t *fill,
+		      size_t fill_cap, size_t itemsize)
+{
+	size_t have = MIN(itemsize, len), n;
+
+	memset(p, 0, have);	/* a wide element past the encoded bytes */
+	memcpy(p, fill, MIN(have, fill_cap));
+	while (have < len && have < FILL_BLOCK) {
+		n = MIN(have, len - have);
+		memcpy(p + have, p, n);
+		have += n;
+	}
+	for (size_t block = have; have < len; have += n) {
+		n = MIN(block, len - have);
+		memcpy(p + have, p, n);
+	}
+}

@@ -17,9 +17,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -107,9 +109,11 @@ static void params_resolve(struct lsio_plan *p, struct lsio_class_params *cp,
 	cp->direct = LSIO_DIRECT_AUTO;
 	for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
 		params_layer(cp, layers[i], &gap_set, &depth_set);
-	if (depth_set && !gap_set) {
+	if ((depth_set || c == LSIO_CLASS_REMOTE) && !gap_set) {
 		/* The gap worth reading through shrinks as more reads are in
-		 * flight: recompute it for the depth the user chose. */
+		 * flight: recompute it for the depth the user chose, and for
+		 * a remote host (latency, not a device, bounds it) for every
+		 * worker's requests. */
 		struct lsio_device_model m;
 
 		lsio_class_model(c, info, &m);
@@ -193,11 +197,25 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
 	return d;
 }
 
+/* Does every chunk of source s accept its absence ("missing": "fill")? */
+static bool source_may_be_absent(const struct lsio_job *job, uint32_t s)
+{
+	for (uint64_t i = 0; i < job->nchunks; i++)
+		if (job->chunks[i].source == s &&
+		    job->chunks[i].missing == LSIO_MISSING_ERROR)
+			return false;
+	return true;
+}
+
+/* 0, 1 for a file that does not exist and may not (absent), or an error. */
 static int source_stat(struct lsio_plan *p, uint32_t s, struct stat *st)
 {
 	const struct lsio_job *job = p->job;
 	const char *path = job->sources[s].path;
 
+	if (stat(path, st) < 0 && errno == ENOENT &&
+	    source_may_be_absent(job, s))
+		return 1;
 	if (stat(path, st) < 0)
 		return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				 "chunk %llu: cannot open source '%s': %s",
@@ -255,6 +273,12 @@ static int sources_resolve(struct lsio_plan *p)
 			continue;
 		}
 		ret = source_stat(p, s, &st);
+		if (ret == 1) {
+			job->sources[s].absent = true;
+			job->sources[s].size = 0;
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
 		job->sources[s].size = (uint64_t)st.st_size;
@@ -269,7 +293,7 @@ static int sources_resolve(struct lsio_plan *p)
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
 		struct lsio_source *src = &job->sources[s];
 
-		if (src->class_id != LSIO_CLASS_REMOTE) {
+		if (src->class_id != LSIO_CLASS_REMOTE && !src->absent) {
 			src->class_id = devs[dev_of[s]].info.cls;
 			src->dio_align = devs[dev_of[s]].info.dio_align;
 			/* /proc/self/status says 0 bytes: read it to its end. */
@@ -284,12 +308,94 @@ static int sources_resolve(struct lsio_plan *p)
 	return ret;
 }
 
+/* Remote reads are latency-bound: a merge must not cost requests in
+ * flight.  Buffers are slots of the largest unit, as many as the memory
+ * share holds, so merged units stay within memory / (workers x depth). */
+static void remote_merge_cap_set(struct lsio_plan *p)
+{
+	uint64_t per = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers /
+		       MAX(p->cls[LSIO_CLASS_REMOTE].queue_depth, 1u);
+
+	p->remote_merge_cap = MAX(per & ~(uint64_t)4095, (uint64_t)64 << 10);
+}
+
+/* The host most of the job's remote chunks read from. */
+static const char *remote_main_host(const struct lsio_plan *p, uint32_t *src)
+{
+	const struct lsio_job *job = p->job;
+	const char *hosts[16], *best = NULL;
+	uint64_t counts[16] = { 0 }, most = 0;
+	uint32_t srcs[16], n = 0, k;
+
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		uint32_t s = job->chunks[i].source;
+		const char *h;
+
+		if (job->sources[s].class_id != LSIO_CLASS_REMOTE)
+			continue;
+		h = lsio_remote_host(p->remote, s);
+		for (k = 0; k < n && hosts[k] != h; k++)
+			;
+		if (k == n && n == ARRAY_SIZE(hosts))
+			continue;	/* enough hosts to pick from */
+		if (k == n) {
+			hosts[n] = h;
+			srcs[n++] = s;
+		}
+		if (++counts[k] > most) {
+			most = counts[k];
+			best = h;
+			*src = srcs[k];
+		}
+	}
+	return best;
+}
+
+/* The remote class's settings again, its gap now from what earlier runs
+ * measured of the main host (io/host_cache.c), else the model's latency:
+ * bandwidth x latency / requests in flight, as `lsio plan` says. */
+static void remote_measured(struct lsio_plan *p)
+{
+	char *why = p->class_why[LSIO_CLASS_REMOTE], date[32] = "";
+	const struct lsio_class_params *cp = &p->cls[LSIO_CLASS_REMOTE];
+	struct lsio_storage_info info;
+	struct lsio_device_model m;
+	uint32_t src = 0;
+	const char *host = remote_main_host(p, &src);
+	uint64_t ns = 0;
+	int64_t when = 0;
+	bool known;
+
+	if (!host)
+		return;
+	known = !lsio_host_latency(host, &ns, &when);
+	lsio_storage_classify(p->job->sources[src].path, -1, &info);
+	info.probe_ns = known ? (int64_t)ns : -1;
+	class_params_resolve(p, LSIO_CLASS_REMOTE, &info);
+	lsio_class_model(LSIO_CLASS_REMOTE, &info, &m);
+	if (when > 0)
+		strftime(date, sizeof(date), ", %Y-%m-%d %H:%M",
+			 localtime(&(time_t){ (time_t)when }));
+	snprintf(why, sizeof(p->class_why[0]),
+		 "%s; %s: %s %.1f ms to the first byte%s -> a gap of %llu KiB is worth a request (%.2f GiB/s x latency / %u in flight)",
+		 info.reason, host,
+		 known ? "measured" : "not measured yet, assumed",
+		 (double)m.latency_ns / 1e6,
+		 known ? (when ? date : " (LSIO_REMOTE_LATENCY_MS)") : "",
+		 (unsigned long long)(lsio_coalesce_gap_for(&m,
+			(unsigned)p->opt.workers * cp->queue_depth) >> 10),
+		 (double)m.bandwidth / (1 << 30),
+		 (unsigned)p->opt.workers * cp->queue_depth);
+}
+
 /* Remote buffers: Little's law again, with an object store's ~50 ms to the
  * first byte: 64 MiB a worker keeps a few merged 16 MiB reads in flight. */
 #define LSIO_REMOTE_MEMORY_PER_WORKER (64ull << 20)
 
 /* URL sources: how to reach them, and the size of those that a chunk
- * reads "to the end" (one HEAD each, in parallel). */
+ * reads "to the end" (one HEAD each, in parallel, so a large object can be
+ * read in parts).  A chunk that may find its object missing is read with
+ * one GET instead, which says both whether it exists and what it holds. */
 static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 {
 	struct lsio_job *job = p->job;
@@ -299,6 +405,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	if (ret || !p->remote)
 		return ret;
 	lsio_remote_set_depth(p->remote, p->cls[LSIO_CLASS_REMOTE].queue_depth);
+	remote_measured(p);
 	if ((!cli || cli->memory <= 0) && job->storage.memory < 0)
 		p->opt.memory = MAX(p->opt.memory, (int64_t)LSIO_REMOTE_MEMORY_PER_WORKER *
 						   p->opt.workers);
@@ -310,6 +417,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 
 		/* size 0 marks "asked for" until the HEAD answers. */
 		if (job->chunks[i].length == LSIO_LEN_EOF &&
+		    job->chunks[i].missing == LSIO_MISSING_ERROR &&
 		    src->class_id == LSIO_CLASS_REMOTE && src->size == UINT64_MAX) {
 			src->size = 0;
 			need[n++] = job->chunks[i].source;
@@ -317,6 +425,7 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	}
 	ret = lsio_remote_stat(p->remote, need, n);
 	free(need);
+	remote_merge_cap_set(p);
 	return ret;
 }
 
@@ -329,6 +438,8 @@ static int chunks_resolve(struct lsio_plan *p)
 		const struct lsio_source *src = &job->sources[c->source];
 		uint64_t end;
 
+		if (src->absent)
+			continue;	/* nothing to read: the fill value */
 		if (c->length == LSIO_LEN_EOF && src->size == UINT64_MAX)
 			continue;	/* the engine reads to the end */
 		if (c->length == LSIO_LEN_EOF)
@@ -363,28 +474,51 @@ static int chunk_cmp(const void *a, const void *b, void *arg)
 
 /* Chunk indexes in read order: by (source, offset), or job order when the
  * sink streams; already-sorted jobs (the common case) skip the sort. */
-static uint64_t *chunk_order(struct lsio_plan *p)
+static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 {
 	const struct lsio_job *job = p->job;
 	uint64_t *order = malloc(MAX(job->nchunks, 1) * sizeof(*order));
 	bool sorted = true;
 
+	*n = 0;
 	if (!order)
 		return NULL;
 	for (uint64_t i = 0; i < job->nchunks; i++) {
-		order[i] = i;
-		if (i && chunk_cmp(&order[i - 1], &order[i], job->chunks) > 0)
+		if (job->sources[job->chunks[i].source].absent) {
+			p->chunks_absent++;
+			continue;
+		}
+		order[*n] = i;
+		if (*n && chunk_cmp(&order[*n - 1], &order[*n], job->chunks) > 0)
 			sorted = false;
+		++*n;
 	}
 	if (!sorted && !p->ordered)
-		qsort_r(order, job->nchunks, sizeof(*order), chunk_cmp,
-			job->chunks);
+		qsort_r(order, *n, sizeof(*order), chunk_cmp, job->chunks);
 	return order;
 }
 
 /* A chunk read to the end of a file of unknown size starts with a read of
  * this much; the engine doubles its buffer while reads fill it. */
 #define LSIO_EOF_FIRST_READ ((uint64_t)64 << 10)
+/* A GET to an object's end lands in a slot of this much, and moves to the
+ * heap only when the object is larger. */
+#define LSIO_REMOTE_EOF_FIRST_READ ((uint64_t)1 << 20)
+
+/* The first buffer of a remote chunk read to its end: an array chunk's
+ * decoded size and a little more, which a compressed chunk (a Zarr one)
+ * almost never exceeds; slots no larger keep the buffers' memory (every
+ * page touched before the run) to what the reads need. */
+static uint64_t remote_first_read(const struct lsio_job *job,
+				  const struct lsio_chunk *c)
+{
+	uint64_t n = job->out.type == LSIO_OUT_ARRAY
+			? lsio_chunk_decoded_size(job, c) : 0;
+
+	if (!n || n >= LSIO_REMOTE_EOF_FIRST_READ)
+		return LSIO_REMOTE_EOF_FIRST_READ;
+	return (n + n / 16 + 4096 + 4095) & ~(uint64_t)4095;
+}
 
 /* May chunk c join the unit [u->off, *end)? */
 static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
@@ -400,6 +534,9 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		return false;
 	cp = lsio_source_params(p, c->source);
 	if (!cp->coalesce_gap || c->offset > end + cp->coalesce_gap)
+		return false;
+	if (p->job->sources[c->source].class_id == LSIO_CLASS_REMOTE &&
+	    new_end - u->off > p->remote_merge_cap)
 		return false;
 	return !cp->max_request || new_end - u->off <= cp->max_request;
 }
@@ -444,7 +581,8 @@ static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 				 (unsigned long long)u->len);
 	u->nparts = (uint32_t)parts;
 	p->nrequests += parts;
-	p->bytes_read += u->len;
+	if (!u->to_eof)		/* else its first read, a guess */
+		p->bytes_read += u->len;
 	p->max_unit_len = MAX(p->max_unit_len, u->len);
 	return 0;
 }
@@ -464,7 +602,8 @@ static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
 	return 0;
 }
 
-static int units_build(struct lsio_plan *p, const uint64_t *order)
+static int units_build(struct lsio_plan *p, const uint64_t *order,
+		       uint64_t n)
 {
 	const struct lsio_job *job = p->job;
 	struct lsio_unit *u = NULL;
@@ -477,7 +616,7 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 	if (!p->units || !p->unit_chunks)
 		return lsio_fail(p->ctx, -ENOMEM, "out of memory planning %llu chunks",
 				 (unsigned long long)job->nchunks);
-	for (uint64_t k = 0; k < job->nchunks && !ret; k++) {
+	for (uint64_t k = 0; k < n && !ret; k++) {
 		const struct lsio_chunk *c = &job->chunks[order[k]];
 
 		p->unit_chunks[k] = order[k];
@@ -498,7 +637,9 @@ static int units_build(struct lsio_plan *p, const uint64_t *order)
 		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
 					 .source = c->source,
 					 .to_eof = c->length == LSIO_LEN_EOF };
-		end = c->offset + (u->to_eof ? LSIO_EOF_FIRST_READ : c->length);
+		end = c->offset + (!u->to_eof ? c->length
+				   : lsio_source_remote(job, c->source)
+				   ? remote_first_read(job, c) : LSIO_EOF_FIRST_READ);
 	}
 	if (u && !ret) {
 		source_fd(p, u->source, &open_src, &fd);
@@ -513,7 +654,7 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
 	struct lsio_plan *p = calloc(1, sizeof(*p));
-	uint64_t *order = NULL;
+	uint64_t *order = NULL, nordered = 0;
 	int ret;
 
 	*out = NULL;
@@ -538,8 +679,8 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	if (!ret)
 		ret = chunks_resolve(p);
 	if (!ret) {
-		order = chunk_order(p);
-		ret = order ? units_build(p, order)
+		order = chunk_order(p, &nordered);
+		ret = order ? units_build(p, order, nordered)
 			    : lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
 	free(order);

@@ -14,6 +14,8 @@
 
 struct class_sum {
 	uint64_t chunks, units, requests, requested, read, largest;
+	uint64_t to_end;	/* chunks without a length: known once read */
+	uint64_t may_miss;	/* chunks an absent source leaves as fill */
 	bool direct_any;
 };
 
@@ -26,9 +28,12 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 		const struct lsio_chunk *c = &job->chunks[i];
 		struct class_sum *s = &sum[job->sources[c->source].class_id];
 
+		if (job->sources[c->source].absent)
+			continue;	/* said above the table */
 		s->chunks++;
 		if (c->length != LSIO_LEN_EOF)	/* else unknown until read */
 			s->requested += c->length;
+		s->may_miss += c->missing != LSIO_MISSING_ERROR;
 	}
 	for (uint64_t i = 0; i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
@@ -36,6 +41,9 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 
 		s->units++;
 		s->requests += u->nparts;
+		s->to_end += u->to_eof;
+		if (u->to_eof)
+			continue;	/* its length is its object's */
 		s->read += u->len;
 		s->largest = MAX(s->largest, u->len);
 		s->direct_any |= u->direct;
@@ -47,7 +55,7 @@ static json_t *class_json(const struct lsio_plan *p, int c,
 {
 	const struct lsio_class_params *cp = &p->cls[c];
 
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:{s:I,s:I,s:I,s:I,s:i,s:i,s:b}}",
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:{s:I,s:I,s:I,s:I,s:i,s:i,s:b}}",
 		"class", lsio_class_name(c),
 		"why", p->class_why[c],
 		"chunks", (json_int_t)s->chunks,
@@ -55,6 +63,8 @@ static json_t *class_json(const struct lsio_plan *p, int c,
 		"requests", (json_int_t)s->requests,
 		"bytes_requested", (json_int_t)s->requested,
 		"bytes_read", (json_int_t)s->read,
+		"chunks_to_end", (json_int_t)s->to_end,
+		"chunks_may_be_absent", (json_int_t)s->may_miss,
 		"read_amplification", s->requested ? (double)s->read / (double)s->requested : 1.0,
 		"largest_request", (json_int_t)s->largest,
 		"settings",
@@ -100,7 +110,7 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 	for (int c = 0; c < LSIO_CLASS_COUNT; c++)
 		if (sum[c].chunks)
 			json_array_append_new(classes, class_json(p, c, &sum[c]));
-	root = json_pack("{s:i,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
+	root = json_pack("{s:i,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		"workers", p->opt.workers,
 		"memory_bytes", (json_int_t)p->opt.memory,
 		"backend", p->opt.backend,
@@ -110,6 +120,7 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 		"bytes_requested", (json_int_t)p->bytes_requested,
 		"bytes_read", (json_int_t)p->bytes_read,
 		"largest_request", (json_int_t)p->max_unit_len,
+		"chunks_absent", (json_int_t)p->chunks_absent,
 		"classes", classes);
 	if (root && (flags & LSIO_DESCRIBE_VERBOSE))
 		json_object_set_new(root, "units", requests_json(p));
@@ -191,6 +202,17 @@ static void describe_class(struct text *t, const struct lsio_plan *p, int c,
 		 (unsigned long long)s->requests, req, rd,
 		 s->requested ? (double)s->read / (double)s->requested : 1.0, big);
 	text_add(t, "           why: %s\n", p->class_why[c]);
+	if (c == LSIO_CLASS_REMOTE) {
+		human(big, sizeof(big), p->remote_merge_cap);
+		text_add(t, "           merges up to %s: the memory share of one request in flight (memory / workers / queue depth)\n",
+			 big);
+	}
+	if (s->to_end)
+		text_add(t, "           %llu chunks without a length: each read to its object's end, its size known only then\n",
+			 (unsigned long long)s->to_end);
+	if (s->may_miss)
+		text_add(t, "           %llu chunks may find their source absent (\"missing\"): the fill value stays there\n",
+			 (unsigned long long)s->may_miss);
 	text_add(t, "           coalesce gap %s%s, max request %s%s, split %s%s, queue depth %u, %s\n",
 		 cp->coalesce_gap ? gap : "off", "",
 		 cp->max_request ? max : "off", "",
@@ -209,6 +231,9 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 		 (unsigned long long)p->job->nchunks,
 		 (unsigned long long)p->nrequests, p->opt.workers,
 		 p->opt.backend, direct[p->opt.direct]);
+	if (p->chunks_absent)
+		text_add(&t, "%llu chunks of sources that do not exist: the fill value, nothing read\n\n",
+			 (unsigned long long)p->chunks_absent);
 	text_add(&t, "%-10s %10s %10s %12s %12s %7s %12s\n", "class", "chunks",
 		 "requests", "requested", "read", "amplif", "largest");
 	for (int c = 0; c < LSIO_CLASS_COUNT; c++)
@@ -219,8 +244,13 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 
 		if (i == 0)
 			text_add(&t, "\nrequests (source offset+length [parts] <- chunks):\n");
-		text_add(&t, "  '%s' %llu+%llu", p->job->sources[u->source].path,
-			 (unsigned long long)u->off, (unsigned long long)u->len);
+		if (u->to_eof)
+			text_add(&t, "  '%s' %llu+(to the end)",
+				 p->job->sources[u->source].path,
+				 (unsigned long long)u->off);
+		else
+			text_add(&t, "  '%s' %llu+%llu", p->job->sources[u->source].path,
+				 (unsigned long long)u->off, (unsigned long long)u->len);
 		if (u->nparts > 1)
 			text_add(&t, " [%u parts]", u->nparts);
 		text_add(&t, "%s <-", u->direct ? " direct" : "");

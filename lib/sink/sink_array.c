@@ -25,7 +25,6 @@
 #include "internal.h"
 
 #define ARRAY_HDR_MAX (128 + 24 * LSIO_MAX_DIMS)
-#define ARRAY_FILL_BLOCK (64u << 10)	/* fits in L2: see array_fill() */
 
 struct array_sink {
 	struct lsio_target target;
@@ -206,27 +205,6 @@ static int array_size_file(struct lsio_sink *s, struct array_sink *a)
 	return 0;
 }
 
-/* Repeat one element over len bytes.  Doubling the filled prefix takes
- * log2(n) copies; it stops at a block that fits in L2 so that afterwards
- * only the destination streams to memory. */
-static void array_fill(uint8_t *p, size_t len, const uint8_t *fill,
-		       size_t fill_cap, size_t itemsize)
-{
-	size_t have = MIN(itemsize, len), n;
-
-	memset(p, 0, have);	/* a wide element past the encoded bytes */
-	memcpy(p, fill, MIN(have, fill_cap));
-	while (have < len && have < ARRAY_FILL_BLOCK) {
-		n = MIN(have, len - have);
-		memcpy(p + have, p, n);
-		have += n;
-	}
-	for (size_t block = have; have < len; have += n) {
-		n = MIN(block, len - have);
-		memcpy(p + have, p, n);
-	}
-}
-
 static int array_map(struct lsio_sink *s, struct array_sink *a,
 		     const char *hdr, size_t hlen)
 {
@@ -243,9 +221,9 @@ static int array_map(struct lsio_sink *s, struct array_sink *a,
 	}
 	memcpy(a->map, hdr, hlen);
 	a->data = a->map + hlen;
-	if (!out->fill_is_zero) {
-		array_fill(a->data, a->data_len, out->fill, sizeof(out->fill),
-			   out->dtype.size);
+	if (!out->fill_is_zero && !out->no_prefill) {
+		lsio_fill_repeat(a->data, a->data_len, out->fill,
+				 sizeof(out->fill), out->dtype.size);
 		a->populated = true;
 	}
 	return 0;

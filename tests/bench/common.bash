@@ -170,6 +170,7 @@ run_variant() {
 	t1=$(date +%s.%N)
 	metric "${V_KIND[$name]}" "$out" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 		>> "$WORK/$name.vals"
+	cp "$out" "$WORK/$name.last.json"	# for notes on the last run
 }
 
 # Percent of CPU time idle over half a second.
@@ -201,15 +202,36 @@ quiet_wait() {
 # each round.  WARM_HOOK (a command), when set, runs before each warm run:
 # another user's cache drop must not turn a warm run cold.
 alternate() {
-	local n=${#V_NAMES[@]} r i k
+	alternate_with run_variant "$1"
+}
+
+# alternate_with FUNC ARG...: REPS rounds of FUNC NAME ARG... over every
+# variant, each round starting one variant later, after the machine has
+# quietened; each variant's .vals starts empty.
+alternate_with() {
+	local fn=$1 n=${#V_NAMES[@]} r i
+	shift
 	for name in "${V_NAMES[@]}"; do : > "$WORK/$name.vals"; done
 	for ((r = 0; r < REPS; r++)); do
 		quiet_wait
 		for ((i = 0; i < n; i++)); do
-			k=$(((i + r) % n))
-			run_variant "${V_NAMES[k]}" "$1"
+			"$fn" "${V_NAMES[(i + r) % n]}" "$@"
 		done
 	done
+}
+
+# zarr_check_same STORE_OR_URL LOCAL_STORE SEL: lsio zarr's SEL of STORE
+# equals zarr-python's of LOCAL_STORE: a benchmark of wrong answers is
+# worth nothing.
+zarr_check_same() {
+	"$LSIO" zarr "$1" --select "$3" -o "$WORK/check.npy" -q
+	"$PY" - "$2" "$3" "$WORK/check.npy" <<'EOF'
+import sys, numpy as np, zarr
+a = eval("zarr.open(sys.argv[1], 'r')[%s]" % sys.argv[2])
+b = np.load(sys.argv[3])
+assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True), "lsio differs from zarr-python"
+EOF
+	rm -f "$WORK/check.npy"
 }
 
 # stat_of NAME FIELD median|min|max|all; FIELD 1 GiB/s, 2 IOPS, 3 bytes,

@@ -47,14 +47,17 @@ else
 	say "warning: /dev/shm has no room for the data: nginx serves it from $BENCH_DIR"
 	SERVED="\$LSIO_BENCH_DIR (no room in /dev/shm)"
 fi
-read -r PORT _ < <("$NGINX_FIX/start.sh" "$WORK/nginx" "$ROOT")
+read -r PORT TLS_PORT _ < <("$NGINX_FIX/start.sh" "$WORK/nginx" "$ROOT")
+export CURL_CA_BUNDLE=$WORK/nginx/cert.pem	# nginx's own certificate
+# What lsio runs measure of the host (the remote gap's latency) stays here.
+export XDG_CACHE_HOME=$WORK/cache
 BASE=http://127.0.0.1:$PORT
 say "nginx on port $PORT serving $ROOT"
 
 # The ranges, as an lsio job (both ways), an fsspec list and a curl config.
-"$PY" - "$BENCH_DIR" "$BASE" "$WORK" "${FILES[@]}" <<'EOF'
+"$PY" - "$BENCH_DIR" "$BASE" "$WORK" "${FILES[@]}" "$TLS_PORT" <<'EOF'
 import json, os, random, sys
-top, base, work, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+top, base, work, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:-1]
 r = random.Random(42)
 K = 65536
 ranges = []
@@ -69,6 +72,12 @@ json.dump(job, open(work + "/job.json", "w"))
 job["storage"] = {"coalesce_gap": "off"}
 json.dump(job, open(work + "/job-nogap.json", "w"))
 json.dump([[u, o, o + K] for u, o in ranges], open(work + "/ranges.json", "w"))
+# The same over TLS, where the server offers HTTP/2, and kept to HTTP/1.1.
+tls = base.replace("http://127.0.0.1:", "https://localhost:").rsplit(":", 1)[0] + ":" + sys.argv[-1]
+for name, version in (("h2", "auto"), ("h11", "1.1")):
+    job["chunks"] = [dict(c, source=c["source"].replace(base, tls)) for c in chunks]
+    job["storage"] = {"coalesce_gap": "off", "http": {"version": version}}
+    json.dump(job, open(work + "/job-%s.json" % name, "w"))
 with open(work + "/curl.cfg", "w") as c:
     for i, (u, o) in enumerate(ranges):
         c.write('%surl = "%s"\nrange = "%d-%d"\noutput = "/dev/null"\n'
@@ -147,6 +156,9 @@ rss_variant fsspec lsio "fsspec HTTPFileSystem.cat_ranges" \
 rss_variant curl lsio "curl --parallel --parallel-max 64" \
 	"$WORK/curl_timed.sh" "$NBYTES" 2000 --parallel --parallel-max 64 -K "$WORK/curl.cfg"
 say "ranges: 2,000 x 64 KiB over 20 ms, $REPS rounds"
+# A user's second run: the first measured the host's latency.
+"$LSIO" run "$WORK/job-nogap.json" -q
+HOST_LINE=$(cat "$XDG_CACHE_HOME/lsio/hosts")
 alternate warm
 row "2,000 x 64 KiB, +20 ms" lsio_nogap fsspec 4 3
 row "2,000 x 64 KiB, +20 ms" lsio_nogap curl 4 1
@@ -155,9 +167,32 @@ row "2,000 x 64 KiB, +20 ms" lsio_qd128 curl 4 1
 row "2,000 x 64 KiB, +20 ms" lsio fsspec 4 3
 row "2,000 x 64 KiB, +20 ms" lsio curl 4 1
 runs_note 4 lsio_nogap lsio_qd128 lsio fsspec curl
+read -r AMP NREQ GAP < <("$PY" - "$WORK/lsio.last.json" "$WORK/job.json" "$LSIO" <<'EOF'
+import json, subprocess, sys
+st = json.loads(open(sys.argv[1]).read())
+plan = json.loads(subprocess.run([sys.argv[3], "plan", "--json", sys.argv[2]],
+                                 capture_output=True, text=True, check=True).stdout)
+gap = [c for c in plan["classes"] if c["class"] == "remote"][0]["settings"]["coalesce_gap"]
+print("%.3f %d %d" % (st["bytes_read"] / st["bytes_requested"], st["requests"], gap))
+EOF
+)
+note "lsio (defaults): read amplification $AMP (bytes read / bytes wanted; target <= 1.3: $(awk -v a="$AMP" 'BEGIN { print (a <= 1.3 ? "**met**" : "**MISSED**") }')), $NREQ requests for 2,000 ranges, coalesce gap $((GAP / 1024)) KiB = 1 GiB/s x the host's first-byte latency / requests in flight; the host cache after the warm-up run: \`$HOST_LINE\` (host, microseconds, time)"
 rss_note lsio_nogap lsio_qd128 lsio fsspec curl
 commands_note lsio_nogap lsio_qd128 lsio fsspec curl
-note "ranges: 100 distinct 64 KiB-aligned 64 KiB ranges (random.Random(42)) of each of 20 files of 64 MiB (\$LSIO_BENCH_DIR/remote), shuffled, served from $SERVED through nginx's /latency/ location (echo_sleep 0.02); lsio's defaults merge ranges up to 1 MiB apart (the remote class), so they read more bytes in fewer requests"
+note "ranges: 100 distinct 64 KiB-aligned 64 KiB ranges (random.Random(42)) of each of 20 files of 64 MiB (\$LSIO_BENCH_DIR/remote), shuffled, served from $SERVED through nginx's /latency/ location (echo_sleep 0.02); lsio's defaults merge ranges closer than the remote gap, derived from the host's latency measured by an earlier run (one warm-up run before the rounds)"
+
+variants_clear
+rss_variant lsio_h2 lsio "lsio run over https, HTTP/2 (one connection per worker, streams multiplexed)" \
+	"$LSIO" run "$WORK/job-h2.json" -q --stats=json
+rss_variant lsio_h11 lsio "lsio run over https, storage.http.version 1.1 (a connection per request in flight)" \
+	"$LSIO" run "$WORK/job-h11.json" -q --stats=json
+say "https: HTTP/2 against HTTP/1.1, $REPS rounds"
+alternate warm
+row "2,000 x 64 KiB over https, +20 ms, coalescing off" lsio_h2 lsio_h11 4 1
+runs_note 4 lsio_h2 lsio_h11
+rss_note lsio_h2 lsio_h11
+commands_note lsio_h2 lsio_h11
+note "https: the same ranges through nginx's TLS port (\`listen ssl http2\`); the default (auto) negotiates HTTP/2 by ALPN and multiplexes, \`storage.http.version: 1.1\` opens a connection per request in flight (128 per worker); the faster is the default"
 
 variants_clear
 BIGN=$(stat -c %s "${BIG[0]}")
@@ -175,4 +210,4 @@ runs_note 4 lsio_split lsio_single curl_single
 rss_note lsio_split lsio_single curl_single
 commands_note lsio_split lsio_single curl_single
 note "GiB/s e2e: bytes / the process's whole wall time (start-up, planning, and for fsspec the import, included); the 1 GiB object is one chunk, so lsio holds it in one buffer (its RSS)"
-results_write "HTTP ranges with 20 ms latency, and a 1 GiB object (issue 5)"
+results_write "HTTP ranges with 20 ms latency, and a 1 GiB object (issues 5, 13)"

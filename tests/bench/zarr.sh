@@ -95,36 +95,18 @@ zrun() {
 }
 
 zalternate() {
-	local n=${#V_NAMES[@]} r i
-	for name in "${V_NAMES[@]}"; do : > "$WORK/$name.vals"; : > "$WORK/$name.rss"; done
-	for ((r = 0; r < REPS; r++)); do
-		for ((i = 0; i < n; i++)); do
-			zrun "${V_NAMES[(i + r) % n]}" "$1"
-		done
-	done
+	for name in "${V_NAMES[@]}"; do : > "$WORK/$name.rss"; done
+	alternate_with zrun "$1"
 }
 
 median_rss_mib() {
 	sort -n "$WORK/$1.rss" | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 2^20 }'
 }
 
-# The slab once through both, compared: a benchmark of wrong answers is
-# worth nothing.
-check_same() {
-	"$LSIO" zarr "$1" --select "$SLAB" -o "$WORK/check.npy" -q
-	"$PY" - "$1" "$SLAB" "$WORK/check.npy" <<'EOF'
-import sys, numpy as np, zarr
-a = eval("zarr.open(sys.argv[1], 'r')[%s]" % sys.argv[2])
-b = np.load(sys.argv[3])
-assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True), "lsio differs from zarr-python"
-EOF
-	rm -f "$WORK/check.npy"
-}
-
 LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 for comp in zstd blosc; do
 	store=$(make_store "$comp" "$comp")
-	check_same "$store"
+	zarr_check_same "$store" "$store" "$SLAB"
 	label=$([ $comp = zstd ] && echo "zstd(1)" || echo "blosc lz4+shuffle")
 	shorthand "$store" "\$LSIO_BENCH_DIR/zarr/$comp-$T.zarr"
 	for what in whole slab; do

@@ -17,6 +17,8 @@ common_setup() {
 	# A missing binary is a failure, never a skip.
 	[ -x "$LSIO" ] || fail "lsio binary '$LSIO' is missing: build first"
 	cd "$BATS_TEST_TMPDIR" || fail "cannot enter $BATS_TEST_TMPDIR"
+	# What runs measure of remote hosts (io/host_cache.c) stays here.
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.cache
 }
 
 setup() {

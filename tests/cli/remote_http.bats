@@ -6,6 +6,7 @@
 # fail 30% of their requests (503 + Retry-After, dropped connections,
 # stalls), ignore Range, or are slow or bandwidth-capped.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
@@ -142,6 +143,64 @@ EOF
 	assert_same_bytes got want
 }
 
+@test "remote: a chunk that may be missing is one GET to the object's end, no HEAD; a 404 leaves the fill value" {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"out.npy","dtype":"|u1","shape":[4000005],"fill_value":7},
+ "defaults":{"missing":"fill"},"chunks":[
+ {"source":"$BASE/plain/data/f1.bin","place":{"shape":[3000000],"to":[0]}},
+ {"source":"$BASE/norange/data/f2.bin","offset":2000000,"place":{"shape":[1000000],"to":[3000000]}},
+ {"source":"$BASE/plain/data/nope.bin","place":{"shape":[5],"to":[4000000]}}]}
+EOF
+	: > "$NGX/access.log"
+	"$LSIO" run job.json -q --stats=json > stats.json || fail "lsio run failed"
+	[ "$(log_count '^HEAD')" -eq 0 ]
+	# From 0, a plain GET (an empty object answers it; "bytes=0-" it may not).
+	[ "$(log_count '^GET /plain/data/f1.bin 200 "-"')" -eq 1 ]
+	[ "$(log_count '^GET /norange/data/f2.bin 200 "bytes=2000000-"')" -eq 1 ]
+	[ "$(log_count '^GET /plain/data/nope.bin 404')" -eq 1 ]
+	[ "$(stat_of stats.json 'j["chunks_missing"]')" -eq 1 ]
+	{ cat "$DATA/f1.bin"; range_bytes "$DATA/f2.bin" 2000000 1000000; printf '\7\7\7\7\7'; } > want
+	"$PY" -c 'import numpy, sys; sys.stdout.buffer.write(numpy.load(sys.argv[1]).tobytes())' out.npy > got
+	assert_same_bytes got want
+}
+
+@test "remote: an object read to its end is bounded by its decoded size; an offset past its end is named" {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"x.npy","dtype":"|u1","shape":[1000]},
+ "chunks":[{"source":"$BASE/plain/data/f1.bin","missing":"fill","place":{"shape":[1000],"to":[0]}}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "'$BASE/plain/data/f1.bin' goes on past 1050576 bytes from offset 0, the limit for this chunk (output.max_chunk; for an array, twice its decoded size + 1 MiB)"
+	[ ! -e x.npy ]
+	write_job <<EOF
+{"lsio":1,"output":{"type":"array","path":"x.npy","dtype":"|u1","shape":[1]},
+ "chunks":[{"source":"$BASE/plain/data/f1.bin","offset":3000001,"missing":"fill","place":{"shape":[1],"to":[0]}}]}
+EOF
+	run "$LSIO" run job.json
+	assert_failure 1
+	assert_output --partial "'$BASE/plain/data/f1.bin' bytes=3000001-: HTTP 416"
+	assert_output --partial "the object has 3000000 bytes"
+}
+
+@test "remote: a run measures its host's latency; the next plan derives the coalescing gap from it" {
+	remote_job lat latency 40 7
+	run -0 lsio plan lat.json
+	assert_output --partial "127.0.0.1:$PORT: not measured yet, assumed 30.0 ms to the first byte"
+	"$LSIO" run lat.json -q > /dev/null
+	read -r host us when < "$XDG_CACHE_HOME/lsio/hosts"
+	[ "$host" = "127.0.0.1:$PORT" ]
+	[ "$us" -ge 18000 ] && [ "$us" -lt 200000 ]	# /latency/ waits 20 ms
+	run -0 lsio plan lat.json
+	assert_output --regexp "127.0.0.1:$PORT: measured [0-9.]+ ms to the first byte, [0-9-]+ [0-9:]+ -> a gap of [0-9]+ KiB"
+	# 1 GiB/s x 20 ms / (2 workers x 128): 80 KiB.
+	LSIO_REMOTE_LATENCY_MS=20 run -0 lsio plan lat.json --json --workers 2
+	echo "$output" > plan.json
+	[ "$("$PY" -c 'import json,sys; p=json.load(open("plan.json")); print([c for c in p["classes"] if c["class"]=="remote"][0]["settings"]["coalesce_gap"])')" -eq 81920 ]
+	LSIO_HOST_CACHE=off run -0 lsio plan lat.json
+	assert_output --partial "not measured yet"
+}
+
 @test "remote: 404 fails at once, naming the URL and the status" {
 	write_job <<EOF
 {"lsio":1,"output":{"type":"null"},"chunks":[{"source":"$BASE/plain/data/nope.bin","offset":0,"length":100}]}
@@ -149,7 +208,7 @@ EOF
 	run "$LSIO" run job.json
 	assert_failure 1
 	assert_output "lsio: chunk 0: '$BASE/plain/data/nope.bin' bytes=0-99: HTTP 404 Not Found"
-	[ "$(log_count '^GET /plain/data/nope.bin')" -eq 1 ]
+	[ "$(log_count '^GET /plain/data/nope.bin 404 "bytes=0-99"')" -eq 1 ]
 }
 
 @test "remote: 416 names the URL, the range and the object's size" {
@@ -301,6 +360,24 @@ EOF
 		fail "no connection served more than one request"
 }
 
+@test "remote: storage.http.version \"1.1\" keeps a TLS server to HTTP/1.1; other values are refused" {
+	remote_job h1 plain 40 21
+	sed -i "s|$BASE|https://localhost:$TLS_PORT|g" h1.json
+	"$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1])); j["storage"] = {"http": {"version": "1.1"}}
+json.dump(j, open(sys.argv[1], "w"))' h1.json
+	h2=$(log_count " HTTP/2.0 localhost $TLS_PORT ")
+	h1=$(log_count " HTTP/1.1 localhost $TLS_PORT ")
+	CURL_CA_BUNDLE=$NGX/cert.pem "$LSIO" run h1.json > h1.out
+	"$LSIO" run h1.local.json > h1.local.out
+	assert_same_bytes h1.out h1.local.out
+	[ "$(log_count " HTTP/2.0 localhost $TLS_PORT ")" -eq "$h2" ]
+	[ "$(log_count " HTTP/1.1 localhost $TLS_PORT ")" -gt "$h1" ]
+	sed -i 's/"1.1"/"3"/' h1.json
+	run -2 "$LSIO" validate h1.json
+	assert_output --partial 'storage.http.version: expected "auto" or "1.1"'
+}
+
 @test "remote: connections are kept alive and reused, at most the depth per host" {
 	remote_job reuse plain 90 24 '{"coalesce_gap":"off"}' --no-eof
 	before=$(wc -l < "$NGX/access.log")
@@ -413,10 +490,11 @@ print("ok")' "$PORT"
 	run "$LSIO" plan pl.json
 	assert_success
 	assert_output --partial "remote"
-	run "$LSIO" plan --json pl.json
+	run "$LSIO" plan --json pl.json --workers 2
 	assert_success
 	echo "$output" > plan.json
-	[ "$(json_get plan.json '[c["settings"]["coalesce_gap"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 1048576 ]
+	# Unmeasured: 1 GiB/s x 30 ms / (2 workers x 128 in flight), 120 KiB.
+	[ "$(json_get plan.json '[c["settings"]["coalesce_gap"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 122880 ]
 	[ "$(json_get plan.json '[c["settings"]["queue_depth"] for c in j["classes"] if c["class"] == "remote"][0]')" -eq 128 ]
 	[ "$(wc -l < "$NGX/access.log")" -eq "$before" ]
 }

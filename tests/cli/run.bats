@@ -1102,3 +1102,49 @@ interrupt() {
 	assert_output --partial "files output"
 	interrupt INT
 }
+
+@test "missing: an absent file is an error unless the chunk says \"missing\": \"fill\"; then the fill value stays" {
+	printf '\001\000\000\000\002\000\000\000' > a.bin
+	write_job <<'EOF'
+{"lsio": 1, "output": {"type": "array", "path": "o.npy", "dtype": "<i4", "shape": [4], "fill_value": -7},
+ "chunks": [{"source": "a.bin", "place": {"shape": [2], "to": [0]}},
+            {"source": "b.bin", "missing": "fill", "place": {"shape": [2], "to": [2]}}]}
+EOF
+	run -0 lsio run job.json --stats=json
+	[ "$(json_get <(printf '%s' "$output") 'j["chunks_missing"]')" -eq 1 ]
+	py 'assert np.load("o.npy").tolist() == [1, 2, -7, -7]'
+	sed 's/"missing": "fill", //' job.json > err.json
+	run -1 lsio run err.json -o e.npy
+	assert_output "lsio: chunk 1: cannot open source 'b.bin': No such file or directory"
+	[ ! -e e.npy ]
+}
+
+@test "missing: only array output has a fill value; other values are refused with the JSON path" {
+	write_job <<'EOF'
+{"lsio": 1, "output": {"type": "stdout"}, "defaults": {"missing": "fill"}, "chunks": []}
+EOF
+	run -2 lsio validate job.json
+	assert_output --partial "defaults.missing: \"fill\" needs an array output"
+	write_job <<'EOF'
+{"lsio": 1, "output": {"type": "array", "path": "o.npy", "dtype": "<i4", "shape": [1]},
+ "chunks": [{"source": "a.bin", "missing": "skip", "place": {"shape": [1], "to": [0]}}]}
+EOF
+	run -2 lsio validate job.json
+	assert_output --partial "chunks[0].missing: expected \"error\", \"fill\" or \"fill-403\""
+}
+
+@test "missing: with \"prefill\": false the fill value goes only where a chunk is absent" {
+	printf '\001\000\000\000\002\000\000\000' > a.bin
+	write_job <<'EOF'
+{"lsio": 1, "output": {"type": "array", "path": "o.npy", "dtype": "<i4", "shape": [6], "fill_value": -7, "prefill": false},
+ "defaults": {"missing": "fill"},
+ "chunks": [{"source": "a.bin", "place": {"shape": [2], "to": [0]}},
+            {"source": "b.bin", "place": {"shape": [2], "to": [2]}}]}
+EOF
+	lsio run job.json -q
+	# Elements no chunk covers stay zero: prefill false says there are none.
+	py 'assert np.load("o.npy").tolist() == [1, 2, -7, -7, 0, 0], np.load("o.npy").tolist()'
+	sed 's/"prefill": false/"prefill": 0/' job.json > bad.json
+	run -2 lsio validate bad.json
+	assert_output --partial "output.prefill: expected true or false"
+}

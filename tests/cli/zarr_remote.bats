@@ -104,21 +104,92 @@ cases() {
 	same_as_local "http://127.0.0.1:$HTTP_PORT/plain" "${c[@]}"
 }
 
-@test "zarr remote: one HEAD per candidate chunk; the job carries every length; missing chunks are fill" {
+@test "zarr remote: one GET per chunk and two for the metadata, no HEAD; absent chunks are fill, as zarr-python reads them" {
 	local url=http://127.0.0.1:$HTTP_PORT/plain/v2.zarr/zstd_f4
-	: > "$NGX/access.log"
 	lsio zarr "$url" --emit-job -q > job.json
-	# 40x37 in 8x10 chunks: 5 x 4 candidates, each HEADed once.
-	[ "$(grep -c '^HEAD /plain/v2.zarr/zstd_f4/[0-9]' "$NGX/access.log")" -eq 20 ]
 	"$PY" -c 'import json, sys
 j = json.load(open(sys.argv[1]))
-assert all("length" in c for c in j["chunks"]), "a chunk without its length"
-assert len(j["chunks"]) < 20, "no chunk is missing: the fixture deletes some"' job.json
+assert j["defaults"]["missing"] == "fill", j["defaults"]
+assert j["output"]["prefill"] is False, "the chunks cover the array: no fill pass first"
+assert not any("length" in c for c in j["chunks"]), "a chunk with a length: it was asked for"
+assert len(j["chunks"]) == 20, len(j["chunks"])' job.json
+	# The plan says what only the run can know, and sends no request.
 	: > "$NGX/access.log"
-	lsio run job.json -o run.npy -q
+	run -0 lsio plan job.json
+	assert_output --partial "20 chunks without a length: each read to its object's end"
+	assert_output --partial "20 chunks may find their source absent"
+	[ ! -s "$NGX/access.log" ]
+	: > "$NGX/access.log"
+	lsio zarr "$url" -o remote.npy -q --stats=json > stats.json
+	# 40x37 in 8x10 chunks: 5 x 4 keys, of which the fixture deleted some.
 	[ "$(grep -c '^HEAD' "$NGX/access.log")" -eq 0 ]
+	[ "$(grep -c '^GET /plain/v2.zarr/zstd_f4/[0-9]' "$NGX/access.log")" -eq 20 ]
+	# Its metadata: .zarray and zarr.json asked at once (v2 or v3?).
+	[ "$(grep -vc '^GET /plain/v2.zarr/zstd_f4/[0-9]' "$NGX/access.log")" -eq 2 ]
+	grep -q '^GET /plain/v2.zarr/zstd_f4/.zarray 200' "$NGX/access.log"
+	grep -q '^GET /plain/v2.zarr/zstd_f4/zarr.json 404' "$NGX/access.log"
+	local missing
+	missing=$(json_get stats.json 'j["chunks_missing"]')
+	[ "$missing" -eq "$(grep -c '^GET /plain/v2.zarr/zstd_f4/[0-9].* 404 ' "$NGX/access.log")" ]
+	[ "$missing" -gt 0 ]
+	"$PY" - "$ZDIR/v2.zarr/zstd_f4" remote.npy <<'PY'
+import sys, numpy as np, zarr
+want = zarr.open(sys.argv[1], mode="r")[...]
+got = np.load(sys.argv[2])
+assert got.dtype == want.dtype and got.shape == want.shape
+assert np.array_equal(got, want, equal_nan=True), "differs from zarr-python"
+PY
+}
+
+@test "zarr remote: a 403 for an absent chunk (a bucket without ListBucket) is an error unless --missing-403" {
+	# /nolist/ answers 403 where the file does not exist.
+	local url=http://127.0.0.1:$HTTP_PORT/nolist/v2.zarr/zstd_f4
+	run -1 lsio zarr "$url" -o x.npy
+	assert_output --regexp "chunk [0-9]+: '$url/[0-9]+\.[0-9]+' GET: HTTP 403 Forbidden"
+	[ ! -e x.npy ]
+	lsio zarr "$url" -o remote.npy -q --missing-403
 	lsio zarr "$ZDIR/v2.zarr/zstd_f4" -o local.npy -q
-	assert_same_bytes run.npy local.npy
+	assert_same_bytes remote.npy local.npy
+	lsio zarr "$url" --missing-403 --emit-job -q > job.json
+	[ "$(json_get job.json 'j["defaults"]["missing"]')" = fill-403 ]
+	# A v3 array there: its .zarray probe is refused too.
+	url=http://127.0.0.1:$HTTP_PORT/nolist/v3.zarr/shard_end_crc
+	run -1 lsio zarr "$url" -o x.npy
+	assert_output --partial "'$url/.zarray' GET: HTTP 403 Forbidden"
+	lsio zarr "$url" -o v3.npy -q --missing-403
+	lsio zarr "$ZDIR/v3.zarr/shard_end_crc" -o v3local.npy -q
+	assert_same_bytes v3.npy v3local.npy
+}
+
+@test "zarr remote: an array whose chunks are all absent warns, and is all fill value" {
+	local url=http://127.0.0.1:$HTTP_PORT/plain/v2.zarr/zstd_f4
+	lsio zarr "$url" --emit-job -q | sed 's#zstd_f4/#zstd_f4/no-such-#' > job.json
+	run -0 lsio run job.json -o x.npy
+	assert_output --partial "warning: all 20 chunks were absent"
+	"$PY" - x.npy <<'PY'
+import sys, numpy as np
+a = np.load(sys.argv[1])
+assert (a == a.flat[0]).all() or np.isnan(a).all()
+PY
+}
+
+@test "zarr remote: sharded: every shard index in one parallel batch, each one GET of the index alone, no HEAD" {
+	local url=http://127.0.0.1:$HTTP_PORT/plain/v3.zarr/shard_end_crc n
+	: > "$NGX/access.log"
+	lsio zarr "$url" -o remote.npy -q
+	lsio zarr "$ZDIR/v3.zarr/shard_end_crc" -o local.npy -q
+	assert_same_bytes remote.npy local.npy
+	[ "$(grep -c '^HEAD' "$NGX/access.log")" -eq 0 ]
+	# 30x22 in 10x8 shards: 3 x 3 indexes, each the shard's last 2x2x16+4 bytes.
+	n=$(grep -c '^GET /plain/v3.zarr/shard_end_crc/c/[0-9]/[0-9] [0-9]* "bytes=-68"' "$NGX/access.log")
+	[ "$n" -eq 9 ]
+	# In flight together: HTTP/1.1 gives each its own connection.
+	[ "$(grep '"bytes=-68"' "$NGX/access.log" | awk '{ print $(NF - 1) }' | sort -u | wc -l)" -ge 2 ]
+	# An index at the shard's start is its first bytes.
+	: > "$NGX/access.log"
+	lsio zarr "http://127.0.0.1:$HTTP_PORT/plain/v3.zarr/shard_start_be" -o start.npy -q
+	[ "$(grep -c '^HEAD' "$NGX/access.log")" -eq 0 ]
+	grep -q '^GET /plain/v3.zarr/shard_start_be/c/0/0/0 206 "bytes=0-' "$NGX/access.log"
 }
 
 @test "zarr remote: --emit-job of sharded and nested arrays runs with 'lsio run' to the identical file" {

@@ -263,6 +263,64 @@ static void replay(struct lsio_http_resp *r, const char *head)
 	}
 }
 
+/* A GET of the rest of the object from off (a chunk without a length). */
+static void test_judge_rest(struct lsio_http_resp *r)
+{
+	static const struct {
+		const char *head;
+		uint64_t off;
+		enum lsio_http_verdict want;
+		const char *why;
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\nContent-Length: 10\n", 0, LSIO_HTTP_OK, NULL },
+		{ "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n", 0, LSIO_HTTP_OK, NULL },
+		{ "HTTP/1.1 200 OK\nContent-Length: 10\n", 4, LSIO_HTTP_SLICE, NULL },
+		{ "HTTP/1.1 200 OK\nContent-Length: 10\n", 11, LSIO_HTTP_FAIL,
+		  "past the end of the object (10 bytes)" },
+		{ "HTTP/1.1 206 Partial Content\nContent-Range: bytes 4-9/10\n", 4,
+		  LSIO_HTTP_OK, NULL },
+		{ "HTTP/1.1 206 Partial Content\nContent-Range: bytes 0-9/10\n", 4,
+		  LSIO_HTTP_FAIL, "not the range asked for" },
+		{ "HTTP/1.1 416 Range Not Satisfiable\nContent-Range: bytes */10\n", 12,
+		  LSIO_HTTP_FAIL, "has 10 bytes" },
+		{ "HTTP/1.1 404 Not Found\n", 0, LSIO_HTTP_FAIL, "404" },
+		{ "HTTP/1.1 503 Slow Down\n", 0, LSIO_HTTP_RETRY, "503" },
+	};
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum lsio_http_verdict v;
+
+		replay(r, cases[i].head);
+		why[0] = '\0';
+		v = lsio_http_judge_rest(r, cases[i].off, why, sizeof(why));
+		CHECK(v == cases[i].want, "rest case %zu: verdict %d, want %d (%s)",
+		      i, v, cases[i].want, why);
+		if (cases[i].why)
+			CHECK(strstr(why, cases[i].why),
+			      "rest case %zu: reason '%s' lacks '%s'", i, why,
+			      cases[i].why);
+	}
+	/* The last 68 bytes ("bytes=-68"), as a shard index is read. */
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 932-999/1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_OK, "suffix 206");
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 0-49/50\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL &&
+	      strstr(why, "has 50 bytes, fewer than the 68"), "suffix past the start: %s", why);
+	replay(r, "HTTP/1.1 206 Partial Content\nContent-Range: bytes 900-967/1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL,
+	      "a 206 not at the end");
+	replay(r, "HTTP/1.1 200 OK\nContent-Length: 1000\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_SLICE,
+	      "a 200 is sliced");
+	replay(r, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL,
+	      "a 200 of unknown length");
+	replay(r, "HTTP/1.1 404 Not Found\n");
+	CHECK(lsio_http_judge_suffix(r, 68, why, sizeof(why)) == LSIO_HTTP_FAIL &&
+	      strstr(why, "404"), "404: %s", why);
+}
+
 static void test_responses(void)
 {
 	static const struct {
@@ -339,6 +397,7 @@ static void test_responses(void)
 			      i, why, cases[i].why);
 	}
 
+	test_judge_rest(&r);
 	replay(&r, "HTTP/1.1 206 Partial Content\nETag: \"abc\"\n"
 		   "Content-Range: bytes 0-9/100\nContent-Length: 10\n");
 	CHECK(!strcmp(r.etag, "\"abc\"") && r.length == 10 && r.range_total == 100 &&

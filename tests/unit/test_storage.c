@@ -577,7 +577,8 @@ static const struct defaults_case defaults_cases[] = {
 	{ LSIO_CLASS_NETFS, 0, 0, 256 * KiB, 16 * MiB, 16 * MiB, 8 * MiB, 32, 0 },
 	{ LSIO_CLASS_PARALLELFS, 4 * MiB, 0, MiB, 16 * MiB, 4 * MiB, 4 * MiB, 64, 0 },
 	{ LSIO_CLASS_PARALLELFS, 0, 0, MiB, 4 * MiB, MiB, MiB, 64, 0 },
-	{ LSIO_CLASS_REMOTE, 0, 0, MiB, 16 * MiB, 16 * MiB, 8 * MiB, 128, 0 },
+	/* 1 GiB/s x 30 ms (unmeasured) / 128 in flight, to 4 KiB */
+	{ LSIO_CLASS_REMOTE, 0, 0, 244 * KiB, 16 * MiB, 16 * MiB, 8 * MiB, 128, 0 },
 };
 
 static void test_defaults_table(void)
@@ -634,8 +635,21 @@ static void test_gap_model(void)
 	CHECK(m.latency_ns == 115000, "fast probe ignored: %llu",
 	      (unsigned long long)m.latency_ns);
 
+	/* A remote host's measured first byte is its latency, either way:
+	 * 20 ms and 256 requests in flight make 80 KiB worth a request. */
+	probed = (struct lsio_storage_info){ .cls = LSIO_CLASS_REMOTE, .probe_ns = 20000000 };
+	lsio_class_model(LSIO_CLASS_REMOTE, &probed, &m);
+	CHECK(m.latency_ns == 20000000, "remote latency measured");
+	g = lsio_coalesce_gap_for(&m, 256);
+	CHECK(g == 80 * KiB, "remote 20 ms / 256: %llu", (unsigned long long)g);
+	probed.probe_ns = 100000;	/* loopback: 0.1 ms */
+	lsio_class_model(LSIO_CLASS_REMOTE, &probed, &m);
+	CHECK(lsio_coalesce_gap_for(&m, 256) == 4 * KiB,
+	      "a fast host still merges adjacent reads");
+
 	m = (struct lsio_device_model){ 0 };
-	CHECK(lsio_coalesce_gap_for(&m, 4) == 0, "empty model: no gap");
+	CHECK(lsio_coalesce_gap_for(&m, 4) == 4 * KiB,
+	      "empty model: adjacent reads only");
 }
 
 static void test_names(void)
