@@ -159,7 +159,7 @@ static int host_add(struct host_batch *h, struct grib_src *s, size_t cut,
  * the .idx, 1: the .index). */
 static int host_run(struct lsio_ctx *ctx, struct host_batch *h, int which)
 {
-	int ret = h->n ? h->store->ops->batch(h->store, h->reqs, h->n) : 0;
+	int ret = h->n ? zarr_store_batch(h->store, h->reqs, h->n) : 0;
 
 	for (size_t i = 0; !ret && i < h->n; i++) {
 		struct zarr_req *q = &h->reqs[i];

@@ -60,7 +60,8 @@ struct zarr_store_ops {
 	 * curl multi, one round trip): the size of each, or its whole
 	 * content in one GET without a HEAD.  Returns 0 (each reqs[i].res 0
 	 * or -ENOENT) or the error that failed them (message in the context
-	 * when zarr_said()). */
+	 * when zarr_said()).  NULL op: zarr_store_batch() asks read and
+	 * size one by one. */
 	int (*batch)(struct zarr_store *s, struct zarr_req *reqs, size_t n);
 	/* n ranges of key at once (a remote store: GETs in parallel): range
 	 * i (offs[i], lens[i] bytes, inside the object) lands in bufs[i].
@@ -110,6 +111,11 @@ void zarr_store_close(struct zarr_store *s);
 
 /* The job "source" of key: the (absolute) root, '/', the key; malloc'd. */
 char *zarr_store_source(const struct zarr_store *s, const char *key);
+
+/* Run n requests of a batch with the store's batch op, or one after the
+ * other through read and size when it has none.  Returns 0 (each
+ * reqs[i].res 0 or -ENOENT) or the error that stopped them. */
+int zarr_store_batch(struct zarr_store *s, struct zarr_req *reqs, size_t n);
 
 /* Read key whole: one GET without a HEAD on a remote store.  Returns 0
  * (*buf malloc'd), -ENOENT (missing), or another error as the ops do. */

@@ -197,7 +197,7 @@ struct shard_batch {
 static int shard_batch_run(struct zarr_gen *g, struct shard_plan *sp,
 			   struct shard_batch *b)
 {
-	int ret = g->store->ops->batch(g->store, b->reqs, b->n);
+	int ret = zarr_store_batch(g->store, b->reqs, b->n);
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct zarr_req *q = &b->reqs[i];

@@ -204,30 +204,37 @@ static void local_close(struct zarr_store *s)
 	free(s);
 }
 
-static int local_batch(struct zarr_store *s, struct zarr_req *reqs,
-		       size_t n)
+/* A batch one request after the other, through the store's read and
+ * size: the local store's, and any store without a batch op of its own. */
+static int batch_each(struct zarr_store *s, struct zarr_req *reqs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct zarr_req *q = &reqs[i];
 
+		q->res = 0;
 		if (!q->body || q->part)
-			q->res = local_size(s, q->key, &q->size);
+			q->res = s->ops->size(s, q->key, &q->size);
 		if (q->body && !q->res)
-			q->res = local_read(s, q->key,
-					    !q->at_end ? 0 : q->size - MIN(q->size, q->part),
-					    q->part ? q->part : UINT64_MAX,
-					    &q->buf, &q->len);
+			q->res = s->ops->read(s, q->key,
+					      !q->at_end ? 0 : q->size - MIN(q->size, q->part),
+					      q->part ? q->part : UINT64_MAX,
+					      &q->buf, &q->len);
 		if (q->res && q->res != -ENOENT)
 			return q->res;
 	}
 	return 0;
 }
 
+int zarr_store_batch(struct zarr_store *s, struct zarr_req *reqs, size_t n)
+{
+	return s->ops->batch ? s->ops->batch(s, reqs, n) : batch_each(s, reqs, n);
+}
+
 static const struct zarr_store_ops zarr_store_local = {
 	.name = "local",
 	.read = local_read,
 	.size = local_size,
-	.batch = local_batch,
+	.batch = batch_each,
 	.list_dirs = local_list_dirs,
 	.close = local_close,
 };
@@ -279,7 +286,7 @@ int zarr_store_get(struct zarr_store *s, const char *key, uint8_t **buf,
 		   size_t *len)
 {
 	struct zarr_req q = { .key = key, .body = true };
-	int ret = s->ops->batch(s, &q, 1);
+	int ret = zarr_store_batch(s, &q, 1);
 
 	*buf = q.buf;
 	*len = q.len;
@@ -312,7 +319,7 @@ int zarr_store_jsons(struct lsio_ctx *ctx, struct zarr_store *s,
 		out[i] = NULL;
 	}
 	if (!ret)
-		ret = s->ops->batch(s, q, n);
+		ret = zarr_store_batch(s, q, n);
 	if (ret && !zarr_said(ret))
 		ret = zarr_fail(ctx, -LSIO_EJOB, s, keys[0], "cannot read: %s",
 				strerror(-ret));
