@@ -1,0 +1,152 @@
+#!/bin/bash
+# array_sink.sh - issue 14's benchmark: is the array output at memory
+# speed?  The stores are zarr.sh's (T x 512 x 512 float32, 1 MiB chunks,
+# zarr-python 2.13, zstd level 1 and blosc lz4 + byte shuffle; reused from
+# $LSIO_BENCH_DIR/zarr when there), read whole and as a 10% slab, cold and
+# warm, by `lsio zarr STORE --select SEL -o OUT.npy -q` (the whole process)
+# and by zarr-python (`z[sel]` + `np.save`, after import), alternating,
+# medians of LSIO_BENCH_REPS runs.
+#
+# The same rounds measure the machine's two limits for the same bytes:
+#   decode  numcodecs decoding the case's chunks (already in memory) into
+#           preallocated, pre-faulted memory, one process per core, all
+#           started together: output bytes / (last end - first start)
+#   write   `dd if=/dev/zero of=NEW bs=1M count=N` into a new file on the
+#           output's file system, no fsync: the page cache's fill rate
+# and the rows hold lsio against the lower of the two ("limit").
+#
+# Targets (issue 14): warm slab >= 2.5x zarr-python and >= 0.7x the limit;
+# warm whole >= 0.8x the limit.  Cold rows and the warm whole against
+# zarr-python are reference figures (issue 14 must not slow them).
+#
+# T = 1024 (1 GiB) by default, 2048 at LSIO_BENCH_SCALE=full;
+# LSIO_BENCH_ARRAY_T=N sets it (a quick try: 64).  Outputs are written to
+# $LSIO_BENCH_DIR/array_sink (the disk's file system, as a user's would be).
+#
+# Where the time goes: see array_sink.md next to this script.
+#
+#   tests/bench/array_sink.sh [LSIO_BINARY]
+. "$(dirname "$0")/common.bash"
+bench_init array_sink
+
+T=1024
+[ "$SCALE" = full ] && T=2048
+T=${LSIO_BENCH_ARRAY_T:-$T}
+[ "$T" -ge 10 ] 2>/dev/null || { say "LSIO_BENCH_ARRAY_T must be >= 10"; exit 2; }
+SLAB="0:$((T / 10))"
+zarr_need
+ZARR_OUT=$BENCH_DIR/array_sink
+mkdir -p "$ZARR_OUT"
+
+# decode_limit_once STORE NCHUNKS: the decode limit for the first NCHUNKS
+# chunks, printed as a runner line ("SECONDS BYTES 0").
+decode_limit_once() {
+	"$PY" - "$1" "$2" "$(nproc)" <<'EOF'
+import json, multiprocessing as mp, os, sys, time
+import numcodecs, numpy as np
+store, k, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+meta = json.load(open(os.path.join(store, ".zarray")))
+codec = numcodecs.get_codec(meta["compressor"])
+if meta["compressor"]["id"] == "blosc":
+    numcodecs.blosc.use_threads = False  # one core per process
+    numcodecs.blosc.set_nthreads(1)
+size = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
+sep = meta.get("dimension_separator", ".")
+tail = sep.join("0" * (len(meta["shape"]) - 1))
+bufs = [open(os.path.join(store, "%d%s%s" % (i, sep, tail)), "rb").read()
+        for i in range(k)]
+
+def work(j, barrier, q):
+    mine = bufs[j::n]
+    out = np.ones(len(mine) * size, np.uint8)  # faulted in before timing
+    barrier.wait()
+    t0 = time.perf_counter()
+    for i, b in enumerate(mine):
+        codec.decode(b, out=out[i * size:(i + 1) * size])
+    q.put((t0, time.perf_counter()))
+
+ctx = mp.get_context("fork")
+barrier, q = ctx.Barrier(n), ctx.Queue()
+ps = [ctx.Process(target=work, args=(j, barrier, q)) for j in range(n)]
+for p in ps:
+    p.start()
+t = [q.get() for _ in ps]
+for p in ps:
+    p.join()
+print(max(e for _, e in t) - min(s for s, _ in t), k * size, 0)
+EOF
+}
+
+# write_limit_once MIB: a new file of MIB MiB through the page cache.
+write_limit_once() {
+	local f=$ZARR_OUT/dd.out t0 t1
+	rm -f "$f"
+	t0=$(date +%s.%N)
+	dd if=/dev/zero of="$f" bs=1M count="$1" status=none
+	t1=$(date +%s.%N)
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $(stat -c %s "$f") 0"
+	rm -f "$f"
+}
+
+# zstd_per_core STORE: `zstd -b1` of its first chunk, decoded: one core's
+# decompression rate with the system's libzstd (lsio's and numcodecs'), a
+# cross-check of the decode limit.
+zstd_per_core() {
+	command -v zstd > /dev/null || return 0
+	zstd -d -q -f "$1/0.0.0" -o "$WORK/chunk.raw" || return 0
+	note "zstd(1) per core: \`zstd -b1 -i3\` of the first chunk, decoded (1 MiB): $(zstd -b1 -i3 "$WORK/chunk.raw" 2>&1 | tr '\r' '\n' |
+		sed -n 's|.*MB/s, *\([0-9.]*\) MB/s.*|\1|p' | tail -n 1) MB/s decompression"
+}
+
+# lower NAME NAME: the variant with the lower median (GiB/s).
+lower() {
+	awk -v a="$(stat_of "$1" 4 median)" -v b="$(stat_of "$2" 4 median)" \
+		-v x="$1" -v y="$2" 'BEGIN { print (a <= b ? x : y) }'
+}
+
+LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
+for comp in zstd blosc; do
+	zarr_store_ready "$comp"
+	[ $comp = zstd ] && zstd_per_core "$store"
+	for what in whole slab; do
+		sel=$([ $what = whole ] && echo ":" || echo "$SLAB")
+		n=$([ $what = whole ] && echo "$T" || echo $((T / 10)))
+		for temp in cold warm; do
+			[ $temp = cold ] && [ "$CAN_DROP" = 0 ] && continue
+			c=${comp}_${what}_$temp
+			variants_clear
+			variant "lsio_$c" lsio "lsio zarr" lsio_zarr_once "$store" "$sel"
+			variant "py_$c" lsio "zarr-python 2.13" zarr_python_once "$store" "$sel"
+			if [ $temp = warm ]; then
+				variant "dec_$c" lsio "decode limit ($(nproc) procs)" \
+					decode_limit_once "$store" "$n"
+				variant "wr_$c" lsio "write limit (dd, new file)" \
+					write_limit_once "$n"
+				cat "$store"/*.* > /dev/null
+			fi
+			say "$temp, $comp, $what ($sel), $REPS rounds"
+			zalternate $temp
+			if [ $temp = cold ]; then
+				row "cold $label $what" "lsio_$c" "py_$c" 4 -
+			else
+				row "warm $label $what" "lsio_$c" "py_$c" 4 \
+					"$([ $what = slab ] && echo 2.5 || echo -)"
+				row "warm $label $what limits" "dec_$c" "wr_$c" 4 -
+				row "warm $label $what vs the limit" "lsio_$c" \
+					"$(lower "dec_$c" "wr_$c")" 4 \
+					"$([ $what = slab ] && echo 0.7 || echo 0.8)"
+			fi
+			note "$temp $label $what: peak RSS median lsio $(median_rss_mib "lsio_$c") MiB, zarr-python $(median_rss_mib "py_$c") MiB"
+			runs=""
+			for v in "${V_NAMES[@]}"; do
+				runs+="$v $(stat_of "$v" 4 all); "
+			done
+			note "$temp $label $what, every run (GiB/s), in the order run: ${runs%; }"
+		done
+	done
+done
+note "array: ${T}x512x512 float32, chunks 1x512x512 (1 MiB), written by zarr-python 2.13; slab = [$SLAB] (10%); throughput = .npy bytes / time: lsio's whole process, zarr-python's \`z[sel]\` + \`np.save\` after import"
+note "decode limit: numcodecs \`codec.decode(chunk, out=...)\` of the case's chunks (read into memory first) into pre-faulted memory, $(nproc) processes started together (blosc single-threaded in each); write limit: \`dd if=/dev/zero of=NEW bs=1M count=N\` (N MiB = the output's data, no fsync) in \$LSIO_BENCH_DIR/array_sink; the row \"decode limit\" is decode/write, and \"vs the limit\" compares with the lower of the two"
+note "commands: \`lsio zarr STORE --select SEL -o OUT.npy -q\`; \`python3 -c 'z = zarr.open(STORE); np.save(OUT, z[SEL])'\`"
+note "load average at the start: $LOAD0, at the end: $(cut -d ' ' -f 1-3 /proc/loadavg) (on $(nproc) cores)"
+results_write "array output at memory speed (issue 14): lsio zarr vs zarr-python 2.13 and the machine's limits"
