@@ -326,6 +326,8 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 	uint64_t bound = MIN(lsio_chunk_read_bound(job, &job->chunks[chunk]),
 			     LSIO_MAX_IO_LEN);
 	uint64_t cap = MIN(MAX(r->cap * 2, need), bound);
+	/* A slot's buffer stays the arena's; a heap one is the run's own. */
+	bool own = r->grown || r->slot < 0;
 	uint8_t *p;
 
 	if (need > bound) {
@@ -336,10 +338,10 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 		io->msg = w->grow_msg;
 		return -LSIO_ETOOBIG;
 	}
-	p = r->grown ? realloc(r->buf, cap) : malloc(cap);
+	p = own ? realloc(r->buf, cap) : malloc(cap);
 	if (!p)
 		return -ENOMEM;
-	if (!r->grown)
+	if (!own)
 		memcpy(p, r->buf, io->len);
 	r->buf = io->buf = p;
 	r->cap = cap;
