@@ -397,6 +397,7 @@ struct lsio_class_params {
 	uint32_t queue_depth;
 	uint32_t align;		/* O_DIRECT alignment, 0 = buffered */
 	bool offset_order;	/* sort by offset (HDD) */
+	bool gap_derived;	/* coalesce_gap is the model's, not set */
 	int direct;		/* enum lsio_direct */
 };
 
@@ -437,6 +438,9 @@ struct lsio_plan {
 	uint64_t nunits;
 	uint64_t chunks_absent;	/* chunks of absent sources: in no unit */
 	uint64_t remote_merge_cap;	/* merged remote units at most this */
+	/* Per source, the derived remote gap of its host (its own measured
+	 * latency), NULL when the job has no remote source. */
+	uint64_t *host_gap;
 	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */

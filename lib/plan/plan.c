@@ -109,6 +109,7 @@ static void params_resolve(struct lsio_plan *p, struct lsio_class_params *cp,
 	cp->direct = LSIO_DIRECT_AUTO;
 	for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
 		params_layer(cp, layers[i], &gap_set, &depth_set);
+	cp->gap_derived = !gap_set;
 	if ((depth_set || c == LSIO_CLASS_REMOTE) && !gap_set) {
 		/* The gap worth reading through shrinks as more reads are in
 		 * flight: recompute it for the depth the user chose, and for
@@ -351,6 +352,42 @@ static const char *remote_main_host(const struct lsio_plan *p, uint32_t *src)
 	return best;
 }
 
+/* Each remote host's own gap, from its own measured latency (else the
+ * model's): sources on a fast host merge less than those on a slow one. */
+static int host_gaps(struct lsio_plan *p)
+{
+	const struct lsio_job *job = p->job;
+	unsigned inflight = (unsigned)p->opt.workers *
+			    p->cls[LSIO_CLASS_REMOTE].queue_depth;
+	const char *last = NULL;
+	uint64_t gap = 0;
+
+	p->host_gap = calloc(MAX(job->nsources, 1), sizeof(*p->host_gap));
+	if (!p->host_gap)
+		return lsio_fail(p->ctx, -ENOMEM, "out of memory");
+	for (uint32_t s = 0; s < job->nsources; s++) {
+		const char *host;
+
+		if (job->sources[s].class_id != LSIO_CLASS_REMOTE)
+			continue;
+		host = lsio_remote_host(p->remote, s);
+		if (host != last) {	/* sources of a host are usually together */
+			struct lsio_storage_info info = { .probe_ns = -1 };
+			struct lsio_device_model m;
+			uint64_t ns;
+			int64_t when;
+
+			if (!lsio_host_latency(host, &ns, &when))
+				info.probe_ns = (int64_t)ns;
+			lsio_class_model(LSIO_CLASS_REMOTE, &info, &m);
+			gap = lsio_coalesce_gap_for(&m, inflight);
+			last = host;
+		}
+		p->host_gap[s] = gap;
+	}
+	return 0;
+}
+
 /* The remote class's settings again, its gap now from what earlier runs
  * measured of the main host (io/host_cache.c), else the model's latency:
  * bandwidth x latency / requests in flight, as `lsio plan` says. */
@@ -406,6 +443,9 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 		return ret;
 	lsio_remote_set_depth(p->remote, p->cls[LSIO_CLASS_REMOTE].queue_depth);
 	remote_measured(p);
+	ret = host_gaps(p);
+	if (ret)
+		return ret;
 	if ((!cli || cli->memory <= 0) && job->storage.memory < 0)
 		p->opt.memory = MAX(p->opt.memory, (int64_t)LSIO_REMOTE_MEMORY_PER_WORKER *
 						   p->opt.workers);
@@ -525,7 +565,7 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		      uint64_t end, const struct lsio_chunk *c)
 {
 	const struct lsio_class_params *cp;
-	uint64_t new_end;
+	uint64_t new_end, gap;
 
 	if (u->to_eof || c->length == LSIO_LEN_EOF)
 		return false;	/* its end is not known yet */
@@ -533,7 +573,9 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 	if (c->source != u->source || c->offset < u->off)
 		return false;
 	cp = lsio_source_params(p, c->source);
-	if (!cp->coalesce_gap || c->offset > end + cp->coalesce_gap)
+	gap = cp->gap_derived && p->host_gap && p->host_gap[c->source]
+		? p->host_gap[c->source] : cp->coalesce_gap;
+	if (!gap || c->offset > end + gap)
 		return false;
 	if (p->job->sources[c->source].class_id == LSIO_CLASS_REMOTE &&
 	    new_end - u->off > p->remote_merge_cap)
@@ -699,6 +741,7 @@ void lsio_plan_free(struct lsio_plan *p)
 	free(p->units);
 	free(p->unit_chunks);
 	free(p->params);
+	free(p->host_gap);
 	lsio_remote_free(p->remote);
 	free(p);
 }

@@ -201,6 +201,27 @@ EOF
 	assert_output --partial "not measured yet"
 }
 
+@test "remote: each host's gap comes from its own latency" {
+	# Two names for one server are two hosts: a slow one and a fast one.
+	mkdir -p "$XDG_CACHE_HOME/lsio"
+	printf '127.0.0.1:%s 20000 %s\nlocalhost:%s 100 %s\n' "$PORT" "$(date +%s)" \
+		"$PORT" "$(date +%s)" > "$XDG_CACHE_HOME/lsio/hosts"
+	write_job <<EOF
+{"lsio":1,"output":{"type":"null"},"chunks":[
+ {"source":"$BASE/plain/data/f1.bin","offset":0,"length":65536},
+ {"source":"$BASE/plain/data/f1.bin","offset":114688,"length":65536},
+ {"source":"http://localhost:$PORT/plain/data/f1.bin","offset":0,"length":65536},
+ {"source":"http://localhost:$PORT/plain/data/f1.bin","offset":114688,"length":65536}]}
+EOF
+	# 1 GiB/s x 20 ms / 256 = 80 KiB bridges the 48 KiB gap; 0.1 ms does not.
+	run -0 "$LSIO" plan job.json --json --workers 2
+	echo "$output" > plan.json
+	[ "$(json_get plan.json 'j["requests"]')" -eq 3 ]
+	LSIO_HOST_CACHE=off run -0 "$LSIO" plan job.json --json --workers 2
+	echo "$output" > plan.json
+	[ "$(json_get plan.json 'j["requests"]')" -eq 2 ]	# 30 ms assumed for both
+}
+
 @test "remote: 404 fails at once, naming the URL and the status" {
 	write_job <<EOF
 {"lsio":1,"output":{"type":"null"},"chunks":[{"source":"$BASE/plain/data/nope.bin","offset":0,"length":100}]}
