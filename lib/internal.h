@@ -548,15 +548,10 @@ int lsio_remote_ready(struct lsio_remote *r);
  * into job->sources[].size.  Returns 0 or a negative error (message set). */
 int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n);
 
-/* The same HEADs, for sources that may be missing: res[i] is 0 (the size
- * is in job->sources[srcs[i]].size) or -ENOENT (HTTP 404).  Any other
- * failure fails all: a negative error, the URL and status in the message. */
-int lsio_remote_heads(struct lsio_remote *r, const uint32_t *srcs,
-		      uint32_t n, int *res);
-
 /* The GETs ios[i] describe (source, off, len, buf: exactly len bytes land
  * in buf), in parallel, with the checks and retries of every remote read.
- * res[i] as for lsio_remote_heads (res may be NULL: a 404 fails too). */
+ * With res, a 404 is res[i] = -ENOENT and anything else fails them all
+ * (message set); without, a 404 fails too. */
 int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
 		      int *res);
 

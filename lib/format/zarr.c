@@ -563,7 +563,7 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 		ret = gen_spans(&g);
 	if (!ret)
 		ret = g.a.sharded ? zarr_gen_sharded(&g)
-		      : g.store->ops->sizes ? gen_plain_blind(&g)
+		      : g.store->ops->size_costs_request ? gen_plain_blind(&g)
 					    : gen_plain(&g);
 	if (ret == 1)
 		ret = 0;

@@ -50,12 +50,9 @@ struct zarr_store_ops {
 		    uint64_t n, uint8_t **buf, size_t *len);
 	/* The byte size of key: 0, -ENOENT, or -errno. */
 	int (*size)(struct zarr_store *s, const char *key, uint64_t *size);
-	/* The sizes of n keys at once (a remote store: HEADs in parallel):
-	 * res[i] is 0 (sizes[i] set) or -ENOENT; returns 0 or the error that
-	 * failed them (message in the context).  NULL op: ask size() one by
-	 * one. */
-	int (*sizes)(struct zarr_store *s, const char *const *keys, size_t n,
-		     uint64_t *sizes, int *res);
+	/* Asking a key's size is a request (a remote store): the Zarr
+	 * generator asks none and learns a missing chunk from its GET. */
+	bool size_costs_request;
 	/* Requests on n keys at once (a remote store: all in flight on one
 	 * curl multi, one round trip): the size of each, or its whole
 	 * content in one GET without a HEAD.  Returns 0 (each reqs[i].res 0

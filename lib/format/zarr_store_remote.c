@@ -9,10 +9,10 @@
  * HEAD (404: the key is missing, which Zarr reads as fill value); a read
  * is one GET, ranged when the caller gives a length, else of the rest of
  * the key (no HEAD first: a 404 says "missing" as well), and a batch
- * (sizes and whole keys, mixed) is one curl multi, every request in
- * flight at once.  Chunk existence is one HEAD per candidate key, all in
- * parallel (sizes), so a job is built with every length known and never
- * HEADs again when it runs.
+ * (sizes, whole keys, a key's first or last bytes, mixed) is one curl
+ * multi, every request in flight at once.  Chunks are never sized: the
+ * generator writes one GET per chunk and a missing one is a 404 then
+ * (size_costs_request).
  *
  * A remote store cannot be listed (no list_dirs): S3 could, plain HTTP
  * cannot, and consolidated metadata (.zmetadata) is how Zarr says what a
@@ -82,37 +82,17 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 	return ret;
 }
 
-static int remote_sizes(struct zarr_store *s, const char *const *keys,
-			size_t n, uint64_t *sizes, int *res)
-{
-	struct remote_store *rs = (struct remote_store *)s;
-	uint32_t *srcs;
-	struct batch b;
-	int ret;
+static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
+			size_t n);
 
-	if (n > UINT32_MAX)
-		return -EOVERFLOW;
-	srcs = malloc(MAX(n, 1) * sizeof(*srcs));
-	if (!srcs)
-		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
-	ret = batch_init(rs, keys, (uint32_t)n, &b);
-	for (uint32_t i = 0; !ret && i < n; i++)
-		srcs[i] = i;
-	if (!ret) {
-		ret = lsio_remote_heads(b.r, srcs, (uint32_t)n, res);
-		for (uint32_t i = 0; !ret && i < n; i++)
-			sizes[i] = res[i] ? 0 : b.job.sources[i].size;
-		batch_release(&b);
-	}
-	free(srcs);
-	return ret;
-}
-
+/* One HEAD: a batch of one size request. */
 static int remote_size(struct zarr_store *s, const char *key, uint64_t *size)
 {
-	int res, ret = remote_sizes(s, &key, 1, size, &res);
+	struct zarr_req q = { .key = key };
+	int ret = remote_batch(s, &q, 1);
 
-	return ret ? ret : res;
+	*size = q.size;
+	return ret ? ret : q.res;
 }
 
 /* A GET of n bytes at off, or (n == UINT64_MAX) of the rest of the object
@@ -273,7 +253,7 @@ static const struct zarr_store_ops zarr_store_remote = {
 	.name = "remote",
 	.read = remote_read,
 	.size = remote_size,
-	.sizes = remote_sizes,
+	.size_costs_request = true,
 	.batch = remote_batch,
 	.read_ranges = remote_read_ranges,
 	.list_dirs = NULL,	/* only consolidated metadata lists it */

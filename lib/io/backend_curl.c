@@ -1337,12 +1337,6 @@ int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
 	return remote_batch(r, srcs, NULL, n, NULL);
 }
 
-int lsio_remote_heads(struct lsio_remote *r, const uint32_t *srcs,
-		      uint32_t n, int *res)
-{
-	return remote_batch(r, srcs, NULL, n, res);
-}
-
 int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
 		      int *res)
 {

@@ -22,8 +22,7 @@ setup_file() {
 
 setup() {
 	common_setup
-	"$PY" -c 'import eccodes' 2> /dev/null ||
-		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+	need_eccodes
 	command -v grib_copy > /dev/null ||
 		skip "grib_copy is missing (apt-get install libeccodes-tools)"
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||

@@ -20,9 +20,8 @@ setup_file() {
 	fi
 }
 
-need_eccodes() {
-	"$PY" -c 'import eccodes, numpy' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+need_grib2_fixtures() {
+	need_eccodes
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
 		fail "grib2_gen.py failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
 }
@@ -43,7 +42,7 @@ job_for() {
 }
 
 @test "grib2: every template, grid, bitmap and dtype equals ecCodes' codes_get_values" {
-	need_eccodes
+	need_grib2_fixtures
 	local n=0 name t shape dt failed=
 	while IFS='|' read -r name t shape; do
 		for dt in f4 f8; do
@@ -60,7 +59,7 @@ job_for() {
 }
 
 @test "grib2: the cases cover every template the stage decodes" {
-	need_eccodes
+	need_grib2_fixtures
 	local t
 	for t in 0 2 3 4 40 41 42; do
 		cut -d'|' -f2 "$GDIR/cases.txt" | tr , '\n' | grep -qx "$t" ||
@@ -71,7 +70,7 @@ job_for() {
 }
 
 @test "grib2: a truncated message is an error naming the stage, and writes nothing" {
-	need_eccodes
+	need_grib2_fixtures
 	message simple_b16
 	head -c 500 m.grib2 > cut.grib2
 	job_for cut.grib2 "19, 36"
@@ -82,7 +81,7 @@ job_for() {
 }
 
 @test "grib2: a section length past the end is refused" {
-	need_eccodes
+	need_grib2_fixtures
 	message simple_b16
 	# Section 1's length (octets 17-20) made huge.
 	printf '\x7f\xff\xff\xff' | dd of=m.grib2 bs=1 seek=16 conv=notrunc status=none
@@ -107,7 +106,7 @@ patch() {
 }
 
 @test "grib2: an unsupported data representation template is named by its number" {
-	need_eccodes
+	need_grib2_fixtures
 	message simple_b16
 	patch 5 9 50	# octets 10-11 of section 5: the template number
 	job_for m.grib2 "19, 36"
@@ -117,7 +116,7 @@ patch() {
 }
 
 @test "grib2: an unsupported grid template is named by its number" {
-	need_eccodes
+	need_grib2_fixtures
 	message simple_b16
 	patch 3 12 90	# octets 13-14 of section 3
 	job_for m.grib2 "19, 36"
@@ -127,7 +126,7 @@ patch() {
 }
 
 @test "grib2: a corrupt library payload is an error naming the template" {
-	need_eccodes
+	need_grib2_fixtures
 	local t
 	for t in jpeg png ccsds; do
 		message $t
@@ -161,7 +160,7 @@ set_drs() {
 }
 
 @test "grib2: CCSDS parameters libaec cannot take are refused before it runs" {
-	need_eccodes
+	need_grib2_fixtures
 	local case
 	# Block size (octet 23) 0 made libaec 1.0.6 write past its buffer;
 	# 12 is no CCSDS block size; the restricted code set (flags octet 22,
@@ -181,7 +180,7 @@ set_drs() {
 }
 
 @test "grib2: the wrong placement shape says how many points the grid has" {
-	need_eccodes
+	need_grib2_fixtures
 	message simple_b16
 	job_for m.grib2 "20, 36"
 	run lsio run job.json -q
@@ -190,7 +189,7 @@ set_drs() {
 }
 
 @test "grib2: field beyond a message's fields, and a bad field parameter" {
-	need_eccodes
+	need_grib2_fixtures
 	message multi
 	job_for m.grib2 "19, 36" '{"codec": "grib2", "field": 3}'
 	run lsio run job.json -q
@@ -203,7 +202,7 @@ set_drs() {
 }
 
 @test "grib2: every truncation and every flipped byte of a message fails cleanly or decodes" {
-	need_eccodes
+	need_grib2_fixtures
 	local name n status status_bad=
 	for name in simple_bitmap complex_bitmap sd_order2_missing ieee64 multi_prev_bitmap; do
 		[ -e "$GDIR/$name.grib2" ] || continue

@@ -21,8 +21,7 @@ setup_file() {
 
 setup() {
 	common_setup
-	"$PY" -c 'import eccodes, numpy' 2> /dev/null ||
-		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+	need_eccodes
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
 		fail "grib_npy.py gen failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
 }

@@ -57,8 +57,7 @@ teardown_file() {
 setup() {
 	common_setup
 	command -v nginx > /dev/null || skip "nginx is not installed (apt-get install nginx-light libnginx-mod-http-echo)"
-	"$PY" -c 'import eccodes' 2> /dev/null ||
-		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+	need_eccodes
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
 		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
 	[ -n "${HTTP_PORT:-}" ] || fail "nginx did not start"

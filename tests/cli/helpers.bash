@@ -36,6 +36,13 @@ need_python_numpy() {
 		skip "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"
 }
 
+# need_eccodes: skip (with the reason) when Debian's python3 cannot import
+# ecCodes, the GRIB2 reference.
+need_eccodes() {
+	"$PY" -c 'import eccodes, numpy' 2>/dev/null ||
+		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
+}
+
 # need_zarr: skip (with the reason) when Debian's python3 cannot import
 # zarr; fail when the file's setup_file could not write its fixtures
 # (it touches gen.failed and logs to gen.log in $BATS_FILE_TMPDIR).
