@@ -686,6 +686,12 @@ void lsio_place_copy(uint8_t *array, const uint64_t *ashape, uint32_t ndim,
 int lsio_npy_header(const struct lsio_dtype *dt, const uint64_t *shape,
 		    uint32_t ndim, char *buf, size_t cap);
 
+/* Write a whole .npy (header, then n bytes of data) to fd.  Returns 0,
+ * -LSIO_EOUTPUT (no header for this shape) or -errno. */
+int lsio_npy_write_fd(int fd, const struct lsio_dtype *dt,
+		      const uint64_t *shape, uint32_t ndim, const void *data,
+		      size_t n);
+
 /* Write a whole .npy (header, then n bytes of data) into a new temporary
  * beside path, for the caller to rename over path (or unlink).  Returns 0
  * with the temporary's malloc'd name in *temp, or -errno / -LSIO_EOUTPUT

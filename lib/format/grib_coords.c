@@ -529,25 +529,39 @@ int grib_coords_new(struct lsio_ctx *ctx, const struct grib_grid *g,
 	return 0;
 }
 
+/* lat.npy and lon.npy as every output is written (sink_target.c): a
+ * regular file or a new path replaced by renaming a temporary over it (a
+ * symlink's target, not the link), a FIFO or character device written
+ * through - both files' temporaries made before either is put in place. */
 int lsio_grib_coords_write(struct lsio_ctx *ctx,
 			   const struct lsio_grib_coords *c)
 {
-	struct lsio_dtype dt;
+	struct lsio_target t[2] = { { .fd = -1 }, { .fd = -1 } };
 	char *temp[2] = { NULL, NULL };
 	size_t n = (size_t)(c->shape[0] * c->shape[1]) * sizeof(double);
+	struct lsio_dtype dt;
 	int ret = lsio_dtype_parse("<f8", &dt);
 
 	for (int k = 0; !ret && k < 2; k++)
-		ret = lsio_npy_write_temp(ctx, c->path[k], &dt, c->shape, 2,
-					  c->v[k], n, &temp[k]);
+		ret = lsio_target_open(ctx, c->path[k], -1, &t[k]);
 	for (int k = 0; !ret && k < 2; k++)
-		if (rename(temp[k], c->path[k]))
+		if (!t[k].stream)
+			ret = lsio_npy_write_temp(ctx, t[k].path, &dt, c->shape,
+						  2, c->v[k], n, &temp[k]);
+	for (int k = 0; !ret && k < 2; k++) {
+		if (t[k].stream && (ret = lsio_npy_write_fd(t[k].fd, &dt, c->shape,
+							    2, c->v[k], n)))
+			ret = lsio_fail(ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+					c->path[k], strerror(-ret));
+		else if (!t[k].stream && rename(temp[k], t[k].path))
 			ret = lsio_fail(ctx, -errno, "cannot rename '%s' to '%s': %s",
-					temp[k], c->path[k], strerror(errno));
+					temp[k], t[k].path, strerror(errno));
+	}
 	for (int k = 0; k < 2; k++) {
 		if (ret && temp[k])
 			unlink(temp[k]);
 		free(temp[k]);
+		lsio_target_release(&t[k]);
 	}
 	return ret;
 }

@@ -92,28 +92,37 @@ int lsio_npy_header(const struct lsio_dtype *dt, const uint64_t *shape,
 	return (int)total;
 }
 
-int lsio_npy_write_temp(struct lsio_ctx *ctx, const char *path,
-			const struct lsio_dtype *dt, const uint64_t *shape,
-			uint32_t ndim, const void *data, size_t n, char **temp)
+int lsio_npy_write_fd(int fd, const struct lsio_dtype *dt,
+		      const uint64_t *shape, uint32_t ndim, const void *data,
+		      size_t n)
 {
 	char head[128 + 24 * 8];
 	int hlen = ndim <= 8 ? lsio_npy_header(dt, shape, ndim, head,
 						sizeof(head)) : -LSIO_EOUTPUT;
+
+	if (hlen < 0)
+		return hlen;
+	hlen = lsio_write_all(fd, head, (size_t)hlen);
+	return hlen ? hlen : lsio_write_all(fd, data, n);
+}
+
+int lsio_npy_write_temp(struct lsio_ctx *ctx, const char *path,
+			const struct lsio_dtype *dt, const uint64_t *shape,
+			uint32_t ndim, const void *data, size_t n, char **temp)
+{
 	int fd, ret;
 
 	*temp = lsio_temp_name(path, false);
 	if (!*temp)
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
-	if (hlen < 0)
-		ret = lsio_fail(ctx, hlen, "'%s': no .npy header for this shape",
+	if (ndim > 8)
+		ret = lsio_fail(ctx, -LSIO_EOUTPUT, "'%s': no .npy header for this shape",
 				path);
 	else if ((fd = lsio_temp_create(*temp, false)) < 0)
 		return lsio_fail(ctx, -errno, "cannot create a file beside '%s': %s",
 				 path, strerror(errno));
 	else {
-		ret = lsio_write_all(fd, head, (size_t)hlen);
-		if (!ret)
-			ret = lsio_write_all(fd, data, n);
+		ret = lsio_npy_write_fd(fd, dt, shape, ndim, data, n);
 		if (close(fd) && !ret)
 			ret = -errno;
 		if (ret) {

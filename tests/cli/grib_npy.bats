@@ -107,6 +107,24 @@ print(v.shape, la.shape, la.dtype.str)'
 	assert_no_temp .
 }
 
+@test "grib --coords: a symlinked lat.npy has its target replaced, a FIFO lon.npy is written through" {
+	lsio grib "$GDIR/ll.grib2" -o plain.npy --coords -q
+	mv lat.npy want_lat.npy
+	mv lon.npy want_lon.npy
+	mkdir real
+	echo old > real/lat.npy
+	ln -s real/lat.npy lat.npy
+	mkfifo lon.npy
+	timeout 20 cat lon.npy > got_lon.npy &
+	local reader=$!
+	timeout 20 "$LSIO" grib "$GDIR/ll.grib2" -o v.npy --coords -q
+	wait "$reader"
+	[ -L lat.npy ] && [ -p lon.npy ]
+	assert_same_bytes real/lat.npy want_lat.npy
+	assert_same_bytes got_lon.npy want_lon.npy
+	assert_no_temp .
+}
+
 @test "grib --coords: a grid without coordinates exits 2 naming it, and writes nothing" {
 	run -2 lsio grib "$GDIR/rotated.grib2" -o v.npy --coords
 	assert_output --partial "--coords: grid 3.1: coordinates are supported for grids 3.0, 3.20, 3.30 and 3.40"
