@@ -16,8 +16,17 @@ MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := liburing jansson libzstd liblz4 libcurl zlib blosc libdeflate \
+PKGS    := liburing jansson libzstd liblz4 zlib blosc libdeflate \
 	libpng libopenjp2
+# libcurl is not linked: lib/io/curl_load.c dlopen()s it when a job first
+# has a remote source (its ~30 libraries cost local runs ~5 ms each), by
+# the soname of the library pkg-config's libcurl names.
+DLOPEN_PKGS := libcurl
+CURL_SO     ?= $(firstword $(wildcard \
+	$(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so) \
+	$(shell $(CC) -print-file-name=libcurl.so))
+CURL_SONAME ?= $(shell readelf -d $(CURL_SO) 2>/dev/null | \
+	sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 # Debian packages the build, the tests and the demo need.
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
 	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev \
@@ -36,10 +45,12 @@ WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror=implicit-function-declaration
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) $(SAN) \
 	-MMD -MP
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# libaec (GRIB2 template 5.42) ships no .pc file on Debian 12.
-LIBS     = $(PKG_LIBS) -laec -lm -pthread
+# libaec (GRIB2 template 5.42) ships no .pc file on Debian 12.  -ldl for
+# glibc < 2.34; from 2.34 on, dlopen is in libc and libdl.a is empty.
+SYS_LIBS = -laec -lm -ldl -pthread
+LIBS     = $(PKG_LIBS) $(SYS_LIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -71,6 +82,9 @@ $(BUILD)/lib/stage/grib2_bits.o $(BUILD)/lib/stage/grib2_simple.o \
 	$(BUILD)/lib/stage/grib2_complex.o: \
 	ALL_CFLAGS += -O3 -ffp-contract=off
 
+$(BUILD)/lib/io/curl_load.o: \
+	ALL_CFLAGS += $(if $(CURL_SONAME),-DLSIO_CURL_SONAME='"$(CURL_SONAME)"')
+
 # The CLI sees the public header only: it is a client of the library.
 $(BUILD)/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
@@ -96,10 +110,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/unit.h
 .PHONY: $(BUILD)/lsio.pc
 $(BUILD)/lsio.pc:
 	@mkdir -p $(BUILD)
-	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: lsio\nDescription: light speed I/O: many byte ranges, decoded in cache\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llsio\nCflags: -I$${includedir}\n' \
+	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: lsio\nDescription: light speed I/O: many byte ranges, decoded in cache\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llsio\nLibs.private: %s\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
 		"$$(sed -n 's/^#define LSIO_VERSION "\(.*\)"/\1/p' lib/include/lsio.h)" \
-		'$(PKGS)' > $@
+		'$(PKGS)' '$(SYS_LIBS)' > $@
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 

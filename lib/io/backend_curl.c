@@ -32,9 +32,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "engine/latency.h"
+#include "io/curl_load.h"
 #include "io/remote.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -98,14 +97,6 @@ struct lsio_remote {
 	struct host_stats *stats;	/* nhosts */
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -115,7 +106,7 @@ static const char *env(const char *name)
 
 static int slist_add(struct curl_slist **l, const char *line)
 {
-	struct curl_slist *n = curl_slist_append(*l, line);
+	struct curl_slist *n = lsio_curl.slist_append(*l, line);
 
 	if (!n)
 		return -ENOMEM;
@@ -336,10 +327,10 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		any = lsio_source_remote(job, s);
 	if (!any)
 		return 0;
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc)
-		return lsio_fail(ctx, -LSIO_EBACKEND, "libcurl: %s",
-				 curl_easy_strerror(curl_init_rc));
+	/* The first remote source loads libcurl: local runs never do. */
+	ret = lsio_curl_load(ctx);
+	if (ret)
+		return ret;
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->src = calloc(job->nsources, sizeof(*r->src)))) {
 		free(r);
@@ -386,7 +377,7 @@ void lsio_remote_free(struct lsio_remote *r)
 
 		free(r->src[s].url);
 		if (pin)
-			curl_slist_free_all(pin->hdr);
+			lsio_curl.slist_free_all(pin->hdr);
 		free(pin);
 	}
 	free(r->src);
@@ -396,7 +387,7 @@ void lsio_remote_free(struct lsio_remote *r)
 	free(r->warned);
 	free(r->stats);
 	for (int k = 0; k < 3; k++)
-		curl_slist_free_all(r->hdr[k]);
+		lsio_curl.slist_free_all(r->hdr[k]);
 	lsio_aws_creds_release(&r->aws);
 	free(r->sigv4);
 	pthread_mutex_destroy(&r->lock);
@@ -562,7 +553,7 @@ static struct etag_pin *pin_set(struct lsio_remote *r, uint32_t s,
 		     l && lsio_etag_strong(etag); l = l->next)
 			slist_add(&pin->hdr, l->data);
 		if (lsio_etag_strong(etag) && slist_add(&pin->hdr, line)) {
-			curl_slist_free_all(pin->hdr);
+			lsio_curl.slist_free_all(pin->hdr);
 			pin->hdr = NULL;	/* no If-Match: the check stays */
 		}
 		atomic_store(&src->pin, pin);
@@ -689,48 +680,48 @@ static void easy_common(struct cdata *d, struct creq *q)
 	CURL *e = q->easy;
 	long secs = (long)ceil(r->timeout);
 
-	curl_easy_setopt(e, CURLOPT_URL, s->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, q);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, q);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, q);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
+	lsio_curl.easy_setopt(e, CURLOPT_URL, s->url);
+	lsio_curl.easy_setopt(e, CURLOPT_PRIVATE, q);
+	lsio_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, q);
+	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
+	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
 	pin = atomic_load(&s->pin);
 	q->if_match = pin && pin->hdr;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
 	 * connection rather than open its own.  Plain http is HTTP/1.1,
 	 * where waiting would queue requests behind one another instead of
 	 * opening the connections they need. */
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, r->http11
+	lsio_curl.easy_setopt(e, CURLOPT_HTTP_VERSION, r->http11
 			 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
+	lsio_curl.easy_setopt(e, CURLOPT_PIPEWAIT,
 			 r->http11 || strncmp(s->url, "https:", 6) ? 0L : 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	lsio_curl.easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	/* A stall, not a slow transfer, is what times a request out. */
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
+	lsio_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(r->timeout * 1000));
+	lsio_curl.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lsio_curl.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
 	if (r->cainfo)
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
+		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
 	if (s->kind == LSIO_URL_S3 && r->sigv4) {
 		/* Set apart: an access key may hold a ':' (Swift's
 		 * "account:user"), which CURLOPT_USERPWD would split. */
-		curl_easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
-		curl_easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
-		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
+		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
+		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
+		lsio_curl.easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 	}
 	/* A signed request must not follow a redirect: its signature names
 	 * the original host. */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->kind != LSIO_URL_S3 ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	lsio_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->kind != LSIO_URL_S3 ? 1L : 0L);
+	lsio_curl.easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 	if (s->kind == LSIO_URL_HTTP) {
-		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		lsio_curl.easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
 		if (r->netrc)
-			curl_easy_setopt(e, CURLOPT_NETRC_FILE, r->netrc);
+			lsio_curl.easy_setopt(e, CURLOPT_NETRC_FILE, r->netrc);
 	}
 }
 
@@ -749,13 +740,13 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	char range[64];
 	CURLMcode mc;
 
-	if (!q->easy && !(q->easy = curl_easy_init()))
+	if (!q->easy && !(q->easy = lsio_curl.easy_init()))
 		return -ENOMEM;
 	attempt_reset(q);
 	easy_common(d, q);
 	if (q->head) {
-		curl_easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE, NULL);
+		lsio_curl.easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
+		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
 		/* To the end from 0: a plain GET, which an empty object also
 		 * answers (S3 refuses "bytes=0-" on one with a 416). */
@@ -769,13 +760,13 @@ static int attempt_start(struct cdata *d, struct creq *q)
 			snprintf(range, sizeof(range), "%llu-%llu",
 				 (unsigned long long)q->off,
 				 (unsigned long long)(q->off + q->len - 1));
-		curl_easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(q->easy, CURLOPT_RANGE,
+		lsio_curl.easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
+		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE,
 				 q->to_end && !q->off ? NULL : range);
 	}
 	q->attempt++;
 	q->start_ns = now_ns();
-	mc = curl_multi_add_handle(d->multi, q->easy);
+	mc = lsio_curl.multi_add_handle(d->multi, q->easy);
 	if (mc != CURLM_OK)
 		return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 	q->in_multi = true;
@@ -869,14 +860,14 @@ static void account(struct cdata *d, struct creq *q, bool ok)
 	curl_off_t hdr = 0, first = 0;
 	long hsize = 0;
 
-	if (curl_easy_getinfo(q->easy, CURLINFO_HEADER_SIZE, &hsize) == CURLE_OK)
+	if (lsio_curl.easy_getinfo(q->easy, CURLINFO_HEADER_SIZE, &hsize) == CURLE_OK)
 		hdr = hsize;
 	hs->requests++;
 	hs->retries += q->attempt > 1;
 	hs->bytes += q->wire + (uint64_t)hdr;
 	if (ok)
 		lsio_latency_add(&hs->lat, now_ns() - q->start_ns);
-	if (ok && curl_easy_getinfo(q->easy, CURLINFO_STARTTRANSFER_TIME_T,
+	if (ok && lsio_curl.easy_getinfo(q->easy, CURLINFO_STARTTRANSFER_TIME_T,
 				    &first) == CURLE_OK && first > 0)
 		lsio_latency_add(&hs->first_byte, (uint64_t)first * 1000);
 }
@@ -905,7 +896,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
 	char text[LSIO_MSG_MAX];
 
-	curl_multi_remove_handle(d->multi, q->easy);
+	lsio_curl.multi_remove_handle(d->multi, q->easy);
 	q->in_multi = false;
 	d->running--;
 	if (!q->judged && q->resp.status)
@@ -938,7 +929,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 		return;
 	}
 	snprintf(text, sizeof(text), "%s", q->curl_err[0] ? q->curl_err
-							   : curl_easy_strerror(rc));
+							   : lsio_curl.easy_strerror(rc));
 	if (curl_transient(rc)) {
 		retry(d, q, text);
 		return;
@@ -974,13 +965,13 @@ static void drive(struct cdata *d)
 	int left, still;
 
 	start_due(d);
-	curl_multi_perform(d->multi, &still);
-	while ((m = curl_multi_info_read(d->multi, &left))) {
+	lsio_curl.multi_perform(d->multi, &still);
+	while ((m = lsio_curl.multi_info_read(d->multi, &left))) {
 		struct creq *q = NULL;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		lsio_curl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 		attempt_end(d, q, m->data.result);
 	}
 }
@@ -1011,7 +1002,7 @@ static void abandon(struct cdata *d)
 
 		if (!q->in_multi)
 			continue;
-		curl_multi_remove_handle(d->multi, q->easy);
+		lsio_curl.multi_remove_handle(d->multi, q->easy);
 		q->in_multi = false;
 		d->running--;
 		req_done(d, q, -ECANCELED);
@@ -1030,19 +1021,19 @@ static struct cdata *cdata_new(struct lsio_worker *w, struct lsio_remote *r,
 	d->nreqs = depth;
 	d->reqs = calloc(depth, sizeof(*d->reqs));
 	d->stats = calloc(MAX(r->nhosts, 1), sizeof(*d->stats));
-	d->multi = curl_multi_init();
+	d->multi = lsio_curl.multi_init();
 	d->ready_tail = &d->ready;
 	d->rng = now_ns() ^ ((uint64_t)(w ? w->id + 1 : 0) << 32) ^ (uintptr_t)d;
 	if (!d->reqs || !d->stats || !d->multi) {
 		if (d->multi)
-			curl_multi_cleanup(d->multi);
+			lsio_curl.multi_cleanup(d->multi);
 		free(d->reqs);
 		free(d->stats);
 		free(d);
 		return NULL;
 	}
-	curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)r->depth);
-	curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	lsio_curl.multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)r->depth);
+	lsio_curl.multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	for (unsigned i = 0; i < depth; i++) {
 		d->reqs[i].d = d;
 		d->reqs[i].next = d->free;
@@ -1073,10 +1064,10 @@ static void cdata_free(struct cdata *d)
 		free(d->reqs[i].own.buf);
 		if (!d->reqs[i].easy)
 			continue;
-		curl_multi_remove_handle(d->multi, d->reqs[i].easy);
-		curl_easy_cleanup(d->reqs[i].easy);
+		lsio_curl.multi_remove_handle(d->multi, d->reqs[i].easy);
+		lsio_curl.easy_cleanup(d->reqs[i].easy);
 	}
-	curl_multi_cleanup(d->multi);
+	lsio_curl.multi_cleanup(d->multi);
 	free(d->reqs);
 	free(d->stats);
 	free(d);
@@ -1167,7 +1158,7 @@ static int curl_reap(struct lsio_worker *w, bool wait, struct lsio_io **done,
 		left = budget - (int)((now_ns() - t0) / 1000000);
 		if (left <= 0)
 			return 0;
-		curl_multi_poll(d->multi, NULL, 0, (int)poll_ms(d, left), NULL);
+		lsio_curl.multi_poll(d->multi, NULL, 0, (int)poll_ms(d, left), NULL);
 	}
 }
 
@@ -1305,7 +1296,7 @@ int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 		if (!ret && lsio_canceled(r->ctx))
 			ret = lsio_fail(r->ctx, -LSIO_ECANCELED, "interrupted");
 		if (done < n && !ret && !d->ready)
-			curl_multi_poll(d->multi, NULL, 0, poll_ms(d, POLL_MAX_MS), NULL);
+			lsio_curl.multi_poll(d->multi, NULL, 0, poll_ms(d, POLL_MAX_MS), NULL);
 	}
 	cdata_free(d);
 	return ret;

@@ -17,8 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
+#include "io/curl_load.h"
 #include "io/remote.h"
 
 void lsio_http_resp_reset(struct lsio_http_resp *r)
@@ -78,7 +77,11 @@ static void retry_after(struct lsio_http_resp *r, const char *v)
 		r->retry_after = (double)MIN(secs, 86400);
 		return;
 	}
-	when = curl_getdate(v, NULL);
+	/* An HTTP-date.  libcurl is loaded when a response arrives; the unit
+	 * tests and the fuzzer come here directly, and load it here. */
+	if (lsio_curl_load(NULL))
+		return;
+	when = lsio_curl.getdate(v, NULL);
 	if (when != -1)
 		r->retry_after = MAX(0.0, difftime(when, time(NULL)));
 }
