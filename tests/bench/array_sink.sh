@@ -13,7 +13,20 @@
 #           started together: output bytes / (last end - first start)
 #   write   `dd if=/dev/zero of=NEW bs=1M count=N` into a new file on the
 #           output's file system, no fsync: the page cache's fill rate
-# and the rows hold lsio against the lower of the two ("limit").
+#   decode+write  the same processes, each pwrite()ing every chunk it
+#           decoded to its place in one new file: what any program that
+#           decodes these chunks and writes them through the page cache
+#           can reach on these cores (the two limits above share them)
+# and the rows hold lsio against the lower of the first two ("limit", the
+# issue's definition) and against decode+write.
+#
+# Before every warm run the case's chunks are read again (this VM reclaims
+# page cache left idle for seconds: DAMON), and before every run of every
+# variant $(( 2 * output + 256 )) MiB of memory is touched and freed: this
+# VM hands freed memory back to its host (virtio-balloon free page
+# reporting) and the first touch of it afterwards costs ~2 s per GiB, which
+# would otherwise decide the figures (see array_sink.md).
+# LSIO_BENCH_TOUCH=0 leaves that out.
 #
 # Targets (issue 14): warm slab >= 2.5x zarr-python and >= 0.7x the limit;
 # warm whole >= 0.8x the limit.  Cold rows and the warm whole against
@@ -56,6 +69,9 @@ tail = sep.join("0" * (len(meta["shape"]) - 1))
 bufs = [open(os.path.join(store, "%d%s%s" % (i, sep, tail)), "rb").read()
         for i in range(k)]
 
+dest = os.environ.get("DECODE_OUT")
+fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC) if dest else -1
+
 def work(j, barrier, q):
     mine = bufs[j::n]
     out = np.ones(len(mine) * size, np.uint8)  # faulted in before timing
@@ -63,6 +79,8 @@ def work(j, barrier, q):
     t0 = time.perf_counter()
     for i, b in enumerate(mine):
         codec.decode(b, out=out[i * size:(i + 1) * size])
+        if fd >= 0:  # chunk j + i * n of the array, as lsio places it
+            os.pwrite(fd, out[i * size:(i + 1) * size], (j + i * n) * size)
     q.put((t0, time.perf_counter()))
 
 ctx = mp.get_context("fork")
@@ -75,6 +93,13 @@ for p in ps:
     p.join()
 print(max(e for _, e in t) - min(s for s, _ in t), k * size, 0)
 EOF
+}
+
+# decode_write_limit_once STORE NCHUNKS: decode_limit_once, each process
+# also writing its decoded chunks to their places in one new file.
+decode_write_limit_once() {
+	DECODE_OUT=$ZARR_OUT/decode.out decode_limit_once "$@"
+	rm -f "$ZARR_OUT/decode.out"
 }
 
 # write_limit_once MIB: a new file of MIB MiB through the page cache.
@@ -98,6 +123,23 @@ zstd_per_core() {
 		sed -n 's|.*MB/s, *\([0-9.]*\) MB/s.*|\1|p' | tail -n 1) MB/s decompression"
 }
 
+# warm_inputs: read the case's chunks again (see the top).
+warm_inputs() {
+	local i
+	for ((i = 0; i < CASE_CHUNKS; i++)); do
+		cat "$store/$i.0.0"
+	done > /dev/null
+}
+
+# touch_memory: touch and free twice the case's output and 256 MiB more
+# (see the top), so no variant meets memory its host has taken back.
+touch_memory() {
+	dd if=/dev/zero of=/dev/null bs=$((2 * CASE_CHUNKS + 256))M count=1 \
+		iflag=fullblock status=none
+}
+[ "${LSIO_BENCH_TOUCH:-1}" = 0 ] || RUN_HOOK=touch_memory
+WARM_HOOK=warm_inputs
+
 # lower NAME NAME: the variant with the lower median (GiB/s).
 lower() {
 	awk -v a="$(stat_of "$1" 4 median)" -v b="$(stat_of "$2" 4 median)" \
@@ -111,6 +153,7 @@ for comp in zstd blosc; do
 	for what in whole slab; do
 		sel=$([ $what = whole ] && echo ":" || echo "$SLAB")
 		n=$([ $what = whole ] && echo "$T" || echo $((T / 10)))
+		CASE_CHUNKS=$n
 		for temp in cold warm; do
 			[ $temp = cold ] && [ "$CAN_DROP" = 0 ] && continue
 			c=${comp}_${what}_$temp
@@ -122,7 +165,8 @@ for comp in zstd blosc; do
 					decode_limit_once "$store" "$n"
 				variant "wr_$c" lsio "write limit (dd, new file)" \
 					write_limit_once "$n"
-				cat "$store"/*.* > /dev/null
+				variant "dw_$c" lsio "decode+write limit ($(nproc) procs)" \
+					decode_write_limit_once "$store" "$n"
 			fi
 			say "$temp, $comp, $what ($sel), $REPS rounds"
 			zalternate $temp
@@ -135,6 +179,8 @@ for comp in zstd blosc; do
 				row "warm $label $what vs the limit" "lsio_$c" \
 					"$(lower "dec_$c" "wr_$c")" 4 \
 					"$([ $what = slab ] && echo 0.7 || echo 0.8)"
+				row "warm $label $what vs decode+write" "lsio_$c" \
+					"dw_$c" 4 -
 			fi
 			note "$temp $label $what: peak RSS median lsio $(median_rss_mib "lsio_$c") MiB, zarr-python $(median_rss_mib "py_$c") MiB"
 			runs=""
@@ -146,7 +192,8 @@ for comp in zstd blosc; do
 	done
 done
 note "array: ${T}x512x512 float32, chunks 1x512x512 (1 MiB), written by zarr-python 2.13; slab = [$SLAB] (10%); throughput = .npy bytes / time: lsio's whole process, zarr-python's \`z[sel]\` + \`np.save\` after import"
-note "decode limit: numcodecs \`codec.decode(chunk, out=...)\` of the case's chunks (read into memory first) into pre-faulted memory, $(nproc) processes started together (blosc single-threaded in each); write limit: \`dd if=/dev/zero of=NEW bs=1M count=N\` (N MiB = the output's data, no fsync) in \$LSIO_BENCH_DIR/array_sink; the row \"decode limit\" is decode/write, and \"vs the limit\" compares with the lower of the two"
+note "before every run: $([ -n "${RUN_HOOK:-}" ] && echo "\`dd if=/dev/zero of=/dev/null bs=(2N+256)M count=1 iflag=fullblock\` (N MiB = the output's data): memory touched and freed, see the top of array_sink.sh" || echo "no memory touched (LSIO_BENCH_TOUCH=0)"); before every warm run: the case's chunks read again with cat"
+note "decode limit: numcodecs \`codec.decode(chunk, out=...)\` of the case's chunks (read into memory first) into pre-faulted memory, $(nproc) processes started together (blosc single-threaded in each); write limit: \`dd if=/dev/zero of=NEW bs=1M count=N\` (N MiB = the output's data, no fsync) in \$LSIO_BENCH_DIR/array_sink; the row \"decode limit\" is decode/write, and \"vs the limit\" compares with the lower of the two; decode+write: the decode limit's processes also \`os.pwrite\` each decoded chunk to its place in one new file"
 note "commands: \`lsio zarr STORE --select SEL -o OUT.npy -q\`; \`python3 -c 'z = zarr.open(STORE); np.save(OUT, z[SEL])'\`"
 note "load average at the start: $LOAD0, at the end: $(cut -d ' ' -f 1-3 /proc/loadavg) (on $(nproc) cores)"
 results_write "array output at memory speed (issue 14): lsio zarr vs zarr-python 2.13 and the machine's limits"

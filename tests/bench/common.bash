@@ -200,7 +200,9 @@ quiet_wait() {
 
 # alternate cold|warm: every variant REPS times, in turn, the order rotated
 # each round.  WARM_HOOK (a command), when set, runs before each warm run:
-# another user's cache drop must not turn a warm run cold.
+# another user's cache drop (or this VM's proactive reclaim, see
+# array_sink.md) must not turn a warm run cold.  zalternate also runs
+# RUN_HOOK, when set, just before every run.
 alternate() {
 	alternate_with run_variant "$1"
 }
@@ -392,6 +394,8 @@ EOF
 zrun() {
 	local name=$1 s b r
 	[ "$2" = cold ] && drop_caches
+	[ "$2" = warm ] && [ -n "${WARM_HOOK:-}" ] && $WARM_HOOK
+	[ -n "${RUN_HOOK:-}" ] && $RUN_HOOK
 	read -r s b r < <(eval "${V_CMD[$name]}") ||
 		{ say "$name failed: ${V_SHOW[$name]}"; exit 1; }
 	awk -v s="$s" -v b="$b" 'BEGIN { g = b / s / 2^30; printf "%.6f 0 %d %.6f 0\n", g, b, g }' \
