@@ -122,7 +122,7 @@ deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 	@tests/deps-npm.sh
 
-deps-bench:
+deps-bench: deps
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
 demo: deps
