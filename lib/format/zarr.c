@@ -407,13 +407,20 @@ static int open_array(struct zarr_gen *g, const char *uri)
 /* Chunks the selection touches along one dimension, without listing
  * them: a step below the chunk size skips no chunk between the first
  * and the last; a wider one puts every index in a chunk of its own. */
+static uint64_t segment_chunks(uint64_t start, uint64_t step, uint64_t n,
+			       uint64_t csize)
+{
+	if (!n)
+		return 0;
+	if (step >= csize)
+		return n;
+	return (start + (n - 1) * step) / csize - start / csize + 1;
+}
+
 static uint64_t span_count(const struct zarr_dimsel *s, uint64_t csize)
 {
-	if (!s->n)
-		return 0;
-	if (s->step >= csize)
-		return s->n;
-	return (s->start + (s->n - 1) * s->step) / csize - s->start / csize + 1;
+	return segment_chunks(s->start, s->step, s->n, csize) +
+	       segment_chunks(s->start2, s->step, s->n2, csize);
 }
 
 /* Refuse, before a byte is allocated for them, selections of more chunks
@@ -480,8 +487,9 @@ static char *job_output(struct zarr_gen *g, const char *path)
 	for (uint32_t d = 0; shape && d < g->a.ndim; d++) {
 		if (g->sel[d].drop)
 			continue;
-		json_array_append_new(shape, json_integer((json_int_t)g->sel[d].n));
-		total *= g->sel[d].n;
+		json_array_append_new(shape, json_integer(
+			(json_int_t)zarr_dimsel_count(&g->sel[d])));
+		total *= zarr_dimsel_count(&g->sel[d]);
 	}
 	if (g->placed == total && !g->blind)
 		fill = json_null();

@@ -183,11 +183,20 @@ int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,
 /* --- selections (zarr_select.c) --------------------------------------------- */
 
 /* What a selection takes along one dimension: the indices start + j*step
- * for j < n.  An integer selects one index and drops the dimension. */
+ * for j < n, then (a longitude box across its coordinate's seam, e.g.
+ * -10..30 on a 0..360 axis) start2 + j*step for j < n2, placed after them.
+ * An integer selects one index and drops the dimension. */
 struct zarr_dimsel {
 	uint64_t start, step, n;
 	bool drop;
+	uint64_t start2, n2;	/* n2 == 0: one segment */
 };
+
+/* How many indices the selection takes along the dimension. */
+static inline uint64_t zarr_dimsel_count(const struct zarr_dimsel *s)
+{
+	return s->n + s->n2;
+}
 
 /* Parse text ("0:24, -1, ::2", "" or NULL for everything) against an array
  * of the given shape.  Errors are -LSIO_EJOB with why filled. */

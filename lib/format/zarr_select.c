@@ -122,7 +122,8 @@ static int sel_integer(const struct sel_item *it, uint64_t size, uint32_t d,
 				"index %.*s is out of bounds for dimension %u with size %llu",
 				(int)(it->e - it->b), it->b, d,
 				(unsigned long long)size);
-	*s = (struct zarr_dimsel){ (uint64_t)v, 1, 1, true };
+	*s = (struct zarr_dimsel){ .start = (uint64_t)v, .step = 1, .n = 1,
+				   .drop = true };
 	return 0;
 }
 
@@ -212,7 +213,7 @@ int zarr_select_parse(const char *text, const uint64_t *shape, uint32_t ndim,
 		if (i == ell) {
 			/* '...' stands for as many ':' as make up the rank. */
 			for (size_t k = n - 1; k < ndim; k++, d++)
-				sel[d] = (struct zarr_dimsel){ 0, 1, shape[d], false };
+				sel[d] = (struct zarr_dimsel){ .step = 1, .n = shape[d] };
 			continue;
 		}
 		ret = sel_one(&items[i], shape[d], (uint32_t)d, &sel[d], why, cap);
@@ -221,7 +222,7 @@ int zarr_select_parse(const char *text, const uint64_t *shape, uint32_t ndim,
 		d++;
 	}
 	for (; d < ndim; d++)
-		sel[d] = (struct zarr_dimsel){ 0, 1, shape[d], false };
+		sel[d] = (struct zarr_dimsel){ .step = 1, .n = shape[d] };
 	return 0;
 }
 
@@ -233,40 +234,65 @@ static uint64_t first_at_or_after(const struct zarr_dimsel *s, uint64_t x)
 	return (x - s->start + s->step - 1) / s->step;
 }
 
-int zarr_spans(const struct zarr_dimsel *s, uint64_t csize,
-	       struct zarr_span **spans, size_t *n)
+/* Append to v[*n] the spans of the indices start + j*step, j < count,
+ * landing at output index to0 + j. */
+static void spans_of(uint64_t start, uint64_t step, uint64_t count,
+		     uint64_t csize, uint64_t to0, struct zarr_span *v, size_t *n)
 {
+	const struct zarr_dimsel s = { .start = start, .step = step, .n = count };
 	uint64_t first, last, k, j0, j1;
-	struct zarr_span *v;
 
-	*spans = NULL;
-	*n = 0;
-	if (!s->n)
-		return 0;
-	first = s->start / csize;
-	last = (s->start + (s->n - 1) * s->step) / csize;
-	/* A step wider than a chunk skips chunks: never more spans than
-	 * indices, nor than chunks in between. */
-	v = calloc(MIN(last - first + 1, s->n), sizeof(*v));
-	if (!v)
-		return -ENOMEM;
+	if (!count)
+		return;
+	first = start / csize;
+	last = (start + (count - 1) * step) / csize;
 	for (k = first; k <= last; k++) {
-		j0 = first_at_or_after(s, k * csize);
-		j1 = MIN(first_at_or_after(s, (k + 1) * csize), s->n);
+		j0 = first_at_or_after(&s, k * csize);
+		j1 = MIN(first_at_or_after(&s, (k + 1) * csize), count);
 		if (j0 >= j1) {
 			/* Jump to the chunk of the next selected index. */
-			if (j0 < s->n)
-				k = (s->start + j0 * s->step) / csize - 1;
+			if (j0 < count)
+				k = (start + j0 * step) / csize - 1;
 			continue;
 		}
 		v[*n] = (struct zarr_span){
 			.chunk = k,
-			.from = s->start + j0 * s->step - k * csize,
+			.from = start + j0 * step - k * csize,
 			.count = j1 - j0,
-			.to = j0,
+			.to = to0 + j0,
 		};
 		(*n)++;
 	}
+}
+
+/* Spans a segment can give: never more than its indices, nor than the
+ * chunks between its first and last (a step wider than a chunk skips
+ * chunks). */
+static uint64_t spans_max(uint64_t start, uint64_t step, uint64_t count,
+			  uint64_t csize)
+{
+	if (!count)
+		return 0;
+	return MIN((start + (count - 1) * step) / csize - start / csize + 1,
+		   count);
+}
+
+int zarr_spans(const struct zarr_dimsel *s, uint64_t csize,
+	       struct zarr_span **spans, size_t *n)
+{
+	uint64_t max = spans_max(s->start, s->step, s->n, csize) +
+		       spans_max(s->start2, s->step, s->n2, csize);
+	struct zarr_span *v;
+
+	*spans = NULL;
+	*n = 0;
+	if (!max)
+		return 0;
+	v = calloc(max, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	spans_of(s->start, s->step, s->n, csize, 0, v, n);
+	spans_of(s->start2, s->step, s->n2, csize, s->n, v, n);
 	*spans = v;
 	return 0;
 }
