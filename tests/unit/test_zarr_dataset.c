@@ -296,6 +296,21 @@ static void check_refusals(struct lsio_ctx *ctx)
 	}
 }
 
+static void check_info(struct lsio_ctx *ctx)
+{
+	char uri[512], *text = NULL;
+
+	snprintf(uri, sizeof(uri), "%s/v2.zarr", top);
+	CHECK(!lsio_zarr_info(ctx, uri, NULL, false, &text) && text &&
+	      strstr(text, "\tlat = 4 ;\n") && strstr(text, "\tdouble lat(lat) ;\n") &&
+	      strstr(text, "\t\t// values 10.0 to -5.0, descending\n") &&
+	      strstr(text, "\t\t// 2 of 2 chunks present (100.0%), stored 48 bytes, decoded 32 bytes") &&
+	      strstr(text, "\t\t// 0 of 1 chunks present (0.0%), stored 0 bytes, decoded 16 bytes\n") &&
+	      strstr(text, "\t\t:title = \"walked\" ;\n"),
+	      "info text: %s", text ? text : lsio_ctx_message(ctx));
+	free(text);
+}
+
 /* --values STORE VAR */
 static int print_values(const char *store, const char *name)
 {
@@ -343,6 +358,7 @@ int main(int argc, char **argv)
 	check_v3(ctx, "v3.zarr", false);
 	check_v3(ctx, "v3c.zarr", true);
 	check_refusals(ctx);
+	check_info(ctx);
 	lsio_ctx_free(ctx);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	CHECK(system(cmd) == 0, "cannot remove %s", top);
