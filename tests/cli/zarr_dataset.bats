@@ -35,15 +35,6 @@ teardown_file() {
 	return 0
 }
 
-# need_xarray: skip when Debian's python3 lacks xarray (or cftime, which
-# the calendar stores need); fail when the fixtures could not be written.
-need_xarray() {
-	"$PY" -c 'import xarray, zarr, cftime' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import xarray and cftime (apt-get install python3-xarray python3-cftime)"
-	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
-		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
-}
-
 # info_agrees STORE [GROUP]: --info --json of STORE[/GROUP] agrees with
 # xarray and zarr-python.
 info_agrees() {
