@@ -357,6 +357,20 @@ static int open_v2_group(struct opener *o)
 	return ret ? ret : members_walk(o);
 }
 
+/* The keys one at a time, until one is there: a bucket without
+ * ListBucket answers 403 for a key it does not hold (missing only with
+ * --missing-403), so a refusal must not hide the key that is there.  A
+ * refusal before the first key found names its key. */
+static int metadata_one_by_one(struct opener *o, const char *const *keys,
+			       size_t n, json_t **m)
+{
+	int ret = -ENOENT;
+
+	for (size_t i = 0; ret == -ENOENT && i < n; i++)
+		ret = zarr_store_json(o->ctx, o->ds->store, keys[i], &m[i]);
+	return ret == -ENOENT ? 0 : ret;
+}
+
 /* The group at the store's root: 0, -ENOENT when there is no Zarr
  * metadata there (or only what a walk could read, and the store cannot
  * list), or an error.  One round trip for all four keys. */
@@ -367,6 +381,8 @@ static int open_here(struct opener *o)
 	json_t *md;
 	int ret = zarr_store_jsons(o->ctx, o->ds->store, keys, ARRAY_SIZE(keys), m);
 
+	if (ret && ret != -LSIO_EJOB)
+		ret = metadata_one_by_one(o, keys, ARRAY_SIZE(keys), m);
 	if (ret)
 		return ret;
 	md = json_object_get(m[0], "metadata");

@@ -203,6 +203,16 @@ json.dump(j, open("info.json", "w"))' remote.json "$XDIR/$s"
 		assert_output --partial "store '$url/$s': a remote group is read from its consolidated metadata, and this one has none"
 		assert_output --partial "to_zarr(consolidated=True)"
 	done
+	# A bucket without ListBucket (403 for an absent key): the .zmetadata
+	# that is there is found, and the 403 of one that is not is an error
+	# naming it, unless --missing-403.
+	url=http://127.0.0.1:$HTTP_PORT/nolist
+	lsio zarr "$url/era5.zarr" --info --json -q > nolist.json
+	[ "$(json_get nolist.json 'sorted(j["variables"])')" = "['latitude', 'longitude', 't2m', 'time', 'u10']" ]
+	run -1 lsio zarr "$url/plain.zarr" --info
+	assert_output --partial "'$url/plain.zarr/.zmetadata' GET: HTTP 403 Forbidden"
+	run -2 lsio zarr "$url/plain.zarr" --info --missing-403
+	assert_output --partial "a remote group is read from its consolidated metadata, and this one has none"
 }
 
 @test "zarr --info: what is not a readable group is exit 2, saying why" {
