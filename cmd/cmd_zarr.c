@@ -2,7 +2,8 @@
 /*
  * cmd_zarr.c - `lsio zarr STORE[/ARRAY] --select SEL -o OUT.npy`: the
  * library writes the job (lsio_zarr_job), this runs it like `lsio run`,
- * or prints it (--emit-job), or lists the store's arrays (--list).
+ * or prints it (--emit-job), or lists the store's arrays (--list), or
+ * describes a group (--info, lsio_zarr_info).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 #include "cmd.h"
 
-enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_MISSING_403 };
+enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_INFO, OPT_MISSING_403 };
 
 static const struct cmd_option zarr_own[] = {
 	{ "select", required_argument, 's', "SEL",
@@ -25,6 +26,11 @@ static const struct cmd_option zarr_own[] = {
 	  "it writes the same file" },
 	{ "list", no_argument, OPT_LIST, NULL,
 	  "list the store's arrays: shape, dtype, chunks, codecs" },
+	{ "info", no_argument, OPT_INFO, NULL,
+	  "describe the group like 'ncdump -h': dimensions,\n"
+	  "variables, attributes; chunks, codecs, sizes and\n"
+	  "the chunks present; coordinates' first and last values" },
+	{ "json", no_argument, OPT_JSON, NULL, "with --info: the same as JSON (see lsio(1))" },
 	{ "missing-403", no_argument, OPT_MISSING_403, NULL,
 	  "a remote chunk answered HTTP 403 is missing (fill\n"
 	  "value), as from an S3 bucket without ListBucket" },
@@ -42,12 +48,13 @@ static const struct cmd_command zarr_command = {
 	"usage: lsio zarr STORE[/ARRAY] [--select SEL] -o OUT.npy [options]\n"
 	"       lsio zarr STORE[/ARRAY] [--select SEL] [-o OUT.npy] --emit-job\n"
 	"       lsio zarr STORE --list\n"
+	"       lsio zarr STORE[/GROUP] --info [--json]\n"
 	"\n"
 	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
 	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
 	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one GET per\n"
-	"chunk, a 404 being fill value; a remote --list needs consolidated\n"
-	"metadata).\n",
+	"chunk, a 404 being fill value; a remote --list or --info needs\n"
+	"consolidated metadata).\n",
 	.tables = zarr_tables,
 	.after =
 	"Exit status: 0 success, 1 runtime failure, 2 usage error, bad selection,\n"
@@ -57,7 +64,7 @@ static const struct cmd_command zarr_command = {
 struct zarr_args {
 	struct cmd_common c;
 	const char *select, *output, *array;
-	bool emit, list, tuned;
+	bool emit, list, info, tuned;
 };
 
 static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
@@ -75,6 +82,12 @@ static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 		return 0;
 	case OPT_LIST:
 		z->list = true;
+		return 0;
+	case OPT_INFO:
+		z->info = true;
+		return 0;
+	case OPT_JSON:
+		z->c.json = true;
 		return 0;
 	case OPT_MISSING_403:
 		z->c.opt.missing_403 = 1;
@@ -113,26 +126,33 @@ static int zarr_options(int argc, char **argv, struct zarr_args *z)
 					       : "one store only, got '%s'",
 				       argv[optind + (optind < argc)]);
 	z->array = argv[optind];
-	if (z->list && (z->emit || z->select || z->output))
-		return cmd_usage_error("zarr", "--list takes no --select, -o or --emit-job");
+	if (z->list && (z->emit || z->select || z->output || z->info))
+		return cmd_usage_error("zarr", "--list takes no --select, -o, --emit-job or --info");
+	if (z->info && (z->emit || z->select || z->output))
+		return cmd_usage_error("zarr", "--info takes no --select, -o or --emit-job");
+	if (z->c.json && !z->info)
+		return cmd_usage_error("zarr", "--json goes with --info");
 	if (z->emit && (z->tuned || z->c.stats))
 		return cmd_usage_error("zarr", "--emit-job prints the job: give tuning and --stats to 'lsio run'");
-	if (!z->list && !z->emit && !z->output)
-		return cmd_usage_error("zarr", "-o OUT.npy is needed (or --emit-job, or --list)");
+	if (!z->list && !z->info && !z->emit && !z->output)
+		return cmd_usage_error("zarr", "-o OUT.npy is needed (or --emit-job, --list or --info)");
 	return -1;
 }
 
-static int zarr_list(struct lsio_ctx *ctx, const char *store,
-		     const struct lsio_options *opt)
+/* --list or --info: text from the library, printed. */
+static int zarr_show(struct lsio_ctx *ctx, const struct zarr_args *z)
 {
 	char *text;
-	int ret = lsio_zarr_list(ctx, store, opt, &text);
+	int ret = z->list ? lsio_zarr_list(ctx, z->array, &z->c.opt, &text) :
+		  lsio_zarr_info(ctx, z->array, &z->c.opt, z->c.json, &text);
 
+	if (!z->c.quiet)
+		cmd_print_warnings(ctx);
 	if (ret)
 		return cmd_fail(ctx, ret);
-	fputs(text, stdout);
+	ret = fputs(text, stdout) < 0 ? LSIO_EXIT_RUNTIME : LSIO_EXIT_OK;
 	free(text);
-	return LSIO_EXIT_OK;
+	return ret;
 }
 
 static int zarr_run(struct lsio_ctx *ctx, struct zarr_args *z, const char *text)
@@ -159,8 +179,8 @@ int cmd_zarr(int argc, char **argv)
 	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	if (z.list) {
-		ret = zarr_list(ctx, z.array, &z.c.opt);
+	if (z.list || z.info) {
+		ret = zarr_show(ctx, &z);
 	} else {
 		ret = lsio_zarr_job(ctx, z.array, z.select, z.output, &z.c.opt, &text);
 		if (ret)

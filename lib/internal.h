@@ -303,6 +303,10 @@ uint64_t lsio_job_first_chunk(const struct lsio_job *job, uint32_t s);
 int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 		   uint64_t *out);
 
+/* d as a person would write it: the shortest text that reads back as the
+ * same double, "1.0" rather than "1" (job/units.c).  Returns buf. */
+const char *lsio_real_text(double d, char *buf, size_t cap);
+
 /* A view of chunk c's placement; false when it has none. */
 bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 		      struct lsio_place *view);

@@ -15,6 +15,10 @@
  *                  write the job text
  *   zarr_shard.c   sharded arrays: shard indexes first, then inner chunks
  *   zarr_list.c    lsio zarr --list
+ *   zarr_dataset.c a group as xarray sees it: variables, dimension names,
+ *                  attributes, coordinates
+ *   zarr_info.c    lsio zarr --info: the dataset like `ncdump -h`, with
+ *                  chunking, codecs and sizes
  */
 #ifndef LSIO_ZARR_H
 #define LSIO_ZARR_H
@@ -175,6 +179,9 @@ void zarr_array_release(struct zarr_array *a);
 int zarr_chunk_key(const struct zarr_array *a, const uint64_t *idx,
 		   char *buf, size_t cap);
 
+/* An IEEE half (float16) as a double (zarr_v3.c). */
+double zarr_half_to_double(uint32_t h);
+
 /* Fail with "store 'ROOT': 'KEY': MESSAGE"; returns err. */
 int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,
 	      const char *key, const char *fmt, ...)
@@ -290,5 +297,65 @@ char *zarr_gen_defaults(struct zarr_gen *g);
 
 /* Step pos[] through [0, n[d]) in C order; false after the last. */
 bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim);
+
+/* --- datasets (zarr_dataset.c) ------------------------------------------------ */
+
+/* One array of a group, as xarray sees it. */
+struct zarr_var {
+	char *name;		/* path of the array relative to the group, e.g. "t2m" */
+	struct zarr_array a;	/* its metadata (zarr_array_parse); a.path is
+				 * its key prefix in the store */
+	/* _ARRAY_DIMENSIONS (v2 .zattrs) or dimension_names (v3); never
+	 * NULL: "dim_N" for dimension N when the store names none. */
+	char *dims[LSIO_MAX_DIMS];
+	bool named;		/* the store named every dimension */
+	json_t *attrs;		/* .zattrs (v2, without _ARRAY_DIMENSIONS) / v3
+				 * attributes; never NULL */
+	bool is_coord;		/* 1-D and named like its only dimension
+				 * (xarray's rule) */
+};
+
+/* A Zarr group: the arrays directly in it (not in its sub-groups). */
+struct zarr_dataset {
+	struct zarr_store *store;
+	char *group;		/* "" for the store's root */
+	json_t *attrs;		/* the group's attributes; never NULL */
+	struct zarr_var *vars;	/* sorted by name */
+	size_t nvars;
+	bool consolidated;	/* metadata came from .zmetadata / v3
+				 * consolidated_metadata */
+	int format;		/* 2 or 3 */
+};
+
+/* Open the group at uri: STORE, or STORE/GROUP.  Its members come from
+ * consolidated metadata (v2 .zmetadata at the group or at a parent, v3
+ * consolidated_metadata in the group's zarr.json) when there is some,
+ * else from walking the group's directory (local stores only: a remote
+ * store without consolidated metadata is -LSIO_EJOB, saying so).  An
+ * array lsio cannot read (a string dtype, an unknown codec) is left out
+ * with a warning in ctx.  Returns 0 and *ds (free with
+ * zarr_dataset_free), or a negative error with the message in ctx. */
+int zarr_dataset_open(struct lsio_ctx *ctx, const char *uri,
+		      const struct lsio_options *opt, struct zarr_dataset **ds);
+void zarr_dataset_free(struct zarr_dataset *ds);
+
+/* The variable called name: 0 and *v, or -LSIO_EJOB with "did you mean"
+ * in ctx. */
+int zarr_dataset_var(struct lsio_ctx *ctx, const struct zarr_dataset *ds,
+		     const char *name, const struct zarr_var **v);
+
+/* The coordinate variable of dimension dim, or NULL when it has none. */
+const struct zarr_var *zarr_dataset_coord(const struct zarr_dataset *ds,
+					  const char *dim);
+
+/* Read a whole 1-D variable (a coordinate) as doubles, decoded by lsio
+ * itself: a job run through the library, its output in a temporary file
+ * in $TMPDIR (unlinked).  Integers beyond 2^53 lose precision; NaT is
+ * NaN.  opt may be NULL (its output path and progress are not used).
+ * Returns 0 with *values malloc'd (the caller frees it) and *n, or a
+ * negative error with the message in ctx. */
+int zarr_var_read_doubles(struct lsio_ctx *ctx, const struct zarr_dataset *ds,
+			  const struct zarr_var *v, const struct lsio_options *opt,
+			  double **values, uint64_t *n);
 
 #endif /* LSIO_ZARR_H */

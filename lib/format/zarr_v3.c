@@ -292,7 +292,7 @@ static int v3_codecs(struct meta_ctx *m, json_t *list, bool top,
 
 /* --- fill value ------------------------------------------------------------- */
 
-static double half_to_double(uint32_t h)
+double zarr_half_to_double(uint32_t h)
 {
 	int e = (h >> 10) & 0x1f, f = h & 0x3ff;
 	double v = e == 0 ? ldexp(f, -24) :
@@ -317,7 +317,7 @@ static json_t *v3_fill_hex(struct meta_ctx *m, const char *s)
 		return NULL;
 	}
 	if (size == 2) {
-		d = half_to_double((uint32_t)bits);
+		d = zarr_half_to_double((uint32_t)bits);
 	} else if (size == 4) {
 		uint32_t b = (uint32_t)bits;
 		float f;

@@ -20,6 +20,7 @@
 #ifndef LSIO_H
 #define LSIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -354,6 +355,21 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
  * Returns 0 and malloc'd text the caller frees, or a negative error. */
 int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, char **text);
+
+/* What a Zarr group holds, as xarray sees it and `ncdump -h` would show
+ * it: its dimensions (names from _ARRAY_DIMENSIONS or dimension_names,
+ * dim_N where there are none) with their sizes, its variables (dtype,
+ * dimensions, attributes, fill value, chunks and shards, codecs, decoded
+ * size; on a local store also the chunks present and their stored size;
+ * for a coordinate its first and last values and their order, read
+ * through a job run here) and its attributes.  store: STORE or
+ * STORE/GROUP, local or remote (a remote group needs consolidated
+ * metadata).  json: a JSON document (lsio(1) describes its fields)
+ * instead of text.  Arrays lsio cannot read are left out with a warning.
+ * Returns 0 and malloc'd text the caller frees, or a negative error:
+ * -LSIO_EJOB for what is not a readable Zarr group. */
+int lsio_zarr_info(struct lsio_ctx *ctx, const char *store,
+		   const struct lsio_options *opt, bool json, char **text);
 
 /* --- grib ------------------------------------------------------------------ */
 

@@ -72,8 +72,9 @@ int lsio_parse_size(const char *text, uint64_t *out)
 /* A JSON real as a person would have written it: the shortest text that
  * reads back as the same double, with ".0" when it would look like an
  * integer ("1.0" and "1e2" are 1.0 and 100.0, not 1 and 100).  The text
- * itself is gone: jansson keeps the value only. */
-static const char *real_text(double d, char *buf, size_t cap)
+ * itself is gone: jansson keeps the value only.  Also what lsio zarr --info
+ * shows of attributes and coordinates. */
+const char *lsio_real_text(double d, char *buf, size_t cap)
 {
 	if (d == floor(d) && fabs(d) < 1e15) {
 		snprintf(buf, cap, "%.1f", d);
@@ -109,7 +110,7 @@ int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 	if (json_is_real(v))
 		return lsio_fail(ctx, -LSIO_EJOB,
 				 "%s: '%s' is not a whole number: write it without a decimal point or exponent",
-				 path, real_text(json_real_value(v), text, sizeof(text)));
+				 path, lsio_real_text(json_real_value(v), text, sizeof(text)));
 	if (!json_is_string(v))
 		return lsio_fail(ctx, -LSIO_EJOB,
 				 "%s: expected a size: bytes, or a string such as \"64KiB\"",

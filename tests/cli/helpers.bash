@@ -43,14 +43,25 @@ need_eccodes() {
 		skip "/usr/bin/python3 cannot import eccodes (apt-get install python3-eccodes)"
 }
 
-# need_zarr: skip (with the reason) when Debian's python3 cannot import
-# zarr; fail when the file's setup_file could not write its fixtures
-# (it touches gen.failed and logs to gen.log in $BATS_FILE_TMPDIR).
-need_zarr() {
-	"$PY" -c 'import zarr, numcodecs' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import zarr (apt-get install python3-zarr python3-numcodecs)"
+# need_fixtures "MODULES" "PACKAGES": skip (with the reason) when Debian's
+# python3 cannot import MODULES (apt-get install PACKAGES); fail when the
+# file's setup_file could not write its fixtures (it touches gen.failed
+# and logs to gen.log in $BATS_FILE_TMPDIR).
+need_fixtures() {
+	"$PY" -c "import $1" 2>/dev/null ||
+		skip "/usr/bin/python3 cannot import $1 (apt-get install $2)"
 	[ ! -e "$BATS_FILE_TMPDIR/gen.failed" ] ||
 		fail "fixture generation failed: $(cat "$BATS_FILE_TMPDIR/gen.log")"
+}
+
+# need_zarr: zarr-python's fixtures (zarr_v2_gen.py ...).
+need_zarr() {
+	need_fixtures "zarr, numcodecs" "python3-zarr python3-numcodecs"
+}
+
+# need_xarray: xarray's (xarray_gen.py; its calendars need cftime).
+need_xarray() {
+	need_fixtures "xarray, zarr, cftime" "python3-xarray python3-cftime"
 }
 
 # clean_cloud_env: no credentials, endpoints or config from the machine
