@@ -91,6 +91,16 @@ void lsio_strbuf_printf(struct lsio_strbuf *b, const char *fmt, ...)
 void lsio_strbuf_add(struct lsio_strbuf *b, const char *s, size_t n);
 void lsio_strbuf_release(struct lsio_strbuf *b);
 
+/* --- libraries loaded on first use (util/dl.c) ----------------------------- */
+
+/* dlopen() soname, else fallback (when not NULL and another name).  NULL
+ * when neither loads, with "cannot load 'SONAME': why" in why. */
+void *lsio_dl_open(const char *soname, const char *fallback, char *why,
+		   size_t cap);
+
+/* dlerror(), or "unknown error". */
+const char *lsio_dl_why(void);
+
 /* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
 
 /* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */
