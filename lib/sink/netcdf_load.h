@@ -22,7 +22,7 @@
 #define LSIO_NC_FUNCS(X)						\
 	X(create) X(def_dim) X(def_var) X(def_var_fill)			\
 	X(def_var_chunking) X(put_att) X(put_att_text) X(enddef)	\
-	X(put_vara) X(close) X(abort) X(strerror)
+	X(put_vara) X(close) X(strerror)
 
 #define LSIO_NC_MEMBER(f) __typeof__(nc_##f) *f;
 struct lsio_nc_api {

@@ -18,12 +18,25 @@
  * Variables are stored contiguous, without HDF5 fill: every element is
  * written, so a fill pass by HDF5 would write each byte twice.  The
  * _FillValue attribute is still there for readers (and xarray's masking).
+ *
+ * The NetCDF file is written by a forked child, which shares the mapping.
+ * HDF5 (1.10.8, under netCDF-C 4.9.0) cannot survive a failed write: after
+ * one (a full disk, a quota, a file size limit) nc_abort(), nc_close() and
+ * HDF5's own exit handler all dereference freed state, and the process
+ * dies of SIGSEGV with its temporaries in place and no word said.  A child
+ * that fails writes why into a pipe and _exit()s without closing
+ * anything; the parent reports it and removes both temporaries.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sink/netcdf_load.h"
@@ -32,6 +45,7 @@
 #define DATASET_ALIGN 4096		/* each variable starts on a page */
 #define DATASET_SLAB ((size_t)64 << 20)	/* bytes per nc_put_vara */
 #define DATASET_COPY ((size_t)1 << 20)	/* write-through buffer */
+#define DATASET_POLL_MS 100		/* how soon a Ctrl-C stops the child */
 
 struct dataset_sink {
 	struct lsio_target target;
@@ -39,7 +53,7 @@ struct dataset_sink {
 	struct lsio_grid *grids;	/* one per variable, into file */
 	size_t *offs;			/* where each starts in file */
 	char *nc_temp;			/* the NetCDF file being written */
-	int ncid;			/* open NetCDF file, or -1 */
+	int ncid;			/* open NetCDF file (the child's), or -1 */
 	int *varids;			/* per variable */
 	/* The dimensions defined so far: names (the variables' own) and
 	 * NetCDF ids. */
@@ -192,13 +206,21 @@ static int dataset_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 
 /* --- commit: the NetCDF file ---------------------------------------------- */
 
-/* A libnetcdf failure: "cannot write 'x.nc': variable 't2m': what: why". */
+/* A libnetcdf failure: "cannot write 'x.nc': variable 't2m': what: why".
+ * HDF5 says only "HDF error" when a write fails: the system's reason is
+ * added when errno (cleared before each call that writes) holds one. */
 static int nc_fail(struct lsio_sink *s, int status, const char *var,
 		   const char *what)
 {
-	return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s%s%s%s: %s",
-			 s->path, var ? "variable '" : "", var ? var : "",
-			 var ? "': " : "", what, lsio_nc.strerror(status));
+	int e = errno;
+	bool io = e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO ||
+		  e == EROFS;
+
+	return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+			 "cannot write '%s': %s%s%s%s: %s%s%s%s", s->path,
+			 var ? "variable '" : "", var ? var : "",
+			 var ? "': " : "", what, lsio_nc.strerror(status),
+			 io ? " (" : "", io ? strerror(e) : "", io ? ")" : "");
 }
 
 /* The NetCDF file's name, reserved: beside the target (the rename stays
@@ -287,13 +309,15 @@ static int nc_fill(struct lsio_sink *s, struct dataset_sink *d,
 	return st ? nc_fail(s, st, v->name, "_FillValue") : 0;
 }
 
-/* Contiguous (one write per slab, nothing to index), and no HDF5 fill
- * pass: every element is written. */
+/* Contiguous (one write per slab, nothing to index; HDF5 refuses it for
+ * a variable with no elements, and a scalar has nothing else), and no
+ * HDF5 fill pass: every element is written. */
 static int nc_storage(struct lsio_sink *s, struct dataset_sink *d,
 		      const struct lsio_var *v, int varid)
 {
-	int st = v->ndim ? lsio_nc.def_var_chunking(d->ncid, varid,
-						    NC_CONTIGUOUS, NULL) : 0;
+	bool contiguous = v->ndim && lsio_grid_bytes(v->shape, v->ndim, 1);
+	int st = contiguous ? lsio_nc.def_var_chunking(d->ncid, varid,
+						       NC_CONTIGUOUS, NULL) : 0;
 
 	if (st)
 		return nc_fail(s, st, v->name, "contiguous storage");
@@ -379,6 +403,7 @@ static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
 					       "interrupted");
 		start[0] = (size_t)r;
 		count[0] = (size_t)MIN(per, rows - r);
+		errno = 0;
 		st = lsio_nc.put_vara(d->ncid, d->varids[i], start, count,
 				      data + r * row);
 		if (st)
@@ -427,37 +452,138 @@ static int nc_rename(struct lsio_sink *s, struct dataset_sink *d)
 	return 0;
 }
 
-static int dataset_commit(struct lsio_sink *s)
+/* The child's work: the whole NetCDF file at d->nc_temp. */
+static int nc_build(struct lsio_sink *s, struct dataset_sink *d)
 {
-	struct dataset_sink *d = s->priv;
-	int err = nc_temp_create(s, d), st;
+	int err, st;
 
-	if (!err)
-		err = nc_define(s, d);
+	/* The parent's pages of the mapping are not the child's: map them
+	 * all at once rather than a fault per page (an error is harmless:
+	 * the pages then fault in one by one). */
+	if (d->file.map)
+		madvise(d->file.map, d->file.len, MADV_POPULATE_READ);
+	errno = 0;
+	err = nc_define(s, d);
 	for (uint32_t i = 0; i < s->job->out.nvars && !err; i++)
 		err = nc_write_var(s, d, i);
 	if (err)
 		return err;
+	errno = 0;
 	st = lsio_nc.close(d->ncid);
 	d->ncid = -1;
-	if (st)
-		return nc_fail(s, st, NULL, "close");
-	err = d->target.stream ? nc_write_through(s, d) : nc_rename(s, d);
+	return st ? nc_fail(s, st, NULL, "close") : 0;
+}
+
+/* In the child: build, then say why it failed into fd; never return, and
+ * never close what HDF5 holds (see the top of this file). */
+static void nc_child(struct lsio_sink *s, struct dataset_sink *d, int fd,
+		     pid_t parent)
+{
+	const char *msg;
+	int err;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);	/* the parent died before that took effect */
+	err = nc_build(s, d);
+	if (err) {
+		msg = lsio_ctx_message(s->ctx);
+		lsio_write_all(fd, msg, strlen(msg));
+	}
+	_exit(err == -LSIO_ECANCELED ? 2 : err ? 1 : 0);
+}
+
+/* Wait for the child, killing it when the run is canceled (a Ctrl-C that
+ * reached only this process); *msg gets what it said. */
+static int nc_wait(struct lsio_sink *s, pid_t pid, int fd, char *msg,
+		   size_t cap)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t len = 0;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (lsio_canceled(s->ctx))
+			kill(pid, SIGKILL);
+		if (poll(&pfd, 1, DATASET_POLL_MS) > 0 && len + 1 < cap) {
+			ssize_t n = read(fd, msg + len, cap - 1 - len);
+
+			len += n > 0 ? (size_t)n : 0;
+			if (n == 0)	/* closed: it is exiting, or gone */
+				pfd.fd = -1;
+		}
+	}
+	while (len + 1 < cap) {
+		ssize_t n = read(fd, msg + len, cap - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	msg[len] = '\0';
+	return status;
+}
+
+/* The NetCDF file at d->nc_temp, written by a child (see the top). */
+static int nc_write_file(struct lsio_sink *s, struct dataset_sink *d)
+{
+	char msg[LSIO_MSG_MAX];
+	pid_t parent = getpid(), pid;
+	int fds[2], status;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+				 s->path, strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		nc_child(s, d, fds[1], parent);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				 "cannot write '%s': cannot start a process to write it: %s",
+				 s->path, strerror(errno));
+	}
+	status = nc_wait(s, pid, fds[0], msg, sizeof(msg));
+	close(fds[0]);
+	if (lsio_canceled(s->ctx) ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 2))
+		return lsio_fail_first(s->ctx, -LSIO_ECANCELED, "interrupted");
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	if (WIFEXITED(status) && msg[0])
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "%s", msg);
+	return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+			 "cannot write '%s': the process writing it %s %d",
+			 s->path, WIFSIGNALED(status) ? "died of signal" : "exited",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static int dataset_commit(struct lsio_sink *s)
+{
+	struct dataset_sink *d = s->priv;
+	int err = nc_temp_create(s, d);
+
+	if (!err)
+		err = nc_write_file(s, d);
+	if (!err)
+		err = d->target.stream ? nc_write_through(s, d)
+				       : nc_rename(s, d);
 	if (!err)
 		lsio_mapped_abort(&d->file);	/* the variables are in */
 	return err;
 }
 
-/* Idempotent, and a no-op after commit. */
+/* Idempotent, and a no-op after commit.  The NetCDF file was the child's:
+ * only its name is left to remove here. */
 static void dataset_abort(struct lsio_sink *s)
 {
 	struct dataset_sink *d = s->priv;
 
 	if (!d)
 		return;
-	if (d->ncid >= 0)
-		lsio_nc.abort(d->ncid);
-	d->ncid = -1;
 	if (d->nc_temp)
 		unlink(d->nc_temp);
 	free(d->nc_temp);
