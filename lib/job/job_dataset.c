@@ -112,6 +112,15 @@ static const char *key_path(char *buf, size_t cap, const char *where,
 	return buf;
 }
 
+/* "NaN", "Infinity" or "-Infinity": a float JSON cannot write. */
+static bool float_word(json_t *v)
+{
+	static const char *const words[] = { "NaN", "Infinity", "-Infinity",
+					     NULL };
+
+	return json_is_string(v) && in_list(json_string_value(v), words);
+}
+
 /* --- attributes ------------------------------------------------------------ */
 
 /* The dtype of kind and size in this host's byte order: attribute values
@@ -189,9 +198,11 @@ static int attr_numbers(struct lsio_ctx *ctx, const char *where, json_t *list,
 			key_path(sub, sizeof(sub), where, NULL, i);
 			at = sub;
 		}
-		if (!json_is_number(e) && !(typed && json_is_string(e)))
-			return bad(ctx, at,
-				   "expected a string, a number or a list of numbers");
+		if (!json_is_number(e) && !(typed && float_word(e)))
+			return bad(ctx, at, "expected %s",
+				   typed ? "a number, \"NaN\", \"Infinity\" or \"-Infinity\" (in the variable's type)"
+				   : is_list ? "a number"
+				   : "a string, a number or a list of numbers");
 		if (lsio_fill_encode(&a->dtype, e, a->data + i * a->dtype.size,
 				     why, sizeof(why)))
 			return bad(ctx, at, "%s", why);
@@ -356,7 +367,7 @@ static int var_values(struct lsio_ctx *ctx, const char *where, json_t *v,
 		return oom(ctx);
 	json_array_foreach(v, i, e) {
 		key_path(sub, sizeof(sub), where, NULL, i);
-		if (!json_is_number(e) && !json_is_string(e))
+		if (!json_is_number(e) && !float_word(e))
 			return bad(ctx, sub,
 				   "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
 		if (lsio_fill_encode(&var->dtype, e,
