@@ -377,6 +377,24 @@ static int nc_define(struct lsio_sink *s, struct dataset_sink *d)
 	return st ? nc_fail(s, st, NULL, "definitions") : 0;
 }
 
+/*
+ * Drop the pages of the variables' file in [*done, end) (offsets in it,
+ * *done page-aligned, end rounded down to a page): HDF5 has copied them
+ * into the NetCDF file.  They are dirty, and would otherwise be written
+ * back to disk for nothing, competing with the NetCDF file's own pages
+ * and holding twice the data's space until the end.  Best effort: a file
+ * system without holes keeps them.
+ */
+static void nc_release(struct dataset_sink *d, size_t *done, size_t end)
+{
+	end &= ~(size_t)(DATASET_ALIGN - 1);
+	if (end <= *done)
+		return;
+	fallocate(d->file.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		  (off_t)*done, (off_t)(end - *done));
+	*done = end;
+}
+
 /* Variable i's data, a slab of whole rows (along its first dimension) at
  * a time: a Ctrl-C is seen between slabs. */
 static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
@@ -387,6 +405,7 @@ static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
 	uint64_t bytes = lsio_grid_bytes(v->shape, v->ndim, v->dtype.size);
 	uint64_t rows = v->ndim ? v->shape[0] : 1, row, per;
 	size_t start[LSIO_MAX_DIMS] = { 0 }, count[LSIO_MAX_DIMS];
+	size_t done = d->offs[i];	/* page-aligned */
 	int st;
 
 	if (!bytes)
@@ -408,7 +427,11 @@ static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
 				      data + r * row);
 		if (st)
 			return nc_fail(s, st, v->name, "data");
+		nc_release(d, &done, d->offs[i] + (size_t)((r + count[0]) * row));
 	}
+	/* Its last page holds nothing else (the next variable starts on a
+	 * page of its own). */
+	nc_release(d, &done, d->offs[i] + (size_t)bytes + DATASET_ALIGN - 1);
 	return 0;
 }
 
