@@ -395,6 +395,14 @@ static void nc_release(struct dataset_sink *d, size_t *done, size_t end)
 	*done = end;
 }
 
+/* Map [p, p + n) of the variables' file into this process's page tables. */
+static void nc_populate(uint8_t *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(DATASET_ALIGN - 1);
+
+	madvise((void *)a, n + ((uintptr_t)p - a), MADV_POPULATE_READ);
+}
+
 /* Variable i's data, a slab of whole rows (along its first dimension) at
  * a time: a Ctrl-C is seen between slabs. */
 static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
@@ -422,6 +430,10 @@ static int nc_write_var(struct lsio_sink *s, struct dataset_sink *d,
 					       "interrupted");
 		start[0] = (size_t)r;
 		count[0] = (size_t)MIN(per, rows - r);
+		/* The parent's page tables are not the child's: map the slab
+		 * at once rather than a fault per page (an error is harmless:
+		 * the pages then fault in one by one). */
+		nc_populate(data + r * row, count[0] * row);
 		errno = 0;
 		st = lsio_nc.put_vara(d->ncid, d->varids[i], start, count,
 				      data + r * row);
@@ -480,11 +492,6 @@ static int nc_build(struct lsio_sink *s, struct dataset_sink *d)
 {
 	int err, st;
 
-	/* The parent's pages of the mapping are not the child's: map them
-	 * all at once rather than a fault per page (an error is harmless:
-	 * the pages then fault in one by one). */
-	if (d->file.map)
-		madvise(d->file.map, d->file.len, MADV_POPULATE_READ);
 	errno = 0;
 	err = nc_define(s, d);
 	for (uint32_t i = 0; i < s->job->out.nvars && !err; i++)
@@ -517,33 +524,35 @@ static void nc_child(struct lsio_sink *s, struct dataset_sink *d, int fd,
 }
 
 /* Wait for the child, killing it when the run is canceled (a Ctrl-C that
- * reached only this process); *msg gets what it said. */
+ * reached only this process); msg gets what it said (cut to cap - 1).
+ * Its end of the pipe closes when it exits, whatever it died of. */
 static int nc_wait(struct lsio_sink *s, pid_t pid, int fd, char *msg,
 		   size_t cap)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t len = 0;
+	char rest[256];
+	ssize_t n = -1;
 	int status;
 
-	while (waitpid(pid, &status, WNOHANG) == 0) {
+	while (n != 0) {
 		if (lsio_canceled(s->ctx))
 			kill(pid, SIGKILL);
-		if (poll(&pfd, 1, DATASET_POLL_MS) > 0 && len + 1 < cap) {
-			ssize_t n = read(fd, msg + len, cap - 1 - len);
-
-			len += n > 0 ? (size_t)n : 0;
-			if (n == 0)	/* closed: it is exiting, or gone */
-				pfd.fd = -1;
-		}
-	}
-	while (len + 1 < cap) {
-		ssize_t n = read(fd, msg + len, cap - 1 - len);
-
-		if (n <= 0)
+		if (poll(&pfd, 1, DATASET_POLL_MS) <= 0)
+			continue;	/* nothing yet, or a signal */
+		if (len + 1 < cap)
+			n = read(fd, msg + len, cap - 1 - len);
+		else
+			n = read(fd, rest, sizeof(rest));
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
 			break;
-		len += (size_t)n;
+		if (n > 0 && len + 1 < cap)
+			len += (size_t)n;
 	}
 	msg[len] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;	/* not ours to wait for: say it failed */
 	return status;
 }
 
@@ -571,6 +580,10 @@ static int nc_write_file(struct lsio_sink *s, struct dataset_sink *d)
 	}
 	status = nc_wait(s, pid, fds[0], msg, sizeof(msg));
 	close(fds[0]);
+	if (status == -1)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				 "cannot write '%s': cannot wait for the process writing it: %s",
+				 s->path, strerror(errno));
 	if (lsio_canceled(s->ctx) ||
 	    (WIFEXITED(status) && WEXITSTATUS(status) == 2))
 		return lsio_fail_first(s->ctx, -LSIO_ECANCELED, "interrupted");
