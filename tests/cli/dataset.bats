@@ -9,11 +9,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-# need_xarray: skip (with the reason) when Debian's python3 cannot read
-# NetCDF-4 with xarray.
-need_xarray() {
-	"$PY" -c 'import numpy, xarray, netCDF4' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import xarray and netCDF4 (apt-get install python3-xarray python3-netcdf4)"
+# need_netcdf_reader: skip (with the reason) when Debian's python3 cannot
+# read NetCDF-4 with xarray.
+need_netcdf_reader() {
+	need_fixtures "numpy, xarray, netCDF4" "python3-xarray python3-netcdf4"
 }
 
 # An ERA5-like box: t2m (f4, two chunks, one raw, one zstd), u10 (f8, one
@@ -106,7 +105,7 @@ EOF
 }
 
 @test "dataset: several variables and inline coordinates, read back by xarray, raw and decoded" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	run -0 lsio run era5.json
 	assert_output ''
@@ -163,7 +162,7 @@ EOF
 
 @test "dataset: ncdump -h shows the dimensions, types and attributes" {
 	command -v ncdump >/dev/null || skip "ncdump is not installed (apt-get install netcdf-bin)"
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	run -0 lsio run era5.json
 	run -0 ncdump -h box.nc
@@ -178,7 +177,7 @@ EOF
 }
 
 @test "dataset: NaN and integer fill values where no chunk lands, an absent chunk, prefill false" {
-	need_xarray
+	need_netcdf_reader
 	py '
 a = np.arange(6, dtype="<f4").reshape(2, 3) + 0.5
 n = np.arange(6, dtype="<i2").reshape(2, 3) * 7
@@ -214,7 +213,7 @@ print("ok")'
 }
 
 @test "dataset: big-endian dtypes, a scalar and an empty variable" {
-	need_xarray
+	need_netcdf_reader
 	py '
 np.arange(6, dtype=">i4").reshape(2, 3).tofile("be-i4.bin")
 (np.arange(6) / 3).astype(">f8").tofile("be-f8.bin")
@@ -246,7 +245,7 @@ print("ok")'
 }
 
 @test "dataset: -o gives the path; a .nc name needs a dataset output, a dataset output a .nc name" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	run -0 lsio run era5.json -o other.nc
 	assert_raw_equal other.nc want.npz
@@ -277,7 +276,7 @@ EOF
 }
 
 @test "dataset: a symlink's target is replaced, /dev/null and a FIFO are written through, '-' is stdout" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	sed 's/"path": "box.nc"/"path": "box.nc", "format": "netcdf4"/' era5.json > fmt.json
 	mkdir real
@@ -353,7 +352,7 @@ EOF
 }
 
 @test "dataset: a failed run leaves nothing behind: a corrupt chunk, a write past the file size limit, an attribute libnetcdf refuses" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	# A corrupt zstd chunk: the run fails while reading.
 	head -c 40 t2m-b.zst > cut.zst
@@ -458,7 +457,7 @@ libs_trace() {
 }
 
 @test "dataset: libnetcdf is loaded by a dataset run only" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	printf '\001\002\003\004' > four.bin
 	write_job array.json <<'EOF'
@@ -479,7 +478,7 @@ EOF
 }
 
 @test "dataset: a libnetcdf that cannot be loaded fails the run before it reads, exit 1, nothing left" {
-	need_xarray
+	need_netcdf_reader
 	make_era5
 	mkdir broken
 	: > broken/libnetcdf.so.19
