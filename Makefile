@@ -18,24 +18,29 @@ DESTDIR ?=
 CC      ?= cc
 PKGS    := liburing jansson libzstd liblz4 zlib blosc libdeflate \
 	libpng libopenjp2
-# libcurl is not linked: lib/io/curl_load.c dlopen()s it when a job first
-# has a remote source (its ~30 libraries cost local runs ~5 ms each), by
-# the soname of the library pkg-config's libcurl names.
-DLOPEN_PKGS := libcurl
-CURL_SO     ?= $(firstword $(wildcard \
-	$(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so) \
-	$(shell $(CC) -print-file-name=libcurl.so))
-CURL_SONAME ?= $(shell readelf -d $(CURL_SO) 2>/dev/null | \
+# libcurl and libnetcdf are not linked: lib/io/curl_load.c dlopen()s
+# libcurl when a job first has a remote source, lib/sink/netcdf_load.c
+# libnetcdf when it first writes a NetCDF file (their ~30 and ~40
+# libraries would cost every run ~5 ms), by the soname of the library
+# that pkg-config's package names.
+DLOPEN_PKGS := libcurl netcdf
+# $(call dl_soname,PKG,LIB): the soname of libLIB.so, looked for in PKG's
+# libdir, then where the compiler finds it; empty when not found.
+dl_soname = $(shell readelf -d $(firstword $(wildcard \
+	$(shell pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).so) \
+	$(shell $(CC) -print-file-name=lib$(2).so)) 2>/dev/null | \
 	sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+CURL_SONAME   ?= $(call dl_soname,libcurl,curl)
+NETCDF_SONAME ?= $(call dl_soname,netcdf,netcdf)
 # Debian packages the build, the tests and the demo need.
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
 	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev \
-	libaec-dev libpng-dev libopenjp2-7-dev
+	libaec-dev libpng-dev libopenjp2-7-dev libnetcdf-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
 	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
 	libeccodes-tools python3-eccodes python3-gdal gdal-bin clang libclang-rt-14-dev \
-	python3-xarray python3-netcdf4 python3-cftime
+	python3-xarray python3-netcdf4 python3-cftime netcdf-bin
 DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp python3-cfgrib
 
 BUILD   ?= build
@@ -85,6 +90,8 @@ $(BUILD)/lib/stage/grib2_bits.o $(BUILD)/lib/stage/grib2_simple.o \
 
 $(BUILD)/lib/io/curl_load.o: \
 	ALL_CFLAGS += $(if $(CURL_SONAME),-DLSIO_CURL_SONAME='"$(CURL_SONAME)"')
+$(BUILD)/lib/sink/netcdf_load.o: \
+	ALL_CFLAGS += $(if $(NETCDF_SONAME),-DLSIO_NETCDF_SONAME='"$(NETCDF_SONAME)"')
 
 # The CLI sees the public header only: it is a client of the library.
 $(BUILD)/cmd/%.o: cmd/%.c

@@ -91,6 +91,16 @@ void lsio_strbuf_printf(struct lsio_strbuf *b, const char *fmt, ...)
 void lsio_strbuf_add(struct lsio_strbuf *b, const char *s, size_t n);
 void lsio_strbuf_release(struct lsio_strbuf *b);
 
+/* --- libraries loaded on first use (util/dl.c) ----------------------------- */
+
+/* dlopen() soname, else fallback (when not NULL and another name).  NULL
+ * when neither loads, with "cannot load 'SONAME': why" in why. */
+void *lsio_dl_open(const char *soname, const char *fallback, char *why,
+		   size_t cap);
+
+/* dlerror(), or "unknown error". */
+const char *lsio_dl_why(void);
+
 /* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
 
 /* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */
@@ -162,7 +172,7 @@ struct lsio_source {
  * The five arrays live in job->dims (LSIO_PLACE_FIELDS * rank values per
  * chunk), so a chunk costs 40 bytes per dimension, not a fixed struct. */
 struct lsio_place {
-	uint32_t ndim;		/* lsio_place_rank(&job->out) */
+	uint32_t ndim;		/* the rank of the array it lands in */
 	char order;		/* 'C' or 'F': the chunk's memory order */
 	const uint64_t *shape, *to, *from, *count, *step;
 };
@@ -181,6 +191,8 @@ struct lsio_chunk {
 				 * or LSIO_NONE for the template */
 	char order;		/* placement order, 'C' or 'F' */
 	uint8_t missing;	/* enum lsio_missing */
+	uint16_t var;		/* dataset output: the variable it lands in
+				 * (padding otherwise: 40 bytes either way) */
 };
 
 /* A chunk whose source is absent: an error, or the array's fill value
@@ -191,13 +203,43 @@ enum lsio_missing { LSIO_MISSING_ERROR, LSIO_MISSING_FILL,
 		    LSIO_MISSING_FILL_403 };
 
 enum lsio_output_type { LSIO_OUT_ARRAY, LSIO_OUT_FILES, LSIO_OUT_STDOUT,
-			LSIO_OUT_NULL };
+			LSIO_OUT_NULL, LSIO_OUT_DATASET };
 /* AUTO: .npy when the final path (after -o) ends in ".npy", else raw. */
 enum lsio_array_format { LSIO_FMT_AUTO, LSIO_FMT_NPY, LSIO_FMT_RAW };
 
+#define LSIO_MAX_VARS UINT16_MAX	/* a chunk's var is a uint16_t */
+
+/* An attribute of a dataset or of one of its variables, checked and
+ * encoded when the job is loaded: text, or n numbers of one dtype in
+ * host byte order. */
+struct lsio_attr {
+	char *name;
+	bool text;		/* data is n bytes of text (no NUL) */
+	struct lsio_dtype dtype;	/* numbers: their element type */
+	size_t n;
+	uint8_t *data;
+};
+
+/* One variable of a dataset output: an array of its own, which chunks
+ * are placed into (their place.var) or whose inline "values" fill it. */
+struct lsio_var {
+	char *name;
+	struct lsio_dtype dtype;
+	uint32_t ndim;
+	uint64_t shape[LSIO_MAX_DIMS];	/* shape[0] is 1 when ndim is 0 */
+	char **dims;		/* ndim dimension names */
+	uint8_t fill[16];	/* one encoded element */
+	bool fill_is_zero;
+	bool has_fill;		/* fill_value given: the file's _FillValue */
+	struct lsio_attr *attrs;
+	uint32_t nattrs;
+	uint8_t *values;	/* "values", encoded (prod(shape) elements),
+				 * or NULL */
+};
+
 struct lsio_output {
 	enum lsio_output_type type;
-	char *path;		/* array: the file to write */
+	char *path;		/* array, dataset: the file to write */
 	char *dir;		/* files: the directory */
 	char *name;		/* files: name template, NULL = "{index}" */
 	enum lsio_array_format format;
@@ -210,13 +252,32 @@ struct lsio_output {
 				 * it; absent ones get the fill value */
 	uint64_t max_chunk;	/* files, stdout, null: bytes a chunk may
 				 * decode to; 0 = LSIO_MAX_CHUNK */
+	/* dataset: the variables (chunk.var indexes them) and the global
+	 * attributes; dtype, shape and fill above are unused. */
+	struct lsio_var *vars;
+	uint32_t nvars;
+	struct lsio_attr *attrs;
+	uint32_t nattrs;
+	bool netcdf_named;	/* "format": "netcdf4": any path will do */
 };
+
+/* Whether chunks are placed into arrays: array and dataset output. */
+static inline bool lsio_output_places(const struct lsio_output *out)
+{
+	return out->type == LSIO_OUT_ARRAY || out->type == LSIO_OUT_DATASET;
+}
 
 /* Placements have the output's rank, but rank 1 for a 0-d output, whose
  * out->shape[0] is then 1: one element of a larger chunk needs a "from". */
 static inline uint32_t lsio_place_rank(const struct lsio_output *out)
 {
 	return out->ndim ? out->ndim : 1;
+}
+
+/* The same for a dataset's variable. */
+static inline uint32_t lsio_var_rank(const struct lsio_var *v)
+{
+	return v->ndim ? v->ndim : 1;
 }
 
 /* Without output.max_chunk, the most one chunk may take in memory where no
@@ -315,6 +376,18 @@ bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
  * output's template expanded (lib/job/job.c). */
 int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
 		    size_t cap);
+
+/* The element type of the array chunk c is placed in: its variable's for
+ * a dataset output, the output's otherwise. */
+const struct lsio_dtype *lsio_chunk_dtype(const struct lsio_job *job,
+					  const struct lsio_chunk *c);
+
+/* Whether path is a name out may write: an array output never writes a
+ * NetCDF name (".nc", ".nc4"), a dataset output only such a name unless
+ * its "format" says netcdf4: no bytes under a misleading name.  0, or -1
+ * with the reason (naming path) in why. */
+int lsio_output_path_check(const struct lsio_output *out, const char *path,
+			   char *why, size_t cap);
 
 /* Decoded byte size of a chunk's destination: prod(place.shape) * itemsize,
  * or 0 when the chunk has no placement. */

@@ -88,7 +88,7 @@ static int stage_call(struct lsio_engine *e, struct lsio_chain_state *cs,
 		return 0;
 	snprintf(what, sizeof(what), "stage %u '%s': ", k + 1, spec->ops->name);
 	/* Without a placement the limit is the job's: say how to raise it. */
-	if (ret == -LSIO_ETOOBIG && e->job->out.type != LSIO_OUT_ARRAY)
+	if (ret == -LSIO_ETOOBIG && !lsio_output_places(&e->job->out))
 		snprintf(cs->why + strlen(cs->why), sizeof(cs->why) - strlen(cs->why),
 			 " (the limit for one chunk: raise it with output.max_chunk)");
 	return chunk_fail(e, i, ret, what, cs->why[0] ? cs->why : lsio_strerror(ret));
@@ -126,7 +126,7 @@ static size_t intermediate_limit(const struct lsio_job *job, size_t want)
 size_t lsio_chunk_read_bound(const struct lsio_job *job,
 			     const struct lsio_chunk *c)
 {
-	size_t want = job->out.type == LSIO_OUT_ARRAY
+	size_t want = lsio_output_places(&job->out)
 			? (size_t)lsio_chunk_decoded_size(job, c) : 0;
 
 	return MIN(intermediate_limit(job, want), lsio_chunk_bound(job));
@@ -136,15 +136,19 @@ int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
 		      uint64_t i)
 {
 	const struct lsio_output *out = &e->job->out;
+	const struct lsio_chunk *c = &e->job->chunks[i];
+	const struct lsio_var *v = out->type == LSIO_OUT_DATASET
+					   ? &out->vars[c->var] : NULL;
 	size_t want;
 
-	if (out->type != LSIO_OUT_ARRAY || !out->no_prefill || out->fill_is_zero)
+	if (!lsio_output_places(out) || !out->no_prefill ||
+	    (v ? v->fill_is_zero : out->fill_is_zero))
 		return 0;	/* the fill value is there already */
-	want = (size_t)lsio_chunk_decoded_size(e->job, &e->job->chunks[i]);
+	want = (size_t)lsio_chunk_decoded_size(e->job, c);
 	if (lsio_scratch_reserve(&cs->scratch[0], want))
 		return chunk_fail(e, i, -ENOMEM, "out of memory", "");
-	lsio_fill_repeat(cs->scratch[0].p, want, out->fill, sizeof(out->fill),
-			 out->dtype.size);
+	lsio_fill_repeat(cs->scratch[0].p, want, v ? v->fill : out->fill,
+			 sizeof(out->fill), lsio_chunk_dtype(e->job, c)->size);
 	return e->sink.ops->put(&e->sink, i, cs->scratch[0].p, want);
 }
 
@@ -178,8 +182,8 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		io.scratch = last && dest.p ? &dest : other_scratch(cs, p);
 		io.limit = exact ? want : intermediate_limit(e->job, want);
 		io.expect = exact ? want : 0;
-		if (exact && e->job->out.type == LSIO_OUT_ARRAY)
-			io.dtype = &e->job->out.dtype;
+		if (exact && lsio_output_places(&e->job->out))
+			io.dtype = lsio_chunk_dtype(e->job, c);
 		ret = stage_call(e, cs, i, k, &io);
 		if (ret)
 			return ret;

@@ -144,7 +144,8 @@ uint64_t lsio_job_chunk_count(const struct lsio_job *job);
 /* Number of distinct sources a job reads. */
 uint64_t lsio_job_source_count(const struct lsio_job *job);
 
-/* The output type: "array", "files", "stdout" or "null" (static string). */
+/* The output type: "array", "dataset", "files", "stdout" or "null" (static
+ * string). */
 const char *lsio_job_output_type(const struct lsio_job *job);
 
 /* --- plans ---------------------------------------------------------------- */

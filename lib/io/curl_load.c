@@ -25,29 +25,15 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_err;
 static char load_msg[LSIO_MSG_MAX];
 
-static const char *dl_why(void)
-{
-	const char *why = dlerror();
-
-	return why ? why : "unknown error";
-}
-
-/* RTLD_NOW: a missing dependency or symbol is reported here, not as a
- * crash at the first call that needs it. */
 static void *open_curl(void)
 {
 	char why[LSIO_MSG_MAX / 2];
-	void *h = dlopen(LSIO_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h = lsio_dl_open(LSIO_CURL_SONAME, CURL_SONAME_FALLBACK, why,
+			       sizeof(why));
 
-	if (h)
-		return h;
-	snprintf(why, sizeof(why), "%s", dl_why());
-	if (strcmp(LSIO_CURL_SONAME, CURL_SONAME_FALLBACK))
-		h = dlopen(CURL_SONAME_FALLBACK, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		snprintf(load_msg, sizeof(load_msg),
-			 "remote sources need libcurl: cannot load '%s': %s",
-			 LSIO_CURL_SONAME, why);
+			 "remote sources need libcurl: %s", why);
 	return h;
 }
 
@@ -64,7 +50,7 @@ static int resolve(void *h, struct lsio_curl_api *api)
 	return 0;
 missing:
 	snprintf(load_msg, sizeof(load_msg), "remote sources need libcurl: %s",
-		 dl_why());
+		 lsio_dl_why());
 	return -1;
 }
 

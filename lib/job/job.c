@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "job/job.h"
@@ -136,9 +137,20 @@ struct defaults {
 	uint32_t chain;		/* LSIO_NONE when not given */
 	char order;		/* place.order, 0 when not given */
 	uint8_t missing;	/* enum lsio_missing */
+	uint32_t var;		/* place.var (dataset), LSIO_NONE when not
+				 * given */
+	uint32_t rank;		/* the rank shape/from/count/step have */
 	bool has_shape, has_from, has_count, has_step;
 	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
 	uint64_t count[LSIO_MAX_DIMS], step[LSIO_MAX_DIMS];
+};
+
+/* The array the chunk being parsed lands in: the output's, or a dataset
+ * variable's. */
+struct dest {
+	uint32_t ndim, rank, itemsize;
+	const uint64_t *shape;
+	const char *var;	/* the variable's name; NULL: array output */
 };
 
 struct parser {
@@ -149,7 +161,11 @@ struct parser {
 	char path[LSIO_MSG_MAX];	/* where() formats into this */
 
 	struct defaults def;
-	struct strmap sources, chains;
+	struct dest dest;
+	uint64_t stride;	/* job->dims values per chunk: LSIO_PLACE_FIELDS
+				 * x the largest rank of the output */
+	struct strmap sources, chains, vars;
+	const char **var_names;	/* NULL terminated, for "did you mean" */
 	size_t sources_cap, chains_cap, strings_cap;
 	uint32_t empty_chain;	/* the chain "[]", LSIO_NONE until needed */
 	bool name_uses_length;	/* files output template has {length} */
@@ -272,6 +288,10 @@ static int parse_dims(struct parser *p, const char *sub, json_t *v,
 	if (!json_is_array(v))
 		return fail(p, sub, "expected a list of %" PRIu32 " sizes",
 			    want);
+	if (json_array_size(v) != want && p->dest.var)
+		return fail(p, sub,
+			    "%zu dimensions, but variable '%s' has %" PRIu32,
+			    json_array_size(v), p->dest.var, want);
 	if (json_array_size(v) != want)
 		return fail(p, sub,
 			    "%zu dimensions, but the output has %" PRIu32,
@@ -403,8 +423,9 @@ static bool chain_keeps_size(const struct lsio_chain *c)
 
 /* --- output --------------------------------------------------------------- */
 
+/* Indexed by enum lsio_output_type. */
 static const char *const out_types[] = { "array", "files", "stdout", "null",
-					 NULL };
+					 "dataset", NULL };
 
 static const char *const out_keys[][10] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
@@ -412,11 +433,13 @@ static const char *const out_keys[][10] = {
 	[LSIO_OUT_FILES] = { "type", "dir", "name", "max_chunk", NULL },
 	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
+	[LSIO_OUT_DATASET] = { "type", "path", "format", "attrs", "variables",
+			       "prefill", NULL },
 };
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
 	"shape", "order", "fill_value", "format", "dir", "name", "max_chunk",
-	"prefill", NULL };
+	"prefill", "attrs", "variables", NULL };
 
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
@@ -433,8 +456,11 @@ static int check_output_keys(struct parser *p, json_t *obj,
 
 		if (in_list(key, out_keys[t]))
 			continue;
+		/* Dataset output shares its keys but "attrs" and "variables"
+		 * with array output: the hint names array output alone. */
 		for (size_t o = 0; o < ARRAY_SIZE(out_keys); o++)
-			if (in_list(key, out_keys[o]))
+			if (in_list(key, out_keys[o]) &&
+			    !(o == LSIO_OUT_DATASET && in_list(key, out_keys[LSIO_OUT_ARRAY])))
 				snprintf(whose + strlen(whose), sizeof(whose) - strlen(whose),
 					 "%s%s", whose[0] ? ", " : "", out_types[o]);
 		if (whose[0])
@@ -446,65 +472,90 @@ static int check_output_keys(struct parser *p, json_t *obj,
 	return 0;
 }
 
-static int check_dtype(struct parser *p, json_t *v, struct lsio_dtype *dt)
+int lsio_json_dtype(struct lsio_ctx *ctx, const char *where, json_t *v,
+		    struct lsio_dtype *dt)
 {
-	const char *s = get_string(p, "dtype", v,
-				   "a dtype such as \"<f4\" or \"|u1\"");
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
 
-	if (!s)
-		return -LSIO_EJOB;
+	if (!*s)
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: expected a dtype such as \"<f4\" or \"|u1\"",
+				 where);
 	if (lsio_dtype_parse(s, dt))
-		return fail(p, "dtype",
-			    "unknown dtype '%s' (numpy style, e.g. \"<f4\", \"|u1\", \">i8\", \"<M8[ns]\")",
-			    s);
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: unknown dtype '%s' (numpy style, e.g. \"<f4\", \"|u1\", \">i8\", \"<M8[ns]\")",
+				 where, s);
 	return 0;
 }
 
-static int array_shape(struct parser *p, json_t *v)
+int lsio_json_shape(struct lsio_ctx *ctx, const char *where, json_t *v,
+		    uint32_t itemsize, uint32_t *ndim, uint64_t *shape)
 {
-	struct lsio_output *out = &p->job->out;
-	uint64_t bytes = out->dtype.size;
-	int ret;
+	uint64_t bytes = itemsize;
+	char sub[LSIO_MSG_MAX];
+	json_t *e;
+	size_t i;
 
 	if (!json_is_array(v) || json_array_size(v) > LSIO_MAX_DIMS)
-		return fail(p, "shape", "expected a list of at most %d sizes",
-			    LSIO_MAX_DIMS);
-	out->ndim = (uint32_t)json_array_size(v);
-	ret = parse_dims(p, "shape", v, out->ndim, out->shape);
-	if (ret)
-		return ret;
-	if (!out->ndim)
-		out->shape[0] = 1;	/* see lsio_place_rank() */
-	for (uint32_t d = 0; d < out->ndim; d++)
-		if (!lsio_mul_ok(bytes, out->shape[d], &bytes) ||
-		    bytes > INT64_MAX)
-			return fail(p, "shape",
-				    "the array is too large (more than 2^63 bytes)");
+		return lsio_fail(ctx, -LSIO_EJOB,
+				 "%s: expected a list of at most %d sizes",
+				 where, LSIO_MAX_DIMS);
+	*ndim = (uint32_t)json_array_size(v);
+	json_array_foreach(v, i, e) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", where, i);
+		if (lsio_json_size(ctx, sub, e, &shape[i]))
+			return -LSIO_EJOB;
+	}
+	if (!*ndim)
+		shape[0] = 1;	/* see lsio_place_rank() */
+	for (uint32_t d = 0; d < *ndim; d++)
+		if (!lsio_mul_ok(bytes, shape[d], &bytes) || bytes > INT64_MAX)
+			return lsio_fail(ctx, -LSIO_EJOB,
+					 "%s: the array is too large (more than 2^63 bytes)",
+					 where);
 	return 0;
 }
 
-/* The fill value, encoded once; items wider than out->fill (V, S) can
- * only be zero, which fill_is_zero says. */
-static int array_fill(struct parser *p, json_t *v)
+/* Items wider than fill (V, S) can only be zero, which is_zero says. */
+int lsio_json_fill(struct lsio_ctx *ctx, const char *where, json_t *v,
+		   const struct lsio_dtype *dt, uint8_t fill[16], bool *is_zero)
 {
-	struct lsio_output *out = &p->job->out;
-	uint8_t *buf = calloc(1, out->dtype.size);
+	uint8_t *buf = calloc(1, dt->size);
 	char why[256];
-	int ret;
 
 	if (!buf)
-		return oom(p);
-	ret = lsio_fill_encode(&out->dtype, v, buf, why, sizeof(why));
-	if (ret) {
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	if (lsio_fill_encode(dt, v, buf, why, sizeof(why))) {
 		free(buf);
-		return fail(p, "fill_value", "%s", why);
+		return lsio_fail(ctx, -LSIO_EJOB, "%s: %s", where, why);
 	}
-	memcpy(out->fill, buf, MIN(sizeof(out->fill), out->dtype.size));
-	out->fill_is_zero = true;
-	for (uint32_t i = 0; i < out->dtype.size; i++)
+	memset(fill, 0, 16);
+	memcpy(fill, buf, MIN(16, dt->size));
+	*is_zero = true;
+	for (uint32_t i = 0; i < dt->size; i++)
 		if (buf[i])
-			out->fill_is_zero = false;
+			*is_zero = false;
 	free(buf);
+	return 0;
+}
+
+int lsio_json_keys(struct lsio_ctx *ctx, const char *where, json_t *obj,
+		   const char *const *keys)
+{
+	const char *key, *hint;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		if (in_list(key, keys))
+			continue;
+		hint = lsio_did_you_mean(key, keys);
+		if (hint)
+			return lsio_fail(ctx, -LSIO_EJOB,
+					 "%s: unknown key '%s' (did you mean '%s'?)",
+					 where, key, hint);
+		return lsio_fail(ctx, -LSIO_EJOB, "%s: unknown key '%s'", where,
+				 key);
+	}
 	return 0;
 }
 
@@ -528,6 +579,70 @@ static int array_format(struct parser *p, json_t *v)
 	return 0;
 }
 
+/* A NetCDF file's name: ".nc" or ".nc4", in any case. */
+static bool netcdf_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && dot != path && dot[-1] != '/' &&
+	       (!strcasecmp(dot, ".nc") || !strcasecmp(dot, ".nc4"));
+}
+
+int lsio_output_path_check(const struct lsio_output *out, const char *path,
+			   char *why, size_t cap)
+{
+	if (out->type == LSIO_OUT_ARRAY && netcdf_name(path)) {
+		snprintf(why, cap,
+			 "'%s': an array output writes .npy or raw bytes; a NetCDF file needs a \"dataset\" output",
+			 path);
+		return -1;
+	}
+	if (out->type == LSIO_OUT_DATASET && !out->netcdf_named &&
+	    !netcdf_name(path)) {
+		snprintf(why, cap,
+			 "'%s': a dataset output writes NetCDF-4: name it .nc (or give \"format\": \"netcdf4\")",
+			 path);
+		return -1;
+	}
+	return 0;
+}
+
+/* output.path of an array or dataset output (it may come from -o). */
+static int output_path(struct parser *p, json_t *obj)
+{
+	json_t *v = json_object_get(obj, "path");
+	const char *s;
+
+	if (!v)
+		return 0;
+	s = get_string(p, "path", v, "a file name");
+	if (!s)
+		return -LSIO_EJOB;
+	return dup_string(p, s, &p->job->out.path);
+}
+
+/* "prefill": false, of an array or dataset output. */
+static int output_prefill(struct parser *p, json_t *obj)
+{
+	json_t *v = json_object_get(obj, "prefill");
+
+	if (v && !json_is_boolean(v))
+		return fail(p, "prefill", "expected true or false");
+	p->job->out.no_prefill = v && json_is_false(v);
+	return 0;
+}
+
+/* Once the output's type and format are known. */
+static int check_path(struct parser *p)
+{
+	char why[LSIO_MSG_MAX / 2];
+	const char *path = p->job->out.path;
+
+	if (path && lsio_output_path_check(&p->job->out, path, why, sizeof(why)))
+		return fail(p, "path", "%s", why);
+	return 0;
+}
+
 static int parse_array_output(struct parser *p, json_t *obj)
 {
 	struct lsio_output *out = &p->job->out;
@@ -535,38 +650,85 @@ static int parse_array_output(struct parser *p, json_t *obj)
 	char order;
 	int ret;
 
-	v = json_object_get(obj, "path");
-	if (v) {
-		const char *s = get_string(p, "path", v, "a file name");
-
-		if (!s)
-			return -LSIO_EJOB;
-		if (dup_string(p, s, &out->path))
-			return -ENOMEM;
-	}
+	if ((ret = output_path(p, obj)))
+		return ret;
 	v = json_object_get(obj, "dtype");
 	if (!v)
 		return fail(p, NULL, "missing \"dtype\" (e.g. \"<f4\")");
-	ret = check_dtype(p, v, &out->dtype);
+	ret = lsio_json_dtype(p->ctx, where(p, "dtype"), v, &out->dtype);
 	if (ret)
 		return ret;
 	v = json_object_get(obj, "shape");
 	if (!v)
 		return fail(p, NULL, "missing \"shape\" (a list of sizes)");
-	ret = array_shape(p, v);
+	ret = lsio_json_shape(p->ctx, where(p, "shape"), v, out->dtype.size,
+			      &out->ndim, out->shape);
 	v = json_object_get(obj, "order");
 	if (!ret && v)
 		ret = parse_order(p, "order", v, "C", &order);
 	if (!ret)
-		ret = array_fill(p, json_object_get(obj, "fill_value"));
+		ret = lsio_json_fill(p->ctx, where(p, "fill_value"),
+				     json_object_get(obj, "fill_value"),
+				     &out->dtype, out->fill, &out->fill_is_zero);
 	if (!ret)
 		ret = array_format(p, json_object_get(obj, "format"));
-	v = json_object_get(obj, "prefill");
-	if (!ret && v && !json_is_boolean(v))
-		ret = fail(p, "prefill", "expected true or false");
-	if (!ret && v)
-		out->no_prefill = json_is_false(v);
-	return ret;
+	if (!ret)
+		ret = output_prefill(p, obj);
+	return ret ? ret : check_path(p);
+}
+
+static const char *var_key(const void *arg, uint32_t idx)
+{
+	return ((const struct lsio_output *)arg)->vars[idx].name;
+}
+
+/* The map chunks find their variable by, and the names "did you mean"
+ * picks from; a name twice is an error. */
+static int map_vars(struct parser *p)
+{
+	const struct lsio_output *out = &p->job->out;
+	uint32_t other;
+
+	p->vars.key = var_key;
+	p->vars.arg = out;
+	p->var_names = calloc(out->nvars + 1, sizeof(*p->var_names));
+	if (!p->var_names)
+		return oom(p);
+	for (uint32_t i = 0; i < out->nvars; i++) {
+		const char *name = out->vars[i].name;
+		uint32_t hash = str_hash(name);
+		char sub[48];
+
+		if (strmap_lookup(&p->vars, name, hash, &other)) {
+			snprintf(sub, sizeof(sub), "variables[%" PRIu32 "].name", i);
+			return fail(p, sub,
+				    "'%s' is also the name of variables[%" PRIu32 "]",
+				    name, other);
+		}
+		if (strmap_insert(&p->vars, hash, i))
+			return oom(p);
+		p->var_names[i] = name;
+	}
+	return 0;
+}
+
+static int parse_dataset_output(struct parser *p, json_t *obj)
+{
+	struct lsio_output *out = &p->job->out;
+	json_t *v;
+	int ret;
+
+	if ((ret = output_path(p, obj)))
+		return ret;
+	v = json_object_get(obj, "format");
+	if (v && !(json_is_string(v) && !strcmp(json_string_value(v), "netcdf4")))
+		return fail(p, "format", "expected \"netcdf4\"");
+	out->netcdf_named = v != NULL;
+	if ((ret = lsio_dataset_parse(p->ctx, where(p, NULL), obj, out)))
+		return ret;
+	if ((ret = map_vars(p)) || (ret = output_prefill(p, obj)))
+		return ret;
+	return check_path(p);
 }
 
 static int bad_placeholder(struct parser *p, const char *field, size_t len)
@@ -679,7 +841,7 @@ static int parse_output(struct parser *p, json_t *obj)
 		return -LSIO_EJOB;	/* "tpye" says more than "missing" */
 	if (!json_is_string(type))
 		return fail(p, "type",
-			    "expected one of \"array\", \"files\", \"stdout\", \"null\"");
+			    "expected one of \"array\", \"dataset\", \"files\", \"stdout\", \"null\"");
 	s = json_string_value(type);
 	for (t = 0; out_types[t] && strcmp(out_types[t], s); t++)
 		;
@@ -689,13 +851,15 @@ static int parse_output(struct parser *p, json_t *obj)
 			return fail(p, "type",
 				    "unknown output type '%s' (did you mean '%s'?)", s, hint);
 		return fail(p, "type",
-			    "unknown output type '%s' (expected array, files, stdout or null)", s);
+			    "unknown output type '%s' (expected array, dataset, files, stdout or null)", s);
 	}
 	p->job->out.type = (enum lsio_output_type)t;
 	if (check_output_keys(p, obj, p->job->out.type))
 		return -LSIO_EJOB;
 	if (t == LSIO_OUT_ARRAY)
 		return parse_array_output(p, obj);
+	if (t == LSIO_OUT_DATASET)
+		return parse_dataset_output(p, obj);
 	if (output_max_chunk(p, json_object_get(obj, "max_chunk")))
 		return -LSIO_EJOB;
 	if (t == LSIO_OUT_FILES)
@@ -707,10 +871,48 @@ static int parse_output(struct parser *p, json_t *obj)
 
 static const char *const default_keys[] = { "source", "stages", "length",
 					    "place", "missing", NULL };
-static const char *const default_place_keys[] = { "shape", "from", "count",
-						  "step", "order", NULL };
-static const char *const place_keys[] = { "shape", "to", "from", "count",
-					  "step", "order", NULL };
+static const char *const default_place_keys[] = { "var", "shape", "from",
+						  "count", "step", "order",
+						  NULL };
+static const char *const place_keys[] = { "var", "shape", "to", "from",
+					  "count", "step", "order", NULL };
+
+/* The chunk being parsed lands in variable var (LSIO_NONE: the array
+ * output's one array). */
+static void dest_set(struct parser *p, uint32_t var)
+{
+	const struct lsio_output *out = &p->job->out;
+	const struct lsio_var *v;
+
+	if (var == LSIO_NONE) {
+		p->dest = (struct dest){ out->ndim, lsio_place_rank(out),
+					 out->dtype.size, out->shape, NULL };
+		return;
+	}
+	v = &out->vars[var];
+	p->dest = (struct dest){ v->ndim, lsio_var_rank(v), v->dtype.size,
+				 v->shape, v->name };
+}
+
+/* place.var: the index of the variable it names. */
+static int place_var(struct parser *p, const char *sub, json_t *v,
+		     uint32_t *var)
+{
+	const char *s = get_string(p, sub, v, "a variable's name");
+	const char *hint;
+
+	if (!s)
+		return -LSIO_EJOB;
+	if (p->job->out.type != LSIO_OUT_DATASET)
+		return fail(p, sub, "only dataset output has variables");
+	if (strmap_lookup(&p->vars, s, str_hash(s), var))
+		return 0;
+	hint = lsio_did_you_mean(s, p->var_names);
+	if (hint)
+		return fail(p, sub, "no variable '%s' (did you mean '%s'?)", s,
+			    hint);
+	return fail(p, sub, "no variable '%s' in output.variables", s);
+}
 
 /* One of shape/to/from/count into vals: the chunk's own, else def's
  * (when not NULL); DIMS_ABSENT when neither, negative on error. */
@@ -721,9 +923,9 @@ static int place_dims(struct parser *p, json_t *pl, const char *key,
 {
 	char sub[32];
 	json_t *v = json_object_get(pl, key);
-	uint32_t ndim = lsio_place_rank(&p->job->out);
+	uint32_t ndim = p->dest.rank;
 
-	if (v && !p->job->out.ndim && json_is_array(v) && !json_array_size(v)) {
+	if (v && !p->dest.ndim && json_is_array(v) && !json_array_size(v)) {
 		/* A 0-d output's placement may be written with rank 0: the
 		 * whole one-element chunk. */
 		vals[0] = strcmp(key, "to") && strcmp(key, "from");
@@ -771,15 +973,36 @@ static uint64_t count_to_end(uint64_t shape, uint64_t from, uint64_t step)
 	return from < shape ? (shape - from + step - 1) / step : 0;
 }
 
+/* A dataset's default dims have the rank of defaults.place.var. */
+static int default_var(struct parser *p, json_t *obj)
+{
+	struct defaults *def = &p->def;
+	json_t *v = json_object_get(obj, "var");
+	static const char *const dims[] = { "shape", "from", "count", "step",
+					    NULL };
+
+	if (v && place_var(p, "place.var", v, &def->var))
+		return -LSIO_EJOB;
+	if (p->job->out.type != LSIO_OUT_DATASET || v)
+		return 0;
+	for (size_t k = 0; dims[k]; k++)
+		if (json_object_get(obj, dims[k]))
+			return fail(p, "place",
+				    "\"%s\" without \"var\": a placement has the rank of its variable",
+				    dims[k]);
+	return 0;
+}
+
 static int default_place(struct parser *p, json_t *obj)
 {
 	struct defaults *def = &p->def;
-	uint32_t ndim = lsio_place_rank(&p->job->out);
+	uint32_t ndim;
 	json_t *v;
 	int ret = 0;
 
-	if (p->job->out.type != LSIO_OUT_ARRAY)
-		return fail(p, "place", "only array output places chunks");
+	if (!lsio_output_places(&p->job->out))
+		return fail(p, "place",
+			    "only array output places chunks (and dataset output, in its variables)");
 	if (!json_is_object(obj))
 		return fail(p, "place", "expected an object");
 	if (json_object_get(obj, "to"))
@@ -787,6 +1010,10 @@ static int default_place(struct parser *p, json_t *obj)
 			    "differs per chunk: give it in each chunk's place");
 	if (check_keys(p, "place", obj, default_place_keys))
 		return -LSIO_EJOB;
+	if (default_var(p, obj))
+		return -LSIO_EJOB;
+	dest_set(p, def->var);
+	ndim = def->rank = p->dest.rank;
 	ret = place_dims(p, obj, "shape", NULL, def->shape);
 	def->has_shape = ret == 0;
 	if (ret >= 0)
@@ -820,9 +1047,9 @@ static int parse_missing(struct parser *p, json_t *v, uint8_t *missing)
 		if (strcmp(s, names[k]))
 			continue;
 		if (k != LSIO_MISSING_ERROR &&
-		    p->job->out.type != LSIO_OUT_ARRAY)
+		    !lsio_output_places(&p->job->out))
 			return fail(p, "missing",
-				    "\"%s\" needs an array output, whose fill value an absent chunk leaves in place",
+				    "\"%s\" needs an array output (or a dataset output), whose fill value an absent chunk leaves in place",
 				    s);
 		*missing = k;
 		return 0;
@@ -922,14 +1149,28 @@ static int chunk_stages(struct parser *p, json_t *obj, struct lsio_chunk *c)
 	return empty_chain(p, &c->chain);
 }
 
+/* "outside the array" or "outside variable 't2m'". */
+static int outside(struct parser *p, uint32_t k, uint64_t to, uint64_t count)
+{
+	const struct dest *dst = &p->dest;
+
+	if (dst->var)
+		return fail(p, "place.to",
+			    "placement outside variable '%s': dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
+			    dst->var, k, to, count, dst->shape[k]);
+	return fail(p, "place.to",
+		    "placement outside the array: dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
+		    k, to, count, dst->shape[k]);
+}
+
 static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 			const uint64_t *d, bool has_count)
 {
-	const struct lsio_output *out = &p->job->out;
-	uint32_t n = lsio_place_rank(out);
+	const struct dest *dst = &p->dest;
+	uint32_t n = dst->rank;
 	const uint64_t *shape = d, *to = d + n, *from = d + 2 * n;
 	const uint64_t *count = d + 3 * n, *step = d + 4 * n;
-	uint64_t bytes = out->dtype.size;
+	uint64_t bytes = dst->itemsize;
 
 	for (uint32_t k = 0; k < n && !has_count; k++)
 		if (from[k] > shape[k])
@@ -939,10 +1180,8 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 	if (check_box(p, "place.count", n, shape, from, count, step))
 		return -LSIO_EJOB;
 	for (uint32_t k = 0; k < n; k++)
-		if (to[k] + count[k] > out->shape[k])
-			return fail(p, "place.to",
-				    "placement outside the array: dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
-				    k, to[k], count[k], out->shape[k]);
+		if (to[k] + count[k] > dst->shape[k])
+			return outside(p, k, to[k], count[k]);
 	for (uint32_t k = 0; k < n; k++)
 		if (!lsio_mul_ok(bytes, shape[k], &bytes) || bytes > INT64_MAX)
 			return fail(p, "place.shape",
@@ -951,7 +1190,7 @@ static int place_bounds(struct parser *p, const struct lsio_chunk *c,
 	    chain_keeps_size(&p->job->chains[c->chain]))
 		return fail(p, "length",
 			    "%" PRIu64 " bytes, but the decoded chunk is %" PRIu64 " (place.shape x %" PRIu32 "-byte items) and no stage changes the size",
-			    c->length, bytes, out->dtype.size);
+			    c->length, bytes, dst->itemsize);
 	return 0;
 }
 
@@ -961,13 +1200,18 @@ static int place_values(struct parser *p, json_t *pl, uint64_t *d,
 			bool *has_count)
 {
 	const struct defaults *def = &p->def;
-	uint32_t n = lsio_place_rank(&p->job->out);
+	uint32_t n = p->dest.rank;
 	uint64_t *shape = d, *to = d + n, *from = d + 2 * n, *count = d + 3 * n;
 	uint64_t *step = d + 4 * n;
+	bool fits = def->rank == n;	/* the defaults' dims are for this rank */
 	int ret;
 
-	ret = place_dims(p, pl, "shape", def->has_shape ? def->shape : NULL,
-			 shape);
+	ret = place_dims(p, pl, "shape",
+			 def->has_shape && fits ? def->shape : NULL, shape);
+	if (ret == DIMS_ABSENT && def->has_shape)
+		return fail(p, "place",
+			    "missing \"shape\" (defaults.place.shape has %" PRIu32 " dimensions, variable '%s' %" PRIu32 ")",
+			    def->rank, p->dest.var ? p->dest.var : "", n);
 	if (ret == DIMS_ABSENT)
 		return fail(p, "place",
 			    "missing \"shape\" (and no defaults.place.shape)");
@@ -978,20 +1222,46 @@ static int place_values(struct parser *p, json_t *pl, uint64_t *d,
 			    "missing \"to\": where the chunk lands in the array");
 	if (ret >= 0)	/* from stays zeros (calloc) when absent */
 		ret = place_dims(p, pl, "from",
-				 def->has_from ? def->from : NULL, from);
+				 def->has_from && fits ? def->from : NULL, from);
 	if (ret >= 0)
 		ret = place_dims(p, pl, "count",
-				 def->has_count ? def->count : NULL, count);
+				 def->has_count && fits ? def->count : NULL,
+				 count);
 	*has_count = ret != DIMS_ABSENT;
 	if (ret >= 0)
-		ret = place_dims(p, pl, "step", def->has_step ? def->step : NULL,
-				 step);
+		ret = place_dims(p, pl, "step",
+				 def->has_step && fits ? def->step : NULL, step);
 	if (ret < 0)
 		return ret;
 	for (uint32_t k = 0; k < n && ret == DIMS_ABSENT; k++)
 		step[k] = 1;
 	for (uint32_t k = 0; k < n && !*has_count; k++)
 		count[k] = step[k] ? count_to_end(shape[k], from[k], step[k]) : 0;
+	return 0;
+}
+
+/* The variable a dataset's chunk lands in: place.var, else the
+ * defaults'; one with inline values takes no chunks. */
+static int chunk_var(struct parser *p, json_t *pl, struct lsio_chunk *c)
+{
+	json_t *v = json_object_get(pl, "var");
+	uint32_t var = p->def.var;
+
+	if (v && place_var(p, "place.var", v, &var))
+		return -LSIO_EJOB;
+	if (p->job->out.type != LSIO_OUT_DATASET) {
+		dest_set(p, LSIO_NONE);
+		return 0;
+	}
+	if (var == LSIO_NONE)
+		return fail(p, "place",
+			    "missing \"var\" (and no defaults.place.var): the variable the chunk is placed in");
+	if (p->job->out.vars[var].values)
+		return fail(p, v ? "place.var" : "place",
+			    "variable '%s' has inline \"values\": no chunk is placed in it",
+			    p->job->out.vars[var].name);
+	c->var = (uint16_t)var;	/* < LSIO_MAX_VARS */
+	dest_set(p, var);
 	return 0;
 }
 
@@ -1003,18 +1273,20 @@ static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
 
 	c->place = UINT64_MAX;
 	c->order = 'C';
-	if (p->job->out.type != LSIO_OUT_ARRAY)
+	if (!lsio_output_places(&p->job->out))
 		return pl ? fail(p, "place",
-				 "only array output places chunks") : 0;
+				 "only array output places chunks (and dataset output, in its variables)") : 0;
 	if (!pl)
 		return fail(p, NULL,
-			    "missing \"place\" (array output places every chunk)");
+			    "missing \"place\" (%s output places every chunk)",
+			    out_types[p->job->out.type]);
 	if (!json_is_object(pl))
 		return fail(p, "place", "expected an object");
 	if (check_keys(p, "place", pl, place_keys))
 		return -LSIO_EJOB;
-	c->place = p->index * LSIO_PLACE_FIELDS *
-		   lsio_place_rank(&p->job->out);	/* < job->ndims */
+	if (chunk_var(p, pl, c))
+		return -LSIO_EJOB;
+	c->place = p->index * p->stride;	/* < job->ndims */
 	ret = place_values(p, pl, p->job->dims + c->place, &has_count);
 	if (ret)
 		return ret;
@@ -1087,9 +1359,9 @@ static int alloc_chunks(struct parser *p, size_t n)
 	job->chunks = calloc(n ? n : 1, sizeof(*job->chunks));
 	if (!job->chunks)
 		return oom(p);
-	if (job->out.type == LSIO_OUT_ARRAY) {
-		if (!lsio_mul_ok(n, (uint64_t)LSIO_PLACE_FIELDS *
-				    lsio_place_rank(&job->out), &ndims) ||
+	if (lsio_output_places(&job->out)) {
+		p->stride = (uint64_t)LSIO_PLACE_FIELDS * lsio_job_max_rank(job);
+		if (!lsio_mul_ok(n, p->stride, &ndims) ||
 		    ndims > SIZE_MAX / sizeof(uint64_t))
 			return oom(p);
 		job->dims = calloc(ndims ? ndims : 1, sizeof(uint64_t));
@@ -1351,6 +1623,7 @@ static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
 	p.def.source_idx = LSIO_NONE;
 	p.def.length = LSIO_LEN_EOF;
 	p.def.chain = LSIO_NONE;
+	p.def.var = LSIO_NONE;
 	p.sources.key = source_key;
 	p.sources.arg = p.job;
 	p.chains.key = chain_key;
@@ -1358,6 +1631,8 @@ static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
 	ret = parse_top(&p, root);
 	strmap_release(&p.sources);
 	strmap_release(&p.chains);
+	strmap_release(&p.vars);
+	free(p.var_names);
 	if (ret) {
 		lsio_job_free(p.job);
 		return ret;
@@ -1459,6 +1734,7 @@ void lsio_job_free(struct lsio_job *job)
 	free(job->out.path);
 	free(job->out.dir);
 	free(job->out.name);
+	lsio_dataset_release(&job->out);
 	lsio_settings_release(&job->storage);
 	free(job->name);
 	free(job);
@@ -1469,10 +1745,32 @@ uint64_t lsio_job_chunk_count(const struct lsio_job *job)
 	return job ? job->nchunks : 0;
 }
 
+/* The largest rank a placement has: the stride of job->dims. */
+uint32_t lsio_job_max_rank(const struct lsio_job *job)
+{
+	uint32_t n = 1;
+
+	if (job->out.type != LSIO_OUT_DATASET)
+		return lsio_place_rank(&job->out);
+	for (uint32_t i = 0; i < job->out.nvars; i++)
+		n = MAX(n, lsio_var_rank(&job->out.vars[i]));
+	return n;
+}
+
+const struct lsio_dtype *lsio_chunk_dtype(const struct lsio_job *job,
+					  const struct lsio_chunk *c)
+{
+	if (job->out.type == LSIO_OUT_DATASET)
+		return &job->out.vars[c->var].dtype;
+	return &job->out.dtype;
+}
+
 bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 		      struct lsio_place *view)
 {
-	uint32_t n = lsio_place_rank(&job->out);
+	uint32_t n = job->out.type == LSIO_OUT_DATASET
+			? lsio_var_rank(&job->out.vars[c->var])
+			: lsio_place_rank(&job->out);
 	const uint64_t *d;
 
 	if (c->place == UINT64_MAX)
@@ -1492,7 +1790,7 @@ uint64_t lsio_chunk_decoded_size(const struct lsio_job *job,
 				 const struct lsio_chunk *c)
 {
 	struct lsio_place pl;
-	uint64_t bytes = job->out.dtype.size;
+	uint64_t bytes = lsio_chunk_dtype(job, c)->size;
 
 	if (!lsio_chunk_place(job, c, &pl))
 		return 0;

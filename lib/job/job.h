@@ -66,6 +66,44 @@ int lsio_settings_parse(struct lsio_ctx *ctx, const char *name,
 void lsio_settings_apply(const struct lsio_settings *s,
 			 struct lsio_options *opt);
 
+/* --- JSON values the output sections share (job.c) ------------------------ */
+
+/* where is the value's full path for messages ("job.json: output.dtype").
+ * Each returns 0, or -LSIO_EJOB (-ENOMEM) with the message set. */
+
+/* A numpy dtype string. */
+int lsio_json_dtype(struct lsio_ctx *ctx, const char *where, json_t *v,
+		    struct lsio_dtype *dt);
+
+/* A shape: at most LSIO_MAX_DIMS sizes into shape[] (shape[0] = 1 for
+ * none), whose product times itemsize stays below 2^63. */
+int lsio_json_shape(struct lsio_ctx *ctx, const char *where, json_t *v,
+		    uint32_t itemsize, uint32_t *ndim, uint64_t *shape);
+
+/* A fill value (v may be NULL: zero), encoded as one element of dt. */
+int lsio_json_fill(struct lsio_ctx *ctx, const char *where, json_t *v,
+		   const struct lsio_dtype *dt, uint8_t fill[16], bool *is_zero);
+
+/* Every key of obj is one of keys (NULL terminated); an unknown one gets
+ * a "did you mean". */
+int lsio_json_keys(struct lsio_ctx *ctx, const char *where, json_t *obj,
+		   const char *const *keys);
+
+/* The largest rank of a placement of job: the output's, or that of the
+ * dataset's variable with the most dimensions. */
+uint32_t lsio_job_max_rank(const struct lsio_job *job);
+
+/* --- the dataset output (job_dataset.c) ----------------------------------- */
+
+/* Parse a dataset output's "variables" and "attrs" into out (where is
+ * "job.json: output"): types NetCDF has, dimension names whose lengths
+ * agree across variables, inline values and attributes encoded.  Returns
+ * 0, -LSIO_EJOB or -ENOMEM with the message set; what was parsed is freed
+ * by lsio_dataset_release() in either case. */
+int lsio_dataset_parse(struct lsio_ctx *ctx, const char *where, json_t *obj,
+		       struct lsio_output *out);
+void lsio_dataset_release(struct lsio_output *out);
+
 /* --- chunk names for files output (job.c) --------------------------------- */
 
 #define LSIO_NAME_MAX 255	/* NAME_MAX: checked at load */

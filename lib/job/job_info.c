@@ -16,6 +16,7 @@ const char *lsio_job_output_type(const struct lsio_job *job)
 		[LSIO_OUT_FILES] = "files",
 		[LSIO_OUT_STDOUT] = "stdout",
 		[LSIO_OUT_NULL] = "null",
+		[LSIO_OUT_DATASET] = "dataset",
 	};
 
 	return names[job->out.type];

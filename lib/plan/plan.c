@@ -552,7 +552,7 @@ static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 static uint64_t remote_first_read(const struct lsio_job *job,
 				  const struct lsio_chunk *c)
 {
-	uint64_t n = job->out.type == LSIO_OUT_ARRAY
+	uint64_t n = lsio_output_places(&job->out)
 			? lsio_chunk_decoded_size(job, c) : 0;
 
 	if (!n || n >= LSIO_REMOTE_EOF_FIRST_READ)

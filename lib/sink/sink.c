@@ -15,6 +15,7 @@ extern const struct lsio_sink_ops lsio_sink_array;
 extern const struct lsio_sink_ops lsio_sink_files;
 extern const struct lsio_sink_ops lsio_sink_stream;
 extern const struct lsio_sink_ops lsio_sink_null;
+extern const struct lsio_sink_ops lsio_sink_dataset;
 
 #define SINK_DEFAULT_FD 1	/* standard output */
 
@@ -29,6 +30,8 @@ static const struct lsio_sink_ops *sink_pick(enum lsio_output_type type)
 		return &lsio_sink_stream;
 	case LSIO_OUT_NULL:
 		return &lsio_sink_null;
+	case LSIO_OUT_DATASET:
+		return &lsio_sink_dataset;
 	}
 	return NULL;
 }
@@ -39,6 +42,7 @@ static const char *sink_path(const struct lsio_output *out,
 {
 	switch (out->type) {
 	case LSIO_OUT_ARRAY:
+	case LSIO_OUT_DATASET:
 		return path_override ? path_override : out->path;
 	case LSIO_OUT_FILES:
 		return path_override ? path_override : out->dir;
@@ -56,6 +60,7 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 		   const char *path_override, struct lsio_sink *s)
 {
 	const struct lsio_output *out = &job->out;
+	char why[LSIO_MSG_MAX / 2];
 
 	s->ops = sink_pick(out->type);
 	s->ctx = ctx;
@@ -77,8 +82,14 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 				 "--output '%s': this job's output is %s, which has no path",
 				 path_override,
 				 out->type == LSIO_OUT_STDOUT ? "stdout" : "null");
-	if (out->type == LSIO_OUT_ARRAY && (!s->path || !*s->path))
+	if (lsio_output_places(out) && (!s->path || !*s->path))
 		return lsio_fail(ctx, -LSIO_EJOB, "output.path: missing");
+	/* No bytes under a misleading name (-o x.nc for an array). */
+	if (lsio_output_places(out) &&
+	    lsio_output_path_check(out, s->path, why, sizeof(why)))
+		return lsio_fail(ctx, path_override ? -LSIO_EUSAGE : -LSIO_EJOB,
+				 "%s%s", path_override ? "--output " : "output.path: ",
+				 why);
 	if (out->type == LSIO_OUT_FILES && (!s->path || !*s->path))
 		return lsio_fail(ctx, -LSIO_EJOB, "output.dir: missing");
 	return s->ops->open(s);

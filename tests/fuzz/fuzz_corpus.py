@@ -276,6 +276,25 @@ def job_seeds():
         "chunks": [{"source": a, "offset": 0, "length": 480, "place": {"to": [0, 0, 0]}},
                    {"source": a, "offset": 480, "length": 480,
                     "place": {"to": [1, 1, 1], "from": [1, 1, 1], "count": [2, 3, 4]}}]})
+    job_seed("dataset", {
+        "lsio": 1,
+        "output": {"type": "dataset", "path": "out.nc",
+                   "attrs": {"Conventions": "CF-1.8", "levels": [1, 2.5]},
+                   "variables": [
+                       {"name": "t2m", "dtype": "<i2", "shape": [2, 3, 4],
+                        "dims": ["time", "latitude", "longitude"], "fill_value": -32767,
+                        "attrs": {"scale_factor": 0.0018, "add_offset": 260.1,
+                                  "valid_range": [-32000, 32000], "units": "K"}},
+                       {"name": "u10", "dtype": ">f8", "shape": [2, 3, 4],
+                        "dims": ["time", "latitude", "longitude"], "fill_value": "NaN"},
+                       {"name": "latitude", "dtype": "<f4", "shape": [3], "dims": ["latitude"],
+                        "values": [60, 59.75, "NaN"]},
+                       {"name": "scalar", "dtype": "|u1", "shape": [], "values": [7]}]},
+        "defaults": {"place": {"var": "t2m", "shape": [1, 3, 4]}, "missing": "fill"},
+        "chunks": [{"source": a, "offset": 0, "length": 24, "place": {"to": [0, 0, 0]}},
+                   {"source": a, "offset": 24, "length": 24, "place": {"to": [1, 0, 0]}},
+                   {"source": a, "offset": 48, "length": 192,
+                    "place": {"var": "u10", "shape": [2, 3, 4], "to": [0, 0, 0]}}]})
 
 
 def zarr_seed(name, meta, select, blob=b""):
