@@ -91,6 +91,12 @@ void lsio_strbuf_printf(struct lsio_strbuf *b, const char *fmt, ...)
 void lsio_strbuf_add(struct lsio_strbuf *b, const char *s, size_t n);
 void lsio_strbuf_release(struct lsio_strbuf *b);
 
+/* Write why something failed into why (cap bytes, cut short if need be;
+ * nothing when why is NULL) and return err, so that a failure is one
+ * statement (util/why.c). */
+int lsio_why(char *why, size_t cap, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
 
 /* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */
