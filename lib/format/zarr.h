@@ -285,7 +285,7 @@ int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 int zarr_gen_sharded(struct zarr_gen *g);
 
 /* With g->sel[] set: the spans of every dimension (0, 1 when nothing is
- * selected, or an error), then the entries of every chunk they touch. */
+ * selected, or an error); then the entries of every chunk they touch. */
 int zarr_gen_spans(struct zarr_gen *g);
 int zarr_gen_entries(struct zarr_gen *g);
 

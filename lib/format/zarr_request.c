@@ -344,6 +344,27 @@ static json_t *rq_values_json(const struct zarr_var *v, const struct rq_dim *dim
 	return a;
 }
 
+/* A data variable's dimensions selected down to one value keep their
+ * coordinates as scalars, which CF (and xarray, reading it) links to the
+ * variable by its "coordinates" attribute, as xarray writes it. */
+static int rq_scalar_coords(struct rq *r, const struct zarr_var *v,
+			    const struct zarr_dimsel *sel, json_t *attrs)
+{
+	struct lsio_strbuf b = { 0 };
+	int err = 0;
+
+	if (v->is_coord)
+		return 0;
+	for (uint32_t d = 0; d < v->a.ndim; d++)
+		if (sel[d].drop && zarr_dataset_coord(r->ds, v->dims[d]))
+			lsio_strbuf_printf(&b, "%s%s", b.len ? " " : "", v->dims[d]);
+	if (b.len)
+		err = json_object_set_new(attrs, "coordinates", json_string(b.p));
+	err |= b.oom;
+	free(b.p);
+	return err;
+}
+
 /* The dataset's entry for variable v, selected as sel[]. */
 static int rq_variable_json(struct rq *r, const struct zarr_var *v,
 			    const struct zarr_dimsel *sel, const struct rq_dim *inl)
@@ -352,6 +373,8 @@ static int rq_variable_json(struct rq *r, const struct zarr_var *v,
 	json_t *attrs = json_deep_copy(v->attrs);
 	int err = !o || !shape || !dims || !attrs;
 
+	if (!err)
+		err = rq_scalar_coords(r, v, sel, attrs);
 	for (uint32_t d = 0; !err && d < v->a.ndim; d++) {
 		if (sel[d].drop)
 			continue;
@@ -411,6 +434,8 @@ static int rq_var(struct rq *r, const struct zarr_var *v, char **array_out)
 	g.nentries = r->nentries;
 	g.chunks = r->entries;
 	ret = zarr_gen_spans(&g);
+	if (!ret)
+		ret = zarr_gen_entries(&g);
 	if (ret == 1)
 		ret = 0;	/* nothing selected: all fill value */
 	r->entries = g.chunks;
