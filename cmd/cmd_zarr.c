@@ -8,11 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd.h"
 
-enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_INFO, OPT_MISSING_403 };
+enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_INFO, OPT_MISSING_403, OPT_VAR,
+       OPT_SEL, OPT_ISEL };
+
+/* --var, --sel and --isel terms a command line can hold. */
+#define ZARR_TERMS_MAX 64
 
 static const struct cmd_option zarr_own[] = {
 	{ "select", required_argument, 's', "SEL",
@@ -20,7 +25,23 @@ static const struct cmd_option zarr_own[] = {
 	  "from the end; drops the dimension), start:stop[:step],\n"
 	  "':' or '...'; missing trailing dimensions are ':'\n"
 	  "(default: the whole array), e.g. '0:24, 100:300, :'" },
-	{ "output", required_argument, 'o', "PATH", "the array to write" },
+	{ "var", required_argument, OPT_VAR, "NAME",
+	  "a variable of the group (repeatable; default: every\n"
+	  "data variable that has all the selected dimensions)" },
+	{ "sel", required_argument, OPT_SEL, "DIM=LABELS",
+	  "select by coordinate value, as xarray's .sel\n"
+	  "(repeatable): LO:HI inclusive (descending axes too:\n"
+	  "latitude=60:40), V exact, V~ nearest; dates for CF\n"
+	  "time (time=2023-01-10:2023-01-15, time=2023-01-10T06);\n"
+	  "a longitude box across the seam is one box\n"
+	  "(longitude=-10:30 on 0..360)" },
+	{ "isel", required_argument, OPT_ISEL, "DIM=INDICES",
+	  "select by index along a named dimension, as .isel\n"
+	  "(repeatable): 5, -1, 0:24, ::2" },
+	{ "output", required_argument, 'o', "PATH",
+	  "the output: X.nc writes the variables, their\n"
+	  "coordinates and attributes as NetCDF-4; anything\n"
+	  "else one variable's array (.npy, or raw bytes)" },
 	{ "emit-job", no_argument, OPT_EMIT_JOB, NULL,
 	  "print the job instead of running it; 'lsio run' of\n"
 	  "it writes the same file" },
@@ -46,6 +67,8 @@ static const struct cmd_command zarr_command = {
 	.name = "zarr",
 	.usage =
 	"usage: lsio zarr STORE[/ARRAY] [--select SEL] -o OUT.npy [options]\n"
+	"       lsio zarr STORE[/GROUP] [--var V]... [--sel DIM=LABELS]...\n"
+	"                 [--isel DIM=INDICES]... -o OUT.nc|OUT.npy [options]\n"
 	"       lsio zarr STORE[/ARRAY] [--select SEL] [-o OUT.npy] --emit-job\n"
 	"       lsio zarr STORE --list\n"
 	"       lsio zarr STORE[/GROUP] --info [--json]\n"
@@ -65,7 +88,32 @@ struct zarr_args {
 	struct cmd_common c;
 	const char *select, *output, *array;
 	bool emit, list, info, tuned;
+	/* --var, --sel, --isel: NULL-terminated */
+	const char *vars[ZARR_TERMS_MAX + 1], *sel[ZARR_TERMS_MAX + 1];
+	const char *isel[ZARR_TERMS_MAX + 1];
+	size_t nvars, nsel, nisel;
 };
+
+static int zarr_term(const char **list, size_t *n, const char *opt,
+		     const char *arg)
+{
+	if (*n == ZARR_TERMS_MAX)
+		return cmd_usage_error("zarr", "more than %d %s", ZARR_TERMS_MAX,
+				       opt);
+	list[(*n)++] = arg;
+	return 0;
+}
+
+/* --var, --sel or --isel, or a NetCDF output: a request by names
+ * (lsio_zarr_request_job). */
+static bool zarr_by_names(const struct zarr_args *z)
+{
+	size_t n = z->output ? strlen(z->output) : 0;
+
+	return z->nvars || z->nsel || z->nisel ||
+	       (n > 3 && !strcasecmp(z->output + n - 3, ".nc")) ||
+	       (n > 4 && !strcasecmp(z->output + n - 4, ".nc4"));
+}
 
 static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 		       const char *arg)
@@ -77,6 +125,12 @@ static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 	case 'o':
 		z->output = arg;
 		return 0;
+	case OPT_VAR:
+		return zarr_term(z->vars, &z->nvars, "--var", arg);
+	case OPT_SEL:
+		return zarr_term(z->sel, &z->nsel, "--sel", arg);
+	case OPT_ISEL:
+		return zarr_term(z->isel, &z->nisel, "--isel", arg);
 	case OPT_EMIT_JOB:
 		z->emit = true;
 		return 0;
@@ -126,6 +180,10 @@ static int zarr_options(int argc, char **argv, struct zarr_args *z)
 					       : "one store only, got '%s'",
 				       argv[optind + (optind < argc)]);
 	z->array = argv[optind];
+	if (zarr_by_names(z) && z->select)
+		return cmd_usage_error("zarr", "--select takes indices of one array; with --var, --sel and --isel name dimensions instead (--isel DIM=0:24)");
+	if (zarr_by_names(z) && (z->list || z->info))
+		return cmd_usage_error("zarr", "--list and --info take no --var, --sel or --isel");
 	if (z->list && (z->emit || z->select || z->output || z->info))
 		return cmd_usage_error("zarr", "--list takes no --select, -o, --emit-job or --info");
 	if (z->info && (z->emit || z->select || z->output))
@@ -165,6 +223,19 @@ static int zarr_run(struct lsio_ctx *ctx, struct zarr_args *z, const char *text)
 	return ret;
 }
 
+static int zarr_job(struct lsio_ctx *ctx, const struct zarr_args *z,
+		    char **text)
+{
+	struct lsio_zarr_request req = { .store = z->array, .vars = z->vars,
+					 .sel = z->sel, .isel = z->isel,
+					 .output = z->output };
+
+	if (!zarr_by_names(z))
+		return lsio_zarr_job(ctx, z->array, z->select, z->output,
+				     &z->c.opt, text);
+	return lsio_zarr_request_job(ctx, &req, &z->c.opt, text);
+}
+
 int cmd_zarr(int argc, char **argv)
 {
 	struct zarr_args z = { .select = NULL };
@@ -182,7 +253,7 @@ int cmd_zarr(int argc, char **argv)
 	if (z.list || z.info) {
 		ret = zarr_show(ctx, &z);
 	} else {
-		ret = lsio_zarr_job(ctx, z.array, z.select, z.output, &z.c.opt, &text);
+		ret = zarr_job(ctx, &z, &text);
 		if (ret)
 			ret = cmd_fail(ctx, ret);
 		else if (z.emit)

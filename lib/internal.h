@@ -101,6 +101,12 @@ void *lsio_dl_open(const char *soname, const char *fallback, char *why,
 /* dlerror(), or "unknown error". */
 const char *lsio_dl_why(void);
 
+/* Write why something failed into why (cap bytes, cut short if need be;
+ * nothing when why is NULL) and return err, so that a failure is one
+ * statement (util/why.c). */
+int lsio_why(char *why, size_t cap, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* --- data types and units (job/units.c, sink/npy.c) ----------------------- */
 
 /* A numpy-style dtype: "<f4", "|u1", ">i8", "<M8[ns]", "|V16", "|b1". */

@@ -54,12 +54,18 @@ static void gen_place(struct zarr_gen *g, const struct zarr_place *p)
 	g->placed += n;		/* placements never overlap */
 	lsio_strbuf_printf(b, "%s\n    {\"source\": %s, ", g->nentries ? "," : "",
 		    g->source);
+	if (g->entry_stages)
+		lsio_strbuf_printf(b, "\"stages\": %s, ", g->entry_stages);
 	if (g->off)
 		lsio_strbuf_printf(b, "\"offset\": %llu, ", (unsigned long long)g->off);
 	if (g->len != UINT64_MAX)
 		lsio_strbuf_printf(b, "\"length\": %llu, ",
 				   (unsigned long long)g->len);
 	lsio_strbuf_printf(b, "\"place\": {");
+	if (g->var)
+		lsio_strbuf_printf(b, "\"var\": %s, ", g->var);
+	if (g->entry_order)
+		lsio_strbuf_printf(b, "\"order\": \"%c\", ", p->order);
 	zbuf_dims(b, "shape", p->shape, p->ndim);
 	lsio_strbuf_printf(b, ", ");
 	zbuf_dims(b, "to", p->to, p->ndim);
@@ -243,6 +249,14 @@ static int gen_plain_blind(struct zarr_gen *g)
 			return ret;
 	} while (zarr_odometer_next(pos, g->nspans, g->a.ndim));
 	return 0;
+}
+
+int zarr_gen_entries(struct zarr_gen *g)
+{
+	if (g->a.sharded)
+		return zarr_gen_sharded(g);
+	return g->store->ops->size_costs_request ? gen_plain_blind(g)
+						 : gen_plain(g);
 }
 
 /* --- opening the array ------------------------------------------------------ */
@@ -456,6 +470,13 @@ static int gen_spans(struct zarr_gen *g)
 	if (ret)
 		return zarr_fail(g->ctx, ret, g->store, g->meta_key,
 				 "selection '%s': %s", g->select, why);
+	return zarr_gen_spans(g);
+}
+
+int zarr_gen_spans(struct zarr_gen *g)
+{
+	int ret;
+
 	for (uint32_t d = 0; d < g->a.ndim; d++)
 		g->csize[d] = g->a.sharded ? g->a.inner[d] : g->a.chunks[d];
 	ret = gen_check_count(g);
@@ -477,7 +498,7 @@ static int gen_spans(struct zarr_gen *g)
  * the output, page faults included, before any chunk is read.  Entries
  * that may find their chunk absent (a remote store's) cover it too, and
  * "prefill": false puts the fill value only where one is absent. */
-static char *job_output(struct zarr_gen *g, const char *path)
+char *zarr_gen_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
 	json_t *fill = g->a.fill;
@@ -507,7 +528,7 @@ static char *job_output(struct zarr_gen *g, const char *path)
 	return text;
 }
 
-static char *job_defaults(struct zarr_gen *g)
+char *zarr_gen_defaults(struct zarr_gen *g)
 {
 	json_t *o = json_object();
 	char *text = NULL;
@@ -525,7 +546,7 @@ static char *job_defaults(struct zarr_gen *g)
 
 static int job_text(struct zarr_gen *g, const char *path, char **job)
 {
-	char *out = job_output(g, path), *def = job_defaults(g);
+	char *out = zarr_gen_output(g, path), *def = zarr_gen_defaults(g);
 	struct lsio_strbuf b = { 0 };
 
 	if (out && def) {
@@ -570,9 +591,7 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 	if (!ret)
 		ret = gen_spans(&g);
 	if (!ret)
-		ret = g.a.sharded ? zarr_gen_sharded(&g)
-		      : g.store->ops->size_costs_request ? gen_plain_blind(&g)
-					    : gen_plain(&g);
+		ret = zarr_gen_entries(&g);
 	if (ret == 1)
 		ret = 0;
 	if (!ret)

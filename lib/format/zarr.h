@@ -267,6 +267,12 @@ struct zarr_gen {
 	/* The chunk being written. */
 	char *source;		/* JSON-quoted */
 	uint64_t off, len;
+	/* Several variables in one job (zarr_request.c): each entry's
+	 * place.var, JSON-quoted; its own stage chain (JSON) when it is not
+	 * the job's default one; its place.order when that may differ. */
+	const char *var;
+	const char *entry_stages;
+	bool entry_order;
 };
 
 /* Write the entries of one stored chunk: bytes [off, off + len) of key
@@ -277,6 +283,17 @@ int zarr_gen_chunk(struct zarr_gen *g, const struct zarr_span *const *sp,
 
 /* The entries of a sharded array (zarr_shard.c). */
 int zarr_gen_sharded(struct zarr_gen *g);
+
+/* With g->sel[] set: the spans of every dimension (0, 1 when nothing is
+ * selected, or an error); then the entries of every chunk they touch. */
+int zarr_gen_spans(struct zarr_gen *g);
+int zarr_gen_entries(struct zarr_gen *g);
+
+/* The job's "output" (an array of the selection's shape; path may be
+ * NULL) and "defaults" (the chain, missing, order) as JSON text, malloc'd;
+ * NULL when out of memory. */
+char *zarr_gen_output(struct zarr_gen *g, const char *path);
+char *zarr_gen_defaults(struct zarr_gen *g);
 
 /* Step pos[] through [0, n[d]) in C order; false after the last. */
 bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/cftime.h"
 #include "zarr.h"
 
 /* Chunk keys stat'ed per variable, at most: beyond, "not counted". */
@@ -124,15 +125,23 @@ static int var_storage(struct info *in, const struct zarr_var *v, json_t *o)
 
 /* --- coordinates ------------------------------------------------------------------ */
 
-/* CF time coordinates as dates: the hook for lib/format/cftime.c (issue
- * 15, piece B).  Until it is wired, coordinates show their numbers only.
- * Fills a and b with the dates of first and last; false when v is not a
- * CF time coordinate (or dates cannot be made yet). */
+/* A CF time coordinate's first and last values as dates (cftime.c), in
+ * its calendar.  False when v is not a CF time coordinate (no units
+ * "<unit> since <date>", or units lsio cannot read). */
 static bool info_cf_dates(const struct zarr_var *v, double first, double last,
 			  char *a, char *b, size_t cap)
 {
-	(void)v, (void)first, (void)last, (void)a, (void)b, (void)cap;
-	return false;
+	const char *u = json_string_value(json_object_get(v->attrs, "units"));
+	const char *cal = json_string_value(json_object_get(v->attrs, "calendar"));
+	struct cf_time t;
+	char why[64];
+
+	if (!u || !strstr(u, " since ") ||
+	    cf_time_parse(u, cal, &t, why, sizeof(why)))
+		return false;
+	cf_time_format(&t, first, a, cap);
+	cf_time_format(&t, last, b, cap);
+	return true;
 }
 
 /* A value of v: an integer for an integer dtype. */

@@ -351,6 +351,39 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 		  const char *output, const struct lsio_options *opt,
 		  char **job);
 
+/* What `lsio zarr STORE --var V --sel DIM=LABELS --isel DIM=INDICES -o
+ * OUT` extracts from a Zarr group, as xarray's ds[vars].isel(...).sel(...)
+ * would.  Lists are NULL-terminated and may be NULL. */
+struct lsio_zarr_request {
+	const char *store;		/* STORE or STORE/GROUP */
+	const char *const *vars;	/* variable names; none: every data
+					 * variable that has all the
+					 * selected dimensions */
+	const char *const *sel;		/* "DIM=LABELS": "latitude=60:40",
+					 * "time=2023-01-10", "lon=-0.1~" */
+	const char *const *isel;	/* "DIM=INDICES": "time=0:24" */
+	const char *output;		/* X.nc or X.nc4: a NetCDF dataset of
+					 * the variables and their
+					 * coordinates; else one variable as
+					 * .npy (raw without .npy); may be
+					 * NULL (then lsio_options.output) */
+};
+
+/* The job of a request: one plan for every variable.  Labels are resolved
+ * against the dimension's coordinate (read first): inclusive LO:HI on
+ * ascending and descending coordinates, V exact, V~ nearest, dates for CF
+ * time coordinates (units "<unit> since <date>", the standard, gregorian,
+ * proleptic_gregorian, noleap, 365_day, all_leap, 366_day and 360_day
+ * calendars), and a longitude box across the coordinate's seam (-10:30 on
+ * a 0..360 axis) as one box.  Returns 0 and a malloc'd job text, or a
+ * negative error with the message in ctx: -LSIO_EUSAGE (exit 2) for an
+ * unknown variable or dimension (with "did you mean"), a label outside
+ * the coordinate, a date that does not parse, several variables for a
+ * .npy; -LSIO_EJOB for metadata lsio cannot read. */
+int lsio_zarr_request_job(struct lsio_ctx *ctx,
+			  const struct lsio_zarr_request *req,
+			  const struct lsio_options *opt, char **job);
+
 /* A table of the arrays in a store (or the one array it is): path, Zarr
  * format, dtype, shape, chunks and codecs, one line each, sorted by path.
  * Returns 0 and malloc'd text the caller frees, or a negative error. */

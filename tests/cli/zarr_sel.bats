@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# zarr_sel.bats - `lsio zarr STORE --var V --sel DIM=LABELS --isel
+# DIM=INDICES -o OUT.nc|OUT.npy` on Zarr groups as xarray writes them
+# (tests/fixtures/xarray_gen.py), each request checked against what xarray
+# computes for it (tests/fixtures/xarray_sel_check.py: ds[vars].isel().sel()
+# opened from the same store, compared with xarray.open_dataset of lsio's
+# NetCDF: values, coordinates, attributes, packed storage) - never against
+# lsio itself.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	export XDIR="$BATS_FILE_TMPDIR/x"
+	"$PY" -c 'import xarray, zarr, cftime, netCDF4' 2>/dev/null || return 0
+	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
+		touch "$BATS_FILE_TMPDIR/gen.failed"
+}
+
+need_nc() {
+	need_fixtures "xarray, zarr, cftime, netCDF4" \
+		"python3-xarray python3-cftime python3-netcdf4"
+}
+
+# request STORE OUT ARGS...: lsio writes OUT, and xarray agrees with it.
+request() {
+	local store=$1 out=$2
+	shift 2
+	lsio zarr "$store" "$@" -o "$out" -q || fail "lsio zarr $store $* -o $out failed"
+	run "$PY" "$FIXTURES/xarray_sel_check.py" "$store" "$out" "$@"
+	[ "$status" -eq 0 ] || fail "$*: $output"
+}
+
+@test "zarr --sel: a box and a time range of two variables, one NetCDF, as xarray's .sel" {
+	need_nc
+	request "$XDIR/era5.zarr" box.nc --var t2m --var u10 \
+		--sel time=2023-01-10:2023-01-15 --sel latitude=60:40 \
+		--sel longitude=10:30
+	# Several variables, one plan: one run of the job.
+	lsio zarr "$XDIR/era5.zarr" --var t2m --var u10 --sel latitude=60:40 \
+		-o x.nc --emit-job > job.json
+	run grep -c '"var": "u10"' job.json
+	[ "$output" -gt 0 ]
+}
+
+@test "zarr --sel: descending latitude, exact and nearest labels, dates to the hour" {
+	need_nc
+	request "$XDIR/era5.zarr" p.nc --var t2m --sel time=2023-01-10T12 \
+		--sel latitude=51.5~ --sel longitude=-0.1~
+	request "$XDIR/era5.zarr" e.nc --var u10 --sel latitude=50 \
+		--sel time=2023-01-03
+	request "$XDIR/era5.zarr" d.nc --sel latitude=-30:-60
+}
+
+@test "zarr --sel: a longitude box across the seam is one box, both conventions" {
+	need_nc
+	request "$XDIR/era5.zarr" seam.nc --var u10 --sel longitude=-10:30 \
+		--sel latitude=60:40
+	request "$XDIR/era5_pm180.zarr" seam2.nc --var u10 --sel longitude=170:190
+	# The same box in space from both stores: equal values (t2m: u10
+	# lacks different chunks in each).
+	lsio zarr "$XDIR/era5.zarr" --var t2m --sel longitude=-10:30 -o a.npy -q
+	lsio zarr "$XDIR/era5_pm180.zarr" --var t2m --sel longitude=-10:30 -o b.npy -q
+	"$PY" -c 'import numpy as np, sys; a, b = np.load("a.npy"), np.load("b.npy"); sys.exit(not np.array_equal(a, b, equal_nan=True))'
+}
+
+@test "zarr --isel and --sel together; every data variable by default; .npy of one" {
+	need_nc
+	request "$XDIR/era5.zarr" i.nc --isel time=0:4 --sel latitude=10:-10
+	request "$XDIR/era5.zarr" one.npy --var t2m --isel time=-1 \
+		--sel latitude=60:40
+	request "$XDIR/cal_noleap.zarr" nl.nc --sel time=2024-02-27:2024-03-02
+	request "$XDIR/cal_360_day.zarr" d360.nc --sel time=2023-02-29:2023-03-01
+}
+
+@test "zarr --sel: errors name the dimension, the range and what to write; nothing written" {
+	need_nc
+	run -2 lsio zarr "$XDIR/era5.zarr" --var t2n -o x.nc
+	[[ $output == *"t2m"* ]]
+	run -2 lsio zarr "$XDIR/era5.zarr" --sel latitud=60:40 -o x.nc
+	[[ $output == *"did you mean 'latitude'"* ]]
+	run -2 lsio zarr "$XDIR/era5.zarr" --sel latitude=40:60 -o x.nc
+	[[ $output == *"60:40"* ]]
+	run -2 lsio zarr "$XDIR/era5.zarr" --sel time=2023-13-01 -o x.nc
+	[[ $output == *"2023-13-01"* ]]
+	run -2 lsio zarr "$XDIR/era5.zarr" --sel latitude=60:40 -o x.npy
+	[[ $output == *"--var"* ]]
+	run -2 lsio zarr "$XDIR/era5.zarr" --select 0:2 --var t2m -o x.npy
+	[ ! -e x.nc ] && [ ! -e x.npy ]
+}
