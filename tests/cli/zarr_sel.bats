@@ -10,11 +10,22 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
+
 setup_file() {
-	export XDIR="$BATS_FILE_TMPDIR/x"
+	export XDIR="$BATS_FILE_TMPDIR/x" NGX="$BATS_FILE_TMPDIR/nginx"
 	"$PY" -c 'import xarray, zarr, cftime, netCDF4' 2>/dev/null || return 0
 	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
-		touch "$BATS_FILE_TMPDIR/gen.failed"
+		{ touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
+	if command -v nginx > /dev/null; then
+		read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$XDIR")
+		export HTTP_PORT
+	fi
+}
+
+teardown_file() {
+	[ -n "${HTTP_PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
+	return 0
 }
 
 need_nc() {
@@ -87,4 +98,23 @@ request() {
 	[[ $output == *"--var"* ]]
 	run -2 lsio zarr "$XDIR/era5.zarr" --select 0:2 --var t2m -o x.npy
 	[ ! -e x.nc ] && [ ! -e x.npy ]
+}
+
+@test "zarr --sel: a remote group (consolidated, over HTTP): the same as xarray, one GET a chunk, no HEAD" {
+	need_nc
+	[ -n "${HTTP_PORT:-}" ] || skip "nginx is not installed (apt-get install nginx-light libnginx-mod-http-echo)"
+	local url=http://127.0.0.1:$HTTP_PORT/plain/era5.zarr
+	: > "$NGX/access.log"
+	lsio zarr "$url" --var t2m --var u10 --sel time=2023-01-10:2023-01-15 \
+		--sel latitude=60:40 --sel longitude=-10:30 -o r.nc -q
+	run "$PY" "$FIXTURES/xarray_sel_check.py" "$XDIR/era5.zarr" r.nc --var t2m \
+		--var u10 --sel time=2023-01-10:2023-01-15 --sel latitude=60:40 \
+		--sel longitude=-10:30
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(grep -c '^HEAD' "$NGX/access.log")" -eq 0 ] || fail "HEAD requests: $(cat "$NGX/access.log")"
+	# Each data chunk the box touches is read once (u10's two deleted
+	# chunks answer 404: the fill value).
+	grep -E '^GET /plain/era5.zarr/(t2m|u10)/[0-9]' "$NGX/access.log" | awk '{ print $2 }' | sort > gets
+	[ "$(wc -l < gets)" -ge 4 ] || fail "no chunk GETs in the log: $(cat "$NGX/access.log")"
+	[ -z "$(uniq -d gets)" ] || fail "chunks read twice: $(uniq -d gets)"
 }
