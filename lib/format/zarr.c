@@ -544,26 +544,27 @@ char *zarr_gen_defaults(struct zarr_gen *g)
 	return text;
 }
 
-static int job_text(struct zarr_gen *g, const char *path, char **job)
+int zarr_job_text(struct lsio_ctx *ctx, const struct lsio_options *opt,
+		  char *out, char *def, const struct lsio_strbuf *entries,
+		  char **job)
 {
-	char *out = zarr_gen_output(g, path), *def = zarr_gen_defaults(g);
 	struct lsio_strbuf b = { 0 };
 
 	if (out && def) {
 		lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
 			    LSIO_JOB_FORMAT, out, def);
 		/* A public bucket read unsigned stays unsigned in the job. */
-		if (g->opt && g->opt->no_sign_request > 0)
+		if (opt && opt->no_sign_request > 0)
 			lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
 		lsio_strbuf_printf(&b, "  \"chunks\": [");
-		lsio_strbuf_add(&b, g->chunks.p, g->chunks.len);
+		lsio_strbuf_add(&b, entries->p, entries->len);
 		lsio_strbuf_printf(&b, "\n  ]\n}\n");
 	}
 	free(out);
 	free(def);
-	if (!out || !def || b.oom) {
+	if (!out || !def || b.oom || entries->oom) {
 		free(b.p);
-		return lsio_fail(g->ctx, -ENOMEM, "out of memory");
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
 	*job = b.p;
 	return 0;
@@ -595,7 +596,8 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 	if (ret == 1)
 		ret = 0;
 	if (!ret)
-		ret = job_text(&g, output, job);
+		ret = zarr_job_text(ctx, opt, zarr_gen_output(&g, output),
+				    zarr_gen_defaults(&g), &g.chunks, job);
 	gen_release(&g);
 	return ret;
 }

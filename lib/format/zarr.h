@@ -295,6 +295,13 @@ int zarr_gen_entries(struct zarr_gen *g);
 char *zarr_gen_output(struct zarr_gen *g, const char *path);
 char *zarr_gen_defaults(struct zarr_gen *g);
 
+/* The job's text from its output and defaults (JSON text, malloc'd, both
+ * freed here; NULL: out of memory) and its entries.  Returns 0 and
+ * *job, or -ENOMEM. */
+int zarr_job_text(struct lsio_ctx *ctx, const struct lsio_options *opt,
+		  char *out, char *def, const struct lsio_strbuf *entries,
+		  char **job);
+
 /* Step pos[] through [0, n[d]) in C order; false after the last. */
 bool zarr_odometer_next(size_t *pos, const size_t *n, uint32_t ndim);
 

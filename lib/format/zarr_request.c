@@ -30,6 +30,7 @@
 struct rq_dim {
 	const char *name;	/* a variable's dims[] entry */
 	uint64_t len;
+	const char *other;	/* a variable giving it another length */
 	const char *term;	/* the --sel/--isel term that selects it */
 	struct zarr_dimsel sel;
 	/* --sel: the coordinate's values where they were selected, shifted
@@ -82,12 +83,11 @@ static int rq_dims_collect(struct rq *r)
 		for (uint32_t d = 0; d < v->a.ndim; d++) {
 			struct rq_dim *dim = rq_dim(r, v->dims[d]);
 
-			if (dim && dim->len != v->a.shape[d])
-				return lsio_fail(r->ctx, -LSIO_EJOB,
-						 "store '%s': dimension '%s' is %llu long in one variable and %llu in '%s'",
-						 r->req->store, dim->name,
-						 (unsigned long long)dim->len,
-						 (unsigned long long)v->a.shape[d], v->name);
+			/* xarray refuses such a dataset; here it fails only
+			 * a request that uses the dimension (dim_0 of two
+			 * arrays without names is common). */
+			if (dim && dim->len != v->a.shape[d] && !dim->other)
+				dim->other = v->name;
 			if (dim)
 				continue;
 			if (r->ndims == RQ_DIMS_MAX)
@@ -102,6 +102,16 @@ static int rq_dims_collect(struct rq *r)
 	return 0;
 }
 
+/* A request may not use a dimension whose length the variables disagree
+ * on. */
+static int rq_dim_clash(struct rq *r, const struct rq_dim *dim)
+{
+	return lsio_fail(r->ctx, -LSIO_EJOB,
+			 "store '%s': dimension '%s' is %llu long in some variables and not in '%s'",
+			 r->req->store, dim->name, (unsigned long long)dim->len,
+			 dim->other);
+}
+
 /* The dimension a term names, or an error with "did you mean". */
 static int rq_find_dim(struct rq *r, const char *term, const char *name,
 		       struct rq_dim **out)
@@ -110,6 +120,8 @@ static int rq_find_dim(struct rq *r, const char *term, const char *name,
 	const char *near;
 
 	*out = rq_dim(r, name);
+	if (*out && (*out)->other)
+		return rq_dim_clash(r, *out);
 	if (*out && (*out)->term)
 		return lsio_fail(r->ctx, -LSIO_EUSAGE,
 				 "'%s': dimension '%s' is already selected by '%s'",
@@ -258,6 +270,18 @@ static int rq_terms(struct rq *r, const char *const *terms, bool labels)
 	return 0;
 }
 
+/* The first dimension of v that clashes (see rq_dims_collect), or NULL. */
+static const struct rq_dim *rq_clash_of(struct rq *r, const struct zarr_var *v)
+{
+	for (uint32_t d = 0; d < v->a.ndim; d++) {
+		const struct rq_dim *dim = rq_dim(r, v->dims[d]);
+
+		if (dim->other)
+			return dim;
+	}
+	return NULL;
+}
+
 /* A variable has every selected dimension. */
 static bool rq_has_selected(struct rq *r, const struct zarr_var *v)
 {
@@ -299,11 +323,14 @@ static int rq_choose(struct rq *r)
 		ret = zarr_dataset_var(r->ctx, r->ds, names[i], &v);
 		if (ret)
 			return ret;
+		if (rq_clash_of(r, v))
+			return rq_dim_clash(r, rq_clash_of(r, v));
 		rq_add_var(r, v);
 	}
 	if (!names || !names[0])
 		for (size_t i = 0; i < r->ds->nvars; i++)
 			if (!r->ds->vars[i].is_coord &&
+			    !rq_clash_of(r, &r->ds->vars[i]) &&
 			    rq_has_selected(r, &r->ds->vars[i]))
 				rq_add_var(r, &r->ds->vars[i]);
 	if (!r->nvars)
@@ -487,8 +514,7 @@ static char *rq_defaults(struct rq *r)
 
 static int rq_job(struct rq *r, char **job)
 {
-	char *out = NULL, *def;
-	struct lsio_strbuf b = { 0 };
+	char *out = NULL;
 	int ret = 0;
 
 	r->stages = r->vars[0]->a.stages;
@@ -504,24 +530,8 @@ static int rq_job(struct rq *r, char **job)
 	}
 	if (r->dataset)
 		out = rq_dataset_output(r);
-	def = rq_defaults(r);
-	if (out && def) {
-		lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
-				   LSIO_JOB_FORMAT, out, def);
-		if (r->opt && r->opt->no_sign_request > 0)
-			lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
-		lsio_strbuf_printf(&b, "  \"chunks\": [");
-		lsio_strbuf_add(&b, r->entries.p, r->entries.len);
-		lsio_strbuf_printf(&b, "\n  ]\n}\n");
-	}
-	free(out);
-	free(def);
-	if (!out || !def || b.oom || r->entries.oom) {
-		free(b.p);
-		return lsio_fail(r->ctx, -ENOMEM, "out of memory");
-	}
-	*job = b.p;
-	return 0;
+	return zarr_job_text(r->ctx, r->opt, out, rq_defaults(r), &r->entries,
+			     job);
 }
 
 /* "time=2023-01-10:2023-01-15, latitude=60:40", for messages. */

@@ -64,6 +64,26 @@ need_xarray() {
 	need_fixtures "xarray, zarr, cftime" "python3-xarray python3-cftime"
 }
 
+# xarray_setup_file MODULES: a setup_file writing xarray_gen.py's stores
+# into $XDIR (when Debian's python3 can import MODULES; need_fixtures
+# reports what is missing) and, when nginx is installed, serving them
+# ($HTTP_PORT; logs in $NGX).  xarray_teardown_file stops it.
+xarray_setup_file() {
+	export XDIR="$BATS_FILE_TMPDIR/x" NGX="$BATS_FILE_TMPDIR/nginx"
+	"$PY" -c "import $1" 2>/dev/null || return 0
+	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
+		{ touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
+	if command -v nginx > /dev/null; then
+		read -r HTTP_PORT _ _ _ < <("$FIXTURES/nginx/start.sh" "$NGX" "$XDIR")
+		export HTTP_PORT
+	fi
+}
+
+xarray_teardown_file() {
+	[ -n "${HTTP_PORT:-}" ] && "$FIXTURES/nginx/stop.sh" "$NGX"
+	return 0
+}
+
 # clean_cloud_env: no credentials, endpoints or config from the machine
 # reach a test; HOME is the test's own (no ~/.aws).
 clean_cloud_env() {

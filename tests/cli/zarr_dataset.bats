@@ -13,26 +13,17 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
 ZARRITA=$FIXTURES/zarrita
 # The unit test binary beside lsio prints a variable's values as
 # zarr_var_read_doubles reads them (--values STORE VAR).
 VALUES=$(dirname "$LSIO")/tests/test_zarr_dataset
 
 setup_file() {
-	export XDIR="$BATS_FILE_TMPDIR/x" NGX="$BATS_FILE_TMPDIR/nginx"
-	"$PY" -c 'import xarray, zarr, cftime' 2>/dev/null || return 0
-	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
-		{ touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
-	if command -v nginx > /dev/null; then
-		read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$XDIR")
-		export HTTP_PORT
-	fi
+	xarray_setup_file 'xarray, zarr, cftime'
 }
 
 teardown_file() {
-	[ -n "${HTTP_PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
-	return 0
+	xarray_teardown_file
 }
 
 # info_agrees STORE [GROUP]: --info --json of STORE[/GROUP] agrees with

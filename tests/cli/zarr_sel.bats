@@ -10,22 +10,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
-
 setup_file() {
-	export XDIR="$BATS_FILE_TMPDIR/x" NGX="$BATS_FILE_TMPDIR/nginx"
-	"$PY" -c 'import xarray, zarr, cftime, netCDF4' 2>/dev/null || return 0
-	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
-		{ touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
-	if command -v nginx > /dev/null; then
-		read -r HTTP_PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$XDIR")
-		export HTTP_PORT
-	fi
+	xarray_setup_file 'xarray, zarr, cftime, netCDF4'
 }
 
 teardown_file() {
-	[ -n "${HTTP_PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
-	return 0
+	xarray_teardown_file
 }
 
 need_nc() {
@@ -117,4 +107,19 @@ request() {
 	grep -E '^GET /plain/era5.zarr/(t2m|u10)/[0-9]' "$NGX/access.log" | awk '{ print $2 }' | sort > gets
 	[ "$(wc -l < gets)" -ge 4 ] || fail "no chunk GETs in the log: $(cat "$NGX/access.log")"
 	[ -z "$(uniq -d gets)" ] || fail "chunks read twice: $(uniq -d gets)"
+}
+
+@test "zarr --sel: Zarr v3 dimension_names (written by zarrita): labels, a noleap date; equal to zarrita's indices" {
+	[ -d "$FIXTURES/zarrita/node_modules" ] || skip "zarrita is not installed (make deps)"
+	node "$FIXTURES/zarrita/zarr_v3.mjs" dataset v3.zarr || fail "zarrita could not write the dataset"
+	# lat 60 30 0 -30 -60 (descending), lon 0 60 .. 300, time noleap days
+	# 0 31 59 since 2000-01-01: this selection is tas[1, 1:4, 1:4].
+	lsio zarr v3.zarr --var tas --sel time=2000-02-01 --sel lat=30:-30 \
+		--sel lon=60:180 -o got.npy -q
+	mkdir -p ref
+	echo 'tas|1, 1:4, 1:4' > cases
+	node "$FIXTURES/zarrita/zarr_v3.mjs" get v3.zarr cases ref || fail "zarrita get failed"
+	"$PY" -c 'import numpy as np, sys; a, b = np.load("got.npy"), np.load("ref/0.npy")
+sys.exit(not (a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)))' ||
+		fail "lsio differs from zarrita"
 }
