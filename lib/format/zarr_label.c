@@ -235,7 +235,7 @@ static bool full_circle(const double *c, uint64_t n)
 	if (n < 2)
 		return false;
 	step = (c[n - 1] - c[0]) / (double)(n - 1);
-	return fabs(step * (double)n - 360) <= 0.01 * step;
+	return isfinite(step) && fabs(step * (double)n - 360) <= 0.01 * step;
 }
 
 static void axis_init(struct axis *ax, const double *c, uint64_t n,
@@ -252,8 +252,11 @@ static void axis_init(struct axis *ax, const double *c, uint64_t n,
  * that reads back as the value (as a float32 for a float32 coordinate). */
 static void fmt_value(const struct axis *ax, double v, char *buf, size_t cap)
 {
-	if (ax->t) {
-		cf_time_format(ax->t, v, buf, cap);
+	if (ax->t || !isfinite(v)) {
+		if (ax->t)
+			cf_time_format(ax->t, v, buf, cap);
+		else
+			snprintf(buf, cap, "%g", v);
 		return;
 	}
 	/* Never fewer digits than the integer part has: 180, not 1.8e+02. */

@@ -385,7 +385,33 @@ def zarr_v3_seeds():
         zarr_seed(name, meta, sel, shard_blob(inner, at_start, big, crc, missing))
 
 
+def label_seed(name, units, calendar, spec, coord, is_lon=0):
+    write("fuzz_labels", name, b"\0".join(x.encode() for x in (units, calendar, spec)) +
+          b"\0" + bytes([is_lon]) + np.asarray(coord, "<f8").tobytes())
+
+
+def label_seeds():
+    """Coordinates as numpy and cftime write them, specs as a user types."""
+    import cftime
+    label_seed("lat-desc", "", "", "60:40", np.arange(90, -90.1, -2.5))
+    label_seed("lat-f32-nearest", "", "", "51.5~", np.linspace(90, -90, 73).astype("f4"))
+    label_seed("lon-seam-step", "", "", "-10:30:2", np.arange(0, 360, 2.5), 1)
+    label_seed("lon-nearest", "", "", "-0.1~", np.arange(-180, 180, 0.25), 1)
+    label_seed("isel", "", "", "-9::2", np.arange(10.0))
+    h = "hours since 1900-01-01 00:00:0.0"
+    t0 = cftime.date2num(cftime.datetime(2023, 1, 1, calendar="standard"), h,
+                         calendar="standard")
+    label_seed("time-6h", h, "", "2023-01-10T06:30:2023-01-15:2", t0 + np.arange(124) * 6.0)
+    d = "days since 2000-01-01 00:00 +01:00"
+    label_seed("time-360-nearest", d, "360_day", "2000-02-30T06~",
+               cftime.date2num(cftime.datetime(2000, 2, 1, calendar="360_day"), d,
+                               calendar="360_day") + np.arange(40.0))
+    label_seed("time-noleap-month", "days since 2000-01-01", "noleap", "2001-02",
+               np.arange(360.0, 460.0))
+
+
 def main():
+    label_seeds()
     zarr_v2_seeds()
     zarr_v3_seeds()
     job_seeds()

@@ -238,6 +238,16 @@ static void test_edges(void)
 		      got.nseg == 1 && got.seg[0].n == 1, "%s", why);
 	CHECK(zarr_label_resolve(one, 1, NULL, false, NULL, &got, why, sizeof(why)) ==
 		      -LSIO_EJOB, "NULL spec");
+	/* A NaN among the values (found by fuzz_labels): said, not used. */
+	double with_nan[3] = { 0, NAN, INFINITY };
+
+	CHECK(zarr_label_resolve(with_nan, 3, NULL, false, "5", &got, why, sizeof(why)) ==
+		      -LSIO_EJOB && strstr(why, "no value is 5"), "%s", why);
+	CHECK(zarr_label_resolve(with_nan, 3, NULL, false, "0:5", &got, why, sizeof(why)) ==
+		      -LSIO_EJOB && strstr(why, "(at index 0: 0, then nan)"), "%s", why);
+	with_nan[1] = 1;
+	CHECK(zarr_label_resolve(with_nan, 3, NULL, true, "-10:10", &got, why, sizeof(why)) ==
+		      0 && got.nseg == 1 && got.seg[0].n == 2, "%s", why);
 	char big[400];
 
 	memset(big, '1', sizeof(big) - 1);
