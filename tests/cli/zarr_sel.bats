@@ -123,3 +123,31 @@ request() {
 sys.exit(not (a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)))' ||
 		fail "lsio differs from zarrita"
 }
+
+@test "zarr --sel: the examples of lsio.1 and README run on xarray's store and agree with xarray" {
+	need_nc
+	local line n=0 args out i
+	{
+		# lsio.1's "$ lsio zarr ... \e" examples, continuation lines joined
+		sed -n '/^\.SS "lsio zarr"/,/^\.S[SH] /p' "$LSIO_TOP/man/lsio.1" |
+			awk '/^\$ lsio zarr/ || cont { line = line (cont ? " " : "") $0; cont = /\\e$/;
+			     if (!cont) { print line; line = "" } }' |
+			sed -e 's/^\$ //' -e 's/\\e / /g' -e 's/\\-/-/g'
+		# README's, "\" continuations joined, comments cut
+		awk '/^lsio zarr/ || cont { line = line (cont ? " " : "") $0; cont = /\\$/;
+		     if (!cont) { print line; line = "" } }' "$LSIO_TOP/README.md" |
+			sed -e 's/\\ / /g' -e 's/ *#.*//'
+	} | grep -e '--sel ' | tr -s ' ' > examples.txt
+	while IFS= read -r line; do
+		n=$((n + 1))
+		read -ra args <<< "${line#lsio zarr }"
+		(cd "$XDIR" && "$LSIO" zarr "${args[@]}" -q) || fail "example '$line' failed"
+		for ((i = 0; i < ${#args[@]}; i++)); do
+			[ "${args[i]}" = -o ] && out=${args[i + 1]}
+		done
+		run "$PY" "$FIXTURES/xarray_sel_check.py" "$XDIR/${args[0]}" "$XDIR/$out" \
+			$(printf '%s\n' "${args[@]:1}" | paste -sd ' ' | sed -e 's/-o [^ ]*//')
+		[ "$status" -eq 0 ] || fail "example '$line': $output"
+	done < examples.txt
+	[ "$n" -ge 4 ] || fail "only $n examples: $(cat examples.txt)"
+}
