@@ -180,6 +180,9 @@ static int zarr_options(int argc, char **argv, struct zarr_args *z)
 					       : "one store only, got '%s'",
 				       argv[optind + (optind < argc)]);
 	z->array = argv[optind];
+	if (zarr_by_names(z) && z->select && !z->nvars && !z->nsel && !z->nisel)
+		return cmd_usage_error("zarr", "'%s': a NetCDF file holds a group's variables: name them with --var and select with --isel or --sel (lsio zarr STORE --var V --isel DIM=0:24 -o %s)",
+				       z->output, z->output);
 	if (zarr_by_names(z) && z->select)
 		return cmd_usage_error("zarr", "--select takes indices of one array; with --var, --sel and --isel name dimensions instead (--isel DIM=0:24)");
 	if (zarr_by_names(z) && (z->list || z->info))
