@@ -452,7 +452,12 @@ static int rq_var(struct rq *r, const struct zarr_var *v, char **array_out)
 		ret = rq_variable_json(r, v, g.sel, inl);
 		if (ret || inl)
 			return ret;
-		var = json_dumps(json_string(v->name), JSON_ENCODE_ANY);
+		json_t *js = json_string(v->name);
+
+		var = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+		json_decref(js);
+		if (!var)
+			return lsio_fail(r->ctx, -ENOMEM, "out of memory");
 		g.var = var;
 		if (!json_equal(v->a.stages, r->stages))
 			g.entry_stages = stages = json_dumps(v->a.stages, 0);
