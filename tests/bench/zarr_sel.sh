@@ -5,11 +5,12 @@
 # cold and warm, the two alternating, medians of LSIO_BENCH_REPS runs.
 #
 # The store, written once by xarray (to_zarr, consolidated, appended in
-# slabs of 20 steps) into $LSIO_BENCH_DIR/zarr-sel and reused:
+# slabs of 20 steps: ~30 s) into $LSIO_BENCH_DIR/zarr-sel and reused:
 #   time       6-hourly from 2023-01-01T00, T steps, int64 "hours since
-#              1900-01-01"; T = 730 (half a year, ~2.7 GB) by default, 1460
-#              (the year, ~5.4 GB) at LSIO_BENCH_SCALE=full,
-#              LSIO_BENCH_SEL_T=N for a quick try (N >= 80: the box's days)
+#              1900-01-01" (in chunks of 20, as the appends leave it);
+#              T = 730 (half a year, 2.8 GiB) by default, 1460 (the year,
+#              ~5.7 GiB) at LSIO_BENCH_SCALE=full, LSIO_BENCH_SEL_T=N for
+#              a quick try (N >= 80: the box's days)
 #   latitude   721, 90 .. -90 by -0.25 (descending, as ERA5)
 #   longitude  1440, 0 .. 359.75 by 0.25
 #   t2m        int16 packed (scale_factor 0.0018, add_offset 260.1,
@@ -47,16 +48,22 @@
 # per zarr chunk, the threaded scheduler on all cores; without dask
 # installed the default is chunks=None), and `xr.open_zarr(STORE,
 # chunks=None)` (no dask: zarr-python reads each variable's selection in
-# one call).  Timed from after `import xarray` (the open_zarr too: its time
-# is also reported separately, "after open_zarr", as a user who opens once
-# and asks many times would see it); lsio is timed as its whole process
-# (start-up, metadata, coordinates, the run, the NetCDF written).
+# one call).  Each run gives two times, both after `import xarray`: from
+# open_zarr on ("open_zarr included": what lsio's single command does) and
+# from after it (what a user who opens once and asks many times sees);
+# lsio is timed as its whole process (start-up, metadata, coordinates, the
+# run, the NetCDF written).
 #
 # Targets (issue 15): lsio >= 5x xarray's speed in every case, warm and
-# cold.  Before every warm run the case's chunk files are read again (this
-# VM reclaims idle page cache: see array_sink.md); before every run 512 MiB
-# of memory is touched and freed (LSIO_BENCH_TOUCH=0 leaves it out; this
-# VM's freed memory costs ~2 s/GiB at its first touch, array_sink.md).
+# cold.  Reference rows set lsio beside what any reader of the same chunks
+# stands on: cold, `cat` of the case's files (the disk); warm, numcodecs
+# decoding the case's chunks from memory, one process per core
+# (common.bash's decode_files_once).
+#
+# Before every warm run the case's chunk files are read again (this VM
+# reclaims idle page cache: see array_sink.md); before every run 512 MiB of
+# memory is touched and freed (LSIO_BENCH_TOUCH=0 leaves it out; this VM's
+# freed memory costs ~2 s/GiB at its first touch, array_sink.md).
 #
 #   tests/bench/zarr_sel.sh [LSIO_BINARY]
 . "$(dirname "$0")/common.bash"
