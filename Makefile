@@ -41,7 +41,8 @@ DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
 	libeccodes-tools python3-eccodes python3-gdal gdal-bin clang libclang-rt-14-dev \
 	python3-xarray python3-netcdf4 python3-cftime netcdf-bin
-DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp python3-cfgrib
+DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp python3-cfgrib \
+	python3-dask
 
 BUILD   ?= build
 OPT     ?= -O2

@@ -52,47 +52,12 @@ ZARR_OUT=$BENCH_DIR/array_sink
 mkdir -p "$ZARR_OUT"
 
 # decode_limit_once STORE NCHUNKS: the decode limit for the first NCHUNKS
-# chunks, printed as a runner line ("SECONDS BYTES 0").
+# chunks (common.bash's decode_files_once), printed as a runner line
+# ("SECONDS BYTES 0").
 decode_limit_once() {
-	"$PY" - "$1" "$2" "$(nproc)" <<'EOF'
-import json, multiprocessing as mp, os, sys, time
-import numcodecs, numpy as np
-store, k, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-meta = json.load(open(os.path.join(store, ".zarray")))
-codec = numcodecs.get_codec(meta["compressor"])
-if meta["compressor"]["id"] == "blosc":
-    numcodecs.blosc.use_threads = False  # one core per process
-    numcodecs.blosc.set_nthreads(1)
-size = int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize
-sep = meta.get("dimension_separator", ".")
-tail = sep.join("0" * (len(meta["shape"]) - 1))
-bufs = [open(os.path.join(store, "%d%s%s" % (i, sep, tail)), "rb").read()
-        for i in range(k)]
-
-dest = os.environ.get("DECODE_OUT")
-fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC) if dest else -1
-
-def work(j, barrier, q):
-    mine = bufs[j::n]
-    out = np.ones(len(mine) * size, np.uint8)  # faulted in before timing
-    barrier.wait()
-    t0 = time.perf_counter()
-    for i, b in enumerate(mine):
-        codec.decode(b, out=out[i * size:(i + 1) * size])
-        if fd >= 0:  # chunk j + i * n of the array, as lsio places it
-            os.pwrite(fd, out[i * size:(i + 1) * size], (j + i * n) * size)
-    q.put((t0, time.perf_counter()))
-
-ctx = mp.get_context("fork")
-barrier, q = ctx.Barrier(n), ctx.Queue()
-ps = [ctx.Process(target=work, args=(j, barrier, q)) for j in range(n)]
-for p in ps:
-    p.start()
-t = [q.get() for _ in ps]
-for p in ps:
-    p.join()
-print(max(e for _, e in t) - min(s for s, _ in t), k * size, 0)
-EOF
+	local i files=()
+	for ((i = 0; i < $2; i++)); do files+=("$1/$i.0.0"); done
+	decode_files_once "${files[@]}"
 }
 
 # decode_write_limit_once STORE NCHUNKS: decode_limit_once, each process

@@ -408,6 +408,58 @@ zalternate() {
 	alternate_with zrun "$1"
 }
 
+# decode_files_once FILE...: the decode limit of these Zarr v2 chunk files,
+# each decoded with the compressor of the .zarray beside it: read into
+# memory first, decoded into preallocated, pre-faulted memory by one
+# process per core, all started together (blosc single-threaded in each);
+# printed as a runner line, "SECONDS BYTES 0" (SECONDS from the first start
+# to the last end, BYTES decoded).  With DECODE_OUT set, each process also
+# pwrite()s every chunk it decoded to its place in that new file (the
+# chunk's place in the list times the largest chunk's size).
+decode_files_once() {
+	"$PY" - "$(nproc)" "$@" <<'EOF'
+import json, multiprocessing as mp, os, sys, time
+import numcodecs, numpy as np
+n = int(sys.argv[1])
+numcodecs.blosc.use_threads = False  # one core per process
+numcodecs.blosc.set_nthreads(1)
+arrays, work = {}, []
+for path in sys.argv[2:]:
+    d = os.path.dirname(path)
+    if d not in arrays:
+        meta = json.load(open(os.path.join(d, ".zarray")))
+        arrays[d] = (numcodecs.get_codec(meta["compressor"]),
+                     int(np.prod(meta["chunks"])) * np.dtype(meta["dtype"]).itemsize)
+    work.append(arrays[d] + (open(path, "rb").read(),))
+size = max(w[1] for w in work)
+
+dest = os.environ.get("DECODE_OUT")
+fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC) if dest else -1
+
+def decode(j, barrier, q):
+    mine = work[j::n]
+    out = np.ones(len(mine) * size, np.uint8)  # faulted in before timing
+    barrier.wait()
+    t0 = time.perf_counter()
+    for i, (codec, k, b) in enumerate(mine):
+        o = out[i * size:i * size + k]
+        codec.decode(b, out=o)
+        if fd >= 0:  # chunk j + i * n of the list, as lsio places it
+            os.pwrite(fd, o, (j + i * n) * size)
+    q.put((t0, time.perf_counter()))
+
+ctx = mp.get_context("fork")
+barrier, q = ctx.Barrier(n), ctx.Queue()
+ps = [ctx.Process(target=decode, args=(j, barrier, q)) for j in range(n)]
+for p in ps:
+    p.start()
+t = [q.get() for _ in ps]
+for p in ps:
+    p.join()
+print(max(e for _, e in t) - min(s for s, _ in t), sum(w[1] for w in work), 0)
+EOF
+}
+
 median_rss_mib() {
 	sort -n "$WORK/$1.rss" | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 2^20 }'
 }
