@@ -163,6 +163,7 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 	char why[128];
 	int ret;
 
+	cs->last_len = 0;	/* what it held is about to be overwritten */
 	if (copy_first && chain->n) {
 		if (lsio_scratch_reserve(&cs->scratch[0], n))
 			return chunk_fail(e, i, -ENOMEM, "out of memory", "");
@@ -198,5 +199,25 @@ int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 	ret = e->sink.ops->put(&e->sink, i, p, n);
 	if (ret)
 		return ret;
+	cs->last = p;
+	cs->last_len = n;
+	cs->last_chunk = i;
 	return 0;
+}
+
+int lsio_chain_again(struct lsio_engine *e, struct lsio_chain_state *cs,
+		     uint64_t i)
+{
+	const struct lsio_chunk *c = &e->job->chunks[i];
+	const struct lsio_chunk *prev;
+
+	if (!cs->last_len || !i || cs->last_chunk >= e->job->nchunks)
+		return 1;
+	prev = &e->job->chunks[cs->last_chunk];
+	if (prev->source != c->source || prev->offset != c->offset ||
+	    prev->length != c->length || prev->chain != c->chain ||
+	    lsio_chunk_decoded_size(e->job, c) != cs->last_len)
+		return 1;
+	atomic_fetch_add_explicit(&e->chunks_reused, 1, memory_order_relaxed);
+	return e->sink.ops->put(&e->sink, i, cs->last, cs->last_len);
 }

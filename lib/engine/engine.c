@@ -225,6 +225,7 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	memset(st, 0, sizeof(*st));
 	st->chunks = atomic_load(&e->chunks_done);
 	st->chunks_missing = atomic_load(&e->chunks_missing);
+	st->chunks_reused = atomic_load(&e->chunks_reused);
 	st->requests = e->plan->nrequests;
 	/* Chunks read to their end count once their length is known. */
 	st->bytes_requested = MAX(e->plan->bytes_requested,
@@ -254,6 +255,7 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	/* Chunks of absent sources are done before the run starts. */
 	atomic_store(&e->chunks_done, plan->chunks_absent);
 	atomic_store(&e->chunks_missing, plan->chunks_absent);
+	atomic_store(&e->chunks_reused, 0);
 	e->backend = lsio_backend_find(plan->opt.backend);
 	if (!e->backend)
 		return lsio_fail(ctx, -LSIO_EUSAGE,
@@ -388,9 +390,10 @@ char *lsio_stats_json(const struct lsio_stats *st)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
 	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:i,s:i,s:s,s:s}",
 		"chunks", (json_int_t)st->chunks,
 		"chunks_missing", (json_int_t)st->chunks_missing,
+		"chunks_reused", (json_int_t)st->chunks_reused,
 		"requests", (json_int_t)st->requests,
 		"bytes_requested", (json_int_t)st->bytes_requested,
 		"bytes_read", (json_int_t)st->bytes_read,

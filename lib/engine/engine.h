@@ -28,6 +28,8 @@ struct lsio_engine {
 	atomic_uint_fast64_t cursor;	/* next unit to claim */
 	atomic_uint_fast64_t chunks_done;
 	atomic_uint_fast64_t chunks_missing;	/* absent, left as fill */
+	atomic_uint_fast64_t chunks_reused;	/* placed from the decode of
+						 * the chunk before them */
 	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
 	atomic_int stop;		/* a failure or cancellation */
@@ -49,6 +51,11 @@ struct lsio_chain_state {
 	void **stage_state;	/* one per registered stage, made lazily */
 	struct lsio_scratch scratch[2];
 	char why[512];
+	/* The decoded bytes of the last chunk run, while nothing has run
+	 * since (lsio_chain_again): last_len 0 when there are none. */
+	const uint8_t *last;
+	size_t last_len;
+	uint64_t last_chunk;
 };
 
 int lsio_chain_state_init(struct lsio_chain_state *cs);
@@ -74,6 +81,13 @@ int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
 /* Decode chunk i from p (n bytes) through its stage chain into the sink.
  * copy_first: the bytes are shared with another chunk and must not be
  * changed in place.  Returns 0 or a negative error (message set). */
+/* Chunk i lists the same bytes, chain and decoded size as the chunk run
+ * just before (a longitude box across a seam lists a chunk once per
+ * segment): place the bytes that run decoded, without decoding them
+ * again.  Returns 1 when it cannot (then run it), 0, or an error. */
+int lsio_chain_again(struct lsio_engine *e, struct lsio_chain_state *cs,
+		     uint64_t i);
+
 int lsio_chain_run(struct lsio_engine *e, struct lsio_chain_state *cs,
 		   uint64_t i, uint8_t *p, size_t n, bool copy_first);
 

@@ -553,6 +553,7 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 	const uint64_t *uc = e->plan->unit_chunks + u->first;
 	int ret = 0;
 
+	w->chain.last_len = 0;	/* the last unit's buffer is gone */
 	for (uint32_t k = 0; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
@@ -569,9 +570,11 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 						  memory_order_relaxed);
 			continue;
 		}
-		ret = lsio_chain_run(e, &w->chain, uc[k],
-				     r->buf + (c->offset - u->off),
-				     (size_t)n, u->overlap);
+		ret = k ? lsio_chain_again(e, &w->chain, uc[k]) : 1;
+		if (ret == 1)
+			ret = lsio_chain_run(e, &w->chain, uc[k],
+					     r->buf + (c->offset - u->off),
+					     (size_t)n, u->overlap);
 		if (ret) {
 			worker_fail(w, ret);
 			break;

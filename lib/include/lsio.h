@@ -198,6 +198,9 @@ struct lsio_stats {
 	} hosts[8];
 	uint64_t chunks_missing;	/* of chunks, those whose source was
 					 * absent and "missing" said fill */
+	uint64_t chunks_reused;		/* of chunks, those listing the same
+					 * bytes as the one before them,
+					 * placed from its decode */
 };
 
 /* Plan and run a job.  Output is written under a temporary name and renamed

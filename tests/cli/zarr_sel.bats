@@ -65,6 +65,27 @@ request() {
 	"$PY" -c 'import numpy as np, sys; a, b = np.load("a.npy"), np.load("b.npy"); sys.exit(not np.array_equal(a, b, equal_nan=True))'
 }
 
+@test "zarr --sel: a seam box whose two sides share a chunk reads and decodes it once" {
+	need_nc
+	# cal_noleap.zarr: longitude 0..315 in one chunk; -45:45 is its last
+	# value and its first two, the chunk listed once per side.
+	lsio zarr "$XDIR/cal_noleap.zarr" --var tas --sel longitude=-45:45 \
+		-o s.nc -q --stats=json > stats.json
+	run "$PY" "$FIXTURES/xarray_sel_check.py" "$XDIR/cal_noleap.zarr" s.nc \
+		--var tas --sel longitude=-45:45
+	[ "$status" -eq 0 ] || fail "$output"
+	lsio zarr "$XDIR/cal_noleap.zarr" --var tas --sel longitude=0:45 \
+		-o e.nc -q --stats=json > east.json
+	# tas's one chunk is listed once per side (the coordinates time and
+	# latitude are chunks too): the second placed from the first's
+	# decode, and no byte read twice - as many as the box east of the
+	# seam reads.
+	[ "$(json_get stats.json 'j["chunks"], j["chunks_reused"]')" = "(4, 1)" ] ||
+		fail "$(cat stats.json)"
+	[ "$(json_get stats.json 'j["bytes_read"]')" = "$(json_get east.json 'j["bytes_read"]')" ] ||
+		fail "bytes read: $(cat stats.json) against $(cat east.json)"
+}
+
 @test "zarr --isel and --sel together; every data variable by default; .npy of one" {
 	need_nc
 	request "$XDIR/era5.zarr" i.nc --isel time=0:4 --sel latitude=10:-10
