@@ -572,15 +572,18 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 	new_end = MAX(end, c->offset + c->length);
 	if (c->source != u->source || c->offset < u->off)
 		return false;
-	/* Bytes the unit reads already (a chunk listed twice, as a
-	 * longitude box across its seam lists one): read them once, and
-	 * the engine decodes them once (lsio_chain_again). */
-	if (new_end == end)
-		return true;
 	cp = lsio_source_params(p, c->source);
 	gap = cp->gap_derived && p->host_gap && p->host_gap[c->source]
 		? p->host_gap[c->source] : cp->coalesce_gap;
-	if (!gap || c->offset > end + gap)
+	if (!gap)
+		return false;	/* off: one read per chunk, as asked */
+	/* Bytes the unit reads already (a chunk listed twice, as a
+	 * longitude box across its seam lists one): read them once, and
+	 * the engine decodes them once (lsio_chain_again), whatever the
+	 * caps - the unit does not grow. */
+	if (new_end == end)
+		return true;
+	if (c->offset > end + gap)
 		return false;
 	if (p->job->sources[c->source].class_id == LSIO_CLASS_REMOTE &&
 	    new_end - u->off > p->remote_merge_cap)
