@@ -21,7 +21,8 @@ struct cmd_common {
 /* Option codes that are not letters (a letter is also the short option). */
 enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
        OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
-       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN };
+       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_SHARD,
+       OPT_RESUME };
 
 /* One option of a command: what getopt_long needs, and its --help line. */
 struct cmd_option {
@@ -46,6 +47,7 @@ struct cmd_command {
  * (run, plan, zarr), output (run, zarr) and help (every command). */
 extern const struct cmd_option cmd_tuning_options[];
 extern const struct cmd_option cmd_remote_options[];
+extern const struct cmd_option cmd_part_options[];
 extern const struct cmd_option cmd_output_options[];
 extern const struct cmd_option cmd_help_options[];
 

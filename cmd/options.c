@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,15 @@ const struct cmd_option cmd_tuning_options[] = {
 const struct cmd_option cmd_remote_options[] = {
 	{ "no-sign-request", no_argument, OPT_NO_SIGN, NULL,
 	  "read s3:// sources unsigned (public buckets)" },
+	{ NULL }
+};
+
+const struct cmd_option cmd_part_options[] = {
+	{ "shard", required_argument, OPT_SHARD, "K/N|slurm",
+	  "run part K of N (0 <= K < N) of the job; 'slurm': this\n"
+	  "task's part of a Slurm job array" },
+	{ "resume", no_argument, OPT_RESUME, NULL,
+	  "journal the run, and continue one that was killed" },
 	{ NULL }
 };
 
@@ -257,6 +267,68 @@ static int parse_count(const char *cmd, const char *arg, const char *name,
 	return 0;
 }
 
+/* A whole number in [lo, hi] from all of text, or -1. */
+static long parse_long(const char *text, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	if (!text || !*text)
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	return errno || *end || v < lo || v > hi ? -1 : v;
+}
+
+/* A Slurm job array's task: part (ID - MIN) / STEP of COUNT. */
+static int parse_slurm_shard(const char *cmd, struct lsio_options *o)
+{
+	static const char *const vars[] = { "SLURM_ARRAY_TASK_ID",
+					    "SLURM_ARRAY_TASK_COUNT" };
+	const char *min = getenv("SLURM_ARRAY_TASK_MIN");
+	const char *step = getenv("SLURM_ARRAY_TASK_STEP");
+	long id, count, lo = min ? parse_long(min, 0, INT_MAX) : 0;
+	long by = step ? parse_long(step, 1, INT_MAX) : 1;
+
+	for (size_t i = 0; i < 2; i++)
+		if (!getenv(vars[i]))
+			return cmd_usage_error(cmd, "--shard slurm: %s is not set: run it as a task of a job array (sbatch --array=0-3)",
+					       vars[i]);
+	id = parse_long(getenv(vars[0]), 0, INT_MAX);
+	count = parse_long(getenv(vars[1]), 1, INT_MAX);
+	if (id < 0 || count < 0 || lo < 0 || by < 0 || id < lo ||
+	    (id - lo) % by || (id - lo) / by >= count)
+		return cmd_usage_error(cmd, "--shard slurm: task %s of an array of %s (min %s, step %s) is not a part 0 to count - 1",
+				       getenv(vars[0]), getenv(vars[1]),
+				       min ? min : "0", step ? step : "1");
+	o->shard_index = (int)((id - lo) / by);
+	o->shard_count = (int)count;
+	return 0;
+}
+
+static int parse_shard(const char *cmd, const char *arg,
+		       struct lsio_options *o)
+{
+	const char *slash = strchr(arg, '/');
+	char k[32];
+	long n, i;
+
+	if (!strcmp(arg, "slurm"))
+		return parse_slurm_shard(cmd, o);
+	if (slash && (size_t)(slash - arg) < sizeof(k)) {
+		snprintf(k, sizeof(k), "%.*s", (int)(slash - arg), arg);
+		n = parse_long(slash + 1, 1, 1 << 20);
+		i = parse_long(k, 0, n - 1);
+		if (n > 0 && i >= 0) {
+			o->shard_index = (int)i;
+			o->shard_count = (int)n;
+			return 0;
+		}
+	}
+	return cmd_usage_error(cmd, "--shard: expected K/N with 0 <= K < N (such as 0/4), or 'slurm', got '%s'",
+			       arg);
+}
+
 static int parse_size(const char *cmd, const char *arg, const char *name,
 		      bool off_ok, int64_t *out)
 {
@@ -353,6 +425,12 @@ int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
 		break;
 	case OPT_NO_SIGN:
 		o->no_sign_request = 1;
+		return 0;
+	case OPT_SHARD:
+		ret = parse_shard(cmd, arg, o);
+		break;
+	case OPT_RESUME:
+		o->resume = 1;
 		return 0;
 	case OPT_PROGRESS:
 		c->progress = true;

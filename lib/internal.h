@@ -365,6 +365,11 @@ struct lsio_job {
 /* The first chunk that reads source s, to name it in messages (job_info.c). */
 uint64_t lsio_job_first_chunk(const struct lsio_job *job, uint32_t s);
 
+/* A 64-bit hash of what the job reads and writes (job_info.c): runs of
+ * one job agree on it, so parts of a sharded or resumed run find the
+ * same temporary output.  Returns 0 or -ENOMEM. */
+int lsio_job_fingerprint(const struct lsio_job *job, uint64_t *out);
+
 /* Sizes in a job: a non-negative integer or a string with units.  Returns 0
  * or -LSIO_EJOB with a message naming path. */
 int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
@@ -506,6 +511,39 @@ struct lsio_unit {
 				 * the first read, the buffer grows */
 };
 
+/* The part of a job one process runs (plan/shard.c), and what a sharded or
+ * resumable output needs to find its shared temporary. */
+struct lsio_shard {
+	uint32_t k, n;		/* part k of n; n 1: the whole job */
+	bool resume;		/* journal the run; continue a killed one */
+	uint8_t *take;		/* bit i: this part runs chunk i; NULL: all */
+	uint64_t ntaken;	/* chunks this part runs */
+	/* Files, stdout and null output: the part is chunks [first, end). */
+	uint64_t first, end;
+	/* Array output: the rows [rows[0], rows[1]) of the leading dimension
+	 * this part owns: it writes their fill value (the only writer of
+	 * those pages, but for placements that stray across). */
+	uint64_t rows[2];
+	uint64_t fingerprint;	/* lsio_job_fingerprint(), with n mixed in */
+};
+
+static inline bool lsio_shard_takes(const struct lsio_shard *sh, uint64_t i)
+{
+	return !sh->take || (sh->take[i >> 3] >> (i & 7) & 1);
+}
+
+/* Whether the output is shared with other parts or kept for a resume:
+ * its temporary has a stable name and survives a failure. */
+static inline bool lsio_shard_stable(const struct lsio_shard *sh)
+{
+	return sh->n > 1 || sh->resume;
+}
+
+/* Work out opt's part of p's job into p->shard (plan/shard.c).  Returns 0
+ * or -LSIO_EUSAGE / -ENOMEM with the message set. */
+int lsio_shard_plan(struct lsio_plan *p, const struct lsio_options *opt);
+void lsio_shard_release(struct lsio_shard *sh);
+
 struct lsio_plan {
 	struct lsio_ctx *ctx;
 	struct lsio_job *job;	/* not owned */
@@ -531,6 +569,7 @@ struct lsio_plan {
 	uint64_t max_unit_len;
 	uint64_t part_size;
 	struct lsio_remote *remote;	/* URL sources (io/backend_curl.c), or NULL */
+	struct lsio_shard shard;	/* the part of the job this run does */
 	bool ordered;		/* units follow job order (stdout sink) */
 	bool null_backend;	/* no real reads: no O_DIRECT either */
 	bool depth_chosen;	/* the user set workers or queue depth */
@@ -683,6 +722,57 @@ void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 
 struct lsio_sink;
 
+/* An output shared by the parts of a sharded run or kept for a resume
+ * (sink/sink_part.c).  open: the journal of s->shard's part beside temp,
+ * s->jstate saying what is written already.  finish: the part's data is
+ * synced and its journal says done.  commit, after finish (and after the
+ * data file is closed): the last part to finish renames temp to final
+ * (else s->deferred).
+ * abort: record what is written, keep temp.  close: free. */
+int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
+		   bool data_is_dir);
+int lsio_part_finish(struct lsio_sink *s);
+int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final);
+/* Remove the part's journal (files output: each part commits alone). */
+void lsio_part_forget(struct lsio_sink *s, const char *temp);
+void lsio_part_abort(struct lsio_sink *s);
+void lsio_part_close(struct lsio_sink *s);
+
+/* --- the journal of a resumable or sharded run (sink/journal.c) --- */
+
+struct lsio_journal;
+
+/* What a journal said when it was opened. */
+struct lsio_journal_state {
+	uint64_t fingerprint;	/* the job's, with the part count mixed in */
+	uint64_t nchunks;
+	bool resume;		/* read it (else start a fresh one) */
+	uint8_t *done;		/* out: bit i, chunk i is written; the
+				 * caller's, nchunks / 8 + 1 bytes */
+	uint64_t ndone;		/* out: bits set */
+	bool filled;		/* out: the part's fill value is written */
+};
+
+/* Open (create) the journal at path for part k of n, whose output's data
+ * is data_fd (a directory's for files output: data_is_dir).  With
+ * st->resume a journal of the same job and part is replayed into st;
+ * otherwise, or for another job's, it starts empty.  Returns 0 or -errno. */
+int lsio_journal_open(const char *path, int data_fd, bool data_is_dir,
+		      uint32_t k, uint32_t n, struct lsio_journal_state *st,
+		      struct lsio_journal **j);
+/* Chunk written (any thread; memory only).  Returns 0 or -ENOMEM. */
+int lsio_journal_add(struct lsio_journal *j, uint64_t chunk);
+/* Sync the data, then record the chunks added since the last flush. */
+int lsio_journal_flush(struct lsio_journal *j);
+/* Record that the fill value, or the whole part, is written. */
+int lsio_journal_filled(struct lsio_journal *j);
+int lsio_journal_done(struct lsio_journal *j);
+void lsio_journal_close(struct lsio_journal *j);
+/* Whether the journal at path records part k of n of that job as done. */
+bool lsio_journal_complete(const char *path, uint64_t fp, uint64_t nchunks,
+			   uint32_t k, uint32_t n);
+
+
 struct lsio_sink_ops {
 	const char *name;
 	/* Create the output under a temporary name. */
@@ -708,6 +798,15 @@ struct lsio_sink {
 	const char *path;	/* output path/dir after --output override */
 	int stdout_fd;		/* for the stream sink (normally 1) */
 	uint64_t window;	/* stream sink: reorder window in chunks */
+	const struct lsio_shard *shard;	/* the part run: the engine's plan's,
+					 * else whole (lsio_sink_open) */
+	struct lsio_shard whole;
+	/* A sharded or resumable run's journal and what it said at open:
+	 * chunks already written (NULL when the sink keeps none). */
+	struct lsio_journal *journal;
+	struct lsio_journal_state jstate;
+	bool deferred;		/* commit(): this part is done, the output
+				 * appears when the other parts are */
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };
@@ -743,6 +842,11 @@ int lsio_write_all(int fd, const void *p, size_t n);
  * or inside it when inside is true (a directory): ".BASE.lsio-HOST-PID-"
  * so that lsio_temp_sweep() can tell a dead run's from a live one's. */
 char *lsio_temp_name(const char *path, bool inside);
+
+/* The temporary every part of a sharded (or resumable) run of one job
+ * shares, id being the job's fingerprint: ".BASE.lsio-run.ID" beside
+ * path (inside it when inside), malloc'd. */
+char *lsio_temp_stable_name(const char *path, bool inside, uint64_t id);
 
 /* Create tmpl (from lsio_temp_name) exclusively as a file (returns its
  * fd) or a directory (returns 0); -1 with errno on failure. */

@@ -153,8 +153,37 @@ static void sources_close(struct lsio_engine *e)
 	e->fds = NULL;
 }
 
+int lsio_engine_chunk_done(struct lsio_engine *e, uint64_t i)
+{
+	atomic_fetch_add_explicit(&e->chunks_done, 1, memory_order_relaxed);
+	if (e->sink.journal && lsio_journal_add(e->sink.journal, i))
+		return lsio_fail_first(e->ctx, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* About once a second the journal records what is written: a run killed
+ * now loses a second of work at most. */
+static void journal_tick(struct lsio_engine *e, double *last)
+{
+	double now = lsio_now_seconds();
+	int err;
+
+	if (!e->sink.journal || now - *last < 1.0)
+		return;
+	*last = now;
+	err = lsio_journal_flush(e->sink.journal);
+	if (err) {
+		lsio_fail_first(e->ctx, -LSIO_EOUTPUT,
+				"cannot write the journal of '%s': %s",
+				e->sink.path, strerror(-err));
+		atomic_store(&e->stop, 1);
+	}
+}
+
 static void progress_wait(struct lsio_engine *e)
 {
+	double last_flush = lsio_now_seconds();
+
 	const struct lsio_options *o = &e->plan->opt;
 	struct timespec until;
 
@@ -167,12 +196,15 @@ static void progress_wait(struct lsio_engine *e)
 			until.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&e->done, &e->lock, &until);
+		pthread_mutex_unlock(&e->lock);
+		journal_tick(e, &last_flush);
+		pthread_mutex_lock(&e->lock);
 		if (o->progress && atomic_load(&e->running) > 0) {
 			pthread_mutex_unlock(&e->lock);
 			o->progress(o->progress_arg, atomic_load(&e->bytes_done),
 				    e->plan->bytes_requested,
 				    atomic_load(&e->chunks_done),
-				    e->job->nchunks);
+				    e->plan->shard.ntaken);
 			pthread_mutex_lock(&e->lock);
 		}
 	}
@@ -226,7 +258,11 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	st->chunks = atomic_load(&e->chunks_done);
 	st->chunks_missing = atomic_load(&e->chunks_missing);
 	st->chunks_reused = atomic_load(&e->chunks_reused);
-	st->requests = e->plan->nrequests;
+	st->chunks_resumed = atomic_load(&e->chunks_resumed);
+	st->chunks_total = e->plan->shard.ntaken;
+	st->shard_index = (int)e->plan->shard.k;
+	st->shard_count = (int)e->plan->shard.n;
+	st->requests = e->plan->nrequests - atomic_load(&e->requests_skipped);
 	/* Chunks read to their end count once their length is known. */
 	st->bytes_requested = MAX(e->plan->bytes_requested,
 				  (uint64_t)atomic_load(&e->bytes_done));
@@ -256,6 +292,9 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	atomic_store(&e->chunks_done, plan->chunks_absent);
 	atomic_store(&e->chunks_missing, plan->chunks_absent);
 	atomic_store(&e->chunks_reused, 0);
+	atomic_store(&e->chunks_resumed, 0);
+	atomic_store(&e->requests_skipped, 0);
+	e->sink.shard = &plan->shard;
 	e->backend = lsio_backend_find(plan->opt.backend);
 	if (!e->backend)
 		return lsio_fail(ctx, -LSIO_EUSAGE,
@@ -275,7 +314,7 @@ static void run_succeeded(struct lsio_engine *e)
 	uint64_t n = atomic_load(&e->chunks_missing);
 	struct lsio_stats st = { 0 };
 
-	if (n && n == e->job->nchunks)
+	if (n && n == e->plan->shard.ntaken && !e->written)
 		lsio_warn(e->ctx, "all %llu chunks were absent (\"missing\": \"fill\"): the output holds only the fill value; first: '%s'",
 			  (unsigned long long)n,
 			  e->job->sources[e->job->chunks[0].source].path);
@@ -298,10 +337,31 @@ static int absent_sources_fill(struct lsio_engine *e)
 	if (lsio_chain_state_init(&cs))
 		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
 	for (uint64_t i = 0; i < job->nchunks && !ret; i++)
-		if (job->sources[job->chunks[i].source].absent)
+		if (job->sources[job->chunks[i].source].absent &&
+		    lsio_shard_takes(&e->plan->shard, i) &&
+		    !lsio_engine_done(e, i)) {
 			ret = lsio_chain_absent(e, &cs, i);
+			if (!ret && e->sink.journal)
+				ret = lsio_journal_add(e->sink.journal, i);
+		}
 	lsio_chain_state_release(&cs);
 	return ret;
+}
+
+/* What the sink's journal says a killed run wrote: those chunks are done
+ * before the run starts; chunks of absent sources among them are not
+ * filled again. */
+static void resumed_count(struct lsio_engine *e)
+{
+	if (!e->sink.journal || !e->sink.jstate.ndone)
+		return;
+	e->written = e->sink.jstate.done;
+	for (uint64_t i = 0; i < e->job->nchunks; i++)
+		if (lsio_engine_done(e, i) &&
+		    e->job->sources[e->job->chunks[i].source].absent) {
+			atomic_fetch_add(&e->chunks_resumed, 1);
+			atomic_fetch_sub(&e->chunks_missing, 1);
+		}
 }
 
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
@@ -318,6 +378,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
 	if (ret)
 		goto out;
+	resumed_count(&e);
 	ret = lsio_remote_ready(plan->remote);
 	if (!ret)
 		ret = sources_open(&e);
@@ -337,8 +398,10 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		run_succeeded(&e);
 	e.sink.ops->close(&e.sink);
 	sources_close(&e);
-	if (stats)
+	if (stats) {
 		stats_fill(&e, stats, t0, c0);
+		stats->committed = !ret && !e.sink.deferred;
+	}
 out:
 	pthread_cond_destroy(&e.done);
 	pthread_mutex_destroy(&e.lock);
@@ -414,6 +477,16 @@ char *lsio_stats_json(const struct lsio_stats *st)
 			"p99", st->latency[2], "p99.9", st->latency[3]));
 	if (o && st->remote_requests)
 		json_object_set_new(o, "remote", remote_json(st));
+	if (o) {
+		json_object_set_new(o, "chunks_resumed",
+				    json_integer((json_int_t)st->chunks_resumed));
+		json_object_set_new(o, "chunks_total",
+				    json_integer((json_int_t)st->chunks_total));
+	}
+	if (o && st->shard_count > 1)
+		json_object_set_new(o, "shard", json_pack("{s:i,s:i,s:b}",
+			"index", st->shard_index, "count", st->shard_count,
+			"committed", st->committed));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);

@@ -30,6 +30,11 @@ struct lsio_engine {
 	atomic_uint_fast64_t chunks_missing;	/* absent, left as fill */
 	atomic_uint_fast64_t chunks_reused;	/* placed from the decode of
 						 * the chunk before them */
+	atomic_uint_fast64_t chunks_resumed;	/* a killed run wrote them */
+	atomic_uint_fast64_t requests_skipped;	/* units of those: not read */
+	/* A resumed run: bit i, chunk i is in the output already (the
+	 * sink's journal said so); NULL otherwise. */
+	const uint8_t *written;
 	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
 	atomic_int stop;		/* a failure or cancellation */
@@ -38,6 +43,15 @@ struct lsio_engine {
 	pthread_cond_t done;
 	struct lsio_latency latency;	/* merged from the workers */
 };
+
+static inline bool lsio_engine_done(const struct lsio_engine *e, uint64_t i)
+{
+	return e->written && (e->written[i >> 3] >> (i & 7) & 1);
+}
+
+/* Chunk i is in the output: count it, and journal it when the run keeps
+ * a journal.  Returns 0 or a negative error with the message set. */
+int lsio_engine_chunk_done(struct lsio_engine *e, uint64_t i);
 
 /* The worker thread: claims units, reads them, runs chains, feeds the sink. */
 void *lsio_worker_main(void *arg);

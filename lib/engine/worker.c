@@ -181,6 +181,26 @@ static bool stream_allows(struct lsio_engine *e, const struct lsio_unit *u)
 	       uc[u->first + u->count - 1] < next + e->sink.window;
 }
 
+/* A resumed run skips a unit whose chunks a killed one wrote: counted
+ * done, never read. */
+static bool unit_all_done(struct lsio_engine *e, const struct lsio_unit *u)
+{
+	const uint64_t *uc = e->plan->unit_chunks + u->first;
+
+	if (!e->written)
+		return false;
+	for (uint32_t k = 0; k < u->count; k++)
+		if (!lsio_engine_done(e, uc[k]))
+			return false;
+	atomic_fetch_add_explicit(&e->chunks_done, u->count,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->chunks_resumed, u->count,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->requests_skipped, u->nparts,
+				  memory_order_relaxed);
+	return true;
+}
+
 /* Returns the next unit, NULL when none is left, or sets *wait when the
  * stream window is full. */
 static const struct lsio_unit *unit_claim(struct lsio_worker_state *w,
@@ -191,9 +211,12 @@ static const struct lsio_unit *unit_claim(struct lsio_worker_state *w,
 	uint_fast64_t i;
 
 	*wait = false;
-	if (!p->ordered) {
+	while (!p->ordered) {
 		i = atomic_fetch_add(&e->cursor, 1);
-		return i < p->nunits ? &p->units[i] : NULL;
+		if (i >= p->nunits)
+			return NULL;
+		if (!unit_all_done(e, &p->units[i]))
+			return &p->units[i];
 	}
 	i = atomic_load(&e->cursor);
 	while (i < p->nunits) {
@@ -558,15 +581,23 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
+		if (lsio_engine_done(e, uc[k])) {	/* resumed */
+			atomic_fetch_add_explicit(&e->chunks_resumed, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&e->chunks_done, 1,
+						  memory_order_relaxed);
+			w->chain.last_len = 0;
+			continue;
+		}
 		if (r->absent) {	/* the fill value, where it lands */
 			ret = lsio_chain_absent(e, &w->chain, uc[k]);
+			if (!ret)
+				ret = lsio_engine_chunk_done(e, uc[k]);
 			if (ret) {
 				worker_fail(w, ret);
 				break;
 			}
 			atomic_fetch_add_explicit(&e->chunks_missing, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&e->chunks_done, 1,
 						  memory_order_relaxed);
 			continue;
 		}
@@ -575,13 +606,13 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 			ret = lsio_chain_run(e, &w->chain, uc[k],
 					     r->buf + (c->offset - u->off),
 					     (size_t)n, u->overlap);
+		if (!ret)
+			ret = lsio_engine_chunk_done(e, uc[k]);
 		if (ret) {
 			worker_fail(w, ret);
 			break;
 		}
 		lsio_latency_add(&w->latency, lsio_now_ns() - r->started_ns);
-		atomic_fetch_add_explicit(&e->chunks_done, 1,
-					  memory_order_relaxed);
 		atomic_fetch_add_explicit(&e->bytes_done, n,
 					  memory_order_relaxed);
 	}

@@ -111,6 +111,16 @@ struct lsio_options {
 	int missing_403;	/* lsio zarr: a chunk's HTTP 403 means absent
 				 * (buckets without ListBucket), not an error */
 
+	/* Run part shard_index of shard_count (0 <= index < count; count 0
+	 * or 1: the whole job).  Parts are disjoint and together the job;
+	 * an array output is filled by all of them and appears under its
+	 * name when the last part finishes (see lsio(1), SHARDS). */
+	int shard_index;
+	int shard_count;
+	/* Keep a journal of completed chunks beside the temporary output,
+	 * and continue the run a killed one left (array and files output). */
+	int resume;
+
 	/* Called about ten times a second from the thread that called
 	 * lsio_run(), never from a worker. May be NULL. */
 	void (*progress)(void *arg, uint64_t bytes_done, uint64_t bytes_total,
@@ -201,6 +211,13 @@ struct lsio_stats {
 	uint64_t chunks_reused;		/* of chunks, those listing the same
 					 * bytes as the one before them,
 					 * placed from its decode */
+	uint64_t chunks_resumed;	/* of chunks, those a killed run had
+					 * completed (--resume): not read */
+	uint64_t chunks_total;		/* chunks of this part (--shard) or
+					 * of the job */
+	int shard_index, shard_count;	/* the part run; count 1: whole */
+	int committed;			/* the output is in place (a part
+					 * that is not the last: 0) */
 };
 
 /* Plan and run a job.  Output is written under a temporary name and renamed

@@ -198,24 +198,26 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
 	return d;
 }
 
-/* Does every chunk of source s accept its absence ("missing": "fill")? */
-static bool source_may_be_absent(const struct lsio_job *job, uint32_t s)
+/* Per source, whether a chunk insists on it ("missing": "error"): one
+ * pass, for jobs with a million chunks and as many sources. */
+static bool *sources_required(const struct lsio_job *job)
 {
-	for (uint64_t i = 0; i < job->nchunks; i++)
-		if (job->chunks[i].source == s &&
-		    job->chunks[i].missing == LSIO_MISSING_ERROR)
-			return false;
-	return true;
+	bool *req = calloc(MAX(job->nsources, 1), sizeof(*req));
+
+	for (uint64_t i = 0; req && i < job->nchunks; i++)
+		if (job->chunks[i].missing == LSIO_MISSING_ERROR)
+			req[job->chunks[i].source] = true;
+	return req;
 }
 
 /* 0, 1 for a file that does not exist and may not (absent), or an error. */
-static int source_stat(struct lsio_plan *p, uint32_t s, struct stat *st)
+static int source_stat(struct lsio_plan *p, uint32_t s, bool required,
+		       struct stat *st)
 {
 	const struct lsio_job *job = p->job;
 	const char *path = job->sources[s].path;
 
-	if (stat(path, st) < 0 && errno == ENOENT &&
-	    source_may_be_absent(job, s))
+	if (stat(path, st) < 0 && errno == ENOENT && !required)
 		return 1;
 	if (stat(path, st) < 0)
 		return lsio_fail(p->ctx, -LSIO_ESOURCE,
@@ -262,8 +264,10 @@ static int sources_resolve(struct lsio_plan *p)
 	struct lsio_job *job = p->job;
 	struct dev_class *devs = NULL;
 	uint32_t *dev_of = calloc(MAX(job->nsources, 1), sizeof(*dev_of));
+	bool *required = sources_required(job);
 	size_t ndevs = 0;
-	int ret = dev_of ? 0 : lsio_fail(p->ctx, -ENOMEM, "out of memory");
+	int ret = dev_of && required ? 0
+		  : lsio_fail(p->ctx, -ENOMEM, "out of memory");
 
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
 		struct stat st;
@@ -273,7 +277,7 @@ static int sources_resolve(struct lsio_plan *p)
 			url_note(p, s);
 			continue;
 		}
-		ret = source_stat(p, s, &st);
+		ret = source_stat(p, s, required[s], &st);
 		if (ret == 1) {
 			job->sources[s].absent = true;
 			job->sources[s].size = 0;
@@ -306,6 +310,7 @@ static int sources_resolve(struct lsio_plan *p)
 	}
 	free(devs);
 	free(dev_of);
+	free(required);
 	return ret;
 }
 
@@ -478,8 +483,8 @@ static int chunks_resolve(struct lsio_plan *p)
 		const struct lsio_source *src = &job->sources[c->source];
 		uint64_t end;
 
-		if (src->absent)
-			continue;	/* nothing to read: the fill value */
+		if (src->absent || !lsio_shard_takes(&p->shard, i))
+			continue;	/* the fill value, or another part's */
 		if (c->length == LSIO_LEN_EOF && src->size == UINT64_MAX)
 			continue;	/* the engine reads to the end */
 		if (c->length == LSIO_LEN_EOF)
@@ -524,6 +529,8 @@ static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 	if (!order)
 		return NULL;
 	for (uint64_t i = 0; i < job->nchunks; i++) {
+		if (!lsio_shard_takes(&p->shard, i))
+			continue;	/* another part's */
 		if (job->sources[job->chunks[i].source].absent) {
 			p->chunks_absent++;
 			continue;
@@ -723,7 +730,9 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	}
 	p->null_backend = !strcmp(p->opt.backend, "null");
 	p->ordered = job->out.type == LSIO_OUT_STDOUT;
-	ret = sources_resolve(p);
+	ret = lsio_shard_plan(p, opt);
+	if (!ret)
+		ret = sources_resolve(p);
 	if (!ret)
 		ret = remote_resolve(p, opt);
 	if (!ret)
@@ -750,6 +759,7 @@ void lsio_plan_free(struct lsio_plan *p)
 	free(p->unit_chunks);
 	free(p->params);
 	free(p->host_gap);
+	lsio_shard_release(&p->shard);
 	lsio_remote_free(p->remote);
 	free(p);
 }

@@ -67,6 +67,12 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 	s->job = job;
 	s->priv = NULL;
 	s->path = sink_path(out, path_override);
+	if (!s->shard || s->shard == &s->whole) {
+		s->whole = (struct lsio_shard){ .n = 1, .ntaken = job->nchunks,
+						.rows = { 0, UINT64_MAX },
+						.end = job->nchunks };
+		s->shard = &s->whole;
+	}
 	if (s->stdout_fd <= 0)
 		s->stdout_fd = SINK_DEFAULT_FD;
 	atomic_init(&s->bytes_out, 0);

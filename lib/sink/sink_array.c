@@ -47,24 +47,74 @@ static int array_layout(struct lsio_sink *s, size_t hlen, size_t *total)
 	return 0;
 }
 
-/* The header, then the fill value over the array. */
-static void array_fill(struct lsio_sink *s, struct array_sink *a,
-		       const char *hdr, size_t hlen)
+/* The bytes of the rows [rows[0], rows[1]) of the leading dimension a
+ * part owns (every row for an unsharded run), as [*off, *off + *len) of
+ * the data. */
+static void owned_bytes(const struct lsio_sink *s, size_t data_len,
+			size_t *off, size_t *len)
 {
 	const struct lsio_output *out = &s->job->out;
+	uint64_t rows = out->ndim ? out->shape[0] : 1;
+	uint64_t row_len = rows ? data_len / rows : 0;
+	uint64_t r0 = MIN(s->shard->rows[0], rows);
+	uint64_t r1 = MIN(s->shard->rows[1], rows);
+
+	*off = (size_t)(r0 * row_len);
+	*len = (size_t)((r1 > r0 ? r1 - r0 : 0) * row_len);
+}
+
+/* The header, then the fill value over the part of the array this run
+ * owns: all of it, unless it is one part of several.  A resumed part
+ * whose journal says the fill is written leaves it (and the chunks over
+ * it) alone. */
+static int array_fill(struct lsio_sink *s, struct array_sink *a,
+		      const char *hdr, size_t hlen)
+{
+	const struct lsio_output *out = &s->job->out;
+	size_t off, len;
+	int err;
 
 	a->grid = (struct lsio_grid){ .shape = out->shape,
 				      .ndim = lsio_place_rank(out),
 				      .dtype = &out->dtype };
 	if (!a->file.map)	/* a raw array with no elements */
-		return;
-	memcpy(a->file.map, hdr, hlen);
+		return 0;
 	a->grid.data = a->file.map + hlen;
+	if (s->journal && s->jstate.filled)
+		return 0;
+	memcpy(a->file.map, hdr, hlen);	/* every part: the same bytes */
+	owned_bytes(s, a->file.len - hlen, &off, &len);
 	if (!out->fill_is_zero && !out->no_prefill) {
-		lsio_fill_repeat(a->grid.data, a->file.len - hlen, out->fill,
+		lsio_fill_repeat(a->grid.data + off, len, out->fill,
 				 sizeof(out->fill), out->dtype.size);
-		a->grid.populated = true;
+		a->grid.populated = len == a->file.len - hlen;
 	}
+	err = s->journal ? lsio_journal_filled(s->journal) : 0;
+	return err ? lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+			       a->file.temp, strerror(-err)) : 0;
+}
+
+/* A sharded or resumable run's file: the stable temporary every part
+ * shares, and this part's journal. */
+static int array_open_stable(struct lsio_sink *s, struct array_sink *a,
+			     size_t total)
+{
+	char *temp;
+	int err;
+
+	if (a->target.stream)
+		return lsio_fail(s->ctx, -LSIO_EUSAGE,
+				 "%s: '%s' is not a file: a sharded or resumable run assembles the array under a temporary name beside its target",
+				 s->shard->n > 1 ? "--shard" : "--resume", s->path);
+	temp = lsio_temp_stable_name(a->target.path, false,
+				     s->shard->fingerprint);
+	if (!temp)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	err = lsio_mapped_open_stable(s, temp, &a->file, total);
+	if (!err)
+		err = lsio_part_open(s, temp, a->file.fd, false);
+	free(temp);
+	return err;
 }
 
 static void array_abort(struct lsio_sink *s);
@@ -107,10 +157,12 @@ static int array_open(struct lsio_sink *s)
 	err = array_layout(s, (size_t)hlen, &total);
 	if (!err)
 		err = lsio_target_open(s->ctx, s->path, s->stdout_fd, &a->target);
-	if (!err)
+	if (!err && lsio_shard_stable(s->shard))
+		err = array_open_stable(s, a, total);
+	else if (!err)
 		err = lsio_mapped_open(s, &a->target, &a->file, total);
 	if (!err)
-		array_fill(s, a, hdr, (size_t)hlen);
+		err = array_fill(s, a, hdr, (size_t)hlen);
 	if (err) {
 		array_abort(s);
 		array_close(s);
@@ -163,8 +215,17 @@ static int array_commit(struct lsio_sink *s)
 		a->target.fd = -1;
 		return err;
 	}
+	if (s->journal && lsio_part_finish(s))
+		return -LSIO_EOUTPUT;
 	if (lsio_mapped_close(s, &a->file))
 		return -LSIO_EOUTPUT;
+	if (s->journal) {
+		int err = lsio_part_commit(s, a->file.temp, a->target.path);
+
+		free(a->file.temp);	/* renamed, or another part's to */
+		a->file.temp = NULL;
+		return err;
+	}
 	if (rename(a->file.temp, a->target.path))
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
 				 "cannot rename '%s' to '%s': %s", a->file.temp,
@@ -181,6 +242,7 @@ static void array_abort(struct lsio_sink *s)
 
 	if (!a)
 		return;
+	lsio_part_abort(s);
 	lsio_mapped_abort(&a->file);
 	lsio_target_release(&a->target);
 }
@@ -188,6 +250,7 @@ static void array_abort(struct lsio_sink *s)
 static void array_close(struct lsio_sink *s)
 {
 	array_abort(s);		/* in case neither commit nor abort ran */
+	lsio_part_close(s);
 	free(s->priv);
 	s->priv = NULL;
 }

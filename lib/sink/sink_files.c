@@ -108,8 +108,28 @@ static int files_make_dir(struct lsio_sink *s, struct files_sink *f)
 	return 0;
 }
 
+/* A sharded or resumable run's: a directory per part, named by the job,
+ * kept when the run fails, with the part's journal beside it. */
+static int files_make_stable_temp(struct lsio_sink *s, struct files_sink *f)
+{
+	f->tmp = lsio_temp_stable_name(s->path, true,
+				       s->shard->fingerprint + s->shard->k);
+	if (!f->tmp)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	if (mkdir(f->tmp, 0700) && errno != EEXIST)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
+				 f->tmp, strerror(errno));
+	f->tmpfd = open(f->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->tmpfd < 0)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot open '%s': %s",
+				 f->tmp, strerror(errno));
+	return lsio_part_open(s, f->tmp, f->tmpfd, true);
+}
+
 static int files_make_temp(struct lsio_sink *s, struct files_sink *f)
 {
+	if (lsio_shard_stable(s->shard))
+		return files_make_stable_temp(s, f);
 	lsio_temp_sweep(s->path, true);
 	f->tmp = lsio_temp_name(s->path, true);
 	if (!f->tmp)
@@ -161,8 +181,9 @@ static int files_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	err = files_name(s->job, i, name, sizeof(name));
 	if (err)
 		return files_name_error(s, i, err);
-	fd = openat(f->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0666);
+	/* A resumed run finds the files a killed one was writing. */
+	fd = openat(f->tmpfd, name, O_WRONLY | O_CREAT | O_CLOEXEC |
+		    (s->journal ? O_TRUNC : O_EXCL), 0666);
 	if (fd < 0)
 		return lsio_fail_first(s->ctx, -LSIO_EOUTPUT,
 				       "cannot create '%s%s%s': %s", s->path,
@@ -322,6 +343,8 @@ static void files_undo(struct lsio_sink *s, uint64_t end)
 	for (uint64_t i = 0; i < end; i++) {
 		struct files_special *x = NULL;
 
+		if (!lsio_shard_takes(s->shard, i))
+			continue;	/* another part's file */
 		if (f->how[i] == FILES_SPECIAL) {
 			x = &f->special[k++];
 			if (x->target.stream || !x->moved)
@@ -348,6 +371,8 @@ static int files_move_all(struct lsio_sink *s)
 	for (uint64_t i = 0; i < s->job->nchunks; i++) {
 		struct files_special *x = NULL;
 
+		if (!lsio_shard_takes(s->shard, i))
+			continue;
 		if (f->how[i] == FILES_SPECIAL) {
 			x = &f->special[k++];
 			if (x->target.stream)
@@ -416,10 +441,14 @@ static int files_commit(struct lsio_sink *s)
 	char name[FILES_NAME_MAX];
 	int err = 0;
 
+	if (s->journal && lsio_part_finish(s))
+		return -LSIO_EOUTPUT;
 	f->how = calloc(s->job->nchunks ? s->job->nchunks : 1, 1);
 	if (!f->how)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
 	for (uint64_t i = 0; i < s->job->nchunks && !err; i++) {
+		if (!lsio_shard_takes(s->shard, i))
+			continue;
 		err = files_name(s->job, i, name, sizeof(name));
 		err = err ? files_name_error(s, i, err)
 			  : files_classify(s, i, name);
@@ -433,6 +462,8 @@ static int files_commit(struct lsio_sink *s)
 		return err;
 	/* What is left in the temporary directory is what was replaced. */
 	files_remove_temp(f);
+	if (s->journal)
+		lsio_part_forget(s, f->tmp);
 	free(f->tmp);
 	f->tmp = NULL;
 	f->made_dir = false;	/* it is the output now */
@@ -447,7 +478,8 @@ static void files_abort(struct lsio_sink *s)
 	if (!f)
 		return;
 	files_special_release(f);
-	if (f->tmp)
+	lsio_part_abort(s);
+	if (f->tmp && !s->journal)	/* a journal's run is resumed */
 		files_remove_temp(f);
 	free(f->tmp);
 	f->tmp = NULL;
@@ -468,6 +500,7 @@ static void files_close(struct lsio_sink *s)
 		close(f->tmpfd);
 	if (f->dirfd >= 0)
 		close(f->dirfd);
+	lsio_part_close(s);
 	free(f);
 	s->priv = NULL;
 }

@@ -93,15 +93,10 @@ static int mapped_size(struct lsio_sink *s, struct lsio_mapped *m)
 	return 0;
 }
 
-int lsio_mapped_open(struct lsio_sink *s, const struct lsio_target *t,
-		     struct lsio_mapped *m, size_t len)
+static int mapped_map(struct lsio_sink *s, struct lsio_mapped *m, size_t len)
 {
-	int err;
+	int err = mapped_size(s, m);
 
-	*m = (struct lsio_mapped){ .fd = -1, .len = len };
-	err = mapped_create(s, t, m);
-	if (!err)
-		err = mapped_size(s, m);
 	if (err || !len)	/* nothing to map: an empty raw array */
 		return err;
 	m->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
@@ -110,6 +105,32 @@ int lsio_mapped_open(struct lsio_sink *s, const struct lsio_target *t,
 	m->map = NULL;
 	return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot map '%s': %s", s->path,
 			 strerror(errno));
+}
+
+int lsio_mapped_open(struct lsio_sink *s, const struct lsio_target *t,
+		     struct lsio_mapped *m, size_t len)
+{
+	int err;
+
+	*m = (struct lsio_mapped){ .fd = -1, .len = len };
+	err = mapped_create(s, t, m);
+	return err ? err : mapped_map(s, m, len);
+}
+
+/* Every part sizes it the same: fallocate() and ftruncate() to the length
+ * it has already change nothing another part wrote. */
+int lsio_mapped_open_stable(struct lsio_sink *s, const char *temp,
+			    struct lsio_mapped *m, size_t len)
+{
+	*m = (struct lsio_mapped){ .fd = -1, .len = len, .keep = true };
+	m->temp = strdup(temp);
+	if (!m->temp)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	m->fd = open(temp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (m->fd < 0)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
+				 temp, strerror(errno));
+	return mapped_map(s, m, len);
 }
 
 int lsio_mapped_close(struct lsio_sink *s, struct lsio_mapped *m)
@@ -136,7 +157,7 @@ void lsio_mapped_abort(struct lsio_mapped *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
-	if (m->temp)
+	if (m->temp && !m->keep)
 		unlink(m->temp);
 	free(m->temp);
 	m->temp = NULL;

@@ -20,6 +20,8 @@ struct lsio_mapped {
 	int fd;
 	uint8_t *map;		/* the whole file, NULL when unmapped */
 	size_t len;
+	bool keep;		/* shared by a sharded or resumable run:
+				 * abort keeps it */
 };
 
 /* Create, size (its blocks reserved) and map m for target t of sink s.
@@ -27,6 +29,11 @@ struct lsio_mapped {
  * lsio_mapped_abort() either way when done with it. */
 int lsio_mapped_open(struct lsio_sink *s, const struct lsio_target *t,
 		     struct lsio_mapped *m, size_t len);
+
+/* The same for the stable temporary of a sharded or resumable run
+ * (lsio_temp_stable_name()): opened as it is when it exists. */
+int lsio_mapped_open_stable(struct lsio_sink *s, const char *temp,
+			    struct lsio_mapped *m, size_t len);
 
 /* Unmap and close m, keeping the file.  Returns 0 or -LSIO_EOUTPUT (a
  * network file system reports write errors at close). */

@@ -167,7 +167,7 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 		}
 		next = atomic_load_explicit(&st->next, memory_order_relaxed);
 		atomic_store_explicit(&st->next, ++next, memory_order_release);
-		if (next >= s->job->nchunks ||
+		if (next >= s->shard->end ||
 		    !stream_take(st, next, &slot, &x))
 			break;
 		p = slot ? slot->p : x->p;
@@ -253,7 +253,7 @@ static int stream_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	pthread_mutex_unlock(&st->lock);
 	if (err)
 		return err;
-	if (i < next || i >= s->job->nchunks)
+	if (i < next || i >= s->shard->end)
 		return lsio_fail_first(s->ctx, -LSIO_EOUTPUT,
 				       "chunk %" PRIu64 " delivered twice to standard output",
 				       i);
@@ -280,10 +280,10 @@ static int stream_open(struct lsio_sink *s)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
 	s->priv = st;
 	pthread_mutex_init(&st->lock, NULL);
-	atomic_init(&st->next, 0);
+	atomic_init(&st->next, s->shard->first);	/* 0 but for a part */
 	atomic_init(&st->failed, false);
 	/* A chunk in the window is one of the next nchunks, at most. */
-	st->nslots = MAX(MIN(s->window, s->job->nchunks), 1);
+	st->nslots = MAX(MIN(s->window, s->shard->ntaken), 1);
 	st->slots = calloc(st->nslots, sizeof(*st->slots));
 	if (!st->slots) {
 		stream_close(s);
@@ -304,10 +304,10 @@ static int stream_commit(struct lsio_sink *s)
 	pthread_mutex_unlock(&st->lock);
 	if (err)
 		return err;
-	if (next != s->job->nchunks)
+	if (next != s->shard->end)
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
 				 "only %" PRIu64 " of %" PRIu64 " chunks reached standard output",
-				 next, s->job->nchunks);
+				 next - s->shard->first, s->shard->ntaken);
 	return 0;
 }
 

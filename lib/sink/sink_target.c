@@ -17,7 +17,9 @@
  * Temporaries are named ".BASE.lsio-HOST-PID-XXXXXX": a run killed by
  * SIGKILL cannot clean up, so the next run writing the same target
  * removes those whose process is gone (same host, dead PID), and only
- * those: another run still writing keeps its own.
+ * those: another run still writing keeps its own.  The parts of a sharded
+ * run, and a run that may be resumed, share ".BASE.lsio-run.JOBHASH"
+ * instead, which is kept when a run fails (lsio_temp_stable_name()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -264,6 +266,21 @@ char *lsio_temp_name(const char *path, bool inside)
 	if (t)
 		snprintf(t, cap, "%.*s%s%s%ld-XXXXXX", tp.dlen, path, tp.sep,
 			 prefix, (long)getpid());
+	return t;
+}
+
+char *lsio_temp_stable_name(const char *path, bool inside, uint64_t id)
+{
+	struct temp_place tp = temp_place(path, inside);
+	size_t cap = strlen(path) + 64;
+	char *t = malloc(cap);
+
+	/* A host name never holds '.' here (temp_host), so lsio_temp_sweep()
+	 * cannot take this for a dead process's temporary. */
+	if (t)
+		snprintf(t, cap, "%.*s%s.%s%slsio-run.%016llx", tp.dlen, path,
+			 tp.sep, tp.base, *tp.base ? "." : "",
+			 (unsigned long long)id);
 	return t;
 }
 

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sink_part.c - an output shared by the parts of a sharded run, or kept
+ * for a resumed one: how it is created once and committed once.
+ *
+ * Every part opens the same temporary (lsio_temp_stable_name(): named by
+ * the job's fingerprint, so all parts of one job agree and another job
+ * never shares it) without truncating it, and writes only its own chunks
+ * and rows.  Each keeps a journal beside it (sink/journal.c).  A part that
+ * finishes records DONE, then looks at every part's journal: the one that
+ * sees all N done renames the temporary over the target - rename() is
+ * atomic, so whichever parts race there, readers see no array or the whole
+ * one - and removes the journals.  A part that fails leaves its journal
+ * and the temporary: the part re-run (--resume) continues it, and the
+ * last part to finish commits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* "TEMP.K-of-N", malloc'd. */
+static char *journal_path(const char *temp, uint32_t k, uint32_t n)
+{
+	size_t cap = strlen(temp) + 32;
+	char *p = malloc(cap);
+
+	if (p)
+		snprintf(p, cap, "%s.%u-of-%u", temp, k, n);
+	return p;
+}
+
+int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
+		   bool data_is_dir)
+{
+	const struct lsio_shard *sh = s->shard;
+	uint64_t n = s->job->nchunks;
+	char *path = journal_path(temp, sh->k, sh->n);
+	int err;
+
+	s->jstate = (struct lsio_journal_state){
+		.fingerprint = sh->fingerprint, .nchunks = n,
+		.resume = sh->resume, .done = calloc(n / 8 + 1, 1) };
+	if (!path || !s->jstate.done) {
+		free(path);
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	}
+	err = lsio_journal_open(path, data_fd, data_is_dir, sh->k, sh->n,
+				&s->jstate, &s->journal);
+	if (err)
+		lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write the journal '%s': %s",
+			  path, strerror(-err));
+	free(path);
+	return err ? -LSIO_EOUTPUT : 0;
+}
+
+/* The parts not done yet, as "1, 3" into buf; 0 when every part is. */
+static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
+			      char *buf, size_t cap)
+{
+	const struct lsio_shard *sh = s->shard;
+	uint32_t missing = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < sh->n; k++) {
+		char *path = journal_path(temp, k, sh->n);
+		bool done = path && (k == sh->k ||
+				     lsio_journal_complete(path, sh->fingerprint,
+							   s->job->nchunks, k,
+							   sh->n));
+
+		free(path);
+		if (done)
+			continue;
+		if (len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
+						missing ? ", " : "", k);
+		missing++;
+	}
+	return missing;
+}
+
+static void journals_remove(struct lsio_sink *s, const char *temp)
+{
+	for (uint32_t k = 0; k < s->shard->n; k++) {
+		char *path = journal_path(temp, k, s->shard->n);
+
+		if (path)
+			unlink(path);
+		free(path);
+	}
+}
+
+int lsio_part_finish(struct lsio_sink *s)
+{
+	int err = lsio_journal_done(s->journal);
+
+	if (err)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+				 s->path, strerror(-err));
+	return 0;
+}
+
+int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final)
+{
+	const struct lsio_shard *sh = s->shard;
+	char pending[256];
+
+	if (parts_pending(s, temp, pending, sizeof(pending))) {
+		/* The part that committed removes the journals: a part
+		 * looking at them just after finds them gone. */
+		if (access(temp, F_OK) && errno == ENOENT && !access(final, F_OK))
+			return 0;
+		s->deferred = true;
+		lsio_warn(s->ctx, "part %u of %u is done; '%s' appears when part%s %s %s too",
+			  sh->k, sh->n, s->path, strchr(pending, ',') ? "s" : "",
+			  pending, strchr(pending, ',') ? "are" : "is");
+		return 0;
+	}
+	if (rename(temp, final)) {
+		/* Another part saw every part done at the same moment and
+		 * renamed first: the output is in place either way. */
+		if (errno == ENOENT && !access(final, F_OK))
+			return 0;
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				 "cannot rename '%s' to '%s': %s", temp, final,
+				 strerror(errno));
+	}
+	journals_remove(s, temp);
+	return 0;
+}
+
+void lsio_part_forget(struct lsio_sink *s, const char *temp)
+{
+	char *path = journal_path(temp, s->shard->k, s->shard->n);
+
+	if (path)
+		unlink(path);
+	free(path);
+}
+
+void lsio_part_abort(struct lsio_sink *s)
+{
+	if (s->journal)
+		lsio_journal_flush(s->journal);	/* what is written stays */
+}
+
+void lsio_part_close(struct lsio_sink *s)
+{
+	lsio_journal_close(s->journal);
+	s->journal = NULL;
+	free(s->jstate.done);
+	s->jstate.done = NULL;
+}
