@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -328,6 +329,12 @@ int lsio_journal_open(const char *path, int data_fd, bool data_is_dir,
 	j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (j->fd < 0) {
 		err = -errno;
+		goto fail;
+	}
+	/* Two runs of one part (a requeued task whose first run still
+	 * writes) would undo each other's work: the second one stops. */
+	if (flock(j->fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
 	if (st->resume && !read_exact(j->fd, &h, sizeof(h)) &&

@@ -479,7 +479,9 @@ static void files_abort(struct lsio_sink *s)
 		return;
 	files_special_release(f);
 	lsio_part_abort(s);
-	if (f->tmp && !s->journal)	/* a journal's run is resumed */
+	/* A sharded or resumable run's directory is kept for its resume
+	 * (and may be another run's, which refused this one). */
+	if (f->tmp && !lsio_shard_stable(s->shard))
 		files_remove_temp(f);
 	free(f->tmp);
 	f->tmp = NULL;

@@ -50,7 +50,11 @@ int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 	}
 	err = lsio_journal_open(path, data_fd, data_is_dir, sh->k, sh->n,
 				&s->jstate, &s->journal);
-	if (err)
+	if (err == -EBUSY)
+		lsio_fail(s->ctx, -LSIO_EOUTPUT,
+			  "'%s': another run of this part is writing it (part %u of %u)",
+			  path, sh->k, sh->n);
+	else if (err)
 		lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write the journal '%s': %s",
 			  path, strerror(-err));
 	free(path);
