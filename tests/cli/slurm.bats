@@ -73,3 +73,151 @@ echo "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_MIN/$SLURM_ARRAY_TASK_COUNT" > "env
 		[ "$(cat "env-$k")" = "$k/3/4" ] || fail "task $k saw $(cat "env-$k")"
 	done
 }
+
+@test "slurm: 4 array tasks with --shard slurm fill one .npy identical to a single run" {
+	batch_script shard.sh '"$LSIO" run job.json --shard slurm -q -o out.npy'
+	run submit --array=0-3 shard.sh
+	cat task-*.log >&2
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_npy_equal out.npy "$ZDIR/ref.npy"
+	assert_no_temp .
+	# The same from an array not starting at 0 (K = ID - MIN).
+	rm out.npy
+	run submit --array=5-7 shard.sh
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_no_temp .
+}
+
+# fail_one_task missing|corrupt: run shard.sh in 4 tasks with one chunk
+# file of the store missing, or its bytes replaced by as many random ones
+# (zstd fails on them); exactly one task fails (its log names the chunk's
+# file), the array job fails, and no out.npy appears.  Sets FAILED to the
+# failed task's index, then puts the chunk file back.
+fail_one_task() {
+	local chunk=store.zarr/t/3.1.2 k
+	cp "$chunk" saved.chunk
+	case $1 in
+	missing) rm "$chunk" ;;
+	corrupt) head -c "$(stat -c %s "$chunk")" /dev/urandom > "$chunk" ;;
+	esac
+	batch_script shard.sh '"$LSIO" run job.json --shard slurm -q -o out.npy'
+	run submit --array=0-3 shard.sh
+	cat task-*.log >&2
+	assert_failure
+	[ ! -e out.npy ] || fail "out.npy exists although a task failed"
+	run grep -l "exit [1-9]" task-0.log task-1.log task-2.log task-3.log
+	[ "${#lines[@]}" -eq 1 ] || fail "$1 chunk: expected one failed task, got: $output"
+	FAILED=${output#task-}
+	FAILED=${FAILED%.log}
+	grep -q "3\.1\.2" "task-$FAILED.log" ||
+		fail "task $FAILED's log does not name the chunk: $(cat "task-$FAILED.log")"
+	for k in 0 1 2 3; do
+		[ "$k" = "$FAILED" ] || grep -q "exit 0" "task-$k.log" ||
+			fail "task $k did not succeed: $(cat "task-$k.log")"
+	done
+	cp saved.chunk "$chunk"
+}
+
+@test "slurm: a task failing on a corrupt chunk leaves no output; re-running that task with --resume commits" {
+	fail_one_task corrupt
+	# Only the failed task runs again, with its own share: K/4 given, as
+	# --shard slurm in a one-task array would be 0/1.
+	batch_script again.sh '"$LSIO" run job.json --shard "$SLURM_ARRAY_TASK_ID/4" --resume -q -o out.npy'
+	run submit --array="$FAILED" again.sh
+	cat "task-$FAILED.log" >&2
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_npy_equal out.npy "$ZDIR/ref.npy"
+	assert_no_temp .
+}
+
+@test "slurm: after a failed task, the whole array re-submitted with --resume commits" {
+	fail_one_task corrupt
+	batch_script again.sh '"$LSIO" run job.json --shard slurm --resume -q -o out.npy'
+	run submit --array=0-3 again.sh
+	cat task-*.log >&2
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_npy_equal out.npy "$ZDIR/ref.npy"
+	assert_no_temp .
+}
+
+@test "slurm: a missing chunk file fails only the task whose share has it; re-run, that task commits" {
+	fail_one_task missing
+	batch_script again.sh '"$LSIO" run job.json --shard "$SLURM_ARRAY_TASK_ID/4" --resume -q -o out.npy'
+	run submit --array="$FAILED" again.sh
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_no_temp .
+}
+
+@test "slurm: a one-task array resubmitted with --shard slurm after a 4-task run never commits a wrong array" {
+	fail_one_task corrupt
+	# --shard slurm in --array=K is part 0 of 1: the parts of a 4-part run
+	# are not its own.  Either it finishes the whole array correctly or it
+	# fails and leaves no out.npy; never a partial array under that name.
+	batch_script again.sh '"$LSIO" run job.json --shard slurm --resume -q -o out.npy'
+	run submit --array="$FAILED" again.sh
+	cat "task-$FAILED.log" >&2
+	if [ "$status" -eq 0 ]; then
+		assert_same_bytes out.npy single.npy
+	else
+		[ ! -e out.npy ] || fail "out.npy exists after a failed resume"
+	fi
+}
+
+@test "slurm: --shard slurm takes the array's step: tasks 1,3,5,7 are parts 0..3" {
+	batch_script shard.sh '"$LSIO" run job.json --shard slurm -q -o out.npy'
+	run submit --array=1-7:2 shard.sh
+	cat task-*.log >&2
+	assert_success
+	assert_same_bytes out.npy single.npy
+	assert_no_temp .
+}
+
+# readme_block NAME: the code between the README's NAME markers, as it is
+# written.
+readme_block() {
+	sed -n "/^<!-- $1 -->\$/,/^<!-- \/$1 -->\$/p" "$LSIO_TOP/README.md" |
+		sed '/^<!--/d; /^```/d'
+}
+
+@test "slurm: the README's batch script runs as written; after a failed task, its retry line commits a single run's array" {
+	local line words i job= out= chunk=store.zarr/t/3.1.2 k failed= retry
+	readme_block slurm-example > readme.sh
+	grep -q '^#SBATCH --array=0-3$' readme.sh || fail "no '#SBATCH --array=0-3' in README's example: $(cat readme.sh)"
+	line=$(grep '^lsio run ' readme.sh) || fail "no 'lsio run' line in README's example"
+	read -r -a words <<< "$line"
+	job=${words[2]}
+	for ((i = 3; i < ${#words[@]}; i++)); do
+		[ "${words[i]}" = -o ] && out=${words[i + 1]}
+	done
+	[ -n "$out" ] || fail "README's 'lsio run' line has no -o: $line"
+	[[ $line == *"--shard slurm"* ]] || fail "README's 'lsio run' line has no --shard slurm: $line"
+	retry=$(readme_block slurm-retry)
+	[[ $retry == "sbatch --array=2 "* ]] || fail "README's retry line is not 'sbatch --array=2 ...': $retry"
+	mv job.json "$job"
+	mkdir bin
+	ln -s "$LSIO" bin/lsio
+	export PATH=$PWD/bin:$PATH
+	# First with one task failing: no output.
+	cp "$chunk" saved.chunk
+	head -c "$(stat -c %s "$chunk")" /dev/urandom > "$chunk"
+	run timeout 300 sbatch --wait --quiet readme.sh
+	assert_failure
+	[ ! -e "$out" ] || fail "$out exists although a task failed"
+	for k in 0 1 2 3; do
+		grep -q "3\.1\.2" "t2m-$k.log" && failed+=$k
+	done
+	[ "${#failed}" -eq 1 ] || fail "expected one failed task, got '$failed': $(cat t2m-*.log)"
+	# Then the README's retry line for that task (it names task 2).
+	cp saved.chunk "$chunk"
+	run timeout 300 bash -c "${retry/--array=2/--array=$failed} --wait --quiet"
+	cat t2m-*.log >&2
+	assert_success
+	assert_same_bytes "$out" single.npy
+	assert_npy_equal "$out" "$ZDIR/ref.npy"
+	assert_no_temp .
+}
