@@ -57,6 +57,14 @@ submit() {
 	return "$rc"
 }
 
+# assert_single FILE: FILE holds a single run's bytes and zarr-python's
+# values, and no temporary is left behind.
+assert_single() {
+	assert_same_bytes "$1" single.npy
+	assert_npy_equal "$1" "$ZDIR/ref.npy"
+	assert_no_temp .
+}
+
 # batch_script FILE LINE: a batch script running LINE, which records its
 # exit status in the task's log.
 batch_script() {
@@ -79,15 +87,12 @@ echo "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_MIN/$SLURM_ARRAY_TASK_COUNT" > "env
 	run submit --array=0-3 shard.sh
 	cat task-*.log >&2
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_npy_equal out.npy "$ZDIR/ref.npy"
-	assert_no_temp .
+	assert_single out.npy
 	# The same from an array not starting at 0 (K = ID - MIN).
 	rm out.npy
 	run submit --array=5-7 shard.sh
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_no_temp .
+	assert_single out.npy
 }
 
 # fail_one_task missing|corrupt: run shard.sh in 4 tasks with one chunk
@@ -128,9 +133,7 @@ fail_one_task() {
 	run submit --array="$FAILED" again.sh
 	cat "task-$FAILED.log" >&2
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_npy_equal out.npy "$ZDIR/ref.npy"
-	assert_no_temp .
+	assert_single out.npy
 }
 
 @test "slurm: after a failed task, the whole array re-submitted with --resume commits" {
@@ -139,9 +142,7 @@ fail_one_task() {
 	run submit --array=0-3 again.sh
 	cat task-*.log >&2
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_npy_equal out.npy "$ZDIR/ref.npy"
-	assert_no_temp .
+	assert_single out.npy
 }
 
 @test "slurm: a missing chunk file fails only the task whose share has it; re-run, that task commits" {
@@ -149,8 +150,7 @@ fail_one_task() {
 	batch_script again.sh '"$LSIO" run job.json --shard "$SLURM_ARRAY_TASK_ID/4" --resume -q -o out.npy'
 	run submit --array="$FAILED" again.sh
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_no_temp .
+	assert_single out.npy
 }
 
 @test "slurm: a one-task array resubmitted with --shard slurm after a 4-task run never commits a wrong array" {
@@ -173,8 +173,7 @@ fail_one_task() {
 	run submit --array=1-7:2 shard.sh
 	cat task-*.log >&2
 	assert_success
-	assert_same_bytes out.npy single.npy
-	assert_no_temp .
+	assert_single out.npy
 }
 
 # readme_block NAME: the code between the README's NAME markers, as it is
@@ -217,7 +216,5 @@ readme_block() {
 	run timeout 300 bash -c "${retry/--array=2/--array=$failed} --wait --quiet"
 	cat t2m-*.log >&2
 	assert_success
-	assert_same_bytes "$out" single.npy
-	assert_npy_equal "$out" "$ZDIR/ref.npy"
-	assert_no_temp .
+	assert_single "$out"
 }
