@@ -290,13 +290,16 @@ static int parse_slurm_shard(const char *cmd, struct lsio_options *o)
 	long id, count, lo = min ? parse_long(min, 0, INT_MAX) : 0;
 	long by = step ? parse_long(step, 1, INT_MAX) : 1;
 
+	if (by < 1)	/* unparsable */
+		by = -1;
+
 	for (size_t i = 0; i < 2; i++)
 		if (!getenv(vars[i]))
 			return cmd_usage_error(cmd, "--shard slurm: %s is not set: run it as a task of a job array (sbatch --array=0-3)",
 					       vars[i]);
 	id = parse_long(getenv(vars[0]), 0, INT_MAX);
 	count = parse_long(getenv(vars[1]), 1, INT_MAX);
-	if (id < 0 || count < 0 || lo < 0 || by < 0 || id < lo ||
+	if (id < 0 || count < 0 || lo < 0 || by < 1 || id < lo ||
 	    (id - lo) % by || (id - lo) / by >= count)
 		return cmd_usage_error(cmd, "--shard slurm: task %s of an array of %s (min %s, step %s) is not a part 0 to count - 1",
 				       getenv(vars[0]), getenv(vars[1]),

@@ -807,6 +807,8 @@ struct lsio_sink {
 	struct lsio_journal_state jstate;
 	bool deferred;		/* commit(): this part is done, the output
 				 * appears when the other parts are */
+	bool part_ended;	/* the part finished, or abort() kept its
+				 * work: the journal is complete */
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };

@@ -54,9 +54,19 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 	return fnv(h, s, strlen(s) + 1);
 }
 
+/* A word at a time (a 10M-chunk job hashes in well under a second):
+ * FNV's step on 64-bit words, folded so high bits reach low ones. */
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
-	return fnv(h, &v, sizeof(v));
+	h = (h ^ v) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t fnv_words(uint64_t h, const uint64_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h = fnv_u64(h, v[i]);
+	return h;
 }
 
 /* What a chunk reads and where it lands; source and chain as the hashes
@@ -75,11 +85,11 @@ static uint64_t chunk_fingerprint(const struct lsio_job *job, uint64_t h,
 	h = fnv_u64(h, ((uint64_t)c->var << 16) | ((uint64_t)c->missing << 8) |
 			       (uint8_t)c->order);
 	if (lsio_chunk_place(job, c, &pl)) {
-		h = fnv(h, pl.shape, pl.ndim * sizeof(*pl.shape));
-		h = fnv(h, pl.to, pl.ndim * sizeof(*pl.to));
-		h = fnv(h, pl.from, pl.ndim * sizeof(*pl.from));
-		h = fnv(h, pl.count, pl.ndim * sizeof(*pl.count));
-		h = fnv(h, pl.step, pl.ndim * sizeof(*pl.step));
+		h = fnv_words(h, pl.shape, pl.ndim);
+		h = fnv_words(h, pl.to, pl.ndim);
+		h = fnv_words(h, pl.from, pl.ndim);
+		h = fnv_words(h, pl.count, pl.ndim);
+		h = fnv_words(h, pl.step, pl.ndim);
 	}
 	if (job->out.type == LSIO_OUT_FILES &&
 	    !lsio_chunk_name(job, i, name, sizeof(name)))
@@ -105,7 +115,7 @@ int lsio_job_fingerprint(const struct lsio_job *job, uint64_t *out)
 		chain_h[k] = fnv_str(0x84222325cbf29ce4ull, job->chains[k].text);
 	h = fnv_u64(h, ((uint64_t)o->type << 32) | o->format);
 	h = fnv(h, o->dtype.str, strlen(o->dtype.str));
-	h = fnv(h, o->shape, o->ndim * sizeof(*o->shape));
+	h = fnv_words(h, o->shape, o->ndim);
 	h = fnv(h, o->fill, sizeof(o->fill));
 	h = fnv_u64(h, job->nchunks);
 	for (uint64_t i = 0; i < job->nchunks; i++)

@@ -63,6 +63,9 @@ struct lsio_journal {
 	size_t batch_cap;
 };
 
+/* The indexes of a record that has none (FILL, DONE). */
+static const uint32_t no_chunks[1];
+
 static uint32_t fnv32(uint32_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -145,7 +148,7 @@ static off_t journal_replay(int fd, struct lsio_journal_state *st)
 		if (r.tag == TAG_CHNK && !record_apply(fd, &r, st, &buf, &cap))
 			break;
 		if (r.tag != TAG_CHNK &&
-		    (r.count || record_crc(&r, NULL) != r.crc ||
+		    (r.count || record_crc(&r, no_chunks) != r.crc ||
 		     (r.tag != TAG_FILL && r.tag != TAG_DONE)))
 			break;
 		if (r.tag == TAG_DONE)
@@ -174,7 +177,7 @@ bool lsio_journal_complete(const char *path, uint64_t fp, uint64_t nchunks,
 	     pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
 	     header_ok(&h, fp, nchunks, k, n) &&
 	     pread(fd, &r, sizeof(r), end - (off_t)sizeof(r)) == (ssize_t)sizeof(r) &&
-	     r.tag == TAG_DONE && !r.count && record_crc(&r, NULL) == r.crc;
+	     r.tag == TAG_DONE && !r.count && record_crc(&r, no_chunks) == r.crc;
 	close(fd);
 	return ok;
 }
@@ -280,7 +283,7 @@ static int journal_mark(struct lsio_journal *j, uint32_t tag)
 	if (!err)
 		err = data_sync(j);
 	if (!err)
-		err = record_write(j, tag, NULL, 0);
+		err = record_write(j, tag, no_chunks, 0);
 	if (!err && fdatasync(j->fd))
 		err = -errno;
 	return err;

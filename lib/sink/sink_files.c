@@ -108,6 +108,15 @@ static int files_make_dir(struct lsio_sink *s, struct files_sink *f)
 	return 0;
 }
 
+static int files_open_temp(struct lsio_sink *s, struct files_sink *f)
+{
+	f->tmpfd = open(f->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->tmpfd < 0)
+		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot open '%s': %s",
+				 f->tmp, strerror(errno));
+	return 0;
+}
+
 /* A sharded or resumable run's: a directory per part, named by the job,
  * kept when the run fails, with the part's journal beside it. */
 static int files_make_stable_temp(struct lsio_sink *s, struct files_sink *f)
@@ -119,11 +128,8 @@ static int files_make_stable_temp(struct lsio_sink *s, struct files_sink *f)
 	if (mkdir(f->tmp, 0700) && errno != EEXIST)
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
 				 f->tmp, strerror(errno));
-	f->tmpfd = open(f->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f->tmpfd < 0)
-		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot open '%s': %s",
-				 f->tmp, strerror(errno));
-	return lsio_part_open(s, f->tmp, f->tmpfd, true);
+	return files_open_temp(s, f) ? -LSIO_EOUTPUT
+		: lsio_part_open(s, f->tmp, f->tmpfd, true);
 }
 
 static int files_make_temp(struct lsio_sink *s, struct files_sink *f)
@@ -140,11 +146,7 @@ static int files_make_temp(struct lsio_sink *s, struct files_sink *f)
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot create '%s': %s",
 				 s->path, strerror(errno));
 	}
-	f->tmpfd = open(f->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f->tmpfd < 0)
-		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot open '%s': %s",
-				 f->tmp, strerror(errno));
-	return 0;
+	return files_open_temp(s, f);
 }
 
 static void files_abort(struct lsio_sink *s);

@@ -103,6 +103,7 @@ int lsio_part_finish(struct lsio_sink *s)
 {
 	int err = lsio_journal_done(s->journal);
 
+	s->part_ended = !err;	/* done: nothing for abort() to keep */
 	if (err)
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
 				 s->path, strerror(-err));
@@ -149,8 +150,12 @@ void lsio_part_forget(struct lsio_sink *s, const char *temp)
 
 void lsio_part_abort(struct lsio_sink *s)
 {
-	if (s->journal)
-		lsio_journal_flush(s->journal);	/* what is written stays */
+	if (!s->journal || s->part_ended)
+		return;
+	s->part_ended = true;
+	lsio_journal_flush(s->journal);	/* what is written stays */
+	lsio_warn(s->ctx, "what this run wrote is kept beside '%s': run it again with --resume to continue",
+		  s->path);
 }
 
 void lsio_part_close(struct lsio_sink *s)
