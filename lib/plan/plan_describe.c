@@ -116,7 +116,7 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 		"memory_bytes", (json_int_t)p->opt.memory,
 		"backend", p->opt.backend,
 		"direct", direct[p->opt.direct],
-		"chunks", (json_int_t)p->job->nchunks,
+		"chunks", (json_int_t)p->shard.ntaken,
 		"requests", (json_int_t)p->nrequests,
 		"bytes_requested", (json_int_t)p->bytes_requested,
 		"bytes_read", (json_int_t)p->bytes_read,
@@ -126,7 +126,7 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 	if (root && p->shard.n > 1)
 		json_object_set_new(root, "shard", json_pack("{s:i,s:i,s:I}",
 			"index", (int)p->shard.k, "count", (int)p->shard.n,
-			"chunks", (json_int_t)p->shard.ntaken));
+			"job_chunks", (json_int_t)p->job->nchunks));
 	if (root && (flags & LSIO_DESCRIBE_VERBOSE))
 		json_object_set_new(root, "units", requests_json(p));
 	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
