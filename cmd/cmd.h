@@ -48,6 +48,7 @@ struct cmd_command {
 extern const struct cmd_option cmd_tuning_options[];
 extern const struct cmd_option cmd_remote_options[];
 extern const struct cmd_option cmd_part_options[];
+extern const struct cmd_option cmd_resume_options[];
 extern const struct cmd_option cmd_output_options[];
 extern const struct cmd_option cmd_help_options[];
 

@@ -44,7 +44,8 @@ static const struct cmd_option grib_own[] = {
 };
 
 static const struct cmd_option *const grib_tables[] = {
-	grib_own, cmd_output_options, cmd_part_options, cmd_tuning_options,
+	grib_own, cmd_output_options, cmd_part_options, cmd_resume_options,
+	cmd_tuning_options,
 	cmd_remote_options,
 	cmd_help_options, NULL
 };

@@ -17,8 +17,8 @@ static const struct cmd_option plan_own[] = {
 };
 
 static const struct cmd_option *const plan_tables[] = {
-	plan_own, cmd_tuning_options, cmd_remote_options, cmd_help_options,
-	NULL
+	plan_own, cmd_part_options, cmd_tuning_options, cmd_remote_options,
+	cmd_help_options, NULL
 };
 
 static const struct cmd_command plan_command = {

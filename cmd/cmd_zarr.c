@@ -59,7 +59,8 @@ static const struct cmd_option zarr_own[] = {
 };
 
 static const struct cmd_option *const zarr_tables[] = {
-	zarr_own, cmd_output_options, cmd_part_options, cmd_tuning_options,
+	zarr_own, cmd_output_options, cmd_part_options, cmd_resume_options,
+	cmd_tuning_options,
 	cmd_remote_options,
 	cmd_help_options, NULL
 };

@@ -50,6 +50,10 @@ const struct cmd_option cmd_part_options[] = {
 	{ "shard", required_argument, OPT_SHARD, "K/N|slurm",
 	  "run part K of N (0 <= K < N) of the job; 'slurm': this\n"
 	  "task's part of a Slurm job array" },
+	{ NULL }
+};
+
+const struct cmd_option cmd_resume_options[] = {
 	{ "resume", no_argument, OPT_RESUME, NULL,
 	  "journal the run, and continue one that was killed" },
 	{ NULL }

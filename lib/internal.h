@@ -169,6 +169,8 @@ struct lsio_source {
 	uint32_t dio_align;	/* O_DIRECT offset/length alignment, 0 = none */
 	bool absent;		/* no such file, and every chunk of it says
 				 * "missing": "fill": nothing is read */
+	bool unused;		/* no chunk of this part (--shard) reads it:
+				 * never stat'ed, opened or asked for */
 };
 
 /* A placement of a decoded chunk into the output array: the chunk has
@@ -732,6 +734,11 @@ struct lsio_sink;
 int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 		   bool data_is_dir);
 int lsio_part_finish(struct lsio_sink *s);
+/* label: mark temp's descriptor fd as this job's output.  committed: a
+ * resumed part finds no temp and final so marked (a warning says so). */
+void lsio_part_label(struct lsio_sink *s, int fd);
+bool lsio_part_committed(struct lsio_sink *s, const char *temp,
+			 const char *final);
 int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final);
 /* Remove the part's journal (files output: each part commits alone). */
 void lsio_part_forget(struct lsio_sink *s, const char *temp);
@@ -809,6 +816,9 @@ struct lsio_sink {
 				 * appears when the other parts are */
 	bool part_ended;	/* the part finished, or abort() kept its
 				 * work: the journal is complete */
+	bool complete;		/* open() found the output in place, this
+				 * job's (--resume after the commit): the
+				 * run has nothing to do */
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };

@@ -41,7 +41,8 @@ static unsigned plan_depth(const struct lsio_plan *p)
 	if (p->opt.queue_depth > 0)
 		return (unsigned)p->opt.queue_depth;
 	for (uint32_t s = 0; s < p->job->nsources; s++)
-		depth = MAX(depth, lsio_source_params(p, s)->queue_depth);
+		if (!p->job->sources[s].unused)
+			depth = MAX(depth, lsio_source_params(p, s)->queue_depth);
 	return depth ? depth : 32;
 }
 
@@ -130,7 +131,8 @@ static int sources_open(struct lsio_engine *e)
 	for (uint32_t s = 0; s < job->nsources; s++) {
 		const char *path = job->sources[s].path;
 
-		if (lsio_source_remote(job, s) || job->sources[s].absent)
+		if (lsio_source_remote(job, s) || job->sources[s].absent ||
+		    job->sources[s].unused)
 			continue;	/* read by the remote backend, or not */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
 		if (e->fds[2 * s] < 0)
@@ -151,6 +153,17 @@ static void sources_close(struct lsio_engine *e)
 			close(e->fds[i]);
 	free(e->fds);
 	e->fds = NULL;
+}
+
+void lsio_engine_chunk_resumed(struct lsio_engine *e, uint64_t i)
+{
+	uint64_t len = e->job->chunks[i].length;
+
+	atomic_fetch_add_explicit(&e->chunks_done, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->chunks_resumed, 1, memory_order_relaxed);
+	if (len != LSIO_LEN_EOF)
+		atomic_fetch_add_explicit(&e->bytes_resumed, len,
+					  memory_order_relaxed);
 }
 
 int lsio_engine_chunk_done(struct lsio_engine *e, uint64_t i)
@@ -264,7 +277,9 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 	st->shard_count = (int)e->plan->shard.n;
 	st->requests = e->plan->nrequests - atomic_load(&e->requests_skipped);
 	/* Chunks read to their end count once their length is known. */
-	st->bytes_requested = MAX(e->plan->bytes_requested,
+	st->bytes_requested = MAX(e->plan->bytes_requested -
+				  MIN(e->plan->bytes_requested,
+				      (uint64_t)atomic_load(&e->bytes_resumed)),
 				  (uint64_t)atomic_load(&e->bytes_done));
 	st->bytes_read = atomic_load(&e->bytes_read);
 	st->bytes_out = atomic_load(&((struct lsio_sink *)&e->sink)->bytes_out);
@@ -294,6 +309,7 @@ static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
 	atomic_store(&e->chunks_reused, 0);
 	atomic_store(&e->chunks_resumed, 0);
 	atomic_store(&e->requests_skipped, 0);
+	atomic_store(&e->bytes_resumed, 0);
 	e->sink.shard = &plan->shard;
 	e->backend = lsio_backend_find(plan->opt.backend);
 	if (!e->backend)
@@ -379,12 +395,19 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	if (ret)
 		goto out;
 	resumed_count(&e);
-	ret = lsio_remote_ready(plan->remote);
-	if (!ret)
+	if (e.sink.complete) {	/* nothing left to do */
+		atomic_store(&e.chunks_done, plan->shard.ntaken);
+		atomic_store(&e.chunks_resumed, plan->shard.ntaken);
+		atomic_store(&e.chunks_missing, 0);
+		atomic_store(&e.requests_skipped, plan->nrequests);
+		atomic_store(&e.bytes_resumed, plan->bytes_requested);
+	}
+	ret = e.sink.complete ? 0 : lsio_remote_ready(plan->remote);
+	if (!ret && !e.sink.complete)
 		ret = sources_open(&e);
-	if (!ret)
+	if (!ret && !e.sink.complete)
 		ret = absent_sources_fill(&e);
-	if (!ret)
+	if (!ret && !e.sink.complete)
 		ret = workers_run(&e);
 	if (!ret && lsio_canceled(ctx))
 		ret = lsio_fail_first(ctx, -LSIO_ECANCELED, "interrupted");

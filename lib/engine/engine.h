@@ -32,6 +32,7 @@ struct lsio_engine {
 						 * the chunk before them */
 	atomic_uint_fast64_t chunks_resumed;	/* a killed run wrote them */
 	atomic_uint_fast64_t requests_skipped;	/* units of those: not read */
+	atomic_uint_fast64_t bytes_resumed;	/* their lengths */
 	/* A resumed run: bit i, chunk i is in the output already (the
 	 * sink's journal said so); NULL otherwise. */
 	const uint8_t *written;
@@ -48,6 +49,9 @@ static inline bool lsio_engine_done(const struct lsio_engine *e, uint64_t i)
 {
 	return e->written && (e->written[i >> 3] >> (i & 7) & 1);
 }
+
+/* Chunk i was written by a killed run (--resume): count it done. */
+void lsio_engine_chunk_resumed(struct lsio_engine *e, uint64_t i);
 
 /* Chunk i is in the output: count it, and journal it when the run keeps
  * a journal.  Returns 0 or a negative error with the message set. */

@@ -192,10 +192,8 @@ static bool unit_all_done(struct lsio_engine *e, const struct lsio_unit *u)
 	for (uint32_t k = 0; k < u->count; k++)
 		if (!lsio_engine_done(e, uc[k]))
 			return false;
-	atomic_fetch_add_explicit(&e->chunks_done, u->count,
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->chunks_resumed, u->count,
-				  memory_order_relaxed);
+	for (uint32_t k = 0; k < u->count; k++)
+		lsio_engine_chunk_resumed(e, uc[k]);
 	atomic_fetch_add_explicit(&e->requests_skipped, u->nparts,
 				  memory_order_relaxed);
 	return true;
@@ -582,10 +580,7 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
 		if (lsio_engine_done(e, uc[k])) {	/* resumed */
-			atomic_fetch_add_explicit(&e->chunks_resumed, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&e->chunks_done, 1,
-						  memory_order_relaxed);
+			lsio_engine_chunk_resumed(e, uc[k]);
 			w->chain.last_len = 0;
 			continue;
 		}

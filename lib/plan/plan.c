@@ -198,15 +198,27 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
 	return d;
 }
 
-/* Per source, whether a chunk insists on it ("missing": "error"): one
- * pass, for jobs with a million chunks and as many sources. */
-static bool *sources_required(const struct lsio_job *job)
+/* Per source, whether a chunk of this part insists on it ("missing":
+ * "error"), and marks the sources no chunk of this part reads unused:
+ * one pass, for jobs with a million chunks and as many sources. */
+static bool *sources_required(struct lsio_plan *p)
 {
+	struct lsio_job *job = p->job;
 	bool *req = calloc(MAX(job->nsources, 1), sizeof(*req));
 
-	for (uint64_t i = 0; req && i < job->nchunks; i++)
-		if (job->chunks[i].missing == LSIO_MISSING_ERROR)
-			req[job->chunks[i].source] = true;
+	if (!req)
+		return NULL;
+	for (uint32_t s = 0; s < job->nsources; s++)
+		job->sources[s].unused = p->shard.take != NULL;
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		const struct lsio_chunk *c = &job->chunks[i];
+
+		if (!lsio_shard_takes(&p->shard, i))
+			continue;
+		job->sources[c->source].unused = false;
+		if (c->missing == LSIO_MISSING_ERROR)
+			req[c->source] = true;
+	}
 	return req;
 }
 
@@ -264,7 +276,7 @@ static int sources_resolve(struct lsio_plan *p)
 	struct lsio_job *job = p->job;
 	struct dev_class *devs = NULL;
 	uint32_t *dev_of = calloc(MAX(job->nsources, 1), sizeof(*dev_of));
-	bool *required = sources_required(job);
+	bool *required = sources_required(p);
 	size_t ndevs = 0;
 	int ret = dev_of && required ? 0
 		  : lsio_fail(p->ctx, -ENOMEM, "out of memory");
@@ -273,6 +285,8 @@ static int sources_resolve(struct lsio_plan *p)
 		struct stat st;
 		struct dev_class *d;
 
+		if (job->sources[s].unused)
+			continue;	/* another part's */
 		if (lsio_storage_is_url(job->sources[s].path)) {
 			url_note(p, s);
 			continue;
@@ -298,7 +312,8 @@ static int sources_resolve(struct lsio_plan *p)
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
 		struct lsio_source *src = &job->sources[s];
 
-		if (src->class_id != LSIO_CLASS_REMOTE && !src->absent) {
+		if (src->class_id != LSIO_CLASS_REMOTE && !src->absent &&
+		    !src->unused) {
 			src->class_id = devs[dev_of[s]].info.cls;
 			src->dio_align = devs[dev_of[s]].info.dio_align;
 			/* /proc/self/status says 0 bytes: read it to its end. */
@@ -460,6 +475,8 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	for (uint64_t i = 0; i < job->nchunks; i++) {
 		struct lsio_source *src = &job->sources[job->chunks[i].source];
 
+		if (!lsio_shard_takes(&p->shard, i))
+			continue;	/* another part asks */
 		/* size 0 marks "asked for" until the HEAD answers. */
 		if (job->chunks[i].length == LSIO_LEN_EOF &&
 		    job->chunks[i].missing == LSIO_MISSING_ERROR &&

@@ -28,8 +28,9 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 		const struct lsio_chunk *c = &job->chunks[i];
 		struct class_sum *s = &sum[job->sources[c->source].class_id];
 
-		if (job->sources[c->source].absent)
-			continue;	/* said above the table */
+		if (job->sources[c->source].absent ||
+		    !lsio_shard_takes(&p->shard, i))
+			continue;	/* said above the table; another part's */
 		s->chunks++;
 		if (c->length != LSIO_LEN_EOF)	/* else unknown until read */
 			s->requested += c->length;
@@ -115,13 +116,17 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 		"memory_bytes", (json_int_t)p->opt.memory,
 		"backend", p->opt.backend,
 		"direct", direct[p->opt.direct],
-		"chunks", (json_int_t)p->job->nchunks,
+		"chunks", (json_int_t)p->shard.ntaken,
 		"requests", (json_int_t)p->nrequests,
 		"bytes_requested", (json_int_t)p->bytes_requested,
 		"bytes_read", (json_int_t)p->bytes_read,
 		"largest_request", (json_int_t)p->max_unit_len,
 		"chunks_absent", (json_int_t)p->chunks_absent,
 		"classes", classes);
+	if (root && p->shard.n > 1)
+		json_object_set_new(root, "shard", json_pack("{s:i,s:i,s:I}",
+			"index", (int)p->shard.k, "count", (int)p->shard.n,
+			"job_chunks", (json_int_t)p->job->nchunks));
 	if (root && (flags & LSIO_DESCRIBE_VERBOSE))
 		json_object_set_new(root, "units", requests_json(p));
 	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -227,8 +232,13 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 	struct text t = { 0 };
 
 	class_sums(p, sum);
+	if (p->shard.n > 1)
+		text_add(&t, "part %u of %u: %llu of the job's %llu chunks\n",
+			 p->shard.k, p->shard.n,
+			 (unsigned long long)p->shard.ntaken,
+			 (unsigned long long)p->job->nchunks);
 	text_add(&t, "%llu chunks -> %llu requests; %d workers, %s backend, direct %s\n\n",
-		 (unsigned long long)p->job->nchunks,
+		 (unsigned long long)p->shard.ntaken,
 		 (unsigned long long)p->nrequests, p->opt.workers,
 		 p->opt.backend, direct[p->opt.direct]);
 	if (p->chunks_absent)

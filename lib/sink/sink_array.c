@@ -110,9 +110,16 @@ static int array_open_stable(struct lsio_sink *s, struct array_sink *a,
 				     s->shard->fingerprint);
 	if (!temp)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	if (lsio_part_committed(s, temp, a->target.path)) {
+		s->complete = true;
+		free(temp);
+		return 0;
+	}
 	err = lsio_mapped_open_stable(s, temp, &a->file, total);
-	if (!err)
+	if (!err) {
+		lsio_part_label(s, a->file.fd);
 		err = lsio_part_open(s, temp, a->file.fd, false);
+	}
 	free(temp);
 	return err;
 }
@@ -157,8 +164,11 @@ static int array_open(struct lsio_sink *s)
 	err = array_layout(s, (size_t)hlen, &total);
 	if (!err)
 		err = lsio_target_open(s->ctx, s->path, s->stdout_fd, &a->target);
-	if (!err && lsio_shard_stable(s->shard))
+	if (!err && lsio_shard_stable(s->shard)) {
 		err = array_open_stable(s, a, total);
+		if (!err && s->complete)
+			return 0;
+	}
 	else if (!err)
 		err = lsio_mapped_open(s, &a->target, &a->file, total);
 	if (!err)
@@ -205,6 +215,8 @@ static int array_commit(struct lsio_sink *s)
 {
 	struct array_sink *a = s->priv;
 
+	if (s->complete)
+		return 0;
 	if (a->target.stream) {
 		int err = array_write_through(s, a);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -31,6 +32,38 @@ static char *journal_path(const char *temp, uint32_t k, uint32_t n)
 	if (p)
 		snprintf(p, cap, "%s.%u-of-%u", temp, k, n);
 	return p;
+}
+
+/* The job a committed output came from travels with it, as an extended
+ * attribute set on the temporary before the rename: a part run again
+ * after the commit (a whole array resubmitted with --resume) finds its
+ * work done instead of starting a temporary nobody will commit.  File
+ * systems without user attributes just do not know. */
+#define PART_XATTR "user.lsio.run"
+
+void lsio_part_label(struct lsio_sink *s, int fd)
+{
+	char id[17];
+
+	snprintf(id, sizeof(id), "%016llx",
+		 (unsigned long long)s->shard->fingerprint);
+	fsetxattr(fd, PART_XATTR, id, 16, 0);
+}
+
+bool lsio_part_committed(struct lsio_sink *s, const char *temp,
+			 const char *final)
+{
+	char id[17], have[17];
+
+	if (!s->shard->resume || !access(temp, F_OK) || errno != ENOENT)
+		return false;
+	snprintf(id, sizeof(id), "%016llx",
+		 (unsigned long long)s->shard->fingerprint);
+	if (getxattr(final, PART_XATTR, have, 16) != 16 || memcmp(id, have, 16))
+		return false;
+	lsio_warn(s->ctx, "'%s' is this job's output already (committed by an earlier run): nothing to do",
+		  s->path);
+	return true;
 }
 
 int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
