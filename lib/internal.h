@@ -708,6 +708,7 @@ struct lsio_sink {
 	const char *path;	/* output path/dir after --output override */
 	int stdout_fd;		/* for the stream sink (normally 1) */
 	uint64_t window;	/* stream sink: reorder window in chunks */
+	size_t window_bytes;	/* stream sink: ... and in bytes, 0: unbounded */
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };
@@ -719,6 +720,16 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 /* The stream sink accepts chunk i only once every chunk below
  * i - window has been written; workers ask before claiming work. */
 uint64_t lsio_sink_stream_next(struct lsio_sink *s);
+
+/* Room in the stream sink's window (window_bytes) for chunk i, about n
+ * bytes once decoded, asked before decoding it: 0 with *reserved the bytes
+ * set aside (0 when chunk i is the next to write, or nothing bounds the
+ * window), or -EAGAIN when the window is full: decode it later.  Give the
+ * reservation back with lsio_sink_stream_settle() once the chunk was put
+ * (or failed).  Other sinks always have room. */
+int lsio_sink_stream_reserve(struct lsio_sink *s, uint64_t i, size_t n,
+			     size_t *reserved);
+void lsio_sink_stream_settle(struct lsio_sink *s, size_t reserved);
 
 /* What an output path is (sink/sink_target.c).  A regular file or a new
  * path is replaced by renaming a temporary over path (symlinks followed);

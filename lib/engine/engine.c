@@ -80,10 +80,27 @@ static bool plan_all_cached(const struct lsio_plan *p)
 	return true;
 }
 
+/* A stream's reorder window holds what the read buffers leave of
+ * --memory, and at least half of it: decoded chunks that wait for a slow
+ * earlier one are memory in flight as much as reads are. */
+static void window_size(struct lsio_engine *e)
+{
+	uint64_t memory = (uint64_t)e->plan->opt.memory;
+	uint64_t bufs = (uint64_t)e->slot_len * e->nslots *
+			(uint64_t)e->plan->opt.workers;
+
+	if (!e->plan->ordered)
+		return;
+	e->sink.window_bytes = (size_t)MIN(MAX(memory > bufs ? memory - bufs : 0,
+					       memory / 2), (uint64_t)SIZE_MAX);
+}
+
 static void buffers_size(struct lsio_engine *e)
 {
 	const struct lsio_plan *p = e->plan;
-	uint64_t share = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers;
+	uint64_t memory = (uint64_t)p->opt.memory;
+	uint64_t share = (p->ordered ? memory / 2 : memory) /
+			 (uint64_t)p->opt.workers;
 	uint64_t slot = MAX(p->max_unit_len, LSIO_MIN_SLOT);
 	uint64_t units_each = p->nunits / (uint64_t)p->opt.workers + 1;
 
@@ -101,6 +118,7 @@ static void buffers_size(struct lsio_engine *e)
 	if (plan_all_cached(p))
 		e->nslots = MIN(e->nslots, 2);
 	e->prefault = !plan_all_remote(p);
+	window_size(e);
 }
 
 /* Open every source once, up front, so rings can register the table; a

@@ -38,6 +38,10 @@ struct unit_run {
 	uint64_t cap;
 	bool grown;
 	bool absent;		/* its source is missing: the fill value stays */
+	/* Read, but the stream's window had no room for its chunk `resume`
+	 * (of u's): it waits in the worker's parked list, buffer held. */
+	uint32_t resume;
+	struct unit_run *parked_next;
 };
 
 /* One read in flight: a part, or the rest of a part after a short read. */
@@ -71,6 +75,9 @@ struct lsio_worker_state {
 	unsigned units_open;	/* units claimed, not yet finished */
 	struct unit_run *issuing;	/* a unit with parts left to issue */
 	const struct lsio_unit *pending;	/* claimed, waiting for a buffer */
+	struct unit_run *parked;	/* read, waiting for window room; in
+					 * claim order, so chunk order */
+	size_t decoded_max;	/* the largest chunk the chain produced */
 	bool exhausted;		/* no units left to claim */
 	struct lsio_chain_state chain;
 	struct lsio_latency latency;
@@ -307,6 +314,8 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->eof_len = 0;
 	r->cap = r->slot < 0 ? u->len : e->slot_len;
 	r->grown = r->absent = false;
+	r->resume = 0;
+	r->parked_next = NULL;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -545,48 +554,97 @@ failed:
 	return part_complete(w, r);
 }
 
-/* All parts of a unit are in: decode its chunks while they are in cache. */
-static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
+/* Before decoding chunk i (n bytes read): room in the stream's window for
+ * what it decodes to, the bytes read when the chain has no stage, else
+ * the largest chunk decoded so far if that is more. */
+static int window_reserve(struct lsio_worker_state *w, uint64_t i, size_t n,
+			  size_t *reserved)
+{
+	const struct lsio_job *job = w->e->job;
+
+	if (job->chains[job->chunks[i].chain].n)
+		n = MAX(n, w->decoded_max);
+	return lsio_sink_stream_reserve(&w->e->sink, i, n, reserved);
+}
+
+/* Decode the unit's chunks from r->resume on, while they are in cache.
+ * Returns 0, 1 when the stream's window had no room (r->resume is the
+ * chunk to go on with), or an error. */
+static int unit_decode(struct lsio_worker_state *w, struct unit_run *r)
 {
 	struct lsio_engine *e = w->e;
 	const struct lsio_unit *u = r->u;
 	const uint64_t *uc = e->plan->unit_chunks + u->first;
+	size_t reserved;
 	int ret = 0;
 
 	w->chain.last_len = 0;	/* the last unit's buffer is gone */
-	for (uint32_t k = 0; k < u->count && !stopping(w); k++) {
+	for (uint32_t k = r->resume; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
 		if (r->absent) {	/* the fill value, where it lands */
 			ret = lsio_chain_absent(e, &w->chain, uc[k]);
-			if (ret) {
-				worker_fail(w, ret);
-				break;
-			}
+			if (ret)
+				return worker_fail(w, ret);
 			atomic_fetch_add_explicit(&e->chunks_missing, 1,
 						  memory_order_relaxed);
 			atomic_fetch_add_explicit(&e->chunks_done, 1,
 						  memory_order_relaxed);
 			continue;
 		}
-		ret = k ? lsio_chain_again(e, &w->chain, uc[k]) : 1;
+		if (window_reserve(w, uc[k], (size_t)n, &reserved)) {
+			r->resume = k;
+			return 1;
+		}
+		ret = k > r->resume ? lsio_chain_again(e, &w->chain, uc[k]) : 1;
 		if (ret == 1)
 			ret = lsio_chain_run(e, &w->chain, uc[k],
 					     r->buf + (c->offset - u->off),
 					     (size_t)n, u->overlap);
-		if (ret) {
-			worker_fail(w, ret);
-			break;
-		}
+		lsio_sink_stream_settle(&e->sink, reserved);
+		if (ret)
+			return worker_fail(w, ret);
+		w->decoded_max = MAX(w->decoded_max, w->chain.last_len);
 		lsio_latency_add(&w->latency, lsio_now_ns() - r->started_ns);
 		atomic_fetch_add_explicit(&e->chunks_done, 1,
 					  memory_order_relaxed);
 		atomic_fetch_add_explicit(&e->bytes_done, n,
 					  memory_order_relaxed);
 	}
-	run_release(w, r);
-	return ret;
+	return 0;
+}
+
+/* All parts of a unit are in: decode its chunks, or park it (in chunk
+ * order) until the stream's window has room. */
+static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
+{
+	struct unit_run **pp = &w->parked;
+	int ret = unit_decode(w, r);
+
+	if (ret != 1) {
+		run_release(w, r);
+		return ret;
+	}
+	while (*pp && (*pp)->u->first < r->u->first)
+		pp = &(*pp)->parked_next;
+	r->parked_next = *pp;
+	*pp = r;
+	return 0;
+}
+
+/* Go on with parked units, lowest chunks first, until one still has no
+ * room (the chunks after it would only take room it needs). */
+static void parked_retry(struct lsio_worker_state *w)
+{
+	struct unit_run *r;
+
+	while ((r = w->parked) && !stopping(w)) {
+		w->parked = r->parked_next;
+		r->parked_next = NULL;
+		if (unit_finish(w, r) || w->parked == r)
+			break;
+	}
 }
 
 static int part_complete(struct lsio_worker_state *w, struct unit_run *r)
@@ -677,17 +735,26 @@ static int reap_from(struct lsio_worker_state *w,
 /* Local reads alone wait in the ring exactly as before.  With remote reads
  * in flight too, the ring is looked at without waiting and libcurl waits
  * at most 1 ms, so neither side's completions sit long. */
+static void nap(void)
+{
+	nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+}
+
+/* A parked unit waits for other workers' writes, not for our reads: with
+ * one, look for completions without sleeping long. */
 static void queue_reap(struct lsio_worker_state *w)
 {
 	unsigned local = w->inflight - w->rinflight;
+	bool block = !w->parked;
 	int n;
 
 	if (!w->rinflight) {
-		reap_from(w, w->backend, &w->base, true);
+		if (!reap_from(w, w->backend, &w->base, block) && !block)
+			nap();
 		return;
 	}
 	if (!local) {
-		w->rbase.wait_ms = -1;
+		w->rbase.wait_ms = block ? -1 : 1;
 		reap_from(w, w->rbackend, &w->rbase, true);
 		return;
 	}
@@ -743,18 +810,24 @@ static void worker_loop(struct lsio_worker_state *w)
 	bool wait;
 
 	for (;;) {
+		parked_retry(w);
 		queue_fill(w, &wait);
 		if (w->inflight) {
 			queue_reap(w);
 			continue;
 		}
-		if (stopping(w) || (w->exhausted && !w->issuing && !w->pending))
+		if (stopping(w) || (w->exhausted && !w->issuing &&
+				    !w->pending && !w->parked))
 			break;
-		if (wait) {
-			/* The stream window is full and this worker holds
-			 * nothing: another worker is writing the next chunk. */
-			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
-		}
+		/* The stream window is full and this worker reads nothing:
+		 * another worker is writing the next chunk. */
+		if (wait || w->parked)
+			nap();
+	}
+	/* Units parked when the run stopped still hold their buffers. */
+	for (struct unit_run *r; (r = w->parked);) {
+		w->parked = r->parked_next;
+		run_release(w, r);
 	}
 }
 
