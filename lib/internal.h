@@ -570,12 +570,14 @@ struct lsio_io {
 	uint32_t source;	/* job source index (remote backends) */
 	const char *msg;	/* on failure: the backend's detail or NULL */
 	/* A remote read of unknown length, to the object's end: buf holds
-	 * len bytes, and grow(io, need) makes room for need (updating buf
-	 * and len) or fails with a negative error and its message set.
+	 * len bytes, and grow(io, need, all) makes room for need (updating
+	 * buf and len; all: need is all the object holds, no more room will
+	 * be asked for) or fails with a negative error and its message set;
+	 * -EAGAIN is "no memory to spare now": the backend asks again later.
 	 * NULL: exactly len bytes.  res is then the bytes received; a
 	 * missing object is -ENOENT (HTTP 404), a refused one -EACCES (403),
 	 * so the engine can tell "absent" from "failed". */
-	int (*grow)(struct lsio_io *io, uint64_t need);
+	int (*grow)(struct lsio_io *io, uint64_t need, bool all);
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */

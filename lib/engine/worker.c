@@ -273,12 +273,45 @@ static struct unit_run *run_alloc(struct lsio_worker_state *w,
 	return NULL;
 }
 
+/* A remote read outgrew its slot: its heap bytes count against --memory
+ * (what the buffers and the stream's window leave, e->grow_room), or it
+ * is the one read allowed beyond, until its unit is done.  (A stream's
+ * parked unit never holds that: its chunks are never read to an unknown
+ * end, the planner asks their size first.) */
+static bool grow_admit(struct lsio_engine *e, struct unit_run *r,
+		       uint64_t more)
+{
+	uint_fast64_t now = atomic_load(&e->grown);
+	void *none = NULL;
+
+	while (now + more <= e->grow_room)
+		if (atomic_compare_exchange_weak(&e->grown, &now, now + more))
+			return true;
+	if (atomic_load(&e->grow_over) != r &&
+	    !atomic_compare_exchange_strong(&e->grow_over, &none, r))
+		return false;
+	atomic_fetch_add(&e->grown, more);
+	return true;
+}
+
+/* Give back bytes grow_admit() counted, and the licence to go beyond. */
+static void grow_release(struct lsio_engine *e, struct unit_run *r,
+			 uint64_t bytes)
+{
+	void *self = r;
+
+	atomic_fetch_sub(&e->grown, bytes);
+	atomic_compare_exchange_strong(&e->grow_over, &self, NULL);
+}
+
 static void run_release(struct lsio_worker_state *w, struct unit_run *r)
 {
 	if (r->own_fd)
 		close(r->fd);
-	if (r->grown && r->slot >= 0)
+	if (r->grown && r->slot >= 0) {
+		grow_release(w->e, r, r->cap);
 		free(r->buf);
+	}
 	r->grown = false;
 	if (r->slot < 0) {
 		free(r->buf);
@@ -327,8 +360,10 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 /* --- reading ---------------------------------------------------------- */
 
 /* A remote read to the object's end needs more room: leave the slot for
- * the heap, or double there, up to the chunk bound (output.max_chunk). */
-static int remote_grow(struct lsio_io *io, uint64_t need)
+ * the heap, or double there (or take just what the object holds, when
+ * the response said), up to the chunk bound (output.max_chunk); -EAGAIN
+ * when --memory has no room for it now (grow_admit). */
+static int remote_grow(struct lsio_io *io, uint64_t need, bool all)
 {
 	struct read_slot *rs = io->owner;
 	struct unit_run *r = rs->run;
@@ -337,9 +372,10 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 	uint64_t chunk = w->e->plan->unit_chunks[r->u->first];
 	uint64_t bound = MIN(lsio_chunk_read_bound(job, &job->chunks[chunk]),
 			     LSIO_MAX_IO_LEN);
-	uint64_t cap = MIN(MAX(r->cap * 2, need), bound);
+	uint64_t cap = MIN(all ? need : MAX(r->cap * 2, need), bound);
 	/* A slot's buffer stays the arena's; a heap one is the run's own. */
 	bool own = r->grown || r->slot < 0;
+	uint64_t more = cap - (r->grown ? r->cap : 0);
 	uint8_t *p;
 
 	if (need > bound) {
@@ -350,9 +386,14 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 		io->msg = w->grow_msg;
 		return -LSIO_ETOOBIG;
 	}
+	if (r->slot >= 0 && !grow_admit(w->e, r, more))
+		return -EAGAIN;	/* the backend waits and asks again */
 	p = own ? realloc(r->buf, cap) : malloc(cap);
-	if (!p)
+	if (!p) {
+		if (r->slot >= 0)
+			grow_release(w->e, r, more);
 		return -ENOMEM;
+	}
 	if (!own)
 		memcpy(p, r->buf, io->len);
 	r->buf = io->buf = p;
