@@ -924,7 +924,6 @@ static int status_errno(int status)
 					  : -LSIO_EREMOTE;
 }
 
-/* A try ended: keep it, try again, or fail. */
 /* The attempt stopped for the engine's memory: not a failure, and not
  * one of the request's tries. */
 static void memory_wait(struct cdata *d, struct creq *q)
@@ -935,6 +934,7 @@ static void memory_wait(struct cdata *d, struct creq *q)
 	d->waiting = q;
 }
 
+/* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
 	char text[LSIO_MSG_MAX];
