@@ -40,7 +40,7 @@ DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
 	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
 	libeccodes-tools python3-eccodes python3-gdal gdal-bin clang libclang-rt-14-dev \
-	python3-xarray python3-netcdf4 python3-cftime netcdf-bin \
+	python3-xarray python3-netcdf4 python3-cftime netcdf-bin time \
 	slurmctld slurmd slurm-client munge
 DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp python3-cfgrib \
 	python3-dask

@@ -611,12 +611,14 @@ struct lsio_io {
 	uint32_t source;	/* job source index (remote backends) */
 	const char *msg;	/* on failure: the backend's detail or NULL */
 	/* A remote read of unknown length, to the object's end: buf holds
-	 * len bytes, and grow(io, need) makes room for need (updating buf
-	 * and len) or fails with a negative error and its message set.
+	 * len bytes, and grow(io, need, all) makes room for need (updating
+	 * buf and len; all: need is all the object holds, no more room will
+	 * be asked for) or fails with a negative error and its message set;
+	 * -EAGAIN is "no memory to spare now": the backend asks again later.
 	 * NULL: exactly len bytes.  res is then the bytes received; a
 	 * missing object is -ENOENT (HTTP 404), a refused one -EACCES (403),
 	 * so the engine can tell "absent" from "failed". */
-	int (*grow)(struct lsio_io *io, uint64_t need);
+	int (*grow)(struct lsio_io *io, uint64_t need, bool all);
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */
@@ -819,6 +821,7 @@ struct lsio_sink {
 	bool complete;		/* open() found the output in place, this
 				 * job's (--resume after the commit): the
 				 * run has nothing to do */
+	size_t window_bytes;	/* stream sink: ... and in bytes, 0: unbounded */
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };
@@ -830,6 +833,16 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 /* The stream sink accepts chunk i only once every chunk below
  * i - window has been written; workers ask before claiming work. */
 uint64_t lsio_sink_stream_next(struct lsio_sink *s);
+
+/* Room in the stream sink's window (window_bytes) for chunk i, about n
+ * bytes once decoded, asked before decoding it: 0 with *reserved the bytes
+ * set aside (0 when chunk i is the next to write, or nothing bounds the
+ * window), or -EAGAIN when the window is full: decode it later.  Give the
+ * reservation back with lsio_sink_stream_settle() once the chunk was put
+ * (or failed).  Other sinks always have room. */
+int lsio_sink_stream_reserve(struct lsio_sink *s, uint64_t i, size_t n,
+			     size_t *reserved);
+void lsio_sink_stream_settle(struct lsio_sink *s, size_t reserved);
 
 /* What an output path is (sink/sink_target.c).  A regular file or a new
  * path is replaced by renaming a temporary over path (symlinks followed);

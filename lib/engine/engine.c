@@ -17,6 +17,10 @@
 
 #define LSIO_MIN_SLOT (64u << 10)
 #define LSIO_MAX_SLOT (64u << 20)
+/* What libcurl holds per request in flight besides the buffer the bytes
+ * land in (its receive buffer, the handle, the connection): measured
+ * 28-32 KiB a request with 64 to 256 of them. */
+#define LSIO_REMOTE_REQ_COST (32u << 10)
 
 void lsio_options_init(struct lsio_options *o)
 {
@@ -81,12 +85,32 @@ static bool plan_all_cached(const struct lsio_plan *p)
 	return true;
 }
 
+/* A stream's reorder window holds what the read buffers leave of
+ * --memory, and at least half of it: decoded chunks that wait for a slow
+ * earlier one are memory in flight as much as reads are.  What the two
+ * leave is for remote reads that outgrow their buffer. */
+static void window_size(struct lsio_engine *e, uint64_t bufs)
+{
+	uint64_t memory = (uint64_t)e->plan->opt.memory;
+	uint64_t left = memory > bufs ? memory - bufs : 0;
+
+	if (e->plan->ordered) {
+		e->sink.window_bytes = (size_t)MIN(MAX(left, memory / 2),
+						   (uint64_t)SIZE_MAX);
+		left -= MIN(left, e->sink.window_bytes);
+	}
+	e->grow_room = left;
+}
+
 static void buffers_size(struct lsio_engine *e)
 {
 	const struct lsio_plan *p = e->plan;
-	uint64_t share = (uint64_t)p->opt.memory / (uint64_t)p->opt.workers;
+	uint64_t memory = (uint64_t)p->opt.memory;
+	uint64_t share = (p->ordered ? memory / 2 : memory) /
+			 (uint64_t)p->opt.workers;
 	uint64_t slot = MAX(p->max_unit_len, LSIO_MIN_SLOT);
 	uint64_t units_each = p->nunits / (uint64_t)p->opt.workers + 1;
+	uint64_t cost = p->remote && !p->null_backend ? LSIO_REMOTE_REQ_COST : 0;
 
 	slot = MIN(slot, LSIO_MAX_SLOT);
 	slot = (slot + 4095) & ~(uint64_t)4095;
@@ -94,7 +118,8 @@ static void buffers_size(struct lsio_engine *e)
 	e->depth = plan_depth(p);
 	/* More buffers than units (or than reads in flight) would only cost
 	 * page faults. */
-	e->nslots = (unsigned)MAX(1, MIN(MIN(share / slot, e->depth), units_each));
+	e->nslots = (unsigned)MAX(1, MIN(MIN(share / (slot + cost), e->depth),
+					 units_each));
 	/* Cached reads complete inside io_uring_enter, one after another:
 	 * more buffers overlap nothing, they only cost fresh pages to fault
 	 * in and a copy target too big for the cache (measured: 16 slots ran
@@ -102,6 +127,7 @@ static void buffers_size(struct lsio_engine *e)
 	if (plan_all_cached(p))
 		e->nslots = MIN(e->nslots, 2);
 	e->prefault = !plan_all_remote(p);
+	window_size(e, (slot + cost) * e->nslots * (uint64_t)p->opt.workers);
 }
 
 /* Open every source once, up front, so rings can register the table; a

@@ -38,6 +38,13 @@ struct lsio_engine {
 	const uint8_t *written;
 	atomic_uint_fast64_t bytes_done;	/* chunk bytes delivered */
 	atomic_uint_fast64_t bytes_read;	/* bytes read from storage */
+	/* Remote reads to an object's end that outgrew their slot hold heap
+	 * memory: how much, what --memory leaves for it, and the one read
+	 * allowed beyond that until its unit is done, so that the largest
+	 * object is still read (worker.c, remote_grow). */
+	atomic_uint_fast64_t grown;
+	uint64_t grow_room;
+	_Atomic(void *) grow_over;
 	atomic_int stop;		/* a failure or cancellation */
 	atomic_int running;		/* workers still running */
 	pthread_mutex_t lock;	/* guards latency merging and done */

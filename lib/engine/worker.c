@@ -38,6 +38,10 @@ struct unit_run {
 	uint64_t cap;
 	bool grown;
 	bool absent;		/* its source is missing: the fill value stays */
+	/* Read, but the stream's window had no room for its chunk `resume`
+	 * (of u's): it waits in the worker's parked list, buffer held. */
+	uint32_t resume;
+	struct unit_run *parked_next;
 };
 
 /* One read in flight: a part, or the rest of a part after a short read. */
@@ -71,6 +75,9 @@ struct lsio_worker_state {
 	unsigned units_open;	/* units claimed, not yet finished */
 	struct unit_run *issuing;	/* a unit with parts left to issue */
 	const struct lsio_unit *pending;	/* claimed, waiting for a buffer */
+	struct unit_run *parked;	/* read, waiting for window room; in
+					 * claim order, so chunk order */
+	size_t decoded_max;	/* the largest chunk the chain produced */
 	bool exhausted;		/* no units left to claim */
 	struct lsio_chain_state chain;
 	struct lsio_latency latency;
@@ -287,12 +294,45 @@ static struct unit_run *run_alloc(struct lsio_worker_state *w,
 	return NULL;
 }
 
+/* A remote read outgrew its slot: its heap bytes count against --memory
+ * (what the buffers and the stream's window leave, e->grow_room), or it
+ * is the one read allowed beyond, until its unit is done.  (A stream's
+ * parked unit never holds that: its chunks are never read to an unknown
+ * end, the planner asks their size first.) */
+static bool grow_admit(struct lsio_engine *e, struct unit_run *r,
+		       uint64_t more)
+{
+	uint_fast64_t now = atomic_load(&e->grown);
+	void *none = NULL;
+
+	while (now + more <= e->grow_room)
+		if (atomic_compare_exchange_weak(&e->grown, &now, now + more))
+			return true;
+	if (atomic_load(&e->grow_over) != r &&
+	    !atomic_compare_exchange_strong(&e->grow_over, &none, r))
+		return false;
+	atomic_fetch_add(&e->grown, more);
+	return true;
+}
+
+/* Give back bytes grow_admit() counted, and the licence to go beyond. */
+static void grow_release(struct lsio_engine *e, struct unit_run *r,
+			 uint64_t bytes)
+{
+	void *self = r;
+
+	atomic_fetch_sub(&e->grown, bytes);
+	atomic_compare_exchange_strong(&e->grow_over, &self, NULL);
+}
+
 static void run_release(struct lsio_worker_state *w, struct unit_run *r)
 {
 	if (r->own_fd)
 		close(r->fd);
-	if (r->grown && r->slot >= 0)
+	if (r->grown && r->slot >= 0) {
+		grow_release(w->e, r, r->cap);
 		free(r->buf);
+	}
 	r->grown = false;
 	if (r->slot < 0) {
 		free(r->buf);
@@ -328,6 +368,8 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->eof_len = 0;
 	r->cap = r->slot < 0 ? u->len : e->slot_len;
 	r->grown = r->absent = false;
+	r->resume = 0;
+	r->parked_next = NULL;
 	w->units_open++;
 	if (unit_open_fd(w, r)) {
 		run_release(w, r);
@@ -339,8 +381,10 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 /* --- reading ---------------------------------------------------------- */
 
 /* A remote read to the object's end needs more room: leave the slot for
- * the heap, or double there, up to the chunk bound (output.max_chunk). */
-static int remote_grow(struct lsio_io *io, uint64_t need)
+ * the heap, or double there (or take just what the object holds, when
+ * the response said), up to the chunk bound (output.max_chunk); -EAGAIN
+ * when --memory has no room for it now (grow_admit). */
+static int remote_grow(struct lsio_io *io, uint64_t need, bool all)
 {
 	struct read_slot *rs = io->owner;
 	struct unit_run *r = rs->run;
@@ -349,9 +393,10 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 	uint64_t chunk = w->e->plan->unit_chunks[r->u->first];
 	uint64_t bound = MIN(lsio_chunk_read_bound(job, &job->chunks[chunk]),
 			     LSIO_MAX_IO_LEN);
-	uint64_t cap = MIN(MAX(r->cap * 2, need), bound);
+	uint64_t cap = MIN(all ? need : MAX(r->cap * 2, need), bound);
 	/* A slot's buffer stays the arena's; a heap one is the run's own. */
 	bool own = r->grown || r->slot < 0;
+	uint64_t more = cap - (r->grown ? r->cap : 0);
 	uint8_t *p;
 
 	if (need > bound) {
@@ -362,9 +407,14 @@ static int remote_grow(struct lsio_io *io, uint64_t need)
 		io->msg = w->grow_msg;
 		return -LSIO_ETOOBIG;
 	}
+	if (r->slot >= 0 && !grow_admit(w->e, r, more))
+		return -EAGAIN;	/* the backend waits and asks again */
 	p = own ? realloc(r->buf, cap) : malloc(cap);
-	if (!p)
+	if (!p) {
+		if (r->slot >= 0)
+			grow_release(w->e, r, more);
 		return -ENOMEM;
+	}
 	if (!own)
 		memcpy(p, r->buf, io->len);
 	r->buf = io->buf = p;
@@ -566,16 +616,32 @@ failed:
 	return part_complete(w, r);
 }
 
-/* All parts of a unit are in: decode its chunks while they are in cache. */
-static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
+/* Before decoding chunk i (n bytes read): room in the stream's window for
+ * what it decodes to, the bytes read when the chain has no stage, else
+ * the largest chunk decoded so far if that is more. */
+static int window_reserve(struct lsio_worker_state *w, uint64_t i, size_t n,
+			  size_t *reserved)
+{
+	const struct lsio_job *job = w->e->job;
+
+	if (job->chains[job->chunks[i].chain].n)
+		n = MAX(n, w->decoded_max);
+	return lsio_sink_stream_reserve(&w->e->sink, i, n, reserved);
+}
+
+/* Decode the unit's chunks from r->resume on, while they are in cache.
+ * Returns 0, 1 when the stream's window had no room (r->resume is the
+ * chunk to go on with), or an error. */
+static int unit_decode(struct lsio_worker_state *w, struct unit_run *r)
 {
 	struct lsio_engine *e = w->e;
 	const struct lsio_unit *u = r->u;
 	const uint64_t *uc = e->plan->unit_chunks + u->first;
+	size_t reserved;
 	int ret = 0;
 
 	w->chain.last_len = 0;	/* the last unit's buffer is gone */
-	for (uint32_t k = 0; k < u->count && !stopping(w); k++) {
+	for (uint32_t k = r->resume; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
 		uint64_t n = u->to_eof ? r->eof_len : c->length;
 
@@ -588,31 +654,64 @@ static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
 			ret = lsio_chain_absent(e, &w->chain, uc[k]);
 			if (!ret)
 				ret = lsio_engine_chunk_done(e, uc[k]);
-			if (ret) {
-				worker_fail(w, ret);
-				break;
-			}
+			if (ret)
+				return worker_fail(w, ret);
 			atomic_fetch_add_explicit(&e->chunks_missing, 1,
 						  memory_order_relaxed);
 			continue;
 		}
-		ret = k ? lsio_chain_again(e, &w->chain, uc[k]) : 1;
+		if (window_reserve(w, uc[k], (size_t)n, &reserved)) {
+			r->resume = k;
+			return 1;
+		}
+		ret = k > r->resume ? lsio_chain_again(e, &w->chain, uc[k]) : 1;
 		if (ret == 1)
 			ret = lsio_chain_run(e, &w->chain, uc[k],
 					     r->buf + (c->offset - u->off),
 					     (size_t)n, u->overlap);
+		lsio_sink_stream_settle(&e->sink, reserved);
 		if (!ret)
 			ret = lsio_engine_chunk_done(e, uc[k]);
-		if (ret) {
-			worker_fail(w, ret);
-			break;
-		}
+		if (ret)
+			return worker_fail(w, ret);
+		w->decoded_max = MAX(w->decoded_max, w->chain.last_len);
 		lsio_latency_add(&w->latency, lsio_now_ns() - r->started_ns);
 		atomic_fetch_add_explicit(&e->bytes_done, n,
 					  memory_order_relaxed);
 	}
-	run_release(w, r);
-	return ret;
+	return 0;
+}
+
+/* All parts of a unit are in: decode its chunks, or park it (in chunk
+ * order) until the stream's window has room. */
+static int unit_finish(struct lsio_worker_state *w, struct unit_run *r)
+{
+	struct unit_run **pp = &w->parked;
+	int ret = unit_decode(w, r);
+
+	if (ret != 1) {
+		run_release(w, r);
+		return ret;
+	}
+	while (*pp && (*pp)->u->first < r->u->first)
+		pp = &(*pp)->parked_next;
+	r->parked_next = *pp;
+	*pp = r;
+	return 0;
+}
+
+/* Go on with parked units, lowest chunks first, until one still has no
+ * room (the chunks after it would only take room it needs). */
+static void parked_retry(struct lsio_worker_state *w)
+{
+	struct unit_run *r;
+
+	while ((r = w->parked) && !stopping(w)) {
+		w->parked = r->parked_next;
+		r->parked_next = NULL;
+		if (unit_finish(w, r) || w->parked == r)
+			break;
+	}
 }
 
 static int part_complete(struct lsio_worker_state *w, struct unit_run *r)
@@ -703,17 +802,26 @@ static int reap_from(struct lsio_worker_state *w,
 /* Local reads alone wait in the ring exactly as before.  With remote reads
  * in flight too, the ring is looked at without waiting and libcurl waits
  * at most 1 ms, so neither side's completions sit long. */
+static void nap(void)
+{
+	nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+}
+
+/* A parked unit waits for other workers' writes, not for our reads: with
+ * one, look for completions without sleeping long. */
 static void queue_reap(struct lsio_worker_state *w)
 {
 	unsigned local = w->inflight - w->rinflight;
+	bool block = !w->parked;
 	int n;
 
 	if (!w->rinflight) {
-		reap_from(w, w->backend, &w->base, true);
+		if (!reap_from(w, w->backend, &w->base, block) && !block)
+			nap();
 		return;
 	}
 	if (!local) {
-		w->rbase.wait_ms = -1;
+		w->rbase.wait_ms = block ? -1 : 1;
 		reap_from(w, w->rbackend, &w->rbase, true);
 		return;
 	}
@@ -769,18 +877,24 @@ static void worker_loop(struct lsio_worker_state *w)
 	bool wait;
 
 	for (;;) {
+		parked_retry(w);
 		queue_fill(w, &wait);
 		if (w->inflight) {
 			queue_reap(w);
 			continue;
 		}
-		if (stopping(w) || (w->exhausted && !w->issuing && !w->pending))
+		if (stopping(w) || (w->exhausted && !w->issuing &&
+				    !w->pending && !w->parked))
 			break;
-		if (wait) {
-			/* The stream window is full and this worker holds
-			 * nothing: another worker is writing the next chunk. */
-			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
-		}
+		/* The stream window is full and this worker reads nothing:
+		 * another worker is writing the next chunk. */
+		if (wait || w->parked)
+			nap();
+	}
+	/* Units parked when the run stopped still hold their buffers. */
+	for (struct unit_run *r; (r = w->parked);) {
+		w->parked = r->parked_next;
+		run_release(w, r);
 	}
 }
 

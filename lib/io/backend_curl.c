@@ -39,6 +39,7 @@
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define ERRBODY_MAX 2048	/* enough for an S3 <Error> document */
 #define POLL_MAX_MS 100		/* reap returns this often to see a stop */
+#define MEMORY_WAIT_MS 2	/* a read waiting for memory asks this often */
 #define BACKOFF_BASE 0.1	/* seconds: AWS SDKs' base delay */
 #define BACKOFF_CAP 20.0	/* seconds: the longest wait between tries */
 #define DEFAULT_ATTEMPTS 10
@@ -432,6 +433,9 @@ struct creq {
 	bool suffix;		/* the last len bytes */
 	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
+	uint64_t mem_need;	/* to_end: the engine had no memory for this
+				 * many bytes; the request waits for it */
+	bool mem_all;		/* ... which are all the object holds */
 	bool if_match;		/* this attempt sent If-Match */
 
 	/* This attempt. */
@@ -623,14 +627,40 @@ static size_t keep_error(struct creq *q, const char *p, size_t n)
 	return n <= room ? n : 0;	/* more than an error says: stop */
 }
 
-/* A read to the object's end: room for bytes more, from the engine. */
+/* The bytes from off to the object's end, when the response says: its
+ * Content-Range's total, or a 200's length; 0 when it does not. */
+static uint64_t rest_size(const struct creq *q)
+{
+	const struct lsio_http_resp *r = &q->resp;
+
+	if (r->has_range && r->range_total != UINT64_MAX &&
+	    r->range_total > q->off)
+		return r->range_total - q->off;
+	if (r->status == 200 && r->length >= 0 && (uint64_t)r->length > q->off)
+		return (uint64_t)r->length - q->off;
+	return 0;
+}
+
+/*
+ * A read to the object's end: room for bytes more from the engine, all
+ * the object's rest at once when its size is known.  Without memory to
+ * spare now (-EAGAIN), the attempt stops here and the request waits
+ * (mem_need, start_due()) until the engine has it, then starts again:
+ * libcurl's pause would keep receiving into its own buffers over HTTP/2.
+ */
 static bool body_grow(struct creq *q, size_t bytes)
 {
-	int ret = q->io->grow(q->io, q->got + bytes);
+	uint64_t rest = rest_size(q), need = MAX(q->got + bytes, rest);
+	int ret = q->io->grow(q->io, need, need == rest);
 
 	if (!ret) {
 		q->len = q->io->len;
 		return true;
+	}
+	if (ret == -EAGAIN) {
+		q->mem_need = need;
+		q->mem_all = need == rest;
+		return false;
 	}
 	q->verdict = LSIO_HTTP_FAIL;
 	snprintf(q->why, sizeof(q->why), "%s",
@@ -655,7 +685,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		p += take;
 		bytes -= take;
 	}
-	if (q->to_end && bytes > q->len - q->got && !body_grow(q, bytes))
+	/* Room for the whole rest at once, when the response says how much. */
+	if (q->to_end && (bytes > q->len - q->got || rest_size(q) > q->len) &&
+	    !body_grow(q, bytes))
 		return 0;
 	take = (size_t)MIN(bytes, q->len - q->got);
 	if (q->io)
@@ -727,6 +759,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 
 static void attempt_reset(struct creq *q)
 {
+	q->mem_need = 0;
 	lsio_http_resp_reset(&q->resp);
 	q->verdict = LSIO_HTTP_FAIL;
 	q->judged = q->complete = false;
@@ -891,6 +924,16 @@ static int status_errno(int status)
 					  : -LSIO_EREMOTE;
 }
 
+/* The attempt stopped for the engine's memory: not a failure, and not
+ * one of the request's tries. */
+static void memory_wait(struct cdata *d, struct creq *q)
+{
+	q->attempt--;
+	q->due_ns = now_ns();
+	q->next = d->waiting;
+	d->waiting = q;
+}
+
 /* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
@@ -902,6 +945,10 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	if (!q->judged && q->resp.status)
 		judge(q);
 	account(d, q, rc == CURLE_OK || q->complete);
+	if (q->mem_need && rc == CURLE_WRITE_ERROR) {
+		memory_wait(d, q);
+		return;
+	}
 	if (q->complete || (rc == CURLE_OK && (q->verdict == LSIO_HTTP_OK ||
 					       q->verdict == LSIO_HTTP_SLICE))) {
 		if (q->head && q->resp.length < 0) {
@@ -938,6 +985,25 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	req_done(d, q, -LSIO_EREMOTE);
 }
 
+/* A request waiting for memory asks the engine again: 0 when it got it,
+ * -EAGAIN when not yet (it asks again later), or the read's error. */
+static int memory_ask(struct creq *q, uint64_t now)
+{
+	int ret = q->io->grow(q->io, q->mem_need, q->mem_all);
+
+	if (ret == -EAGAIN) {
+		q->due_ns = now + MEMORY_WAIT_MS * 1000000ull;
+		return ret;
+	}
+	if (ret < 0) {
+		req_fail_msg(q, "%s", q->io->msg ? q->io->msg : strerror(-ret));
+		return ret;
+	}
+	q->len = q->io->len;
+	q->mem_need = 0;
+	return 0;
+}
+
 static void start_due(struct cdata *d)
 {
 	uint64_t now = now_ns();
@@ -945,11 +1011,16 @@ static void start_due(struct cdata *d)
 	int ret;
 
 	while ((q = *pp)) {
-		if (q->due_ns > now) {
+		if (q->due_ns > now ||
+		    (q->mem_need && (ret = memory_ask(q, now)) == -EAGAIN)) {
 			pp = &q->next;
 			continue;
 		}
 		*pp = q->next;
+		if (q->mem_need) {	/* memory_ask() failed it */
+			req_done(d, q, -LSIO_EREMOTE);
+			continue;
+		}
 		ret = attempt_start(d, q);
 		if (ret) {
 			req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
@@ -1181,7 +1252,7 @@ const struct lsio_backend_ops lsio_backend_curl = {
 
 /* A batch's whole key lands in a buffer of the request's own, doubled as
  * the bytes arrive: indexes and metadata are small, 1 GiB at most. */
-static int own_grow(struct lsio_io *io, uint64_t need)
+static int own_grow(struct lsio_io *io, uint64_t need, bool all)
 {
 	uint64_t cap = MIN(MAX(MAX((uint64_t)io->len * 2, need), 64u << 10),
 			   1u << 30);

@@ -6,11 +6,19 @@
  * Workers finish chunks out of order.  The worker holding chunk `next`
  * writes it straight from its own buffer, without a copy, then writes
  * whatever consecutive chunks others left in the reorder window.  A chunk
- * that arrives early is copied into its slot of a ring of `window` slots
- * (buffers are kept for reuse).  The engine bounds the window: it claims
- * no work beyond next + window (lsio_sink_stream_next()), except for a
- * unit that starts at `next`; the rare chunk of such a unit that lands
- * beyond the window is kept in a list of its own, so nothing is refused.
+ * that arrives early is copied into a buffer of the window, found again
+ * through a ring of `window` slots.  The window is bounded twice:
+ *  - in chunks: the engine claims no work beyond next + window
+ *    (lsio_sink_stream_next()), except a unit that starts at `next`; the
+ *    rare chunk of such a unit that lands beyond the ring is kept in a
+ *    list of its own, so nothing is refused;
+ *  - in bytes (window_bytes, the engine's share of --memory): a worker
+ *    reserves room before it decodes an early chunk
+ *    (lsio_sink_stream_reserve()), and without room leaves the chunk in
+ *    its read buffer for later.  That holds the buffer, which stops the
+ *    worker's reads: the back-pressure that keeps a slow first chunk from
+ *    filling memory with all the chunks after it.
+ * Buffers written out are kept for reuse (a pool) within the budget.
  *
  * Writing happens outside the lock, so buffering never waits for the pipe.
  * One thread writes at a time: only the holder of chunk `next` writes, and
@@ -27,31 +35,30 @@
 #include "internal.h"
 
 #define STREAM_WINDOW 256		/* chunks, when the caller sets none */
-#define STREAM_KEEP_MAX (4u << 20)	/* larger slot buffers are not kept */
+#define STREAM_KEEP_MAX (4u << 20)	/* larger buffers are not kept */
 
-struct stream_slot {
+/* An early chunk's bytes, or a free buffer in the pool. */
+struct stream_buf {
+	struct stream_buf *next;	/* in the pool or the extra list */
 	uint64_t i;		/* the chunk it holds */
-	uint8_t *p;
 	size_t n, cap;
-	bool ready;		/* holds chunk i, not written yet */
-};
-
-/* A chunk that arrived beyond the window. */
-struct stream_extra {
-	struct stream_extra *next;
-	uint64_t i;
-	size_t n;
 	uint8_t p[];
 };
 
 struct stream_sink {
-	pthread_mutex_t lock;	/* the fields below but p of a slot */
+	pthread_mutex_t lock;	/* the fields below */
 	_Atomic uint64_t next;	/* the lowest chunk not written yet */
 	atomic_bool failed;	/* a write failed: stop gating the workers */
 	int err;		/* that write's error, returned by every put */
 	uint64_t nslots;
-	struct stream_slot *slots;
-	struct stream_extra *extra;	/* unsorted; almost always empty */
+	struct stream_buf **slots;	/* chunk i's at i % nslots, once ready */
+	struct stream_buf *extra;	/* beyond the ring; almost always empty */
+	struct stream_buf *pool;	/* written out, kept for reuse */
+	uint64_t npool;
+	size_t budget;		/* bytes; 0: unbounded */
+	size_t held;		/* bytes of every buffer, the pool's too */
+	size_t used;		/* of those, buffers holding a chunk */
+	size_t reserved;	/* room promised to chunks being decoded */
 };
 
 /* --- writing -------------------------------------------------------------- */
@@ -109,46 +116,109 @@ static int stream_write(struct lsio_sink *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Under the lock: the buffered bytes of chunk i, if they have arrived. */
-static bool stream_take(struct stream_sink *st, uint64_t i,
-			struct stream_slot **slot, struct stream_extra **x)
-{
-	struct stream_slot *sl = &st->slots[i % st->nslots];
+/* --- buffers ------------------------------------------------------------- */
 
-	*slot = NULL;
-	*x = NULL;
-	if (sl->ready && sl->i == i) {
-		*slot = sl;
-		return true;
+static void bufs_free(struct stream_buf *b)
+{
+	for (struct stream_buf *x; (x = b);) {
+		b = x->next;
+		free(x);
 	}
-	for (struct stream_extra **pp = &st->extra; *pp; pp = &(*pp)->next) {
-		if ((*pp)->i == i) {
-			*x = *pp;
-			*pp = (*x)->next;
-			return true;
-		}
-	}
-	return false;
 }
 
-/* Once written, a slot's buffer is kept for the chunk nslots later,
- * unless it is large: the window must not pin its peak forever. */
-static void stream_release(struct stream_slot *slot, struct stream_extra *x)
+/* Under the lock: a buffer of the pool of at least n bytes, or NULL. */
+static struct stream_buf *pool_take(struct stream_sink *st, size_t n)
 {
-	free(x);
-	if (slot && slot->cap > STREAM_KEEP_MAX) {
-		free(slot->p);
-		slot->p = NULL;
-		slot->cap = 0;
+	for (struct stream_buf **pp = &st->pool, *b; (b = *pp); pp = &b->next) {
+		if (b->cap < n)
+			continue;
+		*pp = b->next;
+		st->npool--;
+		return b;
 	}
+	return NULL;
+}
+
+/*
+ * A buffer for n bytes: from the pool, else a new one, for which pooled
+ * buffers (too small for it) make room first, so that the window's bytes
+ * stay within its budget.
+ */
+static struct stream_buf *buf_get(struct stream_sink *st, size_t n)
+{
+	struct stream_buf *b, *drop = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	b = pool_take(st, n);
+	if (b) {
+		st->used += b->cap;
+		pthread_mutex_unlock(&st->lock);
+		return b;
+	}
+	while (st->pool && st->budget && st->held + n > st->budget) {
+		b = st->pool;
+		st->pool = b->next;
+		st->npool--;
+		st->held -= b->cap;
+		b->next = drop;
+		drop = b;
+	}
+	st->held += n;
+	st->used += n;
+	pthread_mutex_unlock(&st->lock);
+	bufs_free(drop);
+	b = malloc(sizeof(*b) + n);
+	if (b) {
+		b->cap = n;
+		return b;
+	}
+	pthread_mutex_lock(&st->lock);
+	st->held -= n;
+	st->used -= n;
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Under the lock: a buffer written out goes to the pool, unless it is
+ * large or the pool full; returns it when the caller must free it. */
+static struct stream_buf *buf_release(struct stream_sink *st,
+				      struct stream_buf *b)
+{
+	st->used -= b->cap;
+	if (b->cap <= STREAM_KEEP_MAX && st->npool < st->nslots &&
+	    (!st->budget || st->held <= st->budget)) {
+		b->next = st->pool;
+		st->pool = b;
+		st->npool++;
+		return NULL;
+	}
+	st->held -= b->cap;
+	return b;
+}
+
+/* Under the lock: the buffered bytes of chunk i, if they have arrived. */
+static struct stream_buf *stream_take(struct stream_sink *st, uint64_t i)
+{
+	struct stream_buf **slot = &st->slots[i % st->nslots], *b = *slot;
+
+	if (b && b->i == i) {
+		*slot = NULL;
+		return b;
+	}
+	for (struct stream_buf **pp = &st->extra; (b = *pp); pp = &b->next) {
+		if (b->i == i) {
+			*pp = b->next;
+			return b;
+		}
+	}
+	return NULL;
 }
 
 /* Write chunk `next` from p, then every consecutive chunk already here. */
 static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 			const uint8_t *p, size_t n)
 {
-	struct stream_slot *slot = NULL;
-	struct stream_extra *x = NULL;
+	struct stream_buf *b = NULL, *drop;
 	sigset_t old;
 	bool blocked = stream_block_sigpipe(&old);
 	uint64_t next;
@@ -156,10 +226,8 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 
 	for (;;) {
 		err = stream_write(s, p, n);
-		stream_release(slot, x);
 		pthread_mutex_lock(&st->lock);
-		if (slot)
-			slot->ready = false;
+		drop = b ? buf_release(st, b) : NULL;
 		if (err) {
 			st->err = err;
 			atomic_store(&st->failed, true);
@@ -167,14 +235,15 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 		}
 		next = atomic_load_explicit(&st->next, memory_order_relaxed);
 		atomic_store_explicit(&st->next, ++next, memory_order_release);
-		if (next >= s->shard->end ||
-		    !stream_take(st, next, &slot, &x))
+		if (next >= s->shard->end || !(b = stream_take(st, next)))
 			break;
-		p = slot ? slot->p : x->p;
-		n = slot ? slot->n : x->n;
+		p = b->p;
+		n = b->n;
 		pthread_mutex_unlock(&st->lock);
+		free(drop);
 	}
 	pthread_mutex_unlock(&st->lock);
+	free(drop);
 	stream_restore_sigpipe(&old, blocked, err == -EPIPE);
 	return err;
 }
@@ -182,60 +251,40 @@ static int stream_drain(struct lsio_sink *s, struct stream_sink *st,
 /* --- buffering ----------------------------------------------------------- */
 
 /*
- * Copy early chunk i into its slot.  The slot is ours without the lock:
- * its previous chunk (i - nslots) was written before `next` passed it, and
- * its following one (i + nslots) cannot come to it while i is unwritten.
- * Returns 1 when chunk i became `next` meanwhile: the caller writes it.
+ * Copy early chunk i into a buffer of the window: its slot of the ring,
+ * free since its previous chunk (i - nslots) was written before `next`
+ * passed it, or the extra list beyond the ring.  Returns 1 when chunk i
+ * became `next` meanwhile: the caller writes it.
  */
-static int stream_keep_slot(struct lsio_sink *s, struct stream_sink *st,
-			    uint64_t i, const uint8_t *p, size_t n)
+static int stream_keep(struct lsio_sink *s, struct stream_sink *st,
+		       uint64_t i, const uint8_t *p, size_t n)
 {
-	struct stream_slot *slot = &st->slots[i % st->nslots];
+	struct stream_buf *b = buf_get(st, n), **slot, *drop;
+	uint64_t next;
 
-	if (slot->cap < n) {
-		free(slot->p);
-		slot->p = malloc(n);
-		slot->cap = slot->p ? n : 0;
-		if (!slot->p)
-			return lsio_fail_first(s->ctx, -ENOMEM,
-					       "chunk %" PRIu64 ": out of memory in the reorder window",
-					       i);
-	}
-	if (n)
-		memcpy(slot->p, p, n);
-	slot->n = n;
-	slot->i = i;
-	pthread_mutex_lock(&st->lock);
-	if (i == atomic_load_explicit(&st->next, memory_order_relaxed)) {
-		pthread_mutex_unlock(&st->lock);
-		return 1;
-	}
-	slot->ready = true;
-	pthread_mutex_unlock(&st->lock);
-	return 0;
-}
-
-static int stream_keep_extra(struct lsio_sink *s, struct stream_sink *st,
-			     uint64_t i, const uint8_t *p, size_t n)
-{
-	struct stream_extra *x = malloc(sizeof(*x) + n);
-
-	if (!x)
+	if (!b)
 		return lsio_fail_first(s->ctx, -ENOMEM,
 				       "chunk %" PRIu64 ": out of memory in the reorder window",
 				       i);
 	if (n)
-		memcpy(x->p, p, n);
-	x->i = i;
-	x->n = n;
+		memcpy(b->p, p, n);
+	b->n = n;
+	b->i = i;
 	pthread_mutex_lock(&st->lock);
-	if (i == atomic_load_explicit(&st->next, memory_order_relaxed)) {
+	next = atomic_load_explicit(&st->next, memory_order_relaxed);
+	if (i == next) {
+		drop = buf_release(st, b);
 		pthread_mutex_unlock(&st->lock);
-		free(x);
+		free(drop);
 		return 1;
 	}
-	x->next = st->extra;
-	st->extra = x;
+	slot = &st->slots[i % st->nslots];
+	if (i - next < st->nslots && !*slot) {
+		*slot = b;
+	} else {
+		b->next = st->extra;
+		st->extra = b;
+	}
 	pthread_mutex_unlock(&st->lock);
 	return 0;
 }
@@ -259,10 +308,7 @@ static int stream_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 				       i);
 	if (i == next)
 		return stream_drain(s, st, p, n);
-	if (i - next < st->nslots)
-		err = stream_keep_slot(s, st, i, p, n);
-	else
-		err = stream_keep_extra(s, st, i, p, n);
+	err = stream_keep(s, st, i, p, n);
 	return err == 1 ? stream_drain(s, st, p, n) : err;
 }
 
@@ -284,6 +330,7 @@ static int stream_open(struct lsio_sink *s)
 	atomic_init(&st->failed, false);
 	/* A chunk in the window is one of the next nchunks, at most. */
 	st->nslots = MAX(MIN(s->window, s->shard->ntaken), 1);
+	st->budget = s->window_bytes;
 	st->slots = calloc(st->nslots, sizeof(*st->slots));
 	if (!st->slots) {
 		stream_close(s);
@@ -319,16 +366,13 @@ static void stream_abort(struct lsio_sink *s)
 static void stream_close(struct lsio_sink *s)
 {
 	struct stream_sink *st = s->priv;
-	struct stream_extra *x;
 
 	if (!st)
 		return;
 	for (uint64_t k = 0; st->slots && k < st->nslots; k++)
-		free(st->slots[k].p);
-	while ((x = st->extra)) {
-		st->extra = x->next;
-		free(x);
-	}
+		free(st->slots[k]);
+	bufs_free(st->extra);
+	bufs_free(st->pool);
 	free(st->slots);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -354,4 +398,48 @@ uint64_t lsio_sink_stream_next(struct lsio_sink *s)
 	    atomic_load_explicit(&st->failed, memory_order_relaxed))
 		return s->job->nchunks;
 	return atomic_load_explicit(&st->next, memory_order_acquire);
+}
+
+/*
+ * Room for early chunk i: its bytes, added to those the window holds and
+ * those promised to chunks being decoded, must fit the budget.  Chunk
+ * `next` is always let through (it is written, never kept), so the stream
+ * cannot stall; so is every chunk once the stream failed (their puts fail
+ * and the run stops).  A chunk beyond the ring waits too: it becomes
+ * `next` in its turn.
+ */
+int lsio_sink_stream_reserve(struct lsio_sink *s, uint64_t i, size_t n,
+			     size_t *reserved)
+{
+	struct stream_sink *st = s->priv;
+	uint64_t next;
+	int ret = 0;
+
+	*reserved = 0;
+	if (s->ops != &lsio_sink_stream || !st || !st->budget)
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	next = atomic_load_explicit(&st->next, memory_order_relaxed);
+	if (st->err || i <= next) {
+		ret = 0;
+	} else if (i - next >= st->nslots ||
+		   st->used + st->reserved + n > st->budget) {
+		ret = -EAGAIN;
+	} else {
+		st->reserved += n;
+		*reserved = n;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+void lsio_sink_stream_settle(struct lsio_sink *s, size_t reserved)
+{
+	struct stream_sink *st = s->priv;
+
+	if (!reserved)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->reserved -= reserved;
+	pthread_mutex_unlock(&st->lock);
 }

@@ -900,6 +900,59 @@ static void test_stream_edges(void)
 	lsio_ctx_free(ctx);
 }
 
+/* The window's bytes: an early chunk gets room only while what the window
+ * holds and has promised fits window_bytes; chunk `next` always passes. */
+static void test_stream_budget(void)
+{
+	struct lsio_ctx *ctx = lsio_ctx_new();
+	struct lsio_sink s = { .window = 8, .window_bytes = 100 };
+	char name[] = "/tmp/test_sinks_budget.XXXXXX";
+	uint8_t a[90], want[60 + 60 + 90 + 10 + 10];
+	size_t res, len, off = 0;
+	uint8_t *got;
+	struct tjob t;
+	int fd = mkstemp(name);
+
+	tjob_init(&t, LSIO_OUT_STDOUT, 5);
+	s.stdout_fd = fd;
+	CHECK(!lsio_sink_open(ctx, &t.job, NULL, &s), "open");
+	CHECK(!lsio_sink_stream_reserve(&s, 1, 60, &res) && res == 60,
+	      "room for chunk 1: %zu", res);
+	CHECK(lsio_sink_stream_reserve(&s, 2, 60, &res) == -EAGAIN && !res,
+	      "none for chunk 2 beside chunk 1's promise");
+	CHECK(!s.ops->put(&s, 1, memset(a, '1', 60), 60), "put 1");
+	lsio_sink_stream_settle(&s, 60);
+	CHECK(lsio_sink_stream_reserve(&s, 2, 60, &res) == -EAGAIN,
+	      "none for chunk 2 beside chunk 1's bytes");
+	CHECK(!lsio_sink_stream_reserve(&s, 0, 1000, &res) && !res,
+	      "the next chunk passes, whatever its size");
+	CHECK(!s.ops->put(&s, 0, memset(a, '0', 60), 60), "put 0");
+	CHECK(lsio_sink_stream_next(&s) == 2, "0 and 1 written");
+	CHECK(!lsio_sink_stream_reserve(&s, 3, 90, &res) && res == 90,
+	      "room again once written: %zu", res);
+	CHECK(!s.ops->put(&s, 3, memset(a, '3', 90), 90), "put 3");
+	lsio_sink_stream_settle(&s, 90);
+	CHECK(lsio_sink_stream_reserve(&s, 4, 20, &res) == -EAGAIN,
+	      "none for chunk 4 beside chunk 3");
+	CHECK(!s.ops->put(&s, 2, memset(a, '2', 10), 10), "put 2");
+	CHECK(!s.ops->put(&s, 4, memset(a, '4', 10), 10), "put 4");
+	CHECK(!s.ops->commit(&s), "commit: %s", lsio_ctx_message(ctx));
+	s.ops->close(&s);
+	got = read_file(name, &len);
+	for (uint64_t i = 0; i < 5; i++) {
+		size_t n = i == 3 ? 90 : i == 2 || i == 4 ? 10 : 60;
+
+		memset(want + off, '0' + (int)i, n);
+		off += n;
+	}
+	CHECK(len == off && !memcmp(got, want, off), "stream: %zu bytes", len);
+	free(got);
+	close(fd);
+	unlink(name);
+	tjob_free(&t);
+	lsio_ctx_free(ctx);
+}
+
 /* A reader that went away: an error and a message, not SIGPIPE's death. */
 static void test_stream_epipe(void)
 {
@@ -959,6 +1012,7 @@ int main(void)
 	test_files_duplicate();
 	test_stream_threads();
 	test_stream_edges();
+	test_stream_budget();
 	test_stream_epipe();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd))
