@@ -410,7 +410,7 @@ static int map_vars(struct job_parser *p)
 		return job_oom(p);
 	for (uint32_t i = 0; i < out->nvars; i++) {
 		const char *name = out->vars[i].name;
-		uint32_t hash = job_hash(name);
+		uint32_t hash = job_hash_str(name);
 		char sub[48];
 
 		if (job_map_lookup(&p->vars, name, hash, &other)) {
@@ -717,7 +717,7 @@ static int name_one(struct job_parser *p, struct name_arena *a,
 				LSIO_NAME_MAX);
 	if ((ret = check_name(p, sub, name)))
 		return ret;
-	hash = job_hash(name);
+	hash = job_hash_str(name);
 	if (job_map_lookup(set, name, hash, &other))
 		return job_fail(p, sub,
 				"duplicate file name '%s' (also chunks[%" PRIu32
@@ -824,6 +824,7 @@ static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
 	job_map_release(&p.sources);
 	job_map_release(&p.chains);
 	job_map_release(&p.vars);
+	job_map_release(&p.boxes);
 	free(p.var_names);
 	if (ret) {
 		lsio_job_free(p.job);
@@ -921,7 +922,8 @@ void lsio_job_free(struct lsio_job *job)
 	free(job->sources);
 	free(job->chains);
 	free(job->chunks);
-	free(job->dims);
+	free(job->tos);
+	free(job->boxes);
 	free(job->strings);
 	free(job->out.path);
 	free(job->out.dir);
@@ -963,18 +965,19 @@ bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 	uint32_t n = job->out.type == LSIO_OUT_DATASET
 			? lsio_var_rank(&job->out.vars[c->var])
 			: lsio_place_rank(&job->out);
-	const uint64_t *d;
+	const uint64_t *b;
 
-	if (c->place == UINT64_MAX)
+	/* c->box is c->name for other outputs. */
+	if (!lsio_output_places(&job->out) || c->box == LSIO_NONE)
 		return false;
-	d = job->dims + c->place;
+	b = job->boxes + (uint64_t)c->box * job->box_stride;
 	view->ndim = n;
 	view->order = c->order;
-	view->shape = d;
-	view->to = d + n;
-	view->from = d + 2 * n;
-	view->count = d + 3 * n;
-	view->step = d + 4 * n;
+	view->shape = b;
+	view->from = b + n;
+	view->count = b + 2 * n;
+	view->step = b + 3 * n;
+	view->to = job->tos + (uint64_t)(c - job->chunks) * job->to_stride;
 	return true;
 }
 

@@ -59,7 +59,7 @@ static const char *chain_key(const void *arg, uint32_t idx)
 static int source_index(struct job_parser *p, const char *path, uint32_t *idx)
 {
 	struct lsio_job *job = p->job;
-	uint32_t hash = job_hash(path);
+	uint32_t hash = job_hash_str(path);
 	struct lsio_source *s;
 
 	if (job_map_lookup(&p->sources, path, hash, idx))
@@ -93,7 +93,7 @@ static int chain_index(struct job_parser *p, json_t *list, uint32_t *idx)
 		text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
 		if (!text)
 			return job_oom(p);
-		ret = job_map_lookup(&p->chains, text, job_hash(text), idx);
+		ret = job_map_lookup(&p->chains, text, job_hash_str(text), idx);
 		free(text);
 		if (ret)
 			return 0;
@@ -110,7 +110,7 @@ static int chain_index(struct job_parser *p, json_t *list, uint32_t *idx)
 	if (ret)
 		return ret;
 	job->nchains++;
-	if (job_map_insert(&p->chains, job_hash(c->text), job->nchains - 1))
+	if (job_map_insert(&p->chains, job_hash_str(c->text), job->nchains - 1))
 		return job_oom(p);
 	*idx = job->nchains - 1;
 	return 0;
@@ -183,7 +183,7 @@ static int place_var(struct job_parser *p, const char *sub, json_t *v,
 		return -LSIO_EJOB;
 	if (p->job->out.type != LSIO_OUT_DATASET)
 		return job_fail(p, sub, "only dataset output has variables");
-	if (job_map_lookup(&p->vars, s, job_hash(s), var))
+	if (job_map_lookup(&p->vars, s, job_hash_str(s), var))
 		return 0;
 	hint = lsio_did_you_mean(s, p->var_names);
 	if (hint)
@@ -518,7 +518,7 @@ static int place_values(struct job_parser *p, json_t *pl, uint64_t *d,
 		return job_fail(
 			p, "place",
 			"missing \"to\": where the chunk lands in the array");
-	if (ret >= 0)	/* from stays zeros (calloc) when absent */
+	if (ret >= 0)	/* from stays zeros when absent */
 		ret = place_dims(p, pl, "from",
 				 def->has_from && fits ? def->from : NULL, from);
 	if (ret >= 0)
@@ -565,13 +565,66 @@ static int chunk_var(struct job_parser *p, json_t *pl, struct lsio_chunk *c)
 	return 0;
 }
 
+/* --- placements: each chunk's "to", and the boxes chunks share ----------- */
+
+static const char *box_key(const void *arg, uint32_t idx)
+{
+	const struct lsio_job *job = arg;
+
+	return (const char *)(job->boxes + (uint64_t)idx * job->box_stride);
+}
+
+/* The index of box b (box_stride values, zero padded): the chunks of a
+ * grid share a handful of boxes, those of its edges among them, and a
+ * chunk is most often in the box of the chunk before it. */
+static int box_index(struct job_parser *p, const uint64_t *b, uint32_t *idx)
+{
+	struct lsio_job *job = p->job;
+	size_t len = job->box_stride * sizeof(*b);
+	uint32_t hash;
+
+	if (p->last_box != LSIO_NONE &&
+	    !memcmp(b, box_key(job, p->last_box), len)) {
+		*idx = p->last_box;
+		return 0;
+	}
+	hash = job_hash(b, len);
+	if (!job_map_find(&p->boxes, b, len, hash, idx)) {
+		/* At most one box a chunk: fewer than LSIO_NONE. */
+		if (job_grow(&job->boxes, len, &p->boxes_cap, job->nboxes + 1))
+			return job_oom(p);
+		memcpy(job->boxes + (uint64_t)job->nboxes * job->box_stride, b,
+		       len);
+		if (job_map_insert(&p->boxes, hash, job->nboxes))
+			return job_oom(p);
+		*idx = job->nboxes++;
+	}
+	p->last_box = *idx;
+	return 0;
+}
+
+/* Keep a checked placement d (shape, to, from, count, step; rank n each):
+ * its "to" at the chunk's place in job->tos, the rest as a box. */
+static int place_keep(struct job_parser *p, struct lsio_chunk *c,
+		      const uint64_t *d)
+{
+	struct lsio_job *job = p->job;
+	uint32_t n = p->dest.rank;
+	uint64_t b[LSIO_BOX_FIELDS * LSIO_MAX_DIMS] = { 0 };
+
+	memcpy(job->tos + p->index * job->to_stride, d + n, n * sizeof(*d));
+	memcpy(b, d, n * sizeof(*d));
+	memcpy(b + n, d + 2 * n, 3 * n * sizeof(*d));
+	return box_index(p, b, &c->box);
+}
+
 static int chunk_place(struct job_parser *p, json_t *obj, struct lsio_chunk *c)
 {
 	json_t *pl = json_object_get(obj, "place"), *order;
+	uint64_t *d = p->place;
 	bool has_count;
 	int ret;
 
-	c->place = UINT64_MAX;
 	c->order = 'C';
 	if (!lsio_output_places(&p->job->out))
 		return pl ? job_fail(p, "place",
@@ -587,15 +640,17 @@ static int chunk_place(struct job_parser *p, json_t *obj, struct lsio_chunk *c)
 		return -LSIO_EJOB;
 	if (chunk_var(p, pl, c))
 		return -LSIO_EJOB;
-	c->place = p->index * p->stride;	/* < job->ndims */
-	ret = place_values(p, pl, p->job->dims + c->place, &has_count);
+	/* from stays zeros when absent */
+	memset(d, 0, PLACE_FIELDS * p->dest.rank * sizeof(*d));
+	ret = place_values(p, pl, d, &has_count);
 	if (ret)
 		return ret;
 	c->order = p->def.order ? p->def.order : 'C';
 	order = json_object_get(pl, "order");
 	if (order && job_order(p, "place.order", order, "CF", &c->order))
 		return -LSIO_EJOB;
-	return place_bounds(p, c, p->job->dims + c->place, has_count);
+	ret = place_bounds(p, c, d, has_count);
+	return ret ? ret : place_keep(p, c, d);
 }
 
 static int chunk_name(struct job_parser *p, json_t *obj, struct lsio_chunk *c)
@@ -605,7 +660,6 @@ static int chunk_name(struct job_parser *p, json_t *obj, struct lsio_chunk *c)
 	const char *s;
 	size_t len;
 
-	c->name = LSIO_NONE;
 	if (!v)
 		return 0;
 	if (job->out.type != LSIO_OUT_FILES)
@@ -624,12 +678,36 @@ static int chunk_name(struct job_parser *p, json_t *obj, struct lsio_chunk *c)
 	return 0;
 }
 
+/* Room for chunk i (and its "to"), which starts as "no name, no box". */
+static int chunk_room(struct job_parser *p, uint64_t i)
+{
+	struct lsio_job *job = p->job;
+
+	if (i >= LSIO_NONE - 1) {
+		job_at(p, "chunks", NO_INDEX);
+		return job_fail(p, NULL, "more than %u chunks", LSIO_NONE - 1);
+	}
+	if (job_grow(&job->chunks, sizeof(*job->chunks), &p->chunks_cap,
+		     i + 1))
+		return job_oom(p);
+	if (job->to_stride &&
+	    job_grow(&job->tos, job->to_stride * sizeof(*job->tos),
+		     &p->tos_cap, i + 1))
+		return job_oom(p);
+	memset(&job->chunks[i], 0, sizeof(job->chunks[i]));
+	job->chunks[i].name = LSIO_NONE;
+	return 0;
+}
+
 static int parse_chunk(struct job_parser *p, uint64_t i, json_t *obj)
 {
-	struct lsio_chunk *c = &p->job->chunks[i];
+	struct lsio_chunk *c;
 	json_t *v;
 	int ret;
 
+	if ((ret = chunk_room(p, i)))
+		return ret;
+	c = &p->job->chunks[i];
 	job_at(p, "chunks", i);
 	if (!json_is_object(obj))
 		return job_fail(p, NULL, "expected an object");
@@ -650,34 +728,48 @@ static int parse_chunk(struct job_parser *p, uint64_t i, json_t *obj)
 	return ret;
 }
 
-static int alloc_chunks(struct job_parser *p, size_t n)
+/* Before the first chunk, once the output is known: placements have its
+ * largest rank. */
+static void chunks_begin(struct job_parser *p)
 {
 	struct lsio_job *job = p->job;
-	uint64_t ndims = 0;
 
-	if (n >= LSIO_NONE)
-		return job_fail(p, NULL, "more than %u chunks", LSIO_NONE - 1);
-	job->chunks = calloc(n ? n : 1, sizeof(*job->chunks));
-	if (!job->chunks)
-		return job_oom(p);
-	if (lsio_output_places(&job->out)) {
-		p->stride = (uint64_t)LSIO_PLACE_FIELDS * lsio_job_max_rank(job);
-		if (!lsio_mul_ok(n, p->stride, &ndims) ||
-		    ndims > SIZE_MAX / sizeof(uint64_t))
-			return job_oom(p);
-		job->dims = calloc(ndims ? ndims : 1, sizeof(uint64_t));
-		if (!job->dims)
-			return job_oom(p);
-		job->ndims = ndims;
+	if (!lsio_output_places(&job->out))
+		return;
+	job->to_stride = lsio_job_max_rank(job);
+	job->box_stride = LSIO_BOX_FIELDS * job->to_stride;
+	p->boxes.key = box_key;
+	p->boxes.arg = job;
+	p->boxes.key_len = job->box_stride * sizeof(*job->boxes);
+}
+
+/* After the last: the arrays, grown by doubling, shrink to what they
+ * hold. */
+static void chunks_end(struct job_parser *p)
+{
+	struct lsio_job *job = p->job;
+	void *q;
+
+	q = realloc(job->chunks, MAX(job->nchunks, 1) * sizeof(*job->chunks));
+	job->chunks = q ? q : job->chunks;
+	if (job->tos) {
+		q = realloc(job->tos, MAX(job->nchunks, 1) * job->to_stride *
+					      sizeof(*job->tos));
+		job->tos = q ? q : job->tos;
 	}
-	return 0;
+	if (job->boxes) {
+		q = realloc(job->boxes, (size_t)job->nboxes * job->box_stride *
+						sizeof(*job->boxes));
+		job->boxes = q ? q : job->boxes;
+	}
+	job_map_release(&p->boxes);
 }
 
 int job_parse_chunks(struct job_parser *p, json_t *list)
 {
 	size_t i;
 	json_t *v;
-	int ret;
+	int ret = 0;
 
 	if (!list)
 		return job_fail(p, NULL,
@@ -685,13 +777,14 @@ int job_parse_chunks(struct job_parser *p, json_t *list)
 	job_at(p, "chunks", NO_INDEX);
 	if (!json_is_array(list))
 		return job_fail(p, NULL, "expected a list of chunks");
-	ret = alloc_chunks(p, json_array_size(list));
+	chunks_begin(p);
 	json_array_foreach(list, i, v) {
-		if (ret)
-			return ret;
 		ret = parse_chunk(p, i, v);
+		if (ret)
+			break;
 		p->job->nchunks = i + 1;
 	}
+	chunks_end(p);
 	if (!ret && p->job->out.type == LSIO_OUT_FILES)
 		ret = job_check_names(p);
 	return ret;
@@ -704,6 +797,7 @@ void job_chunk_init(struct job_parser *p)
 	p->def.chain = LSIO_NONE;
 	p->def.var = LSIO_NONE;
 	p->empty_chain = LSIO_NONE;
+	p->last_box = LSIO_NONE;
 	p->sources.key = source_key;
 	p->sources.arg = p->job;
 	p->chains.key = chain_key;

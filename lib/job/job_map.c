@@ -10,17 +10,35 @@
 
 #include "job/job_parse.h"
 
-uint32_t job_hash(const char *s)
+uint32_t job_hash(const void *key, size_t len)
 {
+	const uint8_t *s = key;
 	uint32_t h = 2166136261u;	/* FNV-1a */
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 16777619u;
 	return h;
 }
 
-bool job_map_lookup(const struct job_map *m, const char *key, uint32_t hash,
-		    uint32_t *idx)
+uint32_t job_hash_str(const char *s)
+{
+	return job_hash(s, strlen(s));
+}
+
+/* Is the key of idx the len bytes at key? */
+static bool map_match(const struct job_map *m, uint32_t idx, const void *key,
+		      size_t len)
+{
+	const char *k = m->key(m->arg, idx);
+
+	if (m->key_len)
+		return !memcmp(k, key, m->key_len);
+	/* A key of len bytes has no NUL: strncmp stops at k's. */
+	return !strncmp(k, key, len) && !k[len];
+}
+
+bool job_map_find(const struct job_map *m, const void *key, size_t len,
+		  uint32_t hash, uint32_t *idx)
 {
 	if (!m->slots)
 		return false;
@@ -28,13 +46,18 @@ bool job_map_lookup(const struct job_map *m, const char *key, uint32_t hash,
 	     i = (i + 1) & m->mask) {
 		const struct job_map_slot *s = &m->slots[i];
 
-		if (s->hash == hash &&
-		    !strcmp(m->key(m->arg, s->idx1 - 1), key)) {
+		if (s->hash == hash && map_match(m, s->idx1 - 1, key, len)) {
 			*idx = s->idx1 - 1;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool job_map_lookup(const struct job_map *m, const char *key, uint32_t hash,
+		    uint32_t *idx)
+{
+	return job_map_find(m, key, strlen(key), hash, idx);
 }
 
 static void map_place(struct job_map_slot *slots, size_t mask,

@@ -14,12 +14,14 @@
 #include "job/job.h"
 
 #define NO_INDEX UINT64_MAX
+#define PLACE_FIELDS 5	/* shape, to, from, count, step */
 
 /* --- a string -> index map, for deduplication (job_map.c) ------------------ */
 
-/* The strings themselves live elsewhere (the job's sources, chains, a name
- * arena); key() finds the one an index names.  Open addressing, linear
- * probing, at most half full. */
+/* The keys themselves live elsewhere (the job's sources, chains, a name
+ * arena, the placement boxes); key() finds the one an index names: a
+ * string, or key_len bytes.  Open addressing, linear probing, at most half
+ * full. */
 struct job_map {
 	struct job_map_slot {
 		uint32_t hash;
@@ -28,11 +30,19 @@ struct job_map {
 	size_t mask, n;
 	const char *(*key)(const void *arg, uint32_t idx);
 	const void *arg;
+	size_t key_len;		/* 0: keys are strings */
 };
 
-uint32_t job_hash(const char *s);
+/* FNV-1a of len bytes, and of a string. */
+uint32_t job_hash(const void *key, size_t len);
+uint32_t job_hash_str(const char *s);
 
-/* Whether key (of hash job_hash(key)) is in m; its index in *idx. */
+/* Whether key (len bytes: a string without its NUL, or key_len bytes; of
+ * hash job_hash(key, len)) is in m; its index in *idx. */
+bool job_map_find(const struct job_map *m, const void *key, size_t len,
+		  uint32_t hash, uint32_t *idx);
+
+/* The same for a string key. */
 bool job_map_lookup(const struct job_map *m, const char *key, uint32_t hash,
 		    uint32_t *idx);
 
@@ -79,11 +89,13 @@ struct job_parser {
 
 	struct defaults def;
 	struct dest dest;
-	uint64_t stride;	/* job->dims values per chunk: LSIO_PLACE_FIELDS
-				 * x the largest rank of the output */
-	struct job_map sources, chains, vars;
+	struct job_map sources, chains, vars, boxes;
 	const char **var_names;	/* NULL terminated, for "did you mean" */
 	size_t sources_cap, chains_cap, strings_cap;
+	size_t chunks_cap, tos_cap, boxes_cap;	/* in chunks, boxes */
+	uint32_t last_box;	/* the box of the chunk before, or LSIO_NONE */
+	/* The placement being parsed: shape, to, from, count, step. */
+	uint64_t place[PLACE_FIELDS * LSIO_MAX_DIMS];
 	uint32_t empty_chain;	/* the chain "[]", LSIO_NONE until needed */
 	bool name_uses_length;	/* files output template has {length} */
 };
