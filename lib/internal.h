@@ -540,7 +540,8 @@ struct lsio_plan {
 	/* Per source, the derived remote gap of its host (its own measured
 	 * latency), NULL when the job has no remote source. */
 	uint64_t *host_gap;
-	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
+	uint32_t *unit_chunks;	/* chunk indexes (< LSIO_NONE), grouped by
+				 * unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */
 	uint64_t bytes_read;	/* sum of unit lengths */
