@@ -12,21 +12,41 @@
  * every string it keeps.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "job/job_parse.h"
 
 /* --- messages ------------------------------------------------------------ */
 
+/* The name messages about chunks give: the job's, or "list.ndjson:LINE"
+ * for a chunk of an NDJSON list. */
+static void chunks_name(struct job_parser *p, char *buf, size_t cap)
+{
+	uint64_t line, col;
+
+	if (!p->chunks_name || !p->base || strcmp(p->base, "chunks")) {
+		snprintf(buf, cap, "%s", p->job->name);
+		return;
+	}
+	if (!p->lines || p->index == NO_INDEX) {
+		snprintf(buf, cap, "%s", p->chunks_name);
+		return;
+	}
+	jr_linecol(p->lines, p->chunk_at, &line, &col);
+	snprintf(buf, cap, "%s:%" PRIu64, p->chunks_name, line);
+}
+
 const char *job_where(struct job_parser *p, const char *sub)
 {
-	const char *name = p->job->name;
-	char idx[32] = "";
+	char idx[32] = "", name[LSIO_MSG_MAX / 2];
 
+	chunks_name(p, name, sizeof(name));
 	if (p->index != NO_INDEX)
 		snprintf(idx, sizeof(idx), "[%" PRIu64 "]", p->index);
 	if (p->base && sub)
@@ -121,11 +141,9 @@ int job_strdup(struct job_parser *p, const char *s, char **out)
 	return *out ? 0 : job_oom(p);
 }
 
-int job_order(struct job_parser *p, const char *sub, json_t *v,
-	      const char *allowed, char *order)
+int job_order_str(struct job_parser *p, const char *sub, const char *s,
+		  const char *allowed, char *order)
 {
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-
 	if (strlen(s) != 1 || !strchr(allowed, s[0]))
 		return job_fail(p, sub, "expected %s",
 				allowed[1] ? "\"C\" or \"F\"" : "\"C\"");
@@ -133,10 +151,24 @@ int job_order(struct job_parser *p, const char *sub, json_t *v,
 	return 0;
 }
 
+int job_order(struct job_parser *p, const char *sub, json_t *v,
+	      const char *allowed, char *order)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+	return job_order_str(p, sub, s, allowed, order);
+}
+
 /* --- output --------------------------------------------------------------- */
 
-const char *const job_out_types[] = {"array", "files",	 "stdout",
-				     "null",  "dataset", NULL};
+/* Indexed by enum lsio_output_type. */
+static const char *const out_types[] = { "array", "files", "stdout", "null",
+					 "dataset", NULL };
+
+const char *job_out_type(enum lsio_output_type t)
+{
+	return out_types[t];
+}
 
 static const char *const out_keys[][10] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
@@ -175,12 +207,12 @@ static int check_output_keys(struct job_parser *p, json_t *obj,
 			      job_in_list(key, out_keys[LSIO_OUT_ARRAY])))
 				snprintf(whose + strlen(whose),
 					 sizeof(whose) - strlen(whose), "%s%s",
-					 whose[0] ? ", " : "", job_out_types[o]);
+					 whose[0] ? ", " : "", out_types[o]);
 		if (whose[0])
 			return job_fail(
 				p, NULL,
 				"'%s' is not a key of %s output (it belongs to %s output)",
-				key, job_out_types[t], whose);
+				key, out_types[t], whose);
 		return job_unknown_key(p, NULL, key, out_keys[t]);
 	}
 	return 0;
@@ -564,10 +596,10 @@ static int parse_output(struct job_parser *p, json_t *obj)
 			p, "type",
 			"expected one of \"array\", \"dataset\", \"files\", \"stdout\", \"null\"");
 	s = json_string_value(type);
-	for (t = 0; job_out_types[t] && strcmp(job_out_types[t], s); t++)
+	for (t = 0; out_types[t] && strcmp(out_types[t], s); t++)
 		;
-	if (!job_out_types[t]) {
-		hint = lsio_did_you_mean(s, job_out_types);
+	if (!out_types[t]) {
+		hint = lsio_did_you_mean(s, out_types);
 		if (hint)
 			return job_fail(
 				p, "type",
@@ -769,29 +801,43 @@ static int check_version(struct job_parser *p, json_t *v)
 	return 0;
 }
 
-static int parse_top(struct job_parser *p, json_t *root)
+int job_header(struct job_parser *p, json_t *root, bool final)
 {
-	json_t *storage;
+	json_t *v;
 	int ret;
 
-	if (!json_is_object(root))
-		return job_fail(p, NULL,
-				"expected a JSON object at the top level");
+	job_at(p, NULL, NO_INDEX);
 	/* The version first: a newer format's keys are not typos. */
-	if ((ret = check_version(p, json_object_get(root, "lsio"))))
-		return ret;
+	v = json_object_get(root, "lsio");
+	if (!p->done_version && (v || final)) {
+		if ((ret = check_version(p, v)))
+			return ret;
+		p->done_version = true;
+	}
 	if (job_check_keys(p, NULL, root, top_keys))
 		return -LSIO_EJOB;
-	if ((ret = parse_output(p, json_object_get(root, "output"))))
-		return ret;
-	storage = json_object_get(root, "storage");
-	if (storage && (ret = lsio_settings_parse(p->ctx, p->job->name, storage,
-						  &p->job->storage)))
-		return ret;
-	if ((ret = job_parse_defaults(p, json_object_get(root, "defaults"))))
-		return ret;
+	v = json_object_get(root, "output");
+	if (!p->done_output && (v || final)) {
+		if ((ret = parse_output(p, v)))
+			return ret;
+		p->done_output = true;
+	}
+	v = json_object_get(root, "storage");
+	if (!p->done_storage && v) {
+		ret = lsio_settings_parse(p->ctx, p->job->name, v,
+					  &p->job->storage);
+		if (ret)
+			return ret;
+		p->done_storage = true;
+	}
+	v = json_object_get(root, "defaults");
+	if (!p->done_defaults && v) {
+		if ((ret = job_parse_defaults(p, v)))
+			return ret;
+		p->done_defaults = true;
+	}
 	job_at(p, NULL, NO_INDEX);
-	return job_parse_chunks(p, json_object_get(root, "chunks"));
+	return 0;
 }
 
 static struct lsio_job *job_alloc(const char *name)
@@ -809,23 +855,19 @@ static struct lsio_job *job_alloc(const char *name)
 	return job;
 }
 
-static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
-			 struct lsio_job **out)
+/* The job r reads, named name in messages. */
+static int job_read(struct lsio_ctx *ctx, struct jreader *r,
+		    const struct job_input *in, struct lsio_job **out)
 {
-	struct job_parser p = {
-		.ctx = ctx, .index = NO_INDEX, .empty_chain = LSIO_NONE};
+	struct job_parser p = { .ctx = ctx, .index = NO_INDEX };
 	int ret;
 
-	p.job = job_alloc(name);
+	p.job = job_alloc(r->name);
 	if (!p.job)
-		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", name);
+		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", r->name);
 	job_chunk_init(&p);
-	ret = parse_top(&p, root);
-	job_map_release(&p.sources);
-	job_map_release(&p.chains);
-	job_map_release(&p.vars);
-	job_map_release(&p.boxes);
-	free(p.var_names);
+	ret = job_stream_parse(&p, r, in);
+	job_chunk_release(&p);
 	if (ret) {
 		lsio_job_free(p.job);
 		return ret;
@@ -834,81 +876,52 @@ static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
 	return 0;
 }
 
-static int load_buffer(struct lsio_ctx *ctx, const char *text, size_t len,
-		       const char *name, struct lsio_job **job)
-{
-	json_error_t err;
-	json_t *root;
-	int ret;
-
-	/* jansson refuses "\u0000" in strings by default, so every string
-	 * below is a plain C string. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-	if (!root && err.line > 0)
-		return lsio_fail(ctx, -LSIO_EJOB, "%s:%d:%d: %s", name,
-				 err.line, err.column, err.text);
-	if (!root)
-		return lsio_fail(ctx, -LSIO_EJOB, "%s: %s", name, err.text);
-	ret = job_from_json(ctx, root, name, job);
-	json_decref(root);
-	return ret;
-}
-
 int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
 			 const char *name, struct lsio_job **job)
 {
+	struct job_input in = { 0 };
+	struct jreader r;
+
 	*job = NULL;
 	if (!name)
 		name = "<string>";
 	if (!text)
 		return lsio_fail(ctx, -LSIO_EJOB, "%s: no job text", name);
-	return load_buffer(ctx, text, strlen(text), name, job);
+	jr_init_text(&r, ctx, text, strlen(text), name);
+	return job_read(ctx, &r, &in, job);
 }
 
-/* Read all of f (a pipe too) into a malloc'd buffer. */
-static int read_all(FILE *f, char **text, size_t *len)
+int lsio_job_load(struct lsio_ctx *ctx, const char *path, const char *chunks,
+		  struct lsio_job **job)
 {
-	size_t cap = 0, n;
+	bool is_stdin = !strcmp(path, "-");
+	struct job_input in = { .path = is_stdin ? NULL : path,
+				.chunks = chunks };
+	struct jreader r;
+	int fd, ret;
 
-	*text = NULL;
-	*len = 0;
-	do {
-		if (job_grow(text, 1, &cap, *len + 65536))
-			return -ENOMEM;
-		n = fread(*text + *len, 1, cap - *len, f);
-		*len += n;
-	} while (n);
-	return ferror(f) ? -(errno ? errno : EIO) : 0;
+	*job = NULL;
+	if (is_stdin && chunks && !strcmp(chunks, "-"))
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "the job and its chunks cannot both be read from standard input");
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno;
+		return lsio_fail(ctx, -ret, "cannot open '%s': %s", path,
+				 strerror(ret));
+	}
+	jr_init_fd(&r, ctx, fd, is_stdin ? "<stdin>" : path);
+	ret = job_read(ctx, &r, &in, job);
+	jr_release(&r);
+	if (!is_stdin)
+		close(fd);
+	return ret;
 }
 
 int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
 		       struct lsio_job **job)
 {
-	bool is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? "<stdin>" : path;
-	char *text;
-	size_t len;
-	FILE *f;
-	int ret;
-
-	*job = NULL;
-	f = is_stdin ? stdin : fopen(path, "rb");
-	if (!f) {
-		ret = errno;
-		return lsio_fail(ctx, -ret, "cannot open '%s': %s", path,
-				 strerror(ret));
-	}
-	errno = 0;
-	ret = read_all(f, &text, &len);
-	if (!is_stdin)
-		fclose(f);
-	if (ret)
-		ret = lsio_fail(ctx, ret, "cannot read '%s': %s", name,
-				strerror(-ret));
-	else
-		ret = load_buffer(ctx, text, len, name, job);
-	free(text);
-	return ret;
+	return lsio_job_load(ctx, path, NULL, job);
 }
 
 void lsio_job_free(struct lsio_job *job)
