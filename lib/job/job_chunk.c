@@ -38,11 +38,20 @@ static int source_index(struct job_parser *p, const char *path, size_t len,
 			uint32_t *idx)
 {
 	struct lsio_job *job = p->job;
-	uint32_t hash = job_hash(path, len);
+	uint32_t hash, last = p->last_source;
 	struct lsio_source *s;
 
-	if (job_map_find(&p->sources, path, len, hash, idx))
+	/* The chunks of one file, as a rule, come one after another. */
+	if (last != LSIO_NONE && !strncmp(job->sources[last].path, path, len) &&
+	    !job->sources[last].path[len]) {
+		*idx = last;
 		return 0;
+	}
+	hash = job_hash(path, len);
+	if (job_map_find(&p->sources, path, len, hash, idx)) {
+		p->last_source = *idx;
+		return 0;
+	}
 	if (job->nsources >= LSIO_NONE - 1)
 		return job_fail(p, "source", "more than %u sources",
 				LSIO_NONE - 1);
@@ -56,7 +65,7 @@ static int source_index(struct job_parser *p, const char *path, size_t len,
 		return job_oom(p);
 	if (job_map_insert(&p->sources, hash, job->nsources))
 		return job_oom(p);	/* s->path is freed with the job */
-	*idx = job->nsources++;
+	*idx = p->last_source = job->nsources++;
 	return 0;
 }
 
@@ -482,6 +491,7 @@ void job_chunks_forget(struct job_parser *p)
 	job_map_release(&p->stages);
 	p->nstages = p->stages_text_len = 0;
 	p->def.source_idx = p->empty_chain = p->last_box = LSIO_NONE;
+	p->last_source = LSIO_NONE;
 }
 
 int job_parse_chunks(struct job_parser *p, json_t *list)
@@ -515,7 +525,7 @@ void job_chunk_init(struct job_parser *p)
 	p->def.chain = LSIO_NONE;
 	p->def.var = LSIO_NONE;
 	p->empty_chain = LSIO_NONE;
-	p->last_box = LSIO_NONE;
+	p->last_box = p->last_source = LSIO_NONE;
 	p->sources.key = source_key;
 	p->sources.arg = p->job;
 	p->chains.key = chain_key;

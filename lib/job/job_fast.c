@@ -191,12 +191,21 @@ static const char *const key_names[] = {
 	[K_STEP] = "step", [K_ORDER] = "order",
 };
 
-/* The key among first..last that s names, or K_NONE. */
+static const uint8_t key_len[] = {
+	[K_SOURCE] = 6, [K_OFFSET] = 6, [K_LENGTH] = 6, [K_STAGES] = 6,
+	[K_PLACE] = 5, [K_NAME] = 4, [K_MISSING] = 7, [K_VAR] = 3,
+	[K_SHAPE] = 5, [K_TO] = 2, [K_FROM] = 4, [K_COUNT] = 5, [K_STEP] = 4,
+	[K_ORDER] = 5,
+};
+
+/* The key among first..last that s names, or K_NONE: by its length and
+ * first letter, then its bytes (no two keys share both). */
 static enum key key_of(const char *s, size_t len, enum key first,
 		       enum key last)
 {
 	for (unsigned k = first; k <= (unsigned)last; k++)
-		if (!strncmp(key_names[k], s, len) && !key_names[k][len])
+		if (key_len[k] == len && key_names[k][0] == s[0] &&
+		    !memcmp(key_names[k], s, len))
 			return (enum key)k;
 	return K_NONE;
 }

@@ -170,6 +170,7 @@ struct job_parser {
 	size_t chunks_cap, tos_cap, boxes_cap;	/* in chunks, boxes */
 	uint32_t empty_chain;	/* the chain "[]", LSIO_NONE until needed */
 	uint32_t last_box;	/* the box of the chunk before, or LSIO_NONE */
+	uint32_t last_source;	/* its source, or LSIO_NONE */
 	bool name_uses_length;	/* files output template has {length} */
 	/* What job_header() has checked. */
 	bool done_version, done_output, done_storage, done_defaults;

@@ -133,6 +133,13 @@ static json_t *src_dims(const struct place_src *src, int k, int *n)
 	return v;
 }
 
+/* "place.shape" ...: only for a message (a million chunks). */
+static const char *dim_sub(int k, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "place.%s", dim_keys[k]);
+	return buf;
+}
+
 static int place_dims(struct job_parser *p, const struct place_src *src,
 		      int k, const uint64_t *def, uint64_t *vals)
 {
@@ -147,11 +154,12 @@ static int place_dims(struct job_parser *p, const struct place_src *src,
 		vals[0] = k != TO && k != FROM;
 		return DIMS_OWN;
 	}
-	snprintf(sub, sizeof(sub), "place.%s", dim_keys[k]);
-	if (v)
-		return parse_dims(p, sub, v, want, vals);	/* DIMS_OWN */
+	if (v)	/* DIMS_OWN */
+		return parse_dims(p, dim_sub(k, sub, sizeof(sub)), v, want,
+				  vals);
 	if (n >= 0 && (uint32_t)n != want)
-		return dims_count(p, sub, (size_t)n, want);
+		return dims_count(p, dim_sub(k, sub, sizeof(sub)), (size_t)n,
+				  want);
 	if (n >= 0) {
 		memcpy(vals, src->in->dims[k], want * sizeof(*vals));
 		return DIMS_OWN;
