@@ -505,7 +505,8 @@ int job_parse_chunks(struct job_parser *p, json_t *list)
 				"missing \"chunks\" (a list, which may be empty)");
 	job_chunks_begin(p);
 	if (!json_is_array(list))
-		return job_fail(p, NULL, "expected a list of chunks");
+		return job_fail(p, NULL,
+				"expected a list of chunks, or \"@FILE\": a file of them, one a line");
 	json_array_foreach(list, i, v) {
 		ret = job_parse_chunk(p, i, v);
 		if (ret)
