@@ -247,11 +247,12 @@ static char *beside_job(const struct job_input *in, const char *path)
 	return full;
 }
 
-/* The chunks of the NDJSON file path ("-": standard input). */
-static int ndjson_file(struct stream *s, const char *path)
+/* The chunks of the NDJSON file path (the caller's "-": standard
+ * input). */
+static int ndjson_file(struct stream *s, const char *path, bool may_stdin)
 {
 	struct job_parser *p = s->p;
-	bool is_stdin = !strcmp(path, "-");
+	bool is_stdin = may_stdin && !strcmp(path, "-");
 	struct jreader r;
 	int fd, ret;
 
@@ -292,7 +293,7 @@ static int chunks_at_file(struct stream *s, const char *text)
 	path = beside_job(s->in, text + 1);
 	if (!path)
 		return job_oom(s->p);
-	ret = ndjson_file(s, path);
+	ret = ndjson_file(s, path, false);
 	free(path);
 	return ret;
 }
@@ -488,7 +489,7 @@ static int chunks_finish(struct stream *s)
 	int ret = 0;
 
 	if (s->in->chunks)
-		return ndjson_file(s, s->in->chunks);
+		return ndjson_file(s, s->in->chunks, true);
 	switch (s->chunks) {
 	case CH_NONE:
 		return job_parse_chunks(p, NULL);	/* says it is missing */
