@@ -18,7 +18,8 @@
 # Targets: < 200 bytes of peak RSS a chunk (plan and run null), >= 100 MB/s
 # of JSON parsed (validate), 10M chunks planned in < 10 s.
 #
-# Sizes: 1M chunks (default scale), 1M and 10M (LSIO_BENCH_SCALE=full).
+# Sizes: 1M chunks (default scale), 1M and 10M (LSIO_BENCH_SCALE=full);
+# LSIO_BENCH_JOB_SIZES="1000" checks the script in seconds.
 # The baseline binary: LSIO_BASE (default /tmp/lsio-base/build/lsio, made
 # by `git worktree add /tmp/lsio-base e0fb0a4 && make -C /tmp/lsio-base`);
 # without it the baseline rows are left out.  It reads no NDJSON, and a
@@ -47,10 +48,12 @@ case $SCALE in
 full) SIZES="1000000 10000000" ;;
 *) SIZES="1000000" ;;
 esac
+SIZES=${LSIO_BENCH_JOB_SIZES:-$SIZES}	# 1000: a quick check of the script
 
 # grid N: the chunk grid "A B C" of N chunks.
 grid() {
 	case $1 in
+	1000) echo "10 10 10" ;;
 	1000000) echo "100 100 100" ;;
 	10000000) echo "250 200 200" ;;
 	*) say "no grid for $1 chunks"; exit 2 ;;
@@ -80,7 +83,7 @@ make_jobs() {
 				cnt = sprintf(", \"count\": [%d, %d, %d]", i == a - 1 ? 1 : 2, j == b - 1 ? 1 : 2, k == c - 1 ? 1 : 2)
 			line = sprintf("{\"source\": \"%s\", \"offset\": %d, \"length\": 8, \"place\": {\"shape\": [2, 2, 2], \"to\": [%d, %d, %d]%s}}", src, 8 * m, 2 * i, 2 * j, 2 * k, cnt)
 			print line > list
-			printf "  %s%s\n", line, ++m < n ? "," : "" > json
+			printf "  %s%s\n", line, (++m < n ? "," : "") > json
 		}
 		printf " ]\n}\n" > json
 	}'
@@ -175,22 +178,22 @@ for name in "${CASES[@]}"; do
 	case $name in
 	new-validate-*|new-nvalidate-*)
 		target="≥ 100 MB/s"
-		met=$(awk -v m="$mbs" 'BEGIN { print m >= 100 ? "**met**" : "**MISSED**" }') ;;
+		met=$(awk -v m="$mbs" 'BEGIN { print (m >= 100 ? "**met**" : "**MISSED**") }') ;;
 	new-plan-10000000|new-nplan-10000000)
 		target="< 10 s, < 200 B/chunk"
-		met=$(awk -v s="$s" -v b="$bpc" 'BEGIN { print s < 10 && b < 200 ? "**met**" : "**MISSED**" }') ;;
+		met=$(awk -v s="$s" -v b="$bpc" 'BEGIN { print (s < 10 && b < 200 ? "**met**" : "**MISSED**") }') ;;
 	new-plan-*|new-nplan-*|new-run-*|new-nrun-*)
 		target="< 200 B/chunk"
-		met=$(awk -v b="$bpc" 'BEGIN { print b < 200 ? "**met**" : "**MISSED**" }') ;;
+		met=$(awk -v b="$bpc" 'BEGIN { print (b < 200 ? "**met**" : "**MISSED**") }') ;;
 	base-*)
 		met="(today's figure)" ;;
 	esac
-	ROWS+=("| $(date +%F) | $n | ${C_LABEL[$name]} | $s s | $mbs | $((kib / 1024)) MiB | $bpc | $target | $met |")
+	ROWS+=("| $(date +%F) | $n | ${C_LABEL[$name]} | $(printf '%.3f' "$s") s | $mbs | $((kib / 1024)) MiB | $bpc | $target | $met |")
 done
 for name in "${CASES[@]}"; do
-	NOTES+=("\`$name\` ($(awk '{ printf "%s%.3f s %d KiB", NR > 1 ? ", " : "", $1, $2 }' "$WORK/$name.runs")): \`$(eval "printf '%s ' ${C_CMD[$name]}" | sed -e "s|$WORK/lsio-base|lsio-base|g" -e "s|$LSIO|lsio|g" -e "s|$BENCH_DIR|\$LSIO_BENCH_DIR|g" -e "s|$WORK|.|g" -e 's/ $//')\`")
+	NOTES+=("\`$name\` ($(awk '{ printf "%s%.3f s %d KiB", (NR > 1 ? ", " : ""), $1, $2 }' "$WORK/$name.runs")): \`$(eval "printf '%s ' ${C_CMD[$name]}" | sed -e "s|$WORK/lsio-base|lsio-base|g" -e "s|$LSIO|lsio|g" -e "s|$BENCH_DIR|\$LSIO_BENCH_DIR|g" -e "s|$WORK|.|g" -e 's/ $//')\`")
 done
-note "new: lsio $LSIO_BUILT; base: ${BASE:+$BASE_DESC}${BASE:-none}"
+note "new: lsio $LSIO_BUILT; base: $([ -n "$BASE" ] && echo "lsio $BASE_DESC" || echo none)"
 note "job: the 3-D grid of $(grid "${SIZES%% *}" | tr ' ' 'x') (and 250x200x200 at full scale) <u1 chunks of 2x2x2 into an array one element short of it in each dimension; JSON $(stat -c %s "$DATA/job-${SIZES%% *}.json") bytes for ${SIZES%% *} chunks, NDJSON $(stat -c %s "$DATA/list-${SIZES%% *}.ndjson"); written by this script's awk into \$LSIO_BENCH_DIR/job_scale"
 note "wall: the whole process (start-up included), \`date\` around \`/usr/bin/time -f %M\` (peak RSS); MB/s: the job's text (JSON, or NDJSON) over that wall time; bytes/chunk: peak RSS / chunks, the process's own memory (libraries, the window, the output's mapped pages for run) included"
 results_write "jobs of ${SIZES// / and } chunks: parse, plan, memory per chunk"
