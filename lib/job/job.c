@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * job.c - load a job file into a validated, immutable struct lsio_job.
+ * job.c - load a job file into a validated, immutable struct lsio_job: the
+ * entry points, the top level and the output; the chunk file names.
  *
  * Everything a job can get wrong is found here, before any data is read,
  * and named by file and JSON path ("job.json: chunks[17].place.to: ...").
- * A job may hold a million chunks, so the per-chunk path is cheap: sources,
- * stage chains and file names are deduplicated through hash maps, and a
- * message path is only formatted when a message is written.
+ * A job may hold ten million chunks, so it is read as a stream
+ * (job_stream.c) and the per-chunk path is cheap: sources, stage chains,
+ * placement boxes and file names are deduplicated through hash maps, and
+ * a message path is only formatted when a message is written.
  *
- * The jansson tree is dropped once parsing is done: the job owns copies of
- * every string it keeps.
+ * The job owns copies of every string it keeps: no JSON tree outlives the
+ * loading.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -449,25 +449,30 @@ void job_chunks_begin(struct job_parser *p)
 	job_place_begin(p);
 }
 
+/* Give back what *pp holds beyond bytes; a failure keeps it all. */
+static void shrink(void *pp, size_t bytes)
+{
+	void *q = realloc(*(void **)pp, MAX(bytes, 1));
+
+	if (q)
+		*(void **)pp = q;
+}
+
 /* The arrays, grown by doubling, shrink to what they hold. */
 void job_chunks_end(struct job_parser *p)
 {
 	struct lsio_job *job = p->job;
-	void *q;
+	size_t n = MAX(job->nchunks, 1);
 
-	q = realloc(job->chunks, MAX(job->nchunks, 1) * sizeof(*job->chunks));
-	job->chunks = q ? q : job->chunks;
-	p->chunks_cap = MAX(job->nchunks, 1);
+	shrink(&job->chunks, n * sizeof(*job->chunks));
+	p->chunks_cap = n;
 	if (job->tos) {
-		q = realloc(job->tos, MAX(job->nchunks, 1) * job->to_stride *
-					      sizeof(*job->tos));
-		job->tos = q ? q : job->tos;
-		p->tos_cap = MAX(job->nchunks, 1);
+		shrink(&job->tos, n * job->to_stride * sizeof(*job->tos));
+		p->tos_cap = n;
 	}
 	if (job->boxes && job->nboxes) {
-		q = realloc(job->boxes, (size_t)job->nboxes * job->box_stride *
-						sizeof(*job->boxes));
-		job->boxes = q ? q : job->boxes;
+		shrink(&job->boxes, (size_t)job->nboxes * job->box_stride *
+					    sizeof(*job->boxes));
 		p->boxes_cap = job->nboxes;
 	}
 }

@@ -3,9 +3,13 @@
  * job_parse.h - what the files of the job parser share, and nothing else
  * includes: the parser's state, its message helpers and its maps.
  *
- *   job.c        the top level, the output, file names, loading
- *   job_chunk.c  "defaults" and one chunk (from a JSON tree)
- *   job_map.c    the maps that deduplicate sources, chains and names
+ *   job.c         the entry points, the top level, the output, file names
+ *   job_stream.c  the job read as a stream: members, lists of chunks, NDJSON
+ *   job_reader.c  the window over the text; pieces of it through jansson
+ *   job_fast.c    a plain chunk object read without jansson
+ *   job_chunk.c   "defaults" and one chunk, field by field
+ *   job_place.c   a chunk's placement: checked, kept as "to" and a box
+ *   job_map.c     the maps that deduplicate sources, chains, boxes, names
  */
 #ifndef LSIO_JOB_PARSE_H
 #define LSIO_JOB_PARSE_H

@@ -312,10 +312,11 @@ static int chunks_member(struct stream *s)
 	if (c < 0)
 		return c;
 	if (c != '[' || s->in->chunks) {
-		/* Replaced by the caller's chunks: read, and dropped. */
+		/* Not a list, or replaced by the caller's chunks (then read
+		 * only for its syntax, and dropped). */
+		s->chunks = CH_VALUE;
 		if (c == '[')
 			return list_chunks(s, r, false);
-		s->chunks = CH_VALUE;
 		return jr_value(r, JSON_DECODE_ANY, &s->chunks_value);
 	}
 	jr_mark(r, jr_at(r), &s->mark);
