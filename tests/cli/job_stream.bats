@@ -57,22 +57,25 @@ print(json.dumps({k: j[k] for k in sys.argv[1:]}, indent=1))
 ' "$@"
 }
 
+# run_piped JOB OUT: `lsio run -` with JOB on a pipe, into OUT.
+run_piped() {
+	run --separate-stderr bash -c 'cat "$1" | "$LSIO" run - -o "$2"' - "$1" "$2"
+}
+
 @test "chunks before output: a file is read twice, a pipe's list is held" {
 	reorder chunks lsio output defaults > first.json
-	run --separate-stderr lsio run first.json -o a.npy
-	assert_success
+	lsio run first.json -o a.npy || fail "run failed"
 	assert_same_bytes a.npy want.npy
-	run --separate-stderr bash -c 'cat first.json | "$LSIO" run - -o b.npy'
+	run_piped first.json b.npy
 	assert_success
 	assert_same_bytes b.npy want.npy
 }
 
 @test "defaults after chunks: a file is read again, a pipe is refused" {
 	reorder lsio output chunks defaults > late.json
-	run --separate-stderr lsio run late.json -o a.npy
-	assert_success
+	lsio run late.json -o a.npy || fail "run failed"
 	assert_same_bytes a.npy want.npy
-	run --separate-stderr bash -c 'cat late.json | "$LSIO" run - -o b.npy'
+	run_piped late.json b.npy
 	assert_failure 2
 	assert_equal "$stderr" 'lsio: <stdin>: "defaults" after "chunks" in a job read from a pipe: write "chunks" last (or read the job from a file)'
 	[ ! -e b.npy ] || fail "output written"
