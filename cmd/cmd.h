@@ -16,13 +16,14 @@ struct cmd_common {
 	bool quiet, progress;
 	int stats;		/* 0 none, 1 text, 2 json */
 	bool json, verbose;
+	const char *chunks;	/* --chunks FILE, or NULL */
 };
 
 /* Option codes that are not letters (a letter is also the short option). */
 enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
        OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
-       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_SHARD,
-       OPT_RESUME };
+       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_CHUNKS,
+       OPT_SHARD, OPT_RESUME };
 
 /* One option of a command: what getopt_long needs, and its --help line. */
 struct cmd_option {
@@ -44,8 +45,10 @@ struct cmd_command {
 };
 
 /* The tables commands share: tuning (run, plan, zarr, bench), remote
- * (run, plan, zarr), output (run, zarr) and help (every command). */
+ * (run, plan, zarr), output (run, zarr), the job's input (run, plan) and
+ * help (every command). */
 extern const struct cmd_option cmd_tuning_options[];
+extern const struct cmd_option cmd_input_options[];
 extern const struct cmd_option cmd_remote_options[];
 extern const struct cmd_option cmd_part_options[];
 extern const struct cmd_option cmd_resume_options[];
@@ -86,8 +89,10 @@ extern const char *cmd_name;
  * -LSIO_EUSAGE) and return the exit code for err. */
 int cmd_fail(struct lsio_ctx *ctx, int err);
 
-/* Load a job; on failure print why and return exit status 2. */
-int cmd_load_job(struct lsio_ctx *ctx, const char *path, struct lsio_job **job);
+/* Load a job (its chunks from the file chunks when not NULL); on failure
+ * print why and return exit status 2. */
+int cmd_load_job(struct lsio_ctx *ctx, const char *path, const char *chunks,
+		 struct lsio_job **job);
 
 /* "1.5 GiB": v bytes in binary units, written into buf. */
 const char *cmd_human_bytes(char *buf, size_t cap, double v);

@@ -17,14 +17,14 @@ static const struct cmd_option plan_own[] = {
 };
 
 static const struct cmd_option *const plan_tables[] = {
-	plan_own, cmd_part_options, cmd_tuning_options, cmd_remote_options,
-	cmd_help_options, NULL
+	plan_own, cmd_input_options, cmd_part_options, cmd_tuning_options,
+	cmd_remote_options, cmd_help_options, NULL
 };
 
 static const struct cmd_command plan_command = {
 	.name = "plan",
 	.usage =
-	"usage: lsio plan JOB [--json] [-v] [options]\n"
+	"usage: lsio plan JOB [--json] [-v] [--chunks FILE] [options]\n"
 	"\n"
 	"Show how lsio would read a job, reading no data: per storage class the\n"
 	"chunks, the requests after merging and splitting, bytes requested and\n"
@@ -77,7 +77,7 @@ int cmd_plan(int argc, char **argv)
 	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = cmd_load_job(ctx, argv[optind], &job);
+	ret = cmd_load_job(ctx, argv[optind], c.chunks, &job);
 	if (ret)
 		goto out;
 	ret = lsio_plan_new(ctx, job, &c.opt, &plan);

@@ -16,16 +16,15 @@ static const struct cmd_option run_own[] = {
 };
 
 static const struct cmd_option *const run_tables[] = {
-	run_own, cmd_output_options, cmd_part_options, cmd_resume_options,
-	cmd_tuning_options,
-	cmd_remote_options,
+	run_own, cmd_input_options, cmd_output_options, cmd_part_options,
+	cmd_resume_options, cmd_tuning_options, cmd_remote_options,
 	cmd_help_options, NULL
 };
 
 static const struct cmd_command run_command = {
 	.name = "run",
 	.usage =
-	"usage: lsio run JOB [-o PATH] [options]\n"
+	"usage: lsio run JOB [-o PATH] [--chunks FILE] [options]\n"
 	"\n"
 	"Run a job: read its chunks, decode them, write its output.  JOB '-' reads\n"
 	"the job from standard input.  The output appears only when every chunk\n"
@@ -113,7 +112,7 @@ int cmd_run(int argc, char **argv)
 	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = cmd_load_job(ctx, argv[optind], &job);
+	ret = cmd_load_job(ctx, argv[optind], c.chunks, &job);
 	if (!ret)
 		ret = cmd_run_job(ctx, job, &c);
 	lsio_job_free(job);
@@ -140,7 +139,7 @@ int cmd_validate(int argc, char **argv)
 	ctx = cmd_ctx_new();
 	if (!ctx)
 		return LSIO_EXIT_RUNTIME;
-	ret = cmd_load_job(ctx, path, &job);
+	ret = cmd_load_job(ctx, path, NULL, &job);
 	if (!ret) {
 		printf("%s: valid: %llu chunks, %llu sources, %s output\n",
 		       strcmp(path, "-") ? path : "<stdin>",

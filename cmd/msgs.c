@@ -33,9 +33,10 @@ int cmd_fail(struct lsio_ctx *ctx, int err)
 	return lsio_error_is_usage(err) ? LSIO_EXIT_USAGE : LSIO_EXIT_RUNTIME;
 }
 
-int cmd_load_job(struct lsio_ctx *ctx, const char *path, struct lsio_job **job)
+int cmd_load_job(struct lsio_ctx *ctx, const char *path, const char *chunks,
+		 struct lsio_job **job)
 {
-	int ret = lsio_job_load_file(ctx, path, job);
+	int ret = lsio_job_load(ctx, path, chunks, job);
 
 	/* A job that cannot be read is as wrong as one that cannot be
 	 * parsed: a usage error either way. */

@@ -40,6 +40,13 @@ const struct cmd_option cmd_tuning_options[] = {
 	{ NULL }
 };
 
+const struct cmd_option cmd_input_options[] = {
+	{ "chunks", required_argument, OPT_CHUNKS, "FILE",
+	  "the chunks, one JSON object a line (NDJSON; - is stdin),\n"
+	  "instead of the job's \"chunks\"" },
+	{ NULL }
+};
+
 const struct cmd_option cmd_remote_options[] = {
 	{ "no-sign-request", no_argument, OPT_NO_SIGN, NULL,
 	  "read s3:// sources unsigned (public buckets)" },
@@ -438,6 +445,9 @@ int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
 		break;
 	case OPT_RESUME:
 		o->resume = 1;
+		return 0;
+	case OPT_CHUNKS:
+		c->chunks = arg;
 		return 0;
 	case OPT_PROGRESS:
 		c->progress = true;

@@ -177,30 +177,39 @@ struct lsio_source {
  * shape[]; along dimension d its elements from[d] + k * step[d], for k in
  * [0, count[d]), land at to[d] + k.  Steps let one decode serve a strided
  * selection: a chunk is decoded once, whatever the selection takes of it.
- * The five arrays live in job->dims (LSIO_PLACE_FIELDS * rank values per
- * chunk), so a chunk costs 40 bytes per dimension, not a fixed struct. */
+ * Only "to" differs from chunk to chunk, as a rule (the edges of a grid
+ * differ in count): each chunk's lives in job->tos, and shape, from, count
+ * and step are one of the few boxes of job->boxes that chunks share, so a
+ * chunk costs 8 bytes per dimension, not a fixed struct. */
 struct lsio_place {
 	uint32_t ndim;		/* the rank of the array it lands in */
 	char order;		/* 'C' or 'F': the chunk's memory order */
 	const uint64_t *shape, *to, *from, *count, *step;
 };
 
-#define LSIO_PLACE_FIELDS 5
+/* A box of job->boxes: shape, from, count and step, rank values each. */
+#define LSIO_BOX_FIELDS 4
 
 struct lsio_chunk {
 	uint64_t offset;
 	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it;
 				 * it stays so for a file whose size only
 				 * reading it to its end tells (/proc) */
-	uint64_t place;		/* index into job->dims, or UINT64_MAX */
 	uint32_t source;	/* index into job->sources */
 	uint32_t chain;		/* index into job->chains */
-	uint32_t name;		/* files output: offset into job->strings,
+	/* Only files output names chunks, only array and dataset output
+	 * place them: one field serves both. */
+	union {
+		uint32_t name;	/* files output: offset into job->strings,
 				 * or LSIO_NONE for the template */
+		uint32_t box;	/* array, dataset output: its placement's box
+				 * in job->boxes; its "to" is job->tos at its
+				 * index x job->to_stride */
+	};
 	char order;		/* placement order, 'C' or 'F' */
 	uint8_t missing;	/* enum lsio_missing */
 	uint16_t var;		/* dataset output: the variable it lands in
-				 * (padding otherwise: 40 bytes either way) */
+				 * (padding otherwise: 32 bytes either way) */
 };
 
 /* A chunk whose source is absent: an error, or the array's fill value
@@ -358,8 +367,14 @@ struct lsio_job {
 	uint64_t nchunks;
 	struct lsio_chain *chains;
 	uint32_t nchains;
-	uint64_t *dims;			/* placements: shape, to, from, count */
-	uint64_t ndims;
+	/* Placements (array, dataset output): chunk i lands at tos[i x
+	 * to_stride], rank values, and its shape, from, count and step are
+	 * the box boxes[chunk.box x box_stride]; the strides are for the
+	 * largest rank. */
+	uint64_t *tos;
+	uint64_t *boxes;
+	uint32_t nboxes;
+	uint32_t to_stride, box_stride;
 	char *strings;			/* NUL-separated chunk names */
 	size_t strings_len;
 };
@@ -381,7 +396,8 @@ int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
  * same double, "1.0" rather than "1" (job/units.c).  Returns buf. */
 const char *lsio_real_text(double d, char *buf, size_t cap);
 
-/* A view of chunk c's placement; false when it has none. */
+/* A view of chunk c's placement (c points into job->chunks); false when
+ * it has none. */
 bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 		      struct lsio_place *view);
 
@@ -564,7 +580,8 @@ struct lsio_plan {
 	/* Per source, the derived remote gap of its host (its own measured
 	 * latency), NULL when the job has no remote source. */
 	uint64_t *host_gap;
-	uint64_t *unit_chunks;	/* chunk indexes, grouped by unit */
+	uint32_t *unit_chunks;	/* chunk indexes (< LSIO_NONE), grouped by
+				 * unit */
 	uint64_t nrequests;	/* sum of nparts */
 	uint64_t bytes_requested;	/* sum of chunk lengths */
 	uint64_t bytes_read;	/* sum of unit lengths */

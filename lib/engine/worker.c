@@ -181,7 +181,7 @@ static bool stopping(struct lsio_worker_state *w)
  * always fits, so the stream cannot deadlock). */
 static bool stream_allows(struct lsio_engine *e, const struct lsio_unit *u)
 {
-	const uint64_t *uc = e->plan->unit_chunks;
+	const uint32_t *uc = e->plan->unit_chunks;
 	uint64_t next = lsio_sink_stream_next(&e->sink);
 
 	return uc[u->first] == next ||
@@ -192,7 +192,7 @@ static bool stream_allows(struct lsio_engine *e, const struct lsio_unit *u)
  * done, never read. */
 static bool unit_all_done(struct lsio_engine *e, const struct lsio_unit *u)
 {
-	const uint64_t *uc = e->plan->unit_chunks + u->first;
+	const uint32_t *uc = e->plan->unit_chunks + u->first;
 
 	if (!e->written)
 		return false;
@@ -636,7 +636,7 @@ static int unit_decode(struct lsio_worker_state *w, struct unit_run *r)
 {
 	struct lsio_engine *e = w->e;
 	const struct lsio_unit *u = r->u;
-	const uint64_t *uc = e->plan->unit_chunks + u->first;
+	const uint32_t *uc = e->plan->unit_chunks + u->first;
 	size_t reserved;
 	int ret = 0;
 

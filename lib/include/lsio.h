@@ -143,7 +143,16 @@ int lsio_parse_size(const char *text, uint64_t *out);
 int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
 		       struct lsio_job **job);
 
-/* The same from text in memory; name is used in messages. */
+/* The same, with the chunks read from the file chunks instead ("-" is
+ * stdin): one chunk object a line (NDJSON), which replace the job's own
+ * "chunks" (the job may then leave them out).  chunks NULL: the job's.
+ * Job and chunks cannot both be stdin (-LSIO_EUSAGE). */
+int lsio_job_load(struct lsio_ctx *ctx, const char *path, const char *chunks,
+		  struct lsio_job **job);
+
+/* The same from text in memory; name is used in messages.  A chunks file
+ * it names ("chunks": "@list.ndjson") is looked for from the current
+ * directory. */
 int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
 			 const char *name, struct lsio_job **job);
 void lsio_job_free(struct lsio_job *job);

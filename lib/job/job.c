@@ -1,183 +1,54 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * job.c - load a job file into a validated, immutable struct lsio_job.
+ * job.c - load a job file into a validated, immutable struct lsio_job: the
+ * entry points, the top level and the output; the chunk file names.
  *
  * Everything a job can get wrong is found here, before any data is read,
  * and named by file and JSON path ("job.json: chunks[17].place.to: ...").
- * A job may hold a million chunks, so the per-chunk path is cheap: sources,
- * stage chains and file names are deduplicated through hash maps, and a
- * message path is only formatted when a message is written.
+ * A job may hold ten million chunks, so it is read as a stream
+ * (job_stream.c) and the per-chunk path is cheap: sources, stage chains,
+ * placement boxes and file names are deduplicated through hash maps, and
+ * a message path is only formatted when a message is written.
  *
- * The jansson tree is dropped once parsing is done: the job owns copies of
- * every string it keeps.
+ * The job owns copies of every string it keeps: no JSON tree outlives the
+ * loading.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-#include "internal.h"
-#include "job/job.h"
-#include "stage/stage.h"
+#include "job/job_parse.h"
 
-#define NO_INDEX UINT64_MAX
+/* --- messages ------------------------------------------------------------ */
 
-/* --- a string -> index map, for deduplication ----------------------------- */
-
-/* The strings themselves live elsewhere (the job's sources, chains, a name
- * arena); key() finds the one an index names.  Open addressing, linear
- * probing, at most half full. */
-struct strmap {
-	struct strmap_slot {
-		uint32_t hash;
-		uint32_t idx1;	/* index + 1; 0 = empty */
-	} *slots;
-	size_t mask, n;
-	const char *(*key)(const void *arg, uint32_t idx);
-	const void *arg;
-};
-
-static uint32_t str_hash(const char *s)
+/* The name messages about chunks give: the job's, or "list.ndjson:LINE"
+ * for a chunk of an NDJSON list. */
+static void chunks_name(struct job_parser *p, char *buf, size_t cap)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint64_t line, col;
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static bool strmap_lookup(const struct strmap *m, const char *key,
-			  uint32_t hash, uint32_t *idx)
-{
-	if (!m->slots)
-		return false;
-	for (size_t i = hash & m->mask; m->slots[i].idx1;
-	     i = (i + 1) & m->mask) {
-		const struct strmap_slot *s = &m->slots[i];
-
-		if (s->hash == hash &&
-		    !strcmp(m->key(m->arg, s->idx1 - 1), key)) {
-			*idx = s->idx1 - 1;
-			return true;
-		}
+	if (!p->chunks_name || !p->base || strcmp(p->base, "chunks")) {
+		snprintf(buf, cap, "%s", p->job->name);
+		return;
 	}
-	return false;
-}
-
-static void strmap_place(struct strmap_slot *slots, size_t mask,
-			 struct strmap_slot s)
-{
-	size_t i = s.hash & mask;
-
-	while (slots[i].idx1)
-		i = (i + 1) & mask;
-	slots[i] = s;
-}
-
-/* Add idx, which the caller knows is absent. */
-static int strmap_insert(struct strmap *m, uint32_t hash, uint32_t idx)
-{
-	size_t cap = m->slots ? m->mask + 1 : 0;
-
-	if ((m->n + 1) * 2 > cap) {
-		size_t ncap = cap ? cap * 2 : 64;
-		struct strmap_slot *s = calloc(ncap, sizeof(*s));
-
-		if (!s)
-			return -ENOMEM;
-		for (size_t i = 0; i < cap; i++)
-			if (m->slots[i].idx1)
-				strmap_place(s, ncap - 1, m->slots[i]);
-		free(m->slots);
-		m->slots = s;
-		m->mask = ncap - 1;
+	if (!p->lines || p->index == NO_INDEX) {
+		snprintf(buf, cap, "%s", p->chunks_name);
+		return;
 	}
-	strmap_place(m->slots, m->mask,
-		     (struct strmap_slot){ .hash = hash, .idx1 = idx + 1 });
-	m->n++;
-	return 0;
+	jr_linecol(p->lines, p->chunk_at, &line, &col);
+	snprintf(buf, cap, "%s:%" PRIu64, p->chunks_name, line);
 }
 
-static void strmap_release(struct strmap *m)
+const char *job_where(struct job_parser *p, const char *sub)
 {
-	free(m->slots);
-	m->slots = NULL;
-	m->mask = m->n = 0;
-}
+	char idx[32] = "", name[LSIO_MSG_MAX / 2];
 
-/* Grow *p (of *cap elements of size) to hold need elements. */
-static int grow(void *p, size_t size, size_t *cap, size_t need)
-{
-	size_t ncap = *cap ? *cap : 16, bytes;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if (!lsio_mul_ok(ncap, size, &bytes))
-		return -ENOMEM;
-	np = realloc(*(void **)p, bytes);
-	if (!np)
-		return -ENOMEM;
-	*(void **)p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* --- the parser ----------------------------------------------------------- */
-
-/* What "defaults" gives every chunk that does not say otherwise. */
-struct defaults {
-	const char *source;	/* borrowed from the JSON tree, or NULL */
-	uint32_t source_idx;	/* LSIO_NONE until a chunk uses it */
-	uint64_t length;	/* LSIO_LEN_EOF when not given */
-	uint32_t chain;		/* LSIO_NONE when not given */
-	char order;		/* place.order, 0 when not given */
-	uint8_t missing;	/* enum lsio_missing */
-	uint32_t var;		/* place.var (dataset), LSIO_NONE when not
-				 * given */
-	uint32_t rank;		/* the rank shape/from/count/step have */
-	bool has_shape, has_from, has_count, has_step;
-	uint64_t shape[LSIO_MAX_DIMS], from[LSIO_MAX_DIMS];
-	uint64_t count[LSIO_MAX_DIMS], step[LSIO_MAX_DIMS];
-};
-
-/* The array the chunk being parsed lands in: the output's, or a dataset
- * variable's. */
-struct dest {
-	uint32_t ndim, rank, itemsize;
-	const uint64_t *shape;
-	const char *var;	/* the variable's name; NULL: array output */
-};
-
-struct parser {
-	struct lsio_ctx *ctx;
-	struct lsio_job *job;
-	const char *base;	/* "chunks", "defaults", "output" or NULL */
-	uint64_t index;		/* chunk index, or NO_INDEX */
-	char path[LSIO_MSG_MAX];	/* where() formats into this */
-
-	struct defaults def;
-	struct dest dest;
-	uint64_t stride;	/* job->dims values per chunk: LSIO_PLACE_FIELDS
-				 * x the largest rank of the output */
-	struct strmap sources, chains, vars;
-	const char **var_names;	/* NULL terminated, for "did you mean" */
-	size_t sources_cap, chains_cap, strings_cap;
-	uint32_t empty_chain;	/* the chain "[]", LSIO_NONE until needed */
-	bool name_uses_length;	/* files output template has {length} */
-};
-
-/* "NAME: chunks[3].place.to": formatted only for a message, since a job
- * may have a million chunks. */
-static const char *where(struct parser *p, const char *sub)
-{
-	const char *name = p->job->name;
-	char idx[32] = "";
-
+	chunks_name(p, name, sizeof(name));
 	if (p->index != NO_INDEX)
 		snprintf(idx, sizeof(idx), "[%" PRIu64 "]", p->index);
 	if (p->base && sub)
@@ -193,10 +64,7 @@ static const char *where(struct parser *p, const char *sub)
 	return p->path;
 }
 
-static int fail(struct parser *p, const char *sub, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct parser *p, const char *sub, const char *fmt, ...)
+int job_fail(struct job_parser *p, const char *sub, const char *fmt, ...)
 {
 	char msg[LSIO_MSG_MAX];
 	va_list ap;
@@ -204,21 +72,21 @@ static int fail(struct parser *p, const char *sub, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return lsio_fail(p->ctx, -LSIO_EJOB, "%s: %s", where(p, sub), msg);
+	return lsio_fail(p->ctx, -LSIO_EJOB, "%s: %s", job_where(p, sub), msg);
 }
 
-static int oom(struct parser *p)
+int job_oom(struct job_parser *p)
 {
 	return lsio_fail(p->ctx, -ENOMEM, "%s: out of memory", p->job->name);
 }
 
-static void at(struct parser *p, const char *base, uint64_t index)
+void job_at(struct job_parser *p, const char *base, uint64_t index)
 {
 	p->base = base;
 	p->index = index;
 }
 
-static bool in_list(const char *s, const char *const *list)
+bool job_in_list(const char *s, const char *const *list)
 {
 	for (; *list; list++)
 		if (!strcmp(*list, s))
@@ -226,199 +94,71 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-static int unknown_key(struct parser *p, const char *sub, const char *key,
-		       const char *const *keys)
+int job_unknown_key(struct job_parser *p, const char *sub, const char *key,
+		    const char *const *keys)
 {
 	const char *hint = lsio_did_you_mean(key, keys);
 
 	if (hint)
-		return fail(p, sub, "unknown key '%s' (did you mean '%s'?)",
-			    key, hint);
-	return fail(p, sub, "unknown key '%s'", key);
+		return job_fail(p, sub, "unknown key '%s' (did you mean '%s'?)",
+				key, hint);
+	return job_fail(p, sub, "unknown key '%s'", key);
 }
 
-static int check_keys(struct parser *p, const char *sub, json_t *obj,
-		      const char *const *keys)
+int job_check_keys(struct job_parser *p, const char *sub, json_t *obj,
+		   const char *const *keys)
 {
 	const char *key;
 	json_t *v;
 
 	json_object_foreach(obj, key, v)
-		if (!in_list(key, keys))
-			return unknown_key(p, sub, key, keys);
+		if (!job_in_list(key, keys))
+			return job_unknown_key(p, sub, key, keys);
 	return 0;
 }
 
 /* A size; lsio_json_size (and a formatted path) only off the fast path. */
-static int get_size(struct parser *p, const char *sub, json_t *v,
-		    uint64_t *out)
+int job_size(struct job_parser *p, const char *sub, json_t *v, uint64_t *out)
 {
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
-	return lsio_json_size(p->ctx, where(p, sub), v, out);
+	return lsio_json_size(p->ctx, job_where(p, sub), v, out);
 }
 
 /* A non-empty string, or NULL after setting the message. */
-static const char *get_string(struct parser *p, const char *sub, json_t *v,
-			      const char *what)
+const char *job_string(struct job_parser *p, const char *sub, json_t *v,
+		       const char *what)
 {
 	if (json_is_string(v) && json_string_value(v)[0])
 		return json_string_value(v);
-	fail(p, sub, "expected %s", what);
+	job_fail(p, sub, "expected %s", what);
 	return NULL;
 }
 
-static int dup_string(struct parser *p, const char *s, char **out)
+int job_strdup(struct job_parser *p, const char *s, char **out)
 {
 	*out = strdup(s);
-	return *out ? 0 : oom(p);
+	return *out ? 0 : job_oom(p);
 }
 
-/* A list of exactly want sizes, as in "place.shape": [32, 32]. */
-static int parse_dims(struct parser *p, const char *sub, json_t *v,
-		      uint32_t want, uint64_t *vals)
+int job_order_str(struct job_parser *p, const char *sub, const char *s,
+		  const char *allowed, char *order)
 {
-	char esub[64];
-	size_t i;
-	json_t *e;
-	int ret;
-
-	if (!json_is_array(v))
-		return fail(p, sub, "expected a list of %" PRIu32 " sizes",
-			    want);
-	if (json_array_size(v) != want && p->dest.var)
-		return fail(p, sub,
-			    "%zu dimensions, but variable '%s' has %" PRIu32,
-			    json_array_size(v), p->dest.var, want);
-	if (json_array_size(v) != want)
-		return fail(p, sub,
-			    "%zu dimensions, but the output has %" PRIu32,
-			    json_array_size(v), want);
-	json_array_foreach(v, i, e) {
-		if (json_is_integer(e) && json_integer_value(e) >= 0) {
-			vals[i] = (uint64_t)json_integer_value(e);
-			continue;
-		}
-		snprintf(esub, sizeof(esub), "%s[%zu]", sub, i);
-		ret = get_size(p, esub, e, &vals[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int parse_order(struct parser *p, const char *sub, json_t *v,
-		       const char *allowed, char *order)
-{
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-
 	if (strlen(s) != 1 || !strchr(allowed, s[0]))
-		return fail(p, sub, "expected %s",
-			    allowed[1] ? "\"C\" or \"F\"" : "\"C\"");
+		return job_fail(p, sub, "expected %s",
+				allowed[1] ? "\"C\" or \"F\"" : "\"C\"");
 	*order = s[0];
 	return 0;
 }
 
-/* --- sources and chains --------------------------------------------------- */
-
-static const char *source_key(const void *arg, uint32_t idx)
+int job_order(struct job_parser *p, const char *sub, json_t *v,
+	      const char *allowed, char *order)
 {
-	return ((const struct lsio_job *)arg)->sources[idx].path;
-}
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
 
-static const char *chain_key(const void *arg, uint32_t idx)
-{
-	return ((const struct lsio_job *)arg)->chains[idx].text;
-}
-
-static int source_index(struct parser *p, const char *path, uint32_t *idx)
-{
-	struct lsio_job *job = p->job;
-	uint32_t hash = str_hash(path);
-	struct lsio_source *s;
-
-	if (strmap_lookup(&p->sources, path, hash, idx))
-		return 0;
-	if (job->nsources >= LSIO_NONE - 1)
-		return fail(p, "source", "more than %u sources", LSIO_NONE - 1);
-	if (grow(&job->sources, sizeof(*job->sources), &p->sources_cap,
-		 job->nsources + 1))
-		return oom(p);
-	s = &job->sources[job->nsources];
-	memset(s, 0, sizeof(*s));
-	if (dup_string(p, path, &s->path))
-		return -ENOMEM;
-	if (strmap_insert(&p->sources, hash, job->nsources))
-		return oom(p);	/* s->path is freed with the job */
-	*idx = job->nsources++;
-	return 0;
-}
-
-/* The index of the chain list parses to, parsing it only when its text
- * is new: a million chunks usually share a handful of chains. */
-static int chain_index(struct parser *p, json_t *list, uint32_t *idx)
-{
-	struct lsio_job *job = p->job;
-	struct lsio_chain *c;
-	char *text;
-	int ret;
-
-	if (json_is_array(list)) {
-		text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!text)
-			return oom(p);
-		ret = strmap_lookup(&p->chains, text, str_hash(text), idx);
-		free(text);
-		if (ret)
-			return 0;
-	}
-	if (job->nchains >= LSIO_NONE - 1)
-		return fail(p, "stages", "more than %u stage chains",
-			    LSIO_NONE - 1);
-	if (grow(&job->chains, sizeof(*job->chains), &p->chains_cap,
-		 job->nchains + 1))
-		return oom(p);
-	c = &job->chains[job->nchains];
-	/* Reports a non-list too. */
-	ret = lsio_chain_parse(p->ctx, where(p, "stages"), list, c);
-	if (ret)
-		return ret;
-	job->nchains++;
-	if (strmap_insert(&p->chains, str_hash(c->text), job->nchains - 1))
-		return oom(p);
-	*idx = job->nchains - 1;
-	return 0;
-}
-
-/* The chain "[]", for chunks that name no stages. */
-static int empty_chain(struct parser *p, uint32_t *idx)
-{
-	json_t *list;
-	int ret;
-
-	if (p->empty_chain == LSIO_NONE) {
-		list = json_array();
-		if (!list)
-			return oom(p);
-		ret = chain_index(p, list, &p->empty_chain);
-		json_decref(list);
-		if (ret)
-			return ret;
-	}
-	*idx = p->empty_chain;
-	return 0;
-}
-
-/* True when no stage of c changes the size: then a chunk's length must
- * equal its decoded size, and that can be checked before reading. */
-static bool chain_keeps_size(const struct lsio_chain *c)
-{
-	for (uint32_t i = 0; i < c->n; i++)
-		if (c->stages[i].ops != &lsio_stage_identity)
-			return false;
-	return true;
+	return job_order_str(p, sub, s, allowed, order);
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -426,6 +166,11 @@ static bool chain_keeps_size(const struct lsio_chain *c)
 /* Indexed by enum lsio_output_type. */
 static const char *const out_types[] = { "array", "files", "stdout", "null",
 					 "dataset", NULL };
+
+const char *job_out_type(enum lsio_output_type t)
+{
+	return out_types[t];
+}
 
 static const char *const out_keys[][10] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
@@ -445,7 +190,7 @@ static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
 
 /* A key of another output type gets a hint that says whose it is. */
-static int check_output_keys(struct parser *p, json_t *obj,
+static int check_output_keys(struct job_parser *p, json_t *obj,
 			     enum lsio_output_type t)
 {
 	const char *key;
@@ -454,20 +199,23 @@ static int check_output_keys(struct parser *p, json_t *obj,
 	json_object_foreach(obj, key, v) {
 		char whose[64] = "";
 
-		if (in_list(key, out_keys[t]))
+		if (job_in_list(key, out_keys[t]))
 			continue;
 		/* Dataset output shares its keys but "attrs" and "variables"
 		 * with array output: the hint names array output alone. */
 		for (size_t o = 0; o < ARRAY_SIZE(out_keys); o++)
-			if (in_list(key, out_keys[o]) &&
-			    !(o == LSIO_OUT_DATASET && in_list(key, out_keys[LSIO_OUT_ARRAY])))
-				snprintf(whose + strlen(whose), sizeof(whose) - strlen(whose),
-					 "%s%s", whose[0] ? ", " : "", out_types[o]);
+			if (job_in_list(key, out_keys[o]) &&
+			    !(o == LSIO_OUT_DATASET &&
+			      job_in_list(key, out_keys[LSIO_OUT_ARRAY])))
+				snprintf(whose + strlen(whose),
+					 sizeof(whose) - strlen(whose), "%s%s",
+					 whose[0] ? ", " : "", out_types[o]);
 		if (whose[0])
-			return fail(p, NULL,
-				    "'%s' is not a key of %s output (it belongs to %s output)",
-				    key, out_types[t], whose);
-		return unknown_key(p, NULL, key, out_keys[t]);
+			return job_fail(
+				p, NULL,
+				"'%s' is not a key of %s output (it belongs to %s output)",
+				key, out_types[t], whose);
+		return job_unknown_key(p, NULL, key, out_keys[t]);
 	}
 	return 0;
 }
@@ -546,7 +294,7 @@ int lsio_json_keys(struct lsio_ctx *ctx, const char *where, json_t *obj,
 	json_t *v;
 
 	json_object_foreach(obj, key, v) {
-		if (in_list(key, keys))
+		if (job_in_list(key, keys))
 			continue;
 		hint = lsio_did_you_mean(key, keys);
 		if (hint)
@@ -559,7 +307,7 @@ int lsio_json_keys(struct lsio_ctx *ctx, const char *where, json_t *obj,
 	return 0;
 }
 
-static int array_format(struct parser *p, json_t *v)
+static int array_format(struct job_parser *p, json_t *v)
 {
 	struct lsio_output *out = &p->job->out;
 	const char *s;
@@ -575,7 +323,7 @@ static int array_format(struct parser *p, json_t *v)
 	else if (!strcmp(s, "raw"))
 		out->format = LSIO_FMT_RAW;
 	else
-		return fail(p, "format", "expected \"npy\" or \"raw\"");
+		return job_fail(p, "format", "expected \"npy\" or \"raw\"");
 	return 0;
 }
 
@@ -608,42 +356,42 @@ int lsio_output_path_check(const struct lsio_output *out, const char *path,
 }
 
 /* output.path of an array or dataset output (it may come from -o). */
-static int output_path(struct parser *p, json_t *obj)
+static int output_path(struct job_parser *p, json_t *obj)
 {
 	json_t *v = json_object_get(obj, "path");
 	const char *s;
 
 	if (!v)
 		return 0;
-	s = get_string(p, "path", v, "a file name");
+	s = job_string(p, "path", v, "a file name");
 	if (!s)
 		return -LSIO_EJOB;
-	return dup_string(p, s, &p->job->out.path);
+	return job_strdup(p, s, &p->job->out.path);
 }
 
 /* "prefill": false, of an array or dataset output. */
-static int output_prefill(struct parser *p, json_t *obj)
+static int output_prefill(struct job_parser *p, json_t *obj)
 {
 	json_t *v = json_object_get(obj, "prefill");
 
 	if (v && !json_is_boolean(v))
-		return fail(p, "prefill", "expected true or false");
+		return job_fail(p, "prefill", "expected true or false");
 	p->job->out.no_prefill = v && json_is_false(v);
 	return 0;
 }
 
 /* Once the output's type and format are known. */
-static int check_path(struct parser *p)
+static int check_path(struct job_parser *p)
 {
 	char why[LSIO_MSG_MAX / 2];
 	const char *path = p->job->out.path;
 
 	if (path && lsio_output_path_check(&p->job->out, path, why, sizeof(why)))
-		return fail(p, "path", "%s", why);
+		return job_fail(p, "path", "%s", why);
 	return 0;
 }
 
-static int parse_array_output(struct parser *p, json_t *obj)
+static int parse_array_output(struct job_parser *p, json_t *obj)
 {
 	struct lsio_output *out = &p->job->out;
 	json_t *v;
@@ -654,20 +402,20 @@ static int parse_array_output(struct parser *p, json_t *obj)
 		return ret;
 	v = json_object_get(obj, "dtype");
 	if (!v)
-		return fail(p, NULL, "missing \"dtype\" (e.g. \"<f4\")");
-	ret = lsio_json_dtype(p->ctx, where(p, "dtype"), v, &out->dtype);
+		return job_fail(p, NULL, "missing \"dtype\" (e.g. \"<f4\")");
+	ret = lsio_json_dtype(p->ctx, job_where(p, "dtype"), v, &out->dtype);
 	if (ret)
 		return ret;
 	v = json_object_get(obj, "shape");
 	if (!v)
-		return fail(p, NULL, "missing \"shape\" (a list of sizes)");
-	ret = lsio_json_shape(p->ctx, where(p, "shape"), v, out->dtype.size,
+		return job_fail(p, NULL, "missing \"shape\" (a list of sizes)");
+	ret = lsio_json_shape(p->ctx, job_where(p, "shape"), v, out->dtype.size,
 			      &out->ndim, out->shape);
 	v = json_object_get(obj, "order");
 	if (!ret && v)
-		ret = parse_order(p, "order", v, "C", &order);
+		ret = job_order(p, "order", v, "C", &order);
 	if (!ret)
-		ret = lsio_json_fill(p->ctx, where(p, "fill_value"),
+		ret = lsio_json_fill(p->ctx, job_where(p, "fill_value"),
 				     json_object_get(obj, "fill_value"),
 				     &out->dtype, out->fill, &out->fill_is_zero);
 	if (!ret)
@@ -684,7 +432,7 @@ static const char *var_key(const void *arg, uint32_t idx)
 
 /* The map chunks find their variable by, and the names "did you mean"
  * picks from; a name twice is an error. */
-static int map_vars(struct parser *p)
+static int map_vars(struct job_parser *p)
 {
 	const struct lsio_output *out = &p->job->out;
 	uint32_t other;
@@ -693,26 +441,27 @@ static int map_vars(struct parser *p)
 	p->vars.arg = out;
 	p->var_names = calloc(out->nvars + 1, sizeof(*p->var_names));
 	if (!p->var_names)
-		return oom(p);
+		return job_oom(p);
 	for (uint32_t i = 0; i < out->nvars; i++) {
 		const char *name = out->vars[i].name;
-		uint32_t hash = str_hash(name);
+		uint32_t hash = job_hash_str(name);
 		char sub[48];
 
-		if (strmap_lookup(&p->vars, name, hash, &other)) {
+		if (job_map_lookup(&p->vars, name, hash, &other)) {
 			snprintf(sub, sizeof(sub), "variables[%" PRIu32 "].name", i);
-			return fail(p, sub,
-				    "'%s' is also the name of variables[%" PRIu32 "]",
-				    name, other);
+			return job_fail(p, sub,
+					"'%s' is also the name of variables[%" PRIu32
+					"]",
+					name, other);
 		}
-		if (strmap_insert(&p->vars, hash, i))
-			return oom(p);
+		if (job_map_insert(&p->vars, hash, i))
+			return job_oom(p);
 		p->var_names[i] = name;
 	}
 	return 0;
 }
 
-static int parse_dataset_output(struct parser *p, json_t *obj)
+static int parse_dataset_output(struct job_parser *p, json_t *obj)
 {
 	struct lsio_output *out = &p->job->out;
 	json_t *v;
@@ -722,16 +471,16 @@ static int parse_dataset_output(struct parser *p, json_t *obj)
 		return ret;
 	v = json_object_get(obj, "format");
 	if (v && !(json_is_string(v) && !strcmp(json_string_value(v), "netcdf4")))
-		return fail(p, "format", "expected \"netcdf4\"");
+		return job_fail(p, "format", "expected \"netcdf4\"");
 	out->netcdf_named = v != NULL;
-	if ((ret = lsio_dataset_parse(p->ctx, where(p, NULL), obj, out)))
+	if ((ret = lsio_dataset_parse(p->ctx, job_where(p, NULL), obj, out)))
 		return ret;
 	if ((ret = map_vars(p)) || (ret = output_prefill(p, obj)))
 		return ret;
 	return check_path(p);
 }
 
-static int bad_placeholder(struct parser *p, const char *field, size_t len)
+static int bad_placeholder(struct job_parser *p, const char *field, size_t len)
 {
 	char name[16];
 	const char *hint = NULL;
@@ -742,31 +491,34 @@ static int bad_placeholder(struct parser *p, const char *field, size_t len)
 		hint = lsio_did_you_mean(name, name_fields);
 	}
 	if (hint)
-		return fail(p, "name",
-			    "unknown placeholder '{%.*s}' (did you mean '{%s}'?)",
-			    (int)MIN(len, 64), field, hint);
-	return fail(p, "name",
-		    "unknown placeholder '{%.*s}'; expected {index}, {source}, {offset} or {length}",
-		    (int)MIN(len, 64), field);
+		return job_fail(
+			p, "name",
+			"unknown placeholder '{%.*s}' (did you mean '{%s}'?)",
+			(int)MIN(len, 64), field, hint);
+	return job_fail(
+		p, "name",
+		"unknown placeholder '{%.*s}'; expected {index}, {source}, {offset} or {length}",
+		(int)MIN(len, 64), field);
 }
 
 /* A name template: only the known {placeholders}, no '/'. */
-static int check_template(struct parser *p, const char *t)
+static int check_template(struct job_parser *p, const char *t)
 {
 	const char *s, *close;
 	size_t len, k;
 
 	if (!*t)
-		return fail(p, "name", "an empty file name template");
+		return job_fail(p, "name", "an empty file name template");
 	for (s = t; *s; s++) {
 		if (*s == '/')
-			return fail(p, "name",
-				    "a file name cannot contain '/': '%s'", t);
+			return job_fail(p, "name",
+					"a file name cannot contain '/': '%s'",
+					t);
 		if (*s != '{')
 			continue;
 		close = strchr(s, '}');
 		if (!close)
-			return fail(p, "name", "'{' without '}' in '%s'", t);
+			return job_fail(p, "name", "'{' without '}' in '%s'", t);
 		len = (size_t)(close - s - 1);
 		for (k = 0; name_fields[k]; k++)
 			if (strlen(name_fields[k]) == len &&
@@ -781,7 +533,7 @@ static int check_template(struct parser *p, const char *t)
 	return 0;
 }
 
-static int parse_files_output(struct parser *p, json_t *obj)
+static int parse_files_output(struct job_parser *p, json_t *obj)
 {
 	struct lsio_output *out = &p->job->out;
 	const char *s;
@@ -790,68 +542,75 @@ static int parse_files_output(struct parser *p, json_t *obj)
 
 	v = json_object_get(obj, "dir");
 	if (v) {
-		s = get_string(p, "dir", v, "a directory name");
+		s = job_string(p, "dir", v, "a directory name");
 		if (!s)
 			return -LSIO_EJOB;
-		if (dup_string(p, s, &out->dir))
+		if (job_strdup(p, s, &out->dir))
 			return -ENOMEM;
 	}
 	v = json_object_get(obj, "name");
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return fail(p, "name",
-			    "expected a file name template such as \"{index}.bin\"");
+		return job_fail(
+			p, "name",
+			"expected a file name template such as \"{index}.bin\"");
 	s = json_string_value(v);
 	ret = check_template(p, s);
 	if (ret)
 		return ret;
-	return dup_string(p, s, &out->name);
+	return job_strdup(p, s, &out->name);
 }
 
 /* Array output bounds each chunk by its placement; the others by this. */
-static int output_max_chunk(struct parser *p, json_t *v)
+static int output_max_chunk(struct job_parser *p, json_t *v)
 {
 	uint64_t n;
 
 	if (!v)
 		return 0;
-	if (get_size(p, "max_chunk", v, &n))
+	if (job_size(p, "max_chunk", v, &n))
 		return -LSIO_EJOB;
 	if (!n)
-		return fail(p, "max_chunk", "must be at least 1 byte");
+		return job_fail(p, "max_chunk", "must be at least 1 byte");
 	p->job->out.max_chunk = n;
 	return 0;
 }
 
-static int parse_output(struct parser *p, json_t *obj)
+static int parse_output(struct job_parser *p, json_t *obj)
 {
 	const char *s, *hint;
 	json_t *type;
 	size_t t;
 
 	if (!obj)
-		return fail(p, NULL,
-			    "missing \"output\" (e.g. {\"type\": \"array\", ...})");
-	at(p, "output", NO_INDEX);
+		return job_fail(
+			p, NULL,
+			"missing \"output\" (e.g. {\"type\": \"array\", ...})");
+	job_at(p, "output", NO_INDEX);
 	if (!json_is_object(obj))
-		return fail(p, NULL, "expected an object");
+		return job_fail(p, NULL, "expected an object");
 	type = json_object_get(obj, "type");
-	if (!type && check_keys(p, NULL, obj, all_out_keys))
+	if (!type && job_check_keys(p, NULL, obj, all_out_keys))
 		return -LSIO_EJOB;	/* "tpye" says more than "missing" */
 	if (!json_is_string(type))
-		return fail(p, "type",
-			    "expected one of \"array\", \"dataset\", \"files\", \"stdout\", \"null\"");
+		return job_fail(
+			p, "type",
+			"expected one of \"array\", \"dataset\", \"files\", \"stdout\", \"null\"");
 	s = json_string_value(type);
 	for (t = 0; out_types[t] && strcmp(out_types[t], s); t++)
 		;
 	if (!out_types[t]) {
 		hint = lsio_did_you_mean(s, out_types);
 		if (hint)
-			return fail(p, "type",
-				    "unknown output type '%s' (did you mean '%s'?)", s, hint);
-		return fail(p, "type",
-			    "unknown output type '%s' (expected array, dataset, files, stdout or null)", s);
+			return job_fail(
+				p, "type",
+				"unknown output type '%s' (did you mean '%s'?)",
+				s, hint);
+		return job_fail(
+			p, "type",
+			"unknown output type '%s' (expected array, dataset, files, stdout or null)",
+			s);
 	}
 	p->job->out.type = (enum lsio_output_type)t;
 	if (check_output_keys(p, obj, p->job->out.type))
@@ -864,511 +623,6 @@ static int parse_output(struct parser *p, json_t *obj)
 		return -LSIO_EJOB;
 	if (t == LSIO_OUT_FILES)
 		return parse_files_output(p, obj);
-	return 0;
-}
-
-/* --- defaults ------------------------------------------------------------- */
-
-static const char *const default_keys[] = { "source", "stages", "length",
-					    "place", "missing", NULL };
-static const char *const default_place_keys[] = { "var", "shape", "from",
-						  "count", "step", "order",
-						  NULL };
-static const char *const place_keys[] = { "var", "shape", "to", "from",
-					  "count", "step", "order", NULL };
-
-/* The chunk being parsed lands in variable var (LSIO_NONE: the array
- * output's one array). */
-static void dest_set(struct parser *p, uint32_t var)
-{
-	const struct lsio_output *out = &p->job->out;
-	const struct lsio_var *v;
-
-	if (var == LSIO_NONE) {
-		p->dest = (struct dest){ out->ndim, lsio_place_rank(out),
-					 out->dtype.size, out->shape, NULL };
-		return;
-	}
-	v = &out->vars[var];
-	p->dest = (struct dest){ v->ndim, lsio_var_rank(v), v->dtype.size,
-				 v->shape, v->name };
-}
-
-/* place.var: the index of the variable it names. */
-static int place_var(struct parser *p, const char *sub, json_t *v,
-		     uint32_t *var)
-{
-	const char *s = get_string(p, sub, v, "a variable's name");
-	const char *hint;
-
-	if (!s)
-		return -LSIO_EJOB;
-	if (p->job->out.type != LSIO_OUT_DATASET)
-		return fail(p, sub, "only dataset output has variables");
-	if (strmap_lookup(&p->vars, s, str_hash(s), var))
-		return 0;
-	hint = lsio_did_you_mean(s, p->var_names);
-	if (hint)
-		return fail(p, sub, "no variable '%s' (did you mean '%s'?)", s,
-			    hint);
-	return fail(p, sub, "no variable '%s' in output.variables", s);
-}
-
-/* One of shape/to/from/count into vals: the chunk's own, else def's
- * (when not NULL); DIMS_ABSENT when neither, negative on error. */
-enum { DIMS_OWN, DIMS_DEFAULT, DIMS_ABSENT };
-
-static int place_dims(struct parser *p, json_t *pl, const char *key,
-		      const uint64_t *def, uint64_t *vals)
-{
-	char sub[32];
-	json_t *v = json_object_get(pl, key);
-	uint32_t ndim = p->dest.rank;
-
-	if (v && !p->dest.ndim && json_is_array(v) && !json_array_size(v)) {
-		/* A 0-d output's placement may be written with rank 0: the
-		 * whole one-element chunk. */
-		vals[0] = strcmp(key, "to") && strcmp(key, "from");
-		return DIMS_OWN;
-	}
-	if (v) {
-		snprintf(sub, sizeof(sub), "place.%s", key);
-		return parse_dims(p, sub, v, ndim, vals);	/* DIMS_OWN */
-	}
-	if (!def)
-		return DIMS_ABSENT;
-	memcpy(vals, def, ndim * sizeof(*vals));
-	return DIMS_DEFAULT;
-}
-
-/* The last element taken, from + (count - 1) * step, must lie inside
- * shape, in every dimension. */
-static int check_box(struct parser *p, const char *sub, uint32_t ndim,
-		     const uint64_t *shape, const uint64_t *from,
-		     const uint64_t *count, const uint64_t *step)
-{
-	uint64_t span;
-
-	for (uint32_t d = 0; d < ndim; d++) {
-		if (!step[d])
-			return fail(p, "place.step",
-				    "dimension %" PRIu32 ": a step must be at least 1", d);
-		if (!count[d] || (lsio_mul_ok(count[d] - 1, step[d], &span) &&
-				  from[d] + span < shape[d]))	/* each < 2^63 */
-			continue;
-		if (step[d] == 1)
-			return fail(p, sub,
-				    "dimension %" PRIu32 ": from %" PRIu64 " + count %" PRIu64 " > shape %" PRIu64,
-				    d, from[d], count[d], shape[d]);
-		return fail(p, sub,
-			    "dimension %" PRIu32 ": from %" PRIu64 " + (count %" PRIu64 " - 1) x step %" PRIu64 " is outside shape %" PRIu64,
-			    d, from[d], count[d], step[d], shape[d]);
-	}
-	return 0;
-}
-
-/* Elements from `from` to the end of the chunk, every step-th. */
-static uint64_t count_to_end(uint64_t shape, uint64_t from, uint64_t step)
-{
-	return from < shape ? (shape - from + step - 1) / step : 0;
-}
-
-/* A dataset's default dims have the rank of defaults.place.var. */
-static int default_var(struct parser *p, json_t *obj)
-{
-	struct defaults *def = &p->def;
-	json_t *v = json_object_get(obj, "var");
-	static const char *const dims[] = { "shape", "from", "count", "step",
-					    NULL };
-
-	if (v && place_var(p, "place.var", v, &def->var))
-		return -LSIO_EJOB;
-	if (p->job->out.type != LSIO_OUT_DATASET || v)
-		return 0;
-	for (size_t k = 0; dims[k]; k++)
-		if (json_object_get(obj, dims[k]))
-			return fail(p, "place",
-				    "\"%s\" without \"var\": a placement has the rank of its variable",
-				    dims[k]);
-	return 0;
-}
-
-static int default_place(struct parser *p, json_t *obj)
-{
-	struct defaults *def = &p->def;
-	uint32_t ndim;
-	json_t *v;
-	int ret = 0;
-
-	if (!lsio_output_places(&p->job->out))
-		return fail(p, "place",
-			    "only array output places chunks (and dataset output, in its variables)");
-	if (!json_is_object(obj))
-		return fail(p, "place", "expected an object");
-	if (json_object_get(obj, "to"))
-		return fail(p, "place.to",
-			    "differs per chunk: give it in each chunk's place");
-	if (check_keys(p, "place", obj, default_place_keys))
-		return -LSIO_EJOB;
-	if (default_var(p, obj))
-		return -LSIO_EJOB;
-	dest_set(p, def->var);
-	ndim = def->rank = p->dest.rank;
-	ret = place_dims(p, obj, "shape", NULL, def->shape);
-	def->has_shape = ret == 0;
-	if (ret >= 0)
-		ret = place_dims(p, obj, "from", NULL, def->from);
-	def->has_from = ret == 0;
-	if (ret >= 0)
-		ret = place_dims(p, obj, "count", NULL, def->count);
-	def->has_count = ret == 0;
-	if (ret >= 0)
-		ret = place_dims(p, obj, "step", NULL, def->step);
-	def->has_step = ret == 0;
-	for (uint32_t d = 0; d < ndim && !def->has_step; d++)
-		def->step[d] = 1;
-	v = json_object_get(obj, "order");
-	if (ret >= 0 && v)
-		ret = parse_order(p, "place.order", v, "CF", &def->order);
-	if (ret < 0 || !def->has_shape || !def->has_count)
-		return ret < 0 ? ret : 0;
-	return check_box(p, "place.count", ndim, def->shape, def->from,
-			 def->count, def->step);	/* from: zeros if absent */
-}
-
-/* "missing": "error" | "fill" | "fill-403"; fill needs an array output,
- * the only one with a fill value to put there. */
-static int parse_missing(struct parser *p, json_t *v, uint8_t *missing)
-{
-	static const char *const names[] = { "error", "fill", "fill-403" };
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-
-	for (uint8_t k = 0; k < ARRAY_SIZE(names); k++) {
-		if (strcmp(s, names[k]))
-			continue;
-		if (k != LSIO_MISSING_ERROR &&
-		    !lsio_output_places(&p->job->out))
-			return fail(p, "missing",
-				    "\"%s\" needs an array output (or a dataset output), whose fill value an absent chunk leaves in place",
-				    s);
-		*missing = k;
-		return 0;
-	}
-	return fail(p, "missing", "expected \"error\", \"fill\" or \"fill-403\"");
-}
-
-static int parse_defaults(struct parser *p, json_t *obj)
-{
-	struct defaults *def = &p->def;
-	json_t *v;
-	int ret;
-
-	if (!obj)
-		return 0;
-	at(p, "defaults", NO_INDEX);
-	if (!json_is_object(obj))
-		return fail(p, NULL, "expected an object");
-	if (check_keys(p, NULL, obj, default_keys))
-		return -LSIO_EJOB;
-	v = json_object_get(obj, "source");
-	if (v && !(def->source = get_string(p, "source", v, "a path or URL")))
-		return -LSIO_EJOB;
-	v = json_object_get(obj, "length");
-	if (v && (ret = get_size(p, "length", v, &def->length)))
-		return ret;
-	v = json_object_get(obj, "missing");
-	if (v && (ret = parse_missing(p, v, &def->missing)))
-		return ret;
-	v = json_object_get(obj, "stages");
-	if (v && (ret = chain_index(p, v, &def->chain)))
-		return ret;
-	v = json_object_get(obj, "place");
-	return v ? default_place(p, v) : 0;
-}
-
-/* --- chunks --------------------------------------------------------------- */
-
-static const char *const chunk_keys[] = { "source", "offset", "length",
-					  "stages", "place", "name", "missing",
-					  NULL };
-
-static int chunk_source(struct parser *p, json_t *obj, struct lsio_chunk *c)
-{
-	json_t *v = json_object_get(obj, "source");
-	const char *s;
-
-	if (v) {
-		s = get_string(p, "source", v, "a path or URL");
-		return s ? source_index(p, s, &c->source) : -LSIO_EJOB;
-	}
-	if (!p->def.source)
-		return fail(p, NULL,
-			    "missing \"source\" (and no defaults.source)");
-	if (p->def.source_idx == LSIO_NONE) {
-		int ret = source_index(p, p->def.source, &p->def.source_idx);
-
-		if (ret)
-			return ret;
-	}
-	c->source = p->def.source_idx;
-	return 0;
-}
-
-static int chunk_range(struct parser *p, json_t *obj, struct lsio_chunk *c)
-{
-	json_t *v;
-	int ret;
-
-	c->offset = 0;
-	c->length = p->def.length;
-	v = json_object_get(obj, "offset");
-	if (v && (ret = get_size(p, "offset", v, &c->offset)))
-		return ret;
-	v = json_object_get(obj, "length");
-	if (v && (ret = get_size(p, "length", v, &c->length)))
-		return ret;
-	/* Both are below 2^63, so the sum cannot wrap; it must still be a
-	 * file offset. */
-	if (c->length != LSIO_LEN_EOF && c->offset + c->length > INT64_MAX)
-		return fail(p, NULL,
-			    "offset %" PRIu64 " + length %" PRIu64 " is past the largest file offset",
-			    c->offset, c->length);
-	return 0;
-}
-
-static int chunk_stages(struct parser *p, json_t *obj, struct lsio_chunk *c)
-{
-	json_t *v = json_object_get(obj, "stages");
-
-	if (v)
-		return chain_index(p, v, &c->chain);
-	if (p->def.chain != LSIO_NONE) {
-		c->chain = p->def.chain;
-		return 0;
-	}
-	return empty_chain(p, &c->chain);
-}
-
-/* "outside the array" or "outside variable 't2m'". */
-static int outside(struct parser *p, uint32_t k, uint64_t to, uint64_t count)
-{
-	const struct dest *dst = &p->dest;
-
-	if (dst->var)
-		return fail(p, "place.to",
-			    "placement outside variable '%s': dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
-			    dst->var, k, to, count, dst->shape[k]);
-	return fail(p, "place.to",
-		    "placement outside the array: dimension %" PRIu32 ": %" PRIu64 " + %" PRIu64 " > %" PRIu64,
-		    k, to, count, dst->shape[k]);
-}
-
-static int place_bounds(struct parser *p, const struct lsio_chunk *c,
-			const uint64_t *d, bool has_count)
-{
-	const struct dest *dst = &p->dest;
-	uint32_t n = dst->rank;
-	const uint64_t *shape = d, *to = d + n, *from = d + 2 * n;
-	const uint64_t *count = d + 3 * n, *step = d + 4 * n;
-	uint64_t bytes = dst->itemsize;
-
-	for (uint32_t k = 0; k < n && !has_count; k++)
-		if (from[k] > shape[k])
-			return fail(p, "place.from",
-				    "dimension %" PRIu32 ": %" PRIu64 " > shape %" PRIu64,
-				    k, from[k], shape[k]);
-	if (check_box(p, "place.count", n, shape, from, count, step))
-		return -LSIO_EJOB;
-	for (uint32_t k = 0; k < n; k++)
-		if (to[k] + count[k] > dst->shape[k])
-			return outside(p, k, to[k], count[k]);
-	for (uint32_t k = 0; k < n; k++)
-		if (!lsio_mul_ok(bytes, shape[k], &bytes) || bytes > INT64_MAX)
-			return fail(p, "place.shape",
-				    "the decoded chunk is too large (more than 2^63 bytes)");
-	if (c->length != LSIO_LEN_EOF && c->length != bytes &&
-	    chain_keeps_size(&p->job->chains[c->chain]))
-		return fail(p, "length",
-			    "%" PRIu64 " bytes, but the decoded chunk is %" PRIu64 " (place.shape x %" PRIu32 "-byte items) and no stage changes the size",
-			    c->length, bytes, dst->itemsize);
-	return 0;
-}
-
-/* Fill the chunk's shape, to, from, count and step (d[0..5n)) from its
- * place object and the defaults. */
-static int place_values(struct parser *p, json_t *pl, uint64_t *d,
-			bool *has_count)
-{
-	const struct defaults *def = &p->def;
-	uint32_t n = p->dest.rank;
-	uint64_t *shape = d, *to = d + n, *from = d + 2 * n, *count = d + 3 * n;
-	uint64_t *step = d + 4 * n;
-	bool fits = def->rank == n;	/* the defaults' dims are for this rank */
-	int ret;
-
-	ret = place_dims(p, pl, "shape",
-			 def->has_shape && fits ? def->shape : NULL, shape);
-	if (ret == DIMS_ABSENT && def->has_shape)
-		return fail(p, "place",
-			    "missing \"shape\" (defaults.place.shape has %" PRIu32 " dimensions, variable '%s' %" PRIu32 ")",
-			    def->rank, p->dest.var ? p->dest.var : "", n);
-	if (ret == DIMS_ABSENT)
-		return fail(p, "place",
-			    "missing \"shape\" (and no defaults.place.shape)");
-	if (ret >= 0)
-		ret = place_dims(p, pl, "to", NULL, to);
-	if (ret == DIMS_ABSENT)
-		return fail(p, "place",
-			    "missing \"to\": where the chunk lands in the array");
-	if (ret >= 0)	/* from stays zeros (calloc) when absent */
-		ret = place_dims(p, pl, "from",
-				 def->has_from && fits ? def->from : NULL, from);
-	if (ret >= 0)
-		ret = place_dims(p, pl, "count",
-				 def->has_count && fits ? def->count : NULL,
-				 count);
-	*has_count = ret != DIMS_ABSENT;
-	if (ret >= 0)
-		ret = place_dims(p, pl, "step",
-				 def->has_step && fits ? def->step : NULL, step);
-	if (ret < 0)
-		return ret;
-	for (uint32_t k = 0; k < n && ret == DIMS_ABSENT; k++)
-		step[k] = 1;
-	for (uint32_t k = 0; k < n && !*has_count; k++)
-		count[k] = step[k] ? count_to_end(shape[k], from[k], step[k]) : 0;
-	return 0;
-}
-
-/* The variable a dataset's chunk lands in: place.var, else the
- * defaults'; one with inline values takes no chunks. */
-static int chunk_var(struct parser *p, json_t *pl, struct lsio_chunk *c)
-{
-	json_t *v = json_object_get(pl, "var");
-	uint32_t var = p->def.var;
-
-	if (v && place_var(p, "place.var", v, &var))
-		return -LSIO_EJOB;
-	if (p->job->out.type != LSIO_OUT_DATASET) {
-		dest_set(p, LSIO_NONE);
-		return 0;
-	}
-	if (var == LSIO_NONE)
-		return fail(p, "place",
-			    "missing \"var\" (and no defaults.place.var): the variable the chunk is placed in");
-	if (p->job->out.vars[var].values)
-		return fail(p, v ? "place.var" : "place",
-			    "variable '%s' has inline \"values\": no chunk is placed in it",
-			    p->job->out.vars[var].name);
-	c->var = (uint16_t)var;	/* < LSIO_MAX_VARS */
-	dest_set(p, var);
-	return 0;
-}
-
-static int chunk_place(struct parser *p, json_t *obj, struct lsio_chunk *c)
-{
-	json_t *pl = json_object_get(obj, "place"), *order;
-	bool has_count;
-	int ret;
-
-	c->place = UINT64_MAX;
-	c->order = 'C';
-	if (!lsio_output_places(&p->job->out))
-		return pl ? fail(p, "place",
-				 "only array output places chunks (and dataset output, in its variables)") : 0;
-	if (!pl)
-		return fail(p, NULL,
-			    "missing \"place\" (%s output places every chunk)",
-			    out_types[p->job->out.type]);
-	if (!json_is_object(pl))
-		return fail(p, "place", "expected an object");
-	if (check_keys(p, "place", pl, place_keys))
-		return -LSIO_EJOB;
-	if (chunk_var(p, pl, c))
-		return -LSIO_EJOB;
-	c->place = p->index * p->stride;	/* < job->ndims */
-	ret = place_values(p, pl, p->job->dims + c->place, &has_count);
-	if (ret)
-		return ret;
-	c->order = p->def.order ? p->def.order : 'C';
-	order = json_object_get(pl, "order");
-	if (order && parse_order(p, "place.order", order, "CF", &c->order))
-		return -LSIO_EJOB;
-	return place_bounds(p, c, p->job->dims + c->place, has_count);
-}
-
-static int chunk_name(struct parser *p, json_t *obj, struct lsio_chunk *c)
-{
-	struct lsio_job *job = p->job;
-	json_t *v = json_object_get(obj, "name");
-	const char *s;
-	size_t len;
-
-	c->name = LSIO_NONE;
-	if (!v)
-		return 0;
-	if (job->out.type != LSIO_OUT_FILES)
-		return fail(p, "name", "only files output names chunks");
-	if (!(s = get_string(p, "name", v, "a file name")))
-		return -LSIO_EJOB;
-	len = strlen(s) + 1;
-	if (job->strings_len + len >= LSIO_NONE)
-		return fail(p, "name",
-			    "the chunk names add up to more than 4 GiB");
-	if (grow(&job->strings, 1, &p->strings_cap, job->strings_len + len))
-		return oom(p);
-	memcpy(job->strings + job->strings_len, s, len);
-	c->name = (uint32_t)job->strings_len;
-	job->strings_len += len;
-	return 0;
-}
-
-static int parse_chunk(struct parser *p, uint64_t i, json_t *obj)
-{
-	struct lsio_chunk *c = &p->job->chunks[i];
-	json_t *v;
-	int ret;
-
-	at(p, "chunks", i);
-	if (!json_is_object(obj))
-		return fail(p, NULL, "expected an object");
-	if (check_keys(p, NULL, obj, chunk_keys))
-		return -LSIO_EJOB;
-	ret = chunk_source(p, obj, c);
-	if (!ret)
-		ret = chunk_range(p, obj, c);
-	c->missing = p->def.missing;
-	if (!ret && (v = json_object_get(obj, "missing")))
-		ret = parse_missing(p, v, &c->missing);
-	if (!ret)
-		ret = chunk_stages(p, obj, c);
-	if (!ret)
-		ret = chunk_place(p, obj, c);
-	if (!ret)
-		ret = chunk_name(p, obj, c);
-	return ret;
-}
-
-static int alloc_chunks(struct parser *p, size_t n)
-{
-	struct lsio_job *job = p->job;
-	uint64_t ndims = 0;
-
-	if (n >= LSIO_NONE)
-		return fail(p, NULL, "more than %u chunks", LSIO_NONE - 1);
-	job->chunks = calloc(n ? n : 1, sizeof(*job->chunks));
-	if (!job->chunks)
-		return oom(p);
-	if (lsio_output_places(&job->out)) {
-		p->stride = (uint64_t)LSIO_PLACE_FIELDS * lsio_job_max_rank(job);
-		if (!lsio_mul_ok(n, p->stride, &ndims) ||
-		    ndims > SIZE_MAX / sizeof(uint64_t))
-			return oom(p);
-		job->dims = calloc(ndims ? ndims : 1, sizeof(uint64_t));
-		if (!job->dims)
-			return oom(p);
-		job->ndims = ndims;
-	}
 	return 0;
 }
 
@@ -1451,14 +705,14 @@ int lsio_chunk_name(const struct lsio_job *job, uint64_t i, char *buf,
 	return b.full ? -LSIO_ETOOBIG : (int)b.len;
 }
 
-static int check_name(struct parser *p, const char *sub, const char *name)
+static int check_name(struct job_parser *p, const char *sub, const char *name)
 {
 	if (!*name)
-		return fail(p, sub, "the file name is empty");
+		return job_fail(p, sub, "the file name is empty");
 	if (strchr(name, '/'))
-		return fail(p, sub, "file name '%s' contains '/'", name);
+		return job_fail(p, sub, "file name '%s' contains '/'", name);
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		return fail(p, sub, "'%s' is not a file name", name);
+		return job_fail(p, sub, "'%s' is not a file name", name);
 	return 0;
 }
 
@@ -1476,8 +730,8 @@ static const char *arena_key(const void *arg, uint32_t idx)
 	return a->buf + a->offs[idx];
 }
 
-static int name_one(struct parser *p, struct name_arena *a,
-		    struct strmap *set, uint64_t i)
+static int name_one(struct job_parser *p, struct name_arena *a,
+		    struct job_map *set, uint64_t i)
 {
 	const struct lsio_chunk *c = &p->job->chunks[i];
 	const char *sub = c->name != LSIO_NONE ? "name" : NULL;
@@ -1485,114 +739,107 @@ static int name_one(struct parser *p, struct name_arena *a,
 	uint32_t other, hash;
 	int len, ret;
 
-	at(p, "chunks", i);
+	job_at(p, "chunks", i);
 	if (c->name == LSIO_NONE && p->name_uses_length &&
 	    c->length == LSIO_LEN_EOF)
-		return fail(p, NULL,
-			    "the file name template uses {length}, but the chunk has no length");
+		return job_fail(
+			p, NULL,
+			"the file name template uses {length}, but the chunk has no length");
 	len = lsio_chunk_name(p->job, i, name, sizeof(name));
 	if (len < 0)
-		return fail(p, sub,
-			    "file name longer than %d bytes", LSIO_NAME_MAX);
+		return job_fail(p, sub, "file name longer than %d bytes",
+				LSIO_NAME_MAX);
 	if ((ret = check_name(p, sub, name)))
 		return ret;
-	hash = str_hash(name);
-	if (strmap_lookup(set, name, hash, &other))
-		return fail(p, sub,
-			    "duplicate file name '%s' (also chunks[%" PRIu32 "])",
-			    name, other);
-	if (grow(&a->buf, 1, &a->cap, a->len + (size_t)len + 1))
-		return oom(p);
+	hash = job_hash_str(name);
+	if (job_map_lookup(set, name, hash, &other))
+		return job_fail(p, sub,
+				"duplicate file name '%s' (also chunks[%" PRIu32
+				"])",
+				name, other);
+	if (job_grow(&a->buf, 1, &a->cap, a->len + (size_t)len + 1))
+		return job_oom(p);
 	memcpy(a->buf + a->len, name, (size_t)len + 1);
 	a->offs[i] = a->len;
 	a->len += (size_t)len + 1;
-	return strmap_insert(set, hash, (uint32_t)i) ? oom(p) : 0;
+	return job_map_insert(set, hash, (uint32_t)i) ? job_oom(p) : 0;
 }
 
-static int check_names(struct parser *p)
+int job_check_names(struct job_parser *p)
 {
 	struct name_arena a = { 0 };
-	struct strmap set = { .key = arena_key, .arg = &a };
+	struct job_map set = { .key = arena_key, .arg = &a };
 	int ret = 0;
 
 	a.offs = calloc(p->job->nchunks ? p->job->nchunks : 1, sizeof(*a.offs));
 	if (!a.offs)
-		return oom(p);
+		return job_oom(p);
 	for (uint64_t i = 0; i < p->job->nchunks && !ret; i++)
 		ret = name_one(p, &a, &set, i);
-	strmap_release(&set);
+	job_map_release(&set);
 	free(a.buf);
 	free(a.offs);
 	return ret;
 }
 
-static int parse_chunks(struct parser *p, json_t *list)
-{
-	size_t i;
-	json_t *v;
-	int ret;
-
-	if (!list)
-		return fail(p, NULL,
-			    "missing \"chunks\" (a list, which may be empty)");
-	at(p, "chunks", NO_INDEX);
-	if (!json_is_array(list))
-		return fail(p, NULL, "expected a list of chunks");
-	ret = alloc_chunks(p, json_array_size(list));
-	json_array_foreach(list, i, v) {
-		if (ret)
-			return ret;
-		ret = parse_chunk(p, i, v);
-		p->job->nchunks = i + 1;
-	}
-	if (!ret && p->job->out.type == LSIO_OUT_FILES)
-		ret = check_names(p);
-	return ret;
-}
-
-/* --- the job -------------------------------------------------------------- */
 
 static const char *const top_keys[] = { "lsio", "output", "defaults",
 					"storage", "chunks", NULL };
 
-static int check_version(struct parser *p, json_t *v)
+static int check_version(struct job_parser *p, json_t *v)
 {
 	if (!v)
-		return fail(p, NULL,
-			    "missing \"lsio\": %d (the job format version)",
-			    LSIO_JOB_FORMAT);
+		return job_fail(p, NULL,
+				"missing \"lsio\": %d (the job format version)",
+				LSIO_JOB_FORMAT);
 	if (!json_is_integer(v))
-		return fail(p, "lsio", "expected the job format version, %d",
-			    LSIO_JOB_FORMAT);
+		return job_fail(p, "lsio", "expected the job format version, %d",
+				LSIO_JOB_FORMAT);
 	if (json_integer_value(v) != LSIO_JOB_FORMAT)
-		return fail(p, NULL,
-			    "unsupported job format version %" JSON_INTEGER_FORMAT " (this lsio reads %d)",
-			    json_integer_value(v), LSIO_JOB_FORMAT);
+		return job_fail(p, NULL,
+				"unsupported job format version %" JSON_INTEGER_FORMAT
+				" (this lsio reads %d)",
+				json_integer_value(v), LSIO_JOB_FORMAT);
 	return 0;
 }
 
-static int parse_top(struct parser *p, json_t *root)
+int job_header(struct job_parser *p, json_t *root, bool final)
 {
-	json_t *storage;
+	json_t *v;
 	int ret;
 
-	if (!json_is_object(root))
-		return fail(p, NULL, "expected a JSON object at the top level");
+	job_at(p, NULL, NO_INDEX);
 	/* The version first: a newer format's keys are not typos. */
-	if ((ret = check_version(p, json_object_get(root, "lsio"))))
-		return ret;
-	if (check_keys(p, NULL, root, top_keys))
+	v = json_object_get(root, "lsio");
+	if (!p->done_version && (v || final)) {
+		if ((ret = check_version(p, v)))
+			return ret;
+		p->done_version = true;
+	}
+	if (job_check_keys(p, NULL, root, top_keys))
 		return -LSIO_EJOB;
-	if ((ret = parse_output(p, json_object_get(root, "output"))))
-		return ret;
-	storage = json_object_get(root, "storage");
-	if (storage && (ret = lsio_settings_parse(p->ctx, p->job->name, storage,
-						  &p->job->storage)))
-		return ret;
-	if ((ret = parse_defaults(p, json_object_get(root, "defaults"))))
-		return ret;
-	at(p, NULL, NO_INDEX);
-	return parse_chunks(p, json_object_get(root, "chunks"));
+	v = json_object_get(root, "output");
+	if (!p->done_output && (v || final)) {
+		if ((ret = parse_output(p, v)))
+			return ret;
+		p->done_output = true;
+	}
+	v = json_object_get(root, "storage");
+	if (!p->done_storage && v) {
+		ret = lsio_settings_parse(p->ctx, p->job->name, v,
+					  &p->job->storage);
+		if (ret)
+			return ret;
+		p->done_storage = true;
+	}
+	v = json_object_get(root, "defaults");
+	if (!p->done_defaults && v) {
+		if ((ret = job_parse_defaults(p, v)))
+			return ret;
+		p->done_defaults = true;
+	}
+	job_at(p, NULL, NO_INDEX);
+	return 0;
 }
 
 static struct lsio_job *job_alloc(const char *name)
@@ -1610,29 +857,19 @@ static struct lsio_job *job_alloc(const char *name)
 	return job;
 }
 
-static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
-			 struct lsio_job **out)
+/* The job r reads, named name in messages. */
+static int job_read(struct lsio_ctx *ctx, struct jreader *r,
+		    const struct job_input *in, struct lsio_job **out)
 {
-	struct parser p = { .ctx = ctx, .index = NO_INDEX,
-			    .empty_chain = LSIO_NONE };
+	struct job_parser p = { .ctx = ctx, .index = NO_INDEX };
 	int ret;
 
-	p.job = job_alloc(name);
+	p.job = job_alloc(r->name);
 	if (!p.job)
-		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", name);
-	p.def.source_idx = LSIO_NONE;
-	p.def.length = LSIO_LEN_EOF;
-	p.def.chain = LSIO_NONE;
-	p.def.var = LSIO_NONE;
-	p.sources.key = source_key;
-	p.sources.arg = p.job;
-	p.chains.key = chain_key;
-	p.chains.arg = p.job;
-	ret = parse_top(&p, root);
-	strmap_release(&p.sources);
-	strmap_release(&p.chains);
-	strmap_release(&p.vars);
-	free(p.var_names);
+		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", r->name);
+	job_chunk_init(&p);
+	ret = job_stream_parse(&p, r, in);
+	job_chunk_release(&p);
 	if (ret) {
 		lsio_job_free(p.job);
 		return ret;
@@ -1641,81 +878,52 @@ static int job_from_json(struct lsio_ctx *ctx, json_t *root, const char *name,
 	return 0;
 }
 
-static int load_buffer(struct lsio_ctx *ctx, const char *text, size_t len,
-		       const char *name, struct lsio_job **job)
-{
-	json_error_t err;
-	json_t *root;
-	int ret;
-
-	/* jansson refuses "\u0000" in strings by default, so every string
-	 * below is a plain C string. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-	if (!root && err.line > 0)
-		return lsio_fail(ctx, -LSIO_EJOB, "%s:%d:%d: %s", name,
-				 err.line, err.column, err.text);
-	if (!root)
-		return lsio_fail(ctx, -LSIO_EJOB, "%s: %s", name, err.text);
-	ret = job_from_json(ctx, root, name, job);
-	json_decref(root);
-	return ret;
-}
-
 int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
 			 const char *name, struct lsio_job **job)
 {
+	struct job_input in = { 0 };
+	struct jreader r;
+
 	*job = NULL;
 	if (!name)
 		name = "<string>";
 	if (!text)
 		return lsio_fail(ctx, -LSIO_EJOB, "%s: no job text", name);
-	return load_buffer(ctx, text, strlen(text), name, job);
+	jr_init_text(&r, ctx, text, strlen(text), name);
+	return job_read(ctx, &r, &in, job);
 }
 
-/* Read all of f (a pipe too) into a malloc'd buffer. */
-static int read_all(FILE *f, char **text, size_t *len)
+int lsio_job_load(struct lsio_ctx *ctx, const char *path, const char *chunks,
+		  struct lsio_job **job)
 {
-	size_t cap = 0, n;
+	bool is_stdin = !strcmp(path, "-");
+	struct job_input in = { .path = is_stdin ? NULL : path,
+				.chunks = chunks };
+	struct jreader r;
+	int fd, ret;
 
-	*text = NULL;
-	*len = 0;
-	do {
-		if (grow(text, 1, &cap, *len + 65536))
-			return -ENOMEM;
-		n = fread(*text + *len, 1, cap - *len, f);
-		*len += n;
-	} while (n);
-	return ferror(f) ? -(errno ? errno : EIO) : 0;
+	*job = NULL;
+	if (is_stdin && chunks && !strcmp(chunks, "-"))
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "the job and its chunks cannot both be read from standard input");
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno;
+		return lsio_fail(ctx, -ret, "cannot open '%s': %s", path,
+				 strerror(ret));
+	}
+	jr_init_fd(&r, ctx, fd, is_stdin ? "<stdin>" : path);
+	ret = job_read(ctx, &r, &in, job);
+	jr_release(&r);
+	if (!is_stdin)
+		close(fd);
+	return ret;
 }
 
 int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
 		       struct lsio_job **job)
 {
-	bool is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? "<stdin>" : path;
-	char *text;
-	size_t len;
-	FILE *f;
-	int ret;
-
-	*job = NULL;
-	f = is_stdin ? stdin : fopen(path, "rb");
-	if (!f) {
-		ret = errno;
-		return lsio_fail(ctx, -ret, "cannot open '%s': %s", path,
-				 strerror(ret));
-	}
-	errno = 0;
-	ret = read_all(f, &text, &len);
-	if (!is_stdin)
-		fclose(f);
-	if (ret)
-		ret = lsio_fail(ctx, ret, "cannot read '%s': %s", name,
-				strerror(-ret));
-	else
-		ret = load_buffer(ctx, text, len, name, job);
-	free(text);
-	return ret;
+	return lsio_job_load(ctx, path, NULL, job);
 }
 
 void lsio_job_free(struct lsio_job *job)
@@ -1729,7 +937,8 @@ void lsio_job_free(struct lsio_job *job)
 	free(job->sources);
 	free(job->chains);
 	free(job->chunks);
-	free(job->dims);
+	free(job->tos);
+	free(job->boxes);
 	free(job->strings);
 	free(job->out.path);
 	free(job->out.dir);
@@ -1771,18 +980,19 @@ bool lsio_chunk_place(const struct lsio_job *job, const struct lsio_chunk *c,
 	uint32_t n = job->out.type == LSIO_OUT_DATASET
 			? lsio_var_rank(&job->out.vars[c->var])
 			: lsio_place_rank(&job->out);
-	const uint64_t *d;
+	const uint64_t *b;
 
-	if (c->place == UINT64_MAX)
+	/* c->box is c->name for other outputs. */
+	if (!lsio_output_places(&job->out) || c->box == LSIO_NONE)
 		return false;
-	d = job->dims + c->place;
+	b = job->boxes + (uint64_t)c->box * job->box_stride;
 	view->ndim = n;
 	view->order = c->order;
-	view->shape = d;
-	view->to = d + n;
-	view->from = d + 2 * n;
-	view->count = d + 3 * n;
-	view->step = d + 4 * n;
+	view->shape = b;
+	view->from = b + n;
+	view->count = b + 2 * n;
+	view->step = b + 3 * n;
+	view->to = job->tos + (uint64_t)(c - job->chunks) * job->to_stride;
 	return true;
 }
 
@@ -1798,3 +1008,4 @@ uint64_t lsio_chunk_decoded_size(const struct lsio_job *job,
 		bytes *= pl.shape[d];	/* overflow checked at load */
 	return bytes;
 }
+

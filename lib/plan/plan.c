@@ -524,22 +524,24 @@ static int chunks_resolve(struct lsio_plan *p)
 static int chunk_cmp(const void *a, const void *b, void *arg)
 {
 	const struct lsio_chunk *ch = arg;
-	const struct lsio_chunk *x = &ch[*(const uint64_t *)a];
-	const struct lsio_chunk *y = &ch[*(const uint64_t *)b];
+	const struct lsio_chunk *x = &ch[*(const uint32_t *)a];
+	const struct lsio_chunk *y = &ch[*(const uint32_t *)b];
 
 	if (x->source != y->source)
 		return x->source < y->source ? -1 : 1;
 	if (x->offset != y->offset)
 		return x->offset < y->offset ? -1 : 1;
-	return *(const uint64_t *)a < *(const uint64_t *)b ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
 /* Chunk indexes in read order: by (source, offset), or job order when the
- * sink streams; already-sorted jobs (the common case) skip the sort. */
-static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
+ * sink streams; already-sorted jobs (the common case) skip the sort.  The
+ * order is the plan's unit_chunks: units are runs of it.  4 bytes a chunk:
+ * a job has fewer than LSIO_NONE chunks. */
+static uint32_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 {
 	const struct lsio_job *job = p->job;
-	uint64_t *order = malloc(MAX(job->nchunks, 1) * sizeof(*order));
+	uint32_t *order = malloc(MAX(job->nchunks, 1) * sizeof(*order));
 	bool sorted = true;
 
 	*n = 0;
@@ -552,7 +554,7 @@ static uint64_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 			p->chunks_absent++;
 			continue;
 		}
-		order[*n] = i;
+		order[*n] = (uint32_t)i;
 		if (*n && chunk_cmp(&order[*n - 1], &order[*n], job->chunks) > 0)
 			sorted = false;
 		++*n;
@@ -676,24 +678,24 @@ static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
 	return 0;
 }
 
-static int units_build(struct lsio_plan *p, const uint64_t *order,
-		       uint64_t n)
+/* Units over p->unit_chunks[0..n), in that order. */
+static int units_build(struct lsio_plan *p, uint64_t n)
 {
 	const struct lsio_job *job = p->job;
+	const uint32_t *order = p->unit_chunks;
 	struct lsio_unit *u = NULL;
 	uint32_t open_src = LSIO_NONE;
 	uint64_t end = 0;
 	int fd = -1, ret = 0;
 
-	p->units = malloc(MAX(job->nchunks, 1) * sizeof(*p->units));
-	p->unit_chunks = malloc(MAX(job->nchunks, 1) * sizeof(*p->unit_chunks));
-	if (!p->units || !p->unit_chunks)
+	/* At most one unit a chunk; what merging saves is given back. */
+	p->units = malloc(MAX(n, 1) * sizeof(*p->units));
+	if (!p->units)
 		return lsio_fail(p->ctx, -ENOMEM, "out of memory planning %llu chunks",
 				 (unsigned long long)job->nchunks);
 	for (uint64_t k = 0; k < n && !ret; k++) {
 		const struct lsio_chunk *c = &job->chunks[order[k]];
 
-		p->unit_chunks[k] = order[k];
 		if (u && can_merge(p, u, end, c)) {
 			/* Chunks sharing bytes (a job that lists one chunk
 			 * twice) must each be decoded from a copy: an
@@ -721,6 +723,8 @@ static int units_build(struct lsio_plan *p, const uint64_t *order,
 	}
 	if (fd >= 0)
 		close(fd);
+	u = realloc(p->units, MAX(p->nunits, 1) * sizeof(*p->units));
+	p->units = u ? u : p->units;
 	return ret;
 }
 
@@ -728,7 +732,7 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
 	struct lsio_plan *p = calloc(1, sizeof(*p));
-	uint64_t *order = NULL, nordered = 0;
+	uint64_t nordered = 0;
 	int ret;
 
 	*out = NULL;
@@ -755,11 +759,10 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	if (!ret)
 		ret = chunks_resolve(p);
 	if (!ret) {
-		order = chunk_order(p, &nordered);
-		ret = order ? units_build(p, order, nordered)
-			    : lsio_fail(ctx, -ENOMEM, "out of memory");
+		p->unit_chunks = chunk_order(p, &nordered);
+		ret = p->unit_chunks ? units_build(p, nordered)
+				     : lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
-	free(order);
 	if (ret) {
 		lsio_plan_free(p);
 		return ret;

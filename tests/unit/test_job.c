@@ -446,7 +446,10 @@ static void test_job_contents(struct lsio_ctx *ctx)
 	CHECK(lsio_chunk_place(job, &job->chunks[1], &pl) && pl.order == 'C' &&
 	      pl.to[0] == 6 && pl.to[1] == 12 && pl.count[0] == 2, "place of chunk 1");
 	CHECK(lsio_chunk_decoded_size(job, &job->chunks[1]) == 64, "decoded size");
-	CHECK(job->ndims == 3 * LSIO_PLACE_FIELDS * 2, "ndims");
+	/* Chunks 0 and 2 differ only in "to": they share a box. */
+	CHECK(job->nboxes == 2 && job->chunks[0].box == job->chunks[2].box &&
+	      job->chunks[1].box != job->chunks[0].box &&
+	      job->to_stride == 2 && job->box_stride == 8, "boxes");
 	lsio_job_free(job);
 
 	ret = load(ctx, "{'lsio':1,'output':{'type':'array','dtype':'<f4','shape':[2]}," "'chunks':[]}", &job);

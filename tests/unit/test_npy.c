@@ -109,7 +109,8 @@ struct tjob {
 	struct lsio_job job;
 	struct lsio_source source;
 	struct lsio_chunk chunks[4];
-	uint64_t dims[LSIO_PLACE_FIELDS * LSIO_MAX_DIMS * 4];
+	uint64_t tos[LSIO_MAX_DIMS * 4];
+	uint64_t boxes[LSIO_BOX_FIELDS * LSIO_MAX_DIMS * 4];
 };
 
 static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
@@ -121,7 +122,8 @@ static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
 	t->job.sources = &t->source;
 	t->job.nsources = 1;
 	t->job.chunks = t->chunks;
-	t->job.dims = t->dims;
+	t->job.tos = t->tos;
+	t->job.boxes = t->boxes;
 	t->job.out.type = LSIO_OUT_ARRAY;
 	t->job.out.format = LSIO_FMT_NPY;
 	t->job.out.dtype = dtype(descr, size);
@@ -131,27 +133,28 @@ static void tjob_init(struct tjob *t, const char *descr, uint32_t size,
 	else
 		t->job.out.shape[0] = 1;	/* as the job parser sets it */
 	t->job.out.fill_is_zero = true;
+	t->job.to_stride = lsio_place_rank(&t->job.out);
+	t->job.box_stride = LSIO_BOX_FIELDS * t->job.to_stride;
 }
 
-/* Add a chunk placed whole (from 0, count = shape) at to[]. */
+/* Add a chunk placed whole (from 0, count = shape) at to[], in a box of
+ * its own. */
 static void tjob_chunk(struct tjob *t, char order, const uint64_t *shape,
 		       const uint64_t *to)
 {
-	uint32_t n = lsio_place_rank(&t->job.out);
-	struct lsio_chunk *c = &t->chunks[t->job.nchunks++];
-	uint64_t *v = t->dims + t->job.ndims;
+	uint32_t n = lsio_place_rank(&t->job.out), i = (uint32_t)t->job.nchunks++;
+	struct lsio_chunk *c = &t->chunks[i];
+	uint64_t *b = t->boxes + i * t->job.box_stride;
 
-	c->place = t->job.ndims;
+	c->box = t->job.nboxes++;
 	c->order = order;
-	c->name = LSIO_NONE;
 	for (uint32_t d = 0; d < n; d++) {
-		v[d] = t->job.out.ndim ? shape[d] : 1;
-		v[n + d] = t->job.out.ndim ? to[d] : 0;
-		v[2 * n + d] = 0;
-		v[3 * n + d] = v[d];
-		v[4 * n + d] = 1;
+		b[d] = t->job.out.ndim ? shape[d] : 1;
+		t->tos[i * n + d] = t->job.out.ndim ? to[d] : 0;
+		b[n + d] = 0;		/* from */
+		b[2 * n + d] = b[d];	/* count */
+		b[3 * n + d] = 1;	/* step */
 	}
-	t->job.ndims += LSIO_PLACE_FIELDS * n;
 }
 
 /* Open, put every chunk (chunk 0 through direct() when it can), commit. */

@@ -27,7 +27,8 @@ struct tjob {
 	struct lsio_job job;
 	struct lsio_source source;
 	struct lsio_chunk *chunks;
-	uint64_t dims[LSIO_PLACE_FIELDS * 4 * 16];
+	uint64_t tos[4 * 16];			/* 16 chunks of rank 4 */
+	uint64_t boxes[LSIO_BOX_FIELDS * 4 * 16];
 	char strings[64];
 };
 
@@ -37,16 +38,15 @@ static void tjob_init(struct tjob *t, enum lsio_output_type type,
 	memset(t, 0, sizeof(*t));
 	t->source.path = "/data/dir/src.bin";
 	t->chunks = calloc(nchunks ? nchunks : 1, sizeof(*t->chunks));
-	for (uint64_t i = 0; i < nchunks; i++) {
-		t->chunks[i].place = UINT64_MAX;
-		t->chunks[i].name = LSIO_NONE;
-	}
+	for (uint64_t i = 0; i < nchunks; i++)
+		t->chunks[i].name = LSIO_NONE;	/* and no box */
 	t->job.name = "test";
 	t->job.sources = &t->source;
 	t->job.nsources = 1;
 	t->job.chunks = t->chunks;
 	t->job.nchunks = nchunks;
-	t->job.dims = t->dims;
+	t->job.tos = t->tos;
+	t->job.boxes = t->boxes;
 	t->job.strings = t->strings;
 	t->job.out.type = type;
 }
@@ -72,18 +72,20 @@ static void tjob_place(struct tjob *t, uint64_t i, char order,
 		       const uint64_t *from, const uint64_t *count)
 {
 	uint32_t n = t->job.out.ndim;
-	uint64_t *v = t->dims + t->job.ndims;
+	uint64_t *b = t->boxes + (uint64_t)t->job.nboxes * LSIO_BOX_FIELDS * n;
 
-	t->chunks[i].place = t->job.ndims;
+	/* A box of its own: every chunk has the output's rank. */
+	t->job.to_stride = n;
+	t->job.box_stride = LSIO_BOX_FIELDS * n;
+	t->chunks[i].box = t->job.nboxes++;
 	t->chunks[i].order = order;
 	for (uint32_t d = 0; d < n; d++) {
-		v[d] = shape[d];
-		v[n + d] = to[d];
-		v[2 * n + d] = from ? from[d] : 0;
-		v[3 * n + d] = count ? count[d] : shape[d] - v[2 * n + d];
-		v[4 * n + d] = 1;	/* step */
+		b[d] = shape[d];
+		t->tos[i * n + d] = to[d];
+		b[n + d] = from ? from[d] : 0;
+		b[2 * n + d] = count ? count[d] : shape[d] - b[n + d];
+		b[3 * n + d] = 1;	/* step */
 	}
-	t->job.ndims += LSIO_PLACE_FIELDS * n;
 }
 
 static void tjob_free(struct tjob *t)
