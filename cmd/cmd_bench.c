@@ -331,7 +331,7 @@ int cmd_bench(int argc, char **argv)
 	int ret;
 
 	lsio_bench_opts_init(&b.o);
-	lsio_options_init(&b.c.opt);
+	lsio_options_init(&b.c.opt, sizeof(b.c.opt));
 	b.o.dir = env && *env ? env : BENCH_DIR_DEFAULT;
 	ret = bench_options(argc, argv, &b);
 	if (ret >= 0)

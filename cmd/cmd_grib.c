@@ -250,7 +250,7 @@ int cmd_grib(int argc, char **argv)
 	struct lsio_ctx *ctx;
 	int ret;
 
-	lsio_options_init(&a.c.opt);
+	lsio_options_init(&a.c.opt, sizeof(a.c.opt));
 	ret = grib_options(argc, argv, &a);
 	if (ret < 0) {
 		a.req.sources = a.sources;

@@ -70,7 +70,7 @@ int cmd_plan(int argc, char **argv)
 	char *text;
 	int ret;
 
-	lsio_options_init(&c.opt);
+	lsio_options_init(&c.opt, sizeof(c.opt));
 	ret = plan_options(argc, argv, &c);
 	if (ret >= 0)
 		return ret;

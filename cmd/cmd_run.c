@@ -81,7 +81,7 @@ static int run_options(int argc, char **argv, struct cmd_common *c)
 int cmd_run_job(struct lsio_ctx *ctx, struct lsio_job *job,
 		struct cmd_common *c)
 {
-	struct lsio_stats st;
+	struct lsio_stats st = { .size = sizeof(st) };
 	int ret;
 
 	if (!c->quiet && (c->progress || isatty(2)))
@@ -105,7 +105,7 @@ int cmd_run(int argc, char **argv)
 	struct lsio_job *job = NULL;
 	int ret;
 
-	lsio_options_init(&c.opt);
+	lsio_options_init(&c.opt, sizeof(c.opt));
 	ret = run_options(argc, argv, &c);
 	if (ret >= 0)
 		return ret;

@@ -248,7 +248,7 @@ int cmd_zarr(int argc, char **argv)
 	char *text = NULL;
 	int ret;
 
-	lsio_options_init(&z.c.opt);
+	lsio_options_init(&z.c.opt, sizeof(z.c.opt));
 	ret = zarr_options(argc, argv, &z);
 	if (ret >= 0)
 		return ret;

@@ -76,6 +76,29 @@ static inline bool lsio_add_ok(uint64_t a, uint64_t b, uint64_t *out)
 	return !__builtin_add_overflow(a, b, out);
 }
 
+/* --- versioned public structures (abi.c) ------------------------------------ */
+
+/* A caller's options as this library's struct: NULL stays NULL; else
+ * *opt is checked (its size: set by lsio_options_init, no larger than
+ * ours), copied into *copy over the defaults and *opt pointed at copy.
+ * Every public function that takes options starts with it.  Returns 0 or
+ * -LSIO_EUSAGE with the message set. */
+int lsio_options_import(struct lsio_ctx *ctx,
+			const struct lsio_options **opt,
+			struct lsio_options *copy);
+
+/* A caller's stats before a run: NULL or a size of at least the first
+ * version's.  Returns 0 or -LSIO_EUSAGE with the message set. */
+int lsio_stats_check(struct lsio_ctx *ctx, const struct lsio_stats *st);
+
+/* Copy what the library knows (all of *from) into the caller's *to, no
+ * more than to->size bytes, and set to->size to what was copied. */
+void lsio_stats_export(const struct lsio_stats *from, struct lsio_stats *to);
+
+/* The caller's *from as this library's struct: its first from->size
+ * bytes, zeros after. */
+void lsio_stats_import(const struct lsio_stats *from, struct lsio_stats *to);
+
 /* --- text (util/strbuf.c) --------------------------------------------------- */
 
 /* A growing text buffer, NUL-terminated once anything is in it; zero it

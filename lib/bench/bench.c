@@ -40,7 +40,7 @@ void lsio_bench_opts_init(struct lsio_bench_opts *o)
 	o->codec = LSIO_BENCH_NONE;
 	o->seed = 1;
 	o->repeat = 1;
-	lsio_options_init(&o->run);
+	lsio_options_init(&o->run, sizeof(o->run));
 }
 
 /* Chunks per file: on the chunk grid, or the compressed file's index. */
@@ -385,6 +385,7 @@ static int run_once(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		return ret;
 	t0 = lsio_now_seconds();
 	c0 = lsio_cpu_seconds();
+	s->stats.size = sizeof(s->stats);
 	ret = lsio_run(ctx, job, &o->run, &s->stats);
 	s->wall_seconds = lsio_now_seconds() - t0;
 	s->cpu_seconds = lsio_cpu_seconds() - c0;

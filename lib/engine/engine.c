@@ -22,21 +22,6 @@
  * 28-32 KiB a request with 64 to 256 of them. */
 #define LSIO_REMOTE_REQ_COST (32u << 10)
 
-void lsio_options_init(struct lsio_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->workers = -1;
-	o->queue_depth = -1;
-	o->memory = -1;
-	o->direct = LSIO_DIRECT_UNSET;
-	o->coalesce_gap = -1;
-	o->max_request = -1;
-	o->split = -1;
-	o->part_size = -1;
-	o->no_sign_request = -1;
-	o->missing_403 = -1;
-}
-
 /* The deepest queue any class in the plan wants, unless the user chose. */
 static unsigned plan_depth(const struct lsio_plan *p)
 {
@@ -294,6 +279,7 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 		       double t0, double c0)
 {
 	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
 	st->chunks = atomic_load(&e->chunks_done);
 	st->chunks_missing = atomic_load(&e->chunks_missing);
 	st->chunks_reused = atomic_load(&e->chunks_reused);
@@ -406,8 +392,10 @@ static void resumed_count(struct lsio_engine *e)
 		}
 }
 
-int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
-		  struct lsio_stats *stats)
+/* Run plan; stats (NULL, or the library's own struct) is filled whenever
+ * the run started. */
+static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+		      struct lsio_stats *stats)
 {
 	double t0 = lsio_now_seconds(), c0 = lsio_cpu_seconds();
 	struct lsio_engine e;
@@ -457,12 +445,29 @@ out:
 	return ret;
 }
 
+int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+		  struct lsio_stats *stats)
+{
+	struct lsio_stats st;
+	int ret = lsio_stats_check(ctx, stats);
+
+	if (ret)
+		return ret;
+	st.size = 0;	/* not filled: the run did not start */
+	ret = engine_run(ctx, plan, stats ? &st : NULL);
+	if (stats && st.size)
+		lsio_stats_export(&st, stats);
+	return ret;
+}
+
 int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats)
 {
 	struct lsio_plan *plan;
-	int ret = lsio_plan_new(ctx, job, opt, &plan);
+	int ret = lsio_stats_check(ctx, stats);
 
+	if (!ret)
+		ret = lsio_plan_new(ctx, job, opt, &plan);
 	if (ret)
 		return ret;
 	ret = lsio_plan_run(ctx, plan, stats);
@@ -498,7 +503,7 @@ static json_t *remote_json(const struct lsio_stats *st)
 		"hosts", hosts ? hosts : json_array());
 }
 
-char *lsio_stats_json(const struct lsio_stats *st)
+static char *stats_json(const struct lsio_stats *st)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
 	double secs = st->wall_seconds > 0 ? st->wall_seconds : 1e-9;
@@ -540,4 +545,13 @@ char *lsio_stats_json(const struct lsio_stats *st)
 
 	json_decref(o);
 	return text;
+}
+
+/* The caller's statistics, of its struct's size (abi.c). */
+char *lsio_stats_json(const struct lsio_stats *stats)
+{
+	struct lsio_stats st;
+
+	lsio_stats_import(stats, &st);
+	return stats_json(&st);
 }

@@ -200,11 +200,16 @@ static int gen_open(struct grib_gen *g)
 int lsio_grib_list(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 		   const struct lsio_options *opt, char **text)
 {
-	struct grib_gen g = { .ctx = ctx, .req = req, .opt = opt };
+	struct grib_gen g = { .ctx = ctx, .req = req };
 	struct lsio_strbuf b = { 0 };
-	int ret = gen_open(&g);
+	struct lsio_options known;
+	int ret;
 
 	*text = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	g.opt = opt;
+	if (!ret)
+		ret = gen_open(&g);
 	for (uint32_t k = 0; !ret && k < g.nsrcs; k++) {
 		const struct grib_src *s = &g.srcs[k];
 
@@ -617,14 +622,18 @@ int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 		  const struct lsio_options *opt, char **job,
 		  struct lsio_grib_coords **coords)
 {
-	struct grib_gen g = { .ctx = ctx, .req = req, .opt = opt };
+	struct grib_gen g = { .ctx = ctx, .req = req };
 	enum grib_out kind = output_kind(req->output);
+	struct lsio_options known;
 	int ret;
 
 	*job = NULL;
 	if (coords)
 		*coords = NULL;
-	ret = npy_check(&g, kind);
+	ret = lsio_options_import(ctx, &opt, &known);
+	g.opt = opt;
+	if (!ret)
+		ret = npy_check(&g, kind);
 	if (!ret)
 		ret = gen_open(&g);
 	if (!ret && !g.chosen)

@@ -583,11 +583,15 @@ int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 		  const char *output, const struct lsio_options *opt,
 		  char **job)
 {
-	struct zarr_gen g = { .ctx = ctx, .opt = opt,
-			      .select = select ? select : "" };
+	struct zarr_gen g = { .ctx = ctx, .select = select ? select : "" };
+	struct lsio_options known;
 	int ret;
 
 	*job = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	if (ret)
+		return ret;
+	g.opt = opt;
 	ret = open_array(&g, array);
 	if (!ret)
 		ret = gen_spans(&g);

@@ -686,7 +686,7 @@ static int run_job(struct lsio_ctx *ctx, const struct zarr_dataset *ds,
 	if (opt)
 		o = *opt;
 	else
-		lsio_options_init(&o);
+		lsio_options_init(&o, sizeof(o));
 	o.output = NULL;	/* the caller's -o is not this file */
 	o.progress = NULL;
 	ret = lsio_zarr_job(ctx, uri, NULL, path, &o, &text);

@@ -507,10 +507,15 @@ static char *json_text(json_t *doc)
 int lsio_zarr_info(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, bool json, char **text)
 {
-	struct info in = { .ctx = ctx, .opt = opt };
-	int ret = zarr_dataset_open(ctx, store, opt, &in.ds);
+	struct info in = { .ctx = ctx };
+	struct lsio_options known;
+	int ret;
 
 	*text = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	in.opt = opt;
+	if (!ret)
+		ret = zarr_dataset_open(ctx, store, opt, &in.ds);
 	if (!ret)
 		ret = info_doc(&in);
 	if (!ret) {

@@ -244,10 +244,14 @@ int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, char **text)
 {
 	struct lister l = { .ctx = ctx };
+	struct lsio_options known;
 	json_t *zm = NULL;
-	int ret = zarr_store_open(ctx, store, opt, &l.store);
+	int ret;
 
 	*text = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	if (!ret)
+		ret = zarr_store_open(ctx, store, opt, &l.store);
 	if (!ret) {
 		ret = zarr_store_json(ctx, l.store, ".zmetadata", &zm);
 		if (!ret)

@@ -573,11 +573,16 @@ int lsio_zarr_request_job(struct lsio_ctx *ctx,
 			  const struct lsio_zarr_request *req,
 			  const struct lsio_options *opt, char **job)
 {
-	struct rq r = { .ctx = ctx, .opt = opt, .req = req,
+	struct rq r = { .ctx = ctx, .req = req,
 			.dataset = rq_is_nc(req->output) };
+	struct lsio_options known;
 	int ret;
 
 	*job = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	if (ret)
+		return ret;
+	r.opt = opt;
 	ret = rq_select_text(&r);
 	if (!ret)
 		ret = zarr_dataset_open(ctx, req->store, opt, &r.ds);

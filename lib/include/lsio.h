@@ -16,6 +16,33 @@
  *   - the library never prints, exits or aborts on bad input.
  *   - *_new() returns a heap handle that the caller releases with *_free();
  *     *_free(NULL) is a no-op.
+ *
+ * Threads (each function's comment ends with its rule):
+ *   - "any thread": no shared state; call it from anywhere, at any time.
+ *   - "one ctx per thread": a context serves one call at a time (it holds
+ *     that call's message); give each thread its own.  Runs in different
+ *     threads with their own contexts and jobs go on side by side, except
+ *     that dataset (NetCDF) outputs are written by libnetcdf, which is not
+ *     thread-safe: commit those one at a time.
+ *   - a job or plan is used by one call at a time: the planner records what
+ *     it learns of the sources (sizes, storage classes) in the job.
+ *   - every run starts its own worker threads and joins them before it
+ *     returns; callbacks say which thread calls them.
+ *
+ * Versioned structures: struct lsio_options and struct lsio_stats begin
+ * with their size, so that a field added in a later version (always at the
+ * end) leaves programs built against an earlier lsio.h working with a
+ * newer liblsio.  Options: lsio_options_init(&opt, sizeof(opt)) sets every
+ * field to "not set" and opt.size to the bytes this library knows; a
+ * field beyond opt.size is one the library does not have.  A size larger
+ * than the library's (a program built against a newer lsio.h that did not
+ * call lsio_options_init) is refused with -LSIO_EUSAGE rather than
+ * silently ignoring what the caller set.  Stats: set stats.size to
+ * sizeof(stats); the library fills that much of what it knows and sets
+ * stats.size to the bytes it filled.  Sizes rather than opaque handles
+ * with setters keep the fields plain C that a caller (and a ctypes or
+ * Rust binding) reads and writes directly, as the kernel's
+ * perf_event_attr and sched_attr do.
  */
 #ifndef LSIO_H
 #define LSIO_H
@@ -59,33 +86,40 @@ struct lsio_plan;	/* the I/O requests a job turns into */
 
 /* --- context -------------------------------------------------------- */
 
-/* Returns a new context, or NULL when out of memory. */
+/* Returns a new context, or NULL when out of memory.  Any thread. */
 struct lsio_ctx *lsio_ctx_new(void);
+/* Any thread, once no call uses ctx. */
 void lsio_ctx_free(struct lsio_ctx *ctx);
 
 /* The detail of the last failure, "" when there was none.  Owned by ctx,
- * valid until the next call that fails. */
+ * valid until the next call that fails.  One ctx per thread (the thread
+ * that made the call). */
 const char *lsio_ctx_message(const struct lsio_ctx *ctx);
 
 /* Warnings (e.g. "io_uring unavailable, using pread") are queued here; each
- * call returns the next one or NULL.  Owned by ctx. */
+ * call returns the next one or NULL.  Owned by ctx.  One ctx per thread
+ * (not while a run on ctx goes on). */
 const char *lsio_ctx_next_warning(struct lsio_ctx *ctx);
 
 /* Ask a running job to stop; async-signal-safe.  lsio_run() then returns
- * -LSIO_ECANCELED and leaves no output behind. */
+ * -LSIO_ECANCELED and leaves no output behind.  Any thread, and from a
+ * signal handler. */
 void lsio_ctx_cancel(struct lsio_ctx *ctx);
 
-/* A static, never-NULL description of an error code (either sign). */
+/* A static, never-NULL description of an error code (either sign).  Any
+ * thread. */
 const char *lsio_strerror(int err);
 
-/* 1 when err means "the job or the command line is wrong" (exit 2). */
+/* 1 when err means "the job or the command line is wrong" (exit 2).  Any
+ * thread. */
 int lsio_error_is_usage(int err);
 
 /* "Did you mean": the word of words (NULL terminated) closest to key, for
  * a misspelt key, option or name - one edit away, two for keys of six
  * letters or more (ignoring case; a swap of neighbours is one edit), else
  * the first word that key is a '-' or '_' separated part of ("size" ->
- * "file-size").  Returns one of words, or NULL when none is close. */
+ * "file-size").  Returns one of words, or NULL when none is close.  Any
+ * thread. */
 const char *lsio_did_you_mean(const char *key, const char *const *words);
 
 /* --- options ------------------------------------------------------------ */
@@ -95,8 +129,11 @@ enum lsio_direct { LSIO_DIRECT_UNSET = -1, LSIO_DIRECT_OFF = 0,
 
 /* Settings that override the job's "storage" section.  Integers < 0 and
  * NULL pointers mean "not set: use the job's value or the planner's
- * default".  For coalesce_gap, max_request and split, 0 means "off". */
+ * default".  For coalesce_gap, max_request and split, 0 means "off".
+ * Start from lsio_options_init(); new fields are added at the end. */
 struct lsio_options {
+	size_t size;		/* bytes of this struct the library knows:
+				 * set by lsio_options_init() */
 	int workers;		/* threads, default one per core */
 	int queue_depth;	/* requests in flight per worker */
 	int64_t memory;		/* bytes of I/O buffers in flight, all workers */
@@ -128,18 +165,22 @@ struct lsio_options {
 	void *progress_arg;
 };
 
-/* Sets every field to "not set". */
-void lsio_options_init(struct lsio_options *opt);
+/* Sets every field to "not set" and opt->size to the smaller of size
+ * (the caller's sizeof(*opt)) and the library's: a field past opt->size
+ * is one this library lacks.  Writes no more than size bytes.  Any
+ * thread. */
+void lsio_options_init(struct lsio_options *opt, size_t size);
 
 /* Parse a size such as "4096", "256KiB", "1MiB", "4k", "1GB"; "off" is 0.
- * Returns 0 and sets *out, or -LSIO_EUSAGE. */
+ * Returns 0 and sets *out, or -LSIO_EUSAGE.  Any thread. */
 int lsio_parse_size(const char *text, uint64_t *out);
 
 /* --- jobs ----------------------------------------------------------------- */
 
 /* Load and validate a job from a file ("-" is stdin).  On failure the
  * context message names the file and line:column, or the JSON path.
- * Returns 0 and a job the caller frees, or a negative error. */
+ * Returns 0 and a job the caller frees, or a negative error.  One ctx per
+ * thread (the same for lsio_job_load and lsio_job_load_string). */
 int lsio_job_load_file(struct lsio_ctx *ctx, const char *path,
 		       struct lsio_job **job);
 
@@ -155,36 +196,44 @@ int lsio_job_load(struct lsio_ctx *ctx, const char *path, const char *chunks,
  * directory. */
 int lsio_job_load_string(struct lsio_ctx *ctx, const char *text,
 			 const char *name, struct lsio_job **job);
+/* Any thread, once no plan or run uses job. */
 void lsio_job_free(struct lsio_job *job);
 
-/* Number of chunks in a job. */
+/* Number of chunks in a job.  Any thread. */
 uint64_t lsio_job_chunk_count(const struct lsio_job *job);
 
-/* Number of distinct sources a job reads. */
+/* Number of distinct sources a job reads.  Any thread. */
 uint64_t lsio_job_source_count(const struct lsio_job *job);
 
 /* The output type: "array", "dataset", "files", "stdout" or "null" (static
- * string). */
+ * string).  Any thread. */
 const char *lsio_job_output_type(const struct lsio_job *job);
 
 /* --- plans ---------------------------------------------------------------- */
 
 /* Resolve sources (stat, classify) and plan the requests, reading no data.
- * Returns 0 and a plan the caller frees, or a negative error. */
+ * Returns 0 and a plan the caller frees, or a negative error.  One ctx per
+ * thread; job in no other plan or run meanwhile (the plan keeps a pointer
+ * to it: free the plan first). */
 int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **plan);
+/* Any thread, once no call uses plan. */
 void lsio_plan_free(struct lsio_plan *plan);
 
 #define LSIO_DESCRIBE_JSON 1u	/* JSON instead of a table */
 #define LSIO_DESCRIBE_VERBOSE 2u	/* every request and the chunks it serves */
 
 /* A description of the plan, malloc'd; the caller frees it.  NULL when out
- * of memory. */
+ * of memory.  Any thread, while no lsio_plan_run() uses plan. */
 char *lsio_plan_describe(const struct lsio_plan *plan, unsigned flags);
 
 /* --- running ---------------------------------------------------------- */
 
+/* What a run did.  Set size to sizeof(struct lsio_stats) before the call;
+ * new fields are added at the end. */
 struct lsio_stats {
+	size_t size;			/* in: the caller's sizeof; out: the
+					 * bytes the library filled */
 	uint64_t chunks;		/* chunks completed */
 	uint64_t requests;		/* read requests issued */
 	uint64_t bytes_requested;	/* sum of chunk lengths */
@@ -231,15 +280,20 @@ struct lsio_stats {
 
 /* Plan and run a job.  Output is written under a temporary name and renamed
  * into place only when every chunk succeeded; on failure or cancellation
- * nothing is left behind.  stats may be NULL. */
+ * nothing is left behind.  opt and stats may be NULL; stats is filled
+ * after a failure too.  Returns 0 or a negative error (message in ctx);
+ * -LSIO_EUSAGE for an opt or stats whose size is wrong.  One ctx per
+ * thread; opt->progress is called from this thread. */
 int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats);
 
-/* Run an existing plan (from lsio_plan_new with the same job). */
+/* Run an existing plan (from lsio_plan_new with the same job), into the
+ * job's output.  One ctx per thread. */
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		  struct lsio_stats *stats);
 
-/* The statistics as a JSON object, malloc'd; the caller frees it. */
+/* The statistics as a JSON object, malloc'd; the caller frees it.  NULL
+ * when out of memory.  Any thread. */
 char *lsio_stats_json(const struct lsio_stats *stats);
 
 /* --- bench ------------------------------------------------------------------
@@ -248,6 +302,10 @@ char *lsio_stats_json(const struct lsio_stats *stats);
  * `zstd -b`: create (or reuse) files under a directory, build a job for an
  * access pattern, run it `repeat` times and summarise.  `lsio bench` is a
  * thin client of these three functions.
+ *
+ * struct lsio_bench_opts and struct lsio_bench_result hold an lsio_options
+ * and lsio_stats by value and are not versioned themselves: a program that
+ * uses them is rebuilt with each version of lsio.
  */
 
 enum lsio_bench_pattern {
@@ -321,14 +379,14 @@ struct lsio_bench_result {
 };
 
 /* Defaults: 8 files of 64 MiB, 256 KiB chunks, seq, no compression, seed 1,
- * one run, options "not set". */
+ * one run, options "not set".  Any thread. */
 void lsio_bench_opts_init(struct lsio_bench_opts *o);
 
 /* Create (or reuse) the files; when paths is not NULL, *paths becomes a
  * malloc'd NULL-terminated array of the data files' paths (one allocation:
  * free(*paths) frees all).  Returns 0 or a negative error:
  * -LSIO_EUSAGE for bad options, -errno when a file cannot be written,
- * -LSIO_ECANCELED after lsio_ctx_cancel(). */
+ * -LSIO_ECANCELED after lsio_ctx_cancel().  One ctx per thread. */
 int lsio_bench_prepare(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		       char ***paths);
 
@@ -337,13 +395,15 @@ int lsio_bench_prepare(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
  * run whose files stay partly cached (tmpfs; pages another process maps
  * or locks) queues a warning.  The result is the
  * caller's, released with lsio_bench_result_release() (also after a
- * failure). */
+ * failure).  One ctx per thread; a cold run drops the files' cache, which
+ * other threads reading them feel. */
 int lsio_bench_run(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
 		   struct lsio_bench_result *res);
+/* Any thread. */
 void lsio_bench_result_release(struct lsio_bench_result *res);
 
 /* Options and result as one JSON object (after fio's JSON output),
- * malloc'd; the caller frees it.  NULL when out of memory. */
+ * malloc'd; the caller frees it.  NULL when out of memory.  Any thread. */
 char *lsio_bench_json(const struct lsio_bench_opts *o,
 		      const struct lsio_bench_result *res);
 
@@ -372,10 +432,11 @@ char *lsio_bench_json(const struct lsio_bench_opts *o,
  * error: -LSIO_EJOB (exit 2) for metadata that is not Zarr or uses a data
  * type, codec or layout lsio cannot read, and for a bad selection, with a
  * message naming the store and the key; -LSIO_EDATA / -LSIO_ECHECKSUM
- * for a corrupt shard index. */
-/* opt (may be NULL): only no_sign_request is used here, for the metadata
+ * for a corrupt shard index.
+ * opt (may be NULL): only no_sign_request is used here, for the metadata
  * and chunk-existence requests to a public bucket; it is also written
- * into the job's storage section so the job runs the same way. */
+ * into the job's storage section so the job runs the same way.  One ctx
+ * per thread (the same for every lsio_zarr_* and lsio_grib_* function). */
 int lsio_zarr_job(struct lsio_ctx *ctx, const char *array, const char *select,
 		  const char *output, const struct lsio_options *opt,
 		  char **job);
@@ -408,14 +469,15 @@ struct lsio_zarr_request {
  * negative error with the message in ctx: -LSIO_EUSAGE (exit 2) for an
  * unknown variable or dimension (with "did you mean"), a label outside
  * the coordinate, a date that does not parse, several variables for a
- * .npy; -LSIO_EJOB for metadata lsio cannot read. */
+ * .npy; -LSIO_EJOB for metadata lsio cannot read.  One ctx per thread. */
 int lsio_zarr_request_job(struct lsio_ctx *ctx,
 			  const struct lsio_zarr_request *req,
 			  const struct lsio_options *opt, char **job);
 
 /* A table of the arrays in a store (or the one array it is): path, Zarr
  * format, dtype, shape, chunks and codecs, one line each, sorted by path.
- * Returns 0 and malloc'd text the caller frees, or a negative error. */
+ * Returns 0 and malloc'd text the caller frees, or a negative error.  One
+ * ctx per thread. */
 int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, char **text);
 
@@ -430,7 +492,7 @@ int lsio_zarr_list(struct lsio_ctx *ctx, const char *store,
  * metadata).  json: a JSON document (lsio(1) describes its fields)
  * instead of text.  Arrays lsio cannot read are left out with a warning.
  * Returns 0 and malloc'd text the caller frees, or a negative error:
- * -LSIO_EJOB for what is not a readable Zarr group. */
+ * -LSIO_EJOB for what is not a readable Zarr group.  One ctx per thread. */
 int lsio_zarr_info(struct lsio_ctx *ctx, const char *store,
 		   const struct lsio_options *opt, bool json, char **text);
 
@@ -487,21 +549,25 @@ struct lsio_grib_coords;
  * error: -LSIO_EUSAGE for a bad regex or request; -LSIO_ESOURCE for a
  * source or inventory that cannot be read, or no message chosen;
  * -LSIO_EDATA for an inventory pointing past the object's end or a file
- * that is not GRIB2, naming source, message and offset. */
+ * that is not GRIB2, naming source, message and offset.  One ctx per
+ * thread. */
 int lsio_grib_job(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 		  const struct lsio_options *opt, char **job,
 		  struct lsio_grib_coords **coords);
 
 /* Write lat.npy and lon.npy (float64, the values' 2-D shape, the order
  * of the values) beside the .npy output, each under a temporary name
- * renamed into place.  Returns 0, or -errno with the message in ctx. */
+ * renamed into place.  Returns 0, or -errno with the message in ctx.  One
+ * ctx per thread. */
 int lsio_grib_coords_write(struct lsio_ctx *ctx,
 			   const struct lsio_grib_coords *c);
+/* Any thread. */
 void lsio_grib_coords_free(struct lsio_grib_coords *c);
 
 /* The chosen messages' inventory lines, one a line ("SOURCE:" before each
  * when there are several sources): a single source's list is a valid
- * .idx.  Returns 0 and malloc'd text the caller frees, or as above. */
+ * .idx.  Returns 0 and malloc'd text the caller frees, or as above.  One
+ * ctx per thread. */
 int lsio_grib_list(struct lsio_ctx *ctx, const struct lsio_grib_request *req,
 		   const struct lsio_options *opt, char **text);
 

@@ -39,9 +39,9 @@ static void options_merge(struct lsio_options *o, const struct lsio_options *cli
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	lsio_options_init(o);
+	lsio_options_init(o, sizeof(*o));
 	if (cli)
-		*o = *cli;
+		*o = *cli;	/* imported: the library's own size */
 	lsio_settings_apply(job, o);
 	if (!o->backend)
 		o->backend = "uring";
@@ -731,11 +731,16 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
-	struct lsio_plan *p = calloc(1, sizeof(*p));
+	struct lsio_options known;
+	struct lsio_plan *p;
 	uint64_t nordered = 0;
 	int ret;
 
 	*out = NULL;
+	ret = lsio_options_import(ctx, &opt, &known);
+	if (ret)
+		return ret;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	p->ctx = ctx;

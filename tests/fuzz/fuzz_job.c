@@ -190,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lsio_job_output_type(job);
 	if (needs_network(job))
 		goto out;
-	lsio_options_init(&opt);
+	lsio_options_init(&opt, sizeof(opt));
 	opt.backend = "null";
 	if (!lsio_plan_new(ctx, job, &opt, &plan))
 		use_plan(job, plan);

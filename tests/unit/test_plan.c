@@ -165,7 +165,7 @@ static void round_trip(struct lsio_ctx *ctx, uint64_t *seed, int round)
 	if (!job)
 		return;
 
-	lsio_options_init(&o);	/* defaults: direct auto, class gaps */
+	lsio_options_init(&o, sizeof(o));	/* defaults: direct auto, class gaps */
 	o.direct = LSIO_DIRECT_ON;
 	o.max_request = (int64_t)(1 + rnd(seed) % (4u << 20));
 	o.coalesce_gap = (int64_t)(rnd(seed) % (256u << 10));
@@ -216,7 +216,7 @@ static void million(struct lsio_ctx *ctx)
 	CHECK(!lsio_job_load_string(ctx, t, "m.json", &job), "load: %s",
 	      lsio_ctx_message(ctx));
 	free(t);
-	lsio_options_init(&o);
+	lsio_options_init(&o, sizeof(o));
 	o.backend = "null";
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	CHECK(job && !lsio_plan_new(ctx, job, &o, &p), "plan: %s", lsio_ctx_message(ctx));
