@@ -516,6 +516,18 @@ void lsio_chain_release(struct lsio_chain *chain);
 
 /* --- plans (plan/plan.c, plan/storage.c) ---------------------------------- */
 
+/* Where a run's decoded chunks go: the job's output, or the caller's
+ * memory (lsio_run_into) or function (lsio_run_callback).  Chosen per run
+ * and carried by the plan, so the job stays as it was loaded. */
+enum lsio_dest_kind { LSIO_DEST_JOB, LSIO_DEST_MEMORY, LSIO_DEST_CALLBACK };
+
+struct lsio_dest {
+	enum lsio_dest_kind kind;
+	uint8_t *buf;		/* memory: the caller's array */
+	size_t cap;
+	lsio_chunk_fn fn;	/* callback, and its argument */
+	void *arg;
+};
 
 /* The tunables of one storage class (0 = off for gap/max/split). */
 struct lsio_class_params {
@@ -531,6 +543,12 @@ struct lsio_class_params {
 };
 
 const char *lsio_class_name(enum lsio_storage_class c);
+
+/* lsio_plan_new() for a run whose chunks go to dest (NULL: the job's
+ * output); the plan keeps a copy of *dest (plan/plan.c). */
+int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+		       const struct lsio_options *opt,
+		       const struct lsio_dest *dest, struct lsio_plan **out);
 
 /* The settings that apply to reads of source s. */
 static inline const struct lsio_class_params *
@@ -612,6 +630,8 @@ struct lsio_plan {
 	uint64_t part_size;
 	struct lsio_remote *remote;	/* URL sources (io/backend_curl.c), or NULL */
 	struct lsio_shard shard;	/* the part of the job this run does */
+	struct lsio_dest dest;	/* where its chunks go: the job's output
+				 * unless lsio_plan_new_dest() said */
 	bool ordered;		/* units follow job order (stdout sink) */
 	bool null_backend;	/* no real reads: no O_DIRECT either */
 	bool depth_chosen;	/* the user set workers or queue depth */
@@ -766,6 +786,12 @@ void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 
 struct lsio_sink;
 
+/* Whether job's output can be assembled in d's memory: an array of at
+ * most d->cap bytes.  0, or -LSIO_EUSAGE / -LSIO_ETOOBIG with the message
+ * set (sink/sink_memory.c). */
+int lsio_sink_memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
+			   const struct lsio_dest *d);
+
 /* An output shared by the parts of a sharded run or kept for a resume
  * (sink/sink_part.c).  open: the journal of s->shard's part beside temp,
  * s->jstate saying what is written already.  finish: the part's data is
@@ -862,6 +888,12 @@ struct lsio_sink {
 				 * job's (--resume after the commit): the
 				 * run has nothing to do */
 	size_t window_bytes;	/* stream sink: ... and in bytes, 0: unbounded */
+	/* Where chunks go instead of the job's output, preset by the caller
+	 * (the engine: the plan's); NULL is the job's output. */
+	const struct lsio_dest *dest;
+	/* Chunks of absent sources are put() as their fill value even when
+	 * the output holds it already (the callback hands every chunk on). */
+	bool put_absent;
 	atomic_uint_fast64_t bytes_out;
 	void *priv;		/* the sink's own state */
 };

@@ -141,8 +141,10 @@ int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
 					   ? &out->vars[c->var] : NULL;
 	size_t want;
 
-	if (!lsio_output_places(out) || !out->no_prefill ||
-	    (v ? v->fill_is_zero : out->fill_is_zero))
+	if (!lsio_output_places(out))
+		return 0;
+	if (!e->sink.put_absent && (!out->no_prefill ||
+				    (v ? v->fill_is_zero : out->fill_is_zero)))
 		return 0;	/* the fill value is there already */
 	want = (size_t)lsio_chunk_decoded_size(e->job, c);
 	if (lsio_scratch_reserve(&cs->scratch[0], want))

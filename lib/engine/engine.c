@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine.c - run a plan: open the sink, open the sources, start one worker
- * per core, report progress from the calling thread, and commit the output
- * only when every chunk succeeded.
+ * engine.c - run a plan: open the sink (the job's output, or the caller's
+ * memory or function: lsio_run_into, lsio_run_callback), open the
+ * sources, start one worker per core, report progress from the calling
+ * thread, and commit the output only when every chunk succeeded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -353,14 +354,16 @@ static void run_succeeded(struct lsio_engine *e)
 }
 
 /* Chunks whose local source does not exist are in no unit: their fill
- * value goes in before the run, when the array was not filled first. */
+ * value goes in before the run, when the array was not filled first (or
+ * the sink hands every chunk on). */
 static int absent_sources_fill(struct lsio_engine *e)
 {
 	const struct lsio_job *job = e->job;
 	struct lsio_chain_state cs;
 	int ret = 0;
 
-	if (!e->plan->chunks_absent || !job->out.no_prefill)
+	if (!e->plan->chunks_absent ||
+	    (!job->out.no_prefill && !e->sink.put_absent))
 		return 0;
 	if (lsio_chain_state_init(&cs))
 		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
@@ -392,8 +395,8 @@ static void resumed_count(struct lsio_engine *e)
 		}
 }
 
-/* Run plan; stats (NULL, or the library's own struct) is filled whenever
- * the run started. */
+/* Run plan into plan->dest; stats (NULL, or the library's own struct) is
+ * filled whenever the run started. */
 static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		      struct lsio_stats *stats)
 {
@@ -405,6 +408,7 @@ static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	ret = engine_init(&e, ctx, plan);
 	if (ret)
 		return ret;
+	e.sink.dest = &plan->dest;
 	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
 	if (ret)
 		goto out;
@@ -460,19 +464,51 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	return ret;
 }
 
-int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
-	     const struct lsio_options *opt, struct lsio_stats *stats)
+/* Plan job for dest and run it. */
+static int run_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+		    const struct lsio_options *opt, const struct lsio_dest *dest,
+		    struct lsio_stats *stats)
 {
 	struct lsio_plan *plan;
 	int ret = lsio_stats_check(ctx, stats);
 
 	if (!ret)
-		ret = lsio_plan_new(ctx, job, opt, &plan);
+		ret = lsio_plan_new_dest(ctx, job, opt, dest, &plan);
 	if (ret)
 		return ret;
 	ret = lsio_plan_run(ctx, plan, stats);
 	lsio_plan_free(plan);
 	return ret;
+}
+
+int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+	     const struct lsio_options *opt, struct lsio_stats *stats)
+{
+	return run_dest(ctx, job, opt, NULL, stats);
+}
+
+int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+		  const struct lsio_options *opt, void *buf, size_t cap,
+		  struct lsio_stats *stats)
+{
+	struct lsio_dest d = { .kind = LSIO_DEST_MEMORY, .buf = buf,
+			       .cap = cap };
+	int ret = lsio_sink_memory_check(ctx, job, &d);
+
+	return ret ? ret : run_dest(ctx, job, opt, &d, stats);
+}
+
+int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+		      const struct lsio_options *opt, lsio_chunk_fn fn,
+		      void *arg, struct lsio_stats *stats)
+{
+	struct lsio_dest d = { .kind = LSIO_DEST_CALLBACK, .fn = fn,
+			       .arg = arg };
+
+	if (!fn)
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "lsio_run_callback: no function to call");
+	return run_dest(ctx, job, opt, &d, stats);
 }
 
 /* Requests, retries and bytes over the wire, and per host its throughput

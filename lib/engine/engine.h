@@ -98,7 +98,8 @@ size_t lsio_chunk_read_bound(const struct lsio_job *job,
 			     const struct lsio_chunk *c);
 
 /* Chunk i's source is absent ("missing": "fill"): put the fill value
- * where it lands, unless the array was filled before the run.  Returns 0
+ * where it lands, unless the array was filled before the run and the sink
+ * does not ask for it (sink.put_absent).  Returns 0
  * or a negative error (message set). */
 int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
 		      uint64_t i);

@@ -292,6 +292,46 @@ int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
 int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 		  struct lsio_stats *stats);
 
+/* Run a job whose output is an array into memory the caller owns instead
+ * of its file: the array, in C order, of the output's dtype and shape,
+ * without a .npy header, is assembled in buf (cap bytes), filled with the
+ * output's fill value first (also when the job says "prefill": false);
+ * workers decode straight into it where a chunk covers a contiguous run.
+ * The job's output path and opt->output are not used.  Returns 0, or a
+ * negative error: -LSIO_EUSAGE when the output is not an array (a dataset
+ * holds several: write it to a file, or take its chunks with
+ * lsio_run_callback) or with --shard or --resume options;
+ * -LSIO_ETOOBIG when cap is smaller than the array (the message names
+ * both sizes).  After a failure buf holds a part of the array.  One ctx
+ * per thread; do not touch buf until it returns. */
+int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+		  const struct lsio_options *opt, void *buf, size_t cap,
+		  struct lsio_stats *stats);
+
+/* Called with chunk index's decoded bytes (data, len: valid only during
+ * the call), on the worker thread that decoded it: several workers call it
+ * at once, for different chunks, in no particular order, so it must be
+ * thread-safe.  Return 0 to go on; anything else stops the run. */
+typedef int (*lsio_chunk_fn)(void *arg, uint64_t index, const void *data,
+			     size_t len);
+
+/* Run a job handing each decoded chunk to fn instead of writing the job's
+ * output (any output type; nothing is written).  A chunk's bytes are
+ * those its stages produce: for an array or dataset output the decoded
+ * chunk, of the shape of its placement, before it is placed.  A chunk
+ * whose source is absent ("missing": "fill") comes as its placement's
+ * fill value; such chunks may come from the calling thread, before the
+ * workers start.  With opt->shard_count > 1, only the part's chunks come.
+ * Every chunk comes once (a chunk that lists the same bytes as the one
+ * before it gets the same decoded bytes).  A non-zero return from fn
+ * stops the run: lsio_run_callback returns that value when it is
+ * negative, else -LSIO_ECANCELED; the message names the chunk.  Returns 0
+ * or a negative error; -LSIO_EUSAGE with --resume or opt->output.  One
+ * ctx per thread. */
+int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+		      const struct lsio_options *opt, lsio_chunk_fn fn,
+		      void *arg, struct lsio_stats *stats);
+
 /* The statistics as a JSON object, malloc'd; the caller frees it.  NULL
  * when out of memory.  Any thread. */
 char *lsio_stats_json(const struct lsio_stats *stats);

@@ -731,6 +731,13 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
+	return lsio_plan_new_dest(ctx, job, opt, NULL, out);
+}
+
+int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+		       const struct lsio_options *opt,
+		       const struct lsio_dest *dest, struct lsio_plan **out)
+{
 	struct lsio_options known;
 	struct lsio_plan *p;
 	uint64_t nordered = 0;
@@ -745,6 +752,8 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	p->ctx = ctx;
 	p->job = job;
+	if (dest)
+		p->dest = *dest;
 	p->depth_chosen = (opt && opt->workers > 0) || job->storage.workers > 0;
 	options_merge(&p->opt, opt, &job->storage);
 	cli_settings(&p->cli, opt);
@@ -755,7 +764,9 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
 	p->null_backend = !strcmp(p->opt.backend, "null");
-	p->ordered = job->out.type == LSIO_OUT_STDOUT;
+	/* Only the stream writes chunks in job order. */
+	p->ordered = p->dest.kind == LSIO_DEST_JOB &&
+		     job->out.type == LSIO_OUT_STDOUT;
 	ret = lsio_shard_plan(p, opt);
 	if (!ret)
 		ret = sources_resolve(p);

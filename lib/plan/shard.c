@@ -141,11 +141,31 @@ static void shard_by_order(struct lsio_plan *p)
 	sh->end = hi;
 }
 
+/* The caller's memory or function (lsio_run_into, lsio_run_callback)
+ * keeps nothing between runs to resume from, and one process's memory is
+ * no array that the parts of a sharded run share. */
+static int shard_check_dest(struct lsio_plan *p)
+{
+	const struct lsio_shard *sh = &p->shard;
+	bool memory = p->dest.kind == LSIO_DEST_MEMORY;
+
+	if (sh->resume || (memory && sh->n > 1))
+		return lsio_fail(p->ctx, -LSIO_EUSAGE,
+				 "%s: not for a run into %s",
+				 sh->resume ? "--resume" : "--shard",
+				 memory ? "the caller's memory (lsio_run_into)"
+					: "a callback (lsio_run_callback)");
+	return 0;
+}
+
 /* What --shard and --resume can do with this output. */
 static int shard_check(struct lsio_plan *p)
 {
 	const struct lsio_shard *sh = &p->shard;
 	enum lsio_output_type t = p->job->out.type;
+
+	if (p->dest.kind != LSIO_DEST_JOB)
+		return shard_check_dest(p);
 
 	if (t == LSIO_OUT_DATASET && lsio_shard_stable(sh))
 		return lsio_fail(p->ctx, -LSIO_EUSAGE,

@@ -16,6 +16,8 @@ extern const struct lsio_sink_ops lsio_sink_files;
 extern const struct lsio_sink_ops lsio_sink_stream;
 extern const struct lsio_sink_ops lsio_sink_null;
 extern const struct lsio_sink_ops lsio_sink_dataset;
+extern const struct lsio_sink_ops lsio_sink_memory;
+extern const struct lsio_sink_ops lsio_sink_callback;
 
 #define SINK_DEFAULT_FD 1	/* standard output */
 
@@ -51,10 +53,28 @@ static const char *sink_path(const struct lsio_output *out,
 	}
 }
 
+/* The caller's memory or function instead of the job's output: nothing
+ * is written under any path. */
+static int sink_open_dest(struct lsio_ctx *ctx, const char *path_override,
+			  struct lsio_sink *s)
+{
+	s->ops = s->dest->kind == LSIO_DEST_MEMORY ? &lsio_sink_memory
+						   : &lsio_sink_callback;
+	if (path_override)
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "output '%s': a run into %s writes no file",
+				 path_override,
+				 s->dest->kind == LSIO_DEST_MEMORY
+					 ? "the caller's memory"
+					 : "a callback");
+	return s->ops->open(s);
+}
+
 /*
- * s->stdout_fd and s->window may be preset by the caller (tests write to a
- * pipe); 0 means "the default".  On failure the sink has already removed
- * what it created, and abort() and close() are harmless no-ops.
+ * s->stdout_fd, s->window and s->dest may be preset by the caller (tests
+ * write to a pipe; the engine passes the run's destination); 0 and NULL
+ * mean "the default".  On failure the sink has already removed what it
+ * created, and abort() and close() are harmless no-ops.
  */
 int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 		   const char *path_override, struct lsio_sink *s)
@@ -76,6 +96,8 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 	if (s->stdout_fd <= 0)
 		s->stdout_fd = SINK_DEFAULT_FD;
 	atomic_init(&s->bytes_out, 0);
+	if (s->dest && s->dest->kind != LSIO_DEST_JOB)
+		return sink_open_dest(ctx, path_override, s);
 	if (!s->ops) {
 		/* Still a sink the caller can abort and close. */
 		s->ops = &lsio_sink_null;

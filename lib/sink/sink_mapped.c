@@ -2,7 +2,8 @@
 /*
  * sink_mapped.c - a file assembled through a shared mapping, and the
  * C-order arrays in it that chunks are placed into: the array sink's one
- * array (after its .npy header), the dataset sink's variables.
+ * array (after its .npy header), the dataset sink's variables, and the
+ * memory sink's caller-owned array (no file).
  *
  * The file is created next to the target under a hidden temporary name,
  * given its full size up front, and mapped shared, so workers place their
@@ -304,12 +305,13 @@ static int grid_pwrite(struct lsio_sink *s, const struct lsio_mapped *m,
 		       const struct lsio_grid *g, const uint8_t *p, size_t n,
 		       uint8_t *at)
 {
-	off_t off = (off_t)(at - m->map);
+	off_t off;
 
 	if (g->populated) {
 		memcpy(at, p, n);
 		return 0;
 	}
+	off = (off_t)(at - m->map);
 	while (n) {
 		ssize_t w = pwrite(m->fd, p, n, off);
 

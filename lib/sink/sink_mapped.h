@@ -42,7 +42,8 @@ int lsio_mapped_close(struct lsio_sink *s, struct lsio_mapped *m);
 /* Unmap, close and remove m.  Idempotent. */
 void lsio_mapped_abort(struct lsio_mapped *m);
 
-/* One C-order array in a mapped file. */
+/* One C-order array in a mapped file, or in memory the caller owns
+ * (sink_memory.c: populated, no file). */
 struct lsio_grid {
 	uint8_t *data;		/* element 0 */
 	const uint64_t *shape;
@@ -64,8 +65,9 @@ const char *lsio_shape_text(const uint64_t *shape, uint32_t ndim, char *buf,
 uint8_t *lsio_grid_direct(struct lsio_sink *s, const struct lsio_grid *g,
 			  uint64_t i, size_t len);
 
-/* The sink's put(): place chunk i's n decoded bytes p into g, inside m.
- * Returns 0 or a negative error with the message set (first one wins). */
+/* The sink's put(): place chunk i's n decoded bytes p into g, inside m
+ * (NULL when g is populated memory with no file).  Returns 0 or a
+ * negative error with the message set (first one wins). */
 int lsio_grid_put(struct lsio_sink *s, const struct lsio_mapped *m,
 		  const struct lsio_grid *g, uint64_t i, const uint8_t *p,
 		  size_t n);
