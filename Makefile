@@ -232,11 +232,13 @@ install: all
 	install -m 644 lib/include/lsio.h $(DESTDIR)$(INCDIR)/lsio.h
 	install -m 644 man/lsio.1 $(DESTDIR)$(MANDIR)/man1/lsio.1
 	install -m 644 man/lsio-job.5 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
+	install -d $(DESTDIR)$(MANDIR)/man3 && install -m 644 man/lsio_*.3 $(DESTDIR)$(MANDIR)/man3/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lsio $(DESTDIR)$(LIBDIR)/liblsio.a \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc $(DESTDIR)$(INCDIR)/lsio.h \
 		$(DESTDIR)$(MANDIR)/man1/lsio.1 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man3/%,$(wildcard man/lsio_*.3))
 
 clean:
 	rm -rf build build-asan build-tsan

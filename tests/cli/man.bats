@@ -6,6 +6,7 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load man_helpers
 
 : "${LSIO_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${LSIO:=$LSIO_TOP/build/lsio}"
@@ -16,41 +17,6 @@ MAN5=$LSIO_TOP/man/lsio-job.5
 setup() {
 	[ -x "$LSIO" ] || fail "lsio binary '$LSIO' is missing: build first"
 	cd "$BATS_TEST_TMPDIR" || fail "cannot enter $BATS_TEST_TMPDIR"
-}
-
-# man_text FILE [SECTION]: the troff source (of one .SH section) with the
-# escapes the pages use for ASCII characters undone.
-man_text() {
-	if [ -n "${2:-}" ]; then
-		sed -n "/^\.SH \"\{0,1\}$2\"\{0,1\}\$/,/^\.SH /p" "$1"
-	else
-		cat "$1"
-	fi | sed -e 's/\\-/-/g' -e "s/\\\\(aq/'/g" -e 's/\\(dq/"/g' -e 's/\\e/\\/g'
-}
-
-# render FILE: troff warnings of the page, on stdout (nothing when clean).
-render_warnings() {
-	if command -v man >/dev/null; then
-		MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null
-	else
-		groff -man -Tutf8 -ww -z "$1" 2>&1
-	fi
-}
-
-need_renderer() {
-	command -v man >/dev/null || command -v groff >/dev/null ||
-		skip "neither man nor groff is installed"
-}
-
-# A directory with the example jobs and their data, and lsio on PATH.
-demo_dir() {
-	"$PY" -c 'import numpy' 2>/dev/null ||
-		skip "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"
-	mkdir -p demo/bin
-	"$PY" "$LSIO_TOP/tests/fixtures/make_demo_data.py" demo ||
-		fail "make_demo_data.py failed"
-	cp -r "$LSIO_TOP/jobs" demo/jobs
-	ln -s "$LSIO" demo/bin/lsio
 }
 
 @test "man: lsio.1 renders without warnings" {
