@@ -898,6 +898,12 @@ struct lsio_sink {
 	void *priv;		/* the sink's own state */
 };
 
+/* What sinks that keep nothing to commit or remove (null, callback,
+ * memory) share (sink/sink_null.c): commit succeeds, abort and close
+ * have nothing to do. */
+int lsio_sink_commit_nothing(struct lsio_sink *s);
+void lsio_sink_release_nothing(struct lsio_sink *s);
+
 /* Pick the sink for the job's output type and open it. */
 int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 		   const char *path_override, struct lsio_sink *s);

@@ -30,24 +30,11 @@ static int callback_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return 0;
 }
 
-static int callback_commit(struct lsio_sink *s)
-{
-	return 0;
-}
-
-static void callback_abort(struct lsio_sink *s)
-{
-}
-
-static void callback_close(struct lsio_sink *s)
-{
-}
-
 const struct lsio_sink_ops lsio_sink_callback = {
 	.name = "callback",
 	.open = callback_open,
 	.put = callback_put,
-	.commit = callback_commit,
-	.abort = callback_abort,
-	.close = callback_close,
+	.commit = lsio_sink_commit_nothing,
+	.abort = lsio_sink_release_nothing,
+	.close = lsio_sink_release_nothing,
 };

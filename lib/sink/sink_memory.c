@@ -77,17 +77,6 @@ static int memory_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, NULL, s->priv, i, p, n);
 }
 
-static int memory_commit(struct lsio_sink *s)
-{
-	return 0;
-}
-
-/* The caller's memory is the caller's: after a failure it holds a part
- * of the array, as lsio_run_into() says. */
-static void memory_abort(struct lsio_sink *s)
-{
-}
-
 static void memory_close(struct lsio_sink *s)
 {
 	free(s->priv);
@@ -99,7 +88,9 @@ const struct lsio_sink_ops lsio_sink_memory = {
 	.open = memory_open,
 	.direct = memory_direct,
 	.put = memory_put,
-	.commit = memory_commit,
-	.abort = memory_abort,
+	.commit = lsio_sink_commit_nothing,
+	/* The caller's memory is the caller's: after a failure it holds a
+	 * part of the array, as lsio_run_into() says. */
+	.abort = lsio_sink_release_nothing,
 	.close = memory_close,
 };

@@ -18,16 +18,12 @@ static int null_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return 0;
 }
 
-static int null_commit(struct lsio_sink *s)
+int lsio_sink_commit_nothing(struct lsio_sink *s)
 {
 	return 0;
 }
 
-static void null_abort(struct lsio_sink *s)
-{
-}
-
-static void null_close(struct lsio_sink *s)
+void lsio_sink_release_nothing(struct lsio_sink *s)
 {
 }
 
@@ -35,7 +31,7 @@ const struct lsio_sink_ops lsio_sink_null = {
 	.name = "null",
 	.open = null_open,
 	.put = null_put,
-	.commit = null_commit,
-	.abort = null_abort,
-	.close = null_close,
+	.commit = lsio_sink_commit_nothing,
+	.abort = lsio_sink_release_nothing,
+	.close = lsio_sink_release_nothing,
 };

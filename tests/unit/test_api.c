@@ -258,31 +258,29 @@ static char *bytes_job(void)
 	return t;
 }
 
-static void test_into_refused(struct lsio_ctx *ctx)
+/* A job whose output is no array, refused with a message saying why. */
+static void into_refused(struct lsio_ctx *ctx, char *text, const char *why)
 {
-	struct lsio_job *job = load(ctx, bytes_job());
+	struct lsio_job *job = load(ctx, text);
 	uint8_t buf[16];
 	int ret;
 
-	if (job) {
-		ret = lsio_run_into(ctx, job, NULL, buf, sizeof(buf), NULL);
-		CHECK(ret == -LSIO_EUSAGE && strstr(lsio_ctx_message(ctx),
-						    "not an array"),
-		      "stdout job into memory: %d %s", ret,
-		      lsio_ctx_message(ctx));
-	}
+	if (!job)
+		return;
+	ret = lsio_run_into(ctx, job, NULL, buf, sizeof(buf), NULL);
+	CHECK(ret == -LSIO_EUSAGE && strstr(lsio_ctx_message(ctx), why),
+	      "into memory: %d '%s' (wanted -LSIO_EUSAGE, '%s')", ret,
+	      lsio_ctx_message(ctx), why);
 	lsio_job_free(job);
-	job = load(ctx, strdup("{\"lsio\":1,\"output\":{\"type\":\"dataset\",\"path\":\"x.nc\","
-			       "\"variables\":[{\"name\":\"v\",\"dtype\":\"<i4\",\"shape\":[2],"
-			       "\"dims\":[\"x\"]}]},\"chunks\":[]}"));
-	if (job) {
-		ret = lsio_run_into(ctx, job, NULL, buf, sizeof(buf), NULL);
-		CHECK(ret == -LSIO_EUSAGE && strstr(lsio_ctx_message(ctx),
-						    "dataset"),
-		      "dataset job into memory: %d %s", ret,
-		      lsio_ctx_message(ctx));
-	}
-	lsio_job_free(job);
+}
+
+static void test_into_refused(struct lsio_ctx *ctx)
+{
+	into_refused(ctx, bytes_job(), "not an array");
+	into_refused(ctx, strdup("{\"lsio\":1,\"output\":{\"type\":\"dataset\",\"path\":\"x.nc\","
+				 "\"variables\":[{\"name\":\"v\",\"dtype\":\"<i4\",\"shape\":[2],"
+				 "\"dims\":[\"x\"]}]},\"chunks\":[]}"),
+		     "a dataset holds several");
 }
 
 /* --- lsio_run_callback ---------------------------------------------------- */
