@@ -28,8 +28,19 @@
 extern "C" {
 #endif
 
-#define LSIO_VERSION "0.1.0"
+#define LSIO_VERSION "0.1.0"	/* MAJOR.MINOR.PATCH, as the numbers below */
+#define LSIO_VERSION_MAJOR 0	/* the shared library's soname: liblsio.so.0 */
+#define LSIO_VERSION_MINOR 1
+#define LSIO_VERSION_PATCH 0
+#define LSIO_VERSION_NUMBER (LSIO_VERSION_MAJOR * 10000 + \
+			     LSIO_VERSION_MINOR * 100 + LSIO_VERSION_PATCH)
 #define LSIO_JOB_FORMAT 1	/* the "lsio" key of a job file */
+
+/* The version of the library running, which may be newer than the header
+ * a program was built with: LSIO_VERSION (static string) and
+ * LSIO_VERSION_NUMBER of the build of liblsio that was loaded. */
+const char *lsio_version(void);
+unsigned lsio_version_number(void);
 
 /* lsio's own error codes: stable, never renumbered, above any errno. */
 enum lsio_error {
