@@ -32,7 +32,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "engine/latency.h"
+#include "util/latency.h"
 #include "io/curl_load.h"
 #include "io/remote.h"
 
