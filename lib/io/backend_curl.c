@@ -1240,6 +1240,7 @@ static void curl_cleanup(struct lsio_worker *w)
 }
 
 const struct lsio_backend_ops lsio_backend_curl = {
+	.flags = LSIO_BACKEND_REMOTE,
 	.name = "curl",
 	.init = curl_init_worker,
 	.queue = curl_queue,
