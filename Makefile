@@ -275,9 +275,10 @@ clean-fuzz:
 
 # cppcheck finds real bugs; .clang-format is for editors (clang-format
 # cannot align trailing comments with tabs as kernel style does).
-lint:
+lint: all
 	cppcheck -q --std=c11 --enable=warning,portability --inline-suppr \
 		-D__linux__ -D_GNU_SOURCE -Ilib -Ilib/include --error-exitcode=1 lib cmd
+	tests/lint/layers.sh $(BUILD)
 
 # --- install ---------------------------------------------------------------
 # The shared library, its soname link (what ldconfig would make) and the

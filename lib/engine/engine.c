@@ -22,21 +22,6 @@
  * 28-32 KiB a request with 64 to 256 of them. */
 #define LSIO_REMOTE_REQ_COST (32u << 10)
 
-void lsio_options_init(struct lsio_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->workers = -1;
-	o->queue_depth = -1;
-	o->memory = -1;
-	o->direct = LSIO_DIRECT_UNSET;
-	o->coalesce_gap = -1;
-	o->max_request = -1;
-	o->split = -1;
-	o->part_size = -1;
-	o->no_sign_request = -1;
-	o->missing_403 = -1;
-}
-
 /* The deepest queue any class in the plan wants, unless the user chose. */
 static unsigned plan_depth(const struct lsio_plan *p)
 {
@@ -138,7 +123,7 @@ static int sources_open(struct lsio_engine *e)
 	struct rlimit rl;
 	bool want_direct[2] = { false, false };
 
-	if (e->backend == lsio_backend_find("null"))
+	if (e->backend->flags & LSIO_BACKEND_NO_READS)
 		return 0;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;

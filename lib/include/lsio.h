@@ -78,8 +78,8 @@ void lsio_ctx_free(struct lsio_ctx *ctx);
  * valid until the next call that fails. */
 const char *lsio_ctx_message(const struct lsio_ctx *ctx);
 
-/* Warnings (e.g. "io_uring unavailable, using pread") are queued here; each
- * call returns the next one or NULL.  Owned by ctx. */
+/* Warnings ("the uring backend is unavailable (...): using pread") are
+ * queued here; each call returns the next one or NULL.  Owned by ctx. */
 const char *lsio_ctx_next_warning(struct lsio_ctx *ctx);
 
 /* Ask a running job to stop; async-signal-safe.  lsio_run() then returns

@@ -404,3 +404,38 @@ int lsio_settings_parse(struct lsio_ctx *ctx, const char *name,
 	return settings_parse_object(ctx, where, storage, LSIO_OPT_GLOBAL,
 				     out);
 }
+
+/* --- the run's options, every one "not set" (lsio.h) -------------------- */
+
+void lsio_options_init(struct lsio_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->workers = -1;
+	o->queue_depth = -1;
+	o->memory = -1;
+	o->direct = LSIO_DIRECT_UNSET;
+	o->coalesce_gap = -1;
+	o->max_request = -1;
+	o->split = -1;
+	o->part_size = -1;
+	o->no_sign_request = -1;
+	o->missing_403 = -1;
+}
+
+/* --- storage class names (the planner's classes, the table's scopes) --- */
+
+const char *lsio_class_name(enum lsio_storage_class c)
+{
+	static const char *const names[LSIO_CLASS_COUNT] = {
+		[LSIO_CLASS_SSD] = "ssd",
+		[LSIO_CLASS_HDD] = "hdd",
+		[LSIO_CLASS_MEMORY] = "memory",
+		[LSIO_CLASS_NETFS] = "netfs",
+		[LSIO_CLASS_PARALLELFS] = "parallelfs",
+		[LSIO_CLASS_REMOTE] = "remote",
+	};
+
+	if ((unsigned)c >= LSIO_CLASS_COUNT)
+		return "unknown";
+	return names[c];
+}

@@ -762,7 +762,9 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 		free(p);
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
-	p->null_backend = !strcmp(p->opt.backend, "null");
+	p->null_backend = lsio_backend_find(p->opt.backend) &&
+			  (lsio_backend_find(p->opt.backend)->flags &
+			   LSIO_BACKEND_NO_READS);
 	p->ordered = job->out.type == LSIO_OUT_STDOUT;
 	ret = lsio_shard_plan(p, opt);
 	if (!ret)
