@@ -13,6 +13,11 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+# The Python module goes where Debian's /usr/bin/python3 looks: its own
+# dist-packages under /usr, python3.X/dist-packages under another prefix
+# (/usr/local/lib/python3.11/dist-packages is on its sys.path).
+PYTHON  ?= /usr/bin/python3
+PYDIR   ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
 DESTDIR ?=
 
 CC      ?= cc
@@ -297,6 +302,10 @@ install: all
 	install -m 644 man/lsio.1 $(DESTDIR)$(MANDIR)/man1/lsio.1
 	install -m 644 man/lsio-job.5 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	install -d $(DESTDIR)$(PYDIR)/lsio
+	install -m 644 python/lsio/__init__.py $(DESTDIR)$(PYDIR)/lsio/__init__.py
+	printf '# written by make install: where liblsio.so.0 was installed\nLIBDIR = %s\n' \
+		'$(LIBDIR)' > $(DESTDIR)$(PYDIR)/lsio/_config.py
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lsio $(DESTDIR)$(LIBDIR)/liblsio.a \
@@ -304,7 +313,10 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/liblsio.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc $(DESTDIR)$(INCDIR)/lsio.h \
 		$(DESTDIR)$(MANDIR)/man1/lsio.1 $(DESTDIR)$(MANDIR)/man5/lsio-job.5 \
-		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+		$(DESTDIR)$(PYDIR)/lsio/__init__.py $(DESTDIR)$(PYDIR)/lsio/_config.py
+	rm -rf $(DESTDIR)$(PYDIR)/lsio/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR)/lsio 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-tsan

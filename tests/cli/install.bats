@@ -218,13 +218,38 @@ BLOSC_STATIC="-lsnappy -lstdc++ -lzstd -llz4 -lz"
 	assert_same_bytes hello.out want
 }
 
+@test "install: the Python module lands on /usr/bin/python3's path and finds the library" {
+	need_python_numpy
+	install_to "$DEST"
+	local pydir
+	pydir=$("$PY" -c 'import sys; print(next(p for p in sys.path if p.startswith("'"$PREFIX"'/lib/python") and p.endswith("dist-packages")))') ||
+		fail "no $PREFIX dist-packages on python3's path"
+	[ -f "$DEST$pydir/lsio/__init__.py" ] || fail "not in '$pydir': $(find "$DEST" -name '*.py')"
+	grep -qx "LIBDIR = $PREFIX/lib" "$DEST$pydir/lsio/_config.py" ||
+		fail "_config.py: $(cat "$DEST$pydir/lsio/_config.py")"
+	printf 'abcdefgh' > data.bin
+	cat > job.json <<-EOF
+		{"lsio": 1, "output": {"type": "array", "dtype": "|u1", "shape": [8]},
+		 "chunks": [{"source": "$PWD/data.bin", "offset": 0, "length": 8,
+		             "place": {"shape": [8], "to": [0]}}]}
+	EOF
+	LSIO_LIBRARY=$DEST$PREFIX/lib/liblsio.so.0 PYTHONPATH=$DEST$pydir run -0 "$PY" -c '
+import lsio
+a = lsio.run("job.json")
+print(lsio.version(), a.tobytes().decode())'
+	assert_output "$VERSION abcdefgh"
+}
+
 @test "install: LIBDIR is respected, and uninstall leaves no lsio file behind" {
 	local d=$BATS_TEST_TMPDIR/d left lib=$PREFIX/lib64
 	install_to "$d" LIBDIR=$lib
 	[ -L "$d$lib/liblsio.so.0" ] || fail "no '$lib/liblsio.so.0'"
 	[ -f "$d$lib/liblsio.a" ] || fail "no '$lib/liblsio.a'"
 	grep -qx "libdir=$lib" "$d$lib/pkgconfig/lsio.pc" || fail "lsio.pc: $(cat "$d$lib/pkgconfig/lsio.pc")"
-	[ ! -e "$d$PREFIX/lib" ] || fail "'$PREFIX/lib' was written: $(find "$d$PREFIX/lib")"
+	# Only the Python module may be there (its place is python3's, not
+	# LIBDIR's).
+	[ -z "$(find "$d$PREFIX/lib" ! -type d ! -path '*/dist-packages/*' 2>/dev/null)" ] ||
+		fail "'$PREFIX/lib' was written: $(find "$d$PREFIX/lib")"
 	lsio_make uninstall DESTDIR="$d" PREFIX=$PREFIX LIBDIR=$lib > un.log 2>&1 ||
 		fail "make uninstall failed: $(tail -n 5 un.log)"
 	left=$(find "$d" ! -type d)

@@ -16,6 +16,16 @@
 # order, with its symbol, and exits 1.
 set -euo pipefail
 build=${1:?usage: layers.sh BUILD_DIR}
+top=${LAYERS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}	# whose sources
+
+# The objects of today's sources (a moved file leaves a stale one behind).
+objects() {
+	local o src
+	find "$build/lib" -name '*.o' | sort | while read -r o; do
+		src=$top/${o#"$build"/}
+		[ ! -f "${src%.o}.c" ] || echo "$o"
+	done
+}
 
 # rank of a layer; siblings share a rank.
 rank() {
@@ -36,13 +46,13 @@ layer_of() {	# build/lib/plan/plan.o -> plan; build/lib/ctx.o -> util
 
 defs=$(mktemp)
 trap 'rm -f "$defs"' EXIT
-for o in $(find "$build/lib" -name '*.o' | sort); do
+for o in $(objects); do
 	l=$(layer_of "$o")
 	nm --defined-only -g "$o" | awk -v l="$l" '$2 ~ /[TDBRC]/ { print $3, l }'
 done | sort -u > "$defs"
 
 bad=0
-for o in $(find "$build/lib" -name '*.o' | sort); do
+for o in $(objects); do
 	from=$(layer_of "$o")
 	nm -u "$o" | awk '{ print $2 }' | sort -u | join - "$defs" | while read -r sym to; do
 		[ "$from" = "$to" ] && continue
