@@ -1,6 +1,6 @@
 # lsio - one non-recursive Makefile.
 #
-#   make            build lsio and liblsio
+#   make            build lsio, liblsio.a and liblsio.so
 #   make demo       install missing Debian packages (as root), build, run a job
 #   make check      the same set-up, then every test (unit, CLI, end-to-end)
 #   make bench      the benchmark suite (never part of check)
@@ -13,6 +13,11 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+# The Python module goes where Debian's /usr/bin/python3 looks: its own
+# dist-packages under /usr, python3.X/dist-packages under another prefix
+# (/usr/local/lib/python3.11/dist-packages is on its sys.path).
+PYTHON  ?= /usr/bin/python3
+PYDIR   ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
 DESTDIR ?=
 
 CC      ?= cc
@@ -74,10 +79,21 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBA     := $(BUILD)/liblsio.a
 LSIO     := $(BUILD)/lsio
+MAN3     := $(wildcard man/*.3)
+
+# The shared library is liblsio.so.MAJOR.MINOR.PATCH of LSIO_VERSION, its
+# soname liblsio.so.MAJOR.  While MAJOR is 0 the ABI is not promised:
+# struct lsio_options and struct lsio_stats are allocated by the caller
+# and grow, so a release that adds a field must raise the soname.
+VERSION  := $(shell sed -n 's/^.define LSIO_VERSION "\([^"]*\)".*/\1/p' \
+	lib/include/lsio.h)
+SONAME   := liblsio.so.$(firstword $(subst ., ,$(VERSION)))
+SO       := $(BUILD)/liblsio.so.$(VERSION)
+SO_LINKS := $(BUILD)/$(SONAME) $(BUILD)/liblsio.so
 
 .PHONY: all deps demo check unit cli asan tsan bench install uninstall clean lint fuzz
 
-all: $(LSIO) $(UNIT_BIN) $(BUILD)/lsio.pc
+all: $(LSIO) $(SO) $(SO_LINKS) $(UNIT_BIN) $(BUILD)/lsio.pc
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
@@ -101,9 +117,41 @@ $(BUILD)/cmd/%.o: cmd/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/include -c $< -o $@
 
+# One set of objects (-fPIC) makes both libraries.  The lsio tool and the
+# unit tests link liblsio.a: a run starts without the loader's work for
+# one more library (and without relocating its PLT).
 $(LIBA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# liblsio.so exports exactly the functions lsio.h declares, and nothing of
+# the libraries it links: lsio.map, a linker version script written from
+# the header, makes every other symbol local.  Internal functions are
+# named lsio_* too (lsio_fail, lsio_chunk_place), so no pattern can tell
+# them apart: the header can.  The list is every `lsio_NAME (` the
+# preprocessor leaves (comments gone, so a function the comments mention
+# is not exported unless declared), and a function added to lsio.h is
+# exported by the next build.  tests/cli/install.bats checks `nm -D`
+# against the compiler's own list of the header's declarations.
+$(BUILD)/lsio.map: lib/include/lsio.h
+	@mkdir -p $(BUILD)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)syms=$$($(CC) -E -P -x c $< | grep -o '\<lsio_[A-Za-z0-9_]* *(' | \
+		sed 's/ *(/;/' | sort -u) && [ -n "$$syms" ] && \
+	printf '/* generated from lsio.h by the Makefile */\n{\nglobal:\n%s\nlocal:\n\t*;\n};\n' \
+		"$$(echo "$$syms" | sed 's/^/\t/')" > $@
+
+# -z defs: a symbol that no object nor dependency defines fails the link
+# here, not in a user's program.  Not with a sanitizer: clang links its
+# runtimes into executables only.
+$(SO): $(LIB_OBJ) $(BUILD)/lsio.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=$(BUILD)/lsio.map $(if $(SAN),,-Wl,-z,defs) \
+		-o $@ $(LIB_OBJ) $(LIBS)
+
+$(SO_LINKS): $(SO)
+	$(Q)ln -sf $(notdir $(SO)) $@
 
 $(LSIO): $(CMD_OBJ) $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
@@ -116,14 +164,28 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/unit.h
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 # Always written anew: `make install PREFIX=...` must not ship the prefix
-# of an earlier build.
+# of an earlier build.  `pkg-config --libs lsio` is -llsio alone: the
+# shared library names its dependencies itself (DT_NEEDED).  A static link
+# (`pkg-config --static`) needs them all: the packages that have a .pc in
+# Requires.private, the rest (libaec has no .pc on Debian 12) and the C
+# library's parts in Libs.private.  libcurl and libnetcdf are in neither:
+# they are dlopen()ed.  A fully static program (cc -static) also needs
+# what Debian 12's blosc.pc leaves out (README), and its dlopen() works
+# only with the glibc it was linked with: tests/cli/install.bats links
+# both ways.
 .PHONY: $(BUILD)/lsio.pc
 $(BUILD)/lsio.pc:
 	@mkdir -p $(BUILD)
-	$(Q)printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: lsio\nDescription: light speed I/O: many byte ranges, decoded in cache\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llsio\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
-		"$$(sed -n 's/^#define LSIO_VERSION "\(.*\)"/\1/p' lib/include/lsio.h)" \
-		'$(PKGS)' '$(SYS_LIBS)' > $@
+	$(Q){ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; \
+	echo 'includedir=$(INCDIR)'; echo; \
+	echo 'Name: lsio'; \
+	echo 'Description: light speed I/O: many byte ranges, decoded in cache'; \
+	echo 'Version: $(VERSION)'; \
+	echo 'Cflags: -I$${includedir}'; \
+	echo 'Libs: -L$${libdir} -llsio'; \
+	echo '# --static: what liblsio.a needs (libcurl, libnetcdf: dlopen)'; \
+	echo 'Requires.private: $(PKGS)'; \
+	echo 'Libs.private: $(SYS_LIBS)'; } > $@
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
@@ -218,27 +280,43 @@ clean-fuzz:
 
 # cppcheck finds real bugs; .clang-format is for editors (clang-format
 # cannot align trailing comments with tabs as kernel style does).
-lint:
+lint: all
 	cppcheck -q --std=c11 --enable=warning,portability --inline-suppr \
 		-D__linux__ -D_GNU_SOURCE -Ilib -Ilib/include --error-exitcode=1 lib cmd
+	tests/lint/layers.sh $(BUILD)
 
 # --- install ---------------------------------------------------------------
+# The shared library, its soname link (what ldconfig would make) and the
+# link `cc -llsio` looks for.  As root into /usr/local, run ldconfig after.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(LSIO) $(DESTDIR)$(BINDIR)/lsio
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/liblsio.a
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/$(notdir $(SO))
+	ln -sf $(notdir $(SO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblsio.so
 	install -m 644 $(BUILD)/lsio.pc $(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc
 	install -m 644 lib/include/lsio.h $(DESTDIR)$(INCDIR)/lsio.h
 	install -m 644 man/lsio.1 $(DESTDIR)$(MANDIR)/man1/lsio.1
 	install -m 644 man/lsio-job.5 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
-	install -d $(DESTDIR)$(MANDIR)/man3 && install -m 644 man/lsio_*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	install -d $(DESTDIR)$(PYDIR)/lsio
+	install -m 644 python/lsio/__init__.py $(DESTDIR)$(PYDIR)/lsio/__init__.py
+	printf '# written by make install: where liblsio.so.0 was installed\nLIBDIR = %s\n' \
+		'$(LIBDIR)' > $(DESTDIR)$(PYDIR)/lsio/_config.py
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lsio $(DESTDIR)$(LIBDIR)/liblsio.a \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(SO)) \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/liblsio.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/lsio.pc $(DESTDIR)$(INCDIR)/lsio.h \
-		$(DESTDIR)$(MANDIR)/man1/lsio.1 $(DESTDIR)$(MANDIR)/man5/lsio-job.5
-	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man3/%,$(wildcard man/lsio_*.3))
+		$(DESTDIR)$(MANDIR)/man1/lsio.1 $(DESTDIR)$(MANDIR)/man5/lsio-job.5 \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+		$(DESTDIR)$(PYDIR)/lsio/__init__.py $(DESTDIR)$(PYDIR)/lsio/_config.py
+	rm -rf $(DESTDIR)$(PYDIR)/lsio/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR)/lsio 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help"))
 		return help(argc - 1, argv + 1);
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
-		printf("lsio %s (job format %d)\n", LSIO_VERSION, LSIO_JOB_FORMAT);
+		printf("lsio %s (job format %d)\n", lsio_version(), LSIO_JOB_FORMAT);
 		return LSIO_EXIT_OK;
 	}
 	c = command_find(name);

@@ -20,7 +20,7 @@
 
 const struct cmd_option cmd_tuning_options[] = {
 	{ "workers", required_argument, OPT_WORKERS, "N",
-	  "worker threads (default: one per core)" },
+	  "worker threads (default: one per CPU it may use)" },
 	{ "queue-depth", required_argument, OPT_QUEUE_DEPTH, "N",
 	  "reads in flight per worker (default: per storage class)" },
 	{ "memory", required_argument, OPT_MEMORY, "SIZE",

@@ -682,8 +682,18 @@ struct lsio_io {
 };
 
 /* A backend in the manner of fio's ioengine_ops: one instance per worker. */
+/* What a backend is, for the engine and the planner to ask rather than
+ * compare names (fio's ioengine flags). */
+#define LSIO_BACKEND_NO_READS 1u	/* reads nothing: opens no file, sends
+					 * no request (null: measures lsio) */
+#define LSIO_BACKEND_REMOTE 2u		/* reads URLs, not file descriptors */
+
 struct lsio_backend_ops {
 	const char *name;
+	unsigned flags;			/* LSIO_BACKEND_* */
+	/* The backend to use instead when init() fails (io_uring disabled by
+	 * a seccomp policy or an old kernel: pread), or NULL. */
+	const char *fallback;
 	/* Set up w->backend_data for depth requests in flight; buffers
 	 * [bufs[i], bufs[i] + buf_len) may be registered.  Returns 0 or
 	 * -errno (the engine then falls back to pread with a warning). */

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "engine/latency.h"
+#include "util/latency.h"
 #include "plan/pagecache.h"
 
 #define GIB 1073741824.0

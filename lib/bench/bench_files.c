@@ -32,7 +32,7 @@
 #include <zstd.h>
 
 #include "bench.h"
-#include "engine/latency.h"
+#include "util/latency.h"
 
 #define BENCH_BLOCK (1u << 20)	/* write size: big writes, few syscalls */
 #define BENCH_ZSTD_LEVEL 3	/* zstd's own default */

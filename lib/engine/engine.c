@@ -124,7 +124,7 @@ static int sources_open(struct lsio_engine *e)
 	struct rlimit rl;
 	bool want_direct[2] = { false, false };
 
-	if (e->backend == lsio_backend_find("null"))
+	if (e->backend->flags & LSIO_BACKEND_NO_READS)
 		return 0;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;

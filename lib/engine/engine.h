@@ -7,7 +7,7 @@
 #define LSIO_ENGINE_H
 
 #include "internal.h"
-#include "latency.h"
+#include "util/latency.h"
 
 #define LSIO_MAX_IO_LEN (1u << 30)	/* one read; larger parts continue */
 

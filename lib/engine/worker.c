@@ -254,7 +254,7 @@ static int unit_open_fd(struct lsio_worker_state *w, struct unit_run *r)
 		r->fd = e->fds[r->file_index];
 		return 0;
 	}
-	if (e->backend == lsio_backend_find("null")) {
+	if (e->backend->flags & LSIO_BACKEND_NO_READS) {
 		r->fd = -1;
 		return 0;
 	}
@@ -838,7 +838,7 @@ static int remote_start(struct lsio_worker_state *w)
 	struct lsio_engine *e = w->e;
 	int ret;
 
-	if (!e->plan->remote || e->backend == lsio_backend_find("null"))
+	if (!e->plan->remote || (e->backend->flags & LSIO_BACKEND_NO_READS))
 		return 0;
 	ret = lsio_backend_curl.init(&w->rbase, e->depth, NULL, 0, 0);
 	if (ret < 0) {
@@ -858,10 +858,10 @@ static int backend_start(struct lsio_worker_state *w)
 	w->backend = e->backend;
 	ret = w->backend->init(&w->base, e->depth, w->bufs, e->nslots,
 			       e->slot_len);
-	if (ret < 0 && w->backend == lsio_backend_find("uring")) {
-		lsio_warn(e->ctx, "io_uring unavailable (%s): using pread",
-			  strerror(-ret));
-		w->backend = lsio_backend_find("pread");
+	if (ret < 0 && w->backend->fallback) {
+		lsio_warn(e->ctx, "the %s backend is unavailable (%s): using %s",
+			  w->backend->name, strerror(-ret), w->backend->fallback);
+		w->backend = lsio_backend_find(w->backend->fallback);
 		ret = w->backend->init(&w->base, e->depth, w->bufs, e->nslots,
 				       e->slot_len);
 	}

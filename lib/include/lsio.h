@@ -55,8 +55,19 @@
 extern "C" {
 #endif
 
-#define LSIO_VERSION "0.1.0"
+#define LSIO_VERSION "0.1.0"	/* MAJOR.MINOR.PATCH, as the numbers below */
+#define LSIO_VERSION_MAJOR 0	/* the shared library's soname: liblsio.so.0 */
+#define LSIO_VERSION_MINOR 1
+#define LSIO_VERSION_PATCH 0
+#define LSIO_VERSION_NUMBER (LSIO_VERSION_MAJOR * 10000 + \
+			     LSIO_VERSION_MINOR * 100 + LSIO_VERSION_PATCH)
 #define LSIO_JOB_FORMAT 1	/* the "lsio" key of a job file */
+
+/* The version of the library running, which may be newer than the header
+ * a program was built with: LSIO_VERSION (static string) and
+ * LSIO_VERSION_NUMBER of the build of liblsio that was loaded. */
+const char *lsio_version(void);
+unsigned lsio_version_number(void);
 
 /* lsio's own error codes: stable, never renumbered, above any errno. */
 enum lsio_error {
@@ -96,9 +107,9 @@ void lsio_ctx_free(struct lsio_ctx *ctx);
  * that made the call). */
 const char *lsio_ctx_message(const struct lsio_ctx *ctx);
 
-/* Warnings (e.g. "io_uring unavailable, using pread") are queued here; each
- * call returns the next one or NULL.  Owned by ctx.  One ctx per thread
- * (not while a run on ctx goes on). */
+/* Warnings ("the uring backend is unavailable (...): using pread") are
+ * queued here; each call returns the next one or NULL.  Owned by ctx.  One
+ * ctx per thread (not while a run on ctx goes on). */
 const char *lsio_ctx_next_warning(struct lsio_ctx *ctx);
 
 /* Ask a running job to stop; async-signal-safe.  lsio_run() then returns

@@ -34,6 +34,7 @@ static void null_cleanup(struct lsio_worker *w)
 }
 
 const struct lsio_backend_ops lsio_backend_null = {
+	.flags = LSIO_BACKEND_NO_READS,
 	.name = "null",
 	.init = null_init,
 	.queue = null_queue,

@@ -157,6 +157,7 @@ static void uring_cleanup(struct lsio_worker *w)
 }
 
 const struct lsio_backend_ops lsio_backend_uring = {
+	.fallback = "pread",
 	.name = "uring",
 	.init = uring_init,
 	.queue = uring_queue,

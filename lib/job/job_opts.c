@@ -404,3 +404,21 @@ int lsio_settings_parse(struct lsio_ctx *ctx, const char *name,
 	return settings_parse_object(ctx, where, storage, LSIO_OPT_GLOBAL,
 				     out);
 }
+
+/* --- storage class names (the planner's classes, the table's scopes) --- */
+
+const char *lsio_class_name(enum lsio_storage_class c)
+{
+	static const char *const names[LSIO_CLASS_COUNT] = {
+		[LSIO_CLASS_SSD] = "ssd",
+		[LSIO_CLASS_HDD] = "hdd",
+		[LSIO_CLASS_MEMORY] = "memory",
+		[LSIO_CLASS_NETFS] = "netfs",
+		[LSIO_CLASS_PARALLELFS] = "parallelfs",
+		[LSIO_CLASS_REMOTE] = "remote",
+	};
+
+	if ((unsigned)c >= LSIO_CLASS_COUNT)
+		return "unknown";
+	return names[c];
+}

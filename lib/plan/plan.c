@@ -16,6 +16,7 @@
  * coalescing, the cap and splitting off.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,22 @@
  * it busy with room for merged 2 MiB requests; more only costs page faults. */
 #define LSIO_DEFAULT_MEMORY_PER_WORKER (32ull << 20)
 
+/* The CPUs this process may run on: a Slurm task (task/affinity, cgroups),
+ * taskset or a container gets its share, not the machine's count - four
+ * parts of a job on one node must not each start a worker per core. */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void options_merge(struct lsio_options *o, const struct lsio_options *cli,
 			  const struct lsio_settings *job)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = usable_cpus();
 
 	lsio_options_init(o, sizeof(*o));
 	if (cli)
@@ -763,7 +776,9 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 		free(p);
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
-	p->null_backend = !strcmp(p->opt.backend, "null");
+	p->null_backend = lsio_backend_find(p->opt.backend) &&
+			  (lsio_backend_find(p->opt.backend)->flags &
+			   LSIO_BACKEND_NO_READS);
 	/* Only the stream writes chunks in job order. */
 	p->ordered = p->dest.kind == LSIO_DEST_JOB &&
 		     job->out.type == LSIO_OUT_STDOUT;

@@ -75,24 +75,6 @@ static bool path_fmt(char *buf, size_t cap, const char *fmt, ...)
 	return n >= 0 && (size_t)n < cap;
 }
 
-/* --- names ------------------------------------------------------------- */
-
-const char *lsio_class_name(enum lsio_storage_class c)
-{
-	static const char *const names[LSIO_CLASS_COUNT] = {
-		[LSIO_CLASS_SSD] = "ssd",
-		[LSIO_CLASS_HDD] = "hdd",
-		[LSIO_CLASS_MEMORY] = "memory",
-		[LSIO_CLASS_NETFS] = "netfs",
-		[LSIO_CLASS_PARALLELFS] = "parallelfs",
-		[LSIO_CLASS_REMOTE] = "remote",
-	};
-
-	if ((unsigned)c >= LSIO_CLASS_COUNT)
-		return "unknown";
-	return names[c];
-}
-
 #define BLOCK_FS (-1)	/* a file system on a block device: ask sysfs */
 
 /*

@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "latency.h"
+#include "util/latency.h"
 
 static unsigned bucket_of(uint64_t ns)
 {

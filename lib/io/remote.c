@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.c - the remote sources of a plan: their URLs (s3:// and gs://
+ * translated), hosts, credentials and request settings, made once by the
+ * planner and shared read-only by every worker's curl backend
+ * (backend_curl.c); and the statistics the workers merge into it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "io/remote_state.h"
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define DEFAULT_ATTEMPTS 10
+#define DEFAULT_DEADLINE 300.0
+#define DEFAULT_TIMEOUT 30.0
+#define GCS_TOKEN_ENV "GOOGLE_OAUTH_ACCESS_TOKEN"
+
+/* --- the remote sources of a plan ---------------------------------------- */
+
+/* The version of an object a run reads: set once, by the first response
+ * that names one, then only read. */
+
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int lsio_slist_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *n = lsio_curl.slist_append(*l, line);
+
+	if (!n)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* The job's own headers go to every kind of source. */
+static int headers_build(struct lsio_remote *r)
+{
+	const struct lsio_remote_settings *rs = &r->job->storage.remote;
+
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < rs->nheaders; i++)
+			if (lsio_slist_add(&r->hdr[k], rs->headers[i]))
+				return -ENOMEM;
+	return 0;
+}
+
+static bool no_sign(const struct lsio_remote *r, const struct lsio_options *opt)
+{
+	if (opt && opt->no_sign_request >= 0)
+		return opt->no_sign_request > 0;
+	return r->job->storage.remote.no_sign_request > 0;
+}
+
+/* Credentials for s3:// sources (and the profile's region and endpoint);
+ * a missing key is reported when the first request would be sent, so
+ * lsio plan works without one. */
+static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
+{
+	char why[LSIO_MSG_MAX / 2];
+	int ret = lsio_aws_creds_find(&r->aws, why, sizeof(why));
+
+	if (no_sign(r, opt)) {
+		lsio_aws_creds_release(&r->aws);
+		/* The profile's region and endpoint still apply. */
+		lsio_aws_creds_find(&r->aws, NULL, 0);
+		free(r->aws.access_key);
+		free(r->aws.secret_key);
+		free(r->aws.token);
+		r->aws.access_key = r->aws.secret_key = r->aws.token = NULL;
+		return 0;
+	}
+	if (ret < 0)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "AWS credentials: %s", why);
+	if (!ret) {
+		r->ready_err = -LSIO_ESOURCE;
+		snprintf(r->ready_msg, sizeof(r->ready_msg),
+			 "no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket");
+	}
+	return 0;
+}
+
+/* SigV4 for region, and the headers libcurl does not add itself. */
+static int s3_signing(struct lsio_remote *r, const char *region)
+{
+	char line[4096];
+	size_t n = strlen(region) + 16;
+
+	if (!r->aws.access_key)
+		return 0;
+	r->sigv4 = malloc(n);
+	if (!r->sigv4)
+		return -ENOMEM;
+	snprintf(r->sigv4, n, "aws:amz:%s:s3", region);
+	/* S3 insists on the payload's hash; a GET's payload is empty. */
+	if (lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256))
+		return -ENOMEM;
+	if (r->aws.token) {
+		snprintf(line, sizeof(line), "x-amz-security-token: %s", r->aws.token);
+		if (lsio_slist_add(&r->hdr[LSIO_URL_S3], line))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int gs_setup(struct lsio_remote *r)
+{
+	char line[4096];
+
+	if (!env(GCS_TOKEN_ENV))
+		return 0;
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", env(GCS_TOKEN_ENV));
+	return lsio_slist_add(&r->hdr[LSIO_URL_GS], line);
+}
+
+static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
+{
+	char host[256];
+	char **hosts;
+
+	if (lsio_url_host(url, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	for (uint32_t i = 0; i < r->nhosts; i++) {
+		if (!strcmp(r->hosts[i], host)) {
+			*out = i;
+			return 0;
+		}
+	}
+	hosts = realloc(r->hosts, (r->nhosts + 1) * sizeof(*hosts));
+	if (!hosts)
+		return -ENOMEM;
+	r->hosts = hosts;
+	hosts[r->nhosts] = strdup(host);
+	if (!hosts[r->nhosts])
+		return -ENOMEM;
+	*out = r->nhosts++;
+	return 0;
+}
+
+/* The endpoint in a variable such as STORAGE_EMULATOR_HOST, which may come
+ * without a scheme ("localhost:4443"). */
+static char *endpoint_env(const char *var)
+{
+	const char *v = env(var);
+	char *out;
+
+	if (!v)
+		return NULL;
+	if (strstr(v, "://"))
+		return strdup(v);
+	out = malloc(strlen(v) + 8);
+	if (out)
+		sprintf(out, "http://%s", v);
+	return out;
+}
+
+struct url_env {
+	struct lsio_s3_config s3;
+	char *gs_endpoint;
+};
+
+static int source_url(struct lsio_remote *r, uint32_t s,
+		      const struct url_env *ue)
+{
+	struct lsio_remote_src *rs = &r->src[s];
+	const char *name = r->job->sources[s].path;
+	struct lsio_url_parts u;
+	char why[512];
+
+	if (lsio_url_split(name, &u, why, sizeof(why)))
+		return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
+	rs->kind = (uint8_t)u.kind;
+	if (u.kind == LSIO_URL_S3)
+		rs->url = lsio_s3_url(&ue->s3, &u, why, sizeof(why));
+	else if (u.kind == LSIO_URL_GS)
+		rs->url = lsio_gs_url(ue->gs_endpoint, &u);
+	else
+		rs->url = strdup(name);
+	if (!rs->url)
+		return u.kind == LSIO_URL_S3 && strcmp(why, "out of memory")
+			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s", name, why)
+			: lsio_fail(r->ctx, -ENOMEM, "out of memory");
+	return host_index(r, rs->url, &rs->host) ? -ENOMEM : 0;
+}
+
+static bool job_has_kind(const struct lsio_job *job, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	for (uint32_t s = 0; s < job->nsources; s++)
+		if (lsio_source_remote(job, s) &&
+		    !strncasecmp(job->sources[s].path, scheme, n))
+			return true;
+	return false;
+}
+
+/* Region and endpoint: the job, then the environment, then the profile. */
+static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
+		  struct lsio_s3_config *c)
+{
+	const struct lsio_remote_settings *rs = &r->job->storage.remote;
+	const char *v;
+	int ret = s3_creds(r, opt);
+
+	if (ret)
+		return ret;
+	c->region = rs->s3_region;
+	if (!c->region && !(c->region = env("AWS_REGION")) &&
+	    !(c->region = env("AWS_DEFAULT_REGION")))
+		c->region = r->aws.region ? r->aws.region : "us-east-1";
+	v = rs->s3_endpoint;
+	if (!v && !(v = env("AWS_ENDPOINT_URL_S3")) && !(v = env("AWS_ENDPOINT_URL")))
+		v = r->aws.endpoint;
+	c->endpoint = v;
+	return s3_signing(r, c->region) ? -ENOMEM : 0;
+}
+
+static int url_env_init(struct lsio_remote *r, const struct lsio_options *opt,
+			struct url_env *ue)
+{
+	int ret = 0;
+
+	memset(ue, 0, sizeof(*ue));
+	ue->s3.addressing = r->job->storage.remote.s3_addressing;
+	if (job_has_kind(r->job, "s3://"))
+		ret = s3_env(r, opt, &ue->s3);
+	if (!ret && job_has_kind(r->job, "gs://")) {
+		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
+		ret = gs_setup(r);
+	}
+	return ret;
+}
+
+int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
+		    const struct lsio_options *opt, struct lsio_remote **out)
+{
+	const struct lsio_remote_settings *rs = &job->storage.remote;
+	struct lsio_remote *r;
+	struct url_env ue;
+	bool any = false;
+	int ret;
+
+	*out = NULL;
+	for (uint32_t s = 0; s < job->nsources && !any; s++)
+		any = lsio_source_remote(job, s);
+	if (!any)
+		return 0;
+	/* The first remote source loads libcurl: local runs never do. */
+	ret = lsio_curl_load(ctx);
+	if (ret)
+		return ret;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->src = calloc(job->nsources, sizeof(*r->src)))) {
+		free(r);
+		return lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	r->ctx = ctx;
+	r->job = job;
+	pthread_mutex_init(&r->lock, NULL);
+	r->attempts = rs->attempts > 0 ? (unsigned)rs->attempts : DEFAULT_ATTEMPTS;
+	r->deadline = rs->deadline > 0 ? rs->deadline : DEFAULT_DEADLINE;
+	r->timeout = rs->timeout > 0 ? rs->timeout : DEFAULT_TIMEOUT;
+	r->http11 = rs->http_version == LSIO_HTTP_1_1;
+	r->missing_403 = rs->missing_403;
+	r->depth = 128;
+	r->netrc = env("NETRC");
+	r->cainfo = env("CURL_CA_BUNDLE");
+	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
+	if (!ret)
+		ret = url_env_init(r, opt, &ue);
+	for (uint32_t s = 0; s < job->nsources && !ret; s++)
+		if (lsio_source_remote(job, s))
+			ret = source_url(r, s, &ue);
+	free(ue.gs_endpoint);
+	if (!ret) {
+		r->stats = calloc(MAX(r->nhosts, 1), sizeof(*r->stats));
+		r->warned = calloc(MAX(r->nhosts, 1), sizeof(*r->warned));
+		if (!r->stats || !r->warned)
+			ret = lsio_fail(ctx, -ENOMEM, "out of memory");
+	}
+	if (ret) {
+		lsio_remote_free(r);
+		return ret == -ENOMEM ? lsio_fail(ctx, ret, "out of memory") : ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void lsio_remote_free(struct lsio_remote *r)
+{
+	if (!r)
+		return;
+	for (uint32_t s = 0; s < r->job->nsources; s++) {
+		struct etag_pin *pin = atomic_load(&r->src[s].pin);
+
+		free(r->src[s].url);
+		if (pin)
+			lsio_curl.slist_free_all(pin->hdr);
+		free(pin);
+	}
+	free(r->src);
+	for (uint32_t i = 0; i < r->nhosts; i++)
+		free(r->hosts[i]);
+	free(r->hosts);
+	free(r->warned);
+	free(r->stats);
+	for (int k = 0; k < 3; k++)
+		lsio_curl.slist_free_all(r->hdr[k]);
+	lsio_aws_creds_release(&r->aws);
+	free(r->sigv4);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth)
+{
+	if (r && depth)
+		r->depth = depth;
+}
+
+const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
+{
+	return r->hosts[r->src[source].host];
+}
+
+int lsio_remote_ready(struct lsio_remote *r)
+{
+	if (!r || !r->ready_err)
+		return 0;
+	return lsio_fail_first(r->ctx, r->ready_err, "%s", r->ready_msg);
+}
+
+/* --- statistics ------------------------------------------------------------------ */
+
+static void host_out(struct lsio_host_stats *o, const char *name,
+		     const struct host_stats *hs)
+{
+	snprintf(o->host, sizeof(o->host), "%s", name);
+	o->requests = hs->requests;
+	o->retries = hs->retries;
+	o->bytes = hs->bytes;
+	o->latency[0] = lsio_latency_quantile(&hs->lat, 0.5);
+	o->latency[1] = lsio_latency_quantile(&hs->lat, 0.9);
+	o->latency[2] = lsio_latency_quantile(&hs->lat, 0.99);
+	o->first_byte = lsio_latency_quantile(&hs->first_byte, 0.5);
+}
+
+void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st)
+{
+	const uint32_t slots = ARRAY_SIZE(st->hosts);
+	struct host_stats *other;
+	uint32_t used = 0, nother = 0;
+
+	if (!r)
+		return;
+	other = calloc(1, sizeof(*other));
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t h = 0; h < r->nhosts; h++)
+		used += r->stats[h].requests > 0;
+	for (uint32_t h = 0; h < r->nhosts; h++) {
+		const struct host_stats *hs = &r->stats[h];
+
+		st->remote_requests += hs->requests;
+		st->remote_retries += hs->retries;
+		st->remote_bytes += hs->bytes;
+		if (!hs->requests)
+			continue;
+		/* More hosts than slots: the last slot sums the rest. */
+		if (used <= slots || st->nhosts < slots - 1) {
+			host_out(&st->hosts[st->nhosts++], r->hosts[h], hs);
+		} else if (other) {
+			other->requests += hs->requests;
+			other->retries += hs->retries;
+			other->bytes += hs->bytes;
+			lsio_latency_merge(&other->lat, &hs->lat);
+			nother++;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (nother)
+		host_out(&st->hosts[st->nhosts++], "(other)", other);
+	free(other);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote_state.h - the remote sources of a plan (remote.c), as the curl
+ * backend's workers (backend_curl.c) read them: per source its URL, host
+ * and pinned ETag, per host its counters, and the settings every request
+ * is made with.  Private to lib/io.
+ */
+#ifndef LSIO_REMOTE_STATE_H
+#define LSIO_REMOTE_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "io/curl_load.h"
+#include "io/remote.h"
+#include "util/latency.h"
+
+struct etag_pin {
+	char etag[LSIO_ETAG_MAX];
+	struct curl_slist *hdr;	/* the kind's headers + If-Match, NULL when
+				 * the ETag is weak (If-Match cannot name it) */
+};
+
+struct lsio_remote_src {
+	char *url;		/* the http(s) URL requested; NULL: local */
+	uint32_t host;		/* index into hosts */
+	uint8_t kind;		/* enum lsio_url_kind */
+	_Atomic(struct etag_pin *) pin;	/* NULL until a response has an ETag */
+};
+
+/* One host's counters: per worker while running, merged at the end. */
+struct host_stats {
+	uint64_t requests, retries, bytes;
+	struct lsio_latency lat;
+	struct lsio_latency first_byte;	/* the host's latency, for the
+					 * next plan (host_cache.c) */
+};
+
+struct lsio_remote {
+	struct lsio_ctx *ctx;
+	struct lsio_job *job;
+	struct lsio_remote_src *src;	/* per job source */
+	char **hosts;
+	uint32_t nhosts;
+	atomic_int *warned;	/* per host: "ignores Range" said once */
+
+	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
+	struct lsio_aws_creds aws;
+	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
+	bool http11;		/* storage.http.version "1.1" */
+	bool missing_403;	/* batches: 403 is missing, as 404 */
+	int ready_err;		/* why no request may be sent, 0 = none */
+	char ready_msg[LSIO_MSG_MAX];
+	const char *netrc;	/* $NETRC, or NULL for ~/.netrc */
+	const char *cainfo;	/* $CURL_CA_BUNDLE */
+
+	unsigned attempts;
+	double deadline, timeout;
+	unsigned depth;		/* connections per host and worker */
+
+	pthread_mutex_t lock;	/* guards the merged statistics */
+	struct host_stats *stats;	/* nhosts */
+};
+
+/* Append line to *list.  Returns 0, or -ENOMEM (the list is kept). */
+int lsio_slist_add(struct curl_slist **list, const char *line);
+
+#endif /* LSIO_REMOTE_STATE_H */
