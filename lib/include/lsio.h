@@ -145,7 +145,7 @@ enum lsio_direct { LSIO_DIRECT_UNSET = -1, LSIO_DIRECT_OFF = 0,
 struct lsio_options {
 	size_t size;		/* bytes of this struct the library knows:
 				 * set by lsio_options_init() */
-	int workers;		/* threads, default one per core */
+	int workers;		/* threads, default one per usable CPU */
 	int queue_depth;	/* requests in flight per worker */
 	int64_t memory;		/* bytes of I/O buffers in flight, all workers */
 	int direct;		/* enum lsio_direct */

@@ -33,7 +33,7 @@ static const struct lsio_opt_choice backend_choices[] = {
 static const struct lsio_opt lsio_opts[] = {
 	{ "workers", LSIO_OPT_INT, LSIO_OPT_GLOBAL, 1, 1024, false, NULL,
 	  SET(workers), OPT(workers),
-	  "worker threads (default: one per core)" },
+	  "worker threads (default: one per CPU it may use)" },
 	{ "queue_depth", LSIO_OPT_INT, BOTH, 1, 4096, false, NULL,
 	  SET(queue_depth), OPT(queue_depth),
 	  "reads in flight per worker" },
