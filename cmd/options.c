@@ -301,9 +301,6 @@ static int parse_slurm_shard(const char *cmd, struct lsio_options *o)
 	long id, count, lo = min ? parse_long(min, 0, INT_MAX) : 0;
 	long by = step ? parse_long(step, 1, INT_MAX) : 1;
 
-	if (by < 1)	/* unparsable */
-		by = -1;
-
 	for (size_t i = 0; i < 2; i++)
 		if (!getenv(vars[i]))
 			return cmd_usage_error(cmd, "--shard slurm: %s is not set: run it as a task of a job array (sbatch --array=0-3)",

@@ -41,12 +41,17 @@ static char *journal_path(const char *temp, uint32_t k, uint32_t n)
  * systems without user attributes just do not know. */
 #define PART_XATTR "user.lsio.run"
 
+/* The job's fingerprint as the attribute holds it: 16 hex digits. */
+static void part_id(const struct lsio_sink *s, char id[17])
+{
+	snprintf(id, 17, "%016llx", (unsigned long long)s->shard->fingerprint);
+}
+
 void lsio_part_label(struct lsio_sink *s, int fd)
 {
 	char id[17];
 
-	snprintf(id, sizeof(id), "%016llx",
-		 (unsigned long long)s->shard->fingerprint);
+	part_id(s, id);
 	fsetxattr(fd, PART_XATTR, id, 16, 0);
 }
 
@@ -57,8 +62,7 @@ bool lsio_part_committed(struct lsio_sink *s, const char *temp,
 
 	if (!s->shard->resume || !access(temp, F_OK) || errno != ENOENT)
 		return false;
-	snprintf(id, sizeof(id), "%016llx",
-		 (unsigned long long)s->shard->fingerprint);
+	part_id(s, id);
 	if (getxattr(final, PART_XATTR, have, 16) != 16 || memcmp(id, have, 16))
 		return false;
 	lsio_warn(s->ctx, "'%s' is this job's output already (committed by an earlier run): nothing to do",

@@ -73,10 +73,19 @@ xarray_setup_file() {
 	"$PY" -c "import $1" 2>/dev/null || return 0
 	"$PY" "$FIXTURES/xarray_gen.py" "$XDIR" > "$BATS_FILE_TMPDIR/gen.log" 2>&1 ||
 		{ touch "$BATS_FILE_TMPDIR/gen.failed"; return 0; }
-	if command -v nginx > /dev/null; then
-		read -r HTTP_PORT _ _ _ < <("$FIXTURES/nginx/start.sh" "$NGX" "$XDIR")
-		export HTTP_PORT
-	fi
+	nginx_serve "$XDIR" && export HTTP_PORT=$PORT
+	return 0
+}
+
+# nginx_serve ROOT: when nginx and its echo module are installed, start
+# tests/fixtures/nginx serving ROOT on loopback (logs in $NGX), exporting
+# PORT; stop it with "$FIXTURES/nginx/stop.sh" "$NGX".  Returns 1 when
+# they are not installed (the caller skips with the reason).
+nginx_serve() {
+	command -v nginx > /dev/null || return 1
+	[ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || return 1
+	read -r PORT _ _ _ < <("$FIXTURES/nginx/start.sh" "$NGX" "$1")
+	export PORT
 }
 
 xarray_teardown_file() {

@@ -16,10 +16,7 @@ SLOW=(--coalesce-gap off --queue-depth 1 --workers 1)
 
 setup_file() {
 	export NGX=$BATS_FILE_TMPDIR/nginx
-	command -v nginx > /dev/null || return 0
-	[ -e /usr/lib/nginx/modules/ngx_http_echo_module.so ] || return 0
-	read -r PORT _ _ _ < <("$NGINX_FIX/start.sh" "$NGX" "$BATS_FILE_TMPDIR")
-	export PORT
+	nginx_serve "$BATS_FILE_TMPDIR" || true
 }
 
 teardown_file() {
