@@ -169,12 +169,31 @@ json_field() {
 	run -2 env SLURM_ARRAY_TASK_ID=7 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 \
 		"$LSIO" run job.json --shard slurm
 	assert_output --partial "task 7 of an array of 3"
-	run -2 lsio run job.json --shard 0/2 -o /dev/null
-	assert_output --partial "'/dev/null' is not a file"
-	[ -c /dev/null ] || fail "/dev/null is no longer a device"
+	# A FIFO and standard output cannot be shared by parts: refused,
+	# written through never, the FIFO still a FIFO.
+	mkfifo fifo
+	run -2 lsio run job.json --shard 0/2 -o fifo
+	assert_output --partial "'fifo' is not a file"
+	[ -p fifo ] || fail "fifo is no longer a FIFO"
+	run -2 lsio run job.json --resume -o -
+	assert_output --partial "'-' is not a file"
 	run -2 lsio run stdout.json --resume
 	assert_output --partial "--resume: a stdout output keeps nothing to resume from"
 	[ -z "$(ls -A | grep lsio-run)" ] || fail "temporaries left: $(ls -A)"
+}
+
+@test "shard: a symlink's target gets the array, the link stays a link" {
+	need_python_numpy
+	"$PY" "$GEN" g 9 || fail "parts_gen.py failed"
+	cd g
+	mkdir real
+	ln -s real/arr.npy link.npy
+	lsio run job.json --shard 0/2 -o link.npy -q
+	[ ! -e real/arr.npy ] || fail "committed with part 1 missing"
+	lsio run job.json --shard 1/2 -o link.npy -q
+	[ -L link.npy ] || fail "link.npy was replaced"
+	cmp real/arr.npy ref.npy
+	[ -z "$(ls -A . real | grep lsio-run)" ] || fail "temporaries left: $(ls -A . real)"
 }
 
 @test "shard slurm: the part is (ID - MIN) / STEP of COUNT" {
