@@ -409,6 +409,7 @@ static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	if (ret)
 		return ret;
 	e.sink.dest = &plan->dest;
+	e.sink.reduce = &plan->reduce;
 	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
 	if (ret)
 		goto out;

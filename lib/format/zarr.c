@@ -512,8 +512,13 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 			(json_int_t)zarr_dimsel_count(&g->sel[d])));
 		total *= zarr_dimsel_count(&g->sel[d]);
 	}
-	if (g->placed == total && !g->blind)
+	/* A reduction needs the fill value itself (--skip-fill, absent
+	 * chunks) and has no array to prefill. */
+	if (g->placed == total && !g->blind && !(g->opt && g->opt->reduce))
 		fill = json_null();
+	if (o && g->opt && g->opt->reduce)
+		json_object_set_new(o, "reduce", lsio_reduce_json(
+			g->opt->reduce, g->opt->skip_fill, (uint32_t)json_array_size(shape)));
 	if (o && g->placed == total && g->blind)
 		json_object_set_new(o, "prefill", json_false());
 	if (o && shape &&

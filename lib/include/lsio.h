@@ -174,6 +174,15 @@ struct lsio_options {
 	void (*progress)(void *arg, uint64_t bytes_done, uint64_t bytes_total,
 			 uint64_t chunks_done, uint64_t chunks_total);
 	void *progress_arg;
+
+	/* Reduce an array output instead of writing it whole: "OP[:AXES]"
+	 * (sum, mean, min, max, count, var or std over the dimensions AXES,
+	 * "0,2"; none: all), as the job's output "reduce" in lsio-job(5),
+	 * which this replaces.  NULL: the job's. */
+	const char *reduce;
+	/* With a reduction: 1, values equal to the array's fill value are
+	 * missing, as NaN always is; 0, they count; -1: as the job says. */
+	int skip_fill;
 };
 
 /* Sets every field to "not set" and opt->size to the smaller of size

@@ -77,6 +77,11 @@ static int memory_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, NULL, s->priv, i, p, n);
 }
 
+static uint8_t *memory_data(struct lsio_sink *s)
+{
+	return ((struct lsio_grid *)s->priv)->data;
+}
+
 static void memory_close(struct lsio_sink *s)
 {
 	free(s->priv);
@@ -88,6 +93,7 @@ const struct lsio_sink_ops lsio_sink_memory = {
 	.open = memory_open,
 	.direct = memory_direct,
 	.put = memory_put,
+	.data = memory_data,
 	.commit = lsio_sink_commit_nothing,
 	/* The caller's memory is the caller's: after a failure it holds a
 	 * part of the array, as lsio_run_into() says. */
