@@ -291,15 +291,25 @@ struct lsio_reduce {
 				 * (CF's _FillValue), as NaN always is */
 };
 
-/* Parse "OP[:AXES]" (AXES "0,2", negative from the end; none: all) for an
- * array of rank ndim into r.  Returns 0 or -LSIO_EUSAGE with a reason in
- * why.  The names of the operations, for messages: */
-int lsio_reduce_parse(const char *text, uint32_t ndim, struct lsio_reduce *r,
-		      char *why, size_t cap);
+/* Parse "OP[:AXES]" (AXES "0,2", negative from the end, or the names in
+ * dims when not NULL: "time"; none: all) for an array of rank ndim into r.
+ * Returns 0 or -LSIO_EUSAGE with a reason in why.  The names of the
+ * operations, for messages: */
+int lsio_reduce_parse(const char *text, uint32_t ndim,
+		      char *const *dims, struct lsio_reduce *r, char *why,
+		      size_t cap);
 const char *lsio_reduce_name(enum lsio_reduce_op op);
 /* --reduce text (and --skip-fill) as a job's "reduce", for an array of
  * rank ndim; NULL when out of memory. */
-json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim);
+json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
+			 char *const *dims);
+
+/* Parse a list of ndim dimension names, each a NetCDF name and none
+ * twice, into *out (malloc'd; lsio_dims_free).  Returns 0, -LSIO_EJOB or
+ * -ENOMEM with the message set. */
+int lsio_json_dims(struct lsio_ctx *ctx, const char *where, json_t *v,
+		   uint32_t ndim, char ***out);
+void lsio_dims_free(char **dims, uint32_t ndim);
 
 struct lsio_output {
 	enum lsio_output_type type;
@@ -324,6 +334,7 @@ struct lsio_output {
 	uint32_t nattrs;
 	bool netcdf_named;	/* "format": "netcdf4": any path will do */
 	struct lsio_reduce reduce;	/* array: op NONE, or reduced */
+	char **dims;		/* array: ndim names ("dims"), or NULL */
 };
 
 /* Whether chunks are placed into arrays: array and dataset output. */

@@ -63,24 +63,55 @@ static int reduce_axis(long long a, uint32_t ndim, struct lsio_reduce *r,
 	return 0;
 }
 
-static int reduce_axes(const char *s, uint32_t ndim, struct lsio_reduce *r,
-		       char *why, size_t cap)
+/* The dimension named name (len bytes), as an axis number. */
+static int reduce_name(const char *name, size_t len, uint32_t ndim,
+		       char *const *dims, long long *a, char *why, size_t cap)
+{
+	char word[64];
+	const char *hint;
+	const char *names[LSIO_MAX_DIMS + 1] = { NULL };
+
+	for (uint32_t d = 0; dims && d < ndim; d++) {
+		names[d] = dims[d];
+		if (strlen(dims[d]) == len && !strncmp(dims[d], name, len)) {
+			*a = d;
+			return 0;
+		}
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)MIN(len, 63), name);
+	if (!dims) {
+		snprintf(why, cap,
+			 "'%s': the array names no dimensions (its output has no \"dims\"): give axes as numbers, as in 'mean:0,2'",
+			 word);
+		return -LSIO_EUSAGE;
+	}
+	hint = lsio_did_you_mean(word, names);
+	snprintf(why, cap, "no dimension '%s'%s%s%s", word,
+		 hint ? ": did you mean '" : "", hint ? hint : "",
+		 hint ? "'?" : "");
+	return -LSIO_EUSAGE;
+}
+
+static int reduce_axes(const char *s, uint32_t ndim, char *const *dims,
+		       struct lsio_reduce *r, char *why, size_t cap)
 {
 	while (*s) {
+		size_t len = strcspn(s, ",");
 		char *end;
 		long long a;
 
 		errno = 0;
 		a = strtoll(s, &end, 10);
-		if (end == s || errno || (*end && *end != ',')) {
-			snprintf(why, cap,
-				 "expected axes as numbers separated by commas, as in 'mean:0,2', not '%s'",
-				 s);
+		if (!len) {
+			snprintf(why, cap, "an empty axis in '%s'", s);
 			return -LSIO_EUSAGE;
 		}
+		if ((end != s + len || errno) &&
+		    reduce_name(s, len, ndim, dims, &a, why, cap))
+			return -LSIO_EUSAGE;
 		if (reduce_axis(a, ndim, r, why, cap))
 			return -LSIO_EUSAGE;
-		s = *end ? end + 1 : end;
+		s += s[len] ? len + 1 : len;
 	}
 	return 0;
 }
@@ -91,8 +122,9 @@ static void reduce_all(uint32_t ndim, struct lsio_reduce *r)
 	r->axes = ndim ? (uint32_t)((1ull << ndim) - 1) : 0;
 }
 
-int lsio_reduce_parse(const char *text, uint32_t ndim, struct lsio_reduce *r,
-		      char *why, size_t cap)
+int lsio_reduce_parse(const char *text, uint32_t ndim,
+		      char *const *dims, struct lsio_reduce *r, char *why,
+		      size_t cap)
 {
 	const char *colon = strchr(text, ':');
 	size_t len = colon ? (size_t)(colon - text) : strlen(text);
@@ -104,7 +136,7 @@ int lsio_reduce_parse(const char *text, uint32_t ndim, struct lsio_reduce *r,
 		reduce_all(ndim, r);
 		return 0;
 	}
-	return reduce_axes(colon + 1, ndim, r, why, cap);
+	return reduce_axes(colon + 1, ndim, dims, r, why, cap);
 }
 
 /* --- the job's "reduce" ---------------------------------------------------- */
@@ -132,9 +164,15 @@ static int reduce_object_axes(struct job_parser *p, json_t *v,
 	if (!json_is_array(v))
 		return reduce_fail(p, "axes", "expected a list of dimensions, as in [0, 2]");
 	json_array_foreach(v, i, e) {
-		if (!json_is_integer(e))
-			return reduce_fail(p, "axes", "expected whole numbers");
-		if (reduce_axis(json_integer_value(e), ndim, r, why, sizeof(why)))
+		long long a = json_integer_value(e);
+
+		if (json_is_string(e) &&
+		    reduce_name(json_string_value(e), json_string_length(e), ndim,
+				p->job->out.dims, &a, why, sizeof(why)))
+			return reduce_fail(p, "axes", why);
+		if (!json_is_integer(e) && !json_is_string(e))
+			return reduce_fail(p, "axes", "expected dimension numbers or names");
+		if (reduce_axis(a, ndim, r, why, sizeof(why)))
 			return reduce_fail(p, "axes", why);
 	}
 	return 0;
@@ -178,8 +216,8 @@ int job_reduce(struct job_parser *p, json_t *v)
 	if (!v)
 		return 0;
 	if (json_is_string(v)) {
-		if (lsio_reduce_parse(json_string_value(v), p->job->out.ndim, r,
-				      why, sizeof(why)))
+		if (lsio_reduce_parse(json_string_value(v), p->job->out.ndim,
+				      p->job->out.dims, r, why, sizeof(why)))
 			return reduce_fail(p, NULL, why);
 		return 0;
 	}
@@ -188,14 +226,15 @@ int job_reduce(struct job_parser *p, json_t *v)
 	return reduce_fail(p, NULL, "expected \"OP:AXES\" (\"mean:0\") or {\"op\": ..., \"axes\": [...]}");
 }
 
-json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim)
+json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
+			 char *const *dims)
 {
 	struct lsio_reduce r;
 	char why[LSIO_MSG_MAX / 2];
 	json_t *o, *axes;
 
 	if (skip_fill <= 0 ||
-	    lsio_reduce_parse(text, ndim, &r, why, sizeof(why)))
+	    lsio_reduce_parse(text, ndim, dims, &r, why, sizeof(why)))
 		return json_string(text);	/* its error comes with the run */
 	o = json_object();
 	axes = json_array();

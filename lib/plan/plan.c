@@ -757,10 +757,13 @@ static int reduce_resolve(struct lsio_plan *p, const struct lsio_options *opt)
 	if (opt && opt->reduce) {
 		if (out->type != LSIO_OUT_ARRAY)
 			return lsio_fail(p->ctx, -LSIO_EUSAGE,
-					 "--reduce: the job's output is %s; only an array output can be reduced",
-					 lsio_job_output_type(p->job));
-		if (lsio_reduce_parse(opt->reduce, out->ndim, &p->reduce, why,
-				      sizeof(why)))
+					 "--reduce: the job's output is %s; only an array output can be reduced%s",
+					 lsio_job_output_type(p->job),
+					 out->type == LSIO_OUT_DATASET
+						 ? " (not yet a NetCDF file: write one variable to .npy, --var V -o OUT.npy)"
+						 : "");
+		if (lsio_reduce_parse(opt->reduce, out->ndim, out->dims,
+				      &p->reduce, why, sizeof(why)))
 			return lsio_fail(p->ctx, -LSIO_EUSAGE,
 					 "--reduce '%s': %s", opt->reduce, why);
 	}

@@ -199,6 +199,29 @@ print(m.shape, np.allclose(m, np.nanmean(a.astype("f4").astype("f8"), axis=0), r
 	assert_output "(19, 36) True True"
 }
 
+@test "reduce: dimensions by name (--var, --sel) equal xarray's .sel().max(\"time\")" {
+	need_xarray
+	py '
+import xarray as xr, pandas as pd
+t = pd.date_range("2020-01-01", periods=48, freq="6H")
+rng = np.random.default_rng(0)
+ds = xr.Dataset({"t2m": (("time", "lat", "lon"), rng.standard_normal((48, 10, 12)).astype("f4"))},
+                coords={"time": t, "lat": np.linspace(-45, 45, 10), "lon": np.arange(12) * 30.0})
+ds.to_zarr("x.zarr", mode="w", encoding={"t2m": {"chunks": (8, 5, 6)}})'
+	lsio zarr x.zarr --var t2m --sel time=2020-01-03:2020-01-08 --reduce max:time -o tmax.npy -q
+	lsio zarr x.zarr --var t2m --sel lat=-20:20 --reduce std:lat,lon -o s.npy -q
+	run -0 py '
+import xarray as xr
+ds = xr.open_zarr("x.zarr")
+print(np.array_equal(np.load("tmax.npy"), ds.t2m.sel(time=slice("2020-01-03", "2020-01-08")).max("time").values),
+      np.allclose(np.load("s.npy"), ds.t2m.sel(lat=slice(-20, 20)).astype("f8").std(("lat", "lon")).values, rtol=1e-10))'
+	assert_output "True True"
+	run -2 lsio zarr x.zarr --var t2m --reduce mean:tiem -o m.npy
+	assert_output --partial "no dimension 'tiem': did you mean 'time'?"
+	run -2 lsio zarr x.zarr --var t2m --reduce mean:time -o m.nc
+	assert_output --partial "write one variable to .npy"
+}
+
 @test "reduce: over HTTP from nginx, the same bits as the local store" {
 	need_zarr
 	NGX=$BATS_TEST_TMPDIR/nginx
@@ -228,7 +251,7 @@ z[0:3, 0:7] = np.nan'
 	run -2 lsio run job.json --reduce mean:0,0 -o r.npy
 	assert_output --partial "axis 0 is given twice"
 	run -2 lsio run job.json --reduce mean:x -o r.npy
-	assert_output --partial "expected axes as numbers separated by commas"
+	assert_output --partial "the array names no dimensions (its output has no \"dims\"): give axes as numbers"
 	run -2 lsio run job.json --reduce mean:0 --shard 0/2 -o r.npy
 	assert_output --partial "--shard is not supported with a reduction yet"
 	py 'j = json.load(open("job.json")); j["output"]["reduce"] = {"op": "mean", "axis": [0]}; json.dump(j, open("bad.json", "w"))'
