@@ -301,6 +301,11 @@ int lsio_reduce_parse(const char *text, uint32_t ndim,
 const char *lsio_reduce_name(enum lsio_reduce_op op);
 /* --reduce text (and --skip-fill) as a job's "reduce", for an array of
  * rank ndim; NULL when out of memory. */
+/* The reduction a run of job with opt (imported; may be NULL) computes:
+ * --reduce and --skip-fill over the output's "reduce".  Returns 0 or
+ * -LSIO_EUSAGE with the message set. */
+int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
+			const struct lsio_options *opt, struct lsio_reduce *r);
 json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
 			 char *const *dims);
 
@@ -832,12 +837,6 @@ void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 /* --- sinks (sink/sink.c and one file per sink) ----------------------------- */
 
 struct lsio_sink;
-
-/* Whether job's output can be assembled in d's memory: an array of at
- * most d->cap bytes.  0, or -LSIO_EUSAGE / -LSIO_ETOOBIG with the message
- * set (sink/sink_memory.c). */
-int lsio_sink_memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
-			   const struct lsio_dest *d);
 
 /* An output shared by the parts of a sharded run or kept for a resume
  * (sink/sink_part.c).  open: the journal of s->shard's part beside temp,

@@ -229,6 +229,23 @@ uint64_t lsio_job_source_count(const struct lsio_job *job);
  * string).  Any thread. */
 const char *lsio_job_output_type(const struct lsio_job *job);
 
+/* The array a run of an array job writes: its element type as numpy
+ * writes it ("<f4"), its rank and shape, and its size in bytes. */
+struct lsio_array_info {
+	char dtype[24];
+	uint32_t ndim;
+	uint64_t shape[32];
+	uint64_t nbytes;
+};
+
+/* What a run of job with opt (NULL: defaults) writes when its output is
+ * an array: the output's, or with a reduction (the job's "reduce", or
+ * opt->reduce) the reduced array - what lsio_run_into() needs room for.
+ * Returns 0, or -LSIO_EUSAGE (message set) when the output is not an
+ * array or the reduction does not fit it.  One ctx per thread. */
+int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
+		   const struct lsio_options *opt, struct lsio_array_info *info);
+
 /* --- plans ---------------------------------------------------------------- */
 
 /* Resolve sources (stat, classify) and plan the requests, reading no data.

@@ -249,3 +249,29 @@ json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
 	}
 	return o;
 }
+
+int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
+			const struct lsio_options *opt, struct lsio_reduce *r)
+{
+	const struct lsio_output *out = &job->out;
+	char why[LSIO_MSG_MAX / 2];
+
+	*r = out->reduce;
+	if (opt && opt->reduce) {
+		if (out->type != LSIO_OUT_ARRAY)
+			return lsio_fail(ctx, -LSIO_EUSAGE,
+					 "--reduce: the job's output is %s; only an array output can be reduced%s",
+					 lsio_job_output_type(job),
+					 out->type == LSIO_OUT_DATASET
+						 ? " (not yet a NetCDF file: write one variable to .npy, --var V -o OUT.npy)"
+						 : "");
+		if (lsio_reduce_parse(opt->reduce, out->ndim, out->dims,
+				      r, why, sizeof(why)))
+			return lsio_fail(ctx, -LSIO_EUSAGE,
+					 "--reduce '%s': %s", opt->reduce, why);
+	}
+	if (opt && opt->skip_fill >= 0)
+		r->skip_fill = opt->skip_fill;
+	return 0;
+}
+

@@ -747,31 +747,6 @@ int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	return lsio_plan_new_dest(ctx, job, opt, NULL, out);
 }
 
-/* The reduction: --reduce (and --skip-fill) over the job's "reduce". */
-static int reduce_resolve(struct lsio_plan *p, const struct lsio_options *opt)
-{
-	const struct lsio_output *out = &p->job->out;
-	char why[LSIO_MSG_MAX / 2];
-
-	p->reduce = out->reduce;
-	if (opt && opt->reduce) {
-		if (out->type != LSIO_OUT_ARRAY)
-			return lsio_fail(p->ctx, -LSIO_EUSAGE,
-					 "--reduce: the job's output is %s; only an array output can be reduced%s",
-					 lsio_job_output_type(p->job),
-					 out->type == LSIO_OUT_DATASET
-						 ? " (not yet a NetCDF file: write one variable to .npy, --var V -o OUT.npy)"
-						 : "");
-		if (lsio_reduce_parse(opt->reduce, out->ndim, out->dims,
-				      &p->reduce, why, sizeof(why)))
-			return lsio_fail(p->ctx, -LSIO_EUSAGE,
-					 "--reduce '%s': %s", opt->reduce, why);
-	}
-	if (opt && opt->skip_fill >= 0)
-		p->reduce.skip_fill = opt->skip_fill;
-	return 0;
-}
-
 int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 		       const struct lsio_options *opt,
 		       const struct lsio_dest *dest, struct lsio_plan **out)
@@ -804,7 +779,7 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	p->null_backend = lsio_backend_find(p->opt.backend) &&
 			  (lsio_backend_find(p->opt.backend)->flags &
 			   LSIO_BACKEND_NO_READS);
-	ret = reduce_resolve(p, opt);
+	ret = lsio_reduce_resolve(ctx, job, opt, &p->reduce);
 	/* The stream writes chunks in job order; a reduction merges them in
 	 * job order, which reading them so keeps cheap. */
 	p->ordered = (p->dest.kind == LSIO_DEST_JOB &&

@@ -12,8 +12,10 @@
 
 #include "sink/sink_mapped.h"
 
-int lsio_sink_memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
-			   const struct lsio_dest *d)
+/* Whether job's output can be assembled in d's memory: an array of at
+ * most d->cap bytes (for a reduction, job is the result's). */
+static int memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
+			const struct lsio_dest *d)
 {
 	const struct lsio_output *out = &job->out;
 	uint64_t need;
@@ -49,7 +51,7 @@ static int memory_open(struct lsio_sink *s)
 	size_t len = (size_t)lsio_grid_bytes(out->shape, out->ndim,
 					     out->dtype.size);
 	struct lsio_grid *g;
-	int err = lsio_sink_memory_check(s->ctx, s->job, s->dest);
+	int err = memory_check(s->ctx, s->job, s->dest);
 
 	if (err)
 		return err;
