@@ -515,7 +515,7 @@ int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
 {
 	const struct lsio_output *out = &job->out;
 	struct lsio_options known;
-	struct lsio_reduce r;
+	struct lsio_reduce r = { 0 };
 	int ret = lsio_options_import(ctx, &opt, &known);
 
 	memset(info, 0, sizeof(*info));
