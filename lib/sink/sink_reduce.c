@@ -24,6 +24,7 @@
 #include "sink/sink_mapped.h"
 
 struct partial {
+	struct partial *next;	/* in the spares */
 	uint64_t chunk;
 	bool fill;		/* an absent chunk: the fill value, no acc */
 	struct lsio_reduce_box box;
@@ -37,6 +38,10 @@ struct reduce_sink {
 	uint64_t next;		/* the chunk to merge next */
 	struct partial **heap;	/* early partials, least chunk first */
 	size_t nheap, cap;
+	/* Merged partials kept for the next chunks: their memory is faulted
+	 * in once, not for every chunk. */
+	struct partial *spares;
+	unsigned nspares;
 	struct lsio_job result;	/* the job, its output the result */
 	struct lsio_sink inner;	/* writes the result */
 };
@@ -98,6 +103,20 @@ static void partial_free(struct partial *p)
 	free(p);
 }
 
+#define SPARES_MAX 64
+
+/* A merged partial, kept for another chunk (under the lock). */
+static void partial_done(struct reduce_sink *r, struct partial *p)
+{
+	if (r->nspares >= SPARES_MAX) {
+		partial_free(p);
+		return;
+	}
+	p->next = r->spares;
+	r->spares = p;
+	r->nspares++;
+}
+
 /* Merge p, then every waiting partial that now comes next. */
 static void merge_in_order(struct reduce_sink *r, struct partial *p)
 {
@@ -108,7 +127,7 @@ static void merge_in_order(struct reduce_sink *r, struct partial *p)
 		else
 			lsio_reduce_merge(&r->rd, &r->total, &p->acc, &p->box);
 		r->next = p->chunk + 1;
-		partial_free(p);
+		partial_done(r, p);
 		if (!r->nheap || r->heap[0]->chunk != r->next)
 			return;
 		p = heap_pop(r);
@@ -213,10 +232,19 @@ static int reduce_partial_new(struct lsio_sink *s, uint64_t i,
 	if (!lsio_chunk_place(s->job, &s->job->chunks[i], v))
 		return lsio_fail_first(s->ctx, -LSIO_EJOB,
 				       "chunk %" PRIu64 ": no placement", i);
-	part = calloc(1, sizeof(*part));
+	pthread_mutex_lock(&r->lock);
+	part = r->spares;
+	if (part) {
+		r->spares = part->next;
+		r->nspares--;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!part)
+		part = calloc(1, sizeof(*part));
 	if (!part)
 		return lsio_fail_first(s->ctx, -ENOMEM, "out of memory");
 	part->chunk = i;
+	part->fill = false;
 	lsio_reduce_box(&r->rd, v, &part->box);
 	*out = part;
 	return 0;
@@ -258,7 +286,7 @@ static int reduce_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 		partial_free(part);
 		return reduce_size_error(s, i, n, want);
 	}
-	if (lsio_acc_alloc(&r->rd, &part->acc, part->box.len)) {
+	if (lsio_acc_reset(&r->rd, &part->acc, part->box.len)) {
 		partial_free(part);
 		return lsio_fail_first(s->ctx, -ENOMEM, "out of memory");
 	}
@@ -333,6 +361,12 @@ static void reduce_close(struct lsio_sink *s)
 		r->inner.ops->close(&r->inner);
 	while (r->nheap)
 		partial_free(heap_pop(r));
+	while (r->spares) {
+		struct partial *p = r->spares;
+
+		r->spares = p->next;
+		partial_free(p);
+	}
 	free(r->heap);
 	lsio_acc_free(&r->total);
 	pthread_mutex_destroy(&r->lock);
