@@ -482,26 +482,49 @@ static uint32_t walk_order(const struct lsio_reducer *rd, uint32_t ndim,
 	return m;
 }
 
+/* Where element (i_0, ...) of the box v lands in the state folded into:
+ * ps[d] per step along each dimension (0 when reduced), from *pofs.  The
+ * partial of the box is its kept dimensions in C order; the total is the
+ * result's shape, the box at v->to. */
+static bool fold_strides(const struct lsio_reducer *rd,
+			 const struct lsio_place *v, bool into_total,
+			 uint64_t *ps, uint64_t *pofs)
+{
+	uint64_t s = 1;
+	uint32_t r = rd->rdim;
+
+	*pofs = 0;
+	for (uint32_t d = v->ndim; d-- > 0;) {
+		if (!v->count[d])
+			return false;
+		if (reduced(rd, d)) {
+			ps[d] = 0;
+			continue;
+		}
+		ps[d] = s;
+		r--;
+		if (into_total)
+			*pofs += v->to[d] * s;
+		s *= into_total ? rd->rshape[r] : v->count[d];
+	}
+	return true;
+}
+
 void lsio_reduce_chunk(const struct lsio_reducer *rd,
 		       const struct lsio_place *v, const uint8_t *chunk,
-		       struct lsio_reduce_acc *part)
+		       struct lsio_reduce_acc *part, bool into_total)
 {
 	uint64_t cs[LSIO_MAX_DIMS], ps[LSIO_MAX_DIMS] = { 0 };
 	uint64_t idx[LSIO_MAX_DIMS] = { 0 };
-	uint64_t src = lsio_place_src_strides(v, rd->in.size, cs), pofs = 0;
+	uint64_t src = lsio_place_src_strides(v, rd->in.size, cs), pofs;
 	uint32_t last = v->ndim - 1, walk[LSIO_MAX_DIMS], nwalk, w;
-	uint64_t s = 1;
 
-	for (uint32_t d = v->ndim; d-- > 0;) {
-		if (!v->count[d])
-			return;
-		ps[d] = reduced(rd, d) ? 0 : s;
-		s *= reduced(rd, d) ? 1 : v->count[d];
-	}
+	if (!fold_strides(rd, v, into_total, ps, &pofs))
+		return;
 	nwalk = walk_order(rd, v->ndim, walk);
 	for (;;) {
-		fold_run(rd, part, pofs, ps[last] ? 1 : 0, chunk + src, cs[last],
-			 v->count[last]);
+		fold_run(rd, part, pofs, reduced(rd, last) ? 0 : 1, chunk + src,
+			 cs[last], v->count[last]);
 		for (w = 0; w < nwalk; w++) {
 			uint32_t d = walk[w];
 

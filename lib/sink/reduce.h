@@ -66,11 +66,12 @@ struct lsio_reduce_box {
 void lsio_reduce_box(const struct lsio_reducer *rd, const struct lsio_place *v,
 		     struct lsio_reduce_box *box);
 
-/* Fold the decoded chunk (placed as v) into part, the state of its box,
- * in a fixed order: the array's C order over the box. */
+/* Fold the decoded chunk (placed as v) into part, the state of its box
+ * (into_total: the state of the whole result), each element taking its
+ * values in the array's C order. */
 void lsio_reduce_chunk(const struct lsio_reducer *rd,
 		       const struct lsio_place *v, const uint8_t *chunk,
-		       struct lsio_reduce_acc *part);
+		       struct lsio_reduce_acc *part, bool into_total);
 
 /* Merge part (over box) into total (over the whole result). */
 void lsio_reduce_merge(const struct lsio_reducer *rd,
