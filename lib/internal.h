@@ -859,6 +859,13 @@ struct lsio_sink;
  * abort: record what is written, keep temp.  close: free. */
 int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 		   bool data_is_dir);
+/* Parts share a temporary beside a file: "-", a FIFO or a device cannot
+ * be shared (-LSIO_EUSAGE, said).  Asked before the target is opened,
+ * which for a FIFO would wait for a reader. */
+int lsio_part_target_check(struct lsio_sink *s);
+/* This part is done and the output waits for the parts in pending
+ * ("1, 3"): s->deferred, and a warning that says so. */
+void lsio_part_wait_note(struct lsio_sink *s, const char *pending);
 int lsio_part_finish(struct lsio_sink *s);
 /* label: mark temp's descriptor fd as this job's output.  committed: a
  * resumed part finds no temp and final so marked (a warning says so). */

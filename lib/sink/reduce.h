@@ -92,4 +92,15 @@ int lsio_reduce_finish(const struct lsio_reducer *rd,
 		       struct lsio_reduce_acc *total, uint8_t *dst, char *why,
 		       size_t cap);
 
+/* Part k of n's state acc of the reduction rd of the job fp, in the file
+ * path (reduce_state.c): written whole or not at all, read back only by
+ * the same job, part and split.  Return 0 or -errno (load: -ENOENT when
+ * the file is missing or another run's). */
+int lsio_reduce_state_save(const char *path, uint64_t fp, uint32_t k,
+			   uint32_t n, const struct lsio_reducer *rd,
+			   const struct lsio_reduce_acc *acc);
+int lsio_reduce_state_load(const char *path, uint64_t fp, uint32_t k,
+			   uint32_t n, const struct lsio_reducer *rd,
+			   struct lsio_reduce_acc *acc);
+
 #endif /* LSIO_REDUCE_H */

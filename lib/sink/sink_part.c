@@ -18,10 +18,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+int lsio_part_target_check(struct lsio_sink *s)
+{
+	struct stat st;
+
+	if (strcmp(s->path, "-") && (stat(s->path, &st) || S_ISREG(st.st_mode)))
+		return 0;
+	return lsio_fail(s->ctx, -LSIO_EUSAGE,
+			 "%s: '%s' is not a file: a sharded or resumable run assembles the array under a temporary name beside its target",
+			 s->shard->n > 1 ? "--shard" : "--resume", s->path);
+}
+
+void lsio_part_wait_note(struct lsio_sink *s, const char *pending)
+{
+	bool several = strchr(pending, ',') != NULL;
+
+	s->deferred = true;
+	lsio_warn(s->ctx, "part %u of %u is done; '%s' appears when part%s %s %s too",
+		  s->shard->k, s->shard->n, s->path, several ? "s" : "",
+		  pending, several ? "are" : "is");
+}
 
 /* "TEMP.K-of-N", malloc'd. */
 static char *journal_path(const char *temp, uint32_t k, uint32_t n)
@@ -149,7 +171,6 @@ int lsio_part_finish(struct lsio_sink *s)
 
 int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final)
 {
-	const struct lsio_shard *sh = s->shard;
 	char pending[256];
 
 	if (parts_pending(s, temp, pending, sizeof(pending))) {
@@ -157,10 +178,7 @@ int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final)
 		 * looking at them just after finds them gone. */
 		if (access(temp, F_OK) && errno == ENOENT && !access(final, F_OK))
 			return 0;
-		s->deferred = true;
-		lsio_warn(s->ctx, "part %u of %u is done; '%s' appears when part%s %s %s too",
-			  sh->k, sh->n, s->path, strchr(pending, ',') ? "s" : "",
-			  pending, strchr(pending, ',') ? "are" : "is");
+		lsio_part_wait_note(s, pending);
 		return 0;
 	}
 	if (rename(temp, final)) {

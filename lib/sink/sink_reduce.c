@@ -19,12 +19,21 @@
  * On commit the total becomes the result, an array of the output's shape
  * without the reduced dimensions, written by the array sink (or into the
  * caller's memory) exactly as an array job's output would be.
+ *
+ * A part of a sharded run (--shard K/N) reduces its own chunks and writes
+ * its total to a state file beside the target (reduce_state.c); the part
+ * that finds every part's state there merges them, in part order, under a
+ * lock, writes the result and removes the states.  With --resume a part
+ * whose state is there already has nothing to do.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "sink/reduce.h"
 #include "sink/sink_mapped.h"
@@ -50,6 +59,7 @@ struct reduce_sink {
 	struct lsio_reducer rd;
 	struct lsio_reduce_acc total;
 	const struct lsio_job *job;
+	const struct lsio_shard *shard;
 	pthread_mutex_t lock;	/* guards total, next and the heap */
 	uint64_t next;		/* the chunk to merge next */
 	struct partial **heap;	/* early partials, least chunk first */
@@ -60,6 +70,9 @@ struct reduce_sink {
 	unsigned nspares;
 	struct lsio_job result;	/* the job, its output the result */
 	struct lsio_sink inner;	/* writes the result */
+	/* A part of several (--shard): where their states are kept,
+	 * "TEMP.K-of-N.reduce" beside the target; NULL when whole. */
+	char *temp;
 };
 
 /* --- the heap of early partials ----------------------------------------------- */
@@ -134,6 +147,15 @@ static void partial_done(struct reduce_sink *r, struct partial *p)
 	r->nspares++;
 }
 
+/* The first chunk from i on this part runs (the job's chunks beyond it
+ * never come). */
+static uint64_t next_taken(const struct reduce_sink *r, uint64_t i)
+{
+	while (i < r->job->nchunks && !lsio_shard_takes(r->shard, i))
+		i++;
+	return i;
+}
+
 /* Fold the decoded bytes of chunk i into the total. */
 static void fold_into_total(struct reduce_sink *r, uint64_t i,
 			    const uint8_t *bytes)
@@ -158,7 +180,7 @@ static void merge_in_order(struct reduce_sink *r, struct partial *p,
 		else
 			lsio_reduce_merge(&r->rd, &r->total, &p->acc, &p->box);
 		bytes = NULL;
-		r->next = p->chunk + 1;
+		r->next = next_taken(r, p->chunk + 1);
 		partial_done(r, p);
 		if (!r->nheap || r->heap[0]->chunk != r->next)
 			return;
@@ -192,10 +214,47 @@ static int reduce_refuse(struct lsio_sink *s)
 		return lsio_fail(s->ctx, -LSIO_EUSAGE,
 				 "reduce: the job's output is %s; only an array output can be reduced",
 				 lsio_job_output_type(job));
-	if (s->shard->n > 1 || s->shard->resume)
+	if (lsio_shard_stable(s->shard) && s->dest &&
+	    s->dest->kind != LSIO_DEST_JOB)
 		return lsio_fail(s->ctx, -LSIO_EUSAGE,
-				 "reduce: %s is not supported with a reduction yet",
-				 s->shard->n > 1 ? "--shard" : "--resume");
+				 "reduce: --shard and --resume keep the parts' states beside an output file");
+	return 0;
+}
+
+/* "TEMP.K-of-N.reduce" (or the lock, k UINT32_MAX), malloc'd. */
+static char *state_path(const struct reduce_sink *r, uint32_t k)
+{
+	size_t cap = strlen(r->temp) + 48;
+	char *p = malloc(cap);
+
+	if (p && k == UINT32_MAX)
+		snprintf(p, cap, "%s.reduce-lock", r->temp);
+	else if (p)
+		snprintf(p, cap, "%s.%u-of-%u.reduce", r->temp, k, r->shard->n);
+	return p;
+}
+
+/* A part of several: the states' name; with --resume, a part whose state
+ * is written already has nothing to do. */
+static int reduce_open_part(struct lsio_sink *s, struct reduce_sink *r)
+{
+	const struct lsio_shard *sh = s->shard;
+	char *own;
+	int err = lsio_part_target_check(s);
+
+	if (err)
+		return err;
+	r->temp = lsio_temp_stable_name(s->path, false, sh->fingerprint);
+	own = r->temp ? state_path(r, sh->k) : NULL;
+	if (!own)
+		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
+	if (sh->resume && !lsio_reduce_state_load(own, sh->fingerprint, sh->k,
+						   sh->n, &r->rd, &r->total)) {
+		s->complete = true;
+		lsio_warn(s->ctx, "part %u of %u of this reduction is done already ('%s')",
+			  sh->k, sh->n, own);
+	}
+	free(own);
 	return 0;
 }
 
@@ -236,7 +295,11 @@ static int reduce_open(struct lsio_sink *s)
 		err = lsio_fail(s->ctx, -ENOMEM,
 				"reduce: out of memory for %" PRIu64 " results",
 				r->rd.rlen);
-	if (!err)
+	r->shard = s->shard;
+	r->next = next_taken(r, 0);
+	if (!err && lsio_shard_stable(s->shard))
+		err = reduce_open_part(s, r);
+	else if (!err)
 		err = reduce_open_inner(s, r);
 	if (err)
 		reduce_close(s);
@@ -376,25 +439,158 @@ static void reduce_drain(struct reduce_sink *r)
 	}
 }
 
-static int reduce_commit(struct lsio_sink *s)
+/* The result from total, written by the inner sink and committed. */
+static int reduce_write(struct lsio_sink *s, struct reduce_sink *r,
+			struct lsio_reduce_acc *total)
 {
-	struct reduce_sink *r = s->priv;
 	uint8_t *data;
 	char why[LSIO_MSG_MAX / 2];
 	int err;
 
-	reduce_drain(r);
 	data = r->inner.ops->data(&r->inner);
 	if (!data && r->rd.rlen)
 		return lsio_fail(s->ctx, -LSIO_EOUTPUT,
 				 "reduce: the %s output has no memory for the result",
 				 r->inner.ops->name);
-	err = data ? lsio_reduce_finish(&r->rd, &r->total, data, why,
+	err = data ? lsio_reduce_finish(&r->rd, total, data, why,
 					sizeof(why)) : 0;
 	if (err)
 		return lsio_fail(s->ctx, err, "reduce %s: %s",
 				 lsio_reduce_name(r->rd.r.op), why);
 	return r->inner.ops->commit(&r->inner);
+}
+
+/* The parts whose state is not written yet, as "1, 3" into buf (0: none);
+ * *own_gone when this part's is gone too (another part merged it). */
+static uint32_t parts_missing(struct reduce_sink *r, char *buf, size_t cap,
+			      bool *own_gone)
+{
+	uint32_t missing = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	*own_gone = false;
+	for (uint32_t k = 0; k < r->shard->n; k++) {
+		char *path = state_path(r, k);
+		bool here = path && !access(path, F_OK);
+
+		free(path);
+		if (here)
+			continue;
+		*own_gone |= k == r->shard->k;
+		if (len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
+						missing ? ", " : "", k);
+		missing++;
+	}
+	return missing;
+}
+
+/* Every part's state merged, in part order, into total (empty). */
+static int parts_merge(struct lsio_sink *s, struct reduce_sink *r,
+		       struct lsio_reduce_acc *total)
+{
+	const struct lsio_shard *sh = r->shard;
+	struct lsio_reduce_box whole = { .len = r->rd.rlen };
+	struct lsio_reduce_acc part;
+	int err = lsio_acc_alloc(&r->rd, &part, r->rd.rlen);
+
+	for (uint32_t d = 0; d < (r->rd.rdim ? r->rd.rdim : 1); d++)
+		whole.count[d] = r->rd.rshape[d];
+	for (uint32_t k = 0; !err && k < sh->n; k++) {
+		char *path = state_path(r, k);
+
+		err = path ? lsio_reduce_state_load(path, sh->fingerprint, k,
+						    sh->n, &r->rd, &part)
+			   : -ENOMEM;
+		if (err)
+			lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				  "cannot read the reduction state '%s': %s",
+				  path ? path : "?", strerror(-err));
+		else
+			lsio_reduce_merge(&r->rd, total, &part, &whole);
+		free(path);
+	}
+	lsio_acc_free(&part);
+	return err ? -LSIO_EOUTPUT : 0;
+}
+
+static void states_remove(struct reduce_sink *r)
+{
+	for (uint32_t k = 0; k <= r->shard->n; k++) {
+		char *path = state_path(r, k == r->shard->n ? UINT32_MAX : k);
+
+		if (path)
+			unlink(path);
+		free(path);
+	}
+}
+
+/* The last part to finish (the lock decides) merges every part's state
+ * and writes the result; the others say what it waits for. */
+static int parts_commit(struct lsio_sink *s, struct reduce_sink *r)
+{
+	struct lsio_reduce_acc total;
+	char pending[256], *lock = state_path(r, UINT32_MAX);
+	int fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+	bool own_gone;
+	int err = 0;
+
+	free(lock);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = lsio_fail(s->ctx, -LSIO_EOUTPUT,
+				"cannot lock the reduction's parts beside '%s': %s",
+				s->path, strerror(errno));
+		goto out;
+	}
+	if (parts_missing(r, pending, sizeof(pending), &own_gone)) {
+		if (!own_gone)	/* else the part that merged it wrote it */
+			lsio_part_wait_note(s, pending);
+		goto out;
+	}
+	err = lsio_acc_alloc(&r->rd, &total, r->rd.rlen)
+		      ? lsio_fail(s->ctx, -ENOMEM, "out of memory") : 0;
+	if (!err) {
+		err = parts_merge(s, r, &total);
+		if (!err)
+			err = reduce_open_inner(s, r);
+		if (!err)
+			err = reduce_write(s, r, &total);
+		lsio_acc_free(&total);
+	}
+	if (!err)
+		states_remove(r);
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* This part's state beside the target, then the result if it is last. */
+static int reduce_commit_part(struct lsio_sink *s, struct reduce_sink *r)
+{
+	const struct lsio_shard *sh = s->shard;
+	char *own = state_path(r, sh->k);
+	int err = own ? 0 : -ENOMEM;
+
+	if (!err && !s->complete)
+		err = lsio_reduce_state_save(own, sh->fingerprint, sh->k, sh->n,
+					     &r->rd, &r->total);
+	if (err)
+		lsio_fail(s->ctx, -LSIO_EOUTPUT, "cannot write '%s': %s",
+			  own ? own : s->path, strerror(-err));
+	free(own);
+	return err ? -LSIO_EOUTPUT : parts_commit(s, r);
+}
+
+static int reduce_commit(struct lsio_sink *s)
+{
+	struct reduce_sink *r = s->priv;
+
+	reduce_drain(r);
+	if (r->temp)
+		return reduce_commit_part(s, r);
+	return reduce_write(s, r, &r->total);
 }
 
 static void reduce_abort(struct lsio_sink *s)
@@ -423,6 +619,7 @@ static void reduce_close(struct lsio_sink *s)
 	}
 	free(r->heap);
 	lsio_acc_free(&r->total);
+	free(r->temp);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 	s->priv = NULL;

@@ -116,6 +116,33 @@ print(np.allclose(np.load("w1.npy"), np.nansum(a, axis=(0, 1)), rtol=1e-12))'
 	assert_output "True"
 }
 
+@test "reduce: --shard K/N parts, in any order or at once, merge into numpy's answer; the same bits every time" {
+	many_chunks
+	lsio run job.json --reduce std:0,2 --shard 2/3 -o s.npy -q
+	[ ! -e s.npy ] || fail "s.npy appeared before every part was done"
+	lsio run job.json --reduce std:0,2 --shard 0/3 -o s.npy 2> warn.txt
+	grep -q "part 0 of 3 is done; 's.npy' appears when part 1 is too" warn.txt ||
+		fail "no note of the part it waits for: $(cat warn.txt)"
+	lsio run job.json --reduce std:0,2 --shard 1/3 --workers 1 -o s.npy -q
+	mv s.npy first.npy
+	for k in 0 1 2; do lsio run job.json --reduce std:0,2 --shard $k/3 --workers 3 -o s.npy -q & done
+	wait
+	cmp first.npy s.npy
+	assert_no_temp .
+	[ -z "$(ls -A | grep -e '\.reduce' -e lsio-run)" ] || fail "states left: $(ls -A)"
+	run -0 py '
+a = np.load("truth.npy").astype("f8")
+print(np.allclose(np.load("s.npy"), np.nanstd(a, axis=(0, 2)), rtol=1e-12))'
+	assert_output "True"
+	# A part run again with --resume once its state is written does nothing.
+	lsio run job.json --reduce max:1 --shard 0/2 --resume -o m.npy -q
+	run -0 lsio run job.json --reduce max:1 --shard 0/2 --resume -o m.npy
+	assert_output --partial "part 0 of 2 of this reduction is done already"
+	lsio run job.json --reduce max:1 --shard 1/2 --resume -o m.npy -q
+	run -0 py 'print(np.array_equal(np.load("m.npy"), np.nanmax(np.load("truth.npy"), axis=1), equal_nan=True))'
+	assert_output "True"
+}
+
 @test "reduce: the job's \"reduce\", string and object forms, and --reduce over it" {
 	many_chunks
 	py 'j = json.load(open("job.json")); j["output"]["reduce"] = "mean:0"; json.dump(j, open("s.json", "w"))'
@@ -269,8 +296,8 @@ z[0:3, 0:7] = np.nan'
 	assert_output --partial "axis 0 is given twice"
 	run -2 lsio run job.json --reduce mean:x -o r.npy
 	assert_output --partial "the array names no dimensions (its output has no \"dims\"): give axes as numbers"
-	run -2 lsio run job.json --reduce mean:0 --shard 0/2 -o r.npy
-	assert_output --partial "--shard is not supported with a reduction yet"
+	run -2 lsio run job.json --reduce mean:0 --shard 0/2 -o -
+	assert_output --partial "--shard: '-' is not a file"
 	py 'j = json.load(open("job.json")); j["output"]["reduce"] = {"op": "mean", "axis": [0]}; json.dump(j, open("bad.json", "w"))'
 	run -2 lsio run bad.json -o r.npy
 	assert_output --partial "reduce"
