@@ -863,6 +863,11 @@ int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
  * be shared (-LSIO_EUSAGE, said).  Asked before the target is opened,
  * which for a FIFO would wait for a reader. */
 int lsio_part_target_check(struct lsio_sink *s);
+/* The parts k of sh for which done(arg, k) is false, as "1, 3" into buf;
+ * returns how many (0: every part is done). */
+uint32_t lsio_parts_missing(const struct lsio_shard *sh,
+			    bool (*done)(void *arg, uint32_t k), void *arg,
+			    char *buf, size_t cap);
 /* This part is done and the output waits for the parts in pending
  * ("1, 3"): s->deferred, and a warning that says so. */
 void lsio_part_wait_note(struct lsio_sink *s, const char *pending);

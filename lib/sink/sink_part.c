@@ -120,24 +120,16 @@ int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 	return err ? -LSIO_EOUTPUT : 0;
 }
 
-/* The parts not done yet, as "1, 3" into buf; 0 when every part is. */
-static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
-			      char *buf, size_t cap)
+uint32_t lsio_parts_missing(const struct lsio_shard *sh,
+			    bool (*done)(void *arg, uint32_t k), void *arg,
+			    char *buf, size_t cap)
 {
-	const struct lsio_shard *sh = s->shard;
 	uint32_t missing = 0;
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (uint32_t k = 0; k < sh->n; k++) {
-		char *path = journal_path(temp, k, sh->n);
-		bool done = path && (k == sh->k ||
-				     lsio_journal_complete(path, sh->fingerprint,
-							   s->job->nchunks, k,
-							   sh->n));
-
-		free(path);
-		if (done)
+		if (done(arg, k))
 			continue;
 		if (len < cap)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
@@ -145,6 +137,33 @@ static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
 		missing++;
 	}
 	return missing;
+}
+
+struct journals {
+	struct lsio_sink *s;
+	const char *temp;
+};
+
+static bool journal_done(void *arg, uint32_t k)
+{
+	const struct journals *j = arg;
+	const struct lsio_shard *sh = j->s->shard;
+	char *path = journal_path(j->temp, k, sh->n);
+	bool done = path && (k == sh->k ||
+			     lsio_journal_complete(path, sh->fingerprint,
+						   j->s->job->nchunks, k, sh->n));
+
+	free(path);
+	return done;
+}
+
+/* The parts not done yet, as "1, 3" into buf; 0 when every part is. */
+static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
+			      char *buf, size_t cap)
+{
+	struct journals j = { s, temp };
+
+	return lsio_parts_missing(s->shard, journal_done, &j, buf, cap);
 }
 
 static void journals_remove(struct lsio_sink *s, const char *temp)

@@ -460,30 +460,13 @@ static int reduce_write(struct lsio_sink *s, struct reduce_sink *r,
 	return r->inner.ops->commit(&r->inner);
 }
 
-/* The parts whose state is not written yet, as "1, 3" into buf (0: none);
- * *own_gone when this part's is gone too (another part merged it). */
-static uint32_t parts_missing(struct reduce_sink *r, char *buf, size_t cap,
-			      bool *own_gone)
+static bool state_written(void *arg, uint32_t k)
 {
-	uint32_t missing = 0;
-	size_t len = 0;
+	char *path = state_path(arg, k);
+	bool here = path && !access(path, F_OK);
 
-	buf[0] = '\0';
-	*own_gone = false;
-	for (uint32_t k = 0; k < r->shard->n; k++) {
-		char *path = state_path(r, k);
-		bool here = path && !access(path, F_OK);
-
-		free(path);
-		if (here)
-			continue;
-		*own_gone |= k == r->shard->k;
-		if (len < cap)
-			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
-						missing ? ", " : "", k);
-		missing++;
-	}
-	return missing;
+	free(path);
+	return here;
 }
 
 /* Every part's state merged, in part order, into total (empty). */
@@ -533,7 +516,6 @@ static int parts_commit(struct lsio_sink *s, struct reduce_sink *r)
 	struct lsio_reduce_acc total;
 	char pending[256], *lock = state_path(r, UINT32_MAX);
 	int fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
-	bool own_gone;
 	int err = 0;
 
 	free(lock);
@@ -543,8 +525,11 @@ static int parts_commit(struct lsio_sink *s, struct reduce_sink *r)
 				s->path, strerror(errno));
 		goto out;
 	}
-	if (parts_missing(r, pending, sizeof(pending), &own_gone)) {
-		if (!own_gone)	/* else the part that merged it wrote it */
+	if (lsio_parts_missing(r->shard, state_written, r, pending,
+			       sizeof(pending))) {
+		/* When its own state is gone, the part that merged it wrote
+		 * the result. */
+		if (state_written(r, r->shard->k))
 			lsio_part_wait_note(s, pending);
 		goto out;
 	}
