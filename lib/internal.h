@@ -301,7 +301,11 @@ struct lsio_reduce {
 	uint32_t ddof;		/* var, std: divide by count - ddof */
 	bool skip_fill;		/* values equal to the fill value are missing
 				 * (CF's _FillValue), as NaN always is */
+	/* A dataset's: the dimensions reduced, by name, "time,level" (each
+	 * variable is reduced over those it has; axes is unused). */
+	char names[256];
 };
+
 
 /* Parse "OP[:AXES]" (AXES "0,2", negative from the end, or the names in
  * dims when not NULL: "time"; none: all) for an array of rank ndim into r.
@@ -311,15 +315,14 @@ int lsio_reduce_parse(const char *text, uint32_t ndim,
 		      char *const *dims, struct lsio_reduce *r, char *why,
 		      size_t cap);
 const char *lsio_reduce_name(enum lsio_reduce_op op);
-/* --reduce text (and --skip-fill) as a job's "reduce", for an array of
- * rank ndim; NULL when out of memory. */
+/* --reduce text (and --skip-fill) as a job's "reduce": the text, or an
+ * object saying skip_fill; NULL when out of memory. */
 /* The reduction a run of job with opt (imported; may be NULL) computes:
  * --reduce and --skip-fill over the output's "reduce".  Returns 0 or
  * -LSIO_EUSAGE with the message set. */
 int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
 			const struct lsio_options *opt, struct lsio_reduce *r);
-json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
-			 char *const *dims);
+json_t *lsio_reduce_json(const char *text, int skip_fill);
 
 /* Parse a list of ndim dimension names, each a NetCDF name and none
  * twice, into *out (malloc'd; lsio_dims_free).  Returns 0, -LSIO_EJOB or
@@ -359,6 +362,10 @@ static inline bool lsio_output_places(const struct lsio_output *out)
 {
 	return out->type == LSIO_OUT_ARRAY || out->type == LSIO_OUT_DATASET;
 }
+
+/* The dimensions of variable v that r reduces (bit d: v->dims[d]). */
+uint32_t lsio_reduce_var_axes(const struct lsio_reduce *r,
+			      const struct lsio_var *v);
 
 /* Placements have the output's rank, but rank 1 for a 0-d output, whose
  * out->shape[0] is then 1: one element of a larger chunk needs a "from". */
@@ -932,8 +939,9 @@ struct lsio_sink_ops {
 	/* Optional: chunk i's source is absent, its box holds the fill value
 	 * (instead of put() with the fill value's bytes). */
 	int (*put_fill)(struct lsio_sink *s, uint64_t i);
-	/* Optional: the whole array's memory, C order (array, memory). */
-	uint8_t *(*data)(struct lsio_sink *s);
+	/* Optional: the whole memory of the array (variable var of a
+	 * dataset), C order: array, memory and dataset sinks. */
+	uint8_t *(*data)(struct lsio_sink *s, uint32_t var);
 	/* Make the output visible (rename into place). */
 	int (*commit)(struct lsio_sink *s);
 	/* Remove everything written. Safe after a failed open. */

@@ -196,7 +196,7 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, &a->file, &a->grid, i, p, n);
 }
 
-static uint8_t *array_data(struct lsio_sink *s)
+static uint8_t *array_data(struct lsio_sink *s, uint32_t var)
 {
 	return ((struct array_sink *)s->priv)->grid.data;
 }
