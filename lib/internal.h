@@ -156,6 +156,11 @@ struct lsio_dtype {
  * ("<f4" here), "u1" means "|u1". */
 int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 
+/* IEEE half precision (float16) from its bits, and to them (rounded to
+ * nearest, ties to even).  The compilers' _Float16 is not everywhere. */
+double lsio_half_to_double(uint32_t h);
+uint16_t lsio_double_to_half(double v);
+
 /* Encode a fill value (a JSON number, "NaN", "Infinity", "-Infinity", true,
  * false or null meaning zero) as one element of dt into out (>= dt->size
  * bytes).  Returns 0 or -LSIO_EJOB with a reason in why. */
