@@ -26,9 +26,10 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 	memset(sum, 0, sizeof(*sum) * LSIO_CLASS_COUNT);
 	for (uint64_t i = 0; i < job->nchunks; i++) {
 		const struct lsio_chunk *c = &job->chunks[i];
-		struct class_sum *s = &sum[job->sources[c->source].class_id];
+		const struct lsio_source_facts *f = &p->facts[c->source];
+		struct class_sum *s = &sum[f->class_id];
 
-		if (job->sources[c->source].absent ||
+		if (f->absent ||
 		    !lsio_shard_takes(&p->shard, i))
 			continue;	/* said above the table; another part's */
 		s->chunks++;
@@ -38,7 +39,7 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 	}
 	for (uint64_t i = 0; i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
-		struct class_sum *s = &sum[job->sources[u->source].class_id];
+		struct class_sum *s = &sum[p->facts[u->source].class_id];
 
 		s->units++;
 		s->requests += u->nparts;

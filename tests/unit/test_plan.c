@@ -122,9 +122,9 @@ static void check_aligned(const struct lsio_plan *p, const char *what)
 {
 	for (uint64_t u = 0; u < p->nunits; u++) {
 		const struct lsio_unit *un = &p->units[u];
-		const struct lsio_source *s = &p->job->sources[un->source];
+		const struct lsio_source_facts *f = &p->facts[un->source];
 		const struct lsio_class_params *cp = lsio_source_params(p, un->source);
-		uint64_t a = s->dio_align ? s->dio_align : cp->align;
+		uint64_t a = f->dio_align ? f->dio_align : cp->align;
 
 		if (!un->direct)
 			continue;
