@@ -169,7 +169,7 @@ static void sources_close(struct lsio_engine *e)
 
 void lsio_engine_chunk_resumed(struct lsio_engine *e, uint64_t i)
 {
-	uint64_t len = e->job->chunks[i].length;
+	uint64_t len = lsio_chunk_len(e->plan, &e->job->chunks[i]);
 
 	atomic_fetch_add_explicit(&e->chunks_done, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->chunks_resumed, 1, memory_order_relaxed);

@@ -643,7 +643,7 @@ static int unit_decode(struct lsio_worker_state *w, struct unit_run *r)
 	w->chain.last_len = 0;	/* the last unit's buffer is gone */
 	for (uint32_t k = r->resume; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
-		uint64_t n = u->to_eof ? r->eof_len : c->length;
+		uint64_t n = u->to_eof ? r->eof_len : lsio_chunk_len(e->plan, c);
 
 		if (lsio_engine_done(e, uc[k])) {	/* resumed */
 			lsio_engine_chunk_resumed(e, uc[k]);

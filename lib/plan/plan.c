@@ -6,7 +6,8 @@
  * contiguous span of one source, read into one buffer, in one or more
  * requests.  The planner
  *   1. resolves every source (size, storage class, O_DIRECT alignment),
- *   2. resolves chunk lengths and checks every range against its file,
+ *   2. checks every range against its file (a chunk "to the end" has
+ *      its length from the file's size: lsio_chunk_len),
  *   3. sorts chunks by (source, offset) - unless the sink needs job order,
  *   4. coalesces chunks whose gap is small into one unit (capped),
  *   5. widens units to the O_DIRECT alignment and splits large ones into
@@ -528,30 +529,30 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	return ret;
 }
 
-static int chunks_resolve(struct lsio_plan *p)
+/* Check every chunk's range against its source, now that sizes are
+ * known; a chunk read to the end takes its length from them
+ * (lsio_chunk_len), the job is not written. */
+static int chunks_check(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 
 	for (uint64_t i = 0; i < job->nchunks; i++) {
-		struct lsio_chunk *c = &job->chunks[i];
+		const struct lsio_chunk *c = &job->chunks[i];
 		const struct lsio_source_facts *f = &p->facts[c->source];
-		uint64_t end;
+		uint64_t len = lsio_chunk_len(p, c), end;
 
 		if (f->absent || !lsio_shard_takes(&p->shard, i))
 			continue;	/* the fill value, or another part's */
-		if (c->length == LSIO_LEN_EOF && f->size == UINT64_MAX)
+		if (len == LSIO_LEN_EOF)
 			continue;	/* the engine reads to the end */
-		if (c->length == LSIO_LEN_EOF)
-			c->length = c->offset <= f->size ? f->size - c->offset : 0;
-		if (!lsio_add_ok(c->offset, c->length, &end) || end > f->size)
+		if (!lsio_add_ok(c->offset, len, &end) || end > f->size)
 			return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				"chunk %llu ('%s'): range %llu+%llu ends past the end of the file (%llu bytes)",
 				(unsigned long long)i, job->sources[c->source].path,
 				(unsigned long long)c->offset,
-				(unsigned long long)c->length,
+				(unsigned long long)len,
 				(unsigned long long)f->size);
-		if (!lsio_add_ok(p->bytes_requested, c->length,
-				 &p->bytes_requested))
+		if (!lsio_add_ok(p->bytes_requested, len, &p->bytes_requested))
 			return lsio_fail(p->ctx, -LSIO_EJOB, "chunk %llu: sizes overflow",
 					 (unsigned long long)i);
 	}
@@ -628,11 +629,11 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		      uint64_t end, const struct lsio_chunk *c)
 {
 	const struct lsio_class_params *cp;
-	uint64_t new_end, gap;
+	uint64_t len = lsio_chunk_len(p, c), new_end, gap;
 
-	if (u->to_eof || c->length == LSIO_LEN_EOF)
+	if (u->to_eof || len == LSIO_LEN_EOF)
 		return false;	/* its end is not known yet */
-	new_end = MAX(end, c->offset + c->length);
+	new_end = MAX(end, c->offset + len);
 	if (c->source != u->source || c->offset < u->off)
 		return false;
 	cp = lsio_source_params(p, c->source);
@@ -732,13 +733,14 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 				 (unsigned long long)job->nchunks);
 	for (uint64_t k = 0; k < n && !ret; k++) {
 		const struct lsio_chunk *c = &job->chunks[order[k]];
+		uint64_t len = lsio_chunk_len(p, c);
 
 		if (u && can_merge(p, u, end, c)) {
 			/* Chunks sharing bytes (a job that lists one chunk
 			 * twice) must each be decoded from a copy: an
 			 * in-place stage would decode the bytes twice. */
 			u->overlap |= c->offset < end;
-			end = MAX(end, c->offset + c->length);
+			end = MAX(end, c->offset + len);
 			u->count++;
 			continue;
 		}
@@ -749,8 +751,8 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 		u = &p->units[p->nunits++];
 		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
 					 .source = c->source,
-					 .to_eof = c->length == LSIO_LEN_EOF };
-		end = c->offset + (!u->to_eof ? c->length
+					 .to_eof = len == LSIO_LEN_EOF };
+		end = c->offset + (!u->to_eof ? len
 				   : lsio_source_remote(p, c->source)
 				   ? remote_first_read(job, c) : LSIO_EOF_FIRST_READ);
 	}
@@ -813,7 +815,7 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	if (!ret)
 		ret = remote_resolve(p, opt);
 	if (!ret)
-		ret = chunks_resolve(p);
+		ret = chunks_check(p);
 	if (!ret) {
 		p->unit_chunks = chunk_order(p, &nordered);
 		ret = p->unit_chunks ? units_build(p, nordered)

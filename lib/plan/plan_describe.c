@@ -28,13 +28,13 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 		const struct lsio_chunk *c = &job->chunks[i];
 		const struct lsio_source_facts *f = &p->facts[c->source];
 		struct class_sum *s = &sum[f->class_id];
+		uint64_t len = lsio_chunk_len(p, c);
 
-		if (f->absent ||
-		    !lsio_shard_takes(&p->shard, i))
+		if (f->absent || !lsio_shard_takes(&p->shard, i))
 			continue;	/* said above the table; another part's */
 		s->chunks++;
-		if (c->length != LSIO_LEN_EOF)	/* else unknown until read */
-			s->requested += c->length;
+		if (len != LSIO_LEN_EOF)	/* else unknown until read */
+			s->requested += len;
 		s->may_miss += c->missing != LSIO_MISSING_ERROR;
 	}
 	for (uint64_t i = 0; i < p->nunits; i++) {
