@@ -556,7 +556,7 @@ const char *lsio_class_name(enum lsio_storage_class c);
 
 /* lsio_plan_new() for a run whose chunks go to dest (NULL: the job's
  * output); the plan keeps a copy of *dest (plan/plan.c). */
-int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		       const struct lsio_options *opt,
 		       const struct lsio_dest *dest, struct lsio_plan **out);
 
@@ -615,7 +615,7 @@ void lsio_shard_release(struct lsio_shard *sh);
 
 struct lsio_plan {
 	struct lsio_ctx *ctx;
-	struct lsio_job *job;	/* not owned */
+	const struct lsio_job *job;	/* not owned; never written */
 	/* Per job source, what this plan learnt of it: the job stays as
 	 * loaded, so plans of one job may be made and run at once. */
 	struct lsio_source_facts *facts;

@@ -310,7 +310,7 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 }
 
 static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
-		       struct lsio_plan *plan)
+		       const struct lsio_plan *plan)
 {
 	memset(e, 0, sizeof(*e));
 	e->ctx = ctx;
@@ -397,7 +397,7 @@ static void resumed_count(struct lsio_engine *e)
 
 /* Run plan into plan->dest; stats (NULL, or the library's own struct) is
  * filled whenever the run started. */
-static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+static int engine_run(struct lsio_ctx *ctx, const struct lsio_plan *plan,
 		      struct lsio_stats *stats)
 {
 	double t0 = lsio_now_seconds(), c0 = lsio_cpu_seconds();
@@ -465,7 +465,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 }
 
 /* Plan job for dest and run it. */
-static int run_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+static int run_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		    const struct lsio_options *opt, const struct lsio_dest *dest,
 		    struct lsio_stats *stats)
 {
@@ -481,13 +481,13 @@ static int run_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	return ret;
 }
 
-int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run(struct lsio_ctx *ctx, const struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats)
 {
 	return run_dest(ctx, job, opt, NULL, stats);
 }
 
-int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_into(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, void *buf, size_t cap,
 		  struct lsio_stats *stats)
 {
@@ -498,7 +498,7 @@ int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
 	return ret ? ret : run_dest(ctx, job, opt, &d, stats);
 }
 
-int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_callback(struct lsio_ctx *ctx, const struct lsio_job *job,
 		      const struct lsio_options *opt, lsio_chunk_fn fn,
 		      void *arg, struct lsio_stats *stats)
 {

@@ -226,7 +226,7 @@ const char *lsio_job_output_type(const struct lsio_job *job);
  * Returns 0 and a plan the caller frees, or a negative error.  One ctx per
  * thread; job in no other plan or run meanwhile (the plan keeps a pointer
  * to it: free the plan first). */
-int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **plan);
 /* Any thread, once no call uses plan. */
 void lsio_plan_free(struct lsio_plan *plan);
@@ -295,7 +295,7 @@ struct lsio_stats {
  * after a failure too.  Returns 0 or a negative error (message in ctx);
  * -LSIO_EUSAGE for an opt or stats whose size is wrong.  One ctx per
  * thread; opt->progress is called from this thread. */
-int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run(struct lsio_ctx *ctx, const struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats);
 
 /* Run an existing plan (from lsio_plan_new with the same job), into the
@@ -315,7 +315,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
  * -LSIO_ETOOBIG when cap is smaller than the array (the message names
  * both sizes).  After a failure buf holds a part of the array.  One ctx
  * per thread; do not touch buf until it returns. */
-int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_into(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, void *buf, size_t cap,
 		  struct lsio_stats *stats);
 
@@ -339,7 +339,7 @@ typedef int (*lsio_chunk_fn)(void *arg, uint64_t index, const void *data,
  * negative, else -LSIO_ECANCELED; the message names the chunk.  Returns 0
  * or a negative error; -LSIO_EUSAGE with --resume or opt->output.  One
  * ctx per thread. */
-int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_callback(struct lsio_ctx *ctx, const struct lsio_job *job,
 		      const struct lsio_options *opt, lsio_chunk_fn fn,
 		      void *arg, struct lsio_stats *stats);
 

@@ -217,7 +217,7 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
  * one pass, for jobs with a million chunks and as many sources. */
 static bool *sources_required(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 	bool *req = calloc(MAX(job->nsources, 1), sizeof(*req));
 
 	if (!req)
@@ -287,7 +287,7 @@ static void url_note(struct lsio_plan *p, uint32_t s)
 
 static int sources_resolve(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 	struct dev_class *devs = NULL;
 	uint32_t *dev_of = calloc(MAX(job->nsources, 1), sizeof(*dev_of));
 	bool *required = sources_required(p);
@@ -767,13 +767,13 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 	return ret;
 }
 
-int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
 	return lsio_plan_new_dest(ctx, job, opt, NULL, out);
 }
 
-int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		       const struct lsio_options *opt,
 		       const struct lsio_dest *dest, struct lsio_plan **out)
 {
