@@ -21,11 +21,15 @@
  *   - "any thread": no shared state; call it from anywhere, at any time.
  *   - "one ctx per thread": a context serves one call at a time (it holds
  *     that call's message); give each thread its own.  Runs in different
- *     threads with their own contexts and jobs go on side by side, except
- *     that dataset (NetCDF) outputs are written by libnetcdf, which is not
+ *     threads with their own contexts go on side by side, except that
+ *     dataset (NetCDF) outputs are written by libnetcdf, which is not
  *     thread-safe: commit those one at a time.
- *   - a job or plan is used by one call at a time: the planner records what
- *     it learns of the sources (sizes, storage classes) in the job.
+ *   - a loaded job is never written: several calls may plan and run one
+ *     job at once, each in its own thread with its own context (what a
+ *     plan learns of the sources, sizes and storage classes, is the
+ *     plan's).  Runs at once must not share an output file or directory:
+ *     give each its own (opt->output), or run into memory or a callback.
+ *   - a plan is used by one call at a time.
  *   - every run starts its own worker threads and joins them before it
  *     returns; callbacks say which thread calls them.
  *
@@ -224,8 +228,8 @@ const char *lsio_job_output_type(const struct lsio_job *job);
 
 /* Resolve sources (stat, classify) and plan the requests, reading no data.
  * Returns 0 and a plan the caller frees, or a negative error.  One ctx per
- * thread; job in no other plan or run meanwhile (the plan keeps a pointer
- * to it: free the plan first). */
+ * thread; job may be in other plans and runs meanwhile, in other threads
+ * (the plan keeps a pointer to it: free the plan first). */
 int lsio_plan_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **plan);
 /* Any thread, once no call uses plan. */
