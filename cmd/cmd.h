@@ -23,7 +23,7 @@ struct cmd_common {
 enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
        OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
        OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_CHUNKS,
-       OPT_SHARD, OPT_RESUME };
+       OPT_SHARD, OPT_RESUME, OPT_REDUCE, OPT_SKIP_FILL };
 
 /* One option of a command: what getopt_long needs, and its --help line. */
 struct cmd_option {
@@ -52,6 +52,7 @@ extern const struct cmd_option cmd_input_options[];
 extern const struct cmd_option cmd_remote_options[];
 extern const struct cmd_option cmd_part_options[];
 extern const struct cmd_option cmd_resume_options[];
+extern const struct cmd_option cmd_reduce_options[];
 extern const struct cmd_option cmd_output_options[];
 extern const struct cmd_option cmd_help_options[];
 
