@@ -161,6 +161,10 @@ int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 double lsio_half_to_double(uint32_t h);
 uint16_t lsio_double_to_half(double v);
 
+/* One number of dt (host order) at p as a double: 0, or -1 when dt is no
+ * integer or floating-point type. */
+int lsio_number_double(const struct lsio_dtype *dt, const void *p, double *out);
+
 /* Encode a fill value (a JSON number, "NaN", "Infinity", "-Infinity", true,
  * false or null meaning zero) as one element of dt into out (>= dt->size
  * bytes).  Returns 0 or -LSIO_EJOB with a reason in why. */

@@ -164,8 +164,14 @@ int lsio_acc_reset(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
 		   uint64_t len)
 {
 	size_t n = len ? (size_t)len : 1;
+	enum lsio_reduce_op op = rd->r.op;
+	bool moments = op == LSIO_REDUCE_VAR || op == LSIO_REDUCE_STD;
+	/* A spare of another variable's reduction may hold other arrays. */
+	bool same = !acc->seen == !rd->holes_count && !acc->m2 == !moments &&
+		    !acc->ia == !(op != LSIO_REDUCE_COUNT && rd->ints) &&
+		    !acc->a == !(op != LSIO_REDUCE_COUNT && !rd->ints);
 
-	if (!acc->n || acc->cap < n) {
+	if (!acc->n || acc->cap < n || !same) {
 		lsio_acc_free(acc);
 		return lsio_acc_alloc(rd, acc, len);
 	}
@@ -699,6 +705,9 @@ void lsio_reduce_merge_fill(const struct lsio_reducer *rd,
 
 /* --- the result ------------------------------------------------------------- */
 
+static double finish_stat(const struct lsio_reducer *rd,
+			  const struct lsio_reduce_acc *t, uint64_t e);
+
 /* The elements no chunk covered hold the fill value: merge them as a
  * partial of their own, last. */
 static void merge_holes(const struct lsio_reducer *rd,
@@ -745,8 +754,45 @@ static bool store_int(const struct lsio_dtype *dt, uint8_t *dst, __int128 v)
 	return true;
 }
 
+/* A packed variable's (CF scale_factor, add_offset) sum, mean, var or std
+ * of its stored integers, as the statistic of its unpacked values. */
+static double unpacked(const struct lsio_reducer *rd, double v, uint64_t n)
+{
+	switch (rd->r.op) {
+	case LSIO_REDUCE_SUM:
+		return v * rd->scale + (double)n * rd->offset;
+	case LSIO_REDUCE_MEAN:
+		return v * rd->scale + rd->offset;
+	case LSIO_REDUCE_VAR:
+		return v * rd->scale * rd->scale;
+	default:	/* std */
+		return v * fabs(rd->scale);
+	}
+}
+
 static double finish_float(const struct lsio_reducer *rd,
 			   const struct lsio_reduce_acc *t, uint64_t e)
+{
+	double v = finish_stat(rd, t, e);
+
+	return rd->unpack ? unpacked(rd, v, t->n[e]) : v;
+}
+
+void lsio_reducer_unpack(struct lsio_reducer *rd, double scale, double offset)
+{
+	enum lsio_reduce_op op = rd->r.op;
+
+	if (op == LSIO_REDUCE_MIN || op == LSIO_REDUCE_MAX ||
+	    op == LSIO_REDUCE_COUNT)
+		return;		/* min and max stay packed; a count is one */
+	rd->unpack = true;
+	rd->scale = scale;
+	rd->offset = offset;
+	lsio_dtype_parse("<f8", &rd->out);	/* an integer sum, unpacked */
+}
+
+static double finish_stat(const struct lsio_reducer *rd,
+			  const struct lsio_reduce_acc *t, uint64_t e)
 {
 	uint64_t n = t->n[e];
 

@@ -37,6 +37,8 @@ struct lsio_reducer {
 	uint32_t ndim, rdim;	/* the array's rank; the result's */
 	uint64_t shape[LSIO_MAX_DIMS], rshape[LSIO_MAX_DIMS];
 	uint64_t per_out;	/* elements each result element reduces */
+	bool unpack;		/* result = statistic of value * scale + offset */
+	double scale, offset;
 	uint64_t rlen;		/* result elements */
 };
 
@@ -44,6 +46,11 @@ struct lsio_reducer {
  * or -LSIO_EUSAGE with a reason in why (a dtype it cannot reduce). */
 int lsio_reducer_init(struct lsio_reducer *rd, const struct lsio_output *out,
 		      char *why, size_t cap);
+
+/* The values are packed (CF's scale_factor and add_offset): sum, mean,
+ * var and std are of the unpacked values, float64; min and max stay
+ * packed (the attributes go with them), count is a count. */
+void lsio_reducer_unpack(struct lsio_reducer *rd, double scale, double offset);
 
 /* State for len elements, empty.  Returns 0 or -ENOMEM. */
 int lsio_acc_alloc(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,

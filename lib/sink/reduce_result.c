@@ -18,6 +18,33 @@
 
 #include "sink/reduce.h"
 
+/* Attribute name of v as one number, if it is one. */
+static bool attr_number(const struct lsio_var *v, const char *name,
+			double *out)
+{
+	for (uint32_t a = 0; a < v->nattrs; a++) {
+		const struct lsio_attr *at = &v->attrs[a];
+
+		if (strcmp(at->name, name) || at->text || at->n != 1)
+			continue;
+		return lsio_number_double(&at->dtype, at->data, out) == 0;
+	}
+	return false;
+}
+
+/* A dataset's variable is read as CF says (as xarray reads it): its
+ * _FillValue is missing, and a packed one (scale_factor, add_offset) is
+ * reduced as its unpacked values. */
+static void cf_conventions(struct lsio_reduce_var *rv, const struct lsio_var *v)
+{
+	double scale = 1, offset = 0;
+	bool s = attr_number(v, "scale_factor", &scale);
+	bool o = attr_number(v, "add_offset", &offset);
+
+	if (s || o)
+		lsio_reducer_unpack(&rv->rd, scale, offset);
+}
+
 /* The output's variables (one for an array) and their reductions. */
 int lsio_reduce_vars_init(const struct lsio_output *out,
 			  const struct lsio_reduce *r,
@@ -42,6 +69,7 @@ int lsio_reduce_vars_init(const struct lsio_output *out,
 			memcpy(one.shape, var->shape, sizeof(one.shape));
 			memcpy(one.fill, var->fill, sizeof(one.fill));
 			one.reduce.axes = lsio_reduce_var_axes(r, var);
+			one.reduce.skip_fill |= var->has_fill;
 		}
 		v[i].reduced = one.reduce.axes != 0;
 		/* xarray's coordinate of a reduced dimension goes with it */
@@ -50,6 +78,8 @@ int lsio_reduce_vars_init(const struct lsio_output *out,
 			  ? UINT32_MAX : to++;
 		if (v[i].reduced && v[i].to != UINT32_MAX)
 			err = lsio_reducer_init(&v[i].rd, &one, why, cap);
+		if (!err && var && v[i].reduced && v[i].to != UINT32_MAX)
+			cf_conventions(&v[i], var);
 		if (err && var) {
 			char msg[LSIO_MSG_MAX / 2];
 
@@ -119,27 +149,40 @@ static char *cell_methods(const struct lsio_var *v, uint32_t axes,
 	return b.oom ? NULL : b.p;	/* the caller's to free */
 }
 
-/* The reduced variable's attributes: its own, cell_methods said. */
+static bool packing_attr(const char *name)
+{
+	return !strcmp(name, "scale_factor") || !strcmp(name, "add_offset") ||
+	       !strcmp(name, "valid_min") || !strcmp(name, "valid_max") ||
+	       !strcmp(name, "valid_range") || !strcmp(name, "missing_value");
+}
+
+/* The reduced variable's attributes: its own (less the packing of an
+ * unpacked result), cell_methods said. */
 static int result_attrs(struct lsio_var *rv, const struct lsio_var *v,
 			const struct lsio_reduce_var *red,
 			struct lsio_reduce_result *res)
 {
 	const struct lsio_attr *old = NULL;
+	/* a float result of a packed variable is unpacked; a count is one */
+	bool unpacked = red->rd.unpack || red->rd.r.op == LSIO_REDUCE_COUNT;
 	uint32_t n = 0;
-	char *text;
+	char *text = NULL;
 
-	if (!cf_method(red->rd.r.op))
-		return 0;
 	rv->attrs = calloc(v->nattrs + 1, sizeof(*rv->attrs));
 	if (!rv->attrs)
 		return -ENOMEM;
 	res->owned[res->nowned++] = rv->attrs;
 	for (uint32_t a = 0; a < v->nattrs; a++) {
-		if (!strcmp(v->attrs[a].name, "cell_methods"))
+		const char *name = v->attrs[a].name;
+
+		if (!strcmp(name, "cell_methods"))
 			old = &v->attrs[a];
-		else
+		else if (!packing_attr(name) || !unpacked)
 			rv->attrs[n++] = v->attrs[a];
 	}
+	rv->nattrs = n;
+	if (!cf_method(red->rd.r.op))
+		return 0;
 	text = cell_methods(v, red->rd.r.axes, red->rd.r.op, old);
 	if (!text)
 		return -ENOMEM;

@@ -139,3 +139,30 @@ uint16_t lsio_double_to_half(double v)
 	}
 	return sign | (uint16_t)((e + 14) << 10) | ((uint16_t)m & 0x3ff);
 }
+
+int lsio_number_double(const struct lsio_dtype *dt, const void *p, double *out)
+{
+	union {
+		int8_t i1; int16_t i2; int32_t i4; int64_t i8;
+		uint8_t u1; uint16_t u2; uint32_t u4; uint64_t u8;
+		float f4; double f8;
+	} v;
+
+	if (dt->size > sizeof(v) || !strchr("iuf", dt->kind))
+		return -1;
+	memcpy(&v, p, dt->size);
+	switch (dt->kind << 8 | dt->size) {
+	case 'i' << 8 | 1: *out = v.i1; return 0;
+	case 'i' << 8 | 2: *out = v.i2; return 0;
+	case 'i' << 8 | 4: *out = v.i4; return 0;
+	case 'i' << 8 | 8: *out = (double)v.i8; return 0;
+	case 'u' << 8 | 1: *out = v.u1; return 0;
+	case 'u' << 8 | 2: *out = v.u2; return 0;
+	case 'u' << 8 | 4: *out = v.u4; return 0;
+	case 'u' << 8 | 8: *out = (double)v.u8; return 0;
+	case 'f' << 8 | 2: *out = lsio_half_to_double(v.u2); return 0;
+	case 'f' << 8 | 4: *out = v.f4; return 0;
+	case 'f' << 8 | 8: *out = v.f8; return 0;
+	}
+	return -1;
+}

@@ -307,6 +307,19 @@ print(s.t2m.dims, s.t2m.dtype, np.allclose(s.t2m.values, w.values, rtol=1e-12), 
 	assert_output --partial "a dataset's dimensions are named, not numbered"
 }
 
+@test "reduce: a packed variable (int16, scale_factor, _FillValue) beside a float one, every operation, equals xarray's decoded reduction" {
+	need_xarray
+	"$PY" "$FIXTURES/xarray_gen.py" x > gen.log 2>&1 || fail "xarray_gen.py: $(cat gen.log)"
+	local op
+	for op in max:time min:longitude std:time,latitude var sum:time count:time mean; do
+		(cd x && lsio zarr era5.zarr --var t2m --var u10 --sel time=2023-01-10:2023-01-15 \
+			--reduce "$op" -o r.nc -q) || fail "--reduce $op failed"
+		run "$PY" "$FIXTURES/xarray_sel_check.py" x/era5.zarr x/r.nc --var t2m --var u10 \
+			--sel time=2023-01-10:2023-01-15 --reduce "$op"
+		[ "$status" -eq 0 ] || fail "--reduce $op: $output"
+	done
+}
+
 @test "reduce: over HTTP from nginx, the same bits as the local store" {
 	need_zarr
 	[ -n "${PORT:-}" ] || skip "nginx with the echo module is not installed"
