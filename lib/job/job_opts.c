@@ -45,7 +45,7 @@ static const struct lsio_opt lsio_opts[] = {
 	  LSIO_OPT_INT, BOTH, 1, 4096, false, NULL,
 	  SET(queue_depth), OPT(queue_depth) },
 	{ { "memory", "memory", "SIZE",
-	    "bytes of read buffers in flight, all workers together (default: 32MiB per worker, 64MiB with remote sources)" },
+	    "memory for the bytes in flight, all workers together (default: 32MiB per worker, 64MiB with remote sources)" },
 	  LSIO_OPT_SIZE, LSIO_OPT_GLOBAL, 64 * KiB, INT64_MAX, false, NULL,
 	  SET(memory), OPT(memory) },
 	{ { "direct", "direct", "on|off|auto",
