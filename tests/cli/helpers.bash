@@ -30,6 +30,27 @@ lsio() {
 	"$LSIO" "$@"
 }
 
+# cc_liblsio SRC OUT: compile a program of lsio.h alone against the build
+# under test: its liblsio.a, the libraries its lsio.pc names (-llsio is
+# the archive here), and the sanitizer the archive was built with (make
+# asan, make tsan).
+cc_liblsio() {
+	local build libs san=()
+
+	build=$(cd "$(dirname "$LSIO")" && pwd)
+	libs=$(PKG_CONFIG_PATH=$build pkg-config --static --libs lsio) ||
+		fail "pkg-config cannot read $build/lsio.pc"
+	libs=${libs//-llsio/}
+	if nm "$build/liblsio.a" 2>/dev/null | grep -q ' __asan_'; then
+		san=(-fsanitize=address,undefined)
+	elif nm "$build/liblsio.a" 2>/dev/null | grep -q ' __tsan_'; then
+		san=(-fsanitize=thread)
+	fi
+	# shellcheck disable=SC2086 # the libraries are words
+	cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I "$LSIO_TOP/lib/include" \
+		"$1" "$build/liblsio.a" $libs -o "$2"
+}
+
 # Skip (with the reason) when Debian's python3 cannot import numpy.
 need_python_numpy() {
 	"$PY" -c 'import numpy' 2>/dev/null ||
