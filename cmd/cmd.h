@@ -23,7 +23,7 @@ struct cmd_common {
  * The tuning options are OPT_TUNING + their index in the library's table
  * (lsio_option_info); a command's own codes start at 2000. */
 enum { OPT_PROGRESS = 1000, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_CHUNKS,
-       OPT_SHARD, OPT_RESUME, OPT_TUNING = 1100 };
+       OPT_SHARD, OPT_RESUME, OPT_REDUCE, OPT_SKIP_FILL, OPT_TUNING = 1100 };
 #define CMD_TUNING_MAX 32
 
 /* One option of a command: what getopt_long needs, and its --help line. */
@@ -54,6 +54,7 @@ extern const struct cmd_option cmd_input_options[];
 extern const struct cmd_option cmd_remote_options[];
 extern const struct cmd_option cmd_part_options[];
 extern const struct cmd_option cmd_resume_options[];
+extern const struct cmd_option cmd_reduce_options[];
 extern const struct cmd_option cmd_output_options[];
 extern const struct cmd_option cmd_help_options[];
 

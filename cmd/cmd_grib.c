@@ -45,7 +45,8 @@ static const struct cmd_option grib_own[] = {
 };
 
 static const struct cmd_option *const grib_tables[] = {
-	grib_own, cmd_output_options, cmd_part_options, cmd_resume_options,
+	grib_own, cmd_output_options, cmd_reduce_options, cmd_part_options,
+	cmd_resume_options,
 	cmd_tuning_options,
 	cmd_remote_options,
 	cmd_help_options, NULL
@@ -156,6 +157,8 @@ static int grib_option(struct cmd_parser *p, struct grib_args *a, int opt,
 	case OPT_PROGRESS:
 	case OPT_STATS:
 	case OPT_NO_SIGN:	/* what is read, not how: --emit-job takes it */
+	case OPT_REDUCE:	/* and what is written, which the job says */
+	case OPT_SKIP_FILL:
 		break;
 	default:
 		a->tuned = true;

@@ -16,7 +16,8 @@ static const struct cmd_option run_own[] = {
 };
 
 static const struct cmd_option *const run_tables[] = {
-	run_own, cmd_input_options, cmd_output_options, cmd_part_options,
+	run_own, cmd_input_options, cmd_output_options,
+	cmd_reduce_options, cmd_part_options,
 	cmd_resume_options, cmd_tuning_options, cmd_remote_options,
 	cmd_help_options, NULL
 };

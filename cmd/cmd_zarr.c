@@ -59,7 +59,8 @@ static const struct cmd_option zarr_own[] = {
 };
 
 static const struct cmd_option *const zarr_tables[] = {
-	zarr_own, cmd_output_options, cmd_part_options, cmd_resume_options,
+	zarr_own, cmd_output_options, cmd_reduce_options, cmd_part_options,
+	cmd_resume_options,
 	cmd_tuning_options,
 	cmd_remote_options,
 	cmd_help_options, NULL
@@ -152,8 +153,11 @@ static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 	case OPT_PROGRESS:
 	case OPT_STATS:
 	/* Unsigned requests change what the job reads, not how fast: the
-	 * emitted job carries it, so --emit-job accepts it. */
+	 * emitted job carries it, so --emit-job accepts it; so is a
+	 * reduction. */
 	case OPT_NO_SIGN:
+	case OPT_REDUCE:
+	case OPT_SKIP_FILL:
 		break;
 	default:
 		z->tuned = true;

@@ -50,6 +50,16 @@ const struct cmd_option cmd_resume_options[] = {
 	{ NULL }
 };
 
+const struct cmd_option cmd_reduce_options[] = {
+	{ "reduce", required_argument, OPT_REDUCE, "OP[:AXES]",
+	  "write OP (sum, mean, min, max, count, var, std) of the\n"
+	  "array over dimensions AXES (0,2; none: all) instead of it" },
+	{ "skip-fill", no_argument, OPT_SKIP_FILL, NULL,
+	  "with --reduce: values equal to the fill value are missing,\n"
+	  "as NaN always is" },
+	{ NULL }
+};
+
 const struct cmd_option cmd_output_options[] = {
 	{ "progress", no_argument, OPT_PROGRESS, NULL,
 	  "show a progress bar (default: when stderr is a terminal)" },
@@ -404,6 +414,12 @@ int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
 		break;
 	case OPT_RESUME:
 		o->resume = 1;
+		return 0;
+	case OPT_REDUCE:
+		o->reduce = arg;
+		return 0;
+	case OPT_SKIP_FILL:
+		o->skip_fill = 1;
 		return 0;
 	case OPT_CHUNKS:
 		c->chunks = arg;

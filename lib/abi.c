@@ -31,6 +31,7 @@ static void options_defaults(struct lsio_options *o)
 	o->part_size = -1;
 	o->no_sign_request = -1;
 	o->missing_403 = -1;
+	o->skip_fill = -1;
 }
 
 void lsio_options_init(struct lsio_options *opt, size_t size)

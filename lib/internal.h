@@ -282,6 +282,45 @@ struct lsio_var {
 				 * or NULL */
 };
 
+/* A reduction of an array output over some of its dimensions ("reduce"):
+ * the output is the reduced array, computed while reading (sink_reduce.c). */
+enum lsio_reduce_op { LSIO_REDUCE_NONE, LSIO_REDUCE_SUM, LSIO_REDUCE_MEAN,
+		      LSIO_REDUCE_MIN, LSIO_REDUCE_MAX, LSIO_REDUCE_COUNT,
+		      LSIO_REDUCE_VAR, LSIO_REDUCE_STD };
+
+struct lsio_reduce {
+	enum lsio_reduce_op op;
+	uint32_t axes;		/* bit d: dimension d is reduced away */
+	uint32_t ddof;		/* var, std: divide by count - ddof */
+	bool skip_fill;		/* values equal to the fill value are missing
+				 * (CF's _FillValue), as NaN always is */
+};
+
+/* Parse "OP[:AXES]" (AXES "0,2", negative from the end, or the names in
+ * dims when not NULL: "time"; none: all) for an array of rank ndim into r.
+ * Returns 0 or -LSIO_EUSAGE with a reason in why.  The names of the
+ * operations, for messages: */
+int lsio_reduce_parse(const char *text, uint32_t ndim,
+		      char *const *dims, struct lsio_reduce *r, char *why,
+		      size_t cap);
+const char *lsio_reduce_name(enum lsio_reduce_op op);
+/* --reduce text (and --skip-fill) as a job's "reduce", for an array of
+ * rank ndim; NULL when out of memory. */
+/* The reduction a run of job with opt (imported; may be NULL) computes:
+ * --reduce and --skip-fill over the output's "reduce".  Returns 0 or
+ * -LSIO_EUSAGE with the message set. */
+int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
+			const struct lsio_options *opt, struct lsio_reduce *r);
+json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
+			 char *const *dims);
+
+/* Parse a list of ndim dimension names, each a NetCDF name and none
+ * twice, into *out (malloc'd; lsio_dims_free).  Returns 0, -LSIO_EJOB or
+ * -ENOMEM with the message set. */
+int lsio_json_dims(struct lsio_ctx *ctx, const char *where, json_t *v,
+		   uint32_t ndim, char ***out);
+void lsio_dims_free(char **dims, uint32_t ndim);
+
 struct lsio_output {
 	enum lsio_output_type type;
 	char *path;		/* array, dataset: the file to write */
@@ -304,6 +343,8 @@ struct lsio_output {
 	struct lsio_attr *attrs;
 	uint32_t nattrs;
 	bool netcdf_named;	/* "format": "netcdf4": any path will do */
+	struct lsio_reduce reduce;	/* array: op NONE, or reduced */
+	char **dims;		/* array: ndim names ("dims"), or NULL */
 };
 
 /* Whether chunks are placed into arrays: array and dataset output. */
@@ -642,7 +683,8 @@ struct lsio_plan {
 	struct lsio_shard shard;	/* the part of the job this run does */
 	struct lsio_dest dest;	/* where its chunks go: the job's output
 				 * unless lsio_plan_new_dest() said */
-	bool ordered;		/* units follow job order (stdout sink) */
+	bool ordered;		/* units follow job order (stdout, reduce) */
+	struct lsio_reduce reduce;	/* the job's, or --reduce's */
 	bool null_backend;	/* no real reads: no O_DIRECT either */
 	bool depth_chosen;	/* the user set workers or queue depth */
 };
@@ -806,12 +848,6 @@ void lsio_remote_stats(struct lsio_remote *r, struct lsio_stats *st);
 
 struct lsio_sink;
 
-/* Whether job's output can be assembled in d's memory: an array of at
- * most d->cap bytes.  0, or -LSIO_EUSAGE / -LSIO_ETOOBIG with the message
- * set (sink/sink_memory.c). */
-int lsio_sink_memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
-			   const struct lsio_dest *d);
-
 /* An output shared by the parts of a sharded run or kept for a resume
  * (sink/sink_part.c).  open: the journal of s->shard's part beside temp,
  * s->jstate saying what is written already.  finish: the part's data is
@@ -879,6 +915,11 @@ struct lsio_sink_ops {
 	 * for different chunks. Returns 0 or a negative error (with the
 	 * message set in s->ctx). */
 	int (*put)(struct lsio_sink *s, uint64_t i, const uint8_t *p, size_t n);
+	/* Optional: chunk i's source is absent, its box holds the fill value
+	 * (instead of put() with the fill value's bytes). */
+	int (*put_fill)(struct lsio_sink *s, uint64_t i);
+	/* Optional: the whole array's memory, C order (array, memory). */
+	uint8_t *(*data)(struct lsio_sink *s);
 	/* Make the output visible (rename into place). */
 	int (*commit)(struct lsio_sink *s);
 	/* Remove everything written. Safe after a failed open. */
@@ -911,6 +952,9 @@ struct lsio_sink {
 	/* Where chunks go instead of the job's output, preset by the caller
 	 * (the engine: the plan's); NULL is the job's output. */
 	const struct lsio_dest *dest;
+	/* The reduction to compute instead of the array (the plan's, which
+	 * --reduce may have set), or NULL: the job's output's. */
+	const struct lsio_reduce *reduce;
 	/* Chunks of absent sources are put() as their fill value even when
 	 * the output holds it already (the callback hands every chunk on). */
 	bool put_absent;
@@ -990,6 +1034,11 @@ void lsio_temp_sweep(const char *path, bool inside);
 void lsio_place_copy(uint8_t *array, const uint64_t *ashape, uint32_t ndim,
 		     size_t itemsize, const struct lsio_place *p,
 		     const uint8_t *chunk);
+
+/* The byte offset in the decoded chunk of p's first element, and in
+ * stride[d] the bytes between elements p visits along dimension d. */
+uint64_t lsio_place_src_strides(const struct lsio_place *p, size_t itemsize,
+				uint64_t *stride);
 
 /* Write a .npy header for dt and shape into buf (cap >= 128 + 24*ndim).
  * Returns the header length (a multiple of 64) or -LSIO_EOUTPUT. */

@@ -143,6 +143,8 @@ int lsio_chain_absent(struct lsio_engine *e, struct lsio_chain_state *cs,
 
 	if (!lsio_output_places(out))
 		return 0;
+	if (e->sink.ops->put_fill)
+		return e->sink.ops->put_fill(&e->sink, i);
 	if (!e->sink.put_absent && (!out->no_prefill ||
 				    (v ? v->fill_is_zero : out->fill_is_zero)))
 		return 0;	/* the fill value is there already */

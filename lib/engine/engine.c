@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "sink/reduce.h"
+#include "sink/sink_mapped.h"
 
 #define LSIO_MIN_SLOT (64u << 10)
 #define LSIO_MAX_SLOT (64u << 20)
@@ -409,6 +411,7 @@ static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 	if (ret)
 		return ret;
 	e.sink.dest = &plan->dest;
+	e.sink.reduce = &plan->reduce;
 	ret = lsio_sink_open(ctx, e.job, plan->opt.output, &e.sink);
 	if (ret)
 		goto out;
@@ -487,15 +490,60 @@ int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
 	return run_dest(ctx, job, opt, NULL, stats);
 }
 
+/* The reduced array's type and shape into info. */
+static int reduced_array(struct lsio_ctx *ctx, const struct lsio_job *job,
+			 const struct lsio_reduce *r,
+			 struct lsio_array_info *info)
+{
+	struct lsio_output out = job->out;
+	struct lsio_reducer rd;
+	char why[LSIO_MSG_MAX / 2];
+
+	out.reduce = *r;
+	if (lsio_reducer_init(&rd, &out, why, sizeof(why)))
+		return lsio_fail(ctx, -LSIO_EUSAGE, "reduce %s: %s",
+				 lsio_reduce_name(r->op), why);
+	snprintf(info->dtype, sizeof(info->dtype), "%s", rd.out.str);
+	info->ndim = rd.rdim;
+	memcpy(info->shape, rd.rshape, sizeof(uint64_t) * LSIO_MAX_DIMS);
+	info->nbytes = rd.rlen * rd.out.size;
+	return 0;
+}
+
+int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
+		   const struct lsio_options *opt, struct lsio_array_info *info)
+{
+	const struct lsio_output *out = &job->out;
+	struct lsio_options known;
+	struct lsio_reduce r = { 0 };
+	int ret = lsio_options_import(ctx, &opt, &known);
+
+	memset(info, 0, sizeof(*info));
+	if (!ret && out->type != LSIO_OUT_ARRAY)
+		ret = lsio_fail(ctx, -LSIO_EUSAGE,
+				"the job's output is %s, not an array",
+				lsio_job_output_type(job));
+	if (!ret)
+		ret = lsio_reduce_resolve(ctx, job, opt, &r);
+	if (ret || r.op)
+		return ret ? ret : reduced_array(ctx, job, &r, info);
+	snprintf(info->dtype, sizeof(info->dtype), "%s", out->dtype.str);
+	info->ndim = out->ndim;
+	memcpy(info->shape, out->shape, sizeof(uint64_t) * LSIO_MAX_DIMS);
+	info->nbytes = lsio_grid_bytes(out->shape, out->ndim, out->dtype.size);
+	return 0;
+}
+
 int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
 		  const struct lsio_options *opt, void *buf, size_t cap,
 		  struct lsio_stats *stats)
 {
 	struct lsio_dest d = { .kind = LSIO_DEST_MEMORY, .buf = buf,
 			       .cap = cap };
-	int ret = lsio_sink_memory_check(ctx, job, &d);
 
-	return ret ? ret : run_dest(ctx, job, opt, &d, stats);
+	/* The memory sink checks buf against the array (or the reduced
+	 * one) when it opens, before anything is read. */
+	return run_dest(ctx, job, opt, &d, stats);
 }
 
 int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,

@@ -463,6 +463,23 @@ struct job_pos {
 	uint64_t at;		/* the next message's offset in the output */
 };
 
+/* --reduce, as the output's "reduce" (-o X.npy). */
+static void put_reduce(struct lsio_strbuf *b, const struct grib_gen *g)
+{
+	json_t *r;
+	char *text;
+
+	if (!g->opt || !g->opt->reduce)
+		return;
+	r = lsio_reduce_json(g->opt->reduce, g->opt->skip_fill, g->ndim + 1,
+			     NULL);
+	text = r ? json_dumps(r, JSON_ENCODE_ANY) : NULL;
+	if (text)
+		lsio_strbuf_printf(b, ", \"reduce\": %s", text);
+	free(text);
+	json_decref(r);
+}
+
 /* A field decoded into slice pos->nchunks of the (fields, ...) array. */
 static void put_npy_chunk(struct lsio_strbuf *b, const struct grib_gen *g,
 			  const struct grib_src *s, const struct grib_msg *m,
@@ -552,7 +569,9 @@ static void put_output(struct grib_gen *g, struct lsio_strbuf *b,
 		for (uint32_t d = 0; d < g->ndim; d++)
 			lsio_strbuf_printf(b, ", %llu",
 					   (unsigned long long)g->shape[d]);
-		lsio_strbuf_printf(b, "], \"fill_value\": null}");
+		lsio_strbuf_printf(b, "], \"fill_value\": null");
+		put_reduce(b, g);
+		lsio_strbuf_printf(b, "}");
 		return;
 	}
 	if (path) {

@@ -501,6 +501,9 @@ int zarr_gen_spans(struct zarr_gen *g)
 char *zarr_gen_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
+	json_t *dims = g->dims ? json_array() : NULL;
+	char *names[LSIO_MAX_DIMS];	/* the selection's, in order */
+	uint32_t ndim = 0;
 	json_t *fill = g->a.fill;
 	uint64_t total = 1;
 	char *text = NULL;
@@ -510,10 +513,21 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 			continue;
 		json_array_append_new(shape, json_integer(
 			(json_int_t)zarr_dimsel_count(&g->sel[d])));
+		if (dims)
+			json_array_append_new(dims, json_string(g->dims[d]));
+		names[ndim++] = g->dims ? g->dims[d] : NULL;
 		total *= zarr_dimsel_count(&g->sel[d]);
 	}
-	if (g->placed == total && !g->blind)
+	/* A reduction needs the fill value itself (--skip-fill, absent
+	 * chunks) and has no array to prefill. */
+	if (g->placed == total && !g->blind && !(g->opt && g->opt->reduce))
 		fill = json_null();
+	if (o && dims)
+		json_object_set(o, "dims", dims);
+	if (o && g->opt && g->opt->reduce)
+		json_object_set_new(o, "reduce", lsio_reduce_json(
+			g->opt->reduce, g->opt->skip_fill, ndim,
+			g->dims ? names : NULL));
 	if (o && g->placed == total && g->blind)
 		json_object_set_new(o, "prefill", json_false());
 	if (o && shape &&
@@ -525,6 +539,7 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 		text = json_dumps(o, JSON_ENCODE_ANY);
 	json_decref(o);
 	json_decref(shape);
+	json_decref(dims);
 	return text;
 }
 

@@ -271,6 +271,9 @@ struct zarr_gen {
 	 * place.var, JSON-quoted; its own stage chain (JSON) when it is not
 	 * the job's default one; its place.order when that may differ. */
 	const char *var;
+	/* The array's dimension names when the store gives them (the output
+	 * names them, so --reduce can), else NULL. */
+	char *const *dims;
 	const char *entry_stages;
 	bool entry_order;
 };

@@ -689,6 +689,8 @@ static int run_job(struct lsio_ctx *ctx, const struct zarr_dataset *ds,
 		lsio_options_init(&o, sizeof(o));
 	o.output = NULL;	/* the caller's -o is not this file */
 	o.progress = NULL;
+	o.reduce = NULL;	/* nor its reduction these values */
+	o.skip_fill = -1;
 	ret = lsio_zarr_job(ctx, uri, NULL, path, &o, &text);
 	if (!ret)
 		ret = lsio_job_load_string(ctx, text, "<coordinate job>", &job);

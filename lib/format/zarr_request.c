@@ -433,7 +433,8 @@ static int rq_variable_json(struct rq *r, const struct zarr_var *v,
 static int rq_var(struct rq *r, const struct zarr_var *v, char **array_out)
 {
 	struct zarr_gen g = { .ctx = r->ctx, .opt = r->opt, .store = r->ds->store,
-			      .a = v->a, .select = r->select_text };
+			      .a = v->a, .select = r->select_text,
+			      .dims = v->named ? v->dims : NULL };
 	const struct rq_dim *inl = NULL;
 	char *stages = NULL, *var = NULL;
 	uint64_t total = 1;

@@ -174,6 +174,15 @@ struct lsio_options {
 	void (*progress)(void *arg, uint64_t bytes_done, uint64_t bytes_total,
 			 uint64_t chunks_done, uint64_t chunks_total);
 	void *progress_arg;
+
+	/* Reduce an array output instead of writing it whole: "OP[:AXES]"
+	 * (sum, mean, min, max, count, var or std over the dimensions AXES,
+	 * "0,2"; none: all), as the job's output "reduce" in lsio-job(5),
+	 * which this replaces.  NULL: the job's. */
+	const char *reduce;
+	/* With a reduction: 1, values equal to the array's fill value are
+	 * missing, as NaN always is; 0, they count; -1: as the job says. */
+	int skip_fill;
 };
 
 /* Sets every field to "not set" and opt->size to the smaller of size
@@ -253,6 +262,23 @@ uint64_t lsio_job_source_count(const struct lsio_job *job);
 /* The output type: "array", "dataset", "files", "stdout" or "null" (static
  * string).  Any thread. */
 const char *lsio_job_output_type(const struct lsio_job *job);
+
+/* The array a run of an array job writes: its element type as numpy
+ * writes it ("<f4"), its rank and shape, and its size in bytes. */
+struct lsio_array_info {
+	char dtype[24];
+	uint32_t ndim;
+	uint64_t shape[32];
+	uint64_t nbytes;
+};
+
+/* What a run of job with opt (NULL: defaults) writes when its output is
+ * an array: the output's, or with a reduction (the job's "reduce", or
+ * opt->reduce) the reduced array - what lsio_run_into() needs room for.
+ * Returns 0, or -LSIO_EUSAGE (message set) when the output is not an
+ * array or the reduction does not fit it.  One ctx per thread. */
+int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
+		   const struct lsio_options *opt, struct lsio_array_info *info);
 
 /* --- plans ---------------------------------------------------------------- */
 

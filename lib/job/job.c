@@ -172,9 +172,10 @@ const char *job_out_type(enum lsio_output_type t)
 	return out_types[t];
 }
 
-static const char *const out_keys[][10] = {
+static const char *const out_keys[][12] = {
 	[LSIO_OUT_ARRAY] = { "type", "path", "dtype", "shape", "order",
-			     "fill_value", "format", "prefill", NULL },
+			     "fill_value", "format", "prefill", "reduce",
+			     "dims", NULL },
 	[LSIO_OUT_FILES] = { "type", "dir", "name", "max_chunk", NULL },
 	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
@@ -184,7 +185,7 @@ static const char *const out_keys[][10] = {
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
 	"shape", "order", "fill_value", "format", "dir", "name", "max_chunk",
-	"prefill", "attrs", "variables", NULL };
+	"prefill", "attrs", "variables", "reduce", "dims", NULL };
 
 static const char *const name_fields[] = { "index", "source", "offset",
 					   "length", NULL };
@@ -422,6 +423,12 @@ static int parse_array_output(struct job_parser *p, json_t *obj)
 		ret = array_format(p, json_object_get(obj, "format"));
 	if (!ret)
 		ret = output_prefill(p, obj);
+	v = json_object_get(obj, "dims");
+	if (!ret && v)
+		ret = lsio_json_dims(p->ctx, job_where(p, "dims"), v, out->ndim,
+				     &out->dims);
+	if (!ret)
+		ret = job_reduce(p, json_object_get(obj, "reduce"));
 	return ret ? ret : check_path(p);
 }
 

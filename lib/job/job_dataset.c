@@ -300,41 +300,55 @@ static int var_dtype(struct lsio_ctx *ctx, const char *where, json_t *v,
 }
 
 /* One name per dimension, none twice. */
-static int var_dims(struct lsio_ctx *ctx, const char *where, json_t *v,
-		    struct lsio_var *var)
+int lsio_json_dims(struct lsio_ctx *ctx, const char *where, json_t *v,
+		   uint32_t ndim, char ***out)
 {
 	char sub[LSIO_MSG_MAX];
 	const char *name;
+	char **dims;
 	json_t *e;
 	size_t i;
 
-	if (!v && !var->ndim)
-		return 0;
-	if (!v)
-		return bad(ctx, where,
-			   "missing: a dimension name for each of the %" PRIu32 " dimensions of \"shape\"",
-			   var->ndim);
-	if (!json_is_array(v) || json_array_size(v) != var->ndim)
+	if (!json_is_array(v) || json_array_size(v) != ndim)
 		return bad(ctx, where,
 			   "expected a list of %" PRIu32 " dimension names, one per dimension of \"shape\"",
-			   var->ndim);
-	var->dims = calloc(var->ndim ? var->ndim : 1, sizeof(*var->dims));
-	if (!var->dims)
+			   ndim);
+	dims = *out = calloc(ndim ? ndim : 1, sizeof(*dims));
+	if (!dims)
 		return oom(ctx);
 	json_array_foreach(v, i, e) {
 		key_path(sub, sizeof(sub), where, NULL, i);
 		if (check_name(ctx, sub, e, "a dimension name", &name))
 			return -LSIO_EJOB;
 		for (size_t k = 0; k < i; k++)
-			if (!strcmp(var->dims[k], name))
+			if (!strcmp(dims[k], name))
 				return bad(ctx, sub,
 					   "dimension '%s' is also dims[%zu]",
 					   name, k);
-		var->dims[i] = strdup(name);
-		if (!var->dims[i])
+		dims[i] = strdup(name);
+		if (!dims[i])
 			return oom(ctx);
 	}
 	return 0;
+}
+
+void lsio_dims_free(char **dims, uint32_t ndim)
+{
+	for (uint32_t d = 0; dims && d < ndim; d++)
+		free(dims[d]);
+	free(dims);
+}
+
+static int var_dims(struct lsio_ctx *ctx, const char *where, json_t *v,
+		    struct lsio_var *var)
+{
+	if (!v && !var->ndim)
+		return 0;
+	if (!v)
+		return bad(ctx, where,
+			   "missing: a dimension name for each of the %" PRIu32 " dimensions of \"shape\"",
+			   var->ndim);
+	return lsio_json_dims(ctx, where, v, var->ndim, &var->dims);
 }
 
 /* Elements of var: prod(shape), below 2^63 / itemsize (checked). */
@@ -516,14 +530,14 @@ void lsio_dataset_release(struct lsio_output *out)
 		struct lsio_var *v = &out->vars[i];
 
 		free(v->name);
-		for (uint32_t k = 0; v->dims && k < v->ndim; k++)
-			free(v->dims[k]);
-		free(v->dims);
+		lsio_dims_free(v->dims, v->ndim);
 		free(v->values);
 		attrs_free(v->attrs, v->nattrs);
 	}
 	free(out->vars);
 	attrs_free(out->attrs, out->nattrs);
+	lsio_dims_free(out->dims, out->ndim);
+	out->dims = NULL;
 	out->vars = NULL;
 	out->attrs = NULL;
 	out->nvars = out->nattrs = 0;

@@ -209,6 +209,9 @@ void job_at(struct job_parser *p, const char *base, uint64_t index);
 
 bool job_in_list(const char *s, const char *const *list);
 
+/* An array output's "reduce" (job_reduce.c); v may be NULL. */
+int job_reduce(struct job_parser *p, json_t *v);
+
 /* "unknown key 'KEY'", with a "did you mean" from keys. */
 int job_unknown_key(struct job_parser *p, const char *sub, const char *key,
 		    const char *const *keys);

@@ -779,10 +779,13 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	p->null_backend = lsio_backend_find(p->opt.backend) &&
 			  (lsio_backend_find(p->opt.backend)->flags &
 			   LSIO_BACKEND_NO_READS);
-	/* Only the stream writes chunks in job order. */
-	p->ordered = p->dest.kind == LSIO_DEST_JOB &&
-		     job->out.type == LSIO_OUT_STDOUT;
-	ret = lsio_shard_plan(p, opt);
+	ret = lsio_reduce_resolve(ctx, job, opt, &p->reduce);
+	/* The stream writes chunks in job order; a reduction merges them in
+	 * job order, which reading them so keeps cheap. */
+	p->ordered = (p->dest.kind == LSIO_DEST_JOB &&
+		      job->out.type == LSIO_OUT_STDOUT) || p->reduce.op;
+	if (!ret)
+		ret = lsio_shard_plan(p, opt);
 	if (!ret)
 		ret = sources_resolve(p);
 	if (!ret)

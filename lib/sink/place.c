@@ -41,6 +41,19 @@ static void place_strides(const uint64_t *shape, uint32_t ndim, char order,
 	}
 }
 
+uint64_t lsio_place_src_strides(const struct lsio_place *p, size_t itemsize,
+				uint64_t *stride)
+{
+	uint64_t first = 0;
+
+	place_strides(p->shape, p->ndim, p->order, itemsize, stride);
+	for (uint32_t d = 0; d < p->ndim; d++) {
+		first += p->from[d] * stride[d];
+		stride[d] *= p->step[d];
+	}
+	return first;
+}
+
 /* Turn the box into at most ndim walk dimensions, innermost first in dim[],
  * and the byte offsets of its first element.  Returns the number of
  * dimensions (at least 1), or 0 when the box is empty. */
@@ -51,15 +64,13 @@ static uint32_t place_plan(const uint64_t *ashape, uint32_t ndim,
 	uint64_t cs[LSIO_MAX_DIMS], as[LSIO_MAX_DIMS];
 	uint32_t m = 0;
 
-	place_strides(p->shape, ndim, p->order, itemsize, cs);
+	*src = lsio_place_src_strides(p, itemsize, cs);
 	place_strides(ashape, ndim, 'C', itemsize, as);
-	*src = *dst = 0;
+	*dst = 0;
 	for (uint32_t d = 0; d < ndim; d++) {
 		if (!p->count[d])
 			return 0;
-		*src += p->from[d] * cs[d];
 		*dst += p->to[d] * as[d];
-		cs[d] *= p->step[d];
 	}
 	/* Walk in the array's (C) order so the writes stream. */
 	for (uint32_t d = ndim; d-- > 0;) {

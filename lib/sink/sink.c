@@ -18,6 +18,7 @@ extern const struct lsio_sink_ops lsio_sink_null;
 extern const struct lsio_sink_ops lsio_sink_dataset;
 extern const struct lsio_sink_ops lsio_sink_memory;
 extern const struct lsio_sink_ops lsio_sink_callback;
+extern const struct lsio_sink_ops lsio_sink_reduce;
 
 #define SINK_DEFAULT_FD 1	/* standard output */
 
@@ -70,6 +71,17 @@ static int sink_open_dest(struct lsio_ctx *ctx, const char *path_override,
 	return s->ops->open(s);
 }
 
+/* The reduction's sink, which opens the array's (or the memory's) for its
+ * result. */
+static int sink_open_reduce(struct lsio_ctx *ctx, struct lsio_sink *s)
+{
+	s->ops = &lsio_sink_reduce;
+	if (s->dest && s->dest->kind == LSIO_DEST_CALLBACK)
+		return lsio_fail(ctx, -LSIO_EUSAGE,
+				 "reduce: a callback receives chunks, not a reduction");
+	return s->ops->open(s);
+}
+
 /*
  * s->stdout_fd, s->window and s->dest may be preset by the caller (tests
  * write to a pipe; the engine passes the run's destination); 0 and NULL
@@ -96,6 +108,8 @@ int lsio_sink_open(struct lsio_ctx *ctx, const struct lsio_job *job,
 	if (s->stdout_fd <= 0)
 		s->stdout_fd = SINK_DEFAULT_FD;
 	atomic_init(&s->bytes_out, 0);
+	if (s->reduce && s->reduce->op)
+		return sink_open_reduce(ctx, s);
 	if (s->dest && s->dest->kind != LSIO_DEST_JOB)
 		return sink_open_dest(ctx, path_override, s);
 	if (!s->ops) {

@@ -210,6 +210,11 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, &a->file, &a->grid, i, p, n);
 }
 
+static uint8_t *array_data(struct lsio_sink *s)
+{
+	return ((struct array_sink *)s->priv)->grid.data;
+}
+
 /* --- finishing ------------------------------------------------------------ */
 
 /* A stream's array, header and all, in order. */
@@ -285,6 +290,7 @@ const struct lsio_sink_ops lsio_sink_array = {
 	.open = array_open,
 	.direct = array_direct,
 	.put = array_put,
+	.data = array_data,
 	.commit = array_commit,
 	.abort = array_abort,
 	.close = array_close,

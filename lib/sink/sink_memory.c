@@ -12,8 +12,10 @@
 
 #include "sink/sink_mapped.h"
 
-int lsio_sink_memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
-			   const struct lsio_dest *d)
+/* Whether job's output can be assembled in d's memory: an array of at
+ * most d->cap bytes (for a reduction, job is the result's). */
+static int memory_check(struct lsio_ctx *ctx, const struct lsio_job *job,
+			const struct lsio_dest *d)
 {
 	const struct lsio_output *out = &job->out;
 	uint64_t need;
@@ -49,7 +51,7 @@ static int memory_open(struct lsio_sink *s)
 	size_t len = (size_t)lsio_grid_bytes(out->shape, out->ndim,
 					     out->dtype.size);
 	struct lsio_grid *g;
-	int err = lsio_sink_memory_check(s->ctx, s->job, s->dest);
+	int err = memory_check(s->ctx, s->job, s->dest);
 
 	if (err)
 		return err;
@@ -77,6 +79,11 @@ static int memory_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, NULL, s->priv, i, p, n);
 }
 
+static uint8_t *memory_data(struct lsio_sink *s)
+{
+	return ((struct lsio_grid *)s->priv)->data;
+}
+
 static void memory_close(struct lsio_sink *s)
 {
 	free(s->priv);
@@ -88,6 +95,7 @@ const struct lsio_sink_ops lsio_sink_memory = {
 	.open = memory_open,
 	.direct = memory_direct,
 	.put = memory_put,
+	.data = memory_data,
 	.commit = lsio_sink_commit_nothing,
 	/* The caller's memory is the caller's: after a failure it holds a
 	 * part of the array, as lsio_run_into() says. */

@@ -80,7 +80,18 @@ def _load():
     if hasattr(lib, "lsio_version"):
         lib.lsio_version.restype = cp
         lib.lsio_version.argtypes = []
+    # What the run writes (a reduction's shape), when the library says.
+    if hasattr(lib, "lsio_job_array"):
+        lib.lsio_job_array.restype = i
+        lib.lsio_job_array.argtypes = [vp, vp, vp, ctypes.POINTER(_ArrayInfo)]
     return lib
+
+
+class _ArrayInfo(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_char * 24),
+                ("ndim", ctypes.c_uint32),
+                ("shape", ctypes.c_uint64 * 32),
+                ("nbytes", ctypes.c_uint64)]
 
 
 _lib = None
@@ -170,18 +181,50 @@ def _with_storage(job, tuning):
     return job
 
 
+def _with_reduce(job, reduce, skip_fill):
+    """The job with its output reduced: reduce "OP[:AXES]" as `lsio run
+    --reduce` takes it (AXES numbers, or names from var=)."""
+    if reduce is None and not skip_fill:
+        return job
+    if reduce is None:
+        raise Error(-1, "skip_fill= goes with reduce=")
+    out = dict(job.get("output", {}))
+    if skip_fill:
+        op, _, axes = reduce.partition(":")
+        spec = {"op": op, "skip_fill": True}
+        if axes:
+            spec["axes"] = [int(a) if a.lstrip("-").isdigit() else a
+                            for a in axes.split(",")]
+        out["reduce"] = spec
+    else:
+        out["reduce"] = reduce
+    return dict(job, output=out)
+
+
+def _array_for(ctx, handle, out):
+    """An empty numpy array of what running the job writes."""
+    if not hasattr(ctx.lib, "lsio_job_array"):
+        return np.empty(tuple(out.get("shape", [])),
+                        dtype=np.dtype(out["dtype"]))
+    info = _ArrayInfo()
+    ctx.check(ctx.lib.lsio_job_array(ctx.ctx, handle, None,
+                                     ctypes.byref(info)))
+    return np.empty(tuple(info.shape[:info.ndim]),
+                    dtype=np.dtype(info.dtype.decode()))
+
+
 def _run_array(ctx, job):
     """Run an array job (a dict) into a new numpy array."""
     out = job.get("output", {})
     if out.get("type", "array") != "array":
         raise Error(-1, "lsio.run returns arrays: the job's output is %r"
                     % out.get("type"))
-    arr = np.empty(tuple(out.get("shape", [])), dtype=np.dtype(out["dtype"]))
     lib = ctx.lib
     if hasattr(lib, "lsio_run_into"):
         job = dict(job, output=dict(out, path="-"))
         handle = _load_job(ctx, job)
         try:
+            arr = _array_for(ctx, handle, out)
             ctx.check(ctx.call_cancellable(
                 lib.lsio_run_into, ctx.ctx, handle, None,
                 arr.ctypes.data if arr.size else None, arr.nbytes, None))
@@ -208,11 +251,15 @@ def _load_job(ctx, job):
     return handle
 
 
-def run(job, **tuning):
+def run(job, reduce=None, skip_fill=False, **tuning):
     """Run an array job (a dict, JSON text or a job file's path) and return
-    its array.  Keyword arguments are storage settings (workers=4,
+    its array.  reduce="mean:0" (sum, mean, min, max, count, var, std over
+    dimensions, as `lsio run --reduce`) returns the reduction instead,
+    computed while reading; skip_fill=True makes the fill value missing too.
+    Other keyword arguments are storage settings (workers=4,
     memory="256MiB", direct="off", ...)."""
-    job = _with_storage(_as_job(job), tuning)
+    job = _with_reduce(_with_storage(_as_job(job), tuning), reduce,
+                       skip_fill)
     with _Ctx() as ctx:
         return _run_array(ctx, job)
 
@@ -243,14 +290,15 @@ def _pairs(d):
     return list(d)
 
 
-def zarr(store, select=None, var=None, sel=None, isel=None, **tuning):
+def zarr(store, select=None, var=None, sel=None, isel=None, reduce=None,
+         skip_fill=False, **tuning):
     """A Zarr array (or one variable of a group) as a numpy array.
 
     store: "data.zarr/t2m" for an array (select: numpy-style text such as
     "0:24, 100:300, :"), or a group with var= and labelled sel= / isel=
     (dicts such as {"time": "2020-01-01:2020-01-31", "lon": "-0.1~"}),
-    as `lsio zarr` takes them.  Local paths and http(s)://, s3://, gs://
-    URLs."""
+    as `lsio zarr` takes them.  reduce="mean:time" and skip_fill= as for
+    run().  Local paths and http(s)://, s3://, gs:// URLs."""
     with _Ctx() as ctx:
         text = ctypes.c_void_p()
         if var is None and sel is None and isel is None:
@@ -271,4 +319,4 @@ def zarr(store, select=None, var=None, sel=None, isel=None, **tuning):
             ctx.check(ctx.lib.lsio_zarr_request_job(
                 ctx.ctx, ctypes.byref(req), None, ctypes.byref(text)))
         job = _with_storage(json.loads(ctx.take_text(text)), tuning)
-        return _run_array(ctx, job)
+        return _run_array(ctx, _with_reduce(job, reduce, skip_fill))

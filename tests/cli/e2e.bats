@@ -16,11 +16,7 @@ load helpers
 GEN=$LSIO_TOP/tests/fixtures/e2e_gen.py
 
 setup() {
-	common_setup
-	need_python_numpy
-	: "${LSIO_E2E_SEED:=$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}"
-	# Each test its own seeds, the same however the tests are filtered.
-	TEST_SALT=$(($(cksum <<< "$BATS_TEST_NAME" | cut -d' ' -f1) % 1000))
+	random_setup
 }
 
 # e2e_cases COUNT NDIM [LSIO-ARGS...]: COUNT random cases of NDIM

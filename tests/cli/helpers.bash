@@ -51,6 +51,16 @@ cc_liblsio() {
 		"$1" "$build/liblsio.a" $libs -o "$2"
 }
 
+# random_setup: setup() of the tests of random cases: numpy, and seeds
+# random on every run (LSIO_E2E_SEED=N replays one), each test its own
+# (TEST_SALT), the same however the tests are filtered.
+random_setup() {
+	common_setup
+	need_python_numpy
+	: "${LSIO_E2E_SEED:=$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}"
+	TEST_SALT=$(($(cksum <<< "$BATS_TEST_NAME" | cut -d' ' -f1) % 1000))
+}
+
 # Skip (with the reason) when Debian's python3 cannot import numpy.
 need_python_numpy() {
 	"$PY" -c 'import numpy' 2>/dev/null ||

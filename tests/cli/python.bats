@@ -48,6 +48,30 @@ assert t.dtype == b.dtype and t.shape == b.shape and t.tobytes() == b.tobytes()
 '
 }
 
+@test "python: reduce= equals xarray's reductions, and the tool's --reduce byte for byte" {
+	need_xarray
+	lsio zarr "$XDIR/era5.zarr" --var u10 --sel time=2023-01-10:2023-01-15 --reduce std:time -o tool.npy -q
+	pyrun '
+import xarray as xr
+ds = xr.open_zarr("'"$XDIR"'/era5.zarr")
+u = ds.u10.sel(time=slice("2023-01-10", "2023-01-15"))
+m = lsio.zarr("'"$XDIR"'/era5.zarr", var="u10", sel={"time": "2023-01-10:2023-01-15"},
+              reduce="mean:latitude,longitude")
+want = u.astype("f8").mean(("latitude", "longitude")).values
+assert m.dtype == np.float64 and m.shape == want.shape, (m.dtype, m.shape)
+assert np.allclose(m, want, rtol=1e-12, equal_nan=True), (m[:3], want[:3])
+s = lsio.zarr("'"$XDIR"'/era5.zarr", var="u10", sel={"time": "2023-01-10:2023-01-15"},
+              reduce="std:time", workers=1)
+assert s.tobytes() == np.load("tool.npy").tobytes()
+job = {"lsio": 1, "output": {"type": "array", "dtype": "<i2", "shape": [2, 3], "fill_value": 4},
+       "chunks": []}
+c = lsio.run(job, reduce="sum:0")
+assert c.dtype == np.int64 and c.tolist() == [8, 8, 8], c
+k = lsio.run(job, reduce="count", skip_fill=True)
+assert k.shape == () and int(k) == 0, k
+'
+}
+
 @test "python: lsio.zarr(var=, sel=) equals xarray's .sel, NaN where it has NaN" {
 	need_xarray
 	pyrun '
