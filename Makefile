@@ -106,6 +106,9 @@ $(BUILD)/lib/stage/grib2_bits.o $(BUILD)/lib/stage/grib2_simple.o \
 	$(BUILD)/lib/stage/grib2_complex.o: \
 	ALL_CFLAGS += -O3 -ffp-contract=off
 
+# A reduction's folding and merging loops are written to vectorise too.
+$(BUILD)/lib/sink/reduce.o: ALL_CFLAGS += -O3
+
 $(BUILD)/lib/io/curl_load.o: \
 	ALL_CFLAGS += $(if $(CURL_SONAME),-DLSIO_CURL_SONAME='"$(CURL_SONAME)"')
 $(BUILD)/lib/sink/netcdf_load.o: \

@@ -141,7 +141,7 @@ int lsio_acc_alloc(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
 	bool moments = op == LSIO_REDUCE_VAR || op == LSIO_REDUCE_STD;
 
 	memset(acc, 0, sizeof(*acc));
-	acc->len = len;
+	acc->len = acc->cap = n;
 	acc->n = calloc(n, sizeof(*acc->n));
 	if (rd->holes_count)
 		acc->seen = calloc(n, sizeof(*acc->seen));
@@ -160,6 +160,28 @@ int lsio_acc_alloc(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
 	return 0;
 }
 
+int lsio_acc_reset(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
+		   uint64_t len)
+{
+	size_t n = len ? (size_t)len : 1;
+
+	if (!acc->n || acc->cap < n) {
+		lsio_acc_free(acc);
+		return lsio_acc_alloc(rd, acc, len);
+	}
+	acc->len = n;
+	memset(acc->n, 0, n * sizeof(*acc->n));
+	if (acc->seen)
+		memset(acc->seen, 0, n * sizeof(*acc->seen));
+	if (acc->a)
+		memset(acc->a, 0, n * sizeof(*acc->a));
+	if (acc->m2)
+		memset(acc->m2, 0, n * sizeof(*acc->m2));
+	if (acc->ia)
+		memset(acc->ia, 0, n * sizeof(*acc->ia));
+	return 0;
+}
+
 void lsio_acc_free(struct lsio_reduce_acc *acc)
 {
 	free(acc->n);
@@ -174,16 +196,22 @@ void lsio_acc_free(struct lsio_reduce_acc *acc)
 
 /* count elements from src, stride bytes apart, each converted to *dst's
  * type by assignment. */
-#define LOAD(UT, BSWAP, T)                                                    \
+#define LOAD_LOOP(UT, BSWAP, T)                                               \
 	for (size_t k = 0; k < count; k++) {                                  \
 		UT u;                                                         \
 		T x;                                                          \
 		memcpy(&u, src + k * stride, sizeof(u));                      \
-		if (swap)                                                     \
-			u = BSWAP(u);                                         \
+		u = BSWAP(u);                                                 \
 		memcpy(&x, &u, sizeof(x));                                    \
 		dst[k] = x;                                                   \
 	}
+#define LOAD(UT, BSWAP, T)                                                    \
+	do {                                                                  \
+		if (swap)                                                     \
+			LOAD_LOOP(UT, BSWAP, T)                               \
+		else                                                          \
+			LOAD_LOOP(UT, NO_SWAP, T)                             \
+	} while (0)
 
 #define NO_SWAP(x) (x)
 
@@ -223,6 +251,95 @@ static void load_ints(const struct lsio_dtype *dt, bool swap,
 
 /* --- folding a run of values ------------------------------------------------ */
 
+/* Not NaN, and not the fill value when it is skipped: without branches
+ * (x == x is false only for NaN). */
+#define VALID(v) (((v) == (v)) & !(skip & ((v) == fill)))
+
+/* The forms of VALID that GCC vectorises: a 64-bit flag, as wide as a
+ * double, and skip decided outside the loop. */
+#define OK_PLAIN(v) ((int64_t)((v) == (v)))
+#define OK_SKIP(v) ((int64_t)(((v) == (v)) & ((v) != fill)))
+
+#define SUM_ALONG(OK)                                                         \
+	for (size_t k = 0; k < count; k++) {                                  \
+		double v = x[k];                                              \
+		int64_t ok = OK(v);                                           \
+		a[k] += ok ? v : 0.0;                                         \
+		n[k] += (uint64_t)ok;                                         \
+	}
+
+/* sum and mean: the loops the compiler vectorises (along: one value to
+ * each element) or keeps in registers (across: all to one), the values
+ * added in the same order either way. */
+LSIO_WIDE static void fold_sum(const struct lsio_reducer *rd,
+			       struct lsio_reduce_acc *p, uint64_t s, uint64_t inc, const double *restrict x,
+		     size_t count)
+{
+	double fill = rd->fill_d, *restrict a = p->a + s;
+	uint64_t *restrict n = p->n + s;
+	bool skip = rd->skip_value;
+
+	if (inc && skip) {
+		SUM_ALONG(OK_SKIP)
+		return;
+	}
+	if (inc) {
+		SUM_ALONG(OK_PLAIN)
+		return;
+	}
+	double sum = *a;
+	uint64_t c = *n;
+
+	for (size_t k = 0; k < count; k++) {
+		bool ok = VALID(x[k]);
+
+		sum += ok ? x[k] : 0.0;
+		c += ok;
+	}
+	*a = sum;
+	*n = c;
+}
+
+/* min and max keep the first value, then a strictly smaller (greater)
+ * one; along, without branches, which the compiler vectorises. */
+#define MINMAX_ALONG(OK, BETTER)                                              \
+	for (size_t k = 0; k < count; k++) {                                  \
+		double v = x[k];                                              \
+		int64_t ok = OK(v);                                           \
+		int64_t take = ok & ((n[k] == 0) | (v BETTER a[k]));          \
+		a[k] = take ? v : a[k];                                       \
+		n[k] += (uint64_t)ok;                                         \
+	}
+
+LSIO_WIDE static void fold_minmax(const struct lsio_reducer *rd,
+			struct lsio_reduce_acc *p, uint64_t s, uint64_t inc,
+			const double *restrict x, size_t count)
+{
+	double fill = rd->fill_d, *restrict a = p->a + s;
+	uint64_t *restrict n = p->n + s;
+	bool skip = rd->skip_value, max = rd->r.op == LSIO_REDUCE_MAX;
+
+	if (inc && skip && max)
+		MINMAX_ALONG(OK_SKIP, >)
+	else if (inc && skip)
+		MINMAX_ALONG(OK_SKIP, <)
+	else if (inc && max)
+		MINMAX_ALONG(OK_PLAIN, >)
+	else if (inc)
+		MINMAX_ALONG(OK_PLAIN, <)
+	if (inc)
+		return;
+	double best = *a;
+	uint64_t c = *n;
+
+	for (size_t k = 0; k < count; k++)
+		if (VALID(x[k]) &&
+		    (!c++ || (max ? x[k] > best : x[k] < best)))
+			best = x[k];
+	*a = best;
+	*n = c;
+}
+
 /* Value k of a run goes to element s + k * inc of the partial: inc 1
  * when the run's dimension is kept, 0 when it is reduced. */
 static void fold_doubles(const struct lsio_reducer *rd,
@@ -234,31 +351,15 @@ static void fold_doubles(const struct lsio_reducer *rd,
 	uint64_t *n = p->n;
 	double *a = p->a, *m2 = p->m2;
 
-#define VALID(v) (!isnan(v) && !(skip && (v) == fill))
 	switch (rd->r.op) {
 	case LSIO_REDUCE_SUM:
 	case LSIO_REDUCE_MEAN:
-		for (size_t k = 0; k < count; k++) {
-			bool ok = VALID(x[k]);
-
-			a[s + k * inc] += ok ? x[k] : 0.0;
-			n[s + k * inc] += ok;
-		}
+		fold_sum(rd, p, s, inc, x, count);
 		break;
 	case LSIO_REDUCE_MIN:
-	case LSIO_REDUCE_MAX: {
-		bool max = rd->r.op == LSIO_REDUCE_MAX;
-
-		for (size_t k = 0; k < count; k++) {
-			uint64_t e = s + k * inc;
-
-			if (!VALID(x[k]))
-				continue;
-			if (!n[e]++ || (max ? x[k] > a[e] : x[k] < a[e]))
-				a[e] = x[k];
-		}
+	case LSIO_REDUCE_MAX:
+		fold_minmax(rd, p, s, inc, x, count);
 		break;
-	}
 	case LSIO_REDUCE_COUNT:
 		for (size_t k = 0; k < count; k++)
 			n[s + k * inc] += VALID(x[k]);
@@ -275,8 +376,8 @@ static void fold_doubles(const struct lsio_reducer *rd,
 			m2[e] += d * (x[k] - a[e]);
 		}
 	}
-#undef VALID
 }
+#undef VALID
 
 static void fold_ints(const struct lsio_reducer *rd, struct lsio_reduce_acc *p,
 		      uint64_t s, uint64_t inc, const __int128 *x, size_t count)
@@ -363,35 +464,79 @@ void lsio_reduce_box(const struct lsio_reducer *rd, const struct lsio_place *v,
 	}
 }
 
-void lsio_reduce_chunk(const struct lsio_reducer *rd,
-		       const struct lsio_place *v, const uint8_t *chunk,
-		       struct lsio_reduce_acc *part)
+/* The order runs are walked in, fastest first: the reduced dimensions
+ * (but the last, the run's own), then the kept ones, each from the last.
+ * A stretch of the partial then takes all its values while in L1, and
+ * each element still takes its values in the array's C order. */
+static uint32_t walk_order(const struct lsio_reducer *rd, uint32_t ndim,
+			   uint32_t *walk)
 {
-	uint64_t cs[LSIO_MAX_DIMS], ps[LSIO_MAX_DIMS] = { 0 }, idx[LSIO_MAX_DIMS] = { 0 };
-	uint64_t src = lsio_place_src_strides(v, rd->in.size, cs), pofs = 0;
-	uint32_t last = v->ndim - 1;
-	uint64_t s = 1;
-	int j;
+	uint32_t m = 0;
 
+	for (uint32_t d = ndim - 1; d-- > 0;)
+		if (reduced(rd, d))
+			walk[m++] = d;
+	for (uint32_t d = ndim - 1; d-- > 0;)
+		if (!reduced(rd, d))
+			walk[m++] = d;
+	return m;
+}
+
+/* Where element (i_0, ...) of the box v lands in the state folded into:
+ * ps[d] per step along each dimension (0 when reduced), from *pofs.  The
+ * partial of the box is its kept dimensions in C order; the total is the
+ * result's shape, the box at v->to. */
+static bool fold_strides(const struct lsio_reducer *rd,
+			 const struct lsio_place *v, bool into_total,
+			 uint64_t *ps, uint64_t *pofs)
+{
+	uint64_t s = 1;
+	uint32_t r = rd->rdim;
+
+	*pofs = 0;
 	for (uint32_t d = v->ndim; d-- > 0;) {
 		if (!v->count[d])
-			return;
-		ps[d] = reduced(rd, d) ? 0 : s;
-		s *= reduced(rd, d) ? 1 : v->count[d];
-	}
-	for (;;) {
-		fold_run(rd, part, pofs, ps[last] ? 1 : 0, chunk + src, cs[last],
-			 v->count[last]);
-		for (j = (int)last - 1; j >= 0; j--) {
-			src += cs[j];
-			pofs += ps[j];
-			if (++idx[j] < v->count[j])
-				break;
-			src -= cs[j] * v->count[j];
-			pofs -= ps[j] * v->count[j];
-			idx[j] = 0;
+			return false;
+		if (reduced(rd, d)) {
+			ps[d] = 0;
+			continue;
 		}
-		if (j < 0)
+		ps[d] = s;
+		r--;
+		if (into_total)
+			*pofs += v->to[d] * s;
+		s *= into_total ? rd->rshape[r] : v->count[d];
+	}
+	return true;
+}
+
+void lsio_reduce_chunk(const struct lsio_reducer *rd,
+		       const struct lsio_place *v, const uint8_t *chunk,
+		       struct lsio_reduce_acc *part, bool into_total)
+{
+	uint64_t cs[LSIO_MAX_DIMS], ps[LSIO_MAX_DIMS] = { 0 };
+	uint64_t idx[LSIO_MAX_DIMS] = { 0 };
+	uint64_t src = lsio_place_src_strides(v, rd->in.size, cs), pofs;
+	uint32_t last = v->ndim - 1, walk[LSIO_MAX_DIMS], nwalk, w;
+
+	if (!fold_strides(rd, v, into_total, ps, &pofs))
+		return;
+	nwalk = walk_order(rd, v->ndim, walk);
+	for (;;) {
+		fold_run(rd, part, pofs, reduced(rd, last) ? 0 : 1, chunk + src,
+			 cs[last], v->count[last]);
+		for (w = 0; w < nwalk; w++) {
+			uint32_t d = walk[w];
+
+			src += cs[d];
+			pofs += ps[d];
+			if (++idx[d] < v->count[d])
+				break;
+			src -= cs[d] * v->count[d];
+			pofs -= ps[d] * v->count[d];
+			idx[d] = 0;
+		}
+		if (w == nwalk)
 			return;
 	}
 }
@@ -443,6 +588,31 @@ static void merge_one(const struct lsio_reducer *rd, struct lsio_reduce_acc *t,
 	}
 }
 
+/* count elements of t from t0 on, from elements p0 + k * pinc of p; the
+ * common sums of floating point in a loop the compiler vectorises. */
+LSIO_WIDE static void merge_run(const struct lsio_reducer *rd,
+			       struct lsio_reduce_acc *t,
+		      uint64_t t0, const struct lsio_reduce_acc *p,
+		      uint64_t p0, uint64_t count, uint64_t pinc)
+{
+	bool sum = rd->r.op == LSIO_REDUCE_SUM || rd->r.op == LSIO_REDUCE_MEAN;
+
+	if (sum && pinc && !rd->ints && !t->seen) {
+		double *ta = t->a + t0;
+		const double *pa = p->a + p0;
+		uint64_t *tn = t->n + t0;
+		const uint64_t *pn = p->n + p0;
+
+		for (uint64_t k = 0; k < count; k++) {
+			ta[k] += pa[k];
+			tn[k] += pn[k];
+		}
+		return;
+	}
+	for (uint64_t k = 0; k < count; k++)
+		merge_one(rd, t, t0 + k, p, p0 + k * pinc);
+}
+
 /* Element k of the box from element k * pinc of part: pinc 0 merges one
  * element of part into every element of the box. */
 static void merge_box(const struct lsio_reducer *rd,
@@ -463,8 +633,7 @@ static void merge_box(const struct lsio_reducer *rd,
 		t += box->to[d] * ts[d];
 	}
 	for (;;) {
-		for (uint64_t k = 0; k < box->count[last]; k++)
-			merge_one(rd, total, t + k, part, (p + k) * pinc);
+		merge_run(rd, total, t, part, p * pinc, box->count[last], pinc);
 		p += box->count[last];
 		for (j = (int)last - 1; j >= 0; j--) {
 			t += ts[j];
@@ -539,15 +708,17 @@ static void merge_holes(const struct lsio_reducer *rd,
 
 static void store_double(const struct lsio_dtype *dt, uint8_t *dst, double v)
 {
-	float f = (float)v;
-	_Float16 h = (_Float16)v;	/* GCC and Clang on x86-64, arm64 */
+	if (dt->size == 2) {
+		_Float16 h = (_Float16)v;	/* GCC and Clang: x86-64, arm64 */
 
-	if (dt->size == 2)
 		memcpy(dst, &h, 2);
-	else if (dt->size == 4)
+	} else if (dt->size == 4) {
+		float f = (float)v;
+
 		memcpy(dst, &f, 4);
-	else
+	} else {
 		memcpy(dst, &v, 8);
+	}
 }
 
 /* An integer result in its type (host order); false when it does not

@@ -14,6 +14,7 @@
  * the moments of var/std are doubles. */
 struct lsio_reduce_acc {
 	uint64_t len;
+	uint64_t cap;		/* elements allocated */
 	uint64_t *n;		/* values counted */
 	uint64_t *seen;		/* values present, counted or not: only when
 				 * the array's unwritten parts count (fill) */
@@ -48,6 +49,10 @@ int lsio_reducer_init(struct lsio_reducer *rd, const struct lsio_output *out,
 int lsio_acc_alloc(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
 		   uint64_t len);
 void lsio_acc_free(struct lsio_reduce_acc *acc);
+/* Make acc the empty state of len elements, reusing its memory when it
+ * has room.  Returns 0 or -ENOMEM (acc then freed). */
+int lsio_acc_reset(const struct lsio_reducer *rd, struct lsio_reduce_acc *acc,
+		   uint64_t len);
 
 /* Where a chunk's partial lies in the result: a box of rd->rdim dims. */
 struct lsio_reduce_box {
@@ -61,11 +66,12 @@ struct lsio_reduce_box {
 void lsio_reduce_box(const struct lsio_reducer *rd, const struct lsio_place *v,
 		     struct lsio_reduce_box *box);
 
-/* Fold the decoded chunk (placed as v) into part, the state of its box,
- * in a fixed order: the array's C order over the box. */
+/* Fold the decoded chunk (placed as v) into part, the state of its box
+ * (into_total: the state of the whole result), each element taking its
+ * values in the array's C order. */
 void lsio_reduce_chunk(const struct lsio_reducer *rd,
 		       const struct lsio_place *v, const uint8_t *chunk,
-		       struct lsio_reduce_acc *part);
+		       struct lsio_reduce_acc *part, bool into_total);
 
 /* Merge part (over box) into total (over the whole result). */
 void lsio_reduce_merge(const struct lsio_reducer *rd,

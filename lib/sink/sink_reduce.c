@@ -10,6 +10,12 @@
  * array's size.  Merging in a fixed order makes the result the same bit
  * for bit for any number of workers.
  *
+ * A chunk that gives each element of the result one value (a GRIB2 field
+ * of a stack of them, a Zarr chunk one step long) has no partial smaller
+ * than itself: it is folded straight into the total when it comes next,
+ * and otherwise waits as a copy of its decoded bytes, folded when its turn
+ * comes - the same arithmetic either way.
+ *
  * On commit the total becomes the result, an array of the output's shape
  * without the reduced dimensions, written by the array sink (or into the
  * caller's memory) exactly as an array job's output would be.
@@ -23,20 +29,35 @@
 #include "sink/reduce.h"
 #include "sink/sink_mapped.h"
 
+/* What a chunk contributes, until it is merged. */
+enum partial_kind {
+	PARTIAL_ACC,		/* its values folded into acc */
+	PARTIAL_FILL,		/* an absent chunk: the fill value */
+	PARTIAL_BYTES,		/* its decoded bytes, folded when merged */
+};
+
 struct partial {
+	struct partial *next;	/* in the spares */
 	uint64_t chunk;
-	bool fill;		/* an absent chunk: the fill value, no acc */
+	enum partial_kind kind;
 	struct lsio_reduce_box box;
 	struct lsio_reduce_acc acc;
+	uint8_t *bytes;		/* PARTIAL_BYTES: a copy */
+	size_t nbytes, bytes_cap;
 };
 
 struct reduce_sink {
 	struct lsio_reducer rd;
 	struct lsio_reduce_acc total;
+	const struct lsio_job *job;
 	pthread_mutex_t lock;	/* guards total, next and the heap */
 	uint64_t next;		/* the chunk to merge next */
 	struct partial **heap;	/* early partials, least chunk first */
 	size_t nheap, cap;
+	/* Merged partials kept for the next chunks: their memory is faulted
+	 * in once, not for every chunk. */
+	struct partial *spares;
+	unsigned nspares;
 	struct lsio_job result;	/* the job, its output the result */
 	struct lsio_sink inner;	/* writes the result */
 };
@@ -95,20 +116,50 @@ static struct partial *heap_pop(struct reduce_sink *r)
 static void partial_free(struct partial *p)
 {
 	lsio_acc_free(&p->acc);
+	free(p->bytes);
 	free(p);
 }
 
-/* Merge p, then every waiting partial that now comes next. */
-static void merge_in_order(struct reduce_sink *r, struct partial *p)
+#define SPARES_MAX 64
+
+/* A merged partial, kept for another chunk (under the lock). */
+static void partial_done(struct reduce_sink *r, struct partial *p)
+{
+	if (r->nspares >= SPARES_MAX) {
+		partial_free(p);
+		return;
+	}
+	p->next = r->spares;
+	r->spares = p;
+	r->nspares++;
+}
+
+/* Fold the decoded bytes of chunk i into the total. */
+static void fold_into_total(struct reduce_sink *r, uint64_t i,
+			    const uint8_t *bytes)
+{
+	struct lsio_place v;
+
+	if (lsio_chunk_place(r->job, &r->job->chunks[i], &v))
+		lsio_reduce_chunk(&r->rd, &v, bytes, &r->total, true);
+}
+
+/* Merge p (a PARTIAL_BYTES one from bytes, the worker's decoded chunk,
+ * when not NULL), then every waiting partial that now comes next. */
+static void merge_in_order(struct reduce_sink *r, struct partial *p,
+			   const uint8_t *bytes)
 {
 	for (;;) {
-		if (p->fill)
+		if (p->kind == PARTIAL_FILL)
 			lsio_reduce_merge_fill(&r->rd, &r->total, &p->box,
 					       p->box.per);
+		else if (p->kind == PARTIAL_BYTES)
+			fold_into_total(r, p->chunk, bytes ? bytes : p->bytes);
 		else
 			lsio_reduce_merge(&r->rd, &r->total, &p->acc, &p->box);
+		bytes = NULL;
 		r->next = p->chunk + 1;
-		partial_free(p);
+		partial_done(r, p);
 		if (!r->nheap || r->heap[0]->chunk != r->next)
 			return;
 		p = heap_pop(r);
@@ -173,6 +224,7 @@ static int reduce_open(struct lsio_sink *s)
 	if (!r)
 		return lsio_fail(s->ctx, -ENOMEM, "out of memory");
 	s->priv = r;
+	r->job = s->job;
 	s->put_absent = true;	/* an absent chunk's fill value counts */
 	pthread_mutex_init(&r->lock, NULL);
 	out.reduce = *s->reduce;
@@ -213,25 +265,51 @@ static int reduce_partial_new(struct lsio_sink *s, uint64_t i,
 	if (!lsio_chunk_place(s->job, &s->job->chunks[i], v))
 		return lsio_fail_first(s->ctx, -LSIO_EJOB,
 				       "chunk %" PRIu64 ": no placement", i);
-	part = calloc(1, sizeof(*part));
+	pthread_mutex_lock(&r->lock);
+	part = r->spares;
+	if (part) {
+		r->spares = part->next;
+		r->nspares--;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!part)
+		part = calloc(1, sizeof(*part));
 	if (!part)
 		return lsio_fail_first(s->ctx, -ENOMEM, "out of memory");
 	part->chunk = i;
+	part->kind = PARTIAL_ACC;
 	lsio_reduce_box(&r->rd, v, &part->box);
 	*out = part;
 	return 0;
 }
 
-/* Merge part now if it comes next, else keep it until it does. */
-static int reduce_deliver(struct lsio_sink *s, struct partial *part)
+/* A copy of the n decoded bytes p in part, to fold when it comes next. */
+static int keep_bytes(struct partial *part, const uint8_t *p, size_t n)
+{
+	if (part->bytes_cap < n) {
+		free(part->bytes);
+		part->bytes = malloc(n ? n : 1);
+		part->bytes_cap = part->bytes ? n : 0;
+		if (!part->bytes)
+			return -ENOMEM;
+	}
+	memcpy(part->bytes, p, n);
+	part->nbytes = n;
+	return 0;
+}
+
+/* Merge part now if it comes next, else keep it until it does (with a
+ * copy of bytes, n of them, when it is a PARTIAL_BYTES one). */
+static int reduce_deliver(struct lsio_sink *s, struct partial *part,
+			  const uint8_t *bytes, size_t n)
 {
 	struct reduce_sink *r = s->priv;
 	int err = 0;
 
 	pthread_mutex_lock(&r->lock);
 	if (part->chunk == r->next)
-		merge_in_order(r, part);
-	else if (heap_push(r, part))
+		merge_in_order(r, part, bytes);
+	else if ((bytes && keep_bytes(part, bytes, n)) || heap_push(r, part))
 		err = -ENOMEM;
 	pthread_mutex_unlock(&r->lock);
 	if (err) {
@@ -258,12 +336,16 @@ static int reduce_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 		partial_free(part);
 		return reduce_size_error(s, i, n, want);
 	}
-	if (lsio_acc_alloc(&r->rd, &part->acc, part->box.len)) {
+	if (part->box.per == 1) {	/* no partial smaller than the chunk */
+		part->kind = PARTIAL_BYTES;
+		err = reduce_deliver(s, part, p, n);
+	} else if (lsio_acc_reset(&r->rd, &part->acc, part->box.len)) {
 		partial_free(part);
 		return lsio_fail_first(s->ctx, -ENOMEM, "out of memory");
+	} else {
+		lsio_reduce_chunk(&r->rd, &v, p, &part->acc, false);
+		err = reduce_deliver(s, part, NULL, 0);
 	}
-	lsio_reduce_chunk(&r->rd, &v, p, &part->acc);
-	err = reduce_deliver(s, part);
 	if (!err)
 		atomic_fetch_add_explicit(&s->bytes_out, n, memory_order_relaxed);
 	return err;
@@ -278,8 +360,8 @@ static int reduce_put_fill(struct lsio_sink *s, uint64_t i)
 
 	if (err)
 		return err;
-	part->fill = true;
-	return reduce_deliver(s, part);
+	part->kind = PARTIAL_FILL;
+	return reduce_deliver(s, part, NULL, 0);
 }
 
 /* What never came next (chunks that were not put, a part's gaps) is
@@ -290,7 +372,7 @@ static void reduce_drain(struct reduce_sink *r)
 		struct partial *p = heap_pop(r);
 
 		r->next = p->chunk;
-		merge_in_order(r, p);
+		merge_in_order(r, p, NULL);
 	}
 }
 
@@ -333,6 +415,12 @@ static void reduce_close(struct lsio_sink *s)
 		r->inner.ops->close(&r->inner);
 	while (r->nheap)
 		partial_free(heap_pop(r));
+	while (r->spares) {
+		struct partial *p = r->spares;
+
+		r->spares = p->next;
+		partial_free(p);
+	}
 	free(r->heap);
 	lsio_acc_free(&r->total);
 	pthread_mutex_destroy(&r->lock);

@@ -19,14 +19,7 @@
 #include "internal.h"
 #include "grib2.h"
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDE __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef WIDE
-#define WIDE
-#endif
+#define WIDE LSIO_WIDE
 
 /* Simple packing in blocks that stay in L1. */
 #define BLOCK 2048

@@ -60,30 +60,33 @@ reduce_cases() {
 	reduce_cases 12 --workers 3 --queue-depth 2
 }
 
-# A float array of many small chunks, where the order sums are taken in
-# shows in the last bits.
+# many_chunks [CT CY CX]: a float array of many small chunks (3 x 8 x 7 by
+# default), where the order sums are taken in shows in the last bits.
 many_chunks() {
 	py '
+ct, cy, cx = (int(v) for v in sys.argv[1:4])
 rng = np.random.default_rng(5)
 a = (rng.standard_normal((64, 24, 30)) * 1e3).astype("<f4")
 a[rng.random(a.shape) < 0.05] = np.nan
 np.save("truth.npy", a)
 chunks = []
-for i in range(0, 64, 3):
-    for j in range(0, 24, 8):
-        for k in range(0, 30, 7):
-            b = np.ascontiguousarray(a[i:i+3, j:j+8, k:k+7])
+for i in range(0, 64, ct):
+    for j in range(0, 24, cy):
+        for k in range(0, 30, cx):
+            b = np.ascontiguousarray(a[i:i+ct, j:j+cy, k:k+cx])
             name = "c.%d.%d.%d" % (i, j, k)
             b.tofile(name)
             chunks.append({"source": name, "place": {"shape": list(b.shape), "to": [i, j, k]}})
 json.dump({"lsio": 1, "output": {"type": "array", "path": "out.npy", "dtype": "<f4",
            "shape": [64, 24, 30], "fill_value": "NaN"}, "chunks": chunks}, open("job.json", "w"))
-'
+' "${1:-3}" "${2:-8}" "${3:-7}"
 }
 
-@test "reduce: the same bits whatever the workers and queue depth" {
-	many_chunks
-	for op in sum:0 mean:0,2 std:0 var:1 min:0 max:2 count:0,1; do
+# same_bits OP...: each reduction of job.json the same file whatever the
+# workers, queue depth and backend.
+same_bits() {
+	local op w
+	for op in "$@"; do
 		lsio run job.json --reduce "$op" --workers 1 -o w1.npy
 		for w in "--workers 2" "--workers 3 --queue-depth 1" "--workers 4 --queue-depth 64" "--workers 2 --backend pread"; do
 			# shellcheck disable=SC2086
@@ -91,12 +94,26 @@ json.dump({"lsio": 1, "output": {"type": "array", "path": "out.npy", "dtype": "<
 			cmp w1.npy wn.npy || fail "$op with $w differs from --workers 1"
 		done
 	done
+}
+
+@test "reduce: the same bits whatever the workers and queue depth" {
+	many_chunks
+	same_bits sum:0 mean:0,2 std:0 var:1 min:0 max:2 count:0,1
 	run -0 py '
 a = np.load("truth.npy").astype("f8")
 m = np.load("w1.npy")
 r = np.count_nonzero(~np.isnan(a), axis=(0, 1))
 print(m.dtype.str, m.shape, np.array_equal(m, r))'
 	assert_output "<i8 (30,) True"
+}
+
+@test "reduce: the same bits for chunks of one value an element (a stack of fields), folded into the total" {
+	many_chunks 1 24 30
+	same_bits mean:0 std:0 max:0 sum:0,1
+	run -0 py '
+a = np.load("truth.npy").astype("f8")
+print(np.allclose(np.load("w1.npy"), np.nansum(a, axis=(0, 1)), rtol=1e-12))'
+	assert_output "True"
 }
 
 @test "reduce: the job's \"reduce\", string and object forms, and --reduce over it" {
