@@ -223,7 +223,7 @@ Try 'lsio $cmd --help' for more information."
 	[[ $stderr == "lsio plan: option '--json' takes no argument"* ]] || fail "stderr: $stderr"
 	run --separate-stderr lsio run --s job.json
 	assert_failure 2
-	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --shard, --split"* ]] || fail "stderr: $stderr"
+	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --skip-fill, --shard, --split"* ]] || fail "stderr: $stderr"
 	run --separate-stderr lsio rn job.json
 	assert_failure 2
 	[[ $stderr == "lsio: unknown command 'rn' (did you mean 'run'?)"* ]] || fail "stderr: $stderr"
