@@ -48,7 +48,7 @@ DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-xarray python3-netcdf4 python3-cftime netcdf-bin time \
 	slurmctld slurmd slurm-client munge
 DEB_BENCH := fio hyperfine time python3-fsspec python3-aiohttp python3-cfgrib \
-	python3-dask
+	python3-dask cdo
 
 BUILD   ?= build
 OPT     ?= -O2

@@ -126,7 +126,7 @@ void cmd_print_stats(const struct lsio_stats *st, int mode, bool to_stdout);
 
 /* Run a loaded job with the progress bar, warnings and --stats of c;
  * returns the exit status. */
-int cmd_run_job(struct lsio_ctx *ctx, struct lsio_job *job,
+int cmd_run_job(struct lsio_ctx *ctx, const struct lsio_job *job,
 		struct cmd_common *c);
 
 int cmd_run(int argc, char **argv);

@@ -79,7 +79,7 @@ static int run_options(int argc, char **argv, struct cmd_common *c)
 	return -1;
 }
 
-int cmd_run_job(struct lsio_ctx *ctx, struct lsio_job *job,
+int cmd_run_job(struct lsio_ctx *ctx, const struct lsio_job *job,
 		struct cmd_common *c)
 {
 	struct lsio_stats st = { .size = sizeof(st) };

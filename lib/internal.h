@@ -161,6 +161,11 @@ struct lsio_dtype {
  * ("<f4" here), "u1" means "|u1". */
 int lsio_dtype_parse(const char *text, struct lsio_dtype *dt);
 
+/* IEEE half precision (float16) from its bits, and to them (rounded to
+ * nearest, ties to even).  The compilers' _Float16 is not everywhere. */
+double lsio_half_to_double(uint32_t h);
+uint16_t lsio_double_to_half(double v);
+
 /* Encode a fill value (a JSON number, "NaN", "Infinity", "-Infinity", true,
  * false or null meaning zero) as one element of dt into out (>= dt->size
  * bytes).  Returns 0 or -LSIO_EJOB with a reason in why. */
@@ -200,7 +205,12 @@ struct lsio_chain {
 
 struct lsio_source {
 	char *path;		/* as written in the job */
-	/* Filled by the planner (lsio_plan_new): */
+};
+
+/* What a plan learns of a job's source (plan->facts, one per source):
+ * kept in the plan, not the job, so that a loaded job is never written
+ * and several plans of it may be made and run at once. */
+struct lsio_source_facts {
 	uint64_t size;		/* file size, 0 until known; UINT64_MAX when
 				 * unknown (a URL no chunk needs the size of,
 				 * a file of /proc or /sys) */
@@ -212,6 +222,11 @@ struct lsio_source {
 	bool unused;		/* no chunk of this part (--shard) reads it:
 				 * never stat'ed, opened or asked for */
 };
+
+static inline bool lsio_facts_remote(const struct lsio_source_facts *f)
+{
+	return f->class_id == LSIO_CLASS_REMOTE;
+}
 
 /* A placement of a decoded chunk into the output array: the chunk has
  * shape[]; along dimension d its elements from[d] + k * step[d], for k in
@@ -232,9 +247,9 @@ struct lsio_place {
 
 struct lsio_chunk {
 	uint64_t offset;
-	uint64_t length;	/* LSIO_LEN_EOF until the planner resolves it;
-				 * it stays so for a file whose size only
-				 * reading it to its end tells (/proc) */
+	uint64_t length;	/* LSIO_LEN_EOF: to the source's end, which
+				 * its plan knows (lsio_chunk_len) unless
+				 * only reading tells (/proc, some URLs) */
 	uint32_t source;	/* index into job->sources */
 	uint32_t chain;		/* index into job->chains */
 	/* Only files output names chunks, only array and dataset output
@@ -306,7 +321,11 @@ struct lsio_reduce {
 	uint32_t ddof;		/* var, std: divide by count - ddof */
 	bool skip_fill;		/* values equal to the fill value are missing
 				 * (CF's _FillValue), as NaN always is */
+	/* A dataset's: the dimensions reduced, by name, "time,level" (each
+	 * variable is reduced over those it has; axes is unused). */
+	char names[256];
 };
+
 
 /* Parse "OP[:AXES]" (AXES "0,2", negative from the end, or the names in
  * dims when not NULL: "time"; none: all) for an array of rank ndim into r.
@@ -316,15 +335,14 @@ int lsio_reduce_parse(const char *text, uint32_t ndim,
 		      char *const *dims, struct lsio_reduce *r, char *why,
 		      size_t cap);
 const char *lsio_reduce_name(enum lsio_reduce_op op);
-/* --reduce text (and --skip-fill) as a job's "reduce", for an array of
- * rank ndim; NULL when out of memory. */
+/* --reduce text (and --skip-fill) as a job's "reduce": the text, or an
+ * object saying skip_fill; NULL when out of memory. */
 /* The reduction a run of job with opt (imported; may be NULL) computes:
  * --reduce and --skip-fill over the output's "reduce".  Returns 0 or
  * -LSIO_EUSAGE with the message set. */
 int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
 			const struct lsio_options *opt, struct lsio_reduce *r);
-json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
-			 char *const *dims);
+json_t *lsio_reduce_json(const char *text, int skip_fill);
 
 /* Parse a list of ndim dimension names, each a NetCDF name and none
  * twice, into *out (malloc'd; lsio_dims_free).  Returns 0, -LSIO_EJOB or
@@ -364,6 +382,10 @@ static inline bool lsio_output_places(const struct lsio_output *out)
 {
 	return out->type == LSIO_OUT_ARRAY || out->type == LSIO_OUT_DATASET;
 }
+
+/* The dimensions of variable v that r reduces (bit d: v->dims[d]). */
+uint32_t lsio_reduce_var_axes(const struct lsio_reduce *r,
+			      const struct lsio_var *v);
 
 /* Placements have the output's rank, but rank 1 for a 0-d output, whose
  * out->shape[0] is then 1: one element of a larger chunk needs a "from". */
@@ -609,7 +631,7 @@ const char *lsio_class_name(enum lsio_storage_class c);
 
 /* lsio_plan_new() for a run whose chunks go to dest (NULL: the job's
  * output); the plan keeps a copy of *dest (plan/plan.c). */
-int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		       const struct lsio_options *opt,
 		       const struct lsio_dest *dest, struct lsio_plan **out);
 
@@ -668,11 +690,14 @@ void lsio_shard_release(struct lsio_shard *sh);
 
 struct lsio_plan {
 	struct lsio_ctx *ctx;
-	struct lsio_job *job;	/* not owned */
+	const struct lsio_job *job;	/* not owned; never written */
+	/* Per job source, what this plan learnt of it: the job stays as
+	 * loaded, so plans of one job may be made and run at once. */
+	struct lsio_source_facts *facts;
 	struct lsio_options opt;	/* merged: CLI over job over defaults */
 	struct lsio_class_params cls[LSIO_CLASS_COUNT];	/* per class */
 	char class_why[LSIO_CLASS_COUNT][320];	/* why a class was chosen */
-	/* Per source: params[src->params_id], the class's settings with a
+	/* Per source: params[facts->params_id], the class's settings with a
 	 * "prefixes" entry on top; (1 + nprefixes) x LSIO_CLASS_COUNT. */
 	struct lsio_class_params *params;
 	struct lsio_settings cli;	/* the command line's tuning, a layer */
@@ -704,7 +729,26 @@ struct lsio_plan {
 static inline const struct lsio_class_params *
 lsio_source_params(const struct lsio_plan *p, uint32_t s)
 {
-	return &p->params[p->job->sources[s].params_id];
+	return &p->params[p->facts[s].params_id];
+}
+
+static inline bool lsio_source_remote(const struct lsio_plan *p, uint32_t s)
+{
+	return lsio_facts_remote(&p->facts[s]);
+}
+
+/* Chunk c's length in plan p: its own, or for a chunk read to its
+ * source's end, what the plan learnt of that end; LSIO_LEN_EOF when
+ * only reading tells (and for chunks p does not read). */
+static inline uint64_t lsio_chunk_len(const struct lsio_plan *p,
+				      const struct lsio_chunk *c)
+{
+	const struct lsio_source_facts *f = &p->facts[c->source];
+
+	if (c->length != LSIO_LEN_EOF || f->absent || f->unused ||
+	    f->size == UINT64_MAX)
+		return c->length;
+	return c->offset <= f->size ? f->size - c->offset : 0;
 }
 
 /* --- I/O backends (io/backend.c and one file per backend) ----------------- */
@@ -782,16 +826,13 @@ const struct lsio_backend_ops *lsio_backend_find(const char *name);
 
 struct lsio_remote;
 
-static inline bool lsio_source_remote(const struct lsio_job *job, uint32_t s)
-{
-	return job->sources[s].class_id == LSIO_CLASS_REMOTE;
-}
-
-/* Resolve every URL source of job (s3:// and gs:// become https URLs),
- * credentials, headers and retry settings, from opt over job->storage over
- * the environment.  No request is sent.  Returns 0 and *out (NULL when no
- * source is remote), or -LSIO_EJOB / -LSIO_ESOURCE / -ENOMEM. */
-int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
+/* Resolve every source of job whose facts say remote (s3:// and gs://
+ * become https URLs), credentials, headers and retry settings, from opt
+ * over job->storage over the environment.  No request is sent; job (not
+ * facts) must outlive the remote.  Returns 0 and *out (NULL when no source
+ * is remote), or -LSIO_EJOB / -LSIO_ESOURCE / -ENOMEM. */
+int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
+		    const struct lsio_source_facts *facts,
 		    const struct lsio_options *opt, struct lsio_remote **out);
 void lsio_remote_free(struct lsio_remote *r);
 
@@ -805,8 +846,9 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
 int lsio_remote_ready(struct lsio_remote *r);
 
 /* Learn the size of the n sources srcs[] with one HEAD each, in parallel,
- * into job->sources[].size.  Returns 0 or a negative error (message set). */
-int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n);
+ * into sizes[].  Returns 0 or a negative error (message set). */
+int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n,
+		     uint64_t *sizes);
 
 /* The GETs ios[i] describe (source, off, len, buf: exactly len bytes land
  * in buf), in parallel, with the checks and retries of every remote read.
@@ -817,7 +859,7 @@ int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
 
 /* One request of lsio_remote_batch(). */
 enum lsio_remote_op {
-	LSIO_REMOTE_HEAD,	/* the size, into job->sources[source].size */
+	LSIO_REMOTE_HEAD,	/* the size of source, into size */
 	LSIO_REMOTE_RANGE,	/* the GET io describes */
 	LSIO_REMOTE_WHOLE,	/* a GET of the whole object, no HEAD first */
 	LSIO_REMOTE_SUFFIX,	/* the last io->len bytes ("bytes=-N"), no
@@ -829,8 +871,8 @@ struct lsio_remote_req {
 	uint32_t source;	/* HEAD, WHOLE */
 	struct lsio_io *io;	/* RANGE, SUFFIX */
 	uint64_t off;		/* WHOLE: the object from here to its end */
-	uint64_t size;		/* GETs: the object's size, as the response
-				 * says it, or UINT64_MAX */
+	uint64_t size;		/* the object's size: a HEAD's, or as a
+				 * GET's response says it, or UINT64_MAX */
 	uint8_t *buf;		/* WHOLE: the body, malloc'd, the caller's */
 	size_t len;
 	int res;		/* 0, or -ENOENT (HTTP 404) with missing_ok */
@@ -869,6 +911,18 @@ struct lsio_sink;
  * abort: record what is written, keep temp.  close: free. */
 int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 		   bool data_is_dir);
+/* Parts share a temporary beside a file: "-", a FIFO or a device cannot
+ * be shared (-LSIO_EUSAGE, said).  Asked before the target is opened,
+ * which for a FIFO would wait for a reader. */
+int lsio_part_target_check(struct lsio_sink *s);
+/* The parts k of sh for which done(arg, k) is false, as "1, 3" into buf;
+ * returns how many (0: every part is done). */
+uint32_t lsio_parts_missing(const struct lsio_shard *sh,
+			    bool (*done)(void *arg, uint32_t k), void *arg,
+			    char *buf, size_t cap);
+/* This part is done and the output waits for the parts in pending
+ * ("1, 3"): s->deferred, and a warning that says so. */
+void lsio_part_wait_note(struct lsio_sink *s, const char *pending);
 int lsio_part_finish(struct lsio_sink *s);
 /* label: mark temp's descriptor fd as this job's output.  committed: a
  * resumed part finds no temp and final so marked (a warning says so). */
@@ -930,8 +984,9 @@ struct lsio_sink_ops {
 	/* Optional: chunk i's source is absent, its box holds the fill value
 	 * (instead of put() with the fill value's bytes). */
 	int (*put_fill)(struct lsio_sink *s, uint64_t i);
-	/* Optional: the whole array's memory, C order (array, memory). */
-	uint8_t *(*data)(struct lsio_sink *s);
+	/* Optional: the whole memory of the array (variable var of a
+	 * dataset), C order: array, memory and dataset sinks. */
+	uint8_t *(*data)(struct lsio_sink *s, uint32_t var);
 	/* Make the output visible (rename into place). */
 	int (*commit)(struct lsio_sink *s);
 	/* Remove everything written. Safe after a failed open. */

@@ -371,7 +371,7 @@ static int cache_drop(struct lsio_ctx *ctx)
 }
 
 static int run_once(struct lsio_ctx *ctx, const struct lsio_bench_opts *o,
-		    const struct lsio_bench_set *set, struct lsio_job *job,
+		    const struct lsio_bench_set *set, const struct lsio_job *job,
 		    struct lsio_bench_sample *s, bool *warned)
 {
 	double t0, c0;

@@ -53,10 +53,11 @@ static int chunk_fail(struct lsio_engine *e, uint64_t i, int err,
 		      const char *what, const char *why)
 {
 	const struct lsio_chunk *c = &e->job->chunks[i];
+	uint64_t n = lsio_chunk_len(e->plan, c);
 	char len[32] = " to the end";
 
-	if (c->length != LSIO_LEN_EOF)
-		snprintf(len, sizeof(len), "+%llu", (unsigned long long)c->length);
+	if (n != LSIO_LEN_EOF)
+		snprintf(len, sizeof(len), "+%llu", (unsigned long long)n);
 	return lsio_fail_first(e->ctx, err, "chunk %llu ('%s', bytes %llu%s): %s%s",
 			       (unsigned long long)i,
 			       e->job->sources[c->source].path,
@@ -219,7 +220,8 @@ int lsio_chain_again(struct lsio_engine *e, struct lsio_chain_state *cs,
 		return 1;
 	prev = &e->job->chunks[cs->last_chunk];
 	if (prev->source != c->source || prev->offset != c->offset ||
-	    prev->length != c->length || prev->chain != c->chain ||
+	    lsio_chunk_len(e->plan, prev) != lsio_chunk_len(e->plan, c) ||
+	    prev->chain != c->chain ||
 	    lsio_chunk_decoded_size(e->job, c) != cs->last_len)
 		return 1;
 	atomic_fetch_add_explicit(&e->chunks_reused, 1, memory_order_relaxed);

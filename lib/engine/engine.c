@@ -33,7 +33,7 @@ static unsigned plan_depth(const struct lsio_plan *p)
 	if (p->opt.queue_depth > 0)
 		return (unsigned)p->opt.queue_depth;
 	for (uint32_t s = 0; s < p->job->nsources; s++)
-		if (!p->job->sources[s].unused)
+		if (!p->facts[s].unused)
 			depth = MAX(depth, lsio_source_params(p, s)->queue_depth);
 	return depth ? depth : 32;
 }
@@ -52,7 +52,7 @@ static unsigned plan_depth(const struct lsio_plan *p)
 static bool plan_all_remote(const struct lsio_plan *p)
 {
 	for (uint64_t i = 0; i < p->nunits; i++)
-		if (!lsio_source_remote(p->job, p->units[i].source))
+		if (!lsio_source_remote(p, p->units[i].source))
 			return false;
 	return true;
 }
@@ -61,12 +61,12 @@ static bool plan_all_cached(const struct lsio_plan *p)
 {
 	for (uint64_t i = 0; i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
-		const struct lsio_source *src = &p->job->sources[u->source];
+		const struct lsio_source_facts *f = &p->facts[u->source];
 		const struct lsio_class_params *cp = lsio_source_params(p, u->source);
 
-		if (src->class_id == LSIO_CLASS_MEMORY)
+		if (f->class_id == LSIO_CLASS_MEMORY)
 			continue;
-		if (u->direct || src->class_id == LSIO_CLASS_REMOTE ||
+		if (u->direct || lsio_facts_remote(f) ||
 		    !cp->align || cp->direct != LSIO_DIRECT_AUTO)
 			return false;
 	}
@@ -143,10 +143,10 @@ static int sources_open(struct lsio_engine *e)
 	for (unsigned i = 0; i < e->nfds; i++)
 		e->fds[i] = -1;	/* what sources_close skips */
 	for (uint32_t s = 0; s < job->nsources; s++) {
+		const struct lsio_source_facts *f = &e->plan->facts[s];
 		const char *path = job->sources[s].path;
 
-		if (lsio_source_remote(job, s) || job->sources[s].absent ||
-		    job->sources[s].unused)
+		if (lsio_facts_remote(f) || f->absent || f->unused)
 			continue;	/* read by the remote backend, or not */
 		e->fds[2 * s] = open(path, O_RDONLY | O_CLOEXEC);
 		if (e->fds[2 * s] < 0)
@@ -171,7 +171,7 @@ static void sources_close(struct lsio_engine *e)
 
 void lsio_engine_chunk_resumed(struct lsio_engine *e, uint64_t i)
 {
-	uint64_t len = e->job->chunks[i].length;
+	uint64_t len = lsio_chunk_len(e->plan, &e->job->chunks[i]);
 
 	atomic_fetch_add_explicit(&e->chunks_done, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->chunks_resumed, 1, memory_order_relaxed);
@@ -312,7 +312,7 @@ static void stats_fill(const struct lsio_engine *e, struct lsio_stats *st,
 }
 
 static int engine_init(struct lsio_engine *e, struct lsio_ctx *ctx,
-		       struct lsio_plan *plan)
+		       const struct lsio_plan *plan)
 {
 	memset(e, 0, sizeof(*e));
 	e->ctx = ctx;
@@ -370,7 +370,7 @@ static int absent_sources_fill(struct lsio_engine *e)
 	if (lsio_chain_state_init(&cs))
 		return lsio_fail(e->ctx, -ENOMEM, "out of memory");
 	for (uint64_t i = 0; i < job->nchunks && !ret; i++)
-		if (job->sources[job->chunks[i].source].absent &&
+		if (e->plan->facts[job->chunks[i].source].absent &&
 		    lsio_shard_takes(&e->plan->shard, i) &&
 		    !lsio_engine_done(e, i)) {
 			ret = lsio_chain_absent(e, &cs, i);
@@ -391,7 +391,7 @@ static void resumed_count(struct lsio_engine *e)
 	e->written = e->sink.jstate.done;
 	for (uint64_t i = 0; i < e->job->nchunks; i++)
 		if (lsio_engine_done(e, i) &&
-		    e->job->sources[e->job->chunks[i].source].absent) {
+		    e->plan->facts[e->job->chunks[i].source].absent) {
 			atomic_fetch_add(&e->chunks_resumed, 1);
 			atomic_fetch_sub(&e->chunks_missing, 1);
 		}
@@ -399,7 +399,7 @@ static void resumed_count(struct lsio_engine *e)
 
 /* Run plan into plan->dest; stats (NULL, or the library's own struct) is
  * filled whenever the run started. */
-static int engine_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
+static int engine_run(struct lsio_ctx *ctx, const struct lsio_plan *plan,
 		      struct lsio_stats *stats)
 {
 	double t0 = lsio_now_seconds(), c0 = lsio_cpu_seconds();
@@ -468,7 +468,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
 }
 
 /* Plan job for dest and run it. */
-static int run_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+static int run_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		    const struct lsio_options *opt, const struct lsio_dest *dest,
 		    struct lsio_stats *stats)
 {
@@ -484,7 +484,7 @@ static int run_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	return ret;
 }
 
-int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run(struct lsio_ctx *ctx, const struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats)
 {
 	return run_dest(ctx, job, opt, NULL, stats);
@@ -534,7 +534,7 @@ int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
 	return 0;
 }
 
-int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_into(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, void *buf, size_t cap,
 		  struct lsio_stats *stats)
 {
@@ -546,7 +546,7 @@ int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
 	return run_dest(ctx, job, opt, &d, stats);
 }
 
-int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_callback(struct lsio_ctx *ctx, const struct lsio_job *job,
 		      const struct lsio_options *opt, lsio_chunk_fn fn,
 		      void *arg, struct lsio_stats *stats)
 {

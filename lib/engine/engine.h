@@ -13,8 +13,8 @@
 
 struct lsio_engine {
 	struct lsio_ctx *ctx;
-	struct lsio_plan *plan;
-	struct lsio_job *job;
+	const struct lsio_plan *plan;
+	const struct lsio_job *job;
 	struct lsio_sink sink;
 	const struct lsio_backend_ops *backend;
 	unsigned depth;		/* reads in flight per worker */

@@ -244,7 +244,7 @@ static int unit_open_fd(struct lsio_worker_state *w, struct unit_run *r)
 
 	r->file_index = -1;
 	r->own_fd = false;
-	r->remote = w->rbackend && lsio_source_remote(e->job, u->source);
+	r->remote = w->rbackend && lsio_source_remote(e->plan, u->source);
 	if (r->remote) {
 		r->fd = -1;
 		return 0;
@@ -277,7 +277,7 @@ static struct unit_run *run_alloc(struct lsio_worker_state *w,
 	struct lsio_engine *e = w->e;
 
 	if (u->len > e->slot_len ||
-	    (u->to_eof && !lsio_source_remote(e->job, u->source))) {
+	    (u->to_eof && !lsio_source_remote(e->plan, u->source))) {
 		if (w->heap_busy || w->units_open)
 			return NULL;	/* finish the others first */
 		w->heap_busy = true;
@@ -347,7 +347,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 		     const struct lsio_unit *u)
 {
 	struct lsio_engine *e = w->e;
-	const struct lsio_source *src = &e->job->sources[u->source];
+	const char *path = e->job->sources[u->source].path;
 	const struct lsio_class_params *cp = lsio_source_params(e->plan, u->source);
 
 	if (r == &w->runs[e->nslots]) {
@@ -356,7 +356,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 			w->heap_busy = false;
 			return lsio_fail_first(e->ctx, -ENOMEM,
 				"cannot allocate %llu bytes for a read of '%s'",
-				(unsigned long long)u->len, src->path);
+				(unsigned long long)u->len, path);
 		}
 	}
 	r->u = u;
@@ -364,7 +364,7 @@ static int run_start(struct lsio_worker_state *w, struct unit_run *r,
 	r->next_part = 0;
 	r->parts_left = u->nparts;
 	r->part_len = u->nparts > 1 ? cp->part_size : u->len;
-	r->data_end = MIN(u->off + u->len, src->size);
+	r->data_end = MIN(u->off + u->len, e->plan->facts[u->source].size);
 	r->eof_len = 0;
 	r->cap = r->slot < 0 ? u->len : e->slot_len;
 	r->grown = r->absent = false;
@@ -643,7 +643,7 @@ static int unit_decode(struct lsio_worker_state *w, struct unit_run *r)
 	w->chain.last_len = 0;	/* the last unit's buffer is gone */
 	for (uint32_t k = r->resume; k < u->count && !stopping(w); k++) {
 		const struct lsio_chunk *c = &e->job->chunks[uc[k]];
-		uint64_t n = u->to_eof ? r->eof_len : c->length;
+		uint64_t n = u->to_eof ? r->eof_len : lsio_chunk_len(e->plan, c);
 
 		if (lsio_engine_done(e, uc[k])) {	/* resumed */
 			lsio_engine_chunk_resumed(e, uc[k]);

@@ -471,8 +471,7 @@ static void put_reduce(struct lsio_strbuf *b, const struct grib_gen *g)
 
 	if (!g->opt || !g->opt->reduce)
 		return;
-	r = lsio_reduce_json(g->opt->reduce, g->opt->skip_fill, g->ndim + 1,
-			     NULL);
+	r = lsio_reduce_json(g->opt->reduce, g->opt->skip_fill);
 	text = r ? json_dumps(r, JSON_ENCODE_ANY) : NULL;
 	if (text)
 		lsio_strbuf_printf(b, ", \"reduce\": %s", text);

@@ -502,8 +502,6 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 {
 	json_t *o = json_object(), *shape = json_array();
 	json_t *dims = g->dims ? json_array() : NULL;
-	char *names[LSIO_MAX_DIMS];	/* the selection's, in order */
-	uint32_t ndim = 0;
 	json_t *fill = g->a.fill;
 	uint64_t total = 1;
 	char *text = NULL;
@@ -515,7 +513,6 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 			(json_int_t)zarr_dimsel_count(&g->sel[d])));
 		if (dims)
 			json_array_append_new(dims, json_string(g->dims[d]));
-		names[ndim++] = g->dims ? g->dims[d] : NULL;
 		total *= zarr_dimsel_count(&g->sel[d]);
 	}
 	/* A reduction needs the fill value itself (--skip-fill, absent
@@ -526,8 +523,7 @@ char *zarr_gen_output(struct zarr_gen *g, const char *path)
 		json_object_set(o, "dims", dims);
 	if (o && g->opt && g->opt->reduce)
 		json_object_set_new(o, "reduce", lsio_reduce_json(
-			g->opt->reduce, g->opt->skip_fill, ndim,
-			g->dims ? names : NULL));
+			g->opt->reduce, g->opt->skip_fill));
 	if (o && g->placed == total && g->blind)
 		json_object_set_new(o, "prefill", json_false());
 	if (o && shape &&

@@ -179,8 +179,6 @@ void zarr_array_release(struct zarr_array *a);
 int zarr_chunk_key(const struct zarr_array *a, const uint64_t *idx,
 		   char *buf, size_t cap);
 
-/* An IEEE half (float16) as a double (zarr_v3.c). */
-double zarr_half_to_double(uint32_t h);
 
 /* Fail with "store 'ROOT': 'KEY': MESSAGE"; returns err. */
 int zarr_fail(struct lsio_ctx *ctx, int err, const struct zarr_store *s,

@@ -620,7 +620,7 @@ static double element(const uint8_t *p, const struct lsio_dtype *dt)
 	switch (dt->kind) {
 	case 'f':
 		if (dt->size == 2)
-			return zarr_half_to_double((uint32_t)u);
+			return lsio_half_to_double((uint32_t)u);
 		if (dt->size == 4) {
 			f32.u = (uint32_t)u;
 			return f32.f;

@@ -496,6 +496,9 @@ static char *rq_dataset_output(struct rq *r)
 		json_object_set_new(o, "path", json_string(r->req->output));
 	if (o && r->all_placed)
 		json_object_set_new(o, "prefill", json_false());
+	if (o && r->opt && r->opt->reduce)
+		json_object_set_new(o, "reduce", lsio_reduce_json(
+			r->opt->reduce, r->opt->skip_fill));
 	if (o)
 		text = json_dumps(o, JSON_ENCODE_ANY);
 	json_decref(o);

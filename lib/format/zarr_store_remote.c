@@ -40,6 +40,7 @@ struct remote_store {
  * that reaches them. */
 struct batch {
 	struct lsio_job job;
+	struct lsio_source_facts *facts;	/* every source remote */
 	struct lsio_remote *r;
 };
 
@@ -49,6 +50,7 @@ static void batch_release(struct batch *b)
 	for (uint32_t i = 0; i < b->job.nsources; i++)
 		free(b->job.sources[i].path);
 	free(b->job.sources);
+	free(b->facts);
 	lsio_remote_settings_release(&b->job.storage.remote);
 }
 
@@ -62,8 +64,11 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 	b->job.storage.remote.no_sign_request = rs->no_sign_request;
 	b->job.storage.remote.missing_403 = rs->missing_403;
 	b->job.sources = calloc(MAX(n, 1u), sizeof(*b->job.sources));
-	if (!b->job.sources)
+	b->facts = calloc(MAX(n, 1u), sizeof(*b->facts));
+	if (!b->job.sources || !b->facts) {
+		batch_release(b);
 		return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct lsio_source *src = &b->job.sources[i];
 
@@ -72,11 +77,11 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 			batch_release(b);
 			return lsio_fail(rs->ctx, -ENOMEM, "out of memory");
 		}
-		src->class_id = LSIO_CLASS_REMOTE;
-		src->size = UINT64_MAX;
+		b->facts[i].class_id = LSIO_CLASS_REMOTE;
+		b->facts[i].size = UINT64_MAX;
 		b->job.nsources++;
 	}
-	ret = lsio_remote_new(rs->ctx, &b->job, NULL, &b->r);
+	ret = lsio_remote_new(rs->ctx, &b->job, b->facts, NULL, &b->r);
 	if (ret)
 		batch_release(b);
 	return ret;
@@ -156,7 +161,7 @@ static int batch_req_of(struct remote_store *rs, struct zarr_req *q,
 }
 
 static void batch_result(struct zarr_req *q, const struct lsio_remote_req *rq,
-			 const struct lsio_io *io, uint64_t head_size)
+			 const struct lsio_io *io)
 {
 	q->res = rq->res;
 	if (rq->op == LSIO_REMOTE_WHOLE) {
@@ -165,7 +170,7 @@ static void batch_result(struct zarr_req *q, const struct lsio_remote_req *rq,
 	} else if (q->body) {
 		q->len = rq->res ? 0 : io->len;
 	}
-	q->size = rq->op == LSIO_REMOTE_HEAD ? head_size : rq->size;
+	q->size = rq->size;
 	if (q->res && q->body) {
 		free(q->buf);
 		q->buf = NULL;
@@ -202,8 +207,7 @@ static int remote_batch(struct zarr_store *s, struct zarr_req *reqs,
 	if (!ret) {
 		ret = lsio_remote_batch(b.r, rq, (uint32_t)n, true);
 		for (size_t i = 0; i < n; i++)
-			batch_result(&reqs[i], &rq[i], &ios[i],
-				     b.job.sources[i].size);
+			batch_result(&reqs[i], &rq[i], &ios[i]);
 		batch_release(&b);
 	}
 	for (size_t i = 0; ret && i < n; i++) {

@@ -292,14 +292,6 @@ static int v3_codecs(struct meta_ctx *m, json_t *list, bool top,
 
 /* --- fill value ------------------------------------------------------------- */
 
-double zarr_half_to_double(uint32_t h)
-{
-	int e = (h >> 10) & 0x1f, f = h & 0x3ff;
-	double v = e == 0 ? ldexp(f, -24) :
-		   e == 31 ? (f ? NAN : INFINITY) : ldexp(f + 1024, e - 25);
-
-	return h & 0x8000 ? -v : v;
-}
 
 /* "0x7fc00000": the float's bits.  The job's fill_value is a number or a
  * name, so the bits become one (a NaN's payload is not kept). */
@@ -317,7 +309,7 @@ static json_t *v3_fill_hex(struct meta_ctx *m, const char *s)
 		return NULL;
 	}
 	if (size == 2) {
-		d = zarr_half_to_double((uint32_t)bits);
+		d = lsio_half_to_double((uint32_t)bits);
 	} else if (size == 4) {
 		uint32_t b = (uint32_t)bits;
 		float f;

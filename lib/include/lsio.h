@@ -21,11 +21,15 @@
  *   - "any thread": no shared state; call it from anywhere, at any time.
  *   - "one ctx per thread": a context serves one call at a time (it holds
  *     that call's message); give each thread its own.  Runs in different
- *     threads with their own contexts and jobs go on side by side, except
- *     that dataset (NetCDF) outputs are written by libnetcdf, which is not
+ *     threads with their own contexts go on side by side, except that
+ *     dataset (NetCDF) outputs are written by libnetcdf, which is not
  *     thread-safe: commit those one at a time.
- *   - a job or plan is used by one call at a time: the planner records what
- *     it learns of the sources (sizes, storage classes) in the job.
+ *   - a loaded job is never written: several calls may plan and run one
+ *     job at once, each in its own thread with its own context (what a
+ *     plan learns of the sources, sizes and storage classes, is the
+ *     plan's).  Runs at once must not share an output file or directory:
+ *     give each its own (opt->output), or run into memory or a callback.
+ *   - a plan is used by one call at a time.
  *   - every run starts its own worker threads and joins them before it
  *     returns; callbacks say which thread calls them.
  *
@@ -284,9 +288,9 @@ int lsio_job_array(struct lsio_ctx *ctx, const struct lsio_job *job,
 
 /* Resolve sources (stat, classify) and plan the requests, reading no data.
  * Returns 0 and a plan the caller frees, or a negative error.  One ctx per
- * thread; job in no other plan or run meanwhile (the plan keeps a pointer
- * to it: free the plan first). */
-int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+ * thread; job may be in other plans and runs meanwhile, in other threads
+ * (the plan keeps a pointer to it: free the plan first). */
+int lsio_plan_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **plan);
 /* Any thread, once no call uses plan. */
 void lsio_plan_free(struct lsio_plan *plan);
@@ -355,7 +359,7 @@ struct lsio_stats {
  * after a failure too.  Returns 0 or a negative error (message in ctx);
  * -LSIO_EUSAGE for an opt or stats whose size is wrong.  One ctx per
  * thread; opt->progress is called from this thread. */
-int lsio_run(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run(struct lsio_ctx *ctx, const struct lsio_job *job,
 	     const struct lsio_options *opt, struct lsio_stats *stats);
 
 /* Run an existing plan (from lsio_plan_new with the same job), into the
@@ -375,7 +379,7 @@ int lsio_plan_run(struct lsio_ctx *ctx, struct lsio_plan *plan,
  * -LSIO_ETOOBIG when cap is smaller than the array (the message names
  * both sizes).  After a failure buf holds a part of the array.  One ctx
  * per thread; do not touch buf until it returns. */
-int lsio_run_into(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_into(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, void *buf, size_t cap,
 		  struct lsio_stats *stats);
 
@@ -399,7 +403,7 @@ typedef int (*lsio_chunk_fn)(void *arg, uint64_t index, const void *data,
  * negative, else -LSIO_ECANCELED; the message names the chunk.  Returns 0
  * or a negative error; -LSIO_EUSAGE with --resume or opt->output.  One
  * ctx per thread. */
-int lsio_run_callback(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_run_callback(struct lsio_ctx *ctx, const struct lsio_job *job,
 		      const struct lsio_options *opt, lsio_chunk_fn fn,
 		      void *arg, struct lsio_stats *stats);
 

@@ -941,7 +941,7 @@ static int batch_done(struct lsio_remote *r, struct creq *q,
 	else if (q->res)
 		return lsio_fail(r->ctx, -LSIO_EREMOTE, "%s", q->msg);
 	else if (q->head)
-		r->job->sources[q->source].size = q->size;
+		rq->size = q->size;
 	else if (q->resp.status == 206)
 		rq->size = q->resp.range_total;	/* UINT64_MAX: not said */
 	else
@@ -1001,9 +1001,11 @@ int lsio_remote_batch(struct lsio_remote *r, struct lsio_remote_req *reqs,
 	return ret;
 }
 
-/* HEADs (ios NULL) or the GETs of ios[], as a batch. */
+/* HEADs (ios NULL: the sizes into sizes[]) or the GETs of ios[], as a
+ * batch. */
 static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
-			struct lsio_io *ios, uint32_t n, int *res)
+			struct lsio_io *ios, uint32_t n, int *res,
+			uint64_t *sizes)
 {
 	struct lsio_remote_req *reqs = calloc(MAX(n, 1u), sizeof(*reqs));
 	int ret;
@@ -1018,17 +1020,20 @@ static int remote_batch(struct lsio_remote *r, const uint32_t *srcs,
 	ret = lsio_remote_batch(r, reqs, n, res != NULL);
 	for (uint32_t i = 0; !ret && res && i < n; i++)
 		res[i] = reqs[i].res;
+	for (uint32_t i = 0; !ret && sizes && i < n; i++)
+		sizes[i] = reqs[i].size;
 	free(reqs);
 	return ret;
 }
 
-int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n)
+int lsio_remote_stat(struct lsio_remote *r, const uint32_t *srcs, uint32_t n,
+		     uint64_t *sizes)
 {
-	return remote_batch(r, srcs, NULL, n, NULL);
+	return remote_batch(r, srcs, NULL, n, NULL, sizes);
 }
 
 int lsio_remote_fetch(struct lsio_remote *r, struct lsio_io *ios, uint32_t n,
 		      int *res)
 {
-	return remote_batch(r, NULL, ios, n, res);
+	return remote_batch(r, NULL, ios, n, res, NULL);
 }

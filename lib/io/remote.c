@@ -196,12 +196,14 @@ static int source_url(struct lsio_remote *r, uint32_t s,
 	return host_index(r, rs->url, &rs->host) ? -ENOMEM : 0;
 }
 
-static bool job_has_kind(const struct lsio_job *job, const char *scheme)
+static bool job_has_kind(const struct lsio_job *job,
+			 const struct lsio_source_facts *facts,
+			 const char *scheme)
 {
 	size_t n = strlen(scheme);
 
 	for (uint32_t s = 0; s < job->nsources; s++)
-		if (lsio_source_remote(job, s) &&
+		if (lsio_facts_remote(&facts[s]) &&
 		    !strncasecmp(job->sources[s].path, scheme, n))
 			return true;
 	return false;
@@ -228,23 +230,25 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 	return s3_signing(r, c->region) ? -ENOMEM : 0;
 }
 
-static int url_env_init(struct lsio_remote *r, const struct lsio_options *opt,
-			struct url_env *ue)
+static int url_env_init(struct lsio_remote *r,
+			const struct lsio_source_facts *facts,
+			const struct lsio_options *opt, struct url_env *ue)
 {
 	int ret = 0;
 
 	memset(ue, 0, sizeof(*ue));
 	ue->s3.addressing = r->job->storage.remote.s3_addressing;
-	if (job_has_kind(r->job, "s3://"))
+	if (job_has_kind(r->job, facts, "s3://"))
 		ret = s3_env(r, opt, &ue->s3);
-	if (!ret && job_has_kind(r->job, "gs://")) {
+	if (!ret && job_has_kind(r->job, facts, "gs://")) {
 		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
 		ret = gs_setup(r);
 	}
 	return ret;
 }
 
-int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
+		    const struct lsio_source_facts *facts,
 		    const struct lsio_options *opt, struct lsio_remote **out)
 {
 	const struct lsio_remote_settings *rs = &job->storage.remote;
@@ -255,7 +259,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 
 	*out = NULL;
 	for (uint32_t s = 0; s < job->nsources && !any; s++)
-		any = lsio_source_remote(job, s);
+		any = lsio_facts_remote(&facts[s]);
 	if (!any)
 		return 0;
 	/* The first remote source loads libcurl: local runs never do. */
@@ -280,9 +284,9 @@ int lsio_remote_new(struct lsio_ctx *ctx, struct lsio_job *job,
 	r->cainfo = env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
 	if (!ret)
-		ret = url_env_init(r, opt, &ue);
+		ret = url_env_init(r, facts, opt, &ue);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++)
-		if (lsio_source_remote(job, s))
+		if (lsio_facts_remote(&facts[s]))
 			ret = source_url(r, s, &ue);
 	free(ue.gs_endpoint);
 	if (!ret) {

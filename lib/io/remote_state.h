@@ -38,7 +38,7 @@ struct host_stats {
 
 struct lsio_remote {
 	struct lsio_ctx *ctx;
-	struct lsio_job *job;
+	const struct lsio_job *job;
 	struct lsio_remote_src *src;	/* per job source */
 	char **hosts;
 	uint32_t nhosts;

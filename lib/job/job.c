@@ -180,7 +180,7 @@ static const char *const out_keys[][12] = {
 	[LSIO_OUT_STDOUT] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_NULL] = { "type", "max_chunk", NULL },
 	[LSIO_OUT_DATASET] = { "type", "path", "format", "attrs", "variables",
-			       "prefill", NULL },
+			       "prefill", "reduce", NULL },
 };
 
 static const char *const all_out_keys[] = { "type", "path", "dtype",
@@ -482,7 +482,8 @@ static int parse_dataset_output(struct job_parser *p, json_t *obj)
 	out->netcdf_named = v != NULL;
 	if ((ret = lsio_dataset_parse(p->ctx, job_where(p, NULL), obj, out)))
 		return ret;
-	if ((ret = map_vars(p)) || (ret = output_prefill(p, obj)))
+	if ((ret = map_vars(p)) || (ret = output_prefill(p, obj)) ||
+	    (ret = job_reduce(p, json_object_get(obj, "reduce"))))
 		return ret;
 	return check_path(p);
 }

@@ -139,6 +139,118 @@ int lsio_reduce_parse(const char *text, uint32_t ndim,
 	return reduce_axes(colon + 1, ndim, dims, r, why, cap);
 }
 
+/* --- a dataset's: dimensions by name ------------------------------------------ */
+
+uint32_t lsio_reduce_var_axes(const struct lsio_reduce *r,
+			      const struct lsio_var *v)
+{
+	uint32_t axes = 0;
+
+	for (const char *s = r->names; *s;) {
+		size_t len = strcspn(s, ",");
+
+		for (uint32_t d = 0; d < v->ndim; d++)
+			if (strlen(v->dims[d]) == len &&
+			    !strncmp(v->dims[d], s, len))
+				axes |= 1u << d;
+		s += s[len] ? len + 1 : len;
+	}
+	return axes;
+}
+
+/* Every dimension name of the dataset's variables, once, into names
+ * (NULL-terminated, at most cap - 1). */
+static void dataset_dims(const struct lsio_output *out, const char **names,
+			 size_t cap)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < out->nvars; i++)
+		for (uint32_t d = 0; d < out->vars[i].ndim; d++) {
+			const char *dim = out->vars[i].dims[d];
+			size_t k = 0;
+
+			while (k < n && strcmp(names[k], dim))
+				k++;
+			if (k == n && n + 1 < cap)
+				names[n++] = dim;
+		}
+	names[n] = NULL;
+}
+
+/* One name of AXES (len bytes) for a dataset: a dimension of one of its
+ * variables, appended to r->names. */
+static int dataset_name(const struct lsio_output *out, const char *name,
+			size_t len, struct lsio_reduce *r, char *why, size_t cap)
+{
+	const char *dims[4 * LSIO_MAX_DIMS + 1], *hint;
+	size_t have = strlen(r->names);
+	char word[64];
+
+	dataset_dims(out, dims, ARRAY_SIZE(dims));
+	snprintf(word, sizeof(word), "%.*s", (int)MIN(len, 63), name);
+	for (size_t k = 0; dims[k]; k++)
+		if (!strcmp(dims[k], word) && strlen(dims[k]) == len) {
+			if (have + len + 2 > sizeof(r->names))
+				break;
+			snprintf(r->names + have, sizeof(r->names) - have,
+				 "%s%s", have ? "," : "", word);
+			return 0;
+		}
+	hint = lsio_did_you_mean(word, dims);
+	snprintf(why, cap, "no variable has a dimension '%s'%s%s%s%s", word,
+		 hint ? ": did you mean '" : "", hint ? hint : "",
+		 hint ? "'?" : "",
+		 strspn(word, "-0123456789") == strlen(word)
+			 ? " (a dataset's dimensions are named, not numbered)"
+			 : "");
+	return -LSIO_EUSAGE;
+}
+
+/* Every dimension of every variable of a dataset, into r->names. */
+static void dataset_all(const struct lsio_output *out, struct lsio_reduce *r)
+{
+	const char *dims[4 * LSIO_MAX_DIMS + 1];
+	char why[8];
+
+	dataset_dims(out, dims, ARRAY_SIZE(dims));
+	for (size_t k = 0; dims[k]; k++)
+		dataset_name(out, dims[k], strlen(dims[k]), r, why, sizeof(why));
+}
+
+/* "OP[:NAMES]" of a dataset (none: every dimension of every variable). */
+static int dataset_parse(const char *text, const struct lsio_output *out,
+			 struct lsio_reduce *r, char *why, size_t cap)
+{
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+
+	*r = (struct lsio_reduce){ 0 };
+	if (reduce_op(text, len, r, why, cap))
+		return -LSIO_EUSAGE;
+	if (!colon || !colon[1]) {
+		dataset_all(out, r);
+		return 0;
+	}
+	for (const char *s = colon + 1; *s;) {
+		size_t n = strcspn(s, ",");
+
+		if (dataset_name(out, s, n, r, why, cap))
+			return -LSIO_EUSAGE;
+		s += s[n] ? n + 1 : n;
+	}
+	return 0;
+}
+
+/* The reduction "text" of job's output, an array or a dataset. */
+static int output_parse(const char *text, const struct lsio_output *out,
+			struct lsio_reduce *r, char *why, size_t cap)
+{
+	if (out->type == LSIO_OUT_DATASET)
+		return dataset_parse(text, out, r, why, cap);
+	return lsio_reduce_parse(text, out->ndim, out->dims, r, why, cap);
+}
+
 /* --- the job's "reduce" ---------------------------------------------------- */
 
 static int reduce_fail(struct job_parser *p, const char *sub, const char *why)
@@ -157,6 +269,10 @@ static int reduce_object_axes(struct job_parser *p, json_t *v,
 	json_t *e;
 	size_t i;
 
+	if (!v && p->job->out.type == LSIO_OUT_DATASET) {
+		dataset_all(&p->job->out, r);
+		return 0;
+	}
 	if (!v) {
 		reduce_all(ndim, r);
 		return 0;
@@ -166,6 +282,15 @@ static int reduce_object_axes(struct job_parser *p, json_t *v,
 	json_array_foreach(v, i, e) {
 		long long a = json_integer_value(e);
 
+		if (p->job->out.type == LSIO_OUT_DATASET) {
+			if (!json_is_string(e) ||
+			    dataset_name(&p->job->out, json_string_value(e),
+					 json_string_length(e), r, why,
+					 sizeof(why)))
+				return reduce_fail(p, "axes", json_is_string(e) ? why
+						   : "expected dimension names");
+			continue;
+		}
 		if (json_is_string(e) &&
 		    reduce_name(json_string_value(e), json_string_length(e), ndim,
 				p->job->out.dims, &a, why, sizeof(why)))
@@ -216,8 +341,8 @@ int job_reduce(struct job_parser *p, json_t *v)
 	if (!v)
 		return 0;
 	if (json_is_string(v)) {
-		if (lsio_reduce_parse(json_string_value(v), p->job->out.ndim,
-				      p->job->out.dims, r, why, sizeof(why)))
+		if (output_parse(json_string_value(v), &p->job->out, r, why,
+				 sizeof(why)))
 			return reduce_fail(p, NULL, why);
 		return 0;
 	}
@@ -226,23 +351,28 @@ int job_reduce(struct job_parser *p, json_t *v)
 	return reduce_fail(p, NULL, "expected \"OP:AXES\" (\"mean:0\") or {\"op\": ..., \"axes\": [...]}");
 }
 
-json_t *lsio_reduce_json(const char *text, int skip_fill, uint32_t ndim,
-			 char *const *dims)
+json_t *lsio_reduce_json(const char *text, int skip_fill)
 {
-	struct lsio_reduce r;
-	char why[LSIO_MSG_MAX / 2];
-	json_t *o, *axes;
+	const char *colon = strchr(text, ':');
+	json_t *o, *axes = NULL;
 
-	if (skip_fill <= 0 ||
-	    lsio_reduce_parse(text, ndim, dims, &r, why, sizeof(why)))
-		return json_string(text);	/* its error comes with the run */
+	if (skip_fill <= 0)
+		return json_string(text);	/* checked when it is loaded */
 	o = json_object();
-	axes = json_array();
-	for (uint32_t d = 0; o && axes && d < ndim; d++)
-		if (r.axes >> d & 1)
-			json_array_append_new(axes, json_integer(d));
-	if (!o || !axes || json_object_set_new(o, "op", json_string(lsio_reduce_name(r.op))) ||
-	    json_object_set_new(o, "axes", axes) ||
+	if (o && colon && colon[1])
+		axes = json_array();
+	for (const char *s = colon ? colon + 1 : ""; axes && *s;) {
+		size_t n = strcspn(s, ",");
+		char *end;
+		long long a = strtoll(s, &end, 10);
+
+		json_array_append_new(axes, end == s + n && n
+				      ? json_integer(a) : json_stringn(s, n));
+		s += s[n] ? n + 1 : n;
+	}
+	if (!o || json_object_set_new(o, "op", json_stringn(text, colon
+				      ? (size_t)(colon - text) : strlen(text))) ||
+	    (axes && json_object_set_new(o, "axes", axes)) ||
 	    json_object_set_new(o, "skip_fill", json_true())) {
 		json_decref(o);
 		return NULL;
@@ -258,15 +388,11 @@ int lsio_reduce_resolve(struct lsio_ctx *ctx, const struct lsio_job *job,
 
 	*r = out->reduce;
 	if (opt && opt->reduce) {
-		if (out->type != LSIO_OUT_ARRAY)
+		if (!lsio_output_places(out))
 			return lsio_fail(ctx, -LSIO_EUSAGE,
-					 "--reduce: the job's output is %s; only an array output can be reduced%s",
-					 lsio_job_output_type(job),
-					 out->type == LSIO_OUT_DATASET
-						 ? " (not yet a NetCDF file: write one variable to .npy, --var V -o OUT.npy)"
-						 : "");
-		if (lsio_reduce_parse(opt->reduce, out->ndim, out->dims,
-				      r, why, sizeof(why)))
+					 "--reduce: the job's output is %s; only an array or a dataset can be reduced",
+					 lsio_job_output_type(job));
+		if (output_parse(opt->reduce, out, r, why, sizeof(why)))
 			return lsio_fail(ctx, -LSIO_EUSAGE,
 					 "--reduce '%s': %s", opt->reduce, why);
 	}

@@ -6,7 +6,8 @@
  * contiguous span of one source, read into one buffer, in one or more
  * requests.  The planner
  *   1. resolves every source (size, storage class, O_DIRECT alignment),
- *   2. resolves chunk lengths and checks every range against its file,
+ *   2. checks every range against its file (a chunk "to the end" has
+ *      its length from the file's size: lsio_chunk_len),
  *   3. sorts chunks by (source, offset) - unless the sink needs job order,
  *   4. coalesces chunks whose gap is small into one unit (capped),
  *   5. widens units to the O_DIRECT alignment and splits large ones into
@@ -216,19 +217,19 @@ static struct dev_class *dev_note(struct dev_class **devs, size_t *n,
  * one pass, for jobs with a million chunks and as many sources. */
 static bool *sources_required(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 	bool *req = calloc(MAX(job->nsources, 1), sizeof(*req));
 
 	if (!req)
 		return NULL;
 	for (uint32_t s = 0; s < job->nsources; s++)
-		job->sources[s].unused = p->shard.take != NULL;
+		p->facts[s].unused = p->shard.take != NULL;
 	for (uint64_t i = 0; i < job->nchunks; i++) {
 		const struct lsio_chunk *c = &job->chunks[i];
 
 		if (!lsio_shard_takes(&p->shard, i))
 			continue;
-		job->sources[c->source].unused = false;
+		p->facts[c->source].unused = false;
 		if (c->missing == LSIO_MISSING_ERROR)
 			req[c->source] = true;
 	}
@@ -270,15 +271,15 @@ static void dev_classify(struct lsio_plan *p, struct dev_class *d)
  * server checks ranges) unless a chunk needs it (remote_resolve). */
 static void url_note(struct lsio_plan *p, uint32_t s)
 {
-	struct lsio_source *src = &p->job->sources[s];
+	struct lsio_source_facts *f = &p->facts[s];
 	struct lsio_storage_info info;
 
-	src->size = UINT64_MAX;
-	src->class_id = LSIO_CLASS_REMOTE;
-	src->dio_align = 0;
+	f->size = UINT64_MAX;
+	f->class_id = LSIO_CLASS_REMOTE;
+	f->dio_align = 0;
 	if (p->class_why[LSIO_CLASS_REMOTE][0])
 		return;
-	lsio_storage_classify(src->path, -1, &info);
+	lsio_storage_classify(p->job->sources[s].path, -1, &info);
 	snprintf(p->class_why[LSIO_CLASS_REMOTE], sizeof(p->class_why[0]),
 		 "%s", info.reason);
 	class_params_resolve(p, LSIO_CLASS_REMOTE, &info);
@@ -286,7 +287,7 @@ static void url_note(struct lsio_plan *p, uint32_t s)
 
 static int sources_resolve(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 	struct dev_class *devs = NULL;
 	uint32_t *dev_of = calloc(MAX(job->nsources, 1), sizeof(*dev_of));
 	bool *required = sources_required(p);
@@ -298,7 +299,7 @@ static int sources_resolve(struct lsio_plan *p)
 		struct stat st;
 		struct dev_class *d;
 
-		if (job->sources[s].unused)
+		if (p->facts[s].unused)
 			continue;	/* another part's */
 		if (lsio_storage_is_url(job->sources[s].path)) {
 			url_note(p, s);
@@ -306,14 +307,14 @@ static int sources_resolve(struct lsio_plan *p)
 		}
 		ret = source_stat(p, s, required[s], &st);
 		if (ret == 1) {
-			job->sources[s].absent = true;
-			job->sources[s].size = 0;
+			p->facts[s].absent = true;
+			p->facts[s].size = 0;
 			ret = 0;
 			continue;
 		}
 		if (ret)
 			break;
-		job->sources[s].size = (uint64_t)st.st_size;
+		p->facts[s].size = (uint64_t)st.st_size;
 		d = dev_note(&devs, &ndevs, &st, s);
 		if (!d)
 			ret = lsio_fail(p->ctx, -ENOMEM, "out of memory");
@@ -323,18 +324,17 @@ static int sources_resolve(struct lsio_plan *p)
 	for (size_t i = 0; i < ndevs && !ret; i++)
 		dev_classify(p, &devs[i]);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++) {
-		struct lsio_source *src = &job->sources[s];
+		struct lsio_source_facts *f = &p->facts[s];
 
-		if (src->class_id != LSIO_CLASS_REMOTE && !src->absent &&
-		    !src->unused) {
-			src->class_id = devs[dev_of[s]].info.cls;
-			src->dio_align = devs[dev_of[s]].info.dio_align;
+		if (!lsio_facts_remote(f) && !f->absent && !f->unused) {
+			f->class_id = devs[dev_of[s]].info.cls;
+			f->dio_align = devs[dev_of[s]].info.dio_align;
 			/* /proc/self/status says 0 bytes: read it to its end. */
 			if (devs[dev_of[s]].info.sizeless)
-				src->size = UINT64_MAX;
+				f->size = UINT64_MAX;
 		}
-		src->params_id = (uint32_t)((prefix_of(p, s) + 1) * LSIO_CLASS_COUNT) +
-				 src->class_id;
+		f->params_id = (uint32_t)((prefix_of(p, s) + 1) * LSIO_CLASS_COUNT) +
+			       f->class_id;
 	}
 	free(devs);
 	free(dev_of);
@@ -365,7 +365,7 @@ static const char *remote_main_host(const struct lsio_plan *p, uint32_t *src)
 		uint32_t s = job->chunks[i].source;
 		const char *h;
 
-		if (job->sources[s].class_id != LSIO_CLASS_REMOTE)
+		if (!lsio_source_remote(p, s))
 			continue;
 		h = lsio_remote_host(p->remote, s);
 		for (k = 0; k < n && hosts[k] != h; k++)
@@ -401,7 +401,7 @@ static int host_gaps(struct lsio_plan *p)
 	for (uint32_t s = 0; s < job->nsources; s++) {
 		const char *host;
 
-		if (job->sources[s].class_id != LSIO_CLASS_REMOTE)
+		if (!lsio_source_remote(p, s))
 			continue;
 		host = lsio_remote_host(p->remote, s);
 		if (host != last) {	/* sources of a host are usually together */
@@ -462,15 +462,57 @@ static void remote_measured(struct lsio_plan *p)
  * first byte: 64 MiB a worker keeps a few merged 16 MiB reads in flight. */
 #define LSIO_REMOTE_MEMORY_PER_WORKER (64ull << 20)
 
+/* The remote sources a chunk of this part reads "to the end", into
+ * need[]: their count.  A chunk that may find its object missing is read
+ * with one GET instead, which says both whether it exists and what it
+ * holds. */
+static uint32_t remote_sizes_needed(struct lsio_plan *p, uint32_t *need)
+{
+	const struct lsio_job *job = p->job;
+	uint32_t n = 0;
+
+	for (uint64_t i = 0; i < job->nchunks; i++) {
+		const struct lsio_chunk *c = &job->chunks[i];
+		struct lsio_source_facts *f = &p->facts[c->source];
+
+		if (!lsio_shard_takes(&p->shard, i))
+			continue;	/* another part asks */
+		/* size 0 marks "asked for" until the HEAD answers. */
+		if (c->length == LSIO_LEN_EOF &&
+		    c->missing == LSIO_MISSING_ERROR &&
+		    lsio_facts_remote(f) && f->size == UINT64_MAX) {
+			f->size = 0;
+			need[n++] = c->source;
+		}
+	}
+	return n;
+}
+
+/* The sizes remote_sizes_needed() says, one HEAD each, in parallel, so
+ * that a large object can be read in parts. */
+static int remote_sizes(struct lsio_plan *p)
+{
+	uint32_t nsrc = MAX(p->job->nsources, 1), n;
+	uint32_t *need = calloc(nsrc, sizeof(*need));
+	uint64_t *sizes = calloc(nsrc, sizeof(*sizes));
+	int ret = need && sizes ? 0 : lsio_fail(p->ctx, -ENOMEM, "out of memory");
+
+	n = ret ? 0 : remote_sizes_needed(p, need);
+	if (!ret)
+		ret = lsio_remote_stat(p->remote, need, n, sizes);
+	for (uint32_t k = 0; k < n && !ret; k++)
+		p->facts[need[k]].size = sizes[k];
+	free(need);
+	free(sizes);
+	return ret;
+}
+
 /* URL sources: how to reach them, and the size of those that a chunk
- * reads "to the end" (one HEAD each, in parallel, so a large object can be
- * read in parts).  A chunk that may find its object missing is read with
- * one GET instead, which says both whether it exists and what it holds. */
+ * reads "to the end". */
 static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 {
-	struct lsio_job *job = p->job;
-	uint32_t *need, n = 0;
-	int ret = lsio_remote_new(p->ctx, job, &p->opt, &p->remote);
+	const struct lsio_job *job = p->job;
+	int ret = lsio_remote_new(p->ctx, job, p->facts, &p->opt, &p->remote);
 
 	if (ret || !p->remote)
 		return ret;
@@ -482,52 +524,35 @@ static int remote_resolve(struct lsio_plan *p, const struct lsio_options *cli)
 	if ((!cli || cli->memory <= 0) && job->storage.memory < 0)
 		p->opt.memory = MAX(p->opt.memory, (int64_t)LSIO_REMOTE_MEMORY_PER_WORKER *
 						   p->opt.workers);
-	need = calloc(job->nsources, sizeof(*need));
-	if (!need)
-		return lsio_fail(p->ctx, -ENOMEM, "out of memory");
-	for (uint64_t i = 0; i < job->nchunks; i++) {
-		struct lsio_source *src = &job->sources[job->chunks[i].source];
-
-		if (!lsio_shard_takes(&p->shard, i))
-			continue;	/* another part asks */
-		/* size 0 marks "asked for" until the HEAD answers. */
-		if (job->chunks[i].length == LSIO_LEN_EOF &&
-		    job->chunks[i].missing == LSIO_MISSING_ERROR &&
-		    src->class_id == LSIO_CLASS_REMOTE && src->size == UINT64_MAX) {
-			src->size = 0;
-			need[n++] = job->chunks[i].source;
-		}
-	}
-	ret = lsio_remote_stat(p->remote, need, n);
-	free(need);
+	ret = remote_sizes(p);
 	remote_merge_cap_set(p);
 	return ret;
 }
 
-static int chunks_resolve(struct lsio_plan *p)
+/* Check every chunk's range against its source, now that sizes are
+ * known; a chunk read to the end takes its length from them
+ * (lsio_chunk_len), the job is not written. */
+static int chunks_check(struct lsio_plan *p)
 {
-	struct lsio_job *job = p->job;
+	const struct lsio_job *job = p->job;
 
 	for (uint64_t i = 0; i < job->nchunks; i++) {
-		struct lsio_chunk *c = &job->chunks[i];
-		const struct lsio_source *src = &job->sources[c->source];
-		uint64_t end;
+		const struct lsio_chunk *c = &job->chunks[i];
+		const struct lsio_source_facts *f = &p->facts[c->source];
+		uint64_t len = lsio_chunk_len(p, c), end;
 
-		if (src->absent || !lsio_shard_takes(&p->shard, i))
+		if (f->absent || !lsio_shard_takes(&p->shard, i))
 			continue;	/* the fill value, or another part's */
-		if (c->length == LSIO_LEN_EOF && src->size == UINT64_MAX)
+		if (len == LSIO_LEN_EOF)
 			continue;	/* the engine reads to the end */
-		if (c->length == LSIO_LEN_EOF)
-			c->length = c->offset <= src->size ? src->size - c->offset : 0;
-		if (!lsio_add_ok(c->offset, c->length, &end) || end > src->size)
+		if (!lsio_add_ok(c->offset, len, &end) || end > f->size)
 			return lsio_fail(p->ctx, -LSIO_ESOURCE,
 				"chunk %llu ('%s'): range %llu+%llu ends past the end of the file (%llu bytes)",
-				(unsigned long long)i, src->path,
+				(unsigned long long)i, job->sources[c->source].path,
 				(unsigned long long)c->offset,
-				(unsigned long long)c->length,
-				(unsigned long long)src->size);
-		if (!lsio_add_ok(p->bytes_requested, c->length,
-				 &p->bytes_requested))
+				(unsigned long long)len,
+				(unsigned long long)f->size);
+		if (!lsio_add_ok(p->bytes_requested, len, &p->bytes_requested))
 			return lsio_fail(p->ctx, -LSIO_EJOB, "chunk %llu: sizes overflow",
 					 (unsigned long long)i);
 	}
@@ -563,7 +588,7 @@ static uint32_t *chunk_order(struct lsio_plan *p, uint64_t *n)
 	for (uint64_t i = 0; i < job->nchunks; i++) {
 		if (!lsio_shard_takes(&p->shard, i))
 			continue;	/* another part's */
-		if (job->sources[job->chunks[i].source].absent) {
+		if (p->facts[job->chunks[i].source].absent) {
 			p->chunks_absent++;
 			continue;
 		}
@@ -604,11 +629,11 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		      uint64_t end, const struct lsio_chunk *c)
 {
 	const struct lsio_class_params *cp;
-	uint64_t new_end, gap;
+	uint64_t len = lsio_chunk_len(p, c), new_end, gap;
 
-	if (u->to_eof || c->length == LSIO_LEN_EOF)
+	if (u->to_eof || len == LSIO_LEN_EOF)
 		return false;	/* its end is not known yet */
-	new_end = MAX(end, c->offset + c->length);
+	new_end = MAX(end, c->offset + len);
 	if (c->source != u->source || c->offset < u->off)
 		return false;
 	cp = lsio_source_params(p, c->source);
@@ -624,7 +649,7 @@ static bool can_merge(const struct lsio_plan *p, const struct lsio_unit *u,
 		return true;
 	if (c->offset > end + gap)
 		return false;
-	if (p->job->sources[c->source].class_id == LSIO_CLASS_REMOTE &&
+	if (lsio_source_remote(p, c->source) &&
 	    new_end - u->off > p->remote_merge_cap)
 		return false;
 	return !cp->max_request || new_end - u->off <= cp->max_request;
@@ -647,14 +672,14 @@ static bool unit_direct(const struct lsio_plan *p, const struct lsio_unit *u,
 static int unit_finish(struct lsio_plan *p, struct lsio_unit *u, uint64_t end,
 		       int fd)
 {
-	const struct lsio_source *src = &p->job->sources[u->source];
+	const struct lsio_source_facts *f = &p->facts[u->source];
 	const struct lsio_class_params *cp = lsio_source_params(p, u->source);
 	uint64_t parts;
 
 	u->len = end - u->off;
 	u->direct = !u->to_eof && unit_direct(p, u, fd);
 	if (u->direct) {
-		uint64_t a = src->dio_align ? src->dio_align : cp->align;
+		uint64_t a = f->dio_align ? f->dio_align : cp->align;
 
 		u->off -= u->off % a;
 		if (end % a)
@@ -686,7 +711,7 @@ static int source_fd(struct lsio_plan *p, uint32_t s, uint32_t *open_src,
 		close(*fd);
 	*open_src = s;
 	*fd = -1;
-	if (!lsio_source_remote(p->job, s))
+	if (!lsio_source_remote(p, s))
 		*fd = open(p->job->sources[s].path, O_RDONLY | O_CLOEXEC);
 	return 0;
 }
@@ -708,13 +733,14 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 				 (unsigned long long)job->nchunks);
 	for (uint64_t k = 0; k < n && !ret; k++) {
 		const struct lsio_chunk *c = &job->chunks[order[k]];
+		uint64_t len = lsio_chunk_len(p, c);
 
 		if (u && can_merge(p, u, end, c)) {
 			/* Chunks sharing bytes (a job that lists one chunk
 			 * twice) must each be decoded from a copy: an
 			 * in-place stage would decode the bytes twice. */
 			u->overlap |= c->offset < end;
-			end = MAX(end, c->offset + c->length);
+			end = MAX(end, c->offset + len);
 			u->count++;
 			continue;
 		}
@@ -725,9 +751,9 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 		u = &p->units[p->nunits++];
 		*u = (struct lsio_unit){ .off = c->offset, .first = k, .count = 1,
 					 .source = c->source,
-					 .to_eof = c->length == LSIO_LEN_EOF };
-		end = c->offset + (!u->to_eof ? c->length
-				   : lsio_source_remote(job, c->source)
+					 .to_eof = len == LSIO_LEN_EOF };
+		end = c->offset + (!u->to_eof ? len
+				   : lsio_source_remote(p, c->source)
 				   ? remote_first_read(job, c) : LSIO_EOF_FIRST_READ);
 	}
 	if (u && !ret) {
@@ -741,13 +767,13 @@ static int units_build(struct lsio_plan *p, uint64_t n)
 	return ret;
 }
 
-int lsio_plan_new(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 		  const struct lsio_options *opt, struct lsio_plan **out)
 {
 	return lsio_plan_new_dest(ctx, job, opt, NULL, out);
 }
 
-int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
+int lsio_plan_new_dest(struct lsio_ctx *ctx, const struct lsio_job *job,
 		       const struct lsio_options *opt,
 		       const struct lsio_dest *dest, struct lsio_plan **out)
 {
@@ -772,8 +798,9 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	cli_settings(&p->cli, opt);
 	p->params = calloc((size_t)(job->storage.nprefixes + 1) * LSIO_CLASS_COUNT,
 			   sizeof(*p->params));
-	if (!p->params) {
-		free(p);
+	p->facts = calloc(MAX(job->nsources, 1), sizeof(*p->facts));
+	if (!p->params || !p->facts) {
+		lsio_plan_free(p);
 		return lsio_fail(ctx, -ENOMEM, "out of memory");
 	}
 	p->null_backend = lsio_backend_find(p->opt.backend) &&
@@ -791,7 +818,7 @@ int lsio_plan_new_dest(struct lsio_ctx *ctx, struct lsio_job *job,
 	if (!ret)
 		ret = remote_resolve(p, opt);
 	if (!ret)
-		ret = chunks_resolve(p);
+		ret = chunks_check(p);
 	if (!ret) {
 		p->unit_chunks = chunk_order(p, &nordered);
 		ret = p->unit_chunks ? units_build(p, nordered)
@@ -812,6 +839,7 @@ void lsio_plan_free(struct lsio_plan *p)
 	free(p->units);
 	free(p->unit_chunks);
 	free(p->params);
+	free(p->facts);
 	free(p->host_gap);
 	lsio_shard_release(&p->shard);
 	lsio_remote_free(p->remote);

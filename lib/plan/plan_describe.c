@@ -26,19 +26,20 @@ static void class_sums(const struct lsio_plan *p, struct class_sum *sum)
 	memset(sum, 0, sizeof(*sum) * LSIO_CLASS_COUNT);
 	for (uint64_t i = 0; i < job->nchunks; i++) {
 		const struct lsio_chunk *c = &job->chunks[i];
-		struct class_sum *s = &sum[job->sources[c->source].class_id];
+		const struct lsio_source_facts *f = &p->facts[c->source];
+		struct class_sum *s = &sum[f->class_id];
+		uint64_t len = lsio_chunk_len(p, c);
 
-		if (job->sources[c->source].absent ||
-		    !lsio_shard_takes(&p->shard, i))
+		if (f->absent || !lsio_shard_takes(&p->shard, i))
 			continue;	/* said above the table; another part's */
 		s->chunks++;
-		if (c->length != LSIO_LEN_EOF)	/* else unknown until read */
-			s->requested += c->length;
+		if (len != LSIO_LEN_EOF)	/* else unknown until read */
+			s->requested += len;
 		s->may_miss += c->missing != LSIO_MISSING_ERROR;
 	}
 	for (uint64_t i = 0; i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
-		struct class_sum *s = &sum[job->sources[u->source].class_id];
+		struct class_sum *s = &sum[p->facts[u->source].class_id];
 
 		s->units++;
 		s->requests += u->nparts;

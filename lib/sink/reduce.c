@@ -196,22 +196,24 @@ void lsio_acc_free(struct lsio_reduce_acc *acc)
 
 /* count elements from src, stride bytes apart, each converted to *dst's
  * type by assignment. */
-#define LOAD_LOOP(UT, BSWAP, T)                                               \
+#define LOAD_LOOP(UT, BSWAP, T, CONV)                                         \
 	for (size_t k = 0; k < count; k++) {                                  \
 		UT u;                                                         \
 		T x;                                                          \
 		memcpy(&u, src + k * stride, sizeof(u));                      \
 		u = BSWAP(u);                                                 \
 		memcpy(&x, &u, sizeof(x));                                    \
-		dst[k] = x;                                                   \
+		dst[k] = CONV(x);                                             \
 	}
-#define LOAD(UT, BSWAP, T)                                                    \
+#define LOAD_AS(UT, BSWAP, T, CONV)                                           \
 	do {                                                                  \
 		if (swap)                                                     \
-			LOAD_LOOP(UT, BSWAP, T)                               \
+			LOAD_LOOP(UT, BSWAP, T, CONV)                         \
 		else                                                          \
-			LOAD_LOOP(UT, NO_SWAP, T)                             \
+			LOAD_LOOP(UT, NO_SWAP, T, CONV)                       \
 	} while (0)
+#define LOAD(UT, BSWAP, T) LOAD_AS(UT, BSWAP, T, AS_IS)
+#define AS_IS(x) (x)
 
 #define NO_SWAP(x) (x)
 
@@ -232,7 +234,9 @@ static void load_doubles(const struct lsio_dtype *dt, bool swap,
 			 double *dst)
 {
 	switch (dt->kind << 8 | dt->size) {
-	case 'f' << 8 | 2: LOAD(uint16_t, __builtin_bswap16, _Float16); break;
+	case 'f' << 8 | 2:
+		LOAD_AS(uint16_t, __builtin_bswap16, uint16_t, lsio_half_to_double);
+		break;
 	case 'f' << 8 | 4: LOAD(uint32_t, __builtin_bswap32, float); break;
 	case 'f' << 8 | 8: LOAD(uint64_t, __builtin_bswap64, double); break;
 	LOAD_INTEGERS;
@@ -709,7 +713,7 @@ static void merge_holes(const struct lsio_reducer *rd,
 static void store_double(const struct lsio_dtype *dt, uint8_t *dst, double v)
 {
 	if (dt->size == 2) {
-		_Float16 h = (_Float16)v;	/* GCC and Clang: x86-64, arm64 */
+		uint16_t h = lsio_double_to_half(v);
 
 		memcpy(dst, &h, 2);
 	} else if (dt->size == 4) {

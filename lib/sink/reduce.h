@@ -92,4 +92,48 @@ int lsio_reduce_finish(const struct lsio_reducer *rd,
 		       struct lsio_reduce_acc *total, uint8_t *dst, char *why,
 		       size_t cap);
 
+/* What one variable of a dataset (or the array) becomes. */
+struct lsio_reduce_var {
+	bool reduced;		/* it has a reduced dimension */
+	uint32_t to;		/* its index among the result's variables;
+				 * UINT32_MAX: dropped (the coordinate of a
+				 * reduced dimension) */
+	struct lsio_reducer rd;	/* reduced: the reduction, and its total */
+	struct lsio_reduce_acc total;
+};
+
+/* The reductions of out's variables (one for an array), r applied to each
+ * over the dimensions it has (reduce_result.c).  Returns 0, -ENOMEM or
+ * -LSIO_EUSAGE with a reason in why; free with lsio_reduce_vars_free()
+ * either way. */
+int lsio_reduce_vars_init(const struct lsio_output *out,
+			  const struct lsio_reduce *r,
+			  struct lsio_reduce_var **vars, uint32_t *nvars,
+			  char *why, size_t cap);
+void lsio_reduce_vars_free(struct lsio_reduce_var *vars, uint32_t n);
+
+/* The result as a job the array or dataset sink writes to path: job's,
+ * its output without the reduced dimensions. */
+struct lsio_reduce_result {
+	struct lsio_job job;
+	void **owned;		/* what job points to that is ours */
+	size_t nowned;
+};
+
+int lsio_reduce_result_init(struct lsio_reduce_result *res,
+			    const struct lsio_job *job, const char *path,
+			    const struct lsio_reduce_var *vars);
+void lsio_reduce_result_release(struct lsio_reduce_result *res);
+
+/* Part k of n's state acc of the reduction rd of the job fp, in the file
+ * path (reduce_state.c): written whole or not at all, read back only by
+ * the same job, part and split.  Return 0 or -errno (load: -ENOENT when
+ * the file is missing or another run's). */
+int lsio_reduce_state_save(const char *path, uint64_t fp, uint32_t k,
+			   uint32_t n, const struct lsio_reducer *rd,
+			   const struct lsio_reduce_acc *acc);
+int lsio_reduce_state_load(const char *path, uint64_t fp, uint32_t k,
+			   uint32_t n, const struct lsio_reducer *rd,
+			   struct lsio_reduce_acc *acc);
+
 #endif /* LSIO_REDUCE_H */

@@ -95,20 +95,6 @@ static int array_fill(struct lsio_sink *s, struct array_sink *a,
 			       a->file.temp, strerror(-err)) : 0;
 }
 
-/* Parts share a temporary beside a file: "-", a FIFO or a device cannot
- * be shared.  Asked before the target is opened, which for a FIFO would
- * wait for a reader. */
-static int stable_target_check(struct lsio_sink *s)
-{
-	struct stat st;
-
-	if (strcmp(s->path, "-") && (stat(s->path, &st) || S_ISREG(st.st_mode)))
-		return 0;
-	return lsio_fail(s->ctx, -LSIO_EUSAGE,
-			 "%s: '%s' is not a file: a sharded or resumable run assembles the array under a temporary name beside its target",
-			 s->shard->n > 1 ? "--shard" : "--resume", s->path);
-}
-
 /* A sharded or resumable run's file: the stable temporary every part
  * shares, and this part's journal. */
 static int array_open_stable(struct lsio_sink *s, struct array_sink *a,
@@ -174,7 +160,7 @@ static int array_open(struct lsio_sink *s)
 	s->priv = a;
 	err = array_layout(s, (size_t)hlen, &total);
 	if (!err && lsio_shard_stable(s->shard))
-		err = stable_target_check(s);
+		err = lsio_part_target_check(s);
 	if (!err)
 		err = lsio_target_open(s->ctx, s->path, s->stdout_fd, &a->target);
 	if (!err && lsio_shard_stable(s->shard)) {
@@ -210,7 +196,7 @@ static int array_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, &a->file, &a->grid, i, p, n);
 }
 
-static uint8_t *array_data(struct lsio_sink *s)
+static uint8_t *array_data(struct lsio_sink *s, uint32_t var)
 {
 	return ((struct array_sink *)s->priv)->grid.data;
 }

@@ -191,6 +191,13 @@ static const struct lsio_grid *dataset_grid(struct lsio_sink *s, uint64_t i)
 	return &d->grids[s->job->chunks[i].var];
 }
 
+static uint8_t *dataset_data(struct lsio_sink *s, uint32_t var)
+{
+	const struct dataset_sink *d = s->priv;
+
+	return d->grids[var].data;
+}
+
 static uint8_t *dataset_direct(struct lsio_sink *s, uint64_t i, size_t len)
 {
 	return lsio_grid_direct(s, dataset_grid(s, i), i, len);
@@ -649,6 +656,7 @@ const struct lsio_sink_ops lsio_sink_dataset = {
 	.open = dataset_open,
 	.direct = dataset_direct,
 	.put = dataset_put,
+	.data = dataset_data,
 	.commit = dataset_commit,
 	.abort = dataset_abort,
 	.close = dataset_close,

@@ -79,7 +79,7 @@ static int memory_put(struct lsio_sink *s, uint64_t i, const uint8_t *p,
 	return lsio_grid_put(s, NULL, s->priv, i, p, n);
 }
 
-static uint8_t *memory_data(struct lsio_sink *s)
+static uint8_t *memory_data(struct lsio_sink *s, uint32_t var)
 {
 	return ((struct lsio_grid *)s->priv)->data;
 }

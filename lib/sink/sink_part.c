@@ -18,10 +18,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+int lsio_part_target_check(struct lsio_sink *s)
+{
+	struct stat st;
+
+	if (strcmp(s->path, "-") && (stat(s->path, &st) || S_ISREG(st.st_mode)))
+		return 0;
+	return lsio_fail(s->ctx, -LSIO_EUSAGE,
+			 "%s: '%s' is not a file: a sharded or resumable run assembles the array under a temporary name beside its target",
+			 s->shard->n > 1 ? "--shard" : "--resume", s->path);
+}
+
+void lsio_part_wait_note(struct lsio_sink *s, const char *pending)
+{
+	bool several = strchr(pending, ',') != NULL;
+
+	s->deferred = true;
+	lsio_warn(s->ctx, "part %u of %u is done; '%s' appears when part%s %s %s too",
+		  s->shard->k, s->shard->n, s->path, several ? "s" : "",
+		  pending, several ? "are" : "is");
+}
 
 /* "TEMP.K-of-N", malloc'd. */
 static char *journal_path(const char *temp, uint32_t k, uint32_t n)
@@ -98,24 +120,16 @@ int lsio_part_open(struct lsio_sink *s, const char *temp, int data_fd,
 	return err ? -LSIO_EOUTPUT : 0;
 }
 
-/* The parts not done yet, as "1, 3" into buf; 0 when every part is. */
-static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
-			      char *buf, size_t cap)
+uint32_t lsio_parts_missing(const struct lsio_shard *sh,
+			    bool (*done)(void *arg, uint32_t k), void *arg,
+			    char *buf, size_t cap)
 {
-	const struct lsio_shard *sh = s->shard;
 	uint32_t missing = 0;
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (uint32_t k = 0; k < sh->n; k++) {
-		char *path = journal_path(temp, k, sh->n);
-		bool done = path && (k == sh->k ||
-				     lsio_journal_complete(path, sh->fingerprint,
-							   s->job->nchunks, k,
-							   sh->n));
-
-		free(path);
-		if (done)
+		if (done(arg, k))
 			continue;
 		if (len < cap)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
@@ -123,6 +137,33 @@ static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
 		missing++;
 	}
 	return missing;
+}
+
+struct journals {
+	struct lsio_sink *s;
+	const char *temp;
+};
+
+static bool journal_done(void *arg, uint32_t k)
+{
+	const struct journals *j = arg;
+	const struct lsio_shard *sh = j->s->shard;
+	char *path = journal_path(j->temp, k, sh->n);
+	bool done = path && (k == sh->k ||
+			     lsio_journal_complete(path, sh->fingerprint,
+						   j->s->job->nchunks, k, sh->n));
+
+	free(path);
+	return done;
+}
+
+/* The parts not done yet, as "1, 3" into buf; 0 when every part is. */
+static uint32_t parts_pending(struct lsio_sink *s, const char *temp,
+			      char *buf, size_t cap)
+{
+	struct journals j = { s, temp };
+
+	return lsio_parts_missing(s->shard, journal_done, &j, buf, cap);
 }
 
 static void journals_remove(struct lsio_sink *s, const char *temp)
@@ -149,7 +190,6 @@ int lsio_part_finish(struct lsio_sink *s)
 
 int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final)
 {
-	const struct lsio_shard *sh = s->shard;
 	char pending[256];
 
 	if (parts_pending(s, temp, pending, sizeof(pending))) {
@@ -157,10 +197,7 @@ int lsio_part_commit(struct lsio_sink *s, const char *temp, const char *final)
 		 * looking at them just after finds them gone. */
 		if (access(temp, F_OK) && errno == ENOENT && !access(final, F_OK))
 			return 0;
-		s->deferred = true;
-		lsio_warn(s->ctx, "part %u of %u is done; '%s' appears when part%s %s %s too",
-			  sh->k, sh->n, s->path, strchr(pending, ',') ? "s" : "",
-			  pending, strchr(pending, ',') ? "are" : "is");
+		lsio_part_wait_note(s, pending);
 		return 0;
 	}
 	if (rename(temp, final)) {

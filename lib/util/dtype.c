@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,3 +109,33 @@ int lsio_dtype_parse(const char *text, struct lsio_dtype *dt)
 	return 0;
 }
 
+
+double lsio_half_to_double(uint32_t h)
+{
+	int e = (h >> 10) & 0x1f, f = h & 0x3ff;
+	double v = e == 0 ? ldexp(f, -24) :
+		   e == 31 ? (f ? NAN : INFINITY) : ldexp(f + 1024, e - 25);
+
+	return h & 0x8000 ? -v : v;
+}
+
+uint16_t lsio_double_to_half(double v)
+{
+	uint16_t sign = signbit(v) ? 0x8000 : 0;
+	double a = fabs(v), m;
+	int e;
+
+	if (isnan(v))
+		return sign | 0x7e00;
+	if (a >= 65520.0)	/* rounds past the largest half */
+		return sign | 0x7c00;
+	if (a < ldexp(1, -14))	/* subnormal: steps of 2^-24 */
+		return sign | (uint16_t)nearbyint(ldexp(a, 24));
+	m = frexp(a, &e);	/* a = m * 2^e, 0.5 <= m < 1 */
+	m = nearbyint(ldexp(m, 11));	/* 11 bits, ties to even */
+	if (m >= 2048) {
+		m /= 2;
+		e++;
+	}
+	return sign | (uint16_t)((e + 14) << 10) | ((uint16_t)m & 0x3ff);
+}

@@ -463,3 +463,75 @@ EOF
 median_rss_mib() {
 	sort -n "$WORK/$1.rss" | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 2^20 }'
 }
+
+# --- Runs timed in seconds (zarr_sel.sh, reduce.sh) --------------------------
+
+# timed_once BYTES CMD...: one run of CMD under GNU time, as a runner line
+# "SECONDS BYTES PEAK_RSS_BYTES": SECONDS is the whole process's wall time,
+# or the number CMD prints as the last line of its stdout when it prints
+# one (a Python peer timing itself after its imports); BYTES is the
+# caller's (what the rate is of).
+timed_once() {
+	local b=$1 t0 t1 s
+	shift
+	t0=$(date +%s.%N)
+	s=$(/usr/bin/time -f %M -o "$WORK/rss" "$@" 2> "$WORK/err") ||
+		{ cat "$WORK/err" >&2; return 1; }
+	t1=$(date +%s.%N)
+	s=$(tail -n 1 <<< "$s")
+	[ -n "$s" ] || s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+	echo "$s $b $(($(tail -n 1 "$WORK/rss") * 1024))"
+}
+
+# touch_mib N: touch and free N MiB of memory (a RUN_HOOK: this VM hands
+# freed memory back to its host, and the first touch of it afterwards is
+# a host fault, array_sink.md; every variant then starts from the same).
+touch_mib() {
+	dd if=/dev/zero of=/dev/null bs="$1"M count=1 iflag=fullblock status=none
+}
+
+# srun NAME cold|warm: one run of a runner printing "SECONDS BYTES
+# PEAK_RSS_BYTES [SECONDS_WITH_OPEN]"; NAME.vals gets "SECONDS BYTES",
+# NAME.rss the peak RSS, and NAME_open.vals the time with the open when
+# the runner gives one.  Run by alternate_with; the .rss and _open.vals
+# are the caller's to empty.
+srun() {
+	local name=$1 s b r so
+	[ "$2" = cold ] && drop_caches
+	[ "$2" = warm ] && [ -n "${WARM_HOOK:-}" ] && $WARM_HOOK
+	[ -n "${RUN_HOOK:-}" ] && $RUN_HOOK
+	if ! read -r s b r so < <(eval "${V_CMD[$name]}") || [ -z "$r" ]; then
+		say "$name failed: ${V_SHOW[$name]}"
+		exit 1
+	fi
+	echo "$s $b" >> "$WORK/$name.vals"
+	echo "$r" >> "$WORK/$name.rss"
+	[ -z "$so" ] || echo "$so $b" >> "$WORK/${name}_open.vals"
+}
+
+# secs NAME: every run's seconds, in the order run.
+secs() {
+	awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }' "$WORK/$1.vals"
+}
+
+median_s() {
+	sort -g "$WORK/$1.vals" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }'
+}
+
+# srow CASE LSIO_NAME PEER_NAME TARGET: a row of median seconds and the
+# speed-up (the peer's time over lsio's), TARGET the speed-up asked for or
+# "-" for a reference figure.
+srow() {
+	local ma mb ratio met
+	ma=$(median_s "$2")
+	mb=$(median_s "$3")
+	ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+	if [ "$4" = - ]; then
+		met="(reference)"
+	elif awk -v r="$ratio" -v t="$4" 'BEGIN { exit !(r >= t) }'; then
+		met="**met**"
+	else
+		met="**MISSED**"
+	fi
+	ROWS+=("| $(date +%F) | $1 | $ma s | ${V_LABEL[$3]} | $mb s | $ratio | $([ "$4" = - ] || echo "≥ ")$4 | $met |")
+}

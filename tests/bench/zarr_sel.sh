@@ -98,61 +98,18 @@ make_era5() {
 		exit 2
 	fi
 	say "writing $STORE with xarray ($T steps, ~$((T * 15 / 4)) MiB)"
-	"$PY" - "$STORE" "$T" <<'EOF' >&2
-import sys, numcodecs, numpy as np, pandas as pd, xarray as xr
-path, t = sys.argv[1], int(sys.argv[2])
-SLAB = 20
-lat = np.linspace(90, -90, 721).astype("f4")
-lon = (np.arange(1440) * 0.25).astype("f4")
-time = pd.date_range("2023-01-01", periods=t, freq="6H")
-P = np.deg2rad(lat.astype("f8"))[:, None]
-L = np.deg2rad(lon.astype("f8"))[None, :]
-# Noise made once and rolled: fresh normals for 2 GB of fields would be
-# most of the time.
-bank = np.random.default_rng(15).normal(0, 1, (8, 721, 1440)).astype("f4")
-
-
-def slab(t0, n):
-    """Steps t0 .. t0 + n - 1 as a Dataset: smooth waves (the day's
-    cycle, moving systems) plus noise."""
-    t2m = np.empty((n, 721, 1440), "f4")
-    u10 = np.empty((n, 721, 1440), "f4")
-    for i in range(n):
-        k = t0 + i
-        d = k / 4.0
-        t2m[i] = (273 + 30 * np.cos(P) + 5 * np.cos(L + 2 * np.pi * d) * np.cos(P)
-                  + 3 * np.sin(3 * L - 0.5 * d) * np.cos(5 * P + 0.1 * d)
-                  + 0.3 * np.roll(bank[k % 8], 7 * k, axis=1))
-        u = (10 * np.sin(2 * P) * np.cos(L - 0.1 * d)
-             + 4 * np.sin(4 * L + 0.3 * d) * np.cos(3 * P)
-             + 0.5 * np.roll(bank[(k + 3) % 8], -11 * k, axis=1))
-        u10[i] = np.round(u * 1024) / 1024  # GRIB's 16-bit binary steps
-    dims = ("time", "latitude", "longitude")
-    return xr.Dataset(
-        {"t2m": (dims, t2m, {"units": "K", "long_name": "2 metre temperature"}),
-         "u10": (dims, u10, {"units": "m s**-1",
-                             "long_name": "10 metre U wind component"})},
-        coords={"time": ("time", time[t0:t0 + n], {"long_name": "time"}),
-                "latitude": ("latitude", lat, {"units": "degrees_north",
-                                               "long_name": "latitude"}),
-                "longitude": ("longitude", lon, {"units": "degrees_east",
-                                                 "long_name": "longitude"})},
-        attrs={"Conventions": "CF-1.6",
-               "history": "written by lsio's tests/bench/zarr_sel.sh"})
-
-
+	"$PY" - "$BENCH_TOP/tests/bench" "$STORE" "$T" <<'EOF' >&2
+import sys, numcodecs
+sys.path.insert(0, sys.argv[1])
+import era5_like
 enc = {"time": {"units": "hours since 1900-01-01", "calendar": "standard",
                 "dtype": "int64"},
        "t2m": {"dtype": "int16", "scale_factor": 0.0018, "add_offset": 260.1,
                "_FillValue": -32767, "chunks": (1, 721, 1440),
                "compressor": numcodecs.Zstd(1)},
        "u10": {"chunks": (1, 721, 1440)}}
-for t0 in range(0, t, SLAB):
-    ds = slab(t0, min(SLAB, t - t0))
-    if t0 == 0:
-        ds.to_zarr(path, mode="w", consolidated=True, encoding=enc)
-    else:
-        ds.to_zarr(path, append_dim="time", consolidated=True)
+era5_like.write(sys.argv[2], int(sys.argv[3]), "6H", 4, ["t2m", "u10"], enc, 20,
+                {"u10": 1024}, "written by lsio's tests/bench/zarr_sel.sh")
 EOF
 	touch "$STORE/.done"
 }
@@ -195,60 +152,14 @@ if "SEL_OUT" not in os.environ:
 EOF
 }
 
-# srun NAME cold|warm: one run; NAME.vals gets "SECONDS BYTES", NAME.rss
-# the peak RSS, and NAME_open.vals the time with open_zarr when the runner
-# gives one.
-srun() {
-	local name=$1 s b r so
-	[ "$2" = cold ] && drop_caches
-	[ "$2" = warm ] && [ -n "${WARM_HOOK:-}" ] && $WARM_HOOK
-	[ -n "${RUN_HOOK:-}" ] && $RUN_HOOK
-	if ! read -r s b r so < <(eval "${V_CMD[$name]}") || [ -z "$r" ]; then
-		say "$name failed: ${V_SHOW[$name]}"
-		exit 1
-	fi
-	echo "$s $b" >> "$WORK/$name.vals"
-	echo "$r" >> "$WORK/$name.rss"
-	[ -z "$so" ] || echo "$so $b" >> "$WORK/${name}_open.vals"
-}
-
-# secs NAME: every run's seconds, in the order run.
-secs() {
-	awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }' "$WORK/$1.vals"
-}
-
-median_s() {
-	sort -g "$WORK/$1.vals" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }'
-}
-
-# srow CASE LSIO_NAME PEER_NAME TARGET: a row of median seconds and the
-# speed-up (the peer's time over lsio's), TARGET the speed-up asked for or
-# "-" for a reference figure.
-srow() {
-	local ma mb ratio met
-	ma=$(median_s "$2")
-	mb=$(median_s "$3")
-	ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
-	if [ "$4" = - ]; then
-		met="(reference)"
-	elif awk -v r="$ratio" -v t="$4" 'BEGIN { exit !(r >= t) }'; then
-		met="**met**"
-	else
-		met="**MISSED**"
-	fi
-	ROWS+=("| $(date +%F) | $1 | $ma s | ${V_LABEL[$3]} | $mb s | $ratio | $([ "$4" = - ] || echo "≥ ")$4 | $met |")
-}
 TABLE_HEAD="| date | case | lsio zarr (median) | peer | peer (median) | speed-up (peer/lsio) | target | |"
 
 # The case's chunk files (WARM_HOOK) and memory touched (RUN_HOOK).
 warm_chunks() {
 	cat "${CHUNKS[@]}" > /dev/null
 }
-touch_memory() {
-	dd if=/dev/zero of=/dev/null bs=512M count=1 iflag=fullblock status=none
-}
 WARM_HOOK=warm_chunks
-[ "${LSIO_BENCH_TOUCH:-1}" = 0 ] || RUN_HOOK=touch_memory
+[ "${LSIO_BENCH_TOUCH:-1}" = 0 ] || RUN_HOOK="touch_mib 512"
 
 # The floors any reader of the case's chunks stands on, printed as a
 # runner's line ("SECONDS BYTES 0"): cold, the chunk files read by cat (the
@@ -337,7 +248,7 @@ for what in box east point; do
 		rss="" runs=""
 		for v in "${V_NAMES[@]}"; do
 			[ "${v#floor_}" = "$v" ] &&
-				rss+="$v $(sort -n "$WORK/$v.rss" | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 2^20 }') MiB, "
+				rss+="$v $(median_rss_mib "$v") MiB, "
 			runs+="$v $(secs "$v")"
 			[ -s "$WORK/${v}_open.vals" ] && runs+=" (with open_zarr $(secs "${v}_open"))"
 			runs+="; "

@@ -119,6 +119,19 @@ nginx_serve() {
 	export PORT
 }
 
+# nginx_setup_file, nginx_teardown_file: a file's setup_file and
+# teardown_file serving $BATS_FILE_TMPDIR when nginx can (PORT set; logs
+# in $NGX).  The tests that need it skip, with the reason, without PORT.
+nginx_setup_file() {
+	export NGX=$BATS_FILE_TMPDIR/nginx
+	nginx_serve "$BATS_FILE_TMPDIR" || true
+}
+
+nginx_teardown_file() {
+	[ -n "${PORT:-}" ] && "$FIXTURES/nginx/stop.sh" "$NGX"
+	return 0
+}
+
 xarray_teardown_file() {
 	[ -n "${HTTP_PORT:-}" ] && "$FIXTURES/nginx/stop.sh" "$NGX"
 	return 0

@@ -116,6 +116,33 @@ print(np.allclose(np.load("w1.npy"), np.nansum(a, axis=(0, 1)), rtol=1e-12))'
 	assert_output "True"
 }
 
+@test "reduce: --shard K/N parts, in any order or at once, merge into numpy's answer; the same bits every time" {
+	many_chunks
+	lsio run job.json --reduce std:0,2 --shard 2/3 -o s.npy -q
+	[ ! -e s.npy ] || fail "s.npy appeared before every part was done"
+	lsio run job.json --reduce std:0,2 --shard 0/3 -o s.npy 2> warn.txt
+	grep -q "part 0 of 3 is done; 's.npy' appears when part 1 is too" warn.txt ||
+		fail "no note of the part it waits for: $(cat warn.txt)"
+	lsio run job.json --reduce std:0,2 --shard 1/3 --workers 1 -o s.npy -q
+	mv s.npy first.npy
+	for k in 0 1 2; do lsio run job.json --reduce std:0,2 --shard $k/3 --workers 3 -o s.npy -q & done
+	wait
+	cmp first.npy s.npy
+	assert_no_temp .
+	[ -z "$(ls -A | grep -e '\.reduce' -e lsio-run)" ] || fail "states left: $(ls -A)"
+	run -0 py '
+a = np.load("truth.npy").astype("f8")
+print(np.allclose(np.load("s.npy"), np.nanstd(a, axis=(0, 2)), rtol=1e-12))'
+	assert_output "True"
+	# A part run again with --resume once its state is written does nothing.
+	lsio run job.json --reduce max:1 --shard 0/2 --resume -o m.npy -q
+	run -0 lsio run job.json --reduce max:1 --shard 0/2 --resume -o m.npy
+	assert_output --partial "part 0 of 2 of this reduction is done already"
+	lsio run job.json --reduce max:1 --shard 1/2 --resume -o m.npy -q
+	run -0 py 'print(np.array_equal(np.load("m.npy"), np.nanmax(np.load("truth.npy"), axis=1), equal_nan=True))'
+	assert_output "True"
+}
+
 @test "reduce: the job's \"reduce\", string and object forms, and --reduce over it" {
 	many_chunks
 	py 'j = json.load(open("job.json")); j["output"]["reduce"] = "mean:0"; json.dump(j, open("s.json", "w"))'
@@ -235,8 +262,41 @@ print(np.array_equal(np.load("tmax.npy"), ds.t2m.sel(time=slice("2020-01-03", "2
 	assert_output "True True"
 	run -2 lsio zarr x.zarr --var t2m --reduce mean:tiem -o m.npy
 	assert_output --partial "no dimension 'tiem': did you mean 'time'?"
-	run -2 lsio zarr x.zarr --var t2m --reduce mean:time -o m.nc
-	assert_output --partial "write one variable to .npy"
+}
+
+@test "reduce: a NetCDF file (-o X.nc) is xarray's Dataset reduction: coordinates of reduced dimensions dropped, cell_methods said" {
+	need_xarray
+	py '
+import xarray as xr, pandas as pd
+t = pd.date_range("2020-01-01", periods=48, freq="6H")
+rng = np.random.default_rng(1)
+ds = xr.Dataset({"t2m": (("time", "lat", "lon"), rng.standard_normal((48, 10, 12)).astype("f4")),
+                 "u10": (("time", "lat", "lon"), rng.standard_normal((48, 10, 12)).astype("f4")),
+                 "orog": (("lat", "lon"), rng.standard_normal((10, 12)).astype("f4"))},
+                coords={"time": t, "lat": np.linspace(-45, 45, 10), "lon": np.arange(12) * 30.0})
+ds.t2m.attrs["units"] = "K"
+ds.to_zarr("x.zarr", mode="w", encoding={"t2m": {"chunks": (8, 5, 6)}, "u10": {"chunks": (1, 10, 12)}})'
+	lsio zarr x.zarr --var t2m --var u10 --var orog --sel time=2020-01-03:2020-01-08 --reduce max:time -o m.nc -q
+	lsio zarr x.zarr --var t2m --sel lat=-20:20 --reduce mean:time,lon -o s.nc -q
+	run -0 py '
+import xarray as xr
+ds = xr.open_zarr("x.zarr")
+m = xr.open_dataset("m.nc")
+want = ds[["t2m", "u10", "orog"]].sel(time=slice("2020-01-03", "2020-01-08")).max("time")
+print(sorted(m.dims.items()), sorted(m.data_vars), "time" in m.variables)
+print(all(np.array_equal(m[v].values, want[v].values) for v in ("t2m", "u10", "orog")),
+      np.array_equal(m.lat.values, want.lat.values), m.t2m.attrs.get("units"), m.t2m.attrs.get("cell_methods"),
+      m.orog.attrs.get("cell_methods"))
+s = xr.open_dataset("s.nc")
+w = ds.t2m.sel(lat=slice(-20, 20)).astype("f8").mean(("time", "lon"))
+print(s.t2m.dims, s.t2m.dtype, np.allclose(s.t2m.values, w.values, rtol=1e-12), s.t2m.attrs["cell_methods"])'
+	assert_line --index 0 "[('lat', 10), ('lon', 12)] ['orog', 't2m', 'u10'] False"
+	assert_line --index 1 "True True K time: maximum None"
+	assert_line --index 2 "('lat',) float64 True time: lon: mean"
+	run -2 lsio zarr x.zarr --var t2m --reduce mean:tiem -o m.nc
+	assert_output --partial "no variable has a dimension 'tiem': did you mean 'time'?"
+	run -2 lsio zarr x.zarr --var t2m --reduce mean:0 -o m.nc
+	assert_output --partial "a dataset's dimensions are named, not numbered"
 }
 
 @test "reduce: over HTTP from nginx, the same bits as the local store" {
@@ -269,8 +329,8 @@ z[0:3, 0:7] = np.nan'
 	assert_output --partial "axis 0 is given twice"
 	run -2 lsio run job.json --reduce mean:x -o r.npy
 	assert_output --partial "the array names no dimensions (its output has no \"dims\"): give axes as numbers"
-	run -2 lsio run job.json --reduce mean:0 --shard 0/2 -o r.npy
-	assert_output --partial "--shard is not supported with a reduction yet"
+	run -2 lsio run job.json --reduce mean:0 --shard 0/2 -o -
+	assert_output --partial "--shard: '-' is not a file"
 	py 'j = json.load(open("job.json")); j["output"]["reduce"] = {"op": "mean", "axis": [0]}; json.dump(j, open("bad.json", "w"))'
 	run -2 lsio run bad.json -o r.npy
 	assert_output --partial "reduce"
@@ -278,7 +338,7 @@ z[0:3, 0:7] = np.nan'
 	assert_output --partial "did you mean 'axes'"
 	py 'j = json.load(open("job.json")); j["output"] = {"type": "null"}; [c.pop("place") for c in j["chunks"]]; json.dump(j, open("null.json", "w"))'
 	run -2 lsio run null.json --reduce mean
-	assert_output --partial "only an array output can be reduced"
+	assert_output --partial "only an array or a dataset can be reduced"
 	[ ! -e r.npy ] || fail "r.npy was written"
 	assert_no_temp .
 }

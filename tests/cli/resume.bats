@@ -8,20 +8,17 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
 GEN=$LSIO_TOP/tests/fixtures/parts_gen.py
 # One request in flight: ~20 ms a chunk, so a run of 100+ chunks lasts
 # seconds and a kill lands in the middle of it.
 SLOW=(--coalesce-gap off --queue-depth 1 --workers 1)
 
 setup_file() {
-	export NGX=$BATS_FILE_TMPDIR/nginx
-	nginx_serve "$BATS_FILE_TMPDIR" || true
+	nginx_setup_file
 }
 
 teardown_file() {
-	[ -n "${PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
-	return 0
+	nginx_teardown_file
 }
 
 need_nginx() {

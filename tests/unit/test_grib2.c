@@ -160,6 +160,7 @@ static size_t make_message(uint8_t *m)
 	size_t n = 0;
 
 	memcpy(m, "GRIB\0\0\0\2", 8);
+	memset(m + 8, 0, 8);			/* the length, set last */
 	n = 16;
 	memset(m + n, 0, 21); m[n + 3] = 21; m[n + 4] = 1; n += 21;
 	memset(m + n, 0, 72); m[n + 3] = 72; m[n + 4] = 3;

@@ -92,7 +92,7 @@ static void check_cover(const struct lsio_plan *p, const char *what)
 
 			seen[i]++;
 			CHECK(c->source == un->source && c->offset >= un->off &&
-			      c->offset + c->length <= un->off + un->len,
+			      c->offset + lsio_chunk_len(p, c) <= un->off + un->len,
 			      "%s: chunk %llu outside its unit", what,
 			      (unsigned long long)i);
 		}
@@ -109,7 +109,7 @@ static void check_cap(const struct lsio_plan *p, uint64_t cap, const char *what)
 	for (uint64_t u = 0; u < p->nunits; u++) {
 		const struct lsio_unit *un = &p->units[u];
 		const struct lsio_chunk *c = &p->job->chunks[p->unit_chunks[un->first]];
-		uint64_t allowed = MAX(cap, c->length) + 2 * 4096;
+		uint64_t allowed = MAX(cap, lsio_chunk_len(p, c)) + 2 * 4096;
 
 		CHECK(un->count == 1 || un->len <= allowed,
 		      "%s: unit of %u chunks is %llu bytes, cap %llu", what,
@@ -122,9 +122,9 @@ static void check_aligned(const struct lsio_plan *p, const char *what)
 {
 	for (uint64_t u = 0; u < p->nunits; u++) {
 		const struct lsio_unit *un = &p->units[u];
-		const struct lsio_source *s = &p->job->sources[un->source];
+		const struct lsio_source_facts *f = &p->facts[un->source];
 		const struct lsio_class_params *cp = lsio_source_params(p, un->source);
-		uint64_t a = s->dio_align ? s->dio_align : cp->align;
+		uint64_t a = f->dio_align ? f->dio_align : cp->align;
 
 		if (!un->direct)
 			continue;
