@@ -196,21 +196,25 @@ void lsio_acc_free(struct lsio_reduce_acc *acc)
 
 /* count elements from src, stride bytes apart, each converted to *dst's
  * type by assignment. */
-#define LOAD_LOOP(UT, BSWAP, T, CONV)                                         \
+#define LOAD_LOOP(UT, BSWAP, T, CONV, STEP)                                   \
 	for (size_t k = 0; k < count; k++) {                                  \
 		UT u;                                                         \
 		T x;                                                          \
-		memcpy(&u, src + k * stride, sizeof(u));                      \
+		memcpy(&u, src + k * (STEP), sizeof(u));                      \
 		u = BSWAP(u);                                                 \
 		memcpy(&x, &u, sizeof(x));                                    \
 		dst[k] = CONV(x);                                             \
 	}
+/* Contiguous elements in host order (the common case) get a loop of
+ * their own, with a constant stride, which the compiler vectorises. */
 #define LOAD_AS(UT, BSWAP, T, CONV)                                           \
 	do {                                                                  \
 		if (swap)                                                     \
-			LOAD_LOOP(UT, BSWAP, T, CONV)                         \
+			LOAD_LOOP(UT, BSWAP, T, CONV, stride)                 \
+		else if (stride == sizeof(UT))                                \
+			LOAD_LOOP(UT, NO_SWAP, T, CONV, sizeof(UT))           \
 		else                                                          \
-			LOAD_LOOP(UT, NO_SWAP, T, CONV)                       \
+			LOAD_LOOP(UT, NO_SWAP, T, CONV, stride)               \
 	} while (0)
 #define LOAD(UT, BSWAP, T) LOAD_AS(UT, BSWAP, T, AS_IS)
 #define AS_IS(x) (x)
@@ -229,7 +233,7 @@ void lsio_acc_free(struct lsio_reduce_acc *acc)
 	default: LOAD(uint8_t, NO_SWAP, uint8_t); break	/* u1, b1 */
 
 /* Elements of dt as doubles. */
-static void load_doubles(const struct lsio_dtype *dt, bool swap,
+LSIO_WIDE static void load_doubles(const struct lsio_dtype *dt, bool swap,
 			 const uint8_t *src, uint64_t stride, size_t count,
 			 double *dst)
 {

@@ -305,7 +305,8 @@ static int reduce_open(struct lsio_sink *s)
 		err = lsio_fail(s->ctx, err, "reduce %s: %s",
 				lsio_reduce_name(s->reduce->op), why);
 	r->shard = s->shard;
-	r->next = next_taken(r, 0);
+	if (!err)
+		r->next = next_taken(r, 0);
 	if (!err && lsio_shard_stable(s->shard))
 		err = reduce_open_part(s, r);
 	else if (!err)
@@ -665,7 +666,8 @@ static void reduce_close(struct lsio_sink *s)
 		partial_free(p);
 	}
 	free(r->heap);
-	lsio_acc_free(&r->vars[0].total);
+	lsio_reduce_vars_free(r->vars, r->nvars);
+	lsio_reduce_result_release(&r->result);
 	free(r->temp);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
