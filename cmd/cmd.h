@@ -19,11 +19,12 @@ struct cmd_common {
 	const char *chunks;	/* --chunks FILE, or NULL */
 };
 
-/* Option codes that are not letters (a letter is also the short option). */
-enum { OPT_WORKERS = 1000, OPT_QUEUE_DEPTH, OPT_MEMORY, OPT_DIRECT,
-       OPT_BACKEND, OPT_GAP, OPT_MAX_REQUEST, OPT_SPLIT, OPT_PART_SIZE,
-       OPT_PROGRESS, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_CHUNKS,
-       OPT_SHARD, OPT_RESUME, OPT_REDUCE, OPT_SKIP_FILL };
+/* Option codes that are not letters (a letter is also the short option).
+ * The tuning options are OPT_TUNING + their index in the library's table
+ * (lsio_option_info); a command's own codes start at 2000. */
+enum { OPT_PROGRESS = 1000, OPT_STATS, OPT_JSON, OPT_NO_SIGN, OPT_CHUNKS,
+       OPT_SHARD, OPT_RESUME, OPT_REDUCE, OPT_SKIP_FILL, OPT_TUNING = 1100 };
+#define CMD_TUNING_MAX 32
 
 /* One option of a command: what getopt_long needs, and its --help line. */
 struct cmd_option {
@@ -44,10 +45,11 @@ struct cmd_command {
 	const char *after;			/* may be NULL */
 };
 
-/* The tables commands share: tuning (run, plan, zarr, bench), remote
- * (run, plan, zarr), output (run, zarr), the job's input (run, plan) and
- * help (every command). */
-extern const struct cmd_option cmd_tuning_options[];
+/* The tables commands share: tuning (run, plan, zarr, grib, bench; filled
+ * from the library's table when a parser or --help first needs it),
+ * remote (run, plan, zarr), output (run, zarr), the job's input (run,
+ * plan) and help (every command). */
+extern struct cmd_option cmd_tuning_options[];
 extern const struct cmd_option cmd_input_options[];
 extern const struct cmd_option cmd_remote_options[];
 extern const struct cmd_option cmd_part_options[];

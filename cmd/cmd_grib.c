@@ -17,9 +17,10 @@ enum { OPT_EMIT_JOB = 2000, OPT_LIST, OPT_IDX, OPT_SOURCES, OPT_DTYPE,
 
 static const struct cmd_option grib_own[] = {
 	{ "match", required_argument, 'm', "RE",
-	  "POSIX extended regex against 'N:OFFSET:d=...:VAR:LEVEL:FCST:'\n"
-	  "(ECMWF: 'N:OFFSET:key=value:...:'); repeatable, any\n"
-	  "may match (default: every message)" },
+	  "POSIX extended regex against the inventory line\n"
+	  "'N:OFFSET:d=...:VAR:LEVEL:FCST:' (ECMWF:\n"
+	  "'N:OFFSET:key=value:...:'); repeatable, any may match\n"
+	  "(default: every message)" },
 	{ "idx", required_argument, OPT_IDX, "PATH|URL|none",
 	  "the inventory (one source only), or none: always scan" },
 	{ "sources", required_argument, OPT_SOURCES, "FILE",

@@ -4,7 +4,9 @@
  * array, the short options, the --help text and the usage errors with
  * their "did you mean" are all made from it, so none can drift from
  * another.  Also the options several commands share (tuning, remote,
- * output) and the parsing of their values.
+ * output) and the parsing of their values.  The tuning options are the
+ * library's own table (lsio_option_info), values and all: the flags, their
+ * help and their checks are those of a job's "storage" section.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,28 +19,10 @@
 #include "cmd.h"
 
 #define HELP_COLUMN 23	/* where an option's description starts */
+#define HELP_WIDTH 79	/* and where it wraps */
 
-const struct cmd_option cmd_tuning_options[] = {
-	{ "workers", required_argument, OPT_WORKERS, "N",
-	  "worker threads (default: one per CPU it may use)" },
-	{ "queue-depth", required_argument, OPT_QUEUE_DEPTH, "N",
-	  "reads in flight per worker (default: per storage class)" },
-	{ "memory", required_argument, OPT_MEMORY, "SIZE",
-	  "I/O buffer memory for all workers (default 32MiB per worker)" },
-	{ "direct", required_argument, OPT_DIRECT, "on|off|auto",
-	  "O_DIRECT reads; auto reads cached ranges buffered (default auto)" },
-	{ "backend", required_argument, OPT_BACKEND, "NAME",
-	  "uring (default), pread, or null (reads nothing)" },
-	{ "coalesce-gap", required_argument, OPT_GAP, "SIZE",
-	  "merge reads of one file separated by at most SIZE; 0/off: never" },
-	{ "max-request", required_argument, OPT_MAX_REQUEST, "SIZE",
-	  "cap on a merged read; 0/off: no cap" },
-	{ "split", required_argument, OPT_SPLIT, "SIZE",
-	  "split reads larger than SIZE into parts; 0/off: never" },
-	{ "part-size", required_argument, OPT_PART_SIZE, "SIZE",
-	  "size of those parts" },
-	{ NULL }
-};
+/* Filled from lsio_option_info() on first use (tuning_fill). */
+struct cmd_option cmd_tuning_options[CMD_TUNING_MAX + 1];
 
 const struct cmd_option cmd_input_options[] = {
 	{ "chunks", required_argument, OPT_CHUNKS, "FILE",
@@ -93,6 +77,25 @@ const struct cmd_option cmd_help_options[] = {
 
 /* --- the parser --------------------------------------------------------- */
 
+/* The tuning table: a flag, its metavar and help per library option, with
+ * the codes OPT_TUNING + the option's index. */
+static void tuning_fill(void)
+{
+	const struct lsio_option_info *in;
+
+	if (cmd_tuning_options[0].name)
+		return;
+	for (size_t i = 0; (in = lsio_option_info(i)); i++) {
+		/* More than CMD_TUNING_MAX is a bug the first test finds. */
+		if (i == CMD_TUNING_MAX)
+			abort();
+		cmd_tuning_options[i] = (struct cmd_option){
+			in->flag, required_argument, OPT_TUNING + (int)i,
+			in->metavar, in->help
+		};
+	}
+}
+
 static bool is_short(int val)
 {
 	return val > 0 && val < 128 && isalnum(val);
@@ -107,6 +110,7 @@ void cmd_parser_init(struct cmd_parser *p, const struct cmd_command *cmd,
 	char *s = p->shortopts;
 	size_t n = 0;
 
+	tuning_fill();
 	p->cmd = cmd;
 	p->argc = argc;
 	p->argv = argv;
@@ -220,6 +224,30 @@ int cmd_getopt(struct cmd_parser *p)
 
 /* --- help --------------------------------------------------------------- */
 
+/* Help text from the description column on: each '\n' starts a line, and
+ * a line too long for HELP_WIDTH breaks at its last space that fits (the
+ * library's help lines are one line each). */
+static void help_text(const char *h)
+{
+	const size_t width = HELP_WIDTH - HELP_COLUMN;
+	int indent = 0;
+
+	while (*h) {
+		size_t len = strcspn(h, "\n"), cut = width;
+
+		if (len > width) {
+			while (cut > 0 && h[cut] != ' ')
+				cut--;
+			len = cut ? cut : strcspn(h, " \n");
+		}
+		printf("%*s%.*s\n", indent, "", (int)len, h);
+		indent = HELP_COLUMN;
+		h += len;
+		if (*h == ' ' || *h == '\n')
+			h++;
+	}
+}
+
 static void help_option(const struct cmd_option *o)
 {
 	char left[64];
@@ -237,18 +265,12 @@ static void help_option(const struct cmd_option *o)
 		printf("%-*s", HELP_COLUMN, left);
 	else
 		printf("%s\n%*s", left, HELP_COLUMN, "");
-	for (const char *h = o->help; *h;) {
-		size_t len = strcspn(h, "\n");
-
-		printf("%.*s\n", (int)len, h);
-		h += len;
-		if (*h && *++h)
-			printf("%*s", HELP_COLUMN, "");
-	}
+	help_text(o->help);
 }
 
 int cmd_help(const struct cmd_command *cmd)
 {
+	tuning_fill();
 	fputs(cmd->usage, stdout);
 	fputs("\n", stdout);
 	for (const struct cmd_option *const *t = cmd->tables; *t; t++)
@@ -272,21 +294,6 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* --- the shared options' values ----------------------------------------- */
-
-static int parse_count(const char *cmd, const char *arg, const char *name,
-		       int max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 1 || v > max)
-		return cmd_usage_error(cmd, "--%s: expected a whole number from 1 to %d, got '%s'",
-				       name, max, arg);
-	*out = (int)v;
-	return 0;
-}
 
 /* A whole number in [lo, hi] from all of text, or -1. */
 static long parse_long(const char *text, long lo, long hi)
@@ -350,18 +357,6 @@ static int parse_shard(const char *cmd, const char *arg,
 			       arg);
 }
 
-static int parse_size(const char *cmd, const char *arg, const char *name,
-		      bool off_ok, int64_t *out)
-{
-	uint64_t v;
-
-	if (lsio_parse_size(arg, &v) || v > INT64_MAX || (!off_ok && v == 0))
-		return cmd_usage_error(cmd, "--%s: expected a size such as 65536, 256KiB or 4MiB%s, got '%s'",
-				       name, off_ok ? " (0 or off: disabled)" : "", arg);
-	*out = (int64_t)v;
-	return 0;
-}
-
 /* arg among names (NULL terminated): its index, or -1 when not there. */
 static int pick(const char *arg, const char *const *names)
 {
@@ -371,25 +366,17 @@ static int pick(const char *arg, const char *const *names)
 	return -1;
 }
 
-static int parse_direct(const char *cmd, const char *arg, int *out)
+/* --workers 8: lsio_options_set() checks it as a job's value is, and
+ * says why not in the same words. */
+static int parse_tuning(const char *cmd, int opt, const char *arg,
+			struct lsio_options *o)
 {
-	static const char *const names[] = { "off", "on", "auto", NULL };
-	int i = pick(arg, names);
+	const struct lsio_option_info *in = lsio_option_info((size_t)(opt - OPT_TUNING));
+	char why[256];
 
-	if (i < 0)
-		return cmd_usage_error(cmd, "--direct: expected on, off or auto, got '%s'", arg);
-	*out = i;
-	return 0;
-}
-
-static int parse_backend(const char *cmd, const char *arg, const char **out)
-{
-	static const char *const names[] = { "uring", "pread", "null", NULL };
-
-	if (pick(arg, names) < 0)
-		return cmd_usage_error(cmd, "--backend: expected uring, pread or null, got '%s'", arg);
-	*out = arg;
-	return 0;
+	if (!lsio_options_set(o, in->key, arg, why, sizeof(why)))
+		return 0;
+	return cmd_usage_error(cmd, "--%s: %s", in->flag, why);
 }
 
 /* --stats, --stats=json, and --stats json: an optional argument is glued
@@ -416,34 +403,9 @@ int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,
 	const char *cmd = p->cmd->name;
 	int ret;
 
+	if (opt >= OPT_TUNING && opt < OPT_TUNING + CMD_TUNING_MAX)
+		return parse_tuning(cmd, opt, arg, o) ? -1 : 0;
 	switch (opt) {
-	case OPT_WORKERS:
-		ret = parse_count(cmd, arg, "workers", 1024, &o->workers);
-		break;
-	case OPT_QUEUE_DEPTH:
-		ret = parse_count(cmd, arg, "queue-depth", 4096, &o->queue_depth);
-		break;
-	case OPT_MEMORY:
-		ret = parse_size(cmd, arg, "memory", false, &o->memory);
-		break;
-	case OPT_DIRECT:
-		ret = parse_direct(cmd, arg, &o->direct);
-		break;
-	case OPT_BACKEND:
-		ret = parse_backend(cmd, arg, &o->backend);
-		break;
-	case OPT_GAP:
-		ret = parse_size(cmd, arg, "coalesce-gap", true, &o->coalesce_gap);
-		break;
-	case OPT_MAX_REQUEST:
-		ret = parse_size(cmd, arg, "max-request", true, &o->max_request);
-		break;
-	case OPT_SPLIT:
-		ret = parse_size(cmd, arg, "split", true, &o->split);
-		break;
-	case OPT_PART_SIZE:
-		ret = parse_size(cmd, arg, "part-size", false, &o->part_size);
-		break;
 	case OPT_NO_SIGN:
 		o->no_sign_request = 1;
 		return 0;

@@ -43,18 +43,27 @@ void lsio_options_init(struct lsio_options *opt, size_t size)
 	memcpy(opt, &o, o.size);
 }
 
+int lsio_options_size_why(const struct lsio_options *opt, char *why,
+			  size_t cap)
+{
+	if (opt->size >= OPTIONS_SIZE_V1 && opt->size <= sizeof(*opt))
+		return 0;
+	return lsio_why(why, cap, -LSIO_EUSAGE,
+			"struct lsio_options of %zu bytes: this library knows %zu; start from lsio_options_init(&opt, sizeof(opt))",
+			opt->size, sizeof(*opt));
+}
+
 int lsio_options_import(struct lsio_ctx *ctx,
 			const struct lsio_options **opt,
 			struct lsio_options *copy)
 {
 	const struct lsio_options *in = *opt;
+	char why[LSIO_MSG_MAX];
 
 	if (!in)
 		return 0;
-	if (in->size < OPTIONS_SIZE_V1 || in->size > sizeof(*in))
-		return lsio_fail(ctx, -LSIO_EUSAGE,
-				 "struct lsio_options of %zu bytes: this library knows %zu; start from lsio_options_init(&opt, sizeof(opt))",
-				 in->size, sizeof(*in));
+	if (lsio_options_size_why(in, why, sizeof(why)))
+		return lsio_fail(ctx, -LSIO_EUSAGE, "%s", why);
 	options_defaults(copy);
 	memcpy(copy, in, in->size);
 	copy->size = sizeof(*copy);

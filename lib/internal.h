@@ -99,6 +99,11 @@ int lsio_options_import(struct lsio_ctx *ctx,
 			const struct lsio_options **opt,
 			struct lsio_options *copy);
 
+/* The check lsio_options_import makes of opt's size, with the reason in
+ * why: 0 or -LSIO_EUSAGE. */
+int lsio_options_size_why(const struct lsio_options *opt, char *why,
+			  size_t cap);
+
 /* A caller's stats before a run: NULL or a size of at least the first
  * version's.  Returns 0 or -LSIO_EUSAGE with the message set. */
 int lsio_stats_check(struct lsio_ctx *ctx, const struct lsio_stats *st);
@@ -445,7 +450,7 @@ int lsio_remote_settings_parse(struct lsio_ctx *ctx, const char *where,
 struct lsio_settings {
 	int workers, queue_depth, direct;
 	int64_t memory, coalesce_gap, max_request, split, part_size;
-	char *backend;
+	const char *backend;	/* static: a name of the option table's */
 	struct lsio_settings *classes[LSIO_CLASS_COUNT];	/* or NULL */
 	struct lsio_storage_prefix *prefixes;
 	uint32_t nprefixes;
@@ -493,6 +498,11 @@ int lsio_job_fingerprint(const struct lsio_job *job, uint64_t *out);
  * or -LSIO_EJOB with a message naming path. */
 int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
 		   uint64_t *out);
+/* The same with the reason in why (no path): what a caller that names the
+ * value its own way (job_opts.c: a job's key or lsio's --flag) says. */
+int lsio_json_size_why(json_t *v, uint64_t *out, char *why, size_t cap);
+/* A size written as text ("64KiB"; not "off"), the same way. */
+int lsio_size_why(const char *text, uint64_t *out, char *why, size_t cap);
 
 /* d as a person would write it: the shortest text that reads back as the
  * same double, "1.0" rather than "1" (job/units.c).  Returns buf. */

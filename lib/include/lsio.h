@@ -199,6 +199,40 @@ void lsio_options_init(struct lsio_options *opt, size_t size);
  * Returns 0 and sets *out, or -LSIO_EUSAGE.  Any thread. */
 int lsio_parse_size(const char *text, uint64_t *out);
 
+/* One of the tuning options, the fields of struct lsio_options (workers
+ * to backend) that a job's "storage" section sets too.  One table in the
+ * library holds them: their keys, bounds, choices and help, for jobs,
+ * lsio_options_set() and the lsio tool's flags and --help alike.  The
+ * library owns these; fields are only ever added at the end, so never
+ * allocate or copy one: read it through the pointer. */
+struct lsio_option_info {
+	const char *key;	/* "queue_depth": the job's storage key */
+	const char *flag;	/* "queue-depth": the key with '-' for '_',
+				 * as lsio's --queue-depth */
+	const char *metavar;	/* what the value is: "N", "SIZE",
+				 * "on|off|auto", "NAME" */
+	const char *help;	/* one line, lower case, no full stop, that
+				 * says the default */
+};
+
+/* The i-th tuning option (from 0), or NULL past the last: loop until
+ * NULL.  Static data.  Any thread. */
+const struct lsio_option_info *lsio_option_info(size_t i);
+
+/* Set one tuning option of opt (from lsio_options_init()) from text, as
+ * a job's "storage" section would: key is an option's key or flag
+ * ("queue_depth" or "queue-depth"); text is checked against the option's
+ * type, bounds and choices: a whole number ("8"), a size ("64KiB"; "off"
+ * or 0 where the option can be off), or a choice ("auto"; a backend
+ * points opt->backend at the library's static name).  Returns 0, or
+ * -LSIO_EUSAGE with why (cap bytes, cut short if need be; may be NULL)
+ * saying what is wrong with the value or the key, in the words a job's
+ * error gives after its "storage.KEY: " ("0 is out of range (1..1024)",
+ * "unknown value 'aut' (did you mean 'auto'?)", "unknown key 'memroy'
+ * (did you mean 'memory'?)"); opt is then unchanged.  Any thread. */
+int lsio_options_set(struct lsio_options *opt, const char *key,
+		     const char *text, char *why, size_t cap);
+
 /* --- jobs ----------------------------------------------------------------- */
 
 /* Load and validate a job from a file ("-" is stdin).  On failure the

@@ -33,9 +33,12 @@ struct lsio_opt_choice {
 };
 
 /* One storage setting, in the manner of fio's option table: the one
- * place that knows its key, type, bounds and where it is stored. */
+ * place that knows its key, type, bounds and where it is stored.  info is
+ * what lsio.h shows of it (lsio_option_info): the key, the command line's
+ * flag, the metavar and the line of help that the job's documentation and
+ * `lsio --help` share. */
 struct lsio_opt {
-	const char *key;		/* JSON key; the CLI flag has '-' */
+	struct lsio_option_info info;
 	enum lsio_opt_type type;
 	unsigned scope;			/* LSIO_OPT_GLOBAL | LSIO_OPT_SCOPED */
 	int64_t min, max;		/* INT and SIZE */
@@ -43,11 +46,7 @@ struct lsio_opt {
 	const struct lsio_opt_choice *choices;	/* NULL-name terminated */
 	size_t off;			/* into struct lsio_settings */
 	size_t opt_off;			/* into struct lsio_options */
-	const char *help;
 };
-
-/* The table, n entries. */
-const struct lsio_opt *lsio_settings_table(size_t *n);
 
 /* Every setting "not given" (-1 or NULL). */
 void lsio_settings_init(struct lsio_settings *s);

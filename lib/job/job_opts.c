@@ -2,12 +2,15 @@
 /*
  * job_opts.c - the job's "storage" section, driven by one option table.
  *
- * Every tunable is one entry below (after fio's option table): its key,
- * type, bounds, whether "off" is allowed, where it lives in struct
- * lsio_settings and struct lsio_options, and a line of help.  Parsing,
- * range checks, "did you mean" and merging command-line options over the
- * job all walk this table, so a new setting is one entry plus its fields.
+ * Every tunable is one entry below (after fio's option table): its key
+ * and flag, type, bounds, whether "off" is allowed, where it lives in
+ * struct lsio_settings and struct lsio_options, and a line of help.
+ * Parsing a job's values and lsio_options_set()'s text, range checks,
+ * "did you mean", merging options over the job, and the lsio tool's
+ * tuning flags and their --help (through lsio_option_info) all walk this
+ * table, so a new setting is one entry plus its fields.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -30,40 +33,50 @@ static const struct lsio_opt_choice backend_choices[] = {
 	{ "uring", 0 }, { "pread", 0 }, { "null", 0 }, { NULL, 0 }
 };
 
+/* The help lines are what lsio --help prints beside --FLAG METAVAR, and
+ * say the same as lsio-job(5) and lsio(1) in fewer words. */
 static const struct lsio_opt lsio_opts[] = {
-	{ "workers", LSIO_OPT_INT, LSIO_OPT_GLOBAL, 1, 1024, false, NULL,
-	  SET(workers), OPT(workers),
-	  "worker threads (default: one per CPU it may use)" },
-	{ "queue_depth", LSIO_OPT_INT, BOTH, 1, 4096, false, NULL,
-	  SET(queue_depth), OPT(queue_depth),
-	  "reads in flight per worker" },
-	{ "memory", LSIO_OPT_SIZE, LSIO_OPT_GLOBAL, 64 * KiB, INT64_MAX,
-	  false, NULL, SET(memory), OPT(memory),
-	  "bytes of read buffers in flight, all workers together" },
-	{ "direct", LSIO_OPT_CHOICE, BOTH, 0, 0, false, direct_choices,
-	  SET(direct), OPT(direct),
-	  "O_DIRECT for local files: on, off or auto" },
-	{ "coalesce_gap", LSIO_OPT_SIZE, BOTH, 0, INT64_MAX, true, NULL,
-	  SET(coalesce_gap), OPT(coalesce_gap),
-	  "merge reads of one source this close together (off: never)" },
-	{ "max_request", LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, true, NULL,
-	  SET(max_request), OPT(max_request),
-	  "largest merged read (off: no limit)" },
-	{ "split", LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, true, NULL,
-	  SET(split), OPT(split),
-	  "split reads larger than this (off: never)" },
-	{ "part_size", LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, false, NULL,
-	  SET(part_size), OPT(part_size),
-	  "size of the parts a split read is cut into" },
-	{ "backend", LSIO_OPT_NAME, LSIO_OPT_GLOBAL, 0, 0, false,
-	  backend_choices, SET(backend), OPT(backend),
-	  "how local files are read: uring, pread or null" },
+	{ { "workers", "workers", "N",
+	    "worker threads (default: one per CPU it may use)" },
+	  LSIO_OPT_INT, LSIO_OPT_GLOBAL, 1, 1024, false, NULL,
+	  SET(workers), OPT(workers) },
+	{ { "queue_depth", "queue-depth", "N",
+	    "reads in flight per worker (default: per storage class)" },
+	  LSIO_OPT_INT, BOTH, 1, 4096, false, NULL,
+	  SET(queue_depth), OPT(queue_depth) },
+	{ { "memory", "memory", "SIZE",
+	    "memory for the bytes in flight, all workers together (default: 32MiB per worker, 64MiB with remote sources)" },
+	  LSIO_OPT_SIZE, LSIO_OPT_GLOBAL, 64 * KiB, INT64_MAX, false, NULL,
+	  SET(memory), OPT(memory) },
+	{ { "direct", "direct", "on|off|auto",
+	    "O_DIRECT reads of local disks; auto reads cached ranges buffered (default: auto)" },
+	  LSIO_OPT_CHOICE, BOTH, 0, 0, false, direct_choices,
+	  SET(direct), OPT(direct) },
+	{ { "coalesce_gap", "coalesce-gap", "SIZE",
+	    "merge reads of one source at most SIZE apart; 0 or off: never (default: per storage class)" },
+	  LSIO_OPT_SIZE, BOTH, 0, INT64_MAX, true, NULL,
+	  SET(coalesce_gap), OPT(coalesce_gap) },
+	{ { "max_request", "max-request", "SIZE",
+	    "largest merged read; 0 or off: no limit" },
+	  LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, true, NULL,
+	  SET(max_request), OPT(max_request) },
+	{ { "split", "split", "SIZE",
+	    "split reads larger than SIZE into parts; 0 or off: never" },
+	  LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, true, NULL,
+	  SET(split), OPT(split) },
+	{ { "part_size", "part-size", "SIZE",
+	    "size of the parts a split read is cut into" },
+	  LSIO_OPT_SIZE, BOTH, 4 * KiB, INT64_MAX, false, NULL,
+	  SET(part_size), OPT(part_size) },
+	{ { "backend", "backend", "NAME",
+	    "how local files are read: uring (default), pread, or null (reads nothing)" },
+	  LSIO_OPT_NAME, LSIO_OPT_GLOBAL, 0, 0, false, backend_choices,
+	  SET(backend), OPT(backend) },
 };
 
-const struct lsio_opt *lsio_settings_table(size_t *n)
+const struct lsio_option_info *lsio_option_info(size_t i)
 {
-	*n = ARRAY_SIZE(lsio_opts);
-	return lsio_opts;
+	return i < ARRAY_SIZE(lsio_opts) ? &lsio_opts[i].info : NULL;
 }
 
 static void *field(void *base, size_t off)
@@ -87,9 +100,6 @@ void lsio_settings_init(struct lsio_settings *s)
 
 void lsio_settings_release(struct lsio_settings *s)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++)
-		if (lsio_opts[i].type == LSIO_OPT_NAME)
-			free(*(char **)field(s, lsio_opts[i].off));
 	for (int c = 0; c < LSIO_CLASS_COUNT; c++) {
 		if (s->classes[c])
 			lsio_settings_release(s->classes[c]);
@@ -117,11 +127,104 @@ void lsio_settings_apply(const struct lsio_settings *s,
 				*(int64_t *)to = *(int64_t *)from;
 		} else if (o->type == LSIO_OPT_NAME) {
 			if (!*(const char **)to)
-				*(const char **)to = *(char **)from;
+				*(const char **)to = *(const char **)from;
 		} else if (*(int *)to < 0) {
 			*(int *)to = *(int *)from;
 		}
 	}
+}
+
+/* --- one value: from JSON (a job) or text (lsio_options_set) ------------
+ *
+ * Both say what is wrong in why, without the value's name: the job puts
+ * "job.json: storage.KEY: " before it, lsio "--FLAG: ", so a bad value
+ * reads the same in both.  A value parses to an int64_t: the integer, the
+ * size, or a choice's index; opt_store() puts it in place. */
+
+static int out_of_range(const struct lsio_opt *o, const char *text,
+			char *why, size_t cap)
+{
+	return lsio_why(why, cap, -1,
+			"%s is out of range (%" PRId64 "..%" PRId64 ")", text,
+			o->min, o->max);
+}
+
+static int int_check(const struct lsio_opt *o, int64_t i, int64_t *v,
+		     char *why, size_t cap)
+{
+	char text[24];
+
+	if (i < o->min || i > o->max) {
+		snprintf(text, sizeof(text), "%" PRId64, i);
+		return out_of_range(o, text, why, cap);
+	}
+	*v = i;
+	return 0;
+}
+
+static int int_text(const struct lsio_opt *o, const char *s, int64_t *v,
+		    char *why, size_t cap)
+{
+	char *end;
+	long long i;
+
+	errno = 0;
+	i = strtoll(s, &end, 10);
+	if (end == s || *end || isspace((unsigned char)*s))
+		return lsio_why(why, cap, -1, "expected an integer, got '%s'",
+				s);
+	if (errno == ERANGE)
+		return out_of_range(o, s, why, cap);
+	return int_check(o, i, v, why, cap);
+}
+
+static int size_off(const struct lsio_opt *o, int64_t *v, char *why,
+		    size_t cap)
+{
+	if (!o->off_ok)
+		return lsio_why(why, cap, -1, "cannot be 'off'");
+	*v = 0;
+	return 0;
+}
+
+static int size_check(const struct lsio_opt *o, uint64_t n, int64_t *v,
+		      char *why, size_t cap)
+{
+	if (n == 0 && o->off_ok) {
+		*v = 0;
+		return 0;
+	}
+	if ((int64_t)n < o->min)
+		return lsio_why(why, cap, -1,
+				"%" PRIu64 " is below the minimum %" PRId64 "%s",
+				n, o->min,
+				o->off_ok ? " (0 or \"off\" turns it off)" : "");
+	*v = (int64_t)n;
+	return 0;
+}
+
+static int size_text(const struct lsio_opt *o, const char *s, int64_t *v,
+		     char *why, size_t cap)
+{
+	uint64_t n;
+
+	if (!strcmp(s, "off"))
+		return size_off(o, v, why, cap);
+	if (lsio_size_why(s, &n, why, cap))
+		return -1;
+	return size_check(o, n, v, why, cap);
+}
+
+static int size_json(const struct lsio_opt *o, json_t *j, int64_t *v,
+		     char *why, size_t cap)
+{
+	uint64_t n;
+
+	if (json_is_string(j) && !strcmp(json_string_value(j), "off"))
+		return size_off(o, v, why, cap);
+	if (lsio_json_size_why(j, &n, why, cap))
+		return -1;
+	return size_check(o, n, v, why, cap);
 }
 
 /* "on, off or auto", for messages. */
@@ -137,55 +240,9 @@ static void choice_list(const struct lsio_opt_choice *c, char *buf,
 					c[i].name);
 }
 
-static int set_int(struct lsio_ctx *ctx, const char *path,
-		   const struct lsio_opt *o, json_t *v, void *dst)
-{
-	json_int_t i;
-
-	if (!json_is_integer(v))
-		return lsio_fail(ctx, -LSIO_EJOB, "%s: expected an integer",
-				 path);
-	i = json_integer_value(v);
-	if (i < o->min || i > o->max)
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: %" JSON_INTEGER_FORMAT
-				 " is out of range (%" PRId64 "..%" PRId64 ")",
-				 path, i, o->min, o->max);
-	*(int *)dst = (int)i;
-	return 0;
-}
-
-static int set_size(struct lsio_ctx *ctx, const char *path,
-		    const struct lsio_opt *o, json_t *v, void *dst)
-{
-	uint64_t n;
-	int ret;
-
-	if (json_is_string(v) && !strcmp(json_string_value(v), "off")) {
-		if (!o->off_ok)
-			return lsio_fail(ctx, -LSIO_EJOB,
-					 "%s: cannot be 'off'", path);
-		*(int64_t *)dst = 0;
-		return 0;
-	}
-	ret = lsio_json_size(ctx, path, v, &n);
-	if (ret)
-		return ret;
-	if (n == 0 && o->off_ok) {
-		*(int64_t *)dst = 0;
-		return 0;
-	}
-	if ((int64_t)n < o->min)
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: %" PRIu64 " is below the minimum %" PRId64
-				 "%s", path, n, o->min,
-				 o->off_ok ? " (0 or \"off\" turns it off)" : "");
-	*(int64_t *)dst = (int64_t)n;
-	return 0;
-}
-
-static int bad_choice(struct lsio_ctx *ctx, const char *path,
-		      const struct lsio_opt *o, const char *s)
+/* s is not one of o's choices (NULL: the value is no string at all). */
+static int bad_choice(const struct lsio_opt *o, const char *s, char *why,
+		      size_t cap)
 {
 	const char *names[16];
 	const char *hint;
@@ -198,70 +255,161 @@ static int bad_choice(struct lsio_ctx *ctx, const char *path,
 	choice_list(o->choices, list, sizeof(list));
 	hint = s ? lsio_did_you_mean(s, names) : NULL;
 	if (hint)
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: unknown value '%s' (did you mean '%s'?)",
-				 path, s, hint);
+		return lsio_why(why, cap, -1,
+				"unknown value '%s' (did you mean '%s'?)", s,
+				hint);
 	if (s)
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: unknown value '%s' (expected %s)", path,
-				 s, list);
-	return lsio_fail(ctx, -LSIO_EJOB, "%s: expected %s", path, list);
+		return lsio_why(why, cap, -1,
+				"unknown value '%s' (expected %s)", s, list);
+	return lsio_why(why, cap, -1, "expected %s", list);
 }
 
-static int set_choice(struct lsio_ctx *ctx, const char *path,
-		      const struct lsio_opt *o, json_t *v, void *dst)
+static bool choice_find(const struct lsio_opt *o, const char *s,
+			int64_t *v)
 {
-	const char *s = NULL;
-	size_t i;
+	for (size_t i = 0; s && o->choices[i].name; i++)
+		if (!strcmp(o->choices[i].name, s)) {
+			*v = (int64_t)i;
+			return true;
+		}
+	return false;
+}
+
+static int choice_json(const struct lsio_opt *o, json_t *j, int64_t *v,
+		       char *why, size_t cap)
+{
+	const char *s = json_string_value(j);	/* NULL for no string */
 
 	/* true/false read as on/off, where those are choices. */
-	if (json_is_boolean(v))
-		s = json_is_true(v) ? "on" : "off";
-	else if (json_is_string(v))
-		s = json_string_value(v);
-	for (i = 0; s && o->choices[i].name; i++)
-		if (!strcmp(o->choices[i].name, s))
-			break;
-	if (!s || !o->choices[i].name)
-		return bad_choice(ctx, path, o,
-				  json_is_string(v) ? s : NULL);
-	if (o->type == LSIO_OPT_CHOICE) {
-		*(int *)dst = o->choices[i].value;
+	if (json_is_boolean(j) &&
+	    choice_find(o, json_is_true(j) ? "on" : "off", v))
 		return 0;
-	}
-	free(*(char **)dst);
-	*(char **)dst = strdup(s);
-	if (!*(char **)dst)
-		return lsio_fail(ctx, -ENOMEM, "%s: out of memory", path);
-	return 0;
+	if (choice_find(o, s, v))
+		return 0;
+	return bad_choice(o, s, why, cap);
 }
 
-static const struct lsio_opt *opt_find(const char *key, unsigned scope)
+static int opt_json(const struct lsio_opt *o, json_t *j, int64_t *v,
+		    char *why, size_t cap)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++)
+	switch (o->type) {
+	case LSIO_OPT_INT:
+		if (!json_is_integer(j))
+			return lsio_why(why, cap, -1, "expected an integer");
+		return int_check(o, json_integer_value(j), v, why, cap);
+	case LSIO_OPT_SIZE:
+		return size_json(o, j, v, why, cap);
+	default:
+		return choice_json(o, j, v, why, cap);
+	}
+}
+
+static int opt_text(const struct lsio_opt *o, const char *s, int64_t *v,
+		    char *why, size_t cap)
+{
+	switch (o->type) {
+	case LSIO_OPT_INT:
+		return int_text(o, s, v, why, cap);
+	case LSIO_OPT_SIZE:
+		return size_text(o, s, v, why, cap);
+	default:
+		return choice_find(o, s, v) ? 0 : bad_choice(o, s, why, cap);
+	}
+}
+
+/* A value from opt_json or opt_text into its field (of struct
+ * lsio_settings or struct lsio_options: the types are the same). */
+static void opt_store(const struct lsio_opt *o, void *dst, int64_t v)
+{
+	switch (o->type) {
+	case LSIO_OPT_INT:
+		*(int *)dst = (int)v;
+		break;
+	case LSIO_OPT_SIZE:
+		*(int64_t *)dst = v;
+		break;
+	case LSIO_OPT_CHOICE:
+		*(int *)dst = o->choices[v].value;
+		break;
+	case LSIO_OPT_NAME:
+		*(const char **)dst = o->choices[v].name;
+		break;
+	}
+}
+
+/* The bytes of the field opt_store() writes. */
+static size_t opt_size(const struct lsio_opt *o)
+{
+	if (o->type == LSIO_OPT_SIZE)
+		return sizeof(int64_t);
+	return o->type == LSIO_OPT_NAME ? sizeof(char *) : sizeof(int);
+}
+
+/* The option key names in scope: its key, or (flag) its flag. */
+static const struct lsio_opt *opt_find(const char *key, unsigned scope,
+				       bool flag)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++) {
+		const struct lsio_option_info *in = &lsio_opts[i].info;
+
 		if ((lsio_opts[i].scope & scope) &&
-		    !strcmp(lsio_opts[i].key, key))
+		    !strcmp(flag ? in->flag : in->key, key))
 			return &lsio_opts[i];
+	}
 	return NULL;
 }
 
-static int unknown_key(struct lsio_ctx *ctx, const char *where,
-		       const char *key, unsigned scope)
+/* "unknown key 'memroy' (did you mean 'memory'?)", in why; the hint in
+ * the spelling key uses (flag: with '-'). */
+static int unknown_key(const char *key, unsigned scope, bool flag,
+		       char *why, size_t cap)
 {
-	const char *keys[ARRAY_SIZE(lsio_opts) + 1];
+	const char *words[ARRAY_SIZE(lsio_opts) + 1];
 	const char *hint;
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts); i++)
 		if (lsio_opts[i].scope & scope)
-			keys[n++] = lsio_opts[i].key;
-	keys[n] = NULL;
-	hint = lsio_did_you_mean(key, keys);
+			words[n++] = flag ? lsio_opts[i].info.flag
+					  : lsio_opts[i].info.key;
+	words[n] = NULL;
+	hint = lsio_did_you_mean(key, words);
 	if (hint)
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: unknown key '%s' (did you mean '%s'?)",
-				 where, key, hint);
-	return lsio_fail(ctx, -LSIO_EJOB, "%s: unknown key '%s'", where, key);
+		return lsio_why(why, cap, -1,
+				"unknown key '%s' (did you mean '%s'?)", key,
+				hint);
+	return lsio_why(why, cap, -1, "unknown key '%s'", key);
+}
+
+int lsio_options_set(struct lsio_options *opt, const char *key,
+		     const char *text, char *why, size_t cap)
+{
+	bool flag = key && strchr(key, '-');
+	const struct lsio_opt *o;
+	int64_t v;
+	int ret;
+
+	if (!opt || !key || !text)
+		return lsio_why(why, cap, -LSIO_EUSAGE,
+				"lsio_options_set: no %s",
+				!opt ? "options" : !key ? "key" : "value");
+	ret = lsio_options_size_why(opt, why, cap);
+	if (ret)
+		return ret;
+	o = opt_find(key, LSIO_OPT_GLOBAL, flag);
+	if (!o) {
+		unknown_key(key, LSIO_OPT_GLOBAL, flag, why, cap);
+		return -LSIO_EUSAGE;
+	}
+	/* A field past opt->size is one the caller's struct lacks. */
+	if (o->opt_off + opt_size(o) > opt->size)
+		return lsio_why(why, cap, -LSIO_EUSAGE,
+				"'%s' is past the end of a struct lsio_options of %zu bytes",
+				key, opt->size);
+	if (opt_text(o, text, &v, why, cap))
+		return -LSIO_EUSAGE;
+	opt_store(o, field(opt, o->opt_off), v);
+	return 0;
 }
 
 static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
@@ -340,7 +488,7 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 				 json_t *obj, unsigned scope,
 				 struct lsio_settings *out)
 {
-	char path[LSIO_MSG_MAX];
+	char why[LSIO_MSG_MAX / 2];
 	const char *key;
 	json_t *v;
 	int ret;
@@ -349,8 +497,8 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 		return lsio_fail(ctx, -LSIO_EJOB, "%s: expected an object",
 				 where);
 	json_object_foreach(obj, key, v) {
-		const struct lsio_opt *o = opt_find(key, scope);
-		void *dst;
+		const struct lsio_opt *o = opt_find(key, scope, false);
+		int64_t val;
 
 		if (scope == LSIO_OPT_GLOBAL && !strcmp(key, "classes")) {
 			ret = classes_parse(ctx, where, v, out);
@@ -374,23 +522,14 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 				continue;
 			}
 		}
-		if (!o)
-			return unknown_key(ctx, where, key, scope);
-		snprintf(path, sizeof(path), "%s.%s", where, key);
-		dst = field(out, o->off);
-		switch (o->type) {
-		case LSIO_OPT_INT:
-			ret = set_int(ctx, path, o, v, dst);
-			break;
-		case LSIO_OPT_SIZE:
-			ret = set_size(ctx, path, o, v, dst);
-			break;
-		default:
-			ret = set_choice(ctx, path, o, v, dst);
-			break;
+		if (!o) {
+			unknown_key(key, scope, false, why, sizeof(why));
+			return lsio_fail(ctx, -LSIO_EJOB, "%s: %s", where, why);
 		}
-		if (ret)
-			return ret;
+		if (opt_json(o, v, &val, why, sizeof(why)))
+			return lsio_fail(ctx, -LSIO_EJOB, "%s.%s: %s", where,
+					 key, why);
+		opt_store(o, field(out, o->off), val);
 	}
 	return 0;
 }

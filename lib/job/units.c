@@ -90,38 +90,48 @@ const char *lsio_real_text(double d, char *buf, size_t cap)
 	return buf;
 }
 
-int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
-		   uint64_t *out)
+int lsio_size_why(const char *text, uint64_t *out, char *why, size_t cap)
+{
+	/* "off" is a value only some settings take; job_opts.c handles it. */
+	if (strcmp(text, "off") && !lsio_parse_size(text, out))
+		return 0;
+	return lsio_why(why, cap, -LSIO_EJOB,
+			"invalid size '%s' (expected bytes, or a number and a unit such as \"64KiB\")",
+			text);
+}
+
+int lsio_json_size_why(json_t *v, uint64_t *out, char *why, size_t cap)
 {
 	char text[40];
-	const char *s;
 
 	if (json_is_integer(v)) {
 		json_int_t i = json_integer_value(v);
 
 		if (i < 0)
-			return lsio_fail(ctx, -LSIO_EJOB,
-					 "%s: %" JSON_INTEGER_FORMAT
-					 " is negative, expected a size in bytes",
-					 path, i);
+			return lsio_why(why, cap, -LSIO_EJOB,
+					"%" JSON_INTEGER_FORMAT
+					" is negative, expected a size in bytes",
+					i);
 		*out = (uint64_t)i;
 		return 0;
 	}
 	if (json_is_real(v))
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: '%s' is not a whole number: write it without a decimal point or exponent",
-				 path, lsio_real_text(json_real_value(v), text, sizeof(text)));
+		return lsio_why(why, cap, -LSIO_EJOB,
+				"'%s' is not a whole number: write it without a decimal point or exponent",
+				lsio_real_text(json_real_value(v), text, sizeof(text)));
 	if (!json_is_string(v))
-		return lsio_fail(ctx, -LSIO_EJOB,
-				 "%s: expected a size: bytes, or a string such as \"64KiB\"",
-				 path);
-	s = json_string_value(v);
-	/* "off" is a value only some settings take; job_opts.c handles it. */
-	if (strcmp(s, "off") && !lsio_parse_size(s, out))
-		return 0;
-	return lsio_fail(ctx, -LSIO_EJOB,
-			 "%s: invalid size '%s' (expected bytes, or a number and a unit such as \"64KiB\")",
-			 path, s);
+		return lsio_why(why, cap, -LSIO_EJOB,
+				"expected a size: bytes, or a string such as \"64KiB\"");
+	return lsio_size_why(json_string_value(v), out, why, cap);
+}
+
+int lsio_json_size(struct lsio_ctx *ctx, const char *path, json_t *v,
+		   uint64_t *out)
+{
+	char why[LSIO_MSG_MAX / 2];
+	int ret = lsio_json_size_why(v, out, why, sizeof(why));
+
+	return ret ? lsio_fail(ctx, ret, "%s: %s", path, why) : 0;
 }
 
 /* --- fill values ---------------------------------------------------------- */

@@ -30,6 +30,27 @@ lsio() {
 	"$LSIO" "$@"
 }
 
+# cc_liblsio SRC OUT: compile a program of lsio.h alone against the build
+# under test: its liblsio.a, the libraries its lsio.pc names (-llsio is
+# the archive here), and the sanitizer the archive was built with (make
+# asan, make tsan).
+cc_liblsio() {
+	local build libs san=()
+
+	build=$(cd "$(dirname "$LSIO")" && pwd)
+	libs=$(PKG_CONFIG_PATH=$build pkg-config --static --libs lsio) ||
+		fail "pkg-config cannot read $build/lsio.pc"
+	libs=${libs//-llsio/}
+	if nm "$build/liblsio.a" 2>/dev/null | grep -q ' __asan_'; then
+		san=(-fsanitize=address,undefined)
+	elif nm "$build/liblsio.a" 2>/dev/null | grep -q ' __tsan_'; then
+		san=(-fsanitize=thread)
+	fi
+	# shellcheck disable=SC2086 # the libraries are words
+	cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I "$LSIO_TOP/lib/include" \
+		"$1" "$build/liblsio.a" $libs -o "$2"
+}
+
 # random_setup: setup() of the tests of random cases: numpy, and seeds
 # random on every run (LSIO_E2E_SEED=N replays one), each test its own
 # (TEST_SALT), the same however the tests are filtered.

@@ -14,7 +14,6 @@ load man_helpers
 
 MAN=$LSIO_TOP/man
 HEADER=$LSIO_TOP/lib/include/lsio.h
-BUILD=$(cd "$(dirname "$LSIO")" && pwd)
 
 # The fixtures every example may use, made once: the demo jobs and data,
 # a Zarr array t.zarr/t (arange(24) as 4 x 6 float32 in 2 x 3 chunks)
@@ -65,25 +64,6 @@ example_of() {
 # meta_of PAGE KEY: the ".\" example-KEY: ..." line's value.
 meta_of() {
 	sed -n "s/^\\.\\\\\" example-$2: //p" "$1"
-}
-
-# What to link an example with: liblsio.a, the libraries lsio.pc names
-# (its -llsio is the archive here), and the sanitizer the archive was
-# built with (make asan, make tsan).
-example_cc() {
-	local libs san=()
-
-	libs=$(PKG_CONFIG_PATH=$BUILD pkg-config --static --libs lsio) ||
-		fail "pkg-config cannot read $BUILD/lsio.pc"
-	libs=${libs//-llsio/}
-	if nm "$BUILD/liblsio.a" 2>/dev/null | grep -q ' __asan_'; then
-		san=(-fsanitize=address,undefined)
-	elif nm "$BUILD/liblsio.a" 2>/dev/null | grep -q ' __tsan_'; then
-		san=(-fsanitize=thread)
-	fi
-	# shellcheck disable=SC2086 # the libraries are words
-	cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I "$LSIO_TOP/lib/include" \
-		"$1" "$BUILD/liblsio.a" $libs -o "$2"
 }
 
 @test "man3: the header's functions are found" {
@@ -164,7 +144,7 @@ example_cc() {
 		mkdir "$dir"
 		ln -s "$DEMO"/* "$dir"/
 		example_of "$page" > "$dir/example.c"
-		example_cc "$dir/example.c" "$dir/example" 2> "$dir/cc.log" ||
+		cc_liblsio "$dir/example.c" "$dir/example" 2> "$dir/cc.log" ||
 			fail "$name: the example does not compile: $(cat "$dir/cc.log")"
 		cmd=$(meta_of "$page" run)
 		(cd "$dir" && PATH=$DEMO/bin:$PATH bash -c "$cmd") > "$dir/out" 2> "$dir/err" ||

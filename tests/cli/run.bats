@@ -209,7 +209,7 @@ Try 'lsio $cmd --help' for more information."
 		[ "$cmd" = validate ] && continue
 		run --separate-stderr lsio "$cmd" --workers 0 x
 		assert_failure 2
-		[[ $stderr == "lsio $cmd: --workers: expected a whole number from 1 to 1024, got '0'"$'\n'"Try 'lsio $cmd --help' for more information." ]] ||
+		[[ $stderr == "lsio $cmd: --workers: 0 is out of range (1..1024)"$'\n'"Try 'lsio $cmd --help' for more information." ]] ||
 			fail "$cmd: stderr: $stderr"
 	done
 	run --separate-stderr lsio run --output
@@ -223,7 +223,7 @@ Try 'lsio $cmd --help' for more information."
 	[[ $stderr == "lsio plan: option '--json' takes no argument"* ]] || fail "stderr: $stderr"
 	run --separate-stderr lsio run --s job.json
 	assert_failure 2
-	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --shard, --split"* ]] || fail "stderr: $stderr"
+	[[ $stderr == "lsio run: option '--s' is ambiguous: --stats, --skip-fill, --shard, --split"* ]] || fail "stderr: $stderr"
 	run --separate-stderr lsio rn job.json
 	assert_failure 2
 	[[ $stderr == "lsio: unknown command 'rn' (did you mean 'run'?)"* ]] || fail "stderr: $stderr"

@@ -142,8 +142,9 @@ for f, t in text.items():
             values.update(strings(body))
     for m in re.finditer(r'static const struct lsio_opt_choice \w+\[\]\s*=\s*\{(.*?)\};', t, re.S):
         values.update(strings(m.group(1)))
-    # The storage option table: { "key", LSIO_OPT_TYPE, ...
-    keys.update(re.findall(r'\{\s*"(\w+)",\s*LSIO_OPT_[A-Z]+\s*,', t))
+    # The storage option table: { { "key", "flag", "METAVAR", "help" },
+    # LSIO_OPT_TYPE, ...
+    keys.update(re.findall(r'\{\s*\{\s*"(\w+)",[^{}]*\},\s*LSIO_OPT_[A-Z]+\s*,', t))
     if "/stage/" in f:
         values.update(re.findall(r'\.name\s*=\s*"(\w+)"', t))
 
