@@ -131,6 +131,18 @@ void lsio_strbuf_printf(struct lsio_strbuf *b, const char *fmt, ...)
 void lsio_strbuf_add(struct lsio_strbuf *b, const char *s, size_t n);
 void lsio_strbuf_release(struct lsio_strbuf *b);
 
+/* --- what lsio's own tests pretend (util/testenv.c) ---------------------------- */
+
+enum lsio_hook {
+	LSIO_HOOK_SYSFS_ROOT,	/* sysfs lookups start here, not at /sys */
+	LSIO_HOOK_PROBE_US,	/* the latency probe's result, microseconds */
+	LSIO_HOOK_STATFS,	/* "TYPE[:BLKSIZE[:NAME]]", a recorded statfs */
+	LSIO_HOOK_REMOTE_MS,	/* every remote host's latency, milliseconds */
+};
+
+/* The hook's value, or NULL: unset, empty, or LSIO_TEST_HOOKS is not 1. */
+const char *lsio_test_hook(enum lsio_hook hook);
+
 /* --- libraries loaded on first use (util/dl.c) ----------------------------- */
 
 /* dlopen() soname, else fallback (when not NULL and another name).  NULL

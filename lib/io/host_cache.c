@@ -11,8 +11,8 @@
  * line a host: "HOST:PORT FIRST_BYTE_US UNIX_TIME".  Written whole under a
  * temporary name and renamed, so a reader never sees half of it; two runs
  * ending together lose one's update, nothing worse.  LSIO_HOST_CACHE=off
- * turns it off; LSIO_REMOTE_LATENCY_MS pretends it holds that figure for
- * every host (the tests' and benchmarks' fixed point).
+ * turns it off; the tests' hook LSIO_REMOTE_LATENCY_MS (util/testenv.c)
+ * pretends it holds that figure for every host.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,12 +95,12 @@ static size_t cache_read(struct host_line *lines, size_t max)
 
 int lsio_host_latency(const char *host, uint64_t *ns, int64_t *when)
 {
-	const char *forced = getenv("LSIO_REMOTE_LATENCY_MS");
+	const char *forced = lsio_test_hook(LSIO_HOOK_REMOTE_MS);
 	struct host_line *lines;
 	size_t n;
 	int ret = -ENOENT;
 
-	if (forced && *forced) {
+	if (forced) {
 		double ms = strtod(forced, NULL);
 
 		*ns = ms > 0 ? (uint64_t)(ms * 1e6) : 0;

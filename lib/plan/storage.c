@@ -11,10 +11,8 @@
  * rotational=1 for flash, so a device claiming to spin gets a tiny probe of
  * random O_DIRECT reads, once per device per process.
  *
- * Test-only environment variables (never needed in normal use):
- *   LSIO_SYSFS_ROOT        sysfs lookups start here instead of "/sys"
- *   LSIO_PROBE_LATENCY_US  skip the probe (and its cache) and pretend it
- *                          measured this; < 0 means "could not probe"
+ * The tests pretend a sysfs tree, a probe's result (< 0: "could not
+ * probe") and a recorded statfs through util/testenv.c's hooks.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -533,11 +531,11 @@ static int64_t probe_file(const char *path, int fd, const struct stat *st,
 static int64_t probe_cached(const char *path, int fd, const struct stat *st,
 			    uint32_t align, char *why, size_t cap)
 {
-	const char *force = getenv("LSIO_PROBE_LATENCY_US");
+	const char *force = lsio_test_hook(LSIO_HOOK_PROBE_US);
 	int64_t ns = -1;
 	unsigned i;
 
-	if (force && *force) {
+	if (force) {
 		ns = (int64_t)(strtod(force, NULL) * 1000);
 		if (ns < 0)
 			snprintf(why, cap, "probe disabled");
@@ -615,10 +613,10 @@ static void statx_dio(const char *path, int fd, struct lsio_storage_facts *f)
  * tested for file systems this machine does not mount. */
 static void recorded_statfs(struct lsio_storage_facts *f)
 {
-	const char *rec = getenv("LSIO_STATFS");
+	const char *rec = lsio_test_hook(LSIO_HOOK_STATFS);
 	char *end;
 
-	if (!rec || !*rec)
+	if (!rec)
 		return;
 	f->fs_type = strtoull(rec, &end, 0);
 	if (*end == ':' && end[1] != ':')
@@ -662,7 +660,7 @@ static int gather(const char *path, int fd, int depth,
 		  struct lsio_storage_facts *f)
 {
 	char backing[PATH_MAX];
-	const char *root = getenv("LSIO_SYSFS_ROOT");
+	const char *root = lsio_test_hook(LSIO_HOOK_SYSFS_ROOT);
 	struct statfs sfs;
 	struct stat st;
 	int r;
@@ -679,7 +677,7 @@ static int gather(const char *path, int fd, int depth,
 	if (fs_class(f) != BLOCK_FS)
 		return 0;
 
-	r = lsio_storage_sysfs(root && *root ? root : "/sys", st.st_dev, f,
+	r = lsio_storage_sysfs(root ? root : "/sys", st.st_dev, f,
 			       backing, sizeof(backing));
 	if (r == 1)
 		return gather_loop(backing, depth, f);

@@ -19,6 +19,8 @@ common_setup() {
 	cd "$BATS_TEST_TMPDIR" || fail "cannot enter $BATS_TEST_TMPDIR"
 	# What runs measure of remote hosts (io/host_cache.c) stays here.
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.cache
+	# The tests' own environment (LSIO_STATFS, ...; util/testenv.c).
+	export LSIO_TEST_HOOKS=1
 }
 
 setup() {

@@ -73,6 +73,14 @@ plan_json() {
 	assert_output --partial "tmpfs"
 }
 
+@test "the tests' hooks (a recorded statfs) are ignored without LSIO_TEST_HOOKS=1" {
+	LSIO_STATFS=0x6969::nfs4 plan_json
+	assert_equal "$(plan_field class netfs)" netfs
+	LSIO_TEST_HOOKS= LSIO_STATFS=0x6969::nfs4 plan_json
+	run plan_field class netfs
+	refute_output netfs
+}
+
 @test "netfs (recorded NFS statfs): 256 KiB gap, 8 MiB parts above 16 MiB" {
 	LSIO_STATFS=0x6969::nfs4 plan_json
 	assert_equal "$(plan_field requests netfs)" 4

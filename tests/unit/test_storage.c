@@ -715,6 +715,7 @@ static void test_live(void)
 
 int main(void)
 {
+	setenv("LSIO_TEST_HOOKS", "1", 1);	/* util/testenv.c */
 	fmt(top, sizeof(top), "/tmp/lsio-test-storage-XXXXXX");
 	if (!mkdtemp(top)) {
 		perror(top);
