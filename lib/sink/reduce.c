@@ -29,7 +29,7 @@ static bool reduced(const struct lsio_reducer *rd, uint32_t d)
 	return rd->r.axes >> d & 1;
 }
 
-static void load_doubles(const struct lsio_dtype *dt, bool swap,
+LSIO_WIDE static void load_doubles(const struct lsio_dtype *dt, bool swap,
 			 const uint8_t *src, uint64_t stride, size_t count,
 			 double *dst);
 
