@@ -238,6 +238,21 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 	return s3_signing(r, c->region) ? -ENOMEM : 0;
 }
 
+/* Every name is a URL lsio can read: checked before any credentials are
+ * fetched, so that a typo never waits on a metadata service. */
+static int names_check(struct lsio_remote *r,
+		       const struct lsio_source_facts *facts)
+{
+	struct lsio_url_parts u;
+	char why[512];
+
+	for (uint32_t s = 0; s < r->job->nsources; s++)
+		if (lsio_facts_remote(&facts[s]) &&
+		    lsio_url_split(r->job->sources[s].path, &u, why, sizeof(why)))
+			return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
+	return 0;
+}
+
 static int url_env_init(struct lsio_remote *r,
 			const struct lsio_source_facts *facts,
 			const struct lsio_options *opt, struct url_env *ue)
@@ -291,6 +306,9 @@ int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
+	memset(&ue, 0, sizeof(ue));
+	if (!ret)
+		ret = names_check(r, facts);
 	if (!ret)
 		ret = url_env_init(r, facts, opt, &ue);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++)

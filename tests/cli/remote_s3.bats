@@ -341,6 +341,15 @@ assert_token_signed() {
 	[ $(($(date +%s) - start)) -lt 6 ] || fail "waited $(($(date +%s) - start)) s on the metadata service"
 	assert_output --regexp "^lsio: no AWS credentials to sign requests for s3:// sources: instance metadata \(IMDSv2\) at $IMDS_URL: Operation timed out after [0-9]+ milliseconds"
 	[ "$(grep -c "^PUT /latest/api/token" "$IM/log")" -eq 1 ] || fail "retried: $(cat "$IM/log")"
+	# A bad name fails before any service is asked.
+	: > "$IM/log"
+	write_job <<EOF2
+{"lsio":1,"output":{"type":"null"},"chunks":[{"source":"s3://bucket-only","offset":0,"length":1}]}
+EOF2
+	run "$LSIO" plan job.json
+	assert_failure 1
+	assert_output "lsio: source 's3://bucket-only': expected s3://BUCKET/KEY"
+	[ ! -s "$IM/log" ] || fail "IMDS asked for a bad name: $(cat "$IM/log")"
 	# Nothing listens: refused at once.
 	run env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1 "$LSIO" run fail.json
 	assert_failure 1
