@@ -194,21 +194,22 @@ static int creds_parse(struct lsio_aws_creds *c, const struct exchange *x,
  * container agents' link-local addresses, as botocore allows. */
 static bool container_host_ok(const char *url)
 {
-	static const char *const ok[] = { "localhost", "127.", "[::1]",
-		"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]" };
+	static const char *const ok[] = { "localhost", "[::1]", "169.254.170.2",
+		"169.254.170.23", "[fd00:ec2::23]" };
 	char host[256];
+	size_t n;
 
 	if (!strncasecmp(url, "https://", 8))
 		return true;
 	if (strncasecmp(url, "http://", 7) || lsio_url_host(url, host, sizeof(host)))
 		return false;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		size_t n = strlen(ok[i]);
-
-		if (!strncmp(host, ok[i], n) &&
-		    (ok[i][n - 1] == '.' || !host[n] || host[n] == ':'))
+	n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	host[n] = '\0';	/* without the port */
+	if (!strncmp(host, "127.", 4))	/* 127.0.0.0/8, not a name */
+		return strspn(host, "0123456789.") == n;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(host, ok[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -260,7 +261,7 @@ static int from_container(struct lsio_aws_creds *c, char *why, size_t cap)
 		snprintf(url, sizeof(url), "%s", full);
 	snprintf(c->from, sizeof(c->from), "container credentials (ECS) at %.200s", url);
 	if (!rel && !container_host_ok(url))
-		return lsio_why(why, cap, -LSIO_ESOURCE, "AWS_CONTAINER_CREDENTIALS_FULL_URI '%s': plain http only to this machine or 169.254.170.2/.23",
+		return lsio_why(why, cap, -LSIO_ESOURCE, "AWS_CONTAINER_CREDENTIALS_FULL_URI '%s': only https, or plain http to this machine or 169.254.170.2/.23",
 				url);
 	ret = container_auth(auth, sizeof(auth), why, cap);
 	if (ret)

@@ -311,7 +311,7 @@ assert_token_signed() {
 	# Plain http to another host would send the token there: refused.
 	run env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.1/creds "$LSIO" plan ecs.json
 	assert_failure 1
-	assert_output --partial "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://192.0.2.1/creds': plain http only to"
+	assert_output --partial "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://192.0.2.1/creds': only https, or plain http to this machine"
 	# Keys in the environment win over both: no request to the endpoints.
 	: > "$IM/log"
 	keys
