@@ -21,7 +21,7 @@
 /* Every libcurl function lsio calls: X(name without "curl_"). */
 #define LSIO_CURL_FUNCS(X)						\
 	X(global_init) X(getdate) X(easy_strerror)			\
-	X(easy_init) X(easy_setopt) X(easy_getinfo) X(easy_cleanup)	\
+	X(easy_init) X(easy_setopt) X(easy_perform) X(easy_getinfo) X(easy_cleanup)	\
 	X(slist_append) X(slist_free_all)				\
 	X(multi_init) X(multi_setopt) X(multi_add_handle)		\
 	X(multi_remove_handle) X(multi_perform) X(multi_info_read)	\

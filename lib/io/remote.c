@@ -69,7 +69,7 @@ static bool no_sign(const struct lsio_remote *r, const struct lsio_options *opt)
  * lsio plan works without one. */
 static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 {
-	char why[LSIO_MSG_MAX / 2];
+	char why[LSIO_MSG_MAX / 2] = "";
 	int ret = lsio_aws_creds_find(&r->aws, why, sizeof(why));
 
 	if (no_sign(r, opt)) {
@@ -80,15 +80,23 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 		free(r->aws.secret_key);
 		free(r->aws.token);
 		r->aws.access_key = r->aws.secret_key = r->aws.token = NULL;
+		r->aws.expires = 0;
+		snprintf(r->aws.from, sizeof(r->aws.from), "none: unsigned requests (no_sign_request)");
 		return 0;
 	}
+	if (!ret)
+		ret = lsio_aws_creds_fetch(&r->aws, why, sizeof(why));
 	if (ret < 0)
 		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
 				 "AWS credentials: %s", why);
 	if (!ret) {
+		/* Why the instance metadata gave none, when it was asked. */
 		r->ready_err = -LSIO_ESOURCE;
 		snprintf(r->ready_msg, sizeof(r->ready_msg),
-			 "no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket");
+			 "no AWS credentials to sign requests for s3:// sources: %s%sset AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket",
+			 why, *why ? "; " : "");
+		snprintf(r->aws.from, sizeof(r->aws.from), "none%s%s%s",
+			 *why ? " (" : "", why, *why ? ")" : "");
 	}
 	return 0;
 }
@@ -230,6 +238,21 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 	return s3_signing(r, c->region) ? -ENOMEM : 0;
 }
 
+/* Every name is a URL lsio can read: checked before any credentials are
+ * fetched, so that a typo never waits on a metadata service. */
+static int names_check(struct lsio_remote *r,
+		       const struct lsio_source_facts *facts)
+{
+	struct lsio_url_parts u;
+	char why[512];
+
+	for (uint32_t s = 0; s < r->job->nsources; s++)
+		if (lsio_facts_remote(&facts[s]) &&
+		    lsio_url_split(r->job->sources[s].path, &u, why, sizeof(why)))
+			return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
+	return 0;
+}
+
 static int url_env_init(struct lsio_remote *r,
 			const struct lsio_source_facts *facts,
 			const struct lsio_options *opt, struct url_env *ue)
@@ -283,6 +306,9 @@ int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 	r->netrc = env("NETRC");
 	r->cainfo = env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
+	memset(&ue, 0, sizeof(ue));
+	if (!ret)
+		ret = names_check(r, facts);
 	if (!ret)
 		ret = url_env_init(r, facts, opt, &ue);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++)
@@ -338,6 +364,25 @@ void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth)
 const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
 {
 	return r->hosts[r->src[source].host];
+}
+
+int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
+{
+	const struct lsio_aws_creds *c = r ? &r->aws : NULL;
+	char when[32] = "";
+	struct tm tm;
+	time_t t;
+
+	if (!c || !c->from[0])
+		return 0;
+	if (c->expires) {
+		t = (time_t)c->expires;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	snprintf(buf, cap, "%s%s%s%s", c->from, c->token ? ", with a session token" : "",
+		 when[0] ? ", expiring " : "", when);
+	return 1;
 }
 
 int lsio_remote_ready(struct lsio_remote *r)

@@ -61,7 +61,9 @@ struct lsio_aws_creds {
 	char *access_key, *secret_key, *token;	/* token may be NULL */
 	char *region;		/* the profile's region, or NULL */
 	char *endpoint;		/* the profile's endpoint_url, or NULL */
-	char from[160];		/* "environment", "profile 'x' (FILE)" */
+	int64_t expires;	/* seconds since 1970, 0 = never */
+	char from[256];		/* "environment", "profile 'x' in 'FILE'",
+				 * "instance metadata (IMDSv2) at URL, role R" */
 };
 
 /*
@@ -78,6 +80,23 @@ struct lsio_aws_creds {
  */
 int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap);
 void lsio_aws_creds_release(struct lsio_aws_creds *c);
+
+/*
+ * The rest of the chain, over HTTP (aws_creds.c), for when
+ * lsio_aws_creds_find() found no keys:
+ *   3. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on
+ *      http://169.254.170.2, else AWS_CONTAINER_CREDENTIALS_FULL_URI, with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) as its Authorization;
+ *   4. EC2 instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT
+ *      (else http://169.254.169.254) unless AWS_EC2_METADATA_DISABLED=true.
+ * Keys expiring within 5 minutes are fetched again.  Fills c's keys,
+ * expires and from.  Returns 1 when keys were found; 0 when none were, with
+ * why "" or why the instance metadata gave none (a machine outside EC2
+ * has none: not an error); -LSIO_ESOURCE when the container's endpoint,
+ * once configured, fails, or the keys have expired, with why naming the
+ * source, its URL and what it answered; -ENOMEM.
+ */
+int lsio_aws_creds_fetch(struct lsio_aws_creds *c, char *why, size_t cap);
 
 /* The value of key in section of an INI file such as ~/.aws/config;
  * malloc'd, NULL when absent.  *found_section tells whether the section

@@ -231,6 +231,7 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 	static const char *const direct[] = { "off", "on", "auto" };
 	struct class_sum sum[LSIO_CLASS_COUNT];
 	struct text t = { 0 };
+	char creds[512];
 
 	class_sums(p, sum);
 	if (p->shard.n > 1)
@@ -242,6 +243,8 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 		 (unsigned long long)p->shard.ntaken,
 		 (unsigned long long)p->nrequests, p->opt.workers,
 		 p->opt.backend, direct[p->opt.direct]);
+	if ((flags & LSIO_DESCRIBE_VERBOSE) && lsio_remote_creds(p->remote, creds, sizeof(creds)))
+		text_add(&t, "s3 credentials: %s\n\n", creds);
 	if (p->chunks_absent)
 		text_add(&t, "%llu chunks of sources that do not exist: the fill value, nothing read\n\n",
 			 (unsigned long long)p->chunks_absent);

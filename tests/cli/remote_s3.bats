@@ -214,3 +214,177 @@ EOF
 	assert_same_as_local split
 	[ "$(stat_of split.stats 'j["requests"] > j["chunks"]')" = True ]
 }
+
+# --- credentials served over HTTP: ECS container endpoint, EC2 IMDSv2 -----
+
+IMDS_FIX=$LSIO_TOP/tests/fixtures/imds.py
+
+# imds_start MODE: tests/fixtures/imds.py on loopback, handing out Swift's
+# keys with the session token imds-t0k3n (Swift's s3api ignores a token it
+# did not issue, so the token is sent and signed yet harmless); sets IM
+# (its directory: log, mode) and IMDS_URL.
+imds_start() {
+	IM=$BATS_TEST_TMPDIR/imds
+	mkdir -p "$IM"
+	echo "${1:-ok}" > "$IM/mode"
+	"$PY" "$IMDS_FIX" "$IM" test:tester testing imds-t0k3n > "$IM/out" 2>&1 3>&- &
+	IMDS_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$IM/port" ] && break
+		sleep 0.05
+	done
+	[ -f "$IM/port" ] || fail "imds.py did not start: $(cat "$IM/out")"
+	IMDS_URL=http://127.0.0.1:$(cat "$IM/port")
+}
+
+teardown() {
+	if [ -n "${IMDS_PID:-}" ]; then
+		kill "$IMDS_PID" 2>/dev/null || true
+		wait "$IMDS_PID" 2>/dev/null || true
+	fi
+}
+
+# creds_job NAME: NAME.json reads 40 ranges of s3://lsio/ through the
+# counting proxy (its log shows the signed headers), NAME.local.json the same.
+creds_job() {
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "s3://lsio/" 40 "$2" \
+		"{\"s3\":{\"endpoint\":\"http://127.0.0.1:$CLEAN_PORT\"}}" --no-eof > "$1.json"
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 40 "$2" - --no-eof > "$1.local.json"
+}
+
+# The last signed GET of the counting proxy carries the token, signed.
+assert_token_signed() {
+	local line
+	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line == *'"imds-t0k3n"'* ]] || fail "no session token in: $line"
+	[[ $line == *SignedHeaders=*x-amz-security-token* ]] || fail "the token is not signed: $line"
+	[[ $line == *Credential=test:tester/* ]] || fail "not the served key: $line"
+}
+
+@test "creds: EC2 instance metadata (IMDSv2): token, role, keys; reads equal local reads" {
+	imds_start
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL/
+	creds_job imds 41
+	assert_same_as_local imds
+	assert_token_signed
+	# IMDSv2: a token first, then the role, then its keys, with the token.
+	run cat "$IM/log"
+	assert_line --index 0 "PUT /latest/api/token ttl=21600"
+	assert_line --index 1 "GET /latest/meta-data/iam/security-credentials/ token=imds-session-abc"
+	assert_line --index 2 "GET /latest/meta-data/iam/security-credentials/lsio-test-role token=imds-session-abc"
+	[ "${#lines[@]}" -eq 3 ] || fail "one exchange per run expected: $output"
+	# lsio plan -v names the source, never the secret or the token.
+	run "$LSIO" plan -v imds.json
+	assert_success
+	assert_line --regexp "^s3 credentials: instance metadata \(IMDSv2\) at $IMDS_URL, role lsio-test-role, with a session token, expiring 20[0-9-]{8}T[0-9:]{8}Z$"
+	refute_output --partial testing
+	refute_output --partial imds-t0k3n
+}
+
+@test "creds: ECS container credentials with the Authorization token; they win over IMDS" {
+	imds_start
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	export AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS_URL/ecs/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret
+	creds_job ecs 42
+	assert_same_as_local ecs
+	assert_token_signed
+	run cat "$IM/log"
+	assert_output "GET /ecs/creds auth=ecs-secret"
+	run "$LSIO" plan -v ecs.json
+	assert_success
+	assert_line --regexp "^s3 credentials: container credentials \(ECS\) at $IMDS_URL/ecs/creds, with a session token, expiring "
+	# A wrong token: the endpoint's answer, once, exit status 1, no S3 request.
+	: > "$IM/log"
+	before=$(log_count " $CLEAN_PORT ")
+	run env AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong "$LSIO" run ecs.json
+	assert_failure 1
+	assert_output "lsio: AWS credentials: container credentials (ECS) at $IMDS_URL/ecs/creds: HTTP 403 Forbidden"
+	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	run cat "$IM/log"
+	assert_output "GET /ecs/creds auth=wrong"
+	# The token from a file (EKS Pod Identity) wins over the variable.
+	echo ecs-secret > tokfile
+	AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$PWD/tokfile \
+		assert_same_as_local ecs
+	# Plain http to another host would send the token there: refused.
+	run env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.1/creds "$LSIO" plan ecs.json
+	assert_failure 1
+	assert_output --partial "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://192.0.2.1/creds': only https, or plain http to this machine"
+	# Keys in the environment win over both: no request to the endpoints.
+	: > "$IM/log"
+	keys
+	assert_same_as_local ecs
+	[ ! -s "$IM/log" ] || fail "credentials fetched despite the environment's: $(cat "$IM/log")"
+}
+
+@test "creds: IMDS that answers 404 or never: one clear error, no S3 request" {
+	imds_start 404
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	creds_job fail 43
+	before=$(log_count " $CLEAN_PORT ")
+	run "$LSIO" run fail.json
+	assert_failure 1
+	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
+	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	run "$LSIO" plan -v fail.json
+	assert_success
+	assert_line "s3 credentials: none (instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found)"
+	# A service that never answers costs its timeout (2 s), once.
+	echo hang > "$IM/mode"
+	: > "$IM/log"
+	start=$(date +%s)
+	run "$LSIO" run fail.json
+	assert_failure 1
+	[ $(($(date +%s) - start)) -lt 6 ] || fail "waited $(($(date +%s) - start)) s on the metadata service"
+	assert_output --regexp "^lsio: no AWS credentials to sign requests for s3:// sources: instance metadata \(IMDSv2\) at $IMDS_URL: Operation timed out after [0-9]+ milliseconds"
+	[ "$(grep -c "^PUT /latest/api/token" "$IM/log")" -eq 1 ] || fail "retried: $(cat "$IM/log")"
+	# A bad name fails before any service is asked.
+	: > "$IM/log"
+	write_job <<EOF2
+{"lsio":1,"output":{"type":"null"},"chunks":[{"source":"s3://bucket-only","offset":0,"length":1}]}
+EOF2
+	run "$LSIO" plan job.json
+	assert_failure 1
+	assert_output "lsio: source 's3://bucket-only': expected s3://BUCKET/KEY"
+	[ ! -s "$IM/log" ] || fail "IMDS asked for a bad name: $(cat "$IM/log")"
+	# Nothing listens: refused at once.
+	run env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1 "$LSIO" run fail.json
+	assert_failure 1
+	assert_output --partial "instance metadata (IMDSv2) at http://127.0.0.1:1: "
+}
+
+@test "creds: AWS_EC2_METADATA_DISABLED=true asks no instance metadata" {
+	imds_start
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL AWS_EC2_METADATA_DISABLED=TRUE
+	creds_job off 44
+	run "$LSIO" run off.json
+	assert_failure 1
+	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
+	[ ! -s "$IM/log" ] || fail "IMDS was asked: $(cat "$IM/log")"
+	run "$LSIO" plan -v off.json
+	assert_line "s3 credentials: none"
+	# --no-sign-request asks no service either.
+	unset AWS_EC2_METADATA_DISABLED
+	run "$LSIO" plan -v off.json --no-sign-request
+	assert_success
+	assert_line "s3 credentials: none: unsigned requests (no_sign_request)"
+	[ ! -s "$IM/log" ] || fail "IMDS was asked: $(cat "$IM/log")"
+}
+
+@test "creds: keys that expire within 5 minutes are fetched again" {
+	imds_start near
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	creds_job near 45
+	run "$LSIO" plan -v near.json
+	assert_success
+	[ "$(grep -c "security-credentials/lsio-test-role" "$IM/log")" -eq 2 ] ||
+		fail "not fetched again: $(cat "$IM/log")"
+	exp=$(sed -n 's/^s3 credentials: .*, expiring \(.*\)$/\1/p' <<< "$output")
+	left=$(( $(date -d "$exp" +%s) - $(date +%s) ))
+	[ "$left" -gt 3000 ] || fail "the near keys were kept: $exp ($left s left)"
+	assert_same_as_local near
+}

@@ -135,7 +135,10 @@ static void test_gs_http(void)
 static const char *const aws_vars[] = {
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 	"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-	"AWS_REGION", "AWS_DEFAULT_REGION", NULL
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+	"AWS_EC2_METADATA_DISABLED", NULL
 };
 
 static void env_clear(void)
@@ -244,6 +247,7 @@ static void test_creds(void)
 	      "AWS_SHARED_CREDENTIALS_FILE: %s", why);
 	lsio_aws_creds_release(&c);
 	env_clear();
+#undef REFUSED
 }
 
 /* --- 3. responses ------------------------------------------------------------- */
@@ -264,6 +268,54 @@ static void replay(struct lsio_http_resp *r, const char *head)
 }
 
 /* A GET of the rest of the object from off (a chunk without a length). */
+/* The services' side (aws_creds.c) without a service: what is refused
+ * before any request.  tests/cli/remote_s3.bats talks to one. */
+static int fetch(struct lsio_aws_creds *c, char *why)
+{
+	memset(c, 0, sizeof(*c));
+	why[0] = 'x';
+	return lsio_aws_creds_fetch(c, why, 256);
+}
+
+static void test_creds_fetch(void)
+{
+#define REFUSED "container credentials (ECS) at http://127.0.0.1:1/creds: "
+	struct lsio_aws_creds c;
+	char why[256], path[PATH_MAX];
+
+	env_clear();
+	setenv("AWS_EC2_METADATA_DISABLED", "True", 1);
+	CHECK(fetch(&c, why) == 0 && !c.access_key && !why[0],
+	      "nothing configured: %s", why);
+	/* Plain http elsewhere would hand the token to that host. */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE && strstr(why, "only https, or plain http to"),
+	      "full URI elsewhere: %s", why);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.10.example/x", 1);
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE && strstr(why, "only https, or plain http to"),
+	      "a name that starts like loopback: %s", why);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "file:///etc/passwd", 1);
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE && strstr(why, "only https, or plain http to"),
+	      "file URI: %s", why);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "a\r\nX-Evil: 1", 1);
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE && strstr(why, "line break"),
+	      "token with CRLF: %s", why);
+	fmt(path, sizeof(path), "%s/no-such-token", top);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE && strstr(why, "no-such-token"),
+	      "token file missing: %s", why);
+	/* Nothing listens on port 1: the source and its URL, once. */
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	CHECK(fetch(&c, why) == -LSIO_ESOURCE &&
+	      !strncmp(why, REFUSED, strlen(REFUSED)) && strlen(why) > strlen(REFUSED),
+	      "refused: %s", why);
+	lsio_aws_creds_release(&c);
+	env_clear();
+#undef REFUSED
+}
+
 static void test_judge_rest(struct lsio_http_resp *r)
 {
 	static const struct {
@@ -540,6 +592,7 @@ int main(void)
 	test_urls();
 	test_gs_http();
 	test_creds();
+	test_creds_fetch();
 	test_responses();
 	test_xml_backoff();
 	test_job_keys();
