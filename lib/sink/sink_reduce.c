@@ -3,9 +3,9 @@
  * sink_reduce.c - an array (or a dataset's variables) reduced while it is
  * read: each decoded chunk is folded, on the worker that decoded it, into a
  * partial over the part of the result it touches (reduce.c), and partials
- * are merged into
- * one total in job order, whatever order workers finish them in: a partial
- * that comes early waits in a heap for the ones before it.  The plan keeps
+ * are merged into one total in job order, whatever order workers finish
+ * them in: a partial that comes early waits in a heap for the ones before
+ * it.  The plan keeps
  * job order (plan->ordered), so the heap holds about the chunks in flight,
  * and memory stays the result's state plus those partials, never the
  * array's size.  Merging in a fixed order makes the result the same bit
