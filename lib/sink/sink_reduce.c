@@ -5,11 +5,10 @@
  * partial over the part of the result it touches (reduce.c), and partials
  * are merged into one total in job order, whatever order workers finish
  * them in: a partial that comes early waits in a heap for the ones before
- * it.  The plan keeps
- * job order (plan->ordered), so the heap holds about the chunks in flight,
- * and memory stays the result's state plus those partials, never the
- * array's size.  Merging in a fixed order makes the result the same bit
- * for bit for any number of workers.
+ * it.  The plan keeps job order (plan->ordered), so the heap holds about
+ * the chunks in flight, and memory stays the result's state plus those
+ * partials, never the array's size.  Merging in a fixed order makes the
+ * result the same bit for bit for any number of workers.
  *
  * A chunk that gives each element of the result one value (a GRIB2 field
  * of a stack of them, a Zarr chunk one step long) has no partial smaller
