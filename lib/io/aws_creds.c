@@ -301,33 +301,54 @@ static int imds_role(const struct exchange *x, char *role, size_t cap)
 	return 0;
 }
 
+/* The session token's header line into tok; "" for IMDSv1, which a
+ * service without tokens answers the PUT with 403, 404 or 405 (botocore's
+ * fallback), unless AWS_EC2_METADATA_V1_DISABLED=true. */
+static int imds_token(const char *ep, struct exchange *x, char *tok,
+		      size_t tcap, char *msg, size_t cap)
+{
+	const char *v1_off = env("AWS_EC2_METADATA_V1_DISABLED");
+	char url[1024];
+	size_t n;
+
+	snprintf(url, sizeof(url), "%s/latest/api/token", ep);
+	if (http_ask("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TTL,
+		     x, msg, cap)) {
+		int st = x->resp.status;
+
+		if ((st != 403 && st != 404 && st != 405) ||
+		    (v1_off && !strcasecmp(v1_off, "true")))
+			return -LSIO_ESOURCE;
+		tok[0] = '\0';
+		return 0;
+	}
+	n = strcspn(x->body, "\r\n");
+	if (!n || n > 1000)
+		return lsio_why(msg, cap, -LSIO_ESOURCE, "PUT /latest/api/token: no token in the response");
+	snprintf(tok, tcap, "X-aws-ec2-metadata-token: %.*s", (int)n, x->body);
+	return 0;
+}
+
 /* The three requests: session token, role name, the role's keys.  On
  * failure msg says which step and what came back. */
 static int imds_steps(struct lsio_aws_creds *c, const char *ep,
 		      struct exchange *x, char *msg, size_t cap)
 {
 	char url[1024], tok[1100], role[128];
-	size_t n;
 
-	snprintf(url, sizeof(url), "%s/latest/api/token", ep);
-	if (http_ask("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TTL,
-		     x, msg, cap))
+	if (imds_token(ep, x, tok, sizeof(tok), msg, cap))
 		return -LSIO_ESOURCE;
-	n = strcspn(x->body, "\r\n");
-	if (!n || n > 1000)
-		return lsio_why(msg, cap, -LSIO_ESOURCE, "PUT /latest/api/token: no token in the response");
-	snprintf(tok, sizeof(tok), "X-aws-ec2-metadata-token: %.*s", (int)n, x->body);
 	snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/", ep);
-	if (http_ask("GET", url, tok, x, msg, cap))
+	if (http_ask("GET", url, tok[0] ? tok : NULL, x, msg, cap))
 		return -LSIO_ESOURCE;
 	if (imds_role(x, role, sizeof(role)))
 		return lsio_why(msg, cap, -LSIO_ESOURCE, "no role in %s", url + strlen(ep));
 	snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/%s",
 		 ep, role);
-	if (http_ask("GET", url, tok, x, msg, cap))
+	if (http_ask("GET", url, tok[0] ? tok : NULL, x, msg, cap))
 		return -LSIO_ESOURCE;
-	snprintf(c->from, sizeof(c->from), "instance metadata (IMDSv2) at %.150s, role %.64s",
-		 ep, role);
+	snprintf(c->from, sizeof(c->from), "instance metadata (IMDSv%d) at %.150s, role %.64s",
+		 tok[0] ? 2 : 1, ep, role);
 	return creds_parse(c, x, msg, cap);
 }
 

@@ -356,6 +356,21 @@ EOF2
 	assert_output --partial "instance metadata (IMDSv2) at http://127.0.0.1:1: "
 }
 
+@test "creds: a metadata service without tokens (405 to the PUT): IMDSv1, unless AWS_EC2_METADATA_V1_DISABLED" {
+	imds_start v1
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	creds_job v1 45
+	assert_same_as_local v1
+	run cat "$IM/log"
+	assert_line --index 1 "GET /latest/meta-data/iam/security-credentials/ token=None"
+	run "$LSIO" plan -v v1.json
+	assert_line --regexp "^s3 credentials: instance metadata \(IMDSv1\) at $IMDS_URL, role lsio-test-role"
+	AWS_EC2_METADATA_V1_DISABLED=true run "$LSIO" run v1.json
+	assert_failure 1
+	assert_output --partial "instance metadata (IMDSv2) at $IMDS_URL: HTTP 405"
+}
+
 @test "creds: AWS_EC2_METADATA_DISABLED=true asks no instance metadata" {
 	imds_start
 	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL AWS_EC2_METADATA_DISABLED=TRUE
