@@ -122,21 +122,32 @@ static void reduce_all(uint32_t ndim, struct lsio_reduce *r)
 	r->axes = ndim ? (uint32_t)((1ull << ndim) - 1) : 0;
 }
 
-int lsio_reduce_parse(const char *text, uint32_t ndim,
-		      char *const *dims, struct lsio_reduce *r, char *why,
-		      size_t cap)
+/* "OP[:AXES]": the operation into r (emptied first), and in *axes what
+ * follows the ':', or NULL when nothing does (every dimension). */
+static int reduce_split(const char *text, struct lsio_reduce *r,
+			const char **axes, char *why, size_t cap)
 {
 	const char *colon = strchr(text, ':');
 	size_t len = colon ? (size_t)(colon - text) : strlen(text);
 
 	*r = (struct lsio_reduce){ 0 };
-	if (reduce_op(text, len, r, why, cap))
+	*axes = colon && colon[1] ? colon + 1 : NULL;
+	return reduce_op(text, len, r, why, cap);
+}
+
+int lsio_reduce_parse(const char *text, uint32_t ndim,
+		      char *const *dims, struct lsio_reduce *r, char *why,
+		      size_t cap)
+{
+	const char *axes;
+
+	if (reduce_split(text, r, &axes, why, cap))
 		return -LSIO_EUSAGE;
-	if (!colon || !colon[1]) {
+	if (!axes) {
 		reduce_all(ndim, r);
 		return 0;
 	}
-	return reduce_axes(colon + 1, ndim, dims, r, why, cap);
+	return reduce_axes(axes, ndim, dims, r, why, cap);
 }
 
 /* --- a dataset's: dimensions by name ------------------------------------------ */
@@ -178,25 +189,32 @@ static void dataset_dims(const struct lsio_output *out, const char **names,
 	names[n] = NULL;
 }
 
+/* name appended to r->names; false when it has no room. */
+static bool names_add(struct lsio_reduce *r, const char *name)
+{
+	size_t have = strlen(r->names), len = strlen(name);
+
+	if (have + len + 2 > sizeof(r->names))
+		return false;
+	snprintf(r->names + have, sizeof(r->names) - have, "%s%s",
+		 have ? "," : "", name);
+	return true;
+}
+
 /* One name of AXES (len bytes) for a dataset: a dimension of one of its
  * variables, appended to r->names. */
 static int dataset_name(const struct lsio_output *out, const char *name,
 			size_t len, struct lsio_reduce *r, char *why, size_t cap)
 {
 	const char *dims[4 * LSIO_MAX_DIMS + 1], *hint;
-	size_t have = strlen(r->names);
 	char word[64];
 
 	dataset_dims(out, dims, ARRAY_SIZE(dims));
 	snprintf(word, sizeof(word), "%.*s", (int)MIN(len, 63), name);
 	for (size_t k = 0; dims[k]; k++)
-		if (!strcmp(dims[k], word) && strlen(dims[k]) == len) {
-			if (have + len + 2 > sizeof(r->names))
-				break;
-			snprintf(r->names + have, sizeof(r->names) - have,
-				 "%s%s", have ? "," : "", word);
+		if (strlen(dims[k]) == len && !strcmp(dims[k], word) &&
+		    names_add(r, word))
 			return 0;
-		}
 	hint = lsio_did_you_mean(word, dims);
 	snprintf(why, cap, "no variable has a dimension '%s'%s%s%s%s", word,
 		 hint ? ": did you mean '" : "", hint ? hint : "",
@@ -211,28 +229,25 @@ static int dataset_name(const struct lsio_output *out, const char *name,
 static void dataset_all(const struct lsio_output *out, struct lsio_reduce *r)
 {
 	const char *dims[4 * LSIO_MAX_DIMS + 1];
-	char why[8];
 
 	dataset_dims(out, dims, ARRAY_SIZE(dims));
 	for (size_t k = 0; dims[k]; k++)
-		dataset_name(out, dims[k], strlen(dims[k]), r, why, sizeof(why));
+		names_add(r, dims[k]);
 }
 
 /* "OP[:NAMES]" of a dataset (none: every dimension of every variable). */
 static int dataset_parse(const char *text, const struct lsio_output *out,
 			 struct lsio_reduce *r, char *why, size_t cap)
 {
-	const char *colon = strchr(text, ':');
-	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+	const char *axes;
 
-	*r = (struct lsio_reduce){ 0 };
-	if (reduce_op(text, len, r, why, cap))
+	if (reduce_split(text, r, &axes, why, cap))
 		return -LSIO_EUSAGE;
-	if (!colon || !colon[1]) {
+	if (!axes) {
 		dataset_all(out, r);
 		return 0;
 	}
-	for (const char *s = colon + 1; *s;) {
+	for (const char *s = axes; *s;) {
 		size_t n = strcspn(s, ",");
 
 		if (dataset_name(out, s, n, r, why, cap))
