@@ -23,12 +23,13 @@ DESTDIR ?=
 CC      ?= cc
 PKGS    := liburing jansson libzstd liblz4 zlib blosc libdeflate \
 	libpng libopenjp2
-# libcurl and libnetcdf are not linked: lib/io/curl_load.c dlopen()s
-# libcurl when a job first has a remote source, lib/sink/netcdf_load.c
-# libnetcdf when it first writes a NetCDF file (their ~30 and ~40
-# libraries would cost every run ~5 ms), by the soname of the library
-# that pkg-config's package names.
-DLOPEN_PKGS := libcurl netcdf
+# libcurl, libnetcdf and libcrypto are not linked: lib/io/curl_load.c
+# dlopen()s libcurl when a job first has a remote source,
+# lib/sink/netcdf_load.c libnetcdf when it first writes a NetCDF file
+# (their ~30 and ~40 libraries would cost every run ~5 ms), by the
+# soname of the library that pkg-config's package names;
+# lib/util/crypto.c libcrypto when a cloud credential is first signed.
+DLOPEN_PKGS := libcurl netcdf libcrypto
 # $(call dl_soname,PKG,LIB): the soname of libLIB.so, looked for in PKG's
 # libdir, then where the compiler finds it; empty when not found.
 dl_soname = $(shell readelf -d $(firstword $(wildcard \
@@ -40,7 +41,7 @@ NETCDF_SONAME ?= $(call dl_soname,netcdf,netcdf)
 # Debian packages the build, the tests and the demo need.
 DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev \
 	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev \
-	libaec-dev libpng-dev libopenjp2-7-dev libnetcdf-dev
+	libaec-dev libpng-dev libopenjp2-7-dev libnetcdf-dev libssl-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
 	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
 	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
