@@ -231,7 +231,7 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 	static const char *const direct[] = { "off", "on", "auto" };
 	struct class_sum sum[LSIO_CLASS_COUNT];
 	struct text t = { 0 };
-	char creds[512];
+	char creds[768];
 
 	class_sums(p, sum);
 	if (p->shard.n > 1)
