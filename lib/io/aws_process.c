@@ -4,10 +4,11 @@
  * runs (with /bin/sh -c) whose stdout is a JSON document of keys, the way
  * vaults, SSO helpers and corporate tools hand credentials over.
  *
- * The command's stdin is /dev/null (lsio's may be the chunks of a job),
- * its stdout and stderr are read until its stdout ends, each up to 64 KiB.
- * A command that closes its stdout and goes on running is given a few
- * seconds to exit, then killed: lsio never hangs on it.
+ * The command's stdin is /dev/null (lsio's may be the chunks of a job);
+ * its stdout and stderr are read, each up to 64 KiB, until it has exited
+ * and its stdout has ended, or has exited and what it left running in
+ * the background (holding the pipes) is quiet.  One that runs for more
+ * than a minute is killed: lsio never hangs on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,8 @@
 #include "io/remote_state.h"
 
 #define OUT_MAX (64 << 10)
-#define EXIT_GRACE_MS 3000	/* after its stdout closed */
+#define DEADLINE_MS 60000	/* the AWS SDK for Go's limit */
+#define POLL_MS 100
 
 struct child {
 	pid_t pid;
@@ -40,6 +42,10 @@ static void child_exec(const char *cmd, const int out[2], const int err[2])
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 ||
 	    dup2(err[1], 2) < 0)
 		_exit(127);
+	/* Nothing else of lsio's: as Python's and Go's exec do. */
+	if (close_range(3, ~0u, 0))
+		for (long fd = 3; fd < 4096; fd++)
+			close((int)fd);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(127);
 }
@@ -88,43 +94,40 @@ static ssize_t child_read(struct child *ch, int i, int fd)
 	return 1;
 }
 
-/* Both streams until stdout ends (stderr may outlive it). */
-static void child_drain(struct child *ch)
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Both streams until the command has exited and its stdout has ended,
+ * or, once it has exited, until nothing more comes for POLL_MS (what it
+ * left running in the background may hold the pipes).  Its wait status
+ * in *status; -1 when it ran past DEADLINE_MS and was killed. */
+static int child_collect(struct child *ch, int *status)
 {
 	struct pollfd p[2] = { { ch->out, POLLIN, 0 }, { ch->err, POLLIN, 0 } };
+	double end = now_ms() + DEADLINE_MS;
+	bool exited = false;
+	int n;
 
-	while (p[0].fd >= 0) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++)
+	for (;;) {
+		n = poll(p, 2, POLL_MS);
+		for (int i = 0; n > 0 && i < 2; i++)
 			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
 			    child_read(ch, i, p[i].fd) == 0)
 				p[i].fd = -1;
-	}
-	/* What stderr has said by now, without waiting for more. */
-	while (p[1].fd >= 0 && poll(&p[1], 1, 0) == 1 &&
-	       child_read(ch, 1, p[1].fd) > 0)
-		;
-}
-
-/* Its exit status, waiting EXIT_GRACE_MS at most; -1: killed for not
- * exiting. */
-static int child_wait(struct child *ch)
-{
-	struct timespec nap = { 0, 10 * 1000 * 1000 };
-	int status = 0;
-
-	for (int ms = 0; ms < EXIT_GRACE_MS; ms += 10) {
-		pid_t r = waitpid(ch->pid, &status, WNOHANG);
-
-		if (r == ch->pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return status;
-		nanosleep(&nap, NULL);
+		if (!exited)
+			exited = waitpid(ch->pid, status, WNOHANG) == ch->pid;
+		if (exited && (p[0].fd < 0 || n == 0))
+			return 0;
+		if (now_ms() > end)
+			break;
 	}
 	kill(ch->pid, SIGKILL);
-	while (waitpid(ch->pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(ch->pid, status, 0) < 0 && errno == EINTR)
 		;
 	return -1;
 }
@@ -143,8 +146,8 @@ static int child_verdict(struct child *ch, int status, const char *profile,
 	const char *sep = *err ? ": " : "";
 
 	if (status < 0)
-		return lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': credential_process closed its stdout but did not exit within %d s%s%s",
-				profile, EXIT_GRACE_MS / 1000, sep, err);
+		return lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': credential_process did not finish within %d s%s%s",
+				profile, DEADLINE_MS / 1000, sep, err);
 	if (WIFSIGNALED(status))
 		return lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': credential_process was killed by signal %d%s%s",
 				profile, WTERMSIG(status), sep, err);
@@ -195,14 +198,16 @@ static int child_run(struct child *ch, const char *cmd, const char *profile,
 		     char *why, size_t cap)
 {
 	int ret = child_start(ch, cmd);
+	int status = 0;
 
 	if (ret)
 		return lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': cannot run credential_process: %s",
 				profile, strerror(-ret));
-	child_drain(ch);
+	if (child_collect(ch, &status))
+		status = -1;
 	close(ch->out);
 	close(ch->err);
-	return child_verdict(ch, child_wait(ch), profile, why, cap);
+	return child_verdict(ch, status, profile, why, cap);
 }
 
 int lsio_aws_process(struct lsio_aws_creds *c, const char *profile,

@@ -119,6 +119,9 @@ static char *form_build(const struct lsio_sts_call *q)
 	return out;
 }
 
+static void xml_get(const char *body, size_t n, const char *tag, char *out,
+		    size_t cap);
+
 /* What STS said besides its status: "HTTP 403 Forbidden: AccessDenied:
  * Not authorized to perform sts:AssumeRole". */
 static int sts_error(const struct lsio_aws_body *x, const char *status,
@@ -126,7 +129,8 @@ static int sts_error(const struct lsio_aws_body *x, const char *status,
 {
 	char code[128], msg[512];
 
-	lsio_xml_error(x->body, x->len, code, sizeof(code), msg, sizeof(msg));
+	xml_get(x->body, x->len, "Code", code, sizeof(code));
+	xml_get(x->body, x->len, "Message", msg, sizeof(msg));
 	return lsio_why(why, cap, -LSIO_ESOURCE, "%s%s%s%s%s", status,
 			code[0] ? ": " : "", code, msg[0] ? ": " : "", msg);
 }
@@ -225,7 +229,8 @@ int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
 
 	if (!token)
 		return -ENOMEM;
-	lsio_xml_error(body, n, code, sizeof(code), msg, sizeof(msg));
+	xml_get(body, n, "Code", code, sizeof(code));
+	xml_get(body, n, "Message", msg, sizeof(msg));
 	xml_get(body, n, "AccessKeyId", id, sizeof(id));
 	xml_get(body, n, "SecretAccessKey", secret, sizeof(secret));
 	xml_get(body, n, "SessionToken", token, TOKEN_MAX);
@@ -235,10 +240,10 @@ int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
 	else if (!id[0] || !secret[0])
 		lsio_why(why, cap, 0, "no %s in the response",
 			 id[0] ? "SecretAccessKey" : "AccessKeyId");
-	else if ((c->expires = lsio_aws_time(exp[0] ? exp : NULL)) < 0)
+	else if (lsio_aws_time(exp[0] ? exp : NULL) < 0)
 		lsio_why(why, cap, 0, "an Expiration that is not a time: \"%s\"", exp);
-	else
-		ret = lsio_aws_creds_set(c, id, secret, token[0] ? token : NULL);
+	else if (!(ret = lsio_aws_creds_set(c, id, secret, token[0] ? token : NULL)))
+		c->expires = lsio_aws_time(exp[0] ? exp : NULL);
 	free(token);
 	return ret;
 }
