@@ -228,14 +228,24 @@ imds_start() {
 	IM=$BATS_TEST_TMPDIR/imds
 	mkdir -p "$IM"
 	echo "${1:-ok}" > "$IM/mode"
-	"$PY" "$IMDS_FIX" "$IM" test:tester testing imds-t0k3n > "$IM/out" 2>&1 3>&- &
-	IMDS_PID=$!
+	fixture_start "$IM" "$IMDS_FIX" test:tester testing imds-t0k3n
+	IMDS_PID=$FIXTURE_PID
+	IMDS_URL=http://127.0.0.1:$(cat "$IM/port")
+}
+
+# fixture_start DIR SCRIPT [ARGS]: a loopback server of tests/fixtures
+# (SCRIPT DIR ARGS) in the background, until it has written DIR/port;
+# FIXTURE_PID is its process.
+fixture_start() {
+	local dir=$1 script=$2
+	shift 2
+	"$PY" "$script" "$dir" "$@" > "$dir/out" 2>&1 3>&- &
+	FIXTURE_PID=$!
 	for _ in $(seq 200); do
-		[ -f "$IM/port" ] && break
+		[ -f "$dir/port" ] && break
 		sleep 0.05
 	done
-	[ -f "$IM/port" ] || fail "imds.py did not start: $(cat "$IM/out")"
-	IMDS_URL=http://127.0.0.1:$(cat "$IM/port")
+	[ -f "$dir/port" ] || fail "$(basename "$script") did not start: $(cat "$dir/out")"
 }
 
 teardown() {
@@ -421,13 +431,8 @@ READ_ROLE=arn:aws:iam::123456789012:role/lsio-read
 sts_start() {
 	ST=$BATS_TEST_TMPDIR/sts
 	mkdir -p "$ST"
-	"$PY" "$STS_FIX" "$ST" > "$ST/out" 2>&1 3>&- &
-	STS_PID=$!
-	for _ in $(seq 200); do
-		[ -f "$ST/port" ] && break
-		sleep 0.05
-	done
-	[ -f "$ST/port" ] || fail "sts.py did not start: $(cat "$ST/out")"
+	fixture_start "$ST" "$STS_FIX"
+	STS_PID=$FIXTURE_PID
 	STS_URL=http://127.0.0.1:$(cat "$ST/port")
 	export AWS_ENDPOINT_URL_STS=$STS_URL
 	touch "$ST/log"
@@ -616,44 +621,33 @@ role_profiles() {
 	printf '#!/bin/sh\n%s/good\nsleep 5 &\n' "$PWD/bin" > bin/daemon
 	printf '#!/bin/sh\nexit 0\n' > bin/silent
 	chmod +x bin/*
-	cat > .aws/config <<-EOF
-	[profile proc]
-	credential_process = $PWD/bin/good --role 'a b'
-	[profile fail]
-	credential_process = $PWD/bin/fail
-	[profile badjson]
-	credential_process = $PWD/bin/badjson
-	[profile noversion]
-	credential_process = $PWD/bin/noversion
-	[profile daemon]
-	credential_process = $PWD/bin/daemon
-	[profile silent]
-	credential_process = $PWD/bin/silent
-	[profile keysfirst]
-	credential_process = $PWD/bin/fail
-	EOF
+	printf "[profile proc]\ncredential_process = %s/bin/good --role 'a b'\n" "$PWD" > .aws/config
+	# A profile per script, and keysfirst with keys as well (below).
+	for p in fail badjson noversion daemon silent; do
+		printf '[profile %s]\ncredential_process = %s/bin/%s\n' "$p" "$PWD" "$p"
+	done >> .aws/config
+	printf '[profile keysfirst]\ncredential_process = %s/bin/fail\n' "$PWD" >> .aws/config
 	printf '[keysfirst]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n' > .aws/credentials
 	creds_job proc 54
 	AWS_PROFILE=proc assert_same_as_local proc
 	assert_token_signed proc-t0k3n
-	# Run by the shell, as aws-cli does: the quoted argument is one.
+	# Run by the shell, as the AWS SDK for Go does: the quoted argument is one.
 	run cat calls
 	assert_output "called with --role a b"
 	run env AWS_PROFILE=proc "$LSIO" plan -v proc.json
 	assert_line "s3 credentials: profile 'proc': credential_process, with a session token, expiring $exp"
 	refute_output --partial proc-t0k3n
-	run env AWS_PROFILE=fail "$LSIO" run proc.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: profile 'fail': credential_process exited with status 3: vault: permission denied"
-	run env AWS_PROFILE=badjson "$LSIO" run proc.json
-	assert_failure 1
-	assert_output --regexp "^lsio: AWS credentials: profile 'badjson': credential_process: its output is not JSON: .+$"
-	run env AWS_PROFILE=noversion "$LSIO" run proc.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: profile 'noversion': credential_process: its output has no \"Version\": 1"
-	run env AWS_PROFILE=silent "$LSIO" run proc.json
-	assert_failure 1
-	assert_output --regexp "^lsio: AWS credentials: profile 'silent': credential_process: its output is not JSON: "
+	# Each failing profile: exit status 1 and the line, as a regexp.
+	local want=(
+		"fail" "exited with status 3: vault: permission denied$"
+		"badjson" ": its output is not JSON: .+$"
+		"noversion" ": its output has no \"Version\": 1$"
+		"silent" ": its output is not JSON: .+$")
+	for ((i = 0; i < ${#want[@]}; i += 2)); do
+		run env AWS_PROFILE="${want[i]}" "$LSIO" run proc.json
+		assert_failure 1
+		assert_output --regexp "^lsio: AWS credentials: profile '${want[i]}': credential_process ?${want[i + 1]}"
+	done
 	# What it leaves behind does not keep lsio waiting.
 	start=$(date +%s)
 	AWS_PROFILE=daemon assert_same_as_local proc
