@@ -62,7 +62,7 @@ struct lsio_aws_creds {
 	char *region;		/* the profile's region, or NULL */
 	char *endpoint;		/* the profile's endpoint_url, or NULL */
 	int64_t expires;	/* seconds since 1970, 0 = never */
-	char from[512];		/* "environment", "profile 'x' in 'FILE'",
+	char from[640];		/* "environment", "profile 'x' in 'FILE'",
 				 * "instance metadata (IMDSv2) at URL, role R" */
 };
 
