@@ -22,10 +22,13 @@
 #define CHAIN_MAX 8
 #define WEB_TOKEN_MAX (16 << 10)
 
-/* The profiles a role's sources went through, for loops and messages. */
+/* The profiles a role's sources went through, for loops and messages;
+ * and where STS is, from the profile in use (AWS_PROFILE): every call
+ * of a chain goes there, as botocore's client does. */
 struct chain {
 	const char *name[CHAIN_MAX];
 	int n;
+	const char *region, *endpoint;
 };
 
 /* What a profile says, read once. */
@@ -111,14 +114,15 @@ static char *token_read(const char *path, char *why, size_t cap)
 /* AssumeRoleWithWebIdentity; use_env: the environment's variables over
  * the profile's (not for a source_profile). */
 static int web_identity(struct lsio_aws_creds *c, const struct profile *p,
-			bool use_env, char *why, size_t cap)
+			const struct chain *ch, bool use_env, char *why,
+			size_t cap)
 {
 	const char *file = use_env && env("AWS_WEB_IDENTITY_TOKEN_FILE")
 		? env("AWS_WEB_IDENTITY_TOKEN_FILE") : p->web_file;
 	const char *role = use_env && env("AWS_ROLE_ARN") ? env("AWS_ROLE_ARN")
 							  : p->role_arn;
 	struct lsio_sts_call q = { .role_arn = role, .session = p->session,
-		.region = c->region, .endpoint = c->endpoint };
+		.region = ch->region, .endpoint = ch->endpoint };
 	char url[1024], msg[1024];
 	char *token;
 	int ret;
@@ -184,7 +188,7 @@ static int source_creds(struct lsio_aws_creds *s, const char *name,
 	if (p.role_arn && !p.web_file)
 		ret = assume_role(s, &p, ch, why, cap);
 	else if (p.web_file)
-		ret = web_identity(s, &p, false, why, cap);
+		ret = web_identity(s, &p, ch, false, why, cap);
 	else if (p.sso)
 		ret = lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': SSO profiles are not supported: run 'aws configure export-credentials --profile %s --format env' and use the keys it prints",
 			       name, name);
@@ -248,7 +252,7 @@ static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
 	struct lsio_aws_creds s = { 0 };
 	struct lsio_sts_call q = { .role_arn = p->role_arn, .session = p->session,
 		.src = &s, .external_id = p->external_id, .duration = p->duration,
-		.region = c->region, .endpoint = c->endpoint };
+		.region = ch->region, .endpoint = ch->endpoint };
 	char url[1024], msg[1024];
 	int ret = chain_push(ch, p->name, why, cap);
 
@@ -270,7 +274,7 @@ static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
 
 int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap)
 {
-	struct chain ch = { .n = 0 };
+	struct chain ch = { .n = 0, .region = c->region, .endpoint = c->endpoint };
 	struct profile p;
 	int ret = 0;
 
@@ -279,7 +283,7 @@ int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap)
 		ret = assume_role(c, &p, &ch, why, cap);
 	else if ((env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) ||
 		 p.web_file)
-		ret = web_identity(c, &p, true, why, cap);
+		ret = web_identity(c, &p, &ch, true, why, cap);
 	else if (p.sso)
 		ret = lsio_why(why, cap, -LSIO_ESOURCE, "profile '%s': SSO profiles (sso_start_url, sso_session) are not supported: run 'aws configure export-credentials --profile %s --format env' and use the keys it prints",
 			       p.name, p.name);

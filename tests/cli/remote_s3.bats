@@ -561,6 +561,13 @@ role_profiles() {
 	assert_line --index 0 --partial "ASSUME role=$READ_ROLE session=bats-role key=AKIDSOURCE sig=ok"
 	assert_line --index 1 --regexp "^ASSUME role=arn:aws:iam::123456789012:role/lsio-chained session=lsio-[0-9]+ key=test:tester sig=ok token=sts-t0k3n ext=None dur=None$"
 	[ "${#lines[@]}" -eq 2 ]
+	# The profile's role comes before a web identity (botocore's order).
+	: > "$ST/log"
+	echo eyJ > token
+	run -0 env AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/token" AWS_ROLE_ARN=$WEB_ROLE \
+		AWS_PROFILE=role "$LSIO" plan role.json
+	run cat "$ST/log"
+	assert_output --regexp "^ASSUME role=$READ_ROLE "
 	# A wrong source secret: STS's refusal, once, no S3 request.
 	: > "$ST/log"
 	before=$(log_count " $CLEAN_PORT ")
