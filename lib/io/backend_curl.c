@@ -367,10 +367,12 @@ static void easy_common(struct cdata *d, struct creq *q)
 	if (r->cainfo)
 		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
 	if (s->kind == LSIO_URL_S3 && r->sigv4) {
+		const struct lsio_aws_creds *keys = lsio_creds_now(r->s3_keys);
+
 		/* Set apart: an access key may hold a ':' (Swift's
 		 * "account:user"), which CURLOPT_USERPWD would split. */
-		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
-		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
+		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, keys->access_key);
+		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, keys->secret_key);
 		lsio_curl.easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 	}
 	/* A signed request must not follow a redirect: its signature names

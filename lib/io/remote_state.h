@@ -45,7 +45,8 @@ struct lsio_remote {
 	atomic_int *warned;	/* per host: "ignores Range" said once */
 
 	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
-	struct lsio_aws_creds aws;
+	struct lsio_aws_creds aws;	/* the profile's region and endpoint */
+	struct lsio_creds_entry *s3_keys;	/* what s3:// is signed with */
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
 	bool http11;		/* storage.http.version "1.1" */
 	bool missing_403;	/* batches: 403 is missing, as 404 */
