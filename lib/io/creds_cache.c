@@ -159,24 +159,31 @@ int lsio_creds_get(lsio_creds_fn fn, const char *const *prefixes,
 	return 1;
 }
 
-/* Renew e's keys when they are about to expire and no other thread is
- * at it (trylock: that thread's new keys come soon, the old ones are
- * still good meanwhile); after a failure, not again for RETRY_AFTER. */
-static void renew(struct lsio_creds_entry *e, int64_t t, bool force)
+/* Ask again, unless a renewal failed less than RETRY_AFTER ago.  Called
+ * with e->lock held. */
+static void renew_locked(struct lsio_creds_entry *e, int64_t t)
 {
 	char why[LSIO_MSG_MAX / 2] = "";
 	int ret;
 
+	if (t < e->next_try)
+		return;
+	ret = ask(e, why, sizeof(why));
+	if (ret <= 0) {
+		e->next_try = t + RETRY_AFTER;
+		snprintf(e->renew_why, sizeof(e->renew_why), "%s",
+			 ret ? why : "the source gave none");
+	}
+}
+
+/* Keys about to expire: renewed by this thread unless another is at it
+ * (trylock: its new keys come soon, the old ones are good meanwhile). */
+static void renew(struct lsio_creds_entry *e, int64_t t)
+{
 	if (pthread_mutex_trylock(&e->lock))
 		return;
-	if ((force || expiring(atomic_load(&e->now), t)) && t >= e->next_try) {
-		ret = ask(e, why, sizeof(why));
-		if (ret <= 0) {
-			e->next_try = t + RETRY_AFTER;
-			snprintf(e->renew_why, sizeof(e->renew_why), "%s",
-				 ret ? why : "the source gave none");
-		}
-	}
+	if (expiring(atomic_load(&e->now), t))
+		renew_locked(e, t);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -189,7 +196,7 @@ const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e)
 		return k ? &k->c : NULL;
 	t = now_s();
 	if (expiring(k, t)) {
-		renew(e, t, false);
+		renew(e, t);
 		k = atomic_load(&e->now);
 	}
 	return &k->c;
@@ -198,10 +205,16 @@ const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e)
 void lsio_creds_stale(struct lsio_creds_entry *e,
 		      const struct lsio_aws_creds *used)
 {
-	struct keyset *k = e ? atomic_load(&e->now) : NULL;
+	struct keyset *k;
 
-	if (k && &k->c == used && used->expires)
-		renew(e, now_s(), true);
+	if (!e || !used)
+		return;
+	/* Waits for a renewal under way: the old keys are known bad. */
+	pthread_mutex_lock(&e->lock);
+	k = atomic_load(&e->now);
+	if (k && &k->c == used)
+		renew_locked(e, now_s());
+	pthread_mutex_unlock(&e->lock);
 }
 
 int lsio_creds_renew_failure(struct lsio_creds_entry *e, char *why, size_t cap)

@@ -114,7 +114,6 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 static int s3_signing(struct lsio_remote *r, const char *region)
 {
 	const struct lsio_aws_creds *keys = lsio_creds_now(r->s3_keys);
-	char line[4096];
 	size_t n = strlen(region) + 16;
 
 	if (!keys)
@@ -124,14 +123,9 @@ static int s3_signing(struct lsio_remote *r, const char *region)
 		return -ENOMEM;
 	snprintf(r->sigv4, n, "aws:amz:%s:s3", region);
 	/* S3 insists on the payload's hash; a GET's payload is empty. */
-	if (lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256))
-		return -ENOMEM;
-	if (keys->token) {
-		snprintf(line, sizeof(line), "x-amz-security-token: %s", keys->token);
-		if (lsio_slist_add(&r->hdr[LSIO_URL_S3], line))
-			return -ENOMEM;
-	}
-	return 0;
+	/* The session token goes with each request (backend_curl.c): keys
+	 * renewed during the run bring another. */
+	return lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256);
 }
 
 static int gs_setup(struct lsio_remote *r)
@@ -347,8 +341,6 @@ void lsio_remote_free(struct lsio_remote *r)
 		struct etag_pin *pin = atomic_load(&r->src[s].pin);
 
 		free(r->src[s].url);
-		if (pin)
-			lsio_curl.slist_free_all(pin->hdr);
 		free(pin);
 	}
 	free(r->src);

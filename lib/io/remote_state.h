@@ -17,8 +17,7 @@
 
 struct etag_pin {
 	char etag[LSIO_ETAG_MAX];
-	struct curl_slist *hdr;	/* the kind's headers + If-Match, NULL when
-				 * the ETag is weak (If-Match cannot name it) */
+	bool strong;		/* If-Match can name it */
 };
 
 struct lsio_remote_src {
