@@ -20,7 +20,6 @@
 #define DEFAULT_ATTEMPTS 10
 #define DEFAULT_DEADLINE 300.0
 #define DEFAULT_TIMEOUT 30.0
-#define GCS_TOKEN_ENV "GOOGLE_OAUTH_ACCESS_TOKEN"
 
 /* --- the remote sources of a plan ---------------------------------------- */
 
@@ -124,13 +123,23 @@ static int s3_signing(struct lsio_remote *r, const char *region)
 	return 0;
 }
 
-static int gs_setup(struct lsio_remote *r)
+/* The token gs:// requests carry (gcs_creds.c), none when unsigned. */
+static int gs_setup(struct lsio_remote *r, const struct lsio_options *opt)
 {
-	char line[4096];
+	char line[4096], why[LSIO_MSG_MAX / 2];
+	int ret;
 
-	if (!env(GCS_TOKEN_ENV))
+	if (no_sign(r, opt)) {
+		snprintf(r->gcs.from, sizeof(r->gcs.from), "none: anonymous requests (no_sign_request)");
 		return 0;
-	snprintf(line, sizeof(line), "Authorization: Bearer %s", env(GCS_TOKEN_ENV));
+	}
+	ret = lsio_gcs_creds_find(&r->gcs, why, sizeof(why));
+	if (ret < 0)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "GCS credentials: %s", why);
+	if (!ret)
+		return 0;
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", r->gcs.token);
 	return lsio_slist_add(&r->hdr[LSIO_URL_GS], line);
 }
 
@@ -265,7 +274,7 @@ static int url_env_init(struct lsio_remote *r,
 		ret = s3_env(r, opt, &ue->s3);
 	if (!ret && job_has_kind(r->job, facts, "gs://")) {
 		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
-		ret = gs_setup(r);
+		ret = gs_setup(r, opt);
 	}
 	return ret;
 }
@@ -350,6 +359,7 @@ void lsio_remote_free(struct lsio_remote *r)
 	for (int k = 0; k < 3; k++)
 		lsio_curl.slist_free_all(r->hdr[k]);
 	lsio_aws_creds_release(&r->aws);
+	lsio_gcs_creds_release(&r->gcs);
 	free(r->sigv4);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -382,6 +392,14 @@ int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
 	}
 	snprintf(buf, cap, "%s%s%s%s", c->from, c->token ? ", with a session token" : "",
 		 when[0] ? ", expiring " : "", when);
+	return 1;
+}
+
+int lsio_remote_gcs_creds(const struct lsio_remote *r, char *buf, size_t cap)
+{
+	if (!r || !r->gcs.from[0])
+		return 0;
+	lsio_gcs_creds_describe(&r->gcs, buf, cap);
 	return 1;
 }
 

@@ -46,6 +46,7 @@ struct lsio_remote {
 
 	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
 	struct lsio_aws_creds aws;
+	struct lsio_gcs_creds gcs;	/* gs:// sources' token */
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
 	bool http11;		/* storage.http.version "1.1" */
 	bool missing_403;	/* batches: 403 is missing, as 404 */
