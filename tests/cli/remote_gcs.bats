@@ -184,7 +184,7 @@ bearer_count() {
 	# GOOGLE_APPLICATION_CREDENTIALS comes before the well-known file.
 	printf '{"type": "external_account"}' > other.json
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/other.json run "$LSIO" run adc.json
-	assert_failure
+	assert_failure 1
 	assert_output --partial "other.json"
 }
 
@@ -211,7 +211,7 @@ bearer_count() {
 	local n0
 	n0=$(wc -l < "$NGX/access.log")
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/sa.json run "$LSIO" run bad.json
-	assert_failure
+	assert_failure 1
 	assert_output --partial "GCS credentials: service account $EMAIL from '$PWD/sa.json': token request to $TOKEN_URL: HTTP 400 Bad Request: invalid_grant: Invalid JWT Signature."
 	[ "${#lines[@]}" -eq 1 ] || fail "more than one line: $output"
 	[ "$(token_requests)" -eq 1 ]
@@ -222,7 +222,7 @@ bearer_count() {
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other.pem 2>/dev/null
 	sa_file sa2.json other.pem
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/sa2.json run "$LSIO" run bad.json
-	assert_failure
+	assert_failure 1
 	assert_output --partial "token request to $TOKEN_URL: HTTP 400 Bad Request: invalid_grant: InvalidSignatureError"
 	[ "$(token_requests)" -eq 2 ]
 }
@@ -233,7 +233,7 @@ bearer_count() {
 	teardown
 	TOK_PID=
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/sa.json run "$LSIO" run gone.json
-	assert_failure
+	assert_failure 1
 	assert_output --regexp "GCS credentials: service account $EMAIL from '$PWD/sa.json': token request to $TOKEN_URL: .*(refused|connect)"
 }
 
@@ -255,13 +255,13 @@ bearer_count() {
 		assert_output --partial "GCS credentials: '$PWD/bad.json': ${c#*|}"
 	done
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/missing.json run "$LSIO" run f.json
-	assert_failure
+	assert_failure 1
 	assert_output --partial "GCS credentials: cannot read '$PWD/missing.json': No such file or directory"
 	# A private key libcrypto cannot read: no request is made with it.
 	printf -- '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n' > junk.pem
 	sa_file junk.json junk.pem
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/junk.json run "$LSIO" run f.json
-	assert_failure
+	assert_failure 1
 	assert_output --partial "GCS credentials: service account $EMAIL from '$PWD/junk.json': token request to $TOKEN_URL: cannot read the private key"
 	[ "$(token_requests)" -eq 0 ]
 }
