@@ -120,16 +120,24 @@ bearer_count() {
 	grep -c "^[A-Z]* /gsj/.*\"Bearer $1\"" "$NGX/access.log" || true
 }
 
+# assert_flow CREDS TOKEN LOG N SEED: a job of N random ranges read with
+# GOOGLE_APPLICATION_CREDENTIALS=CREDS equals the local files, nginx saw
+# TOKEN, and the token endpoint's log is the one line LOG: one token for
+# the whole run.
+assert_flow() {
+	local before
+	gs_job flow "$4" "$5"
+	before=$(bearer_count "$2")
+	GOOGLE_APPLICATION_CREDENTIALS=$PWD/$1 assert_gs_same flow
+	[ "$(bearer_count "$2")" -gt "$before" ] || fail "nginx saw no request with the token $2"
+	run cat "$TD/log"
+	assert_output "$3"
+}
+
 @test "gcs: a service account's key, traded for a token, reads ranges equal to the local files" {
 	sa_file sa.json
-	gs_job key 120 31
-	local before
-	before=$(bearer_count ya29.sa-lsio)
-	GOOGLE_APPLICATION_CREDENTIALS=$PWD/sa.json assert_gs_same key
-	[ "$(bearer_count ya29.sa-lsio)" -gt "$before" ] || fail "nginx saw no request with the service account's token"
-	# One token for the whole run, the JWT checked by PyJWT.
-	run cat "$TD/log"
-	assert_output "POST /token jwt-bearer ok"
+	# The JWT is checked by PyJWT with the public key.
+	assert_flow sa.json ya29.sa-lsio "POST /token jwt-bearer ok" 120 31
 }
 
 @test "gcs: plan -v names the service account and the expiry, never the key or the token" {
@@ -158,13 +166,7 @@ bearer_count() {
 
 @test "gcs: an authorized user's refresh token (GOOGLE_APPLICATION_CREDENTIALS)" {
 	user_file user.json
-	gs_job u 40 33
-	local before
-	before=$(bearer_count ya29.user-lsio)
-	GOOGLE_APPLICATION_CREDENTIALS=$PWD/user.json assert_gs_same u
-	[ "$(bearer_count ya29.user-lsio)" -gt "$before" ] || fail "nginx saw no request with the user's token"
-	run cat "$TD/log"
-	assert_output "POST /token refresh_token ok"
+	assert_flow user.json ya29.user-lsio "POST /token refresh_token ok" 40 33
 }
 
 @test "gcs: gcloud's application default credentials file under HOME, and CLOUDSDK_CONFIG" {
