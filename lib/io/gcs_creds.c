@@ -394,8 +394,11 @@ int lsio_gcs_token_fetch(struct lsio_gcs_creds *c, char *why, size_t cap)
 	int ret;
 
 	if (c->kind != LSIO_GCS_METADATA &&
-	    (ret = grant(c, &form, msg, sizeof(msg))))
-		goto out;
+	    (ret = grant(c, &form, msg, sizeof(msg)))) {
+		if (ret != -ENOMEM)	/* the key: no request was made */
+			lsio_why(why, cap, 0, "%s: private_key: %s", c->from, msg);
+		return ret;
+	}
 	ret = lsio_curl_load(NULL) ? lsio_why(msg, sizeof(msg), -LSIO_EBACKEND, "libcurl cannot be loaded")
 				   : 0;
 	if (!ret && !(x = malloc(sizeof(*x))))
@@ -409,7 +412,6 @@ int lsio_gcs_token_fetch(struct lsio_gcs_creds *c, char *why, size_t cap)
 		c->token = NULL;
 		ret = token_parse(c, x, msg, sizeof(msg));
 	}
-out:
 	free(form);
 	free(x);
 	if (ret && ret != -ENOMEM)

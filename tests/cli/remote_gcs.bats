@@ -264,7 +264,7 @@ assert_flow() {
 	sa_file junk.json junk.pem
 	GOOGLE_APPLICATION_CREDENTIALS=$PWD/junk.json run "$LSIO" run f.json
 	assert_failure 1
-	assert_output --partial "GCS credentials: service account $EMAIL from '$PWD/junk.json': token request to $TOKEN_URL: cannot read the private key"
+	assert_output --partial "GCS credentials: service account $EMAIL from '$PWD/junk.json': private_key: cannot read the private key"
 	[ "$(token_requests)" -eq 0 ]
 }
 
