@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * remote.h - what the remote backend's files share: URL translation and
- * credentials (s3_auth.c), and the checks every HTTP response goes through
+ * credentials (s3_auth.c, aws_creds.c, gcs_creds.c), and the checks every HTTP response goes through
  * (http_check.c), both used by backend_curl.c.  The checks are pure functions of recorded header
  * lines, so tests/unit/test_remote.c can replay any server.
  */
