@@ -864,6 +864,11 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
  * s3:// source (or signs none: --no-sign-request). */
 int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap);
 
+/* The same for gs:// sources ("service account EMAIL from 'FILE', token
+ * expiring ...", "GOOGLE_OAUTH_ACCESS_TOKEN", "none: anonymous requests"):
+ * 1, or 0 when r has no gs:// source. */
+int lsio_remote_gcs_creds(const struct lsio_remote *r, char *buf, size_t cap);
+
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);
 

@@ -327,6 +327,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return 0;
 }
 
+/* The credentials a kind of source is signed with, NULL for none. */
+static struct lsio_creds_entry *keys_of(const struct lsio_remote *r, int kind)
+{
+	if (kind == LSIO_URL_S3)
+		return r->sigv4 ? r->s3_keys : NULL;
+	return kind == LSIO_URL_GS ? r->gs_keys : NULL;
+}
+
 /*
  * The headers of one attempt: the kind's, shared by every request, when
  * they are all it needs; else its own list (freed when the attempt ends)
@@ -339,7 +347,8 @@ static struct curl_slist *request_headers(const struct lsio_remote *r,
 					  struct creq *q,
 					  const struct etag_pin *pin)
 {
-	const struct curl_slist *base = r->hdr[r->src[q->source].kind];
+	int kind = r->src[q->source].kind;
+	const struct curl_slist *base = r->hdr[kind];
 	char line[LSIO_ETAG_MAX + 4096];
 	bool ok = true;
 
@@ -348,7 +357,8 @@ static struct curl_slist *request_headers(const struct lsio_remote *r,
 	for (const struct curl_slist *l = base; l && ok; l = l->next)
 		ok = !lsio_slist_add(&q->hdr, l->data);
 	if (ok && q->keys && q->keys->token) {
-		snprintf(line, sizeof(line), "x-amz-security-token: %s", q->keys->token);
+		snprintf(line, sizeof(line), kind == LSIO_URL_GS ? "Authorization: Bearer %s"
+			 : "x-amz-security-token: %s", q->keys->token);
 		ok = !lsio_slist_add(&q->hdr, line);
 	}
 	if (ok && q->if_match) {
@@ -382,7 +392,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
 	pin = atomic_load(&s->pin);
 	q->if_match = pin && pin->strong;
-	q->keys = s->kind == LSIO_URL_S3 && r->sigv4 ? lsio_creds_now(r->s3_keys) : NULL;
+	q->keys = lsio_creds_now(keys_of(r, s->kind));
 	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(r, q, pin));
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
@@ -400,7 +410,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
 	if (r->cainfo)
 		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
-	if (q->keys) {
+	if (q->keys && s->kind == LSIO_URL_S3) {
 		/* Set apart: an access key may hold a ':' (Swift's
 		 * "account:user"), which CURLOPT_USERPWD would split. */
 		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, q->keys->access_key);
@@ -596,19 +606,27 @@ static void memory_wait(struct cdata *d, struct creq *q)
 	d->waiting = q;
 }
 
-/* S3 refused the keys as expired (they outlived their expiry, or were
- * revoked early): renew them, once per request, and try again at once.
- * True when the request was put back. */
+/* The store refused the credentials as expired (they outlived their
+ * expiry, or were revoked early: S3's ExpiredToken, a 401 from GCS):
+ * renew them, once per request, and try again at once.  True when the
+ * request was put back. */
 static bool renew_expired(struct cdata *d, struct creq *q)
 {
+	int kind = d->r->src[q->source].kind;
 	char code[64], msg[8];
 
-	if (!q->keys || q->renewed || (q->resp.status != 400 && q->resp.status != 403))
+	if (!q->keys || q->renewed)
 		return false;
-	lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
-	if (strcmp(code, "ExpiredToken") && strcmp(code, "TokenRefreshRequired"))
+	if (kind == LSIO_URL_S3) {
+		if (q->resp.status != 400 && q->resp.status != 403)
+			return false;
+		lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+		if (strcmp(code, "ExpiredToken") && strcmp(code, "TokenRefreshRequired"))
+			return false;
+	} else if (q->resp.status != 401) {
 		return false;
-	lsio_creds_stale(d->r->s3_keys, q->keys);
+	}
+	lsio_creds_stale(keys_of(d->r, kind), q->keys);
 	q->renewed = true;
 	q->due_ns = now_ns();
 	q->next = d->waiting;
@@ -623,7 +641,8 @@ static void renew_text(struct cdata *d, struct creq *q, char *text, size_t cap)
 	size_t n = strlen(text);
 
 	if (q->renewed && n < cap &&
-	    lsio_creds_renew_failure(d->r->s3_keys, why, sizeof(why)))
+	    lsio_creds_renew_failure(keys_of(d->r, d->r->src[q->source].kind),
+				     why, sizeof(why)))
 		snprintf(text + n, cap - n, "; renewing the credentials from %s failed: %s",
 			 q->keys->from, why);
 }

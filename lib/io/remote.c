@@ -20,7 +20,6 @@
 #define DEFAULT_ATTEMPTS 10
 #define DEFAULT_DEADLINE 300.0
 #define DEFAULT_TIMEOUT 30.0
-#define GCS_TOKEN_ENV "GOOGLE_OAUTH_ACCESS_TOKEN"
 
 /* --- the remote sources of a plan ---------------------------------------- */
 
@@ -128,14 +127,48 @@ static int s3_signing(struct lsio_remote *r, const char *region)
 	return lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256);
 }
 
-static int gs_setup(struct lsio_remote *r)
+/* Google's chain (gcs_creds.c) as creds_cache.c keeps it: the token, its
+ * expiry and where it came from (anonymous: why, as "none"). */
+static int gcs_chain(struct lsio_aws_creds *k, char *why, size_t cap)
 {
-	char line[4096];
+	struct lsio_gcs_creds c;
+	int ret = lsio_gcs_creds_find(&c, why, cap);
 
-	if (!env(GCS_TOKEN_ENV))
+	if (ret > 0) {
+		k->token = c.token;
+		c.token = NULL;
+		k->expires = c.expires;
+		snprintf(k->from, sizeof(k->from), "%s", c.from);
+	} else if (!ret) {
+		snprintf(why, cap, "%s", c.from);
+	}
+	lsio_gcs_creds_release(&c);
+	return ret;
+}
+
+static const char *const gcs_env[] = { "GOOGLE_", "GCE_", "NO_GCE_CHECK=",
+				       "CLOUDSDK_", "HOME=", NULL };
+
+/* The token gs:// requests carry, each its own (backend_curl.c): a token
+ * renewed during the run replaces it. */
+static int gs_setup(struct lsio_remote *r, const struct lsio_options *opt)
+{
+	char why[LSIO_MSG_MAX / 2] = "";
+	int ret;
+
+	if (no_sign(r, opt)) {
+		snprintf(r->gs_none, sizeof(r->gs_none), "none: anonymous requests (no_sign_request)");
 		return 0;
-	snprintf(line, sizeof(line), "Authorization: Bearer %s", env(GCS_TOKEN_ENV));
-	return lsio_slist_add(&r->hdr[LSIO_URL_GS], line);
+	}
+	ret = lsio_creds_get(gcs_chain, gcs_env, &r->gs_keys, why, sizeof(why));
+	if (ret < 0)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "GCS credentials: %s", why);
+	if (!ret) {
+		snprintf(r->gs_none, sizeof(r->gs_none), "%s", why);
+		r->gs_keys = NULL;
+	}
+	return 0;
 }
 
 static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
@@ -269,7 +302,7 @@ static int url_env_init(struct lsio_remote *r,
 		ret = s3_env(r, opt, &ue->s3);
 	if (!ret && job_has_kind(r->job, facts, "gs://")) {
 		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
-		ret = gs_setup(r);
+		ret = gs_setup(r, opt);
 	}
 	return ret;
 }
@@ -386,6 +419,28 @@ int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
 	}
 	snprintf(buf, cap, "%s%s%s%s", c->from, c->token ? ", with a session token" : "",
 		 when[0] ? ", expiring " : "", when);
+	return 1;
+}
+
+int lsio_remote_gcs_creds(const struct lsio_remote *r, char *buf, size_t cap)
+{
+	const struct lsio_aws_creds *k = r ? lsio_creds_now(r->gs_keys) : NULL;
+	char when[32] = "";
+	struct tm tm;
+	time_t t;
+
+	if (!k) {
+		if (!r || !r->gs_none[0])
+			return 0;
+		snprintf(buf, cap, "%s", r->gs_none);
+		return 1;
+	}
+	if (k->expires) {
+		t = (time_t)k->expires;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	snprintf(buf, cap, "%s%s%s", k->from, when[0] ? ", token expiring " : "", when);
 	return 1;
 }
 
