@@ -401,46 +401,43 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
 	return r->hosts[r->src[source].host];
 }
 
-int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
+/* What plan -v calls each kind of source's credentials (plain http has
+ * none of its own: .netrc and the job's headers). */
+static const struct { int kind; const char *name; } creds_kinds[] = {
+	{ LSIO_URL_S3, "s3" }, { LSIO_URL_GS, "gcs" },
+};
+
+int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
+		      const char **name, char *buf, size_t cap)
 {
-	const struct lsio_aws_creds *c = r ? lsio_creds_now(r->s3_keys) : NULL;
+	const struct lsio_aws_creds *k;
+	const char *none;
 	char when[32] = "";
 	struct tm tm;
+	int kind;
 	time_t t;
 
-	if (!c && r)
-		c = &r->aws;	/* none, and why */
-	if (!c || !c->from[0])
+	if (i >= ARRAY_SIZE(creds_kinds))
+		return -1;
+	kind = creds_kinds[i].kind;
+	*name = creds_kinds[i].name;
+	if (!r)
 		return 0;
-	if (c->expires) {
-		t = (time_t)c->expires;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	snprintf(buf, cap, "%s%s%s%s", c->from, c->token ? ", with a session token" : "",
-		 when[0] ? ", expiring " : "", when);
-	return 1;
-}
-
-int lsio_remote_gcs_creds(const struct lsio_remote *r, char *buf, size_t cap)
-{
-	const struct lsio_aws_creds *k = r ? lsio_creds_now(r->gs_keys) : NULL;
-	char when[32] = "";
-	struct tm tm;
-	time_t t;
-
+	k = lsio_creds_now(kind == LSIO_URL_S3 ? r->s3_keys : r->gs_keys);
+	none = kind == LSIO_URL_S3 ? r->aws.from : r->gs_none;
 	if (!k) {
-		if (!r || !r->gs_none[0])
-			return 0;
-		snprintf(buf, cap, "%s", r->gs_none);
-		return 1;
+		snprintf(buf, cap, "%s", none);
+		return *none != '\0';
 	}
 	if (k->expires) {
 		t = (time_t)k->expires;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	snprintf(buf, cap, "%s%s%s", k->from, when[0] ? ", token expiring " : "", when);
+	snprintf(buf, cap, "%s%s%s%s", k->from,
+		 kind == LSIO_URL_S3 && k->token ? ", with a session token" : "",
+		 !when[0] ? "" : kind == LSIO_URL_S3 ? ", expiring " : ", token expiring ",
+		 when);
 	return 1;
 }
 
