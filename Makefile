@@ -43,7 +43,7 @@ DEB_BUILD := build-essential pkg-config liburing-dev libjansson-dev libzstd-dev 
 	liblz4-dev libcurl4-gnutls-dev zlib1g-dev libblosc-dev libdeflate-dev \
 	libaec-dev libpng-dev libopenjp2-7-dev libnetcdf-dev libssl-dev
 DEB_TEST  := bats bats-assert bats-support python3-numpy python3-numcodecs \
-	python3-zarr python3-jsonschema zstd lz4 gzip nginx-light libnginx-mod-http-echo \
+	python3-zarr python3-jsonschema python3-jwt python3-cryptography zstd lz4 gzip nginx-light libnginx-mod-http-echo \
 	curl openssl libcap2-bin swift swift-proxy swift-object swift-container swift-account memcached \
 	libeccodes-tools python3-eccodes python3-gdal gdal-bin clang libclang-rt-14-dev \
 	python3-xarray python3-netcdf4 python3-cftime netcdf-bin time \

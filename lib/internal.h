@@ -864,11 +864,13 @@ void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth);
 /* "host:port" that source (a URL) is read from: its endpoint for s3://. */
 const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
 
-/* Where the keys that sign s3:// requests come from ("environment",
- * "instance metadata (IMDSv2) at URL, role R, expiring ...", "none (why)"),
- * never the keys themselves, into buf.  Returns 1, or 0 when r has no
- * s3:// source (or signs none: --no-sign-request). */
-int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap);
+/* Where the credentials of the i-th kind of remote source (*kind: "s3",
+ * "gcs") come from: for s3:// "environment", "instance metadata (IMDSv2)
+ * at URL, role R, expiring ...", for gs:// "service account EMAIL from
+ * 'FILE', token expiring ...", or "none (why)"; never a secret.  Returns
+ * 1, 0 when r has no source of that kind, -1 past the last kind. */
+int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
+		      const char **kind, char *buf, size_t cap);
 
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);

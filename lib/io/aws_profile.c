@@ -138,7 +138,7 @@ static int web_identity(struct lsio_aws_creds *c, const struct profile *p,
 	q.token = token;
 	ret = lsio_sts_call(&q, c, url, sizeof(url), msg, sizeof(msg));
 	free(token);
-	snprintf(c->from, sizeof(c->from), "web identity token %.120s, role %.120s via STS %.120s",
+	snprintf(c->from, sizeof(c->from), "web identity token %.100s, role %.100s via STS %.100s",
 		 file, role, url);
 	if (ret < 0 && ret != -ENOMEM)
 		lsio_why(why, cap, 0, "%s: %s", c->from, msg);
@@ -260,7 +260,7 @@ static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
 		ret = role_source(&s, p, ch, why, cap);
 	if (ret > 0) {
 		ret = lsio_sts_call(&q, c, url, sizeof(url), msg, sizeof(msg));
-		snprintf(c->from, sizeof(c->from), "profile '%.64s': assume role %.120s with %s '%.64s' via STS %.120s",
+		snprintf(c->from, sizeof(c->from), "profile '%.40s': assume role %.100s with %s '%.40s' via STS %.100s",
 			 p->name, p->role_arn, p->source ? "source profile" : "credential source",
 			 p->source ? p->source : p->cred_source, url);
 		if (ret < 0 && ret != -ENOMEM)

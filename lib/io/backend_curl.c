@@ -64,6 +64,9 @@ struct creq {
 				 * many bytes; the request waits for it */
 	bool mem_all;		/* ... which are all the object holds */
 	bool if_match;		/* this attempt sent If-Match */
+	bool renewed;		/* the keys were renewed for it once */
+	const struct lsio_aws_creds *keys;	/* this attempt signs with */
+	struct curl_slist *hdr;	/* this attempt's own headers, or NULL */
 
 	/* This attempt. */
 	struct lsio_http_resp resp;
@@ -173,20 +176,13 @@ static struct etag_pin *pin_set(struct lsio_remote *r, uint32_t s,
 {
 	struct lsio_remote_src *src = &r->src[s];
 	struct etag_pin *pin;
-	char line[LSIO_ETAG_MAX + 16];
 
 	pthread_mutex_lock(&r->lock);
 	pin = atomic_load(&src->pin);
 	if (!pin && (pin = calloc(1, sizeof(*pin)))) {
 		snprintf(pin->etag, sizeof(pin->etag), "%s", etag);
-		snprintf(line, sizeof(line), "If-Match: %s", etag);
-		for (struct curl_slist *l = r->hdr[src->kind];
-		     l && lsio_etag_strong(etag); l = l->next)
-			lsio_slist_add(&pin->hdr, l->data);
-		if (lsio_etag_strong(etag) && lsio_slist_add(&pin->hdr, line)) {
-			lsio_curl.slist_free_all(pin->hdr);
-			pin->hdr = NULL;	/* no If-Match: the check stays */
-		}
+		/* A weak ETag cannot be named in If-Match: the check stays. */
+		pin->strong = lsio_etag_strong(etag);
 		atomic_store(&src->pin, pin);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -331,6 +327,53 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return 0;
 }
 
+/* The credentials a kind of source is signed with, NULL for none. */
+static struct lsio_creds_entry *keys_of(const struct lsio_remote *r, int kind)
+{
+	if (kind == LSIO_URL_S3)
+		return r->sigv4 ? r->s3_keys : NULL;
+	return kind == LSIO_URL_GS ? r->gs_keys : NULL;
+}
+
+/*
+ * The headers of one attempt: the kind's, shared by every request, when
+ * they are all it needs; else its own list (freed when the attempt ends)
+ * with the session token of the keys it signs with (renewed keys bring
+ * another) and If-Match once the object's ETag is pinned.  When out of
+ * memory the shared list goes: the check of the ETag stays, and a
+ * missing token is refused by the server, not sent wrong.
+ */
+static struct curl_slist *request_headers(const struct lsio_remote *r,
+					  struct creq *q,
+					  const struct etag_pin *pin)
+{
+	int kind = r->src[q->source].kind;
+	const struct curl_slist *base = r->hdr[kind];
+	char line[LSIO_ETAG_MAX + 4096];
+	bool ok = true;
+
+	if (!q->if_match && !(q->keys && q->keys->token))
+		return (struct curl_slist *)base;
+	for (const struct curl_slist *l = base; l && ok; l = l->next)
+		ok = !lsio_slist_add(&q->hdr, l->data);
+	if (ok && q->keys && q->keys->token) {
+		snprintf(line, sizeof(line), kind == LSIO_URL_GS ? "Authorization: Bearer %s"
+			 : "x-amz-security-token: %s", q->keys->token);
+		ok = !lsio_slist_add(&q->hdr, line);
+	}
+	if (ok && q->if_match) {
+		snprintf(line, sizeof(line), "If-Match: %s", pin->etag);
+		ok = !lsio_slist_add(&q->hdr, line);
+	}
+	if (!ok) {
+		lsio_curl.slist_free_all(q->hdr);
+		q->hdr = NULL;
+		q->if_match = false;
+		return (struct curl_slist *)base;
+	}
+	return q->hdr;
+}
+
 static void easy_common(struct cdata *d, struct creq *q)
 {
 	const struct lsio_remote *r = d->r;
@@ -348,8 +391,9 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
 	pin = atomic_load(&s->pin);
-	q->if_match = pin && pin->hdr;
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
+	q->if_match = pin && pin->strong;
+	q->keys = lsio_creds_now(keys_of(r, s->kind));
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(r, q, pin));
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
 	 * connection rather than open its own.  Plain http is HTTP/1.1,
@@ -366,11 +410,11 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
 	if (r->cainfo)
 		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
-	if (s->kind == LSIO_URL_S3 && r->sigv4) {
+	if (q->keys && s->kind == LSIO_URL_S3) {
 		/* Set apart: an access key may hold a ':' (Swift's
 		 * "account:user"), which CURLOPT_USERPWD would split. */
-		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
-		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
+		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, q->keys->access_key);
+		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, q->keys->secret_key);
 		lsio_curl.easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 	}
 	/* A signed request must not follow a redirect: its signature names
@@ -441,6 +485,7 @@ static void req_start(struct cdata *d, struct creq *q)
 
 	q->first_ns = now_ns();
 	q->attempt = 0;
+	q->renewed = false;
 	ret = attempt_start(d, q);
 	if (ret) {
 		req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
@@ -561,6 +606,47 @@ static void memory_wait(struct cdata *d, struct creq *q)
 	d->waiting = q;
 }
 
+/* The store refused the credentials as expired (they outlived their
+ * expiry, or were revoked early: S3's ExpiredToken, a 401 from GCS):
+ * renew them, once per request, and try again at once.  True when the
+ * request was put back. */
+static bool renew_expired(struct cdata *d, struct creq *q)
+{
+	int kind = d->r->src[q->source].kind;
+	char code[64], msg[8];
+
+	if (!q->keys || q->renewed)
+		return false;
+	if (kind == LSIO_URL_S3) {
+		if (q->resp.status != 400 && q->resp.status != 403)
+			return false;
+		lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+		if (strcmp(code, "ExpiredToken") && strcmp(code, "TokenRefreshRequired"))
+			return false;
+	} else if (q->resp.status != 401) {
+		return false;
+	}
+	lsio_creds_stale(keys_of(d->r, kind), q->keys);
+	q->renewed = true;
+	q->due_ns = now_ns();
+	q->next = d->waiting;
+	d->waiting = q;
+	return true;
+}
+
+/* Why the keys could not be renewed, after the server's words. */
+static void renew_text(struct cdata *d, struct creq *q, char *text, size_t cap)
+{
+	char why[LSIO_MSG_MAX / 2];
+	size_t n = strlen(text);
+
+	if (q->renewed && n < cap &&
+	    lsio_creds_renew_failure(keys_of(d->r, d->r->src[q->source].kind),
+				     why, sizeof(why)))
+		snprintf(text + n, cap - n, "; renewing the credentials from %s failed: %s",
+			 q->keys->from, why);
+}
+
 /* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
@@ -569,6 +655,8 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	lsio_curl.multi_remove_handle(d->multi, q->easy);
 	q->in_multi = false;
 	d->running--;
+	lsio_curl.slist_free_all(q->hdr);
+	q->hdr = NULL;
 	if (!q->judged && q->resp.status)
 		judge(q);
 	account(d, q, rc == CURLE_OK || q->complete);
@@ -593,7 +681,10 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	}
 	if ((rc == CURLE_OK || rc == CURLE_WRITE_ERROR) && q->judged &&
 	    q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE) {
+		if (renew_expired(d, q))
+			return;
 		error_text(q, text, sizeof(text));
+		renew_text(d, q, text, sizeof(text));
 		if (q->verdict == LSIO_HTTP_RETRY) {
 			retry(d, q, text);
 			return;
@@ -764,6 +855,7 @@ static void cdata_free(struct cdata *d)
 			continue;
 		lsio_curl.multi_remove_handle(d->multi, d->reqs[i].easy);
 		lsio_curl.easy_cleanup(d->reqs[i].easy);
+		lsio_curl.slist_free_all(d->reqs[i].hdr);
 	}
 	lsio_curl.multi_cleanup(d->multi);
 	free(d->reqs);

@@ -20,7 +20,6 @@
 #define DEFAULT_ATTEMPTS 10
 #define DEFAULT_DEADLINE 300.0
 #define DEFAULT_TIMEOUT 30.0
-#define GCS_TOKEN_ENV "GOOGLE_OAUTH_ACCESS_TOKEN"
 
 /* --- the remote sources of a plan ---------------------------------------- */
 
@@ -74,28 +73,36 @@ static bool requester_pays(const struct lsio_remote *r,
 	return r->job->storage.request_payer > 0;
 }
 
+/* The AWS chain: the environment and the profile files, then the
+ * container's and the instance's endpoints. */
+static int aws_chain(struct lsio_aws_creds *c, char *why, size_t cap)
+{
+	int ret = lsio_aws_creds_find(c, why, cap);
+
+	if (!ret)
+		ret = lsio_aws_creds_fetch(c, why, cap);
+	return ret;
+}
+
+/* What the AWS chain reads besides its files. */
+static const char *const aws_env[] = { "AWS_", "HOME=", NULL };
+
 /* Credentials for s3:// sources (and the profile's region and endpoint);
  * a missing key is reported when the first request would be sent, so
  * lsio plan works without one. */
 static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 {
 	char why[LSIO_MSG_MAX / 2] = "";
-	int ret = lsio_aws_creds_find(&r->aws, why, sizeof(why));
+	int ret;
 
+	/* The profile's region and endpoint apply, signed or not; its
+	 * errors are the chain's, reported below. */
+	lsio_aws_creds_find(&r->aws, NULL, 0);
 	if (no_sign(r, opt)) {
-		lsio_aws_creds_release(&r->aws);
-		/* The profile's region and endpoint still apply. */
-		lsio_aws_creds_find(&r->aws, NULL, 0);
-		free(r->aws.access_key);
-		free(r->aws.secret_key);
-		free(r->aws.token);
-		r->aws.access_key = r->aws.secret_key = r->aws.token = NULL;
-		r->aws.expires = 0;
 		snprintf(r->aws.from, sizeof(r->aws.from), "none: unsigned requests (no_sign_request)");
 		return 0;
 	}
-	if (!ret)
-		ret = lsio_aws_creds_fetch(&r->aws, why, sizeof(why));
+	ret = lsio_creds_get(aws_chain, aws_env, &r->s3_keys, why, sizeof(why));
 	if (ret < 0)
 		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
 				 "AWS credentials: %s", why);
@@ -107,6 +114,7 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 			 why, *why ? "; " : "");
 		snprintf(r->aws.from, sizeof(r->aws.from), "none%s%s%s",
 			 *why ? " (" : "", why, *why ? ")" : "");
+		r->s3_keys = NULL;
 	}
 	return 0;
 }
@@ -114,34 +122,63 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 /* SigV4 for region, and the headers libcurl does not add itself. */
 static int s3_signing(struct lsio_remote *r, const char *region)
 {
-	char line[4096];
+	const struct lsio_aws_creds *keys = lsio_creds_now(r->s3_keys);
 	size_t n = strlen(region) + 16;
 
-	if (!r->aws.access_key)
+	if (!keys)
 		return 0;
 	r->sigv4 = malloc(n);
 	if (!r->sigv4)
 		return -ENOMEM;
 	snprintf(r->sigv4, n, "aws:amz:%s:s3", region);
 	/* S3 insists on the payload's hash; a GET's payload is empty. */
-	if (lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256))
-		return -ENOMEM;
-	if (r->aws.token) {
-		snprintf(line, sizeof(line), "x-amz-security-token: %s", r->aws.token);
-		if (lsio_slist_add(&r->hdr[LSIO_URL_S3], line))
-			return -ENOMEM;
-	}
-	return 0;
+	/* The session token goes with each request (backend_curl.c): keys
+	 * renewed during the run bring another. */
+	return lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256);
 }
 
-static int gs_setup(struct lsio_remote *r)
+/* Google's chain (gcs_creds.c) as creds_cache.c keeps it: the token, its
+ * expiry and where it came from (anonymous: why, as "none"). */
+static int gcs_chain(struct lsio_aws_creds *k, char *why, size_t cap)
 {
-	char line[4096];
+	struct lsio_gcs_creds c;
+	int ret = lsio_gcs_creds_find(&c, why, cap);
 
-	if (!env(GCS_TOKEN_ENV))
+	if (ret > 0) {
+		k->token = c.token;
+		c.token = NULL;
+		k->expires = c.expires;
+		snprintf(k->from, sizeof(k->from), "%s", c.from);
+	} else if (!ret) {
+		snprintf(why, cap, "%s", c.from);
+	}
+	lsio_gcs_creds_release(&c);
+	return ret;
+}
+
+static const char *const gcs_env[] = { "GOOGLE_", "GCE_", "NO_GCE_CHECK=",
+				       "CLOUDSDK_", "HOME=", NULL };
+
+/* The token gs:// requests carry, each its own (backend_curl.c): a token
+ * renewed during the run replaces it. */
+static int gs_setup(struct lsio_remote *r, const struct lsio_options *opt)
+{
+	char why[LSIO_MSG_MAX / 2] = "";
+	int ret;
+
+	if (no_sign(r, opt)) {
+		snprintf(r->gs_none, sizeof(r->gs_none), "none: anonymous requests (no_sign_request)");
 		return 0;
-	snprintf(line, sizeof(line), "Authorization: Bearer %s", env(GCS_TOKEN_ENV));
-	return lsio_slist_add(&r->hdr[LSIO_URL_GS], line);
+	}
+	ret = lsio_creds_get(gcs_chain, gcs_env, &r->gs_keys, why, sizeof(why));
+	if (ret < 0)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "GCS credentials: %s", why);
+	if (!ret) {
+		snprintf(r->gs_none, sizeof(r->gs_none), "%s", why);
+		r->gs_keys = NULL;
+	}
+	return 0;
 }
 
 static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
@@ -278,7 +315,7 @@ static int url_env_init(struct lsio_remote *r,
 		ret = s3_env(r, opt, &ue->s3);
 	if (!ret && job_has_kind(r->job, facts, "gs://")) {
 		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
-		ret = gs_setup(r);
+		ret = gs_setup(r, opt);
 	}
 	return ret;
 }
@@ -350,8 +387,6 @@ void lsio_remote_free(struct lsio_remote *r)
 		struct etag_pin *pin = atomic_load(&r->src[s].pin);
 
 		free(r->src[s].url);
-		if (pin)
-			lsio_curl.slist_free_all(pin->hdr);
 		free(pin);
 	}
 	free(r->src);
@@ -379,22 +414,43 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
 	return r->hosts[r->src[source].host];
 }
 
-int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
+/* What plan -v calls each kind of source's credentials (plain http has
+ * none of its own: .netrc and the job's headers). */
+static const struct { int kind; const char *name; } creds_kinds[] = {
+	{ LSIO_URL_S3, "s3" }, { LSIO_URL_GS, "gcs" },
+};
+
+int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
+		      const char **name, char *buf, size_t cap)
 {
-	const struct lsio_aws_creds *c = r ? &r->aws : NULL;
+	const struct lsio_aws_creds *k;
+	const char *none;
 	char when[32] = "";
 	struct tm tm;
+	int kind;
 	time_t t;
 
-	if (!c || !c->from[0])
+	if (i >= ARRAY_SIZE(creds_kinds))
+		return -1;
+	kind = creds_kinds[i].kind;
+	*name = creds_kinds[i].name;
+	if (!r)
 		return 0;
-	if (c->expires) {
-		t = (time_t)c->expires;
+	k = lsio_creds_now(kind == LSIO_URL_S3 ? r->s3_keys : r->gs_keys);
+	none = kind == LSIO_URL_S3 ? r->aws.from : r->gs_none;
+	if (!k) {
+		snprintf(buf, cap, "%s", none);
+		return *none != '\0';
+	}
+	if (k->expires) {
+		t = (time_t)k->expires;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	snprintf(buf, cap, "%s%s%s%s", c->from, c->token ? ", with a session token" : "",
-		 when[0] ? ", expiring " : "", when);
+	snprintf(buf, cap, "%s%s%s%s", k->from,
+		 kind == LSIO_URL_S3 && k->token ? ", with a session token" : "",
+		 !when[0] ? "" : kind == LSIO_URL_S3 ? ", expiring " : ", token expiring ",
+		 when);
 	return 1;
 }
 

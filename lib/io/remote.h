@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * remote.h - what the remote backend's files share: URL translation and
- * credentials (s3_auth.c), and the checks every HTTP response goes through
+ * credentials (s3_auth.c, aws_creds.c, gcs_creds.c), and the checks every HTTP response goes through
  * (http_check.c), both used by backend_curl.c.  The checks are pure functions of recorded header
  * lines, so tests/unit/test_remote.c can replay any server.
  */
@@ -57,12 +57,13 @@ int lsio_url_host(const char *url, char *host, size_t cap);
 
 /* --- AWS credentials (s3_auth.c) ----------------------------------------- */
 
+/* Keys, or (gs://) a token alone: what creds_cache.c keeps. */
 struct lsio_aws_creds {
 	char *access_key, *secret_key, *token;	/* token may be NULL */
 	char *region;		/* the profile's region, or NULL */
 	char *endpoint;		/* the profile's endpoint_url, or NULL */
 	int64_t expires;	/* seconds since 1970, 0 = never */
-	char from[640];		/* "environment", "profile 'x' in 'FILE'",
+	char from[384];		/* "environment", "profile 'x' in 'FILE'",
 				 * "instance metadata (IMDSv2) at URL, role R" */
 };
 
@@ -176,11 +177,99 @@ int lsio_aws_process(struct lsio_aws_creds *c, const char *profile,
 int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_aws_creds *c,
 			   char *why, size_t cap);
 
+/* --- credentials shared by the process (creds_cache.c) ------------------- */
+
+/* A chain of credential sources: fills c, returns 1 (found), 0 (none:
+ * why says why, or is ""), or a negative error with why. */
+typedef int (*lsio_creds_fn)(struct lsio_aws_creds *c, char *why, size_t cap);
+
+/* fn's credentials, asked once per process for the environment it reads
+ * (the variables named by prefixes, a NULL-terminated list such as
+ * {"AWS_", "HOME=", NULL}) and shared by every later call; asked again
+ * when they expire within 5 minutes.  "None" is remembered too; errors
+ * are not.  Returns 1 with *out set, 0 (none: *out set, why), or the
+ * error fn gave (why).  Entries live as long as the process. */
+struct lsio_creds_entry;
+int lsio_creds_get(lsio_creds_fn fn, const char *const *prefixes,
+		   struct lsio_creds_entry **out, char *why, size_t cap);
+
+/* The keys to sign a request with now, NULL when e has none.  Keys within
+ * 5 minutes of expiry are renewed first by the calling thread, unless
+ * another thread is at it (the old keys are still valid meanwhile) or a
+ * renewal failed less than 30 s ago.  The pointer stays valid for the
+ * life of the process. */
+const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e);
+
+/* A server refused used as expired: renew now (once, whichever thread
+ * says so first). */
+void lsio_creds_stale(struct lsio_creds_entry *e,
+		      const struct lsio_aws_creds *used);
+
+/* Why the last renewal failed: returns 1 and fills why, or 0. */
+int lsio_creds_renew_failure(struct lsio_creds_entry *e, char *why, size_t cap);
+
 /* The value of key in section of an INI file such as ~/.aws/config;
  * malloc'd, NULL when absent.  *found_section tells whether the section
  * exists. */
 char *lsio_ini_get(const char *path, const char *section, const char *key,
 		   bool *found_section);
+
+/* --- GCS credentials (gcs_creds.c) --------------------------------------- */
+
+enum lsio_gcs_kind {
+	LSIO_GCS_NONE,		/* anonymous requests */
+	LSIO_GCS_TOKEN,		/* GOOGLE_OAUTH_ACCESS_TOKEN, as given */
+	LSIO_GCS_SERVICE,	/* "type": "service_account" file: a JWT */
+	LSIO_GCS_USER,		/* "type": "authorized_user": a refresh token */
+	LSIO_GCS_METADATA,	/* the GCE metadata server */
+};
+
+struct lsio_gcs_creds {
+	enum lsio_gcs_kind kind;
+	char *file;		/* the credentials file (SERVICE, USER) */
+	char *email;		/* SERVICE: client_email */
+	char *key_pem, *key_id;	/* SERVICE: private_key, private_key_id */
+	char *client_id, *client_secret, *refresh_token;	/* USER */
+	char *token_uri;	/* where tokens come from (METADATA: its URL) */
+	char *token;		/* the access token; NULL: anonymous */
+	int64_t expires;	/* seconds since 1970, 0 = not said */
+	char from[384];		/* for plan -v: never a secret */
+};
+
+/*
+ * Find GCS credentials as google-auth does, first match wins:
+ *   1. GOOGLE_OAUTH_ACCESS_TOKEN, used as it is;
+ *   2. the file GOOGLE_APPLICATION_CREDENTIALS names;
+ *   3. gcloud's application default credentials, CLOUDSDK_CONFIG (else
+ *      ~/.config/gcloud)/application_default_credentials.json;
+ *   4. the GCE metadata server, GCE_METADATA_HOST (else
+ *      metadata.google.internal), unless NO_GCE_CHECK=true.
+ * A file is "service_account" or "authorized_user"; its token is fetched
+ * (or taken from this process's cache while it has 5 minutes left).
+ * Returns 1 with c->token set, 0 for none (anonymous; from says why),
+ * -LSIO_ESOURCE when a file is unreadable or malformed or its token
+ * endpoint refuses, with why naming the file, the URL, the HTTP status
+ * and Google's error; -ENOMEM.
+ */
+int lsio_gcs_creds_find(struct lsio_gcs_creds *c, char *why, size_t cap);
+
+/* A fresh token for the credentials found (kinds SERVICE, USER, METADATA),
+ * one request, no retry: c->token and c->expires are replaced.  For a
+ * refresh during a long run.  Returns 0, -LSIO_ESOURCE (why), -ENOMEM. */
+int lsio_gcs_token_fetch(struct lsio_gcs_creds *c, char *why, size_t cap);
+
+/* The signed JWT a service account trades for a token, issued at now
+ * (seconds since 1970), valid an hour.  *jwt is malloc'd.  Returns 0,
+ * -LSIO_ESOURCE for a key libcrypto cannot use (why), -LSIO_EBACKEND,
+ * -ENOMEM. */
+int lsio_gcs_jwt(const struct lsio_gcs_creds *c, int64_t now, char **jwt,
+		 char *why, size_t cap);
+
+/* "service account EMAIL from FILE, token expiring TIME" ... into buf. */
+void lsio_gcs_creds_describe(const struct lsio_gcs_creds *c, char *buf,
+			     size_t cap);
+
+void lsio_gcs_creds_release(struct lsio_gcs_creds *c);
 
 /* --- responses (http_check.c) -------------------------------------------- */
 

@@ -17,8 +17,7 @@
 
 struct etag_pin {
 	char etag[LSIO_ETAG_MAX];
-	struct curl_slist *hdr;	/* the kind's headers + If-Match, NULL when
-				 * the ETag is weak (If-Match cannot name it) */
+	bool strong;		/* If-Match can name it */
 };
 
 struct lsio_remote_src {
@@ -45,7 +44,10 @@ struct lsio_remote {
 	atomic_int *warned;	/* per host: "ignores Range" said once */
 
 	struct curl_slist *hdr[3];	/* per enum lsio_url_kind, shared */
-	struct lsio_aws_creds aws;
+	struct lsio_aws_creds aws;	/* the profile's region and endpoint */
+	struct lsio_creds_entry *s3_keys;	/* what s3:// is signed with */
+	struct lsio_creds_entry *gs_keys;	/* gs:// sources' token */
+	char gs_none[384];	/* no token: why ("none: anonymous ...") */
 	char *sigv4;		/* "aws:amz:REGION:s3", NULL = unsigned */
 	bool http11;		/* storage.http.version "1.1" */
 	bool missing_403;	/* batches: 403 is missing, as 404 */

@@ -101,6 +101,26 @@ static json_t *requests_json(const struct lsio_plan *p)
 	return list;
 }
 
+/* {"s3": "environment", "gcs": "none: anonymous requests"}: where each
+ * kind of source's credentials come from, NULL when no source has any. */
+static json_t *creds_json(const struct lsio_plan *p)
+{
+	json_t *o = json_object();
+	const char *kind;
+	char creds[768];
+	int ret;
+
+	for (unsigned k = 0; o && (ret = lsio_remote_creds(p->remote, k, &kind, creds,
+							   sizeof(creds))) >= 0; k++)
+		if (ret)
+			json_object_set_new(o, kind, json_string(creds));
+	if (o && !json_object_size(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static char *describe_json(const struct lsio_plan *p, unsigned flags)
 {
 	static const char *const direct[] = { "off", "on", "auto" };
@@ -128,8 +148,13 @@ static char *describe_json(const struct lsio_plan *p, unsigned flags)
 		json_object_set_new(root, "shard", json_pack("{s:i,s:i,s:I}",
 			"index", (int)p->shard.k, "count", (int)p->shard.n,
 			"job_chunks", (json_int_t)p->job->nchunks));
-	if (root && (flags & LSIO_DESCRIBE_VERBOSE))
+	if (root && (flags & LSIO_DESCRIBE_VERBOSE)) {
+		json_t *creds = creds_json(p);
+
+		if (creds)
+			json_object_set_new(root, "credentials", creds);
 		json_object_set_new(root, "units", requests_json(p));
+	}
 	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(root);
 	return text;
@@ -231,7 +256,9 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 	static const char *const direct[] = { "off", "on", "auto" };
 	struct class_sum sum[LSIO_CLASS_COUNT];
 	struct text t = { 0 };
+	const char *kind;
 	char creds[768];
+	int ret;
 
 	class_sums(p, sum);
 	if (p->shard.n > 1)
@@ -243,8 +270,10 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 		 (unsigned long long)p->shard.ntaken,
 		 (unsigned long long)p->nrequests, p->opt.workers,
 		 p->opt.backend, direct[p->opt.direct]);
-	if ((flags & LSIO_DESCRIBE_VERBOSE) && lsio_remote_creds(p->remote, creds, sizeof(creds)))
-		text_add(&t, "s3 credentials: %s\n\n", creds);
+	for (unsigned k = 0; (flags & LSIO_DESCRIBE_VERBOSE) &&
+	     (ret = lsio_remote_creds(p->remote, k, &kind, creds, sizeof(creds))) >= 0; k++)
+		if (ret)
+			text_add(&t, "%s credentials: %s\n\n", kind, creds);
 	if (p->chunks_absent)
 		text_add(&t, "%llu chunks of sources that do not exist: the fill value, nothing read\n\n",
 			 (unsigned long long)p->chunks_absent);

@@ -163,6 +163,15 @@ EOF
 	"$LSIO" plan --json -v jobs/tiles.json > ../plan.json
 	cd ..
 	assert_keys_documented plan.json "PLAN OUTPUT"
+	# Remote sources add where their credentials come from.
+	echo '{"lsio": 1, "output": {"type": "stdout"}, "chunks": [
+		{"source": "s3://b/k", "offset": 0, "length": 8},
+		{"source": "gs://b/k", "offset": 0, "length": 8}]}' > remote.json
+	env -i PATH="$PATH" HOME="$PWD" AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s \
+		GOOGLE_OAUTH_ACCESS_TOKEN=t "$LSIO" plan --json -v remote.json > remote-plan.json
+	"$PY" -c 'import json, sys; c = json.load(open(sys.argv[1]))["credentials"]
+assert c == {"s3": "environment", "gcs": "GOOGLE_OAUTH_ACCESS_TOKEN"}, c' remote-plan.json
+	assert_keys_documented remote-plan.json "PLAN OUTPUT"
 }
 
 @test "man: every field of '--stats=json' is in STATISTICS" {

@@ -438,6 +438,8 @@ EOF
 }
 
 @test "remote: gs:// through STORAGE_EMULATOR_HOST with GOOGLE_OAUTH_ACCESS_TOKEN" {
+	# Not the machine's gcloud credentials: they would be traded at Google.
+	clean_cloud_env
 	write_job <<EOF
 {"lsio":1,"output":{"type":"stdout"},"chunks":[
  {"source":"gs://gsb/data/f5.bin","offset":100,"length":5000},
