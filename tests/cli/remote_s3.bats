@@ -63,6 +63,18 @@ log_count() {
 	grep -c -e "$1" "$NGX/access.log" || true
 }
 
+# assert_refused JOB MESSAGE [VAR=VALUE...]: lsio run JOB (with the
+# variables) exits 1 saying MESSAGE, and sends the store no request.
+assert_refused() {
+	local job=$1 msg=$2 before
+	shift 2
+	before=$(log_count " $CLEAN_PORT ")
+	run env "$@" "$LSIO" run "$job"
+	assert_failure 1
+	assert_output "$msg"
+	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ] || fail "the store was asked: $output"
+}
+
 # stat_of FILE EXPR: EXPR over the --stats=json object (j) in FILE.
 stat_of() {
 	"$PY" -c 'import json, sys
@@ -311,11 +323,8 @@ assert_token_signed() {
 	assert_line --regexp "^s3 credentials: container credentials \(ECS\) at $IMDS_URL/ecs/creds, with a session token, expiring "
 	# A wrong token: the endpoint's answer, once, exit status 1, no S3 request.
 	: > "$IM/log"
-	before=$(log_count " $CLEAN_PORT ")
-	run env AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong "$LSIO" run ecs.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: container credentials (ECS) at $IMDS_URL/ecs/creds: HTTP 403 Forbidden"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	assert_refused ecs.json "lsio: AWS credentials: container credentials (ECS) at $IMDS_URL/ecs/creds: HTTP 403 Forbidden" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong
 	run cat "$IM/log"
 	assert_output "GET /ecs/creds auth=wrong"
 	# The token from a file (EKS Pod Identity) wins over the variable.
@@ -338,11 +347,7 @@ assert_token_signed() {
 	unset AWS_EC2_METADATA_DISABLED
 	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
 	creds_job fail 43
-	before=$(log_count " $CLEAN_PORT ")
-	run "$LSIO" run fail.json
-	assert_failure 1
-	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	assert_refused fail.json "lsio: no AWS credentials to sign requests for s3:// sources: instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
 	run "$LSIO" plan -v fail.json
 	assert_success
 	assert_line "s3 credentials: none (instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found)"
@@ -471,12 +476,8 @@ sts_count() {
 	# A token STS refuses: its Code and Message, once, no S3 request.
 	echo expired > token
 	: > "$ST/log"
-	before=$(log_count " $CLEAN_PORT ")
-	run "$LSIO" run web.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: web identity token $PWD/token, role $WEB_ROLE via STS $STS_URL: HTTP 400 Bad Request: InvalidIdentityToken: Couldn't verify the token"
+	assert_refused web.json "lsio: AWS credentials: web identity token $PWD/token, role $WEB_ROLE via STS $STS_URL: HTTP 400 Bad Request: InvalidIdentityToken: Couldn't verify the token"
 	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
 	# No token file: said, no request.
 	: > "$ST/log"
 	run env AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/none" "$LSIO" plan web.json
@@ -570,18 +571,14 @@ role_profiles() {
 	assert_output --regexp "^ASSUME role=$READ_ROLE "
 	# A wrong source secret: STS's refusal, once, no S3 request.
 	: > "$ST/log"
-	before=$(log_count " $CLEAN_PORT ")
-	run env AWS_PROFILE=badrole "$LSIO" run role.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: profile 'badrole': assume role $READ_ROLE with source profile 'badsrc' via STS $STS_URL: HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match"
+	assert_refused role.json "lsio: AWS credentials: profile 'badrole': assume role $READ_ROLE with source profile 'badsrc' via STS $STS_URL: HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match" \
+		AWS_PROFILE=badrole
 	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
 	# AccessDenied, its entity decoded.
 	echo deny > "$ST/mode"
 	: > "$ST/log"
-	run env AWS_PROFILE=role "$LSIO" run role.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: profile 'role': assume role $READ_ROLE with source profile 'src' via STS $STS_URL: HTTP 403 Forbidden: AccessDenied: Not authorized to perform sts:AssumeRole & more"
+	assert_refused role.json "lsio: AWS credentials: profile 'role': assume role $READ_ROLE with source profile 'src' via STS $STS_URL: HTTP 403 Forbidden: AccessDenied: Not authorized to perform sts:AssumeRole & more" \
+		AWS_PROFILE=role
 	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
 	rm "$ST/mode"
 	# A source_profile loop, a missing source: said before any request.
