@@ -80,6 +80,11 @@ int cmd_getopt(struct cmd_parser *p);
 /* Print the command's --help on stdout; returns exit status 0. */
 int cmd_help(const struct cmd_command *cmd);
 
+/* A tuning option a generated job carries: the table's "s3.KEY" ones
+ * (storage.s3: how the sources are reached, not how fast), which
+ * --emit-job therefore takes, as it takes --no-sign-request. */
+bool cmd_option_in_job(int opt);
+
 /* One option of the shared tables (tuning, remote, output): 0, 1 when opt
  * is not one of them, or -1 (a usage error, said). */
 int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,

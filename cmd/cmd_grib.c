@@ -161,7 +161,7 @@ static int grib_option(struct cmd_parser *p, struct grib_args *a, int opt,
 	case OPT_SKIP_FILL:
 		break;
 	default:
-		a->tuned = true;
+		a->tuned |= !cmd_option_in_job(opt);
 	}
 	return cmd_common_option(p, &a->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
 }

@@ -160,7 +160,7 @@ static int zarr_option(struct cmd_parser *p, struct zarr_args *z, int opt,
 	case OPT_SKIP_FILL:
 		break;
 	default:
-		z->tuned = true;
+		z->tuned |= !cmd_option_in_job(opt);
 	}
 	return cmd_common_option(p, &z->c, opt, arg) ? LSIO_EXIT_USAGE : 0;
 }

@@ -394,6 +394,16 @@ static int parse_stats(struct cmd_parser *p, const char *arg, int *mode)
 	return 0;
 }
 
+bool cmd_option_in_job(int opt)
+{
+	const struct lsio_option_info *in;
+
+	if (opt < OPT_TUNING || opt >= OPT_TUNING + CMD_TUNING_MAX)
+		return false;
+	in = lsio_option_info((size_t)(opt - OPT_TUNING));
+	return in && strchr(in->key, '.');
+}
+
 /* The value tables return 0 or the exit status 2 (said); this is 0, 1
  * (not one of them) or -1. */
 int cmd_common_option(struct cmd_parser *p, struct cmd_common *c, int opt,

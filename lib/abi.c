@@ -32,6 +32,7 @@ static void options_defaults(struct lsio_options *o)
 	o->no_sign_request = -1;
 	o->missing_403 = -1;
 	o->skip_fill = -1;
+	o->request_payer = -1;
 }
 
 void lsio_options_init(struct lsio_options *opt, size_t size)

@@ -457,10 +457,16 @@ int lsio_remote_settings_parse(struct lsio_ctx *ctx, const char *where,
 			       const char *key, json_t *v,
 			       struct lsio_remote_settings *out);
 
+/* A generated job's "storage" line for how opt reads s3:// sources
+ * (unsigned, requester pays), so that the job reads as the command did;
+ * nothing when opt asks neither. */
+void lsio_job_s3_text(const struct lsio_options *opt, struct lsio_strbuf *b);
+
 /* The job's "storage" section: -1 (or NULL) when not given.  The same
  * struct holds a "classes" or "prefixes" entry (only scoped keys set). */
 struct lsio_settings {
 	int workers, queue_depth, direct;
+	int request_payer;	/* storage.s3.request_payer: 1 requester pays */
 	int64_t memory, coalesce_gap, max_request, split, part_size;
 	const char *backend;	/* static: a name of the option table's */
 	struct lsio_settings *classes[LSIO_CLASS_COUNT];	/* or NULL */

@@ -602,8 +602,7 @@ static int job_text(struct grib_gen *g, enum grib_out kind, char **job)
 	lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": ", LSIO_JOB_FORMAT);
 	put_output(g, &b, kind, kind == GRIB_OUT_NPY ? pos.nchunks : pos.at);
 	lsio_strbuf_printf(&b, ",\n");
-	if (g->opt && g->opt->no_sign_request > 0)
-		lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
+	lsio_job_s3_text(g->opt, &b);
 	lsio_strbuf_printf(&b, "  \"chunks\": [");
 	lsio_strbuf_add(&b, chunks.p, chunks.len);
 	lsio_strbuf_printf(&b, "\n  ]\n}\n");

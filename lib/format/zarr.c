@@ -565,8 +565,7 @@ int zarr_job_text(struct lsio_ctx *ctx, const struct lsio_options *opt,
 		lsio_strbuf_printf(&b, "{\n  \"lsio\": %d,\n  \"output\": %s,\n  \"defaults\": %s,\n",
 			    LSIO_JOB_FORMAT, out, def);
 		/* A public bucket read unsigned stays unsigned in the job. */
-		if (opt && opt->no_sign_request > 0)
-			lsio_strbuf_printf(&b, "  \"storage\": {\"s3\": {\"no_sign_request\": true}},\n");
+		lsio_job_s3_text(opt, &b);
 		lsio_strbuf_printf(&b, "  \"chunks\": [");
 		lsio_strbuf_add(&b, entries->p, entries->len);
 		lsio_strbuf_printf(&b, "\n  ]\n}\n");

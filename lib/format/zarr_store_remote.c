@@ -33,6 +33,7 @@ struct remote_store {
 	struct zarr_store s;	/* first: the ops see a struct zarr_store */
 	struct lsio_ctx *ctx;
 	int no_sign_request;	/* --no-sign-request, -1 = not given */
+	int request_payer;	/* --request-payer, -1 = not given */
 	bool missing_403;	/* --missing-403: 403 is a missing key */
 };
 
@@ -62,6 +63,7 @@ static int batch_init(struct remote_store *rs, const char *const *keys,
 	memset(b, 0, sizeof(*b));
 	lsio_remote_settings_init(&b->job.storage.remote);
 	b->job.storage.remote.no_sign_request = rs->no_sign_request;
+	b->job.storage.request_payer = rs->request_payer;
 	b->job.storage.remote.missing_403 = rs->missing_403;
 	b->job.sources = calloc(MAX(n, 1u), sizeof(*b->job.sources));
 	b->facts = calloc(MAX(n, 1u), sizeof(*b->facts));
@@ -282,6 +284,7 @@ int zarr_store_remote_open(struct lsio_ctx *ctx, const char *uri,
 	rs->s.ops = &zarr_store_remote;
 	rs->ctx = ctx;
 	rs->no_sign_request = opt ? opt->no_sign_request : -1;
+	rs->request_payer = opt ? opt->request_payer : -1;
 	rs->missing_403 = opt && opt->missing_403 > 0;
 	*store = &rs->s;
 	return 0;

@@ -187,6 +187,11 @@ struct lsio_options {
 	/* With a reduction: 1, values equal to the array's fill value are
 	 * missing, as NaN always is; 0, they count; -1: as the job says. */
 	int skip_fill;
+	/* 1: s3:// requests say the requester pays (requester-pays
+	 * buckets: "x-amz-request-payer: requester", signed); 0: not; -1:
+	 * as the job's storage.s3.request_payer says.  A tuning option:
+	 * lsio_options_set(opt, "request-payer", "requester"). */
+	int request_payer;
 };
 
 /* Sets every field to "not set" and opt->size to the smaller of size

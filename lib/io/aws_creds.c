@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aws_creds.c - AWS credentials served over HTTP, where the AWS CLI looks
- * after the environment and the profile files (s3_auth.c) gave none:
- * the container's credentials endpoint (ECS, EKS Pod Identity), then the
- * EC2 instance metadata service (IMDSv2).
+ * after the environment and the profile files (s3_auth.c) gave none and
+ * the profile's roles and commands (aws_profile.c) none either: the
+ * container's credentials endpoint (ECS, EKS Pod Identity), then the EC2
+ * instance metadata service (IMDSv2).  Also the one request function
+ * every credentials service is asked through (STS too, aws_sts.c).
  *
  * Both are one short exchange with a local service, made once when a
  * plan is made: 1 s to connect and 2 s in all per request, as botocore
@@ -26,7 +28,6 @@
 #define IMDS_TTL "21600"		/* seconds a session token lives */
 #define CONNECT_MS 1000L
 #define TIMEOUT_MS 2000L
-#define BODY_MAX (64 << 10)		/* a credentials document is < 2 KiB */
 #define REFRESH_BEFORE 300		/* seconds: fetch again when closer */
 
 static const char *env(const char *name)
@@ -38,19 +39,12 @@ static const char *env(const char *name)
 
 /* --- one request ------------------------------------------------------------ */
 
-struct exchange {
-	struct lsio_http_resp resp;
-	char body[BODY_MAX + 1];
-	size_t len;
-	bool over;		/* more than BODY_MAX: not a credentials document */
-};
-
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct exchange *x = arg;
+	struct lsio_aws_body *x = arg;
 	size_t len = size * n;
 
-	if (x->len + len > BODY_MAX) {
+	if (x->len + len > LSIO_AWS_BODY_MAX) {
 		x->over = true;
 		return 0;
 	}
@@ -62,17 +56,56 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct exchange *x = arg;
+	struct lsio_aws_body *x = arg;
 
 	lsio_http_header(&x->resp, p, size * n);
 	return size * n;
 }
 
-/* METHOD url with the header line hdr1 (may be NULL), once.  Returns 0
- * and the body in x on a 200, else -1 with "HTTP 404 Not Found" or curl's
- * reason ("Connection refused") in why. */
-static int http_ask(const char *method, const char *url, const char *hdr1,
-		    struct exchange *x, char *why, size_t cap)
+static int req_headers(const struct lsio_aws_req *q, struct curl_slist **hdr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(q->hdr) && q->hdr[i]; i++)
+		if (lsio_slist_add(hdr, q->hdr[i]))
+			return -ENOMEM;
+	/* "Content-Type:" drops the form type curl gives a PUT's body. */
+	if (!q->body && lsio_slist_add(hdr, "Content-Type:"))
+		return -ENOMEM;
+	return 0;
+}
+
+static void req_setopts(CURL *e, const struct lsio_aws_req *q,
+			struct curl_slist *hdr, struct lsio_aws_body *x)
+{
+	lsio_curl.easy_setopt(e, CURLOPT_URL, q->url);
+	lsio_curl.easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+	/* A PUT with an empty body: Content-Length: 0; a POST its form. */
+	if (!strcmp(q->method, "PUT") || q->body) {
+		lsio_curl.easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+		lsio_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+				      (long)(q->body ? strlen(q->body) : 0));
+	}
+	if (q->sigv4) {
+		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, q->key);
+		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, q->secret);
+		lsio_curl.easy_setopt(e, CURLOPT_AWS_SIGV4, q->sigv4);
+	}
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+	lsio_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	lsio_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			      q->connect_ms ? q->connect_ms : CONNECT_MS);
+	lsio_curl.easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			      q->timeout_ms ? q->timeout_ms : TIMEOUT_MS);
+	/* A local service: a proxy would only send the keys elsewhere. */
+	if (!q->proxy_ok)
+		lsio_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
+	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, x);
+	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, x);
+}
+
+int lsio_aws_http(const struct lsio_aws_req *q, struct lsio_aws_body *x,
+		  char *why, size_t cap)
 {
 	char err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdr = NULL;
@@ -82,36 +115,15 @@ static int http_ask(const char *method, const char *url, const char *hdr1,
 
 	memset(x, 0, sizeof(*x));
 	lsio_http_resp_reset(&x->resp);
-	if (!e) {
-		lsio_why(why, cap, 0, "out of memory");
-		return -1;
-	}
-	/* "Content-Type:" drops the form type curl gives a PUT's body. */
-	if ((hdr1 && lsio_slist_add(&hdr, hdr1)) ||
-	    lsio_slist_add(&hdr, "Content-Type:")) {
+	if (!e || req_headers(q, &hdr)) {
 		lsio_why(why, cap, 0, "out of memory");
 		goto out;
 	}
-	lsio_curl.easy_setopt(e, CURLOPT_URL, url);
-	lsio_curl.easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	if (!strcmp(method, "PUT")) {	/* with an empty body: Content-Length: 0 */
-		lsio_curl.easy_setopt(e, CURLOPT_POSTFIELDS, "");
-		lsio_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-	lsio_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	lsio_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_MS);
-	lsio_curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
-	/* The services are local: a proxy would only send the keys elsewhere. */
-	lsio_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
-	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, x);
-	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, x);
+	req_setopts(e, q, hdr, x);
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, err);
 	rc = lsio_curl.easy_perform(e);
 	if (x->over)
-		lsio_why(why, cap, 0, "a response of more than %d bytes", BODY_MAX);
+		lsio_why(why, cap, 0, "a response of more than %d bytes", LSIO_AWS_BODY_MAX);
 	else if (rc)
 		lsio_why(why, cap, 0, "%s", err[0] ? err : lsio_curl.easy_strerror(rc));
 	else if (x->resp.status != 200)
@@ -120,15 +132,25 @@ static int http_ask(const char *method, const char *url, const char *hdr1,
 		ret = 0;
 out:
 	lsio_curl.slist_free_all(hdr);
-	lsio_curl.easy_cleanup(e);
+	if (e)
+		lsio_curl.easy_cleanup(e);
 	return ret;
+}
+
+/* METHOD url with the header line hdr1 (may be NULL), once, to a local
+ * service.  Returns 0 and the body in x on a 200, else -1 with "HTTP 404
+ * Not Found" or curl's reason ("Connection refused") in why. */
+static int http_ask(const char *method, const char *url, const char *hdr1,
+		    struct lsio_aws_body *x, char *why, size_t cap)
+{
+	struct lsio_aws_req q = { .method = method, .url = url, .hdr = { hdr1 } };
+
+	return lsio_aws_http(&q, x, why, cap);
 }
 
 /* --- the credentials document ------------------------------------------------ */
 
-/* "2026-12-07T09:30:00Z" (also with fractions of a second) as seconds
- * since 1970; 0 when absent, -1 when unreadable. */
-static int64_t iso_time(const char *s)
+int64_t lsio_aws_time(const char *s)
 {
 	struct tm tm = { 0 };
 	const char *end;
@@ -149,7 +171,7 @@ static const char *jstr(json_t *o, const char *key)
 							   : NULL;
 }
 
-static int dup_creds(struct lsio_aws_creds *c, const char *id,
+int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
 		     const char *secret, const char *token)
 {
 	free(c->access_key);
@@ -163,7 +185,7 @@ static int dup_creds(struct lsio_aws_creds *c, const char *id,
 
 /* {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}, as both
  * services send it (IMDS adds "Code": "Success"). */
-static int creds_parse(struct lsio_aws_creds *c, const struct exchange *x,
+static int creds_parse(struct lsio_aws_creds *c, const struct lsio_aws_body *x,
 		       char *why, size_t cap)
 {
 	json_t *o = json_loadb(x->body, x->len, 0, NULL);
@@ -179,11 +201,11 @@ static int creds_parse(struct lsio_aws_creds *c, const struct exchange *x,
 	else if (!id || !secret)
 		lsio_why(why, cap, 0, "no %s in the response",
 		     id ? "SecretAccessKey" : "AccessKeyId");
-	else if ((c->expires = iso_time(jstr(o, "Expiration"))) < 0)
+	else if ((c->expires = lsio_aws_time(jstr(o, "Expiration"))) < 0)
 		lsio_why(why, cap, 0, "an Expiration that is not a time: \"%s\"",
 		     jstr(o, "Expiration"));
 	else
-		ret = dup_creds(c, id, secret, jstr(o, "Token"));
+		ret = lsio_aws_creds_set(c, id, secret, jstr(o, "Token"));
 	json_decref(o);
 	return ret;
 }
@@ -244,12 +266,12 @@ static int container_auth(char *line, size_t cap, char *why, size_t wcap)
 	return 0;
 }
 
-static int from_container(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_from_container(struct lsio_aws_creds *c, char *why, size_t cap)
 {
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	char url[2048], auth[4200], msg[512];
-	struct exchange *x;
+	struct lsio_aws_body *x;
 	int ret;
 
 	if (!full && !rel)
@@ -290,7 +312,7 @@ static bool imds_disabled(void)
 }
 
 /* The first line of the role listing: the instance profile's role. */
-static int imds_role(const struct exchange *x, char *role, size_t cap)
+static int imds_role(const struct lsio_aws_body *x, char *role, size_t cap)
 {
 	size_t n = strcspn(x->body, "\r\n");
 
@@ -304,7 +326,7 @@ static int imds_role(const struct exchange *x, char *role, size_t cap)
 /* The session token's header line into tok; "" for IMDSv1, which a
  * service without tokens answers the PUT with 403, 404 or 405 (botocore's
  * fallback), unless AWS_EC2_METADATA_V1_DISABLED=true. */
-static int imds_token(const char *ep, struct exchange *x, char *tok,
+static int imds_token(const char *ep, struct lsio_aws_body *x, char *tok,
 		      size_t tcap, char *msg, size_t cap)
 {
 	const char *v1_off = env("AWS_EC2_METADATA_V1_DISABLED");
@@ -332,7 +354,7 @@ static int imds_token(const char *ep, struct exchange *x, char *tok,
 /* The three requests: session token, role name, the role's keys.  On
  * failure msg says which step and what came back. */
 static int imds_steps(struct lsio_aws_creds *c, const char *ep,
-		      struct exchange *x, char *msg, size_t cap)
+		      struct lsio_aws_body *x, char *msg, size_t cap)
 {
 	char url[1024], tok[1100], role[128];
 
@@ -352,11 +374,11 @@ static int imds_steps(struct lsio_aws_creds *c, const char *ep,
 	return creds_parse(c, x, msg, cap);
 }
 
-static int from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
 {
 	const char *v = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char ep[512], msg[512];
-	struct exchange *x;
+	struct lsio_aws_body *x;
 	size_t n;
 	int ret;
 
@@ -381,11 +403,13 @@ static int from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
 
 static int fetch_once(struct lsio_aws_creds *c, char *why, size_t cap)
 {
-	int ret = from_container(c, why, cap);
+	int ret = lsio_aws_profile_creds(c, why, cap);
 
+	if (!ret)
+		ret = lsio_aws_from_container(c, why, cap);
 	if (ret)
 		return ret;
-	ret = from_imds(c, why, cap);
+	ret = lsio_aws_from_imds(c, why, cap);
 	return ret == -LSIO_ESOURCE ? 0 : ret;
 }
 

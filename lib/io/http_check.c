@@ -278,9 +278,8 @@ enum lsio_http_verdict lsio_http_judge_rest(const struct lsio_http_resp *r,
 	return lsio_http_judge(r, off, 1, why, cap);
 }
 
-/* The text between <tag> and </tag>, trimmed. */
-static void xml_text(const char *body, size_t n, const char *tag, char *out,
-		     size_t cap)
+void lsio_xml_text(const char *body, size_t n, const char *tag, char *out,
+		   size_t cap)
 {
 	char open[32], close[32];
 	const char *a, *b;
@@ -308,8 +307,8 @@ static void xml_text(const char *body, size_t n, const char *tag, char *out,
 void lsio_xml_error(const char *body, size_t n, char *code, size_t code_cap,
 		    char *msg, size_t msg_cap)
 {
-	xml_text(body, n, "Code", code, code_cap);
-	xml_text(body, n, "Message", msg, msg_cap);
+	lsio_xml_text(body, n, "Code", code, code_cap);
+	lsio_xml_text(body, n, "Message", msg, msg_cap);
 }
 
 double lsio_backoff(unsigned retry, double base, double cap, uint64_t *rng)

@@ -63,6 +63,16 @@ static bool no_sign(const struct lsio_remote *r, const struct lsio_options *opt)
 	return r->job->storage.remote.no_sign_request > 0;
 }
 
+/* Requester-pays buckets: the header goes on every s3:// request, and
+ * libcurl signs it with the rest of the x-amz-* headers. */
+static bool requester_pays(const struct lsio_remote *r,
+			   const struct lsio_options *opt)
+{
+	if (opt && opt->request_payer >= 0)
+		return opt->request_payer > 0;
+	return r->job->storage.request_payer > 0;
+}
+
 /* The AWS chain: the environment and the profile files, then the
  * container's and the instance's endpoints. */
 static int aws_chain(struct lsio_aws_creds *c, char *why, size_t cap)
@@ -272,6 +282,9 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 	if (!v && !(v = env("AWS_ENDPOINT_URL_S3")) && !(v = env("AWS_ENDPOINT_URL")))
 		v = r->aws.endpoint;
 	c->endpoint = v;
+	if (requester_pays(r, opt) &&
+	    lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-request-payer: requester"))
+		return -ENOMEM;
 	return s3_signing(r, c->region) ? -ENOMEM : 0;
 }
 

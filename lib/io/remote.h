@@ -68,36 +68,114 @@ struct lsio_aws_creds {
 };
 
 /*
- * Find credentials as the AWS CLI does, first match wins:
+ * Find credentials as the AWS CLI does (botocore's chain), first match wins:
  *   1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
- *   2. the profile AWS_PROFILE (else "default") in AWS_SHARED_CREDENTIALS_FILE
- *      (else ~/.aws/credentials), then in AWS_CONFIG_FILE (else
- *      ~/.aws/config, section "[profile NAME]" or "[default]").
+ *   2. the profile's role_arn (assume-role), 3. a web identity token,
+ *      4. SSO (not supported): lsio_aws_creds_fetch's, so this returns 0;
+ *   5. the profile AWS_PROFILE (else "default") in AWS_SHARED_CREDENTIALS_FILE
+ *      (else ~/.aws/credentials);
+ *   6. the profile's credential_process: lsio_aws_creds_fetch's (0 here);
+ *   7. the profile in AWS_CONFIG_FILE (else ~/.aws/config, section
+ *      "[profile NAME]" or "[default]").
  * The profile's region and endpoint_url are read from the config file
- * even when the keys come from the environment.  Returns 1 when keys were
- * found, 0 when none were (no error), or -LSIO_EJOB when they are
- * incomplete (a key id without a secret) or AWS_PROFILE names a missing
- * profile, with the reason in why.
+ * even when the keys come from the environment.  Sends nothing, runs
+ * nothing.  Returns 1 when keys were found, 0 when none were (no error),
+ * or -LSIO_EJOB when they are incomplete (a key id without a secret) or
+ * AWS_PROFILE names a missing profile, with the reason in why.
  */
 int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap);
 void lsio_aws_creds_release(struct lsio_aws_creds *c);
 
 /*
- * The rest of the chain, over HTTP (aws_creds.c), for when
- * lsio_aws_creds_find() found no keys:
- *   3. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on
+ * The rest of the chain, for when lsio_aws_creds_find() found no keys:
+ *   2.-4. and 6. above (aws_profile.c: lsio_aws_profile_creds);
+ *   8. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on
  *      http://169.254.170.2, else AWS_CONTAINER_CREDENTIALS_FULL_URI, with
  *      AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) as its Authorization;
- *   4. EC2 instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT
+ *   9. EC2 instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT
  *      (else http://169.254.169.254) unless AWS_EC2_METADATA_DISABLED=true.
  * Keys expiring within 5 minutes are fetched again.  Fills c's keys,
  * expires and from.  Returns 1 when keys were found; 0 when none were, with
  * why "" or why the instance metadata gave none (a machine outside EC2
- * has none: not an error); -LSIO_ESOURCE when the container's endpoint,
- * once configured, fails, or the keys have expired, with why naming the
- * source, its URL and what it answered; -ENOMEM.
+ * has none: not an error); -LSIO_ESOURCE when a configured source (a
+ * role, a command, the container's endpoint) fails, or the keys have
+ * expired, with why naming the source, its URL and what it answered;
+ * -ENOMEM.
  */
 int lsio_aws_creds_fetch(struct lsio_aws_creds *c, char *why, size_t cap);
+
+/* --- AWS profiles (s3_auth.c) ---------------------------------------------- */
+
+/* The profile in use: AWS_PROFILE, else "default". */
+const char *lsio_aws_profile(void);
+
+/* key of profile: the credentials file's [NAME], else the config file's
+ * [profile NAME] ([default]).  malloc'd, NULL when absent; *seen (may be
+ * NULL) is set when either file has the section. */
+char *lsio_aws_profile_get(const char *profile, const char *key, bool *seen);
+
+/* profile's static keys (credentials file, then config file), or the
+ * environment's: 1 found, 0 none, -LSIO_EJOB half a pair, -ENOMEM.  They
+ * replace c's keys and set c->from. */
+int lsio_aws_profile_keys(struct lsio_aws_creds *c, const char *profile,
+			  char *why, size_t cap);
+int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap);
+
+/* --- the profile's roles and commands (aws_profile.c) ----------------------- */
+
+/* Steps 2, 3, 4 and 6 of the chain: 1 with keys in c (c->from names the
+ * profile, role and STS URL or command, never a secret), 0 when the
+ * profile and the environment configure none of them, -LSIO_ESOURCE with
+ * why (an STS error's Code and Message, a command's failure, a
+ * source_profile loop, an SSO profile), -ENOMEM. */
+int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap);
+
+/* --- AWS STS (aws_sts.c) ---------------------------------------------------- */
+
+/* One call of STS: AssumeRoleWithWebIdentity (unsigned, with token) or
+ * AssumeRole (signed by src). */
+struct lsio_sts_call {
+	const char *role_arn, *session;	/* session NULL: "lsio-PID" */
+	const char *token;		/* the web identity token, or NULL */
+	const struct lsio_aws_creds *src;	/* AssumeRole's signer */
+	const char *external_id;	/* AssumeRole's, or NULL */
+	const char *duration;		/* seconds, or NULL: STS's default */
+	const char *region;		/* the profile's, or NULL */
+	const char *endpoint;		/* the profile's endpoint_url, or NULL */
+};
+
+/* STS's URL: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's
+ * endpoint_url, https://sts.REGION.amazonaws.com for AWS_REGION,
+ * AWS_DEFAULT_REGION or the profile's region, else the global
+ * https://sts.amazonaws.com; and the region that signs for it. */
+void lsio_sts_endpoint(const struct lsio_sts_call *q, char *url, size_t cap,
+		       char *region, size_t rcap);
+
+/* Make the call; on 1 c holds the role's keys, token and expiry, and url
+ * the STS URL asked.  -LSIO_ESOURCE with why "URL: HTTP 403 Forbidden:
+ * AccessDenied: message", -ENOMEM.  One request, no retry. */
+int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_aws_creds *c,
+		  char *url, size_t ucap, char *why, size_t cap);
+
+/* The <Credentials> of an STS response (n bytes of body) into c: 0, or
+ * -LSIO_ESOURCE with why (an <Error>'s Code: Message, a missing key or a
+ * bad Expiration), -ENOMEM. */
+int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
+		   char *why, size_t cap);
+
+/* --- credential_process (aws_process.c) -------------------------------------- */
+
+/* Run cmd with /bin/sh -c (stdin /dev/null) and take the keys from the
+ * JSON on its stdout ({"Version": 1, "AccessKeyId", "SecretAccessKey",
+ * "SessionToken", "Expiration"}).  1, or -LSIO_ESOURCE with why naming
+ * the profile and what failed (the exit status and the first line of its
+ * stderr, or what is wrong with the JSON), -ENOMEM. */
+int lsio_aws_process(struct lsio_aws_creds *c, const char *profile,
+		     const char *cmd, char *why, size_t cap);
+
+/* Parse a credential_process document of n bytes: 0 or -LSIO_ESOURCE. */
+int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_aws_creds *c,
+			   char *why, size_t cap);
 
 /* --- credentials shared by the process (creds_cache.c) ------------------- */
 
@@ -252,6 +330,11 @@ void lsio_http_status_text(const struct lsio_http_resp *r, char *buf,
 
 /* 408, 429, 500, 502, 503, 504: worth another try. */
 bool lsio_http_retryable(int status);
+
+/* The text between <tag> and </tag> in n bytes of body, trimmed, line
+ * breaks as spaces; "" when absent. */
+void lsio_xml_text(const char *body, size_t n, const char *tag, char *out,
+		   size_t cap);
 
 /* The <Code> and <Message> of an S3 (or GCS XML) error body, "" when
  * absent. */

@@ -64,6 +64,50 @@ struct lsio_remote {
 	struct host_stats *stats;	/* nhosts */
 };
 
+/* --- the services AWS credentials come from (aws_creds.c) ------------- */
+
+#define LSIO_AWS_BODY_MAX (64 << 10)	/* a credentials document is < 2 KiB */
+
+/* One request to a credentials service. */
+struct lsio_aws_req {
+	const char *method;	/* "GET", "PUT" (an empty body) or "POST" */
+	const char *url;
+	const char *hdr[3];	/* header lines, NULL after the last */
+	const char *body;	/* a POST's form, NULL = none */
+	const char *sigv4;	/* "aws:amz:REGION:sts": signed by key, secret */
+	const char *key, *secret;
+	long connect_ms, timeout_ms;	/* 0: 1 s and 2 s, a local service's */
+	bool proxy_ok;		/* false: never through a proxy (local) */
+};
+
+/* What came back: the head and up to LSIO_AWS_BODY_MAX bytes of body,
+ * error responses' too. */
+struct lsio_aws_body {
+	struct lsio_http_resp resp;
+	char body[LSIO_AWS_BODY_MAX + 1];	/* '\0'-terminated */
+	size_t len;
+	bool over;		/* more than LSIO_AWS_BODY_MAX: no document */
+};
+
+/* Send q once.  Returns 0 on a 200, else -1 with "HTTP 403 Forbidden" or
+ * curl's reason ("Connection refused") in why; x holds what came. */
+int lsio_aws_http(const struct lsio_aws_req *q, struct lsio_aws_body *x,
+		  char *why, size_t cap);
+
+/* "2026-12-07T09:30:00Z" (also with fractions of a second) as seconds
+ * since 1970; 0 when s is NULL, -1 when unreadable. */
+int64_t lsio_aws_time(const char *s);
+
+/* Replace c's keys with copies (token may be NULL).  0 or -ENOMEM. */
+int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
+		       const char *secret, const char *token);
+
+/* The container's credentials (ECS), and the instance's (IMDS): 1 found,
+ * 0 not configured (or IMDS disabled), -LSIO_ESOURCE with why naming the
+ * service and its URL, -ENOMEM.  They set c->from. */
+int lsio_aws_from_container(struct lsio_aws_creds *c, char *why, size_t cap);
+int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap);
+
 /* Append line to *list.  Returns 0, or -ENOMEM (the list is kept). */
 int lsio_slist_add(struct curl_slist **list, const char *line);
 

@@ -7,8 +7,10 @@
  * endpoint of an S3-compatible store (path-style); gs://bucket/key becomes
  * a path on storage.googleapis.com, whose XML API serves ranged GETs the
  * same way.  Credentials follow the AWS CLI: the environment first, then
- * the profile in ~/.aws/credentials and ~/.aws/config.  Nothing here sends
- * a request; libcurl signs each one (CURLOPT_AWS_SIGV4).
+ * the profile in ~/.aws/credentials and ~/.aws/config (unless the
+ * profile names a role, a web identity or a command first: those are
+ * aws_profile.c's).  Nothing here sends a request; libcurl signs each one
+ * (CURLOPT_AWS_SIGV4).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -301,7 +303,7 @@ static int dup_into(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int creds_from_env(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap)
 {
 	const char *id = env("AWS_ACCESS_KEY_ID");
 	const char *secret = env("AWS_SECRET_ACCESS_KEY");
@@ -314,6 +316,10 @@ static int creds_from_env(struct lsio_aws_creds *c, char *why, size_t cap)
 		     id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 		return -LSIO_EJOB;
 	}
+	free(c->access_key);
+	free(c->secret_key);
+	free(c->token);
+	c->access_key = c->secret_key = c->token = NULL;
 	if (dup_into(&c->access_key, id) || dup_into(&c->secret_key, secret) ||
 	    dup_into(&c->token, env("AWS_SESSION_TOKEN")))
 		return -ENOMEM;
@@ -341,6 +347,9 @@ static int creds_from_file(struct lsio_aws_creds *c, const char *path,
 		free(secret);
 		return -LSIO_EJOB;
 	}
+	free(c->access_key);
+	free(c->secret_key);
+	free(c->token);
 	c->access_key = id;
 	c->secret_key = secret;
 	c->token = lsio_ini_get(path, section, "aws_session_token", NULL);
@@ -348,31 +357,110 @@ static int creds_from_file(struct lsio_aws_creds *c, const char *path,
 	return 1;
 }
 
+/* The files, and the config file's section of profile. */
+struct aws_files {
+	char creds[1024], config[1024], section[300];
+};
+
+static void files_init(struct aws_files *f, const char *profile)
+{
+	aws_file(f->creds, sizeof(f->creds), "AWS_SHARED_CREDENTIALS_FILE", "credentials");
+	aws_file(f->config, sizeof(f->config), "AWS_CONFIG_FILE", "config");
+	snprintf(f->section, sizeof(f->section), "%s%s",
+		 strcmp(profile, "default") ? "profile " : "", profile);
+}
+
+const char *lsio_aws_profile(void)
+{
+	return env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+}
+
+char *lsio_aws_profile_get(const char *profile, const char *key, bool *seen)
+{
+	struct aws_files f;
+	bool found = false;
+	char *v;
+
+	files_init(&f, profile);
+	v = lsio_ini_get(f.creds, profile, key, &found);
+	if (seen)
+		*seen |= found;
+	found = false;
+	if (!v)
+		v = lsio_ini_get(f.config, f.section, key, &found);
+	if (seen)
+		*seen |= found;
+	return v;
+}
+
+/* The keys the credentials file has for profile, then those of the
+ * config file; file says which (0 both, 1 credentials, 2 config). */
+static int profile_keys(struct lsio_aws_creds *c, const char *profile,
+			int file, bool *seen, char *why, size_t cap)
+{
+	struct aws_files f;
+	int ret = 0;
+
+	files_init(&f, profile);
+	if (file != 2)
+		ret = creds_from_file(c, f.creds, profile, profile, seen, why, cap);
+	if (!ret && file != 1)
+		ret = creds_from_file(c, f.config, f.section, profile, seen, why, cap);
+	return ret;
+}
+
+int lsio_aws_profile_keys(struct lsio_aws_creds *c, const char *profile,
+			  char *why, size_t cap)
+{
+	bool seen = false;
+
+	return profile_keys(c, profile, 0, &seen, why, cap);
+}
+
+static bool profile_has(const char *profile, const char *key)
+{
+	char *v = lsio_aws_profile_get(profile, key, NULL);
+
+	free(v);
+	return v != NULL;
+}
+
+/* What the AWS CLI asks before the profile's static keys: a role to
+ * assume, a web identity token, SSO (aws_profile.c says which). */
+static bool profile_defers(const char *profile)
+{
+	return profile_has(profile, "role_arn") ||
+	       (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) ||
+	       profile_has(profile, "web_identity_token_file") ||
+	       profile_has(profile, "sso_start_url") ||
+	       profile_has(profile, "sso_session");
+}
+
 int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap)
 {
-	const char *profile = env("AWS_PROFILE");
-	char creds[1024], config[1024], section[300];
+	const char *profile = lsio_aws_profile();
+	struct aws_files f;
 	bool seen = false;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	aws_file(creds, sizeof(creds), "AWS_SHARED_CREDENTIALS_FILE", "credentials");
-	aws_file(config, sizeof(config), "AWS_CONFIG_FILE", "config");
-	snprintf(section, sizeof(section), "%s%s",
-		 profile && strcmp(profile, "default") ? "profile " : "",
-		 profile ? profile : "default");
-	c->region = lsio_ini_get(config, section, "region", &seen);
-	c->endpoint = lsio_ini_get(config, section, "endpoint_url", NULL);
-	ret = creds_from_env(c, why, cap);
+	files_init(&f, profile);
+	c->region = lsio_ini_get(f.config, f.section, "region", &seen);
+	c->endpoint = lsio_ini_get(f.config, f.section, "endpoint_url", NULL);
+	ret = lsio_aws_env_keys(c, why, cap);
+	if (!ret && profile_defers(profile))
+		return 0;
+	/* The credentials file's keys, the profile's credential_process
+	 * (lsio_aws_creds_fetch runs it), the config file's keys. */
 	if (!ret)
-		ret = creds_from_file(c, creds, profile ? profile : "default",
-				      profile ? profile : "default", &seen, why, cap);
+		ret = profile_keys(c, profile, 1, &seen, why, cap);
+	if (!ret && profile_has(profile, "credential_process"))
+		return 0;
 	if (!ret)
-		ret = creds_from_file(c, config, section,
-				      profile ? profile : "default", &seen, why, cap);
-	if (!ret && profile && !seen) {
+		ret = profile_keys(c, profile, 2, &seen, why, cap);
+	if (!ret && env("AWS_PROFILE") && !seen) {
 		whyf(why, cap, "AWS_PROFILE '%s' is in neither '%s' nor '%s'",
-		     profile, creds, config);
+		     profile, f.creds, f.config);
 		ret = -LSIO_EJOB;
 	}
 	if (ret < 0)

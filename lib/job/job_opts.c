@@ -29,6 +29,11 @@ static const struct lsio_opt_choice direct_choices[] = {
 	{ "auto", LSIO_DIRECT_AUTO }, { NULL, 0 }
 };
 
+/* aws-cli's --request-payer takes "requester"; a job's true is "on". */
+static const struct lsio_opt_choice payer_choices[] = {
+	{ "requester", 1 }, { "on", 1 }, { "off", 0 }, { NULL, 0 }
+};
+
 static const struct lsio_opt_choice backend_choices[] = {
 	{ "uring", 0 }, { "pread", 0 }, { "null", 0 }, { NULL, 0 }
 };
@@ -72,6 +77,11 @@ static const struct lsio_opt lsio_opts[] = {
 	    "how local files are read: uring (default), pread, or null (reads nothing)" },
 	  LSIO_OPT_NAME, LSIO_OPT_GLOBAL, 0, 0, false, backend_choices,
 	  SET(backend), OPT(backend) },
+	/* "s3.KEY": KEY of the storage section's "s3" object. */
+	{ { "s3.request_payer", "request-payer", "requester",
+	    "s3:// requests are paid by the requester (requester-pays buckets; default: the owner)" },
+	  LSIO_OPT_CHOICE, LSIO_OPT_GLOBAL, 0, 0, false, payer_choices,
+	  SET(request_payer), OPT(request_payer) },
 };
 
 const struct lsio_option_info *lsio_option_info(size_t i)
@@ -482,6 +492,30 @@ static int prefixes_parse(struct lsio_ctx *ctx, const char *where, json_t *v,
 	return 0;
 }
 
+/* The table's "s3.KEY" entries: KEY of the object under key ("s3"),
+ * which job_remote.c lets through. */
+static int nested_parse(struct lsio_ctx *ctx, const char *where,
+			const char *key, json_t *obj, struct lsio_settings *out)
+{
+	char why[LSIO_MSG_MAX / 2];
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < ARRAY_SIZE(lsio_opts) && json_is_object(obj); i++) {
+		const struct lsio_opt *o = &lsio_opts[i];
+		json_t *v;
+		int64_t val;
+
+		if (strncmp(o->info.key, key, n) || o->info.key[n] != '.' ||
+		    !(v = json_object_get(obj, o->info.key + n + 1)))
+			continue;
+		if (opt_json(o, v, &val, why, sizeof(why)))
+			return lsio_fail(ctx, -LSIO_EJOB, "%s.%s: %s", where,
+					 o->info.key, why);
+		opt_store(o, field(out, o->off), val);
+	}
+	return 0;
+}
+
 /* Parse one object of settings at where ("job.json: storage"); the
  * per-class and per-prefix objects use the scoped keys only. */
 static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
@@ -500,6 +534,9 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 		const struct lsio_opt *o = opt_find(key, scope, false);
 		int64_t val;
 
+		if (o && strchr(o->info.key, '.'))
+			o = NULL;	/* "s3.x" is only ever s3's x */
+
 		if (scope == LSIO_OPT_GLOBAL && !strcmp(key, "classes")) {
 			ret = classes_parse(ctx, where, v, out);
 			if (ret)
@@ -514,6 +551,9 @@ static int settings_parse_object(struct lsio_ctx *ctx, const char *where,
 		}
 		/* "s3", "http", "retry": how remote sources are reached. */
 		if (scope == LSIO_OPT_GLOBAL && !o) {
+			ret = nested_parse(ctx, where, key, v, out);
+			if (ret)
+				return ret;
 			ret = lsio_remote_settings_parse(ctx, where, key, v,
 							 &out->remote);
 			if (ret <= 0) {

@@ -14,8 +14,9 @@
 #include "job/job.h"
 
 static const char *const section_keys[] = { "s3", "http", "retry", NULL };
+/* request_payer is job_opts.c's (its table's "s3.request_payer"). */
 static const char *const s3_keys[] = { "endpoint", "region", "addressing",
-				       "no_sign_request", NULL };
+				       "no_sign_request", "request_payer", NULL };
 static const char *const http_keys[] = { "headers", "version", NULL };
 static const char *const retry_keys[] = { "attempts", "deadline", "timeout",
 					  NULL };
@@ -245,4 +246,17 @@ int lsio_remote_settings_parse(struct lsio_ctx *ctx, const char *where,
 	if (!strcmp(key, section_keys[2]))
 		return retry_parse(ctx, path, v, out);
 	return 1;
+}
+
+void lsio_job_s3_text(const struct lsio_options *opt, struct lsio_strbuf *b)
+{
+	bool unsigned_ = opt && opt->no_sign_request > 0;
+	bool payer = opt && opt->request_payer > 0;
+
+	if (!unsigned_ && !payer)
+		return;
+	lsio_strbuf_printf(b, "  \"storage\": {\"s3\": {%s%s%s}},\n",
+			   unsigned_ ? "\"no_sign_request\": true" : "",
+			   unsigned_ && payer ? ", " : "",
+			   payer ? "\"request_payer\": true" : "");
 }

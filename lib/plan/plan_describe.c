@@ -107,7 +107,7 @@ static json_t *creds_json(const struct lsio_plan *p)
 {
 	json_t *o = json_object();
 	const char *kind;
-	char creds[512];
+	char creds[768];
 	int ret;
 
 	for (unsigned k = 0; o && (ret = lsio_remote_creds(p->remote, k, &kind, creds,
@@ -257,7 +257,7 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 	struct class_sum sum[LSIO_CLASS_COUNT];
 	struct text t = { 0 };
 	const char *kind;
-	char creds[512];
+	char creds[768];
 	int ret;
 
 	class_sums(p, sum);

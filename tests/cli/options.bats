@@ -70,7 +70,8 @@ help_entry() {
 	man_text "$MAN1" OPTIONS | sed -n '/^\.SS "Tuning options/,/^\.SS /p' > tuning.txt
 	[ -s storage.txt ] && [ -s tuning.txt ] || fail "no STORAGE in lsio-job.5 or no tuning options in lsio.1"
 	while IFS=$'\t' read -r key flag metavar help; do
-		grep -q -E "^\.BR \"$key \" \"?\(" storage.txt || missing+=("lsio-job.5: $key")
+		# "s3.request_payer" is request_payer under s3.
+		grep -q -E "^\.BR \"${key##*.} \" \"?\(" storage.txt || missing+=("lsio-job.5: $key")
 		grep -A1 '^\.TP' tuning.txt | grep -q -E "^\.B[IR] --$flag( |$)" || missing+=("lsio.1: --$flag")
 	done < table.tsv
 	[ "${#missing[@]}" -eq 0 ] || fail "not documented: ${missing[*]}"
@@ -82,7 +83,7 @@ BAD=(
 	"workers 0" "workers 1025" "queue_depth 4097" "memory 1x"
 	"memory 1024" "memory off" "direct aut" "direct maybe"
 	"coalesce_gap lots" "max_request 100" "split 1ZB" "part_size off"
-	"part_size 0" "backend pred" "backend tape"
+	"part_size 0" "backend pred" "backend tape" "s3.request_payer owner"
 )
 
 @test "options: a bad value says the same on the command line and in a job's storage" {
@@ -90,10 +91,12 @@ BAD=(
 	local key flag metavar help value json cli job n=0 unlike=() untried=()
 	for b in "${BAD[@]}"; do
 		key=${b%% *} value=${b#* }
-		flag=${key//_/-}
+		flag=${key##*.} flag=${flag//_/-}
 		[[ $value =~ ^-?[0-9]+$ ]] && json=$value || json="\"$value\""
+		# "s3.KEY": KEY of storage.s3.
+		[[ $key != *.* ]] || json="{\"${key#*.}\": $json}"
 		printf '{"lsio": 1, "storage": {"%s": %s}, "output": {"type": "null"}, "chunks": []}\n' \
-			"$key" "$json" > job.json
+			"${key%%.*}" "$json" > job.json
 		run --separate-stderr lsio run job.json
 		assert_failure 2
 		job=${stderr#"lsio: job.json: storage.$key: "}

@@ -6,6 +6,7 @@
 # either injects faults (PROXY) or counts requests (CLEAN).  Swift's user
 # is test:tester (an access key with a colon), secret "testing".
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 NGINX_FIX=$LSIO_TOP/tests/fixtures/nginx
@@ -60,6 +61,18 @@ assert_same_as_local() {
 
 log_count() {
 	grep -c -e "$1" "$NGX/access.log" || true
+}
+
+# assert_refused JOB MESSAGE [VAR=VALUE...]: lsio run JOB (with the
+# variables) exits 1 saying MESSAGE, and sends the store no request.
+assert_refused() {
+	local job=$1 msg=$2 before
+	shift 2
+	before=$(log_count " $CLEAN_PORT ")
+	run env "$@" "$LSIO" run "$job"
+	assert_failure 1
+	assert_output "$msg"
+	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ] || fail "the store was asked: $output"
 }
 
 # stat_of FILE EXPR: EXPR over the --stats=json object (j) in FILE.
@@ -227,21 +240,33 @@ imds_start() {
 	IM=$BATS_TEST_TMPDIR/imds
 	mkdir -p "$IM"
 	echo "${1:-ok}" > "$IM/mode"
-	"$PY" "$IMDS_FIX" "$IM" test:tester testing imds-t0k3n > "$IM/out" 2>&1 3>&- &
-	IMDS_PID=$!
-	for _ in $(seq 200); do
-		[ -f "$IM/port" ] && break
-		sleep 0.05
-	done
-	[ -f "$IM/port" ] || fail "imds.py did not start: $(cat "$IM/out")"
+	fixture_start "$IM" "$IMDS_FIX" test:tester testing imds-t0k3n
+	IMDS_PID=$FIXTURE_PID
 	IMDS_URL=http://127.0.0.1:$(cat "$IM/port")
 }
 
+# fixture_start DIR SCRIPT [ARGS]: a loopback server of tests/fixtures
+# (SCRIPT DIR ARGS) in the background, until it has written DIR/port;
+# FIXTURE_PID is its process.
+fixture_start() {
+	local dir=$1 script=$2
+	shift 2
+	"$PY" "$script" "$dir" "$@" > "$dir/out" 2>&1 3>&- &
+	FIXTURE_PID=$!
+	for _ in $(seq 200); do
+		[ -f "$dir/port" ] && break
+		sleep 0.05
+	done
+	[ -f "$dir/port" ] || fail "$(basename "$script") did not start: $(cat "$dir/out")"
+}
+
 teardown() {
-	if [ -n "${IMDS_PID:-}" ]; then
-		kill "$IMDS_PID" 2>/dev/null || true
-		wait "$IMDS_PID" 2>/dev/null || true
-	fi
+	local pid
+	for pid in "${IMDS_PID:-}" "${STS_PID:-}"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 }
 
 # creds_job NAME: NAME.json reads 40 ranges of s3://lsio/ through the
@@ -252,11 +277,12 @@ creds_job() {
 	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 40 "$2" - --no-eof > "$1.local.json"
 }
 
-# The last signed GET of the counting proxy carries the token, signed.
+# assert_token_signed [TOKEN]: the last signed GET of the counting proxy
+# carries the session token (imds-t0k3n), signed.
 assert_token_signed() {
 	local line
 	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
-	[[ $line == *'"imds-t0k3n"'* ]] || fail "no session token in: $line"
+	[[ $line == *"\"${1:-imds-t0k3n}\""* ]] || fail "no session token ${1:-imds-t0k3n} in: $line"
 	[[ $line == *SignedHeaders=*x-amz-security-token* ]] || fail "the token is not signed: $line"
 	[[ $line == *Credential=test:tester/* ]] || fail "not the served key: $line"
 }
@@ -297,11 +323,8 @@ assert_token_signed() {
 	assert_line --regexp "^s3 credentials: container credentials \(ECS\) at $IMDS_URL/ecs/creds, with a session token, expiring "
 	# A wrong token: the endpoint's answer, once, exit status 1, no S3 request.
 	: > "$IM/log"
-	before=$(log_count " $CLEAN_PORT ")
-	run env AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong "$LSIO" run ecs.json
-	assert_failure 1
-	assert_output "lsio: AWS credentials: container credentials (ECS) at $IMDS_URL/ecs/creds: HTTP 403 Forbidden"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	assert_refused ecs.json "lsio: AWS credentials: container credentials (ECS) at $IMDS_URL/ecs/creds: HTTP 403 Forbidden" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong
 	run cat "$IM/log"
 	assert_output "GET /ecs/creds auth=wrong"
 	# The token from a file (EKS Pod Identity) wins over the variable.
@@ -324,11 +347,7 @@ assert_token_signed() {
 	unset AWS_EC2_METADATA_DISABLED
 	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
 	creds_job fail 43
-	before=$(log_count " $CLEAN_PORT ")
-	run "$LSIO" run fail.json
-	assert_failure 1
-	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
-	[ "$(log_count " $CLEAN_PORT ")" -eq "$before" ]
+	assert_refused fail.json "lsio: no AWS credentials to sign requests for s3:// sources: instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
 	run "$LSIO" plan -v fail.json
 	assert_success
 	assert_line "s3 credentials: none (instance metadata (IMDSv2) at $IMDS_URL: HTTP 404 Not Found)"
@@ -402,6 +421,275 @@ EOF2
 	left=$(( $(date -d "$exp" +%s) - $(date +%s) ))
 	[ "$left" -gt 3000 ] || fail "the near keys were kept: $exp ($left s left)"
 	assert_same_as_local near
+}
+
+# --- STS: web identity, assume-role profiles; credential_process --------
+
+STS_FIX=$LSIO_TOP/tests/fixtures/sts.py
+WEB_ROLE=arn:aws:iam::123456789012:role/lsio-web
+READ_ROLE=arn:aws:iam::123456789012:role/lsio-read
+
+# sts_start: tests/fixtures/sts.py on loopback (AssumeRoleWithWebIdentity
+# and AssumeRole, handing out Swift's keys with the token sts-t0k3n, the
+# AssumeRole signature checked); sets ST (its directory: log, mode,
+# web-token) and STS_URL, and points AWS_ENDPOINT_URL_STS at it.
+sts_start() {
+	ST=$BATS_TEST_TMPDIR/sts
+	mkdir -p "$ST"
+	fixture_start "$ST" "$STS_FIX"
+	STS_PID=$FIXTURE_PID
+	STS_URL=http://127.0.0.1:$(cat "$ST/port")
+	export AWS_ENDPOINT_URL_STS=$STS_URL
+	touch "$ST/log"
+}
+
+sts_count() {
+	wc -l < "$ST/log"
+}
+
+@test "creds: web identity token through STS AssumeRoleWithWebIdentity; env keys win, profile keys lose" {
+	sts_start
+	echo eyJ-web-t0k3n > "$ST/web-token"
+	printf 'eyJ-web-t0k3n\n' > token
+	export AWS_WEB_IDENTITY_TOKEN_FILE=$PWD/token AWS_ROLE_ARN=$WEB_ROLE AWS_ROLE_SESSION_NAME=bats-web
+	# Static keys of the default profile come after web identity: wrong
+	# ones here would fail the reads.
+	mkdir -p .aws
+	printf '[default]\naws_access_key_id = test:tester\naws_secret_access_key = wrong\n' > .aws/credentials
+	creds_job web 51
+	assert_same_as_local web
+	assert_token_signed sts-t0k3n
+	run cat "$ST/log"
+	assert_output "WEB role=$WEB_ROLE session=bats-web token=eyJ-web-t0k3n"
+	run "$LSIO" plan -v web.json
+	assert_success
+	assert_line --regexp "^s3 credentials: web identity token $PWD/token, role $WEB_ROLE via STS $STS_URL, with a session token, expiring 20[0-9-]{8}T[0-9:]{8}Z$"
+	refute_output --partial sts-t0k3n
+	refute_output --partial eyJ-web
+	# Without a session name: lsio-PID.
+	unset AWS_ROLE_SESSION_NAME
+	: > "$ST/log"
+	run "$LSIO" plan web.json
+	assert_success
+	run cat "$ST/log"
+	assert_output --regexp "^WEB role=$WEB_ROLE session=lsio-[0-9]+ token=eyJ-web-t0k3n$"
+	# A token STS refuses: its Code and Message, once, no S3 request.
+	echo expired > token
+	: > "$ST/log"
+	assert_refused web.json "lsio: AWS credentials: web identity token $PWD/token, role $WEB_ROLE via STS $STS_URL: HTTP 400 Bad Request: InvalidIdentityToken: Couldn't verify the token"
+	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
+	# No token file: said, no request.
+	: > "$ST/log"
+	run env AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/none" "$LSIO" plan web.json
+	assert_failure 1
+	assert_output "lsio: AWS credentials: cannot read the web identity token file '$PWD/none': No such file or directory"
+	[ "$(sts_count)" -eq 0 ]
+	# Keys in the environment come first: STS is not asked.
+	keys
+	assert_same_as_local web
+	[ "$(sts_count)" -eq 0 ] || fail "STS asked despite the environment's keys: $(cat "$ST/log")"
+	# The same from a profile's web_identity_token_file and role_arn.
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN
+	echo eyJ-web-t0k3n > token
+	printf '[profile wi]\nweb_identity_token_file = %s\nrole_arn = %s\nrole_session_name = from-profile\n' \
+		"$PWD/token" "$WEB_ROLE" > .aws/config
+	AWS_PROFILE=wi assert_same_as_local web
+	run cat "$ST/log"
+	assert_output "WEB role=$WEB_ROLE session=from-profile token=eyJ-web-t0k3n"
+}
+
+# The profiles of the assume-role tests: src has keys sts.py knows
+# (AKIDSOURCE), role assumes READ_ROLE with them, chain assumes another
+# role with role's keys; the loops and the broken ones fail.
+role_profiles() {
+	mkdir -p .aws
+	cat > .aws/credentials <<-EOF
+	[src]
+	aws_access_key_id = AKIDSOURCE
+	aws_secret_access_key = source-secret
+	[badsrc]
+	aws_access_key_id = AKIDSOURCE
+	aws_secret_access_key = not-the-secret
+	EOF
+	cat > .aws/config <<-EOF
+	[profile role]
+	role_arn = $READ_ROLE
+	source_profile = src
+	external_id = ext-1
+	duration_seconds = 900
+	role_session_name = bats-role
+	[profile chain]
+	role_arn = arn:aws:iam::123456789012:role/lsio-chained
+	source_profile = role
+	[profile badrole]
+	role_arn = $READ_ROLE
+	source_profile = badsrc
+	[profile loop-a]
+	role_arn = $READ_ROLE
+	source_profile = loop-b
+	[profile loop-b]
+	role_arn = $READ_ROLE
+	source_profile = loop-a
+	[profile nosrc]
+	role_arn = $READ_ROLE
+	source_profile = missing
+	[profile ecsrole]
+	role_arn = $READ_ROLE
+	credential_source = EcsContainer
+	[profile sso]
+	sso_start_url = https://example.awsapps.com/start
+	sso_region = us-east-1
+	EOF
+}
+
+@test "creds: profile assume-role signed by source_profile's keys (SigV4 checked), chained; loops and refusals are one clear error" {
+	sts_start
+	role_profiles
+	creds_job role 52
+	AWS_PROFILE=role assert_same_as_local role
+	assert_token_signed sts-t0k3n
+	run cat "$ST/log"
+	assert_output "ASSUME role=$READ_ROLE session=bats-role key=AKIDSOURCE sig=ok token=None ext=ext-1 dur=900"
+	run env AWS_PROFILE=role "$LSIO" plan -v role.json
+	assert_success
+	assert_line --regexp "^s3 credentials: profile 'role': assume role $READ_ROLE with source profile 'src' via STS $STS_URL, with a session token, expiring 20"
+	refute_output --partial source-secret
+	# Chained: the second AssumeRole is signed with the first's keys and
+	# carries its session token.
+	: > "$ST/log"
+	AWS_PROFILE=chain assert_same_as_local role
+	run cat "$ST/log"
+	assert_line --index 0 --partial "ASSUME role=$READ_ROLE session=bats-role key=AKIDSOURCE sig=ok"
+	assert_line --index 1 --regexp "^ASSUME role=arn:aws:iam::123456789012:role/lsio-chained session=lsio-[0-9]+ key=test:tester sig=ok token=sts-t0k3n ext=None dur=None$"
+	[ "${#lines[@]}" -eq 2 ]
+	# The profile's role comes before a web identity (botocore's order).
+	: > "$ST/log"
+	echo eyJ > token
+	run -0 env AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/token" AWS_ROLE_ARN=$WEB_ROLE \
+		AWS_PROFILE=role "$LSIO" plan role.json
+	run cat "$ST/log"
+	assert_output --regexp "^ASSUME role=$READ_ROLE "
+	# A wrong source secret: STS's refusal, once, no S3 request.
+	: > "$ST/log"
+	assert_refused role.json "lsio: AWS credentials: profile 'badrole': assume role $READ_ROLE with source profile 'badsrc' via STS $STS_URL: HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match" \
+		AWS_PROFILE=badrole
+	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
+	# AccessDenied, its entity decoded.
+	echo deny > "$ST/mode"
+	: > "$ST/log"
+	assert_refused role.json "lsio: AWS credentials: profile 'role': assume role $READ_ROLE with source profile 'src' via STS $STS_URL: HTTP 403 Forbidden: AccessDenied: Not authorized to perform sts:AssumeRole & more" \
+		AWS_PROFILE=role
+	[ "$(sts_count)" -eq 1 ] || fail "retried: $(cat "$ST/log")"
+	rm "$ST/mode"
+	# A source_profile loop, a missing source: said before any request.
+	: > "$ST/log"
+	run env AWS_PROFILE=loop-a "$LSIO" plan role.json
+	assert_failure 1
+	assert_output "lsio: AWS credentials: profile 'loop-a': source_profile loop: 'loop-a' -> 'loop-b' -> 'loop-a'"
+	run env AWS_PROFILE=nosrc "$LSIO" plan role.json
+	assert_failure 1
+	assert_output "lsio: AWS credentials: profile 'nosrc': source profile 'missing' is in neither the credentials nor the config file"
+	[ "$(sts_count)" -eq 0 ] || fail "STS asked: $(cat "$ST/log")"
+	# SSO: not supported, and said so.
+	run env AWS_PROFILE=sso "$LSIO" plan role.json
+	assert_failure 1
+	assert_output --partial "lsio: AWS credentials: profile 'sso': SSO profiles (sso_start_url, sso_session) are not supported"
+}
+
+@test "creds: credential_source EcsContainer: the container's keys sign the AssumeRole" {
+	sts_start
+	imds_start
+	role_profiles
+	export AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS_URL/ecs/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-secret
+	creds_job ecsrole 53
+	AWS_PROFILE=ecsrole assert_same_as_local ecsrole
+	assert_token_signed sts-t0k3n
+	run cat "$ST/log"
+	assert_output --regexp "^ASSUME role=$READ_ROLE session=lsio-[0-9]+ key=test:tester sig=ok token=imds-t0k3n ext=None dur=None$"
+	run env AWS_PROFILE=ecsrole "$LSIO" plan -v ecsrole.json
+	assert_line --regexp "^s3 credentials: profile 'ecsrole': assume role $READ_ROLE with credential source 'EcsContainer' via STS $STS_URL, with a session token"
+}
+
+@test "creds: credential_process: keys from its JSON; a failing command, bad JSON, a command that leaves a process behind" {
+	mkdir -p .aws bin
+	exp=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	cat > bin/good <<-EOF
+	#!/bin/sh
+	echo "called with \$*" >> "$PWD/calls"
+	printf '{"Version": 1, "AccessKeyId": "test:tester", "SecretAccessKey": "testing", "SessionToken": "proc-t0k3n", "Expiration": "$exp"}\n'
+	EOF
+	printf '#!/bin/sh\necho "vault: permission denied" >&2\necho "second line" >&2\nexit 3\n' > bin/fail
+	printf '#!/bin/sh\necho "{\\"Version\\": 1, \\"AccessKeyId\\": \\"x\\""\n' > bin/badjson
+	printf '#!/bin/sh\necho "{\\"AccessKeyId\\": \\"x\\", \\"SecretAccessKey\\": \\"y\\"}"\n' > bin/noversion
+	# Prints its keys and leaves a process behind that holds its stdout.
+	printf '#!/bin/sh\n%s/good\nsleep 5 &\n' "$PWD/bin" > bin/daemon
+	printf '#!/bin/sh\nexit 0\n' > bin/silent
+	chmod +x bin/*
+	printf "[profile proc]\ncredential_process = %s/bin/good --role 'a b'\n" "$PWD" > .aws/config
+	# A profile per script, and keysfirst with keys as well (below).
+	for p in fail badjson noversion daemon silent; do
+		printf '[profile %s]\ncredential_process = %s/bin/%s\n' "$p" "$PWD" "$p"
+	done >> .aws/config
+	printf '[profile keysfirst]\ncredential_process = %s/bin/fail\n' "$PWD" >> .aws/config
+	printf '[keysfirst]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n' > .aws/credentials
+	creds_job proc 54
+	AWS_PROFILE=proc assert_same_as_local proc
+	assert_token_signed proc-t0k3n
+	# Run by the shell, as the AWS SDK for Go does: the quoted argument is one.
+	run cat calls
+	assert_output "called with --role a b"
+	run env AWS_PROFILE=proc "$LSIO" plan -v proc.json
+	assert_line "s3 credentials: profile 'proc': credential_process, with a session token, expiring $exp"
+	refute_output --partial proc-t0k3n
+	# Each failing profile: exit status 1 and the line, as a regexp.
+	local want=(
+		"fail" "exited with status 3: vault: permission denied$"
+		"badjson" ": its output is not JSON: .+$"
+		"noversion" ": its output has no \"Version\": 1$"
+		"silent" ": its output is not JSON: .+$")
+	for ((i = 0; i < ${#want[@]}; i += 2)); do
+		run env AWS_PROFILE="${want[i]}" "$LSIO" run proc.json
+		assert_failure 1
+		assert_output --regexp "^lsio: AWS credentials: profile '${want[i]}': credential_process ?${want[i + 1]}"
+	done
+	# What it leaves behind does not keep lsio waiting.
+	start=$(date +%s)
+	AWS_PROFILE=daemon assert_same_as_local proc
+	[ $(($(date +%s) - start)) -lt 4 ] || fail "waited $(($(date +%s) - start)) s on the command's leftovers"
+	# The credentials file's keys come before the command (botocore's order).
+	AWS_PROFILE=keysfirst assert_same_as_local proc
+}
+
+@test "s3: --request-payer and storage.s3.request_payer send x-amz-request-payer, signed; Swift accepts it" {
+	keys
+	creds_job payer 55
+	"$LSIO" run payer.local.json > payer.local.out
+	"$LSIO" run payer.json --request-payer requester > payer.out || fail "lsio run --request-payer failed"
+	assert_same_bytes payer.out payer.local.out
+	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line == *SignedHeaders=*x-amz-request-payer* ]] || fail "x-amz-request-payer not sent and signed: $line"
+	# Not asked: not sent.
+	"$LSIO" run payer.json > payer.out
+	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line != *x-amz-request-payer* ]] || fail "sent unasked: $line"
+	# The job's key does the same; --request-payer off overrides it.
+	sed 's/"s3": *{/"s3": {"request_payer": true, /' payer.json > payer-job.json
+	grep -q '"request_payer": true' payer-job.json || fail "no request_payer in: $(cat payer-job.json)"
+	"$LSIO" run payer-job.json > payer.out
+	assert_same_bytes payer.out payer.local.out
+	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line == *SignedHeaders=*x-amz-request-payer* ]] || fail "the job's request_payer not sent: $line"
+	"$LSIO" run payer-job.json --request-payer off > payer.out
+	line=$(grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" | tail -n 1)
+	[[ $line != *x-amz-request-payer* ]] || fail "--request-payer off sent it: $line"
+	# Bad values: the same words on the command line and in the job.
+	run --separate-stderr "$LSIO" run payer.json --request-payer owner
+	assert_failure 2
+	[[ $stderr == "lsio run: --request-payer: unknown value 'owner' (expected requester, on or off)"* ]] || fail "$stderr"
+	sed 's/"s3": *{/"s3": {"request_payer": "owner", /' payer.json > bad.json
+	run "$LSIO" run bad.json
+	assert_failure 2
+	assert_output "lsio: bad.json: storage.s3.request_payer: unknown value 'owner' (expected requester, on or off)"
 }
 
 # The tokens the counting proxy saw, in the order of its log, each once.

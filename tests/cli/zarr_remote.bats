@@ -235,12 +235,19 @@ PY
 		"v3.zarr/shard_end_crc|" "v3.zarr/shard_start_be|2:15, 1:8"
 }
 
-@test "zarr remote: s3:// --emit-job runs with 'lsio run'; wrong keys fail with the status" {
+@test "zarr remote: s3:// --emit-job (also with --request-payer) runs with 'lsio run'; wrong keys fail with the status" {
 	need_swift
 	lsio zarr s3://zarrs/v3.zarr/shard_start_be --select '::2' --emit-job -q > job.json
 	lsio run job.json -o run.npy -q
 	lsio zarr "$ZDIR/v3.zarr/shard_start_be" --select '::2' -o local.npy -q
 	assert_same_bytes run.npy local.npy
+	# --request-payer (its header signed, Swift accepts it) stays in the job.
+	lsio zarr s3://zarrs/v3.zarr/shard_start_be --select '::2' --request-payer requester \
+		--emit-job -q > payer.json
+	grep -q '"storage": {"s3": {"request_payer": true}}' payer.json ||
+		fail "no request_payer in the job: $(head -n 5 payer.json)"
+	lsio run payer.json -o payer.npy -q
+	assert_same_bytes payer.npy local.npy
 	export AWS_SECRET_ACCESS_KEY=wrong
 	run -1 lsio zarr s3://zarrs/v2.zarr/zstd_f4 -o x.npy
 	assert_output --partial "HTTP 403"

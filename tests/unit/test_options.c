@@ -48,6 +48,9 @@ static const struct {
 	{ "part_size", "8MiB", "\"8MiB\"", OFF(part_size), 8 << 20 },
 	{ "backend", "pread", "\"pread\"", OFF(backend), 0 },
 	{ "backend", "null", "\"null\"", OFF(backend), 0 },
+	{ "s3.request_payer", "requester", "\"requester\"", OFF(request_payer), 1 },
+	{ "s3.request_payer", "on", "true", OFF(request_payer), 1 },
+	{ "s3.request_payer", "off", "false", OFF(request_payer), 0 },
 };
 
 /* Texts that do not: the reason, exactly.  json, when not NULL, is the
@@ -82,6 +85,9 @@ static const struct {
 	{ "backend", "io_uring", "\"io_uring\"",
 	  "unknown value 'io_uring' (expected uring, pread or null)" },
 	{ "backend", "pred", "\"pred\"", "unknown value 'pred' (did you mean 'pread'?)" },
+	{ "s3.request_payer", "owner", "\"owner\"",
+	  "unknown value 'owner' (expected requester, on or off)" },
+	{ "s3.request_payer", "1", NULL, "unknown value '1' (expected requester, on or off)" },
 	/* keys: the hint in the spelling of the key */
 	{ "memroy", "1G", "\"1G\"", "unknown key 'memroy' (did you mean 'memory'?)" },
 	{ "queue-dpeth", "1", NULL,
@@ -104,7 +110,9 @@ static void test_info(void)
 		      "option %zu: a field is NULL", i);
 		if (!in->key || !in->flag || !in->metavar || !in->help)
 			continue;
-		snprintf(flag, sizeof(flag), "%s", in->key);
+		/* "s3.request_payer": a key of storage.s3, flag request-payer */
+		snprintf(flag, sizeof(flag), "%s",
+			 strrchr(in->key, '.') ? strrchr(in->key, '.') + 1 : in->key);
 		for (char *p = flag; *p; p++)
 			if (*p == '_')
 				*p = '-';
@@ -116,7 +124,7 @@ static void test_info(void)
 		      in->help);
 		CHECK(*in->metavar, "%s: no metavar", in->key);
 	}
-	CHECK(i == 9, "%zu options, expected 9", i);
+	CHECK(i == 10, "%zu options, expected 10", i);
 	CHECK(!lsio_option_info(i) && !lsio_option_info(SIZE_MAX),
 	      "past the last: not NULL");
 }
@@ -132,22 +140,29 @@ static int64_t field_value(const struct lsio_options *o, size_t off)
 	return *(const int *)(const void *)p;
 }
 
-/* Load a null-output job whose storage is {key (with '_'): json}; its
- * return value, and the message in ctx. */
+/* Load a null-output job whose storage is {key (with '_'): json}, or for
+ * "s3.key" {"s3": {key: json}}; its return value, and the message in
+ * ctx. */
 static int load_storage(struct lsio_ctx *ctx, const char *key,
 			const char *json, char *name, size_t cap)
 {
 	struct lsio_job *j = NULL;
-	char job[512];
+	char job[512], value[256];
+	const char *dot;
 	int ret;
 
 	snprintf(name, cap, "%s", key);
 	for (char *p = name; *p; p++)
 		if (*p == '-')
 			*p = '_';
+	dot = strchr(name, '.');
+	if (dot)
+		snprintf(value, sizeof(value), "{\"%s\": %s}", dot + 1, json);
+	else
+		snprintf(value, sizeof(value), "%s", json);
 	snprintf(job, sizeof(job),
-		 "{\"lsio\": 1, \"output\": {\"type\": \"null\"}, \"storage\": {\"%s\": %s}, \"chunks\": []}",
-		 name, json);
+		 "{\"lsio\": 1, \"output\": {\"type\": \"null\"}, \"storage\": {\"%.*s\": %s}, \"chunks\": []}",
+		 dot ? (int)(dot - name) : (int)strlen(name), name, value);
 	ret = lsio_job_load_string(ctx, job, "t.json", &j);
 	lsio_job_free(j);
 	return ret;

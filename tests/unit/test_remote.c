@@ -138,7 +138,8 @@ static const char *const aws_vars[] = {
 	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-	"AWS_EC2_METADATA_DISABLED", NULL
+	"AWS_EC2_METADATA_DISABLED", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+	"AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL", NULL
 };
 
 static void env_clear(void)
@@ -314,6 +315,98 @@ static void test_creds_fetch(void)
 	lsio_aws_creds_release(&c);
 	env_clear();
 #undef REFUSED
+}
+
+/* STS's XML and endpoint, credential_process's JSON, and which profiles
+ * lsio_aws_creds_find leaves to them (aws_sts.c, aws_process.c). */
+static void test_sts_process(void)
+{
+	static const char ok[] =
+		"<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"
+		"<AssumeRoleResult><Credentials>\n"
+		"  <SessionToken>\n   FwoG&amp;Zq+/=\n  </SessionToken>\n"
+		"  <SecretAccessKey>wJalr/K7MDENG</SecretAccessKey>\n"
+		"  <Expiration>2036-12-07T10:00:00Z</Expiration>\n"
+		"  <AccessKeyId>ASIAEXAMPLE</AccessKeyId>\n"
+		"</Credentials></AssumeRoleResult></AssumeRoleResponse>\n";
+	static const char denied[] =
+		"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+		"<Message>User &quot;x&quot; is not authorized</Message></Error></ErrorResponse>";
+	static const char soon[] = "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S"
+		"</SecretAccessKey><Expiration>soon</Expiration>";
+	struct lsio_aws_creds c = { 0 };
+	struct lsio_sts_call q = { .region = "eu-west-1" };
+	char why[256], url[256], region[64];
+
+	CHECK(lsio_sts_parse(ok, strlen(ok), &c, why, sizeof(why)) == 0 &&
+	      !strcmp(c.access_key, "ASIAEXAMPLE") && !strcmp(c.secret_key, "wJalr/K7MDENG") &&
+	      !strcmp(c.token, "FwoG&Zq+/=") && c.expires == 2112256800,
+	      "STS credentials: %s %s %lld", c.access_key, c.token, (long long)c.expires);
+	CHECK(lsio_sts_parse(denied, strlen(denied), &c, why, sizeof(why)) == -LSIO_ESOURCE &&
+	      !strcmp(why, "AccessDenied: User \"x\" is not authorized"), "STS error: %s", why);
+	CHECK(lsio_sts_parse("<AccessKeyId>A</AccessKeyId>", 28, &c, why, sizeof(why)) ==
+	      -LSIO_ESOURCE && !strcmp(why, "no SecretAccessKey in the response"),
+	      "no secret: %s", why);
+	CHECK(lsio_sts_parse(soon, strlen(soon), &c, why, sizeof(why)) == -LSIO_ESOURCE &&
+	      strstr(why, "\"soon\""), "bad expiration: %s", why);
+	lsio_aws_creds_release(&c);
+
+	env_clear();
+	lsio_sts_endpoint(&(struct lsio_sts_call){ 0 }, url, sizeof(url), region, sizeof(region));
+	CHECK(!strcmp(url, "https://sts.amazonaws.com") && !strcmp(region, "us-east-1"),
+	      "no region: %s %s", url, region);
+	lsio_sts_endpoint(&q, url, sizeof(url), region, sizeof(region));
+	CHECK(!strcmp(url, "https://sts.eu-west-1.amazonaws.com") && !strcmp(region, "eu-west-1"),
+	      "the profile's region: %s %s", url, region);
+	setenv("AWS_REGION", "ap-south-1", 1);
+	q.endpoint = "http://profile.example/";
+	lsio_sts_endpoint(&q, url, sizeof(url), region, sizeof(region));
+	CHECK(!strcmp(url, "http://profile.example") && !strcmp(region, "ap-south-1"),
+	      "the profile's endpoint_url: %s %s", url, region);
+	setenv("AWS_ENDPOINT_URL", "http://all.example", 1);
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:8/", 1);
+	lsio_sts_endpoint(&q, url, sizeof(url), region, sizeof(region));
+	CHECK(!strcmp(url, "http://127.0.0.1:8"), "AWS_ENDPOINT_URL_STS first: %s", url);
+	env_clear();
+
+#define DOC(s) s, strlen(s), &c, why, sizeof(why)
+	CHECK(lsio_aws_process_parse(DOC("{\"Version\": 1, \"AccessKeyId\": \"K\", "
+					 "\"SecretAccessKey\": \"S\"}")) == 0 &&
+	      !strcmp(c.access_key, "K") && !c.token && c.expires == 0, "process keys: %s", why);
+	CHECK(lsio_aws_process_parse(DOC("{\"Version\": 2, \"AccessKeyId\": \"K\", "
+					 "\"SecretAccessKey\": \"S\"}")) == -LSIO_ESOURCE &&
+	      strstr(why, "\"Version\": 1"), "version 2: %s", why);
+	CHECK(lsio_aws_process_parse(DOC("{\"Version\": 1, \"AccessKeyId\": \"K\"}")) ==
+	      -LSIO_ESOURCE && strstr(why, "SecretAccessKey"), "no secret: %s", why);
+	CHECK(lsio_aws_process_parse(DOC("Version: 1")) == -LSIO_ESOURCE &&
+	      strstr(why, "not JSON"), "not JSON: %s", why);
+#undef DOC
+	lsio_aws_creds_release(&c);
+
+	/* A role, a web identity or a command in the profile: find leaves
+	 * them (and the config file's keys) to lsio_aws_creds_fetch. */
+	write_text("credentials", "[proc]\naws_access_key_id = CREDID\naws_secret_access_key = s\n");
+	write_text("config", "[profile role]\nrole_arn = arn:r\nsource_profile = proc\n"
+		   "aws_access_key_id = ROLEID\naws_secret_access_key = s\n"
+		   "[profile proc]\ncredential_process = false\n"
+		   "[profile cmd]\ncredential_process = false\n"
+		   "aws_access_key_id = CFGID\naws_secret_access_key = s\n");
+	setenv("AWS_PROFILE", "role", 1);
+	CHECK(find(&c, why) == 0 && !c.access_key, "role_arn first: %s", c.access_key);
+	lsio_aws_creds_release(&c);
+	setenv("AWS_PROFILE", "proc", 1);
+	CHECK(find(&c, why) == 1 && !strcmp(c.access_key, "CREDID"),
+	      "credentials file before credential_process: %s", why);
+	lsio_aws_creds_release(&c);
+	setenv("AWS_PROFILE", "cmd", 1);
+	CHECK(find(&c, why) == 0 && !c.access_key, "credential_process before config keys");
+	lsio_aws_creds_release(&c);
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/t", 1);
+	setenv("AWS_ROLE_ARN", "arn:w", 1);
+	setenv("AWS_PROFILE", "proc", 1);
+	CHECK(find(&c, why) == 0 && !c.access_key, "web identity before profile keys");
+	lsio_aws_creds_release(&c);
+	env_clear();
 }
 
 static void test_judge_rest(struct lsio_http_resp *r)
@@ -593,6 +686,7 @@ int main(void)
 	test_gs_http();
 	test_creds();
 	test_creds_fetch();
+	test_sts_process();
 	test_responses();
 	test_xml_backoff();
 	test_job_keys();
