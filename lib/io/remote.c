@@ -112,7 +112,7 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 		snprintf(r->ready_msg, sizeof(r->ready_msg),
 			 "no AWS credentials to sign requests for s3:// sources: %s%sset AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket",
 			 why, *why ? "; " : "");
-		snprintf(r->aws.from, sizeof(r->aws.from), "none%s%s%s",
+		snprintf(r->aws.from, sizeof(r->aws.from), "none%s%.360s%s",
 			 *why ? " (" : "", why, *why ? ")" : "");
 		r->s3_keys = NULL;
 	}
@@ -175,7 +175,7 @@ static int gs_setup(struct lsio_remote *r, const struct lsio_options *opt)
 		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
 				 "GCS credentials: %s", why);
 	if (!ret) {
-		snprintf(r->gs_none, sizeof(r->gs_none), "%s", why);
+		snprintf(r->gs_none, sizeof(r->gs_none), "%.380s", why);
 		r->gs_keys = NULL;
 	}
 	return 0;
