@@ -41,10 +41,10 @@ static const char *env(const char *name)
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct lsio_aws_body *x = arg;
+	struct lsio_creds_body *x = arg;
 	size_t len = size * n;
 
-	if (x->len + len > LSIO_AWS_BODY_MAX) {
+	if (x->len + len > LSIO_CREDS_BODY_MAX) {
 		x->over = true;
 		return 0;
 	}
@@ -56,13 +56,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct lsio_aws_body *x = arg;
+	struct lsio_creds_body *x = arg;
 
 	lsio_http_header(&x->resp, p, size * n);
 	return size * n;
 }
 
-static int req_headers(const struct lsio_aws_req *q, struct curl_slist **hdr)
+static int req_headers(const struct lsio_creds_req *q, struct curl_slist **hdr)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(q->hdr) && q->hdr[i]; i++)
 		if (lsio_slist_add(hdr, q->hdr[i]))
@@ -73,8 +73,8 @@ static int req_headers(const struct lsio_aws_req *q, struct curl_slist **hdr)
 	return 0;
 }
 
-static void req_setopts(CURL *e, const struct lsio_aws_req *q,
-			struct curl_slist *hdr, struct lsio_aws_body *x)
+static void req_setopts(CURL *e, const struct lsio_creds_req *q,
+			struct curl_slist *hdr, struct lsio_creds_body *x)
 {
 	lsio_curl.easy_setopt(e, CURLOPT_URL, q->url);
 	lsio_curl.easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
@@ -98,13 +98,15 @@ static void req_setopts(CURL *e, const struct lsio_aws_req *q,
 	/* A local service: a proxy would only send the keys elsewhere. */
 	if (!q->proxy_ok)
 		lsio_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
+	if (getenv("CURL_CA_BUNDLE") && *getenv("CURL_CA_BUNDLE"))
+		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE"));
 	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, x);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, x);
 }
 
-int lsio_aws_http(const struct lsio_aws_req *q, struct lsio_aws_body *x,
+int lsio_creds_http(const struct lsio_creds_req *q, struct lsio_creds_body *x,
 		  char *why, size_t cap)
 {
 	char err[CURL_ERROR_SIZE] = "";
@@ -123,7 +125,7 @@ int lsio_aws_http(const struct lsio_aws_req *q, struct lsio_aws_body *x,
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, err);
 	rc = lsio_curl.easy_perform(e);
 	if (x->over)
-		lsio_why(why, cap, 0, "a response of more than %d bytes", LSIO_AWS_BODY_MAX);
+		lsio_why(why, cap, 0, "a response of more than %d bytes", LSIO_CREDS_BODY_MAX);
 	else if (rc)
 		lsio_why(why, cap, 0, "%s", err[0] ? err : lsio_curl.easy_strerror(rc));
 	else if (x->resp.status != 200)
@@ -141,11 +143,11 @@ out:
  * service.  Returns 0 and the body in x on a 200, else -1 with "HTTP 404
  * Not Found" or curl's reason ("Connection refused") in why. */
 static int http_ask(const char *method, const char *url, const char *hdr1,
-		    struct lsio_aws_body *x, char *why, size_t cap)
+		    struct lsio_creds_body *x, char *why, size_t cap)
 {
-	struct lsio_aws_req q = { .method = method, .url = url, .hdr = { hdr1 } };
+	struct lsio_creds_req q = { .method = method, .url = url, .hdr = { hdr1 } };
 
-	return lsio_aws_http(&q, x, why, cap);
+	return lsio_creds_http(&q, x, why, cap);
 }
 
 /* --- the credentials document ------------------------------------------------ */
@@ -185,7 +187,7 @@ int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
 
 /* {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}, as both
  * services send it (IMDS adds "Code": "Success"). */
-static int creds_parse(struct lsio_aws_creds *c, const struct lsio_aws_body *x,
+static int creds_parse(struct lsio_aws_creds *c, const struct lsio_creds_body *x,
 		       char *why, size_t cap)
 {
 	json_t *o = json_loadb(x->body, x->len, 0, NULL);
@@ -271,7 +273,7 @@ int lsio_aws_from_container(struct lsio_aws_creds *c, char *why, size_t cap)
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	char url[2048], auth[4200], msg[512];
-	struct lsio_aws_body *x;
+	struct lsio_creds_body *x;
 	int ret;
 
 	if (!full && !rel)
@@ -312,7 +314,7 @@ static bool imds_disabled(void)
 }
 
 /* The first line of the role listing: the instance profile's role. */
-static int imds_role(const struct lsio_aws_body *x, char *role, size_t cap)
+static int imds_role(const struct lsio_creds_body *x, char *role, size_t cap)
 {
 	size_t n = strcspn(x->body, "\r\n");
 
@@ -326,7 +328,7 @@ static int imds_role(const struct lsio_aws_body *x, char *role, size_t cap)
 /* The session token's header line into tok; "" for IMDSv1, which a
  * service without tokens answers the PUT with 403, 404 or 405 (botocore's
  * fallback), unless AWS_EC2_METADATA_V1_DISABLED=true. */
-static int imds_token(const char *ep, struct lsio_aws_body *x, char *tok,
+static int imds_token(const char *ep, struct lsio_creds_body *x, char *tok,
 		      size_t tcap, char *msg, size_t cap)
 {
 	const char *v1_off = env("AWS_EC2_METADATA_V1_DISABLED");
@@ -354,7 +356,7 @@ static int imds_token(const char *ep, struct lsio_aws_body *x, char *tok,
 /* The three requests: session token, role name, the role's keys.  On
  * failure msg says which step and what came back. */
 static int imds_steps(struct lsio_aws_creds *c, const char *ep,
-		      struct lsio_aws_body *x, char *msg, size_t cap)
+		      struct lsio_creds_body *x, char *msg, size_t cap)
 {
 	char url[1024], tok[1100], role[128];
 
@@ -378,7 +380,7 @@ int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
 {
 	const char *v = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char ep[512], msg[512];
-	struct lsio_aws_body *x;
+	struct lsio_creds_body *x;
 	size_t n;
 	int ret;
 

@@ -8,7 +8,7 @@
  * One form POST per call, STS's XML read for <Credentials> or <Error>.
  * No retry: a refused role stays refused, and a retry storm against STS
  * would only get the caller throttled.  aws_profile.c decides when to
- * call; aws_creds.c's lsio_aws_http sends.
+ * call; aws_creds.c's lsio_creds_http sends.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -124,7 +124,7 @@ static void xml_get(const char *body, size_t n, const char *tag, char *out,
 
 /* What STS said besides its status: "HTTP 403 Forbidden: AccessDenied:
  * Not authorized to perform sts:AssumeRole". */
-static int sts_error(const struct lsio_aws_body *x, const char *status,
+static int sts_error(const struct lsio_creds_body *x, const char *status,
 		     char *why, size_t cap)
 {
 	char code[128], msg[512];
@@ -137,9 +137,9 @@ static int sts_error(const struct lsio_aws_body *x, const char *status,
 
 static int sts_send(const struct lsio_sts_call *q, const char *url,
 		    const char *region, struct lsio_aws_creds *c,
-		    struct lsio_aws_body *x, char *why, size_t cap)
+		    struct lsio_creds_body *x, char *why, size_t cap)
 {
-	struct lsio_aws_req req = { .method = "POST", .url = url,
+	struct lsio_creds_req req = { .method = "POST", .url = url,
 		.hdr = { "Accept: application/xml" },
 		.connect_ms = STS_CONNECT_MS, .timeout_ms = STS_TIMEOUT_MS,
 		.proxy_ok = true };
@@ -162,7 +162,7 @@ static int sts_send(const struct lsio_sts_call *q, const char *url,
 		}
 		req.hdr[1] = tok;
 	}
-	ret = lsio_aws_http(&req, x, status, sizeof(status));
+	ret = lsio_creds_http(&req, x, status, sizeof(status));
 	free((char *)req.body);
 	free(tok);
 	if (ret)
@@ -173,7 +173,7 @@ static int sts_send(const struct lsio_sts_call *q, const char *url,
 int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_aws_creds *c,
 		  char *url, size_t ucap, char *why, size_t cap)
 {
-	struct lsio_aws_body *x;
+	struct lsio_creds_body *x;
 	char region[64];
 	int ret;
 

@@ -34,7 +34,6 @@
 #define METADATA_PATH "/computeMetadata/v1/instance/service-accounts/default/token"
 #define SCOPE "https://www.googleapis.com/auth/devstorage.read_only"
 #define JWT_LIFE 3600
-#define BODY_MAX (64 << 10)	/* a token response is < 4 KiB */
 #define FILE_MAX (1 << 20)	/* a credentials file is < 4 KiB */
 
 static const char *env(const char *name)
@@ -224,76 +223,28 @@ int lsio_gcs_jwt(const struct lsio_gcs_creds *c, int64_t now, char **jwt,
 
 /* --- the token exchange -------------------------------------------------- */
 
-struct exchange {
-	struct lsio_http_resp resp;
-	char body[BODY_MAX + 1];
-	size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct exchange *x = arg;
-
-	if (x->len + size * n > BODY_MAX)
-		return 0;
-	memcpy(x->body + x->len, p, size * n);
-	x->len += size * n;
-	x->body[x->len] = '\0';
-	return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg)
-{
-	lsio_http_header(&((struct exchange *)arg)->resp, p, size * n);
-	return size * n;
-}
-
-/* One request to url: a POST of form when given, else a GET with the
- * metadata server's header.  0 when it was answered (any status). */
-static int ask(const char *url, const char *form, struct exchange *x,
+/* One request to url (aws_creds.c's exchange): a POST of form to a token
+ * endpoint when given, else a GET of the metadata server, which is local
+ * (1 s to connect, 2 s in all, no proxy).  0 when it was answered (any
+ * status: refused() reads a refusal). */
+static int ask(const char *url, const char *form, struct lsio_creds_body *x,
 	       char *why, size_t cap)
 {
-	char err[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdr = NULL;
-	CURL *e = lsio_curl.easy_init();
-	bool local = !form;
-	CURLcode rc;
+	struct lsio_creds_req q = {
+		.method = form ? "POST" : "GET", .url = url, .body = form,
+		.hdr = { form ? NULL : "Metadata-Flavor: Google" },
+		.connect_ms = form ? 5000 : 0, .timeout_ms = form ? 10000 : 0,
+		.proxy_ok = form != NULL,
+	};
 
-	memset(x, 0, sizeof(*x));
-	lsio_http_resp_reset(&x->resp);
-	if (!e || (local && lsio_slist_add(&hdr, "Metadata-Flavor: Google"))) {
-		lsio_curl.easy_cleanup(e);
-		return -ENOMEM;
-	}
-	lsio_curl.easy_setopt(e, CURLOPT_URL, url);
-	if (form)
-		lsio_curl.easy_setopt(e, CURLOPT_POSTFIELDS, form);
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-	lsio_curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	lsio_curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, local ? 1000L : 5000L);
-	lsio_curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, local ? 2000L : 10000L);
-	/* The metadata server is local: a proxy would only send it elsewhere. */
-	if (local)
-		lsio_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
-	if (env("CURL_CA_BUNDLE"))
-		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, env("CURL_CA_BUNDLE"));
-	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, x);
-	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, x);
-	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, err);
-	rc = lsio_curl.easy_perform(e);
-	lsio_curl.slist_free_all(hdr);
-	lsio_curl.easy_cleanup(e);
-	if (rc)
-		return lsio_why(why, cap, -LSIO_ESOURCE, "%s",
-				err[0] ? err : lsio_curl.easy_strerror(rc));
-	return 0;
+	if (!lsio_creds_http(&q, x, why, cap) || (x->resp.status && !x->over))
+		return 0;
+	return -LSIO_ESOURCE;
 }
 
 /* "HTTP 400 Bad Request: invalid_grant: Invalid JWT Signature." from a
  * refusal: OAuth's {"error", "error_description"}, else the body's start. */
-static int refused(const struct exchange *x, char *why, size_t cap)
+static int refused(const struct lsio_creds_body *x, char *why, size_t cap)
 {
 	json_t *o = json_loadb(x->body, x->len, 0, NULL);
 	const char *e = jstr(o, "error"), *d = jstr(o, "error_description");
@@ -318,7 +269,7 @@ static bool token_ok(const char *t)
 }
 
 /* {"access_token", "expires_in", "token_type": "Bearer"}. */
-static int token_parse(struct lsio_gcs_creds *c, const struct exchange *x,
+static int token_parse(struct lsio_gcs_creds *c, const struct lsio_creds_body *x,
 		       char *why, size_t cap)
 {
 	json_t *o = json_loadb(x->body, x->len, 0, NULL);
@@ -387,7 +338,7 @@ static int grant(const struct lsio_gcs_creds *c, char **form, char *why,
 
 int lsio_gcs_token_fetch(struct lsio_gcs_creds *c, char *why, size_t cap)
 {
-	struct exchange *x = NULL;
+	struct lsio_creds_body *x = NULL;
 	char *form = NULL, msg[512] = "";
 	int ret;
 

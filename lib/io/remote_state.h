@@ -64,12 +64,12 @@ struct lsio_remote {
 	struct host_stats *stats;	/* nhosts */
 };
 
-/* --- the services AWS credentials come from (aws_creds.c) ------------- */
+/* --- the services credentials come from (aws_creds.c; gcs_creds.c too) - */
 
-#define LSIO_AWS_BODY_MAX (64 << 10)	/* a credentials document is < 2 KiB */
+#define LSIO_CREDS_BODY_MAX (64 << 10)	/* a credentials document is < 2 KiB */
 
 /* One request to a credentials service. */
-struct lsio_aws_req {
+struct lsio_creds_req {
 	const char *method;	/* "GET", "PUT" (an empty body) or "POST" */
 	const char *url;
 	const char *hdr[3];	/* header lines, NULL after the last */
@@ -80,18 +80,18 @@ struct lsio_aws_req {
 	bool proxy_ok;		/* false: never through a proxy (local) */
 };
 
-/* What came back: the head and up to LSIO_AWS_BODY_MAX bytes of body,
+/* What came back: the head and up to LSIO_CREDS_BODY_MAX bytes of body,
  * error responses' too. */
-struct lsio_aws_body {
+struct lsio_creds_body {
 	struct lsio_http_resp resp;
-	char body[LSIO_AWS_BODY_MAX + 1];	/* '\0'-terminated */
+	char body[LSIO_CREDS_BODY_MAX + 1];	/* '\0'-terminated */
 	size_t len;
-	bool over;		/* more than LSIO_AWS_BODY_MAX: no document */
+	bool over;		/* more than LSIO_CREDS_BODY_MAX: no document */
 };
 
 /* Send q once.  Returns 0 on a 200, else -1 with "HTTP 403 Forbidden" or
  * curl's reason ("Connection refused") in why; x holds what came. */
-int lsio_aws_http(const struct lsio_aws_req *q, struct lsio_aws_body *x,
+int lsio_creds_http(const struct lsio_creds_req *q, struct lsio_creds_body *x,
 		  char *why, size_t cap);
 
 /* "2026-12-07T09:30:00Z" (also with fractions of a second) as seconds
