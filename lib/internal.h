@@ -864,6 +864,12 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
  * s3:// source (or signs none: --no-sign-request). */
 int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap);
 
+/* The credentials Azure sources are read with ("shared key for account A
+ * (AZURE_STORAGE_CONNECTION_STRING)", "SAS token (AZURE_STORAGE_SAS_TOKEN)",
+ * "none: anonymous"), the first Azure source's, never a secret, into buf.
+ * Returns 1, or 0 when r has no Azure source. */
+int lsio_remote_az_creds(const struct lsio_remote *r, char *buf, size_t cap);
+
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);
 

@@ -64,6 +64,8 @@ struct creq {
 				 * many bytes; the request waits for it */
 	bool mem_all;		/* ... which are all the object holds */
 	bool if_match;		/* this attempt sent If-Match */
+	struct curl_slist *hdrs;	/* this attempt's headers
+					 * (lsio_remote_headers()), ours */
 
 	/* This attempt. */
 	struct lsio_http_resp resp;
@@ -127,9 +129,12 @@ static void req_fail_msg(struct creq *q, const char *fmt, ...)
 {
 	const char *name = q->d->r->job->sources[q->source].path;
 	const char *url = q->d->r->src[q->source].url;
-	char range[64], why[700];
+	char range[64], why[700], nbuf[LSIO_MSG_MAX / 4], ubuf[LSIO_MSG_MAX / 4];
 	va_list ap;
 
+	/* A SAS's signature is a credential: never in a message. */
+	name = lsio_url_redact(name, nbuf, sizeof(nbuf));
+	url = lsio_url_redact(url, ubuf, sizeof(ubuf));
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -173,20 +178,11 @@ static struct etag_pin *pin_set(struct lsio_remote *r, uint32_t s,
 {
 	struct lsio_remote_src *src = &r->src[s];
 	struct etag_pin *pin;
-	char line[LSIO_ETAG_MAX + 16];
 
 	pthread_mutex_lock(&r->lock);
 	pin = atomic_load(&src->pin);
 	if (!pin && (pin = calloc(1, sizeof(*pin)))) {
 		snprintf(pin->etag, sizeof(pin->etag), "%s", etag);
-		snprintf(line, sizeof(line), "If-Match: %s", etag);
-		for (struct curl_slist *l = r->hdr[src->kind];
-		     l && lsio_etag_strong(etag); l = l->next)
-			lsio_slist_add(&pin->hdr, l->data);
-		if (lsio_etag_strong(etag) && lsio_slist_add(&pin->hdr, line)) {
-			lsio_curl.slist_free_all(pin->hdr);
-			pin->hdr = NULL;	/* no If-Match: the check stays */
-		}
 		atomic_store(&src->pin, pin);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -335,7 +331,6 @@ static void easy_common(struct cdata *d, struct creq *q)
 {
 	const struct lsio_remote *r = d->r;
 	struct lsio_remote_src *s = &r->src[q->source];
-	struct etag_pin *pin;
 	CURL *e = q->easy;
 	long secs = (long)ceil(r->timeout);
 
@@ -347,9 +342,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
-	pin = atomic_load(&s->pin);
-	q->if_match = pin && pin->hdr;
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->if_match ? pin->hdr : r->hdr[s->kind]);
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs);
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
 	 * connection rather than open its own.  Plain http is HTTP/1.1,
@@ -375,7 +368,8 @@ static void easy_common(struct cdata *d, struct creq *q)
 	}
 	/* A signed request must not follow a redirect: its signature names
 	 * the original host. */
-	lsio_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->kind != LSIO_URL_S3 ? 1L : 0L);
+	lsio_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+			      s->kind != LSIO_URL_S3 && s->kind != LSIO_URL_AZ ? 1L : 0L);
 	lsio_curl.easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 	if (s->kind == LSIO_URL_HTTP) {
 		lsio_curl.easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
@@ -395,31 +389,59 @@ static void attempt_reset(struct creq *q)
 	q->curl_err[0] = q->why[0] = '\0';
 }
 
+/* This attempt's headers, built afresh (a signature names its date). */
+static int attempt_headers(struct cdata *d, struct creq *q, const char *range)
+{
+	char bytes[80];
+	int ret;
+
+	lsio_curl.slist_free_all(q->hdrs);
+	q->hdrs = NULL;
+	snprintf(bytes, sizeof(bytes), "bytes=%s", range ? range : "");
+	ret = lsio_remote_headers(d->r, q->source, q->head ? "HEAD" : "GET",
+				  range ? bytes : NULL, &q->hdrs, q->why,
+				  sizeof(q->why));
+	q->if_match = false;
+	for (struct curl_slist *l = q->hdrs; l; l = l->next)
+		q->if_match |= !strncasecmp(l->data, "If-Match:", 9);
+	return ret;
+}
+
+static void attempt_end_headers(struct creq *q)
+{
+	lsio_curl.slist_free_all(q->hdrs);
+	q->hdrs = NULL;
+}
+
 static int attempt_start(struct cdata *d, struct creq *q)
 {
 	char range[64];
 	CURLMcode mc;
+	int ret;
 
 	if (!q->easy && !(q->easy = lsio_curl.easy_init()))
 		return -ENOMEM;
 	attempt_reset(q);
+	/* To the end from 0: a plain GET, which an empty object also
+	 * answers (S3 refuses "bytes=0-" on one with a 416). */
+	if (q->to_end)
+		snprintf(range, sizeof(range), "%llu-",
+			 (unsigned long long)q->off);
+	else if (q->suffix)
+		snprintf(range, sizeof(range), "-%llu",
+			 (unsigned long long)q->len);
+	else
+		snprintf(range, sizeof(range), "%llu-%llu",
+			 (unsigned long long)q->off,
+			 (unsigned long long)(q->off + q->len - 1));
+	ret = attempt_headers(d, q, q->head || (q->to_end && !q->off) ? NULL : range);
+	if (ret)
+		return ret;
 	easy_common(d, q);
 	if (q->head) {
 		lsio_curl.easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
 		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
-		/* To the end from 0: a plain GET, which an empty object also
-		 * answers (S3 refuses "bytes=0-" on one with a 416). */
-		if (q->to_end)
-			snprintf(range, sizeof(range), "%llu-",
-				 (unsigned long long)q->off);
-		else if (q->suffix)
-			snprintf(range, sizeof(range), "-%llu",
-				 (unsigned long long)q->len);
-		else
-			snprintf(range, sizeof(range), "%llu-%llu",
-				 (unsigned long long)q->off,
-				 (unsigned long long)(q->off + q->len - 1));
 		lsio_curl.easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
 		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE,
 				 q->to_end && !q->off ? NULL : range);
@@ -443,7 +465,8 @@ static void req_start(struct cdata *d, struct creq *q)
 	q->attempt = 0;
 	ret = attempt_start(d, q);
 	if (ret) {
-		req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+		req_fail_msg(q, "cannot start the request: %s",
+			     q->why[0] ? q->why : strerror(-ret));
 		req_done(d, q, -LSIO_EBACKEND);
 	}
 }
@@ -490,16 +513,24 @@ static bool curl_transient(CURLcode rc)
 	}
 }
 
-/* "HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature ..." */
+/* "HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature ..."
+ * (a HEAD has no body: Azure's x-ms-error-code then), and which
+ * credentials were refused. */
 static void error_text(struct creq *q, char *buf, size_t cap)
 {
-	char code[96], msg[256];
+	char code[96], msg[256], hint[256];
+	size_t n;
 
 	lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+	if (!code[0])
+		snprintf(code, sizeof(code), "%s", q->resp.ms_error);
+	lsio_remote_auth_hint(q->d->r, q->source, q->resp.status, hint, sizeof(hint));
 	if (code[0])
 		snprintf(buf, cap, "%s: %s%s%s", q->why, code, msg[0] ? ": " : "", msg);
 	else
 		snprintf(buf, cap, "%s", q->why);
+	n = strlen(buf);
+	snprintf(buf + n, cap - n, "%s", hint);
 }
 
 static void warn_slice(struct cdata *d, struct creq *q)
@@ -567,6 +598,7 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	char text[LSIO_MSG_MAX];
 
 	lsio_curl.multi_remove_handle(d->multi, q->easy);
+	attempt_end_headers(q);
 	q->in_multi = false;
 	d->running--;
 	if (!q->judged && q->resp.status)
@@ -650,7 +682,8 @@ static void start_due(struct cdata *d)
 		}
 		ret = attempt_start(d, q);
 		if (ret) {
-			req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+			req_fail_msg(q, "cannot start the request: %s",
+				     q->why[0] ? q->why : strerror(-ret));
 			req_done(d, q, -LSIO_EBACKEND);
 		}
 	}
@@ -701,6 +734,7 @@ static void abandon(struct cdata *d)
 		if (!q->in_multi)
 			continue;
 		lsio_curl.multi_remove_handle(d->multi, q->easy);
+		attempt_end_headers(q);
 		q->in_multi = false;
 		d->running--;
 		req_done(d, q, -ECANCELED);
@@ -763,6 +797,7 @@ static void cdata_free(struct cdata *d)
 		if (!d->reqs[i].easy)
 			continue;
 		lsio_curl.multi_remove_handle(d->multi, d->reqs[i].easy);
+		attempt_end_headers(&d->reqs[i]);
 		lsio_curl.easy_cleanup(d->reqs[i].easy);
 	}
 	lsio_curl.multi_cleanup(d->multi);

@@ -72,6 +72,8 @@ int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
 								 : LSIO_URL_GS;
 		return split_bucket(name, name + 5, u, why, cap);
 	}
+	if (has_scheme(name, "az"))
+		return lsio_az_split(name, u, why, cap);
 	if (has_scheme(name, "http") || has_scheme(name, "https")) {
 		u->kind = LSIO_URL_HTTP;
 		rest = strstr(name, "://") + 3;
@@ -79,9 +81,12 @@ int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
 			whyf(why, cap, "'%s': the URL has no host", name);
 			return -LSIO_EJOB;
 		}
+		if (has_scheme(name, "https") &&
+		    lsio_az_blob_host(rest, strcspn(rest, "/?#")))
+			return lsio_az_split(name, u, why, cap);
 		return 0;
 	}
-	whyf(why, cap, "'%s': not an http://, https://, s3:// or gs:// URL",
+	whyf(why, cap, "'%s': not an http://, https://, s3://, gs:// or az:// URL",
 	     name);
 	return -LSIO_EJOB;
 }

@@ -245,6 +245,8 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 		 p->opt.backend, direct[p->opt.direct]);
 	if ((flags & LSIO_DESCRIBE_VERBOSE) && lsio_remote_creds(p->remote, creds, sizeof(creds)))
 		text_add(&t, "s3 credentials: %s\n\n", creds);
+	if ((flags & LSIO_DESCRIBE_VERBOSE) && lsio_remote_az_creds(p->remote, creds, sizeof(creds)))
+		text_add(&t, "azure credentials: %s\n\n", creds);
 	if (p->chunks_absent)
 		text_add(&t, "%llu chunks of sources that do not exist: the fill value, nothing read\n\n",
 			 (unsigned long long)p->chunks_absent);
