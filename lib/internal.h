@@ -842,8 +842,8 @@ const struct lsio_backend_ops *lsio_backend_find(const char *name);
 
 struct lsio_remote;
 
-/* Resolve every source of job whose facts say remote (s3:// and gs://
- * become https URLs), credentials, headers and retry settings, from opt
+/* Resolve every source of job whose facts say remote (s3://, gs:// and
+ * az:// become https URLs), credentials, headers and retry settings, from opt
  * over job->storage over the environment.  No request is sent; job (not
  * facts) must outlive the remote.  Returns 0 and *out (NULL when no source
  * is remote), or -LSIO_EJOB / -LSIO_ESOURCE / -ENOMEM. */
@@ -869,6 +869,11 @@ int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap);
  * "none: anonymous"), the first Azure source's, never a secret, into buf.
  * Returns 1, or 0 when r has no Azure source. */
 int lsio_remote_az_creds(const struct lsio_remote *r, char *buf, size_t cap);
+
+/* For messages: url itself, or when its query holds a sig= (a SAS's
+ * signature) a copy in out with the signature replaced by REDACTED
+ * (io/azure.c). */
+const char *lsio_url_redact(const char *url, char *out, size_t cap);
 
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);

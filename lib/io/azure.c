@@ -74,10 +74,11 @@ static int split_path(const char *name, const char *p, struct lsio_url_parts *u,
 		      char *why, size_t cap)
 {
 	const char *slash = strchr(p, '/'), *q;
+	char buf[512];
 
 	if (!slash || slash == p || !slash[1] || slash[1] == '?') {
 		whyf(why, cap, "'%s': expected az://CONTAINER/BLOB or https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB",
-		     name);
+		     lsio_url_redact(name, buf, sizeof(buf)));
 		return -LSIO_EJOB;
 	}
 	u->bucket = p;
@@ -93,6 +94,7 @@ int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
 		  size_t cap)
 {
 	const char *p = strstr(name, "://") + 3, *at, *slash;
+	char buf[512];
 
 	u->kind = LSIO_URL_AZ;
 	if (strncasecmp(name, "az://", 5)) {
@@ -111,7 +113,8 @@ int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
 		u->host = at + 1;
 		u->host_len = slash ? (size_t)(slash - at - 1) : strlen(at + 1);
 		if (!u->host_len || at == p) {
-			whyf(why, cap, "'%s': expected az://CONTAINER@ACCOUNT/BLOB", name);
+			whyf(why, cap, "'%s': expected az://CONTAINER@ACCOUNT/BLOB",
+			     lsio_url_redact(name, buf, sizeof(buf)));
 			return -LSIO_EJOB;
 		}
 		if (split_path(name, at + 1 + u->host_len - (at + 1 - p), u, why, cap))
@@ -271,27 +274,6 @@ void lsio_az_release(struct lsio_az *az)
 
 /* --- a source's URL and credentials ----------------------------------------- */
 
-/* Append key percent-encoded: unreserved characters and '/' as they are. */
-static size_t blob_encode(char *out, const char *key, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t len = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)key[i];
-
-		if (isalnum(ch) || strchr("-_.~/", ch)) {
-			out[len++] = (char)ch;
-		} else {
-			out[len++] = '%';
-			out[len++] = hex[ch >> 4];
-			out[len++] = hex[ch & 15];
-		}
-	}
-	out[len] = '\0';
-	return len;
-}
-
 static bool query_has_sig(const char *q)
 {
 	for (; q && *q; q += strcspn(q, "&"), q += *q == '&')
@@ -335,7 +317,7 @@ static char *source_path_url(const char *ep, const struct lsio_url_parts *u,
 		return NULL;
 	len = (size_t)sprintf(url, "%.*s/%.*s/", (int)en, ep, (int)u->bucket_len,
 			      u->bucket);
-	len += blob_encode(url + len, u->key, u->key_len);
+	len += lsio_url_key_encode(url + len, u->key, u->key_len);
 	if (u->query)
 		snprintf(url + len, n - len, "?%s", u->query);
 	return url;
@@ -365,8 +347,7 @@ int lsio_az_source(const struct lsio_az *az, const char *name,
 
 	memset(out, 0, sizeof(*out));
 	if (!an && !az->account) {
-		whyf(why, cap, "'%s': which storage account? Set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING, or name it (az://CONTAINER@ACCOUNT/BLOB)",
-		     name);
+		whyf(why, cap, "which storage account? Set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING, or name it (az://CONTAINER@ACCOUNT/BLOB)");
 		return -LSIO_EJOB;
 	}
 	if (!an) {
@@ -374,7 +355,7 @@ int lsio_az_source(const struct lsio_az *az, const char *name,
 		an = strlen(acct);
 	}
 	if (an >= sizeof(out->account)) {
-		whyf(why, cap, "'%s': the account name is too long", name);
+		whyf(why, cap, "the account name is too long");
 		return -LSIO_EJOB;
 	}
 	memcpy(out->account, acct, an);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend_curl.c - remote reads (http, https, s3, gs) on libcurl multi, one
+ * backend_curl.c - remote reads (http, https, s3, gs, az) on libcurl multi, one
  * multi handle per worker, over the plan's remote sources (remote.c).
  *
  * Every read is one GET of one range ("Range: bytes=A-B"; S3 never serves
@@ -18,6 +18,11 @@
  * it as If-Match (a changed object answers 412), and a response with
  * another ETag fails too (a server that ignores If-Match, or requests that
  * were already under way when the pin was set).
+ *
+ * Each attempt sends a header list of its own, built when it starts and
+ * freed when it ends (lsio_remote_headers(), remote_auth.c): the kind's
+ * headers, the If-Match, and credentials made per request (Azure's Shared
+ * Key signs the request's date and range).
  *
  * The multi handle keeps connections alive between requests (and
  * multiplexes HTTP/2 where the server offers it); the remote class's queue

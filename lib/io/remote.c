@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * remote.c - the remote sources of a plan: their URLs (s3:// and gs://
+ * remote.c - the remote sources of a plan: their URLs (s3://, gs:// and az://
  * translated), hosts, credentials and request settings, made once by the
  * planner and shared read-only by every worker's curl backend
  * (backend_curl.c); and the statistics the workers merge into it.
@@ -227,7 +227,7 @@ static int source_url(struct lsio_remote *r, uint32_t s,
 	struct lsio_remote_src *rs = &r->src[s];
 	const char *name = r->job->sources[s].path;
 	struct lsio_url_parts u;
-	char why[512];
+	char why[512], buf[512];
 
 	if (lsio_url_split(name, &u, why, sizeof(why)))
 		return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
@@ -243,7 +243,8 @@ static int source_url(struct lsio_remote *r, uint32_t s,
 	if (!rs->url)
 		return (u.kind == LSIO_URL_S3 || u.kind == LSIO_URL_AZ) &&
 		       strcmp(why, "out of memory")
-			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s", name, why)
+			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s",
+				    lsio_url_redact(name, buf, sizeof(buf)), why)
 			: lsio_fail(r->ctx, -ENOMEM, "out of memory");
 	return host_index(r, rs->url, &rs->host) ? -ENOMEM : 0;
 }

@@ -62,6 +62,11 @@ char *lsio_s3_url(const struct lsio_s3_config *c, const struct lsio_url_parts *u
  * when NULL): path-style, as the XML API serves it.  malloc'd or NULL. */
 char *lsio_gs_url(const char *endpoint, const struct lsio_url_parts *u);
 
+/* key (n bytes) percent-encoded into out (3 n + 1 bytes), as S3's
+ * canonical URI and Azure's blob names have it: unreserved characters and
+ * '/' as they are, every other byte %XX.  Returns the length written. */
+size_t lsio_url_key_encode(char *out, const char *key, size_t n);
+
 /* "host:port" of an http(s) URL (the port only when given), for per-host
  * statistics.  Returns 0 or -1 (no host). */
 int lsio_url_host(const char *url, char *host, size_t cap);
@@ -147,9 +152,6 @@ int lsio_az_authorization(const struct lsio_az *az, const char *sts, size_t n,
 /* "Mon, 07 Dec 2026 03:57:20 GMT" (RFC 1123, whatever the locale). */
 void lsio_az_date(int64_t t, char *buf, size_t cap);
 
-/* For messages: url itself, or when its query holds a sig= (a SAS's
- * signature) a copy in out with the signature replaced by REDACTED. */
-const char *lsio_url_redact(const char *url, char *out, size_t cap);
 
 /* --- AWS credentials (s3_auth.c) ----------------------------------------- */
 

@@ -105,9 +105,7 @@ static bool bucket_dns_ok(const char *b, size_t n)
 	return true;
 }
 
-/* Append key percent-encoded as S3's canonical URI has it: unreserved
- * characters and '/' as they are, every other byte %XX. */
-static size_t key_encode(char *out, const char *key, size_t n)
+size_t lsio_url_key_encode(char *out, const char *key, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t len = 0;
@@ -174,7 +172,7 @@ char *lsio_s3_url(const struct lsio_s3_config *c, const struct lsio_url_parts *u
 	else
 		n = (size_t)sprintf(url, "%.*s/%.*s/", (int)elen, ep,
 				    (int)u->bucket_len, u->bucket);
-	key_encode(url + n, u->key, u->key_len);
+	lsio_url_key_encode(url + n, u->key, u->key_len);
 	return url;
 }
 
@@ -191,7 +189,7 @@ char *lsio_gs_url(const char *endpoint, const struct lsio_url_parts *u)
 		return NULL;
 	n = sprintf(url, "%.*s/%.*s/", (int)elen, ep, (int)u->bucket_len,
 		    u->bucket);
-	key_encode(url + n, u->key, u->key_len);
+	lsio_url_key_encode(url + n, u->key, u->key_len);
 	return url;
 }
 

@@ -126,6 +126,11 @@ EOF
 	assert_same_bytes got want
 	run "$LSIO" plan -v job.json
 	assert_line "azure credentials: SAS token (in the URL)"
+	assert_output --partial "sp=rl&sig=REDACTED' 5000+300000"
+	refute_output --partial "${sas##*sig=}"
+	run "$LSIO" plan --json -v job.json
+	assert_success
+	refute_output --partial "${sas##*sig=}"
 	# A refused SAS: the message names the URL, never its signature.
 	sed -i 's/sig=[^"&]*/sig=AAAA/' job.json
 	run "$LSIO" run job.json
