@@ -63,6 +63,8 @@ struct creq {
 	bool head;
 	bool to_end;		/* io->grow: the rest of the object from off */
 	bool suffix;		/* the last len bytes */
+	bool tail;		/* a HEAD for a suffix read's start: Azure
+				 * serves no "bytes=-N" (az_tail()) */
 	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
 	uint64_t mem_need;	/* to_end: the engine had no memory for this
@@ -461,13 +463,20 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	return 0;
 }
 
-/* Start a request (attempt 1); on failure it is ready at once. */
+/* Start a request (attempt 1); on failure it is ready at once.  Azure
+ * takes no suffix range: a suffix read of an Azure source starts with a
+ * HEAD (az_tail() then reads the range it ends with). */
 static void req_start(struct cdata *d, struct creq *q)
 {
 	int ret;
 
 	q->first_ns = now_ns();
 	q->attempt = 0;
+	q->tail = q->suffix && d->r->src[q->source].kind == LSIO_URL_AZ;
+	if (q->tail) {
+		q->head = true;
+		q->suffix = false;
+	}
 	ret = attempt_start(d, q);
 	if (ret) {
 		req_fail_msg(q, "cannot start the request: %s",
@@ -568,8 +577,35 @@ static void account(struct cdata *d, struct creq *q, bool ok)
 		lsio_latency_add(&hs->first_byte, (uint64_t)first * 1000);
 }
 
+/* The HEAD of an Azure suffix read answered: read the object's last len
+ * bytes as a plain range, pinned to the ETag the HEAD saw. */
+static void az_tail(struct cdata *d, struct creq *q)
+{
+	uint64_t size = (uint64_t)q->resp.length;
+	int ret;
+
+	q->head = q->tail = false;
+	if (size < q->len) {
+		req_fail_msg(q, "the object has %llu bytes, fewer than the %llu asked for at its end",
+			     (unsigned long long)size, (unsigned long long)q->len);
+		req_done(d, q, -LSIO_EREMOTE);
+		return;
+	}
+	q->off = size - q->len;
+	ret = attempt_start(d, q);
+	if (ret) {
+		req_fail_msg(q, "cannot start the request: %s",
+			     q->why[0] ? q->why : strerror(-ret));
+		req_done(d, q, -LSIO_EBACKEND);
+	}
+}
+
 static void finish_ok(struct cdata *d, struct creq *q)
 {
+	if (q->tail) {
+		az_tail(d, q);
+		return;
+	}
 	if (q->head) {
 		q->size = (uint64_t)q->resp.length;
 		req_done(d, q, 0);

@@ -33,8 +33,8 @@ static int az_sign(const struct lsio_remote *r, uint32_t s, const char *method,
 	snprintf(line, sizeof(line), "x-ms-date: %s", date);
 	if (lsio_slist_add(list, line))
 		return -ENOMEM;
-	/* Azure's own range header; a suffix ("bytes=-N") it does not take:
-	 * Range alone asks for that. */
+	/* Azure's own range header, for the forms it takes (a suffix read
+	 * of an Azure source is a HEAD, then a range: backend_curl.c). */
 	if (range && range[6] != '-') {
 		snprintf(xr, sizeof(xr), "x-ms-range: %s", range);
 		if (lsio_slist_add(list, xr))

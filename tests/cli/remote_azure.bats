@@ -249,6 +249,23 @@ np.save(sys.argv[4], eval("a[" + (sys.argv[3] or ":") + "]"))
 	done
 }
 
+@test "azure: sharded Zarr v3 with the index at the end (Azure has no suffix ranges: HEAD, then the range) equals the local store" {
+	need_zarr
+	mkdir -p z3/v3.zarr
+	echo '{"zarr_format": 3, "node_type": "group", "attributes": {}}' > z3/v3.zarr/zarr.json
+	"$PY" "$FIXTURES/zarr_v3_gen.py" z3/v3.zarr z3/v3 > gen.log 2>&1 || fail "$(cat gen.log)"
+	sdk upload zarr3 "$PWD/z3" > /dev/null
+	export AZURE_STORAGE_CONNECTION_STRING=$AZ_CONN
+	local a
+	for a in shard_end_crc shard_bool_1d_endtwin shard_start_be; do
+		lsio zarr "z3/v3.zarr/$a" -o local.npy -q
+		lsio zarr "az://zarr3/v3.zarr/$a" -o remote.npy -q
+		assert_same_bytes remote.npy local.npy
+	done
+	# Each shard index at the end: a HEAD, then a GET of its range.
+	[ "$(grep -c 'RequestMethod=HEAD RequestURL=http://127.0.0.1/devstoreaccount1/zarr3/v3.zarr/shard_end_crc/c/' "$AZ/debug.log")" -gt 0 ]
+}
+
 @test "azure: lsio grib az:// of ecCodes' GRIB2 with its .idx equals the local extract" {
 	need_eccodes
 	mkdir g
