@@ -117,7 +117,8 @@ int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
 			     lsio_url_redact(name, buf, sizeof(buf)));
 			return -LSIO_EJOB;
 		}
-		if (split_path(name, at + 1 + u->host_len - (at + 1 - p), u, why, cap))
+		/* HOST/BLOB splits as a container would: then the real one. */
+		if (split_path(name, at + 1, u, why, cap))
 			return -LSIO_EJOB;
 		u->bucket = p;
 		u->bucket_len = (size_t)(at - p);
@@ -126,12 +127,17 @@ int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
 	return split_path(name, p, u, why, cap);
 }
 
-/* The account a source names (its host's first label), or NULL. */
+/* The account a source names (its host's first label): its length, 0
+ * when the name gives no host. */
 static size_t host_account(const struct lsio_url_parts *u, const char **acct)
 {
+	size_t n;
+
 	*acct = u->host;
-	return u->host ? strcspn(u->host, ".:") < u->host_len
-		? strcspn(u->host, ".:") : u->host_len : 0;
+	if (!u->host)
+		return 0;
+	n = strcspn(u->host, ".:");
+	return MIN(n, u->host_len);
 }
 
 /* --- the environment ------------------------------------------------------- */
