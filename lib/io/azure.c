@@ -37,23 +37,10 @@ static const char *const blob_hosts[] = {
 	".blob.core.usgovcloudapi.net",
 };
 
-__attribute__((format(printf, 3, 4)))
-static void whyf(char *why, size_t cap, const char *fmt, ...)
+/* A variable set and not empty, or NULL. */
+static const char *var(const char *name)
 {
-	va_list ap;
-
-	if (!why || !cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-}
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
+	return getenv(name) && *getenv(name) ? getenv(name) : NULL;
 }
 
 /* --- names ----------------------------------------------------------------- */
@@ -77,7 +64,7 @@ static int split_path(const char *name, const char *p, struct lsio_url_parts *u,
 	char buf[512];
 
 	if (!slash || slash == p || !slash[1] || slash[1] == '?') {
-		whyf(why, cap, "'%s': expected az://CONTAINER/BLOB or https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB",
+		snprintf(why, cap, "'%s': expected az://CONTAINER/BLOB or https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB",
 		     lsio_url_redact(name, buf, sizeof(buf)));
 		return -LSIO_EJOB;
 	}
@@ -113,7 +100,7 @@ int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
 		u->host = at + 1;
 		u->host_len = slash ? (size_t)(slash - at - 1) : strlen(at + 1);
 		if (!u->host_len || at == p) {
-			whyf(why, cap, "'%s': expected az://CONTAINER@ACCOUNT/BLOB",
+			snprintf(why, cap, "'%s': expected az://CONTAINER@ACCOUNT/BLOB",
 			     lsio_url_redact(name, buf, sizeof(buf)));
 			return -LSIO_EJOB;
 		}
@@ -155,7 +142,7 @@ static int key_set(struct lsio_az *az, const char *b64, const char *from,
 	long n = lsio_base64_decode(b64, strlen(b64), az->key, sizeof(az->key));
 
 	if (n <= 0) {
-		whyf(why, cap, "the account key in %s is not base64", from);
+		snprintf(why, cap, "the account key in %s is not base64", from);
 		return -LSIO_EJOB;
 	}
 	az->key_len = (size_t)n;
@@ -175,7 +162,7 @@ static int conn_part(struct lsio_az *az, const char *p, size_t n, char *why,
 #define IS(name) (k == strlen(name) && !strncasecmp(p, name, k))
 	if (!eq || eq == p) {
 		/* Not quoted: a misplaced ';' may have cut a key in two. */
-		whyf(why, cap, "%s: a part is not Name=Value", var);
+		snprintf(why, cap, "%s: a part is not Name=Value", var);
 		return -LSIO_EJOB;
 	}
 	k = (size_t)(eq - p);
@@ -231,17 +218,17 @@ char *lsio_az_endpoint(const struct lsio_az *az, const char *acct, size_t n)
 
 int lsio_az_init(struct lsio_az *az, char *why, size_t cap)
 {
-	const char *conn = env("AZURE_STORAGE_CONNECTION_STRING");
-	const char *acct = env("AZURE_STORAGE_ACCOUNT");
-	const char *key = env("AZURE_STORAGE_KEY");
-	const char *sas = env("AZURE_STORAGE_SAS_TOKEN");
+	const char *conn = var("AZURE_STORAGE_CONNECTION_STRING");
+	const char *acct = var("AZURE_STORAGE_ACCOUNT");
+	const char *key = var("AZURE_STORAGE_KEY");
+	const char *sas = var("AZURE_STORAGE_SAS_TOKEN");
 	int ret = 0;
 
 	memset(az, 0, sizeof(*az));
 	if (conn)
 		ret = conn_parse(az, conn, why, cap);
 	if (!ret && key && !acct && !az->conn_account) {
-		whyf(why, cap, "AZURE_STORAGE_KEY without AZURE_STORAGE_ACCOUNT: whose key is it?");
+		snprintf(why, cap, "AZURE_STORAGE_KEY without AZURE_STORAGE_ACCOUNT: whose key is it?");
 		ret = -LSIO_EJOB;
 	}
 	if (!ret && key)
@@ -262,7 +249,7 @@ int lsio_az_init(struct lsio_az *az, char *why, size_t cap)
 		ret = (az->endpoint = lsio_az_endpoint(az, az->account,
 						       strlen(az->account))) ? 0 : -ENOMEM;
 	if (ret == -ENOMEM)
-		whyf(why, cap, "out of memory");
+		snprintf(why, cap, "out of memory");
 	return ret;
 }
 
@@ -353,7 +340,7 @@ int lsio_az_source(const struct lsio_az *az, const char *name,
 
 	memset(out, 0, sizeof(*out));
 	if (!an && !az->account) {
-		whyf(why, cap, "which storage account? Set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING, or name it (az://CONTAINER@ACCOUNT/BLOB)");
+		snprintf(why, cap, "which storage account? Set AZURE_STORAGE_ACCOUNT or AZURE_STORAGE_CONNECTION_STRING, or name it (az://CONTAINER@ACCOUNT/BLOB)");
 		return -LSIO_EJOB;
 	}
 	if (!an) {
@@ -361,7 +348,7 @@ int lsio_az_source(const struct lsio_az *az, const char *name,
 		an = strlen(acct);
 	}
 	if (an >= sizeof(out->account)) {
-		whyf(why, cap, "the account name is too long");
+		snprintf(why, cap, "the account name is too long");
 		return -LSIO_EJOB;
 	}
 	memcpy(out->account, acct, an);
@@ -378,7 +365,7 @@ int lsio_az_source(const struct lsio_az *az, const char *name,
 	}
 	free(ep);
 	if (!out->url) {
-		whyf(why, cap, "out of memory");
+		snprintf(why, cap, "out of memory");
 		return -ENOMEM;
 	}
 	if (extra)
@@ -588,7 +575,7 @@ int lsio_az_authorization(const struct lsio_az *az, const char *sts, size_t n,
 	lsio_base64_encode(mac, sizeof(mac), 0, sig, sizeof(sig));
 	if ((size_t)snprintf(line, cap, "Authorization: SharedKey %s:%s", az->account,
 			     sig) >= cap) {
-		whyf(why, wcap, "the account name is too long");
+		snprintf(why, wcap, "the account name is too long");
 		return -LSIO_EJOB;
 	}
 	return 0;

@@ -61,6 +61,18 @@ assert_same_as_local() {
 	assert_same_bytes "$1.out" "$1.local.out"
 }
 
+# assert_range SOURCE FILE OFFSET LENGTH: lsio reads LENGTH bytes at
+# OFFSET of SOURCE (job.json), the bytes of the local FILE there.
+assert_range() {
+	write_job <<EOF
+{"lsio":1,"output":{"type":"stdout"},
+ "chunks":[{"source":"$1","offset":$3,"length":$4}]}
+EOF
+	"$LSIO" run job.json > got || fail "lsio run failed"
+	range_bytes "$2" "$3" "$4" > want
+	assert_same_bytes got want
+}
+
 # requests PATH: how many requests for PATH Azurite has seen.
 requests() {
 	grep -c "RequestURL=http://127.0.0.1/devstoreaccount1/$1 " "$AZ/debug.log" || true
@@ -85,13 +97,7 @@ requests() {
 	assert_line "azure credentials: shared key for account devstoreaccount1 (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY)"
 	refute_output --partial "$DEV_KEY"
 	# A blob name with a space and a '+' is encoded, and signed so.
-	write_job <<EOF
-{"lsio":1,"output":{"type":"stdout"},
- "chunks":[{"source":"az://lsio/sub dir/a+b.bin","offset":100,"length":60000}]}
-EOF
-	"$LSIO" run job.json > got
-	range_bytes "$DATA/plain/sub dir/a+b.bin" 100 60000 > want
-	assert_same_bytes got want
+	assert_range "az://lsio/sub dir/a+b.bin" "$DATA/plain/sub dir/a+b.bin" 100 60000
 }
 
 @test "azure: the account named in the URL (az://CONTAINER@ACCOUNT/BLOB) is the environment's" {
@@ -117,13 +123,7 @@ EOF
 	assert_line "azure credentials: SAS token for account devstoreaccount1 (AZURE_STORAGE_SAS_TOKEN)"
 	refute_output --partial "${sas##*sig=}"
 	unset AZURE_STORAGE_SAS_TOKEN
-	write_job <<EOF
-{"lsio":1,"output":{"type":"stdout"},
- "chunks":[{"source":"az://lsio/f1.bin?$sas","offset":5000,"length":300000}]}
-EOF
-	"$LSIO" run job.json > got
-	range_bytes "$DATA/plain/f1.bin" 5000 300000 > want
-	assert_same_bytes got want
+	assert_range "az://lsio/f1.bin?$sas" "$DATA/plain/f1.bin" 5000 300000
 	run "$LSIO" plan -v job.json
 	assert_line "azure credentials: SAS token (in the URL)"
 	assert_output --partial "sp=rl&sig=REDACTED' 5000+300000"
