@@ -26,9 +26,15 @@ setup_file() {
 	mkdir -p "$DATA/plain/sub dir" && head -c 70000 /dev/urandom > "$DATA/plain/sub dir/a+b.bin"
 	AZURE_STORAGE_CONNECTION_STRING=$AZ_CONN node "$AZ_FIX/blob.mjs" upload lsio "$DATA/plain"
 	AZURE_STORAGE_CONNECTION_STRING=$AZ_CONN node "$AZ_FIX/blob.mjs" upload lsiopub "$DATA/plain" public
+	# nginx in front, injecting faults (PROXY_PORT), when installed.
+	command -v nginx > /dev/null || return 0
+	export NGX=$BATS_FILE_TMPDIR/nginx
+	read -r _ _ PROXY_PORT _ < <("$NGINX_FIX/start.sh" "$NGX" "$BATS_FILE_TMPDIR" "$AZ_PORT")
+	export PROXY_PORT
 }
 
 teardown_file() {
+	[ -n "${PROXY_PORT:-}" ] && "$NGINX_FIX/stop.sh" "$NGX"
 	[ -n "${AZ:-}" ] && "$AZ_FIX/stop.sh" "$AZ"
 	return 0
 }
@@ -194,6 +200,22 @@ EOF
 	assert_failure
 	assert_output --partial "azure credentials: the account key in AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY is not base64"
 	[ "$(requests lsio/f2.bin)" -eq $((before + 2)) ]
+}
+
+@test "azure: through a proxy injecting 503s, drops and stalls, each retry signed anew, every byte is right" {
+	command -v nginx > /dev/null || skip "nginx is not installed (apt-get install nginx-light libnginx-mod-http-echo)"
+	[ -n "${PROXY_PORT:-}" ] || fail "nginx did not start"
+	export AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=http://127.0.0.1:$PROXY_PORT/devstoreaccount1"
+	export AZURE_STORAGE_ACCOUNT=devstoreaccount1 AZURE_STORAGE_KEY=$DEV_KEY
+	az_job chaos az://lsio/ 150 27
+	"$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); j["storage"] = {"retry": {"timeout": 1, "attempts": 20}}; json.dump(j, open(sys.argv[1], "w"))' chaos.json
+	"$LSIO" run chaos.local.json > chaos.local.out
+	"$LSIO" run chaos.json --stats=json > chaos.out 2> chaos.stats || fail "$(cat chaos.stats)"
+	assert_same_bytes chaos.out chaos.local.out
+	retries=$("$PY" -c 'import json, sys
+t = open(sys.argv[1]).read()
+print(json.loads(t[t.index("{"):])["remote"]["retries"])' chaos.stats)
+	[ "$retries" -gt 10 ] || fail "only $retries retries"
 }
 
 @test "azure: a missing blob is 404 BlobNotFound, at once" {
