@@ -21,8 +21,9 @@
  *
  * Each attempt sends a header list of its own, built when it starts and
  * freed when it ends (lsio_remote_headers(), remote_auth.c): the kind's
- * headers, the If-Match, and credentials made per request (Azure's Shared
- * Key signs the request's date and range).
+ * headers, the If-Match, and credentials made per request (the session
+ * token of the S3 keys in force, Azure's Shared Key over the request's
+ * date and range).
  *
  * The multi handle keeps connections alive between requests (and
  * multiplexes HTTP/2 where the server offers it); the remote class's queue
@@ -71,8 +72,10 @@ struct creq {
 				 * many bytes; the request waits for it */
 	bool mem_all;		/* ... which are all the object holds */
 	bool if_match;		/* this attempt sent If-Match */
-	struct curl_slist *hdrs;	/* this attempt's headers
-					 * (lsio_remote_headers()), ours */
+	bool renewed;		/* the keys were renewed for it once */
+	const struct lsio_aws_creds *keys;	/* this attempt signs with */
+	struct curl_slist *hdr;	/* this attempt's headers
+				 * (lsio_remote_headers()), ours */
 
 	/* This attempt. */
 	struct lsio_http_resp resp;
@@ -190,6 +193,8 @@ static struct etag_pin *pin_set(struct lsio_remote *r, uint32_t s,
 	pin = atomic_load(&src->pin);
 	if (!pin && (pin = calloc(1, sizeof(*pin)))) {
 		snprintf(pin->etag, sizeof(pin->etag), "%s", etag);
+		/* A weak ETag cannot be named in If-Match: the check stays. */
+		pin->strong = lsio_etag_strong(etag);
 		atomic_store(&src->pin, pin);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -349,7 +354,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs);
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->hdr);
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
 	 * connection rather than open its own.  Plain http is HTTP/1.1,
@@ -366,11 +371,11 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, MAX(secs, 1L));
 	if (r->cainfo)
 		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, r->cainfo);
-	if (s->kind == LSIO_URL_S3 && r->sigv4) {
+	if (q->keys) {
 		/* Set apart: an access key may hold a ':' (Swift's
 		 * "account:user"), which CURLOPT_USERPWD would split. */
-		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, r->aws.access_key);
-		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, r->aws.secret_key);
+		lsio_curl.easy_setopt(e, CURLOPT_USERNAME, q->keys->access_key);
+		lsio_curl.easy_setopt(e, CURLOPT_PASSWORD, q->keys->secret_key);
 		lsio_curl.easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 	}
 	/* A signed request must not follow a redirect: its signature names
@@ -399,25 +404,29 @@ static void attempt_reset(struct creq *q)
 /* This attempt's headers, built afresh (a signature names its date). */
 static int attempt_headers(struct cdata *d, struct creq *q, const char *range)
 {
+	const struct lsio_remote *r = d->r;
 	char bytes[80];
 	int ret;
 
-	lsio_curl.slist_free_all(q->hdrs);
-	q->hdrs = NULL;
+	lsio_curl.slist_free_all(q->hdr);
+	q->hdr = NULL;
+	/* The S3 keys in force now: renewed ones bring another token. */
+	q->keys = r->src[q->source].kind == LSIO_URL_S3 && r->sigv4
+		? lsio_creds_now(r->s3_keys) : NULL;
 	snprintf(bytes, sizeof(bytes), "bytes=%s", range ? range : "");
-	ret = lsio_remote_headers(d->r, q->source, q->head ? "HEAD" : "GET",
-				  range ? bytes : NULL, &q->hdrs, q->why,
+	ret = lsio_remote_headers(r, q->source, q->head ? "HEAD" : "GET",
+				  range ? bytes : NULL, q->keys, &q->hdr, q->why,
 				  sizeof(q->why));
 	q->if_match = false;
-	for (struct curl_slist *l = q->hdrs; l; l = l->next)
+	for (struct curl_slist *l = q->hdr; l; l = l->next)
 		q->if_match |= !strncasecmp(l->data, "If-Match:", 9);
 	return ret;
 }
 
 static void attempt_end_headers(struct creq *q)
 {
-	lsio_curl.slist_free_all(q->hdrs);
-	q->hdrs = NULL;
+	lsio_curl.slist_free_all(q->hdr);
+	q->hdr = NULL;
 }
 
 static int attempt_start(struct cdata *d, struct creq *q)
@@ -472,6 +481,7 @@ static void req_start(struct cdata *d, struct creq *q)
 
 	q->first_ns = now_ns();
 	q->attempt = 0;
+	q->renewed = false;
 	q->tail = q->suffix && d->r->src[q->source].kind == LSIO_URL_AZ;
 	if (q->tail) {
 		q->head = true;
@@ -633,6 +643,38 @@ static void memory_wait(struct cdata *d, struct creq *q)
 	d->waiting = q;
 }
 
+/* S3 refused the keys as expired (they outlived their expiry, or were
+ * revoked early): renew them, once per request, and try again at once.
+ * True when the request was put back. */
+static bool renew_expired(struct cdata *d, struct creq *q)
+{
+	char code[64], msg[8];
+
+	if (!q->keys || q->renewed || (q->resp.status != 400 && q->resp.status != 403))
+		return false;
+	lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+	if (strcmp(code, "ExpiredToken") && strcmp(code, "TokenRefreshRequired"))
+		return false;
+	lsio_creds_stale(d->r->s3_keys, q->keys);
+	q->renewed = true;
+	q->due_ns = now_ns();
+	q->next = d->waiting;
+	d->waiting = q;
+	return true;
+}
+
+/* Why the keys could not be renewed, after the server's words. */
+static void renew_text(struct cdata *d, struct creq *q, char *text, size_t cap)
+{
+	char why[LSIO_MSG_MAX / 2];
+	size_t n = strlen(text);
+
+	if (q->renewed && n < cap &&
+	    lsio_creds_renew_failure(d->r->s3_keys, why, sizeof(why)))
+		snprintf(text + n, cap - n, "; renewing the credentials from %s failed: %s",
+			 q->keys->from, why);
+}
+
 /* A try ended: keep it, try again, or fail. */
 static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 {
@@ -666,7 +708,10 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	}
 	if ((rc == CURLE_OK || rc == CURLE_WRITE_ERROR) && q->judged &&
 	    q->verdict != LSIO_HTTP_OK && q->verdict != LSIO_HTTP_SLICE) {
+		if (renew_expired(d, q))
+			return;
 		error_text(q, text, sizeof(text));
+		renew_text(d, q, text, sizeof(text));
 		if (q->verdict == LSIO_HTTP_RETRY) {
 			retry(d, q, text);
 			return;

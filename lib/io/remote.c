@@ -66,28 +66,36 @@ static bool no_sign(const struct lsio_remote *r, const struct lsio_options *opt)
 	return r->job->storage.remote.no_sign_request > 0;
 }
 
+/* The AWS chain: the environment and the profile files, then the
+ * container's and the instance's endpoints. */
+static int aws_chain(struct lsio_aws_creds *c, char *why, size_t cap)
+{
+	int ret = lsio_aws_creds_find(c, why, cap);
+
+	if (!ret)
+		ret = lsio_aws_creds_fetch(c, why, cap);
+	return ret;
+}
+
+/* What the AWS chain reads besides its files. */
+static const char *const aws_env[] = { "AWS_", "HOME=", NULL };
+
 /* Credentials for s3:// sources (and the profile's region and endpoint);
  * a missing key is reported when the first request would be sent, so
  * lsio plan works without one. */
 static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 {
 	char why[LSIO_MSG_MAX / 2] = "";
-	int ret = lsio_aws_creds_find(&r->aws, why, sizeof(why));
+	int ret;
 
+	/* The profile's region and endpoint apply, signed or not; its
+	 * errors are the chain's, reported below. */
+	lsio_aws_creds_find(&r->aws, NULL, 0);
 	if (no_sign(r, opt)) {
-		lsio_aws_creds_release(&r->aws);
-		/* The profile's region and endpoint still apply. */
-		lsio_aws_creds_find(&r->aws, NULL, 0);
-		free(r->aws.access_key);
-		free(r->aws.secret_key);
-		free(r->aws.token);
-		r->aws.access_key = r->aws.secret_key = r->aws.token = NULL;
-		r->aws.expires = 0;
 		snprintf(r->aws.from, sizeof(r->aws.from), "none: unsigned requests (no_sign_request)");
 		return 0;
 	}
-	if (!ret)
-		ret = lsio_aws_creds_fetch(&r->aws, why, sizeof(why));
+	ret = lsio_creds_get(aws_chain, aws_env, &r->s3_keys, why, sizeof(why));
 	if (ret < 0)
 		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
 				 "AWS credentials: %s", why);
@@ -99,6 +107,7 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 			 why, *why ? "; " : "");
 		snprintf(r->aws.from, sizeof(r->aws.from), "none%s%s%s",
 			 *why ? " (" : "", why, *why ? ")" : "");
+		r->s3_keys = NULL;
 	}
 	return 0;
 }
@@ -106,24 +115,19 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 /* SigV4 for region, and the headers libcurl does not add itself. */
 static int s3_signing(struct lsio_remote *r, const char *region)
 {
-	char line[4096];
+	const struct lsio_aws_creds *keys = lsio_creds_now(r->s3_keys);
 	size_t n = strlen(region) + 16;
 
-	if (!r->aws.access_key)
+	if (!keys)
 		return 0;
 	r->sigv4 = malloc(n);
 	if (!r->sigv4)
 		return -ENOMEM;
 	snprintf(r->sigv4, n, "aws:amz:%s:s3", region);
 	/* S3 insists on the payload's hash; a GET's payload is empty. */
-	if (lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256))
-		return -ENOMEM;
-	if (r->aws.token) {
-		snprintf(line, sizeof(line), "x-amz-security-token: %s", r->aws.token);
-		if (lsio_slist_add(&r->hdr[LSIO_URL_S3], line))
-			return -ENOMEM;
-	}
-	return 0;
+	/* The session token goes with each request (backend_curl.c): keys
+	 * renewed during the run bring another. */
+	return lsio_slist_add(&r->hdr[LSIO_URL_S3], "x-amz-content-sha256: " EMPTY_SHA256);
 }
 
 static int gs_setup(struct lsio_remote *r)
@@ -419,11 +423,13 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
 
 int lsio_remote_creds(const struct lsio_remote *r, char *buf, size_t cap)
 {
-	const struct lsio_aws_creds *c = r ? &r->aws : NULL;
+	const struct lsio_aws_creds *c = r ? lsio_creds_now(r->s3_keys) : NULL;
 	char when[32] = "";
 	struct tm tm;
 	time_t t;
 
+	if (!c && r)
+		c = &r->aws;	/* none, and why */
 	if (!c || !c->from[0])
 		return 0;
 	if (c->expires) {

@@ -196,6 +196,37 @@ void lsio_aws_creds_release(struct lsio_aws_creds *c);
  */
 int lsio_aws_creds_fetch(struct lsio_aws_creds *c, char *why, size_t cap);
 
+/* --- credentials shared by the process (creds_cache.c) ------------------- */
+
+/* A chain of credential sources: fills c, returns 1 (found), 0 (none:
+ * why says why, or is ""), or a negative error with why. */
+typedef int (*lsio_creds_fn)(struct lsio_aws_creds *c, char *why, size_t cap);
+
+/* fn's credentials, asked once per process for the environment it reads
+ * (the variables named by prefixes, a NULL-terminated list such as
+ * {"AWS_", "HOME=", NULL}) and shared by every later call; asked again
+ * when they expire within 5 minutes.  "None" is remembered too; errors
+ * are not.  Returns 1 with *out set, 0 (none: *out set, why), or the
+ * error fn gave (why).  Entries live as long as the process. */
+struct lsio_creds_entry;
+int lsio_creds_get(lsio_creds_fn fn, const char *const *prefixes,
+		   struct lsio_creds_entry **out, char *why, size_t cap);
+
+/* The keys to sign a request with now, NULL when e has none.  Keys within
+ * 5 minutes of expiry are renewed first by the calling thread, unless
+ * another thread is at it (the old keys are still valid meanwhile) or a
+ * renewal failed less than 30 s ago.  The pointer stays valid for the
+ * life of the process. */
+const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e);
+
+/* A server refused used as expired: renew now (once, whichever thread
+ * says so first). */
+void lsio_creds_stale(struct lsio_creds_entry *e,
+		      const struct lsio_aws_creds *used);
+
+/* Why the last renewal failed: returns 1 and fills why, or 0. */
+int lsio_creds_renew_failure(struct lsio_creds_entry *e, char *why, size_t cap);
+
 /* The value of key in section of an INI file such as ~/.aws/config;
  * malloc'd, NULL when absent.  *found_section tells whether the section
  * exists. */

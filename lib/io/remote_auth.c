@@ -2,9 +2,10 @@
 /*
  * remote_auth.c - the headers of each attempt of a remote request: the
  * kind's shared lines (remote.c), the pinned ETag's If-Match, and the
- * credentials that must be made per request.  Azure's Shared Key signs
- * each request's date and range, so its Authorization is made here, once
- * per attempt; the curl backend owns the list for that attempt alone.
+ * credentials that must be made per request: the session token of the S3
+ * keys in force (renewed during a run), and Azure's Shared Key, which
+ * signs each request's date and range, so its Authorization is made here,
+ * once per attempt.  The curl backend owns the list for that attempt alone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,17 +63,22 @@ static int az_sign(const struct lsio_remote *r, uint32_t s, const char *method,
 
 int lsio_remote_headers(const struct lsio_remote *r, uint32_t source,
 			const char *method, const char *range,
+			const struct lsio_aws_creds *keys,
 			struct curl_slist **out, char *why, size_t cap)
 {
 	const struct lsio_remote_src *src = &r->src[source];
 	struct etag_pin *pin = atomic_load(&src->pin);
-	char line[LSIO_ETAG_MAX + 16];
+	char line[LSIO_ETAG_MAX + 4096];
 	int ret = 0;
 
 	*out = NULL;
 	for (struct curl_slist *l = r->hdr[src->kind]; l && !ret; l = l->next)
 		ret = lsio_slist_add(out, l->data);
-	if (!ret && pin && lsio_etag_strong(pin->etag)) {
+	if (!ret && keys && keys->token) {
+		snprintf(line, sizeof(line), "x-amz-security-token: %s", keys->token);
+		ret = lsio_slist_add(out, line);
+	}
+	if (!ret && pin && pin->strong) {
 		snprintf(line, sizeof(line), "If-Match: %s", pin->etag);
 		ret = lsio_slist_add(out, line);
 	}

@@ -16,7 +16,8 @@
 #include "util/latency.h"
 
 struct etag_pin {
-	char etag[LSIO_ETAG_MAX];	/* sent as If-Match when strong */
+	char etag[LSIO_ETAG_MAX];
+	bool strong;		/* If-Match can name it */
 };
 
 struct lsio_remote_src {
@@ -45,7 +46,8 @@ struct lsio_remote {
 
 	struct curl_slist *hdr[LSIO_URL_KINDS];	/* per enum lsio_url_kind,
 						 * shared */
-	struct lsio_aws_creds aws;
+	struct lsio_aws_creds aws;	/* the profile's region and endpoint */
+	struct lsio_creds_entry *s3_keys;	/* what s3:// is signed with */
 	struct lsio_az az;
 	char az_from[160];	/* plan -v: the Azure credentials used, "" =
 				 * no Azure source */
@@ -71,14 +73,16 @@ int lsio_slist_add(struct curl_slist **list, const char *line);
 /*
  * The header lines of one attempt of a request to source (remote_auth.c):
  * the kind's shared ones, If-Match when an ETag is pinned (strong), and
- * what authorizes this very request (Azure's Shared Key signs its date
- * and range).  method is "GET" or "HEAD", range "bytes=A-B" (as libcurl
+ * what authorizes this very request: the session token of the S3 keys it
+ * signs with (keys, NULL when unsigned; renewed keys bring another),
+ * Azure's Shared Key (which signs its date and range).  method is "GET" or "HEAD", range "bytes=A-B" (as libcurl
  * sends it from CURLOPT_RANGE) or NULL.  *out is the caller's, to free
  * with slist_free_all once the attempt ends.  Returns 0, -ENOMEM, or
  * another negative error with the reason in why.
  */
 int lsio_remote_headers(const struct lsio_remote *r, uint32_t source,
 			const char *method, const char *range,
+			const struct lsio_aws_creds *keys,
 			struct curl_slist **out, char *why, size_t cap);
 
 /* What a refusal (401, 403) of source's request should add: which

@@ -403,3 +403,55 @@ EOF2
 	[ "$left" -gt 3000 ] || fail "the near keys were kept: $exp ($left s left)"
 	assert_same_as_local near
 }
+
+# The tokens the counting proxy saw, in the order of its log, each once.
+tokens_seen() {
+	grep "^GET /lsio/.* $CLEAN_PORT " "$NGX/access.log" |
+		sed -n 's/.*"\(imds-t0k3n-[0-9]*\|expired-token\)".*/\1/p' | uniq
+}
+
+@test "creds: keys expiring during a run are renewed; later requests carry the new token" {
+	imds_start rotate
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	# 40 reads of 0.15 s one at a time: 6 s, and the keys (302 s left
+	# when served) are within 300 s of expiry after 2 s.
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "s3://lsio/" 40 46 \
+		"{\"s3\":{\"endpoint\":\"http://127.0.0.1:$CLEAN_PORT\"},\"http\":{\"headers\":{\"X-Test-Sleep\":\"0.15\"}}}" \
+		--no-eof > rot.json
+	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 40 46 - --no-eof > rot.local.json
+	: > "$NGX/access.log"
+	"$LSIO" run rot.local.json > rot.local.out
+	"$LSIO" run rot.json --workers 1 --queue-depth 1 --split off > rot.out 2> rot.err ||
+		fail "the run failed: $(cat rot.err)"
+	assert_same_bytes rot.out rot.local.out
+	n=$(grep -c "security-credentials/lsio-test-role" "$IM/log")
+	[ "$n" -ge 2 ] && [ "$n" -le 5 ] || fail "$n fetches of the keys: $(cat "$IM/log")"
+	run tokens_seen
+	assert_line --index 0 imds-t0k3n-1
+	assert_line --index 1 imds-t0k3n-2
+	# Signed with the token it carries: Swift accepted every request.
+	run awk '$1 == "GET" && $3 !~ /^20[06]$/' "$NGX/access.log"
+	assert_output ''
+}
+
+@test "creds: a store that says ExpiredToken: the keys renewed once, the read tried again" {
+	imds_start stale
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS_URL
+	creds_job stale 47
+	: > "$NGX/access.log"
+	assert_same_as_local stale
+	# The first set (an hour left) was refused: fetched again once, not per request.
+	[ "$(grep -c "security-credentials/lsio-test-role" "$IM/log")" -eq 2 ] ||
+		fail "not renewed exactly once: $(cat "$IM/log")"
+	run tokens_seen
+	assert_line --index 0 expired-token
+	assert_line --index 1 imds-t0k3n-2
+	# Keys the source gives expired again: the store's words and the source's.
+	echo ok > "$IM/mode"
+	run env AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=test:tester \
+		AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=expired-token "$LSIO" run stale.json
+	assert_failure 1
+	assert_output --partial "HTTP 400 Bad Request: ExpiredToken: The provided token has expired."
+}

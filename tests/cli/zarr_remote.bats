@@ -245,3 +245,25 @@ PY
 	run -1 lsio zarr s3://zarrs/v2.zarr/zstd_f4 -o x.npy
 	assert_output --partial "HTTP 403"
 }
+
+@test "zarr remote: s3:// keys from the instance metadata are fetched once for all of lsio zarr's plans" {
+	need_swift
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED
+	mkdir im
+	"$PY" "$LSIO_TOP/tests/fixtures/imds.py" "$PWD/im" test:tester testing > im/out 2>&1 3>&- &
+	local pid=$!
+	for _ in $(seq 200); do
+		[ -f im/port ] && break
+		sleep 0.05
+	done
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$(cat im/port)
+	# Metadata batches, then the chunks: several plans, one exchange.
+	lsio zarr "$ZDIR/v3.zarr/shard_start_be" --select '2:15, 1:8' -o local.npy -q
+	run lsio zarr s3://zarrs/v3.zarr/shard_start_be --select '2:15, 1:8' -o remote.npy -q
+	kill "$pid"
+	assert_success
+	assert_same_bytes remote.npy local.npy
+	[ "$(grep -c "security-credentials/lsio-test-role" im/log)" -eq 1 ] ||
+		fail "the keys were fetched more than once: $(cat im/log)"
+	[ "$(grep -c "PUT /latest/api/token" im/log)" -eq 1 ] || fail "$(cat im/log)"
+}
