@@ -63,9 +63,9 @@ static const struct cmd_command grib_command = {
 	"Extract the messages of GRIB2 files whose inventory line matches: into one\n"
 	"file (the messages' bytes, as in the source), one file per message, or\n"
 	"decoded into one array of the fields' values (all on one grid).\n"
-	"A SOURCE is a path or an http(s)://, s3:// or gs:// URL; its inventory is\n"
-	"SOURCE.idx (NOAA/wgrib2), else the .index beside it (ECMWF open data),\n"
-	"else a scan of the messages, which writes wgrib2-style lines.\n",
+	"A SOURCE is a path or an http(s)://, s3://, gs:// or az:// URL; its\n"
+	"inventory is SOURCE.idx (NOAA/wgrib2), else the .index beside it (ECMWF\n"
+	"open data), else a scan of the messages, which writes wgrib2-style lines.\n",
 	.tables = grib_tables,
 	.after =
 	"Exit status: 0 success, 1 runtime failure (no message matches, a bad\n"

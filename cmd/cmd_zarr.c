@@ -78,8 +78,8 @@ static const struct cmd_command zarr_command = {
 	"\n"
 	"Extract a selection of a Zarr v2 or v3 array into a .npy file (raw when\n"
 	"OUT does not end in .npy).  Chunks never written are the fill value.\n"
-	"STORE is a directory or an http(s)://, s3:// or gs:// URL (one GET per\n"
-	"chunk, a 404 being fill value; a remote --list or --info needs\n"
+	"STORE is a directory or an http(s)://, s3://, gs:// or az:// URL (one GET\n"
+	"per chunk, a 404 being fill value; a remote --list or --info needs\n"
 	"consolidated metadata).\n",
 	.tables = zarr_tables,
 	.after =

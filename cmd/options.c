@@ -33,7 +33,7 @@ const struct cmd_option cmd_input_options[] = {
 
 const struct cmd_option cmd_remote_options[] = {
 	{ "no-sign-request", no_argument, OPT_NO_SIGN, NULL,
-	  "read s3:// and gs:// sources unsigned (public buckets)" },
+	  "read s3://, gs:// and az:// sources without credentials (public buckets)" },
 	{ NULL }
 };
 

@@ -848,8 +848,8 @@ const struct lsio_backend_ops *lsio_backend_find(const char *name);
 
 struct lsio_remote;
 
-/* Resolve every source of job whose facts say remote (s3:// and gs://
- * become https URLs), credentials, headers and retry settings, from opt
+/* Resolve every source of job whose facts say remote (s3://, gs:// and
+ * az:// become https URLs), credentials, headers and retry settings, from opt
  * over job->storage over the environment.  No request is sent; job (not
  * facts) must outlive the remote.  Returns 0 and *out (NULL when no source
  * is remote), or -LSIO_EJOB / -LSIO_ESOURCE / -ENOMEM. */
@@ -865,12 +865,19 @@ void lsio_remote_set_depth(struct lsio_remote *r, unsigned depth);
 const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source);
 
 /* Where the credentials of the i-th kind of remote source (*kind: "s3",
- * "gcs") come from: for s3:// "environment", "instance metadata (IMDSv2)
- * at URL, role R, expiring ...", for gs:// "service account EMAIL from
- * 'FILE', token expiring ...", or "none (why)"; never a secret.  Returns
- * 1, 0 when r has no source of that kind, -1 past the last kind. */
+ * "gcs", "azure") come from: for s3:// "environment", "instance metadata
+ * (IMDSv2) at URL, role R, expiring ...", for gs:// "service account
+ * EMAIL from 'FILE', token expiring ...", for Azure "shared key for
+ * account A (AZURE_STORAGE_CONNECTION_STRING)" (the first source's), or
+ * "none (why)"; never a secret.  Returns 1, 0 when r has no source of
+ * that kind, -1 past the last kind. */
 int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
 		      const char **kind, char *buf, size_t cap);
+
+/* For messages: url itself, or when its query holds a sig= (a SAS's
+ * signature) a copy in out with the signature replaced by REDACTED
+ * (io/azure.c). */
+const char *lsio_url_redact(const char *url, char *out, size_t cap);
 
 /* 0 when requests can be sent, else the reason (no credentials ...). */
 int lsio_remote_ready(struct lsio_remote *r);

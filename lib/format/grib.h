@@ -12,7 +12,7 @@
  *                 the job or the list
  *
  * Sources are read through the Zarr generator's stores (zarr_store.c: a
- * local file, or http(s)://, s3://, gs:// through the remote backend), a
+ * local file, or http(s)://, s3://, gs://, az:// through the remote backend), a
  * file being a key in its directory.
  */
 #ifndef LSIO_GRIB_H

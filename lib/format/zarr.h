@@ -4,7 +4,7 @@
  *
  *   zarr_store.c   a store: read a key (or part of it), or learn it is
  *                  missing; the local directory store lives there
- *   zarr_store_remote.c  http(s)://, s3://, gs:// stores: HEADs and GETs
+ *   zarr_store_remote.c  http(s)://, s3://, gs://, az:// stores: HEADs and GETs
  *                  through the remote backend (io/backend_curl.c)
  *   zarr_meta.c    .zarray / .zmetadata / zarr.json into struct zarr_array:
  *                  output dtype, fill value, the stage chain, chunk order
@@ -89,7 +89,7 @@ struct zarr_store {
 };
 
 /* Open the store rooted at uri: a local directory, or an http(s)://,
- * s3:// or gs:// URL (zarr_store_remote.c).  Returns 0 or -LSIO_EJOB /
+ * s3://, gs:// or az:// URL (zarr_store_remote.c).  Returns 0 or -LSIO_EJOB /
  * -ENOMEM with the message in ctx. */
 int zarr_store_open(struct lsio_ctx *ctx, const char *uri,
 		    const struct lsio_options *opt, struct zarr_store **store);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * zarr_store_remote.c - a Zarr store behind a URL: http(s)://, s3://, gs://.
+ * zarr_store_remote.c - a Zarr store behind a URL: http(s)://, s3://, gs://,
+ * az://.
  *
  * Every call is a batch of requests through the remote backend's own
  * machinery (io/backend_curl.c): the same URL translation, credentials,

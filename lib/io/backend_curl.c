@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend_curl.c - remote reads (http, https, s3, gs) on libcurl multi, one
+ * backend_curl.c - remote reads (http, https, s3, gs, az) on libcurl multi, one
  * multi handle per worker, over the plan's remote sources (remote.c).
  *
  * Every read is one GET of one range ("Range: bytes=A-B"; S3 never serves
@@ -18,6 +18,12 @@
  * it as If-Match (a changed object answers 412), and a response with
  * another ETag fails too (a server that ignores If-Match, or requests that
  * were already under way when the pin was set).
+ *
+ * Each attempt sends a header list of its own, built when it starts and
+ * freed when it ends (lsio_remote_headers(), remote_auth.c): the kind's
+ * headers, the If-Match, and credentials made per request (the session
+ * token of the S3 keys in force, Azure's Shared Key over the request's
+ * date and range).
  *
  * The multi handle keeps connections alive between requests (and
  * multiplexes HTTP/2 where the server offers it); the remote class's queue
@@ -58,6 +64,8 @@ struct creq {
 	bool head;
 	bool to_end;		/* io->grow: the rest of the object from off */
 	bool suffix;		/* the last len bytes */
+	bool tail;		/* a HEAD for a suffix read's start: Azure
+				 * serves no "bytes=-N" (az_tail()) */
 	struct lsio_io own;		/* a batch's whole key: the buffer is ours */
 	bool in_multi;		/* an attempt is running */
 	uint64_t mem_need;	/* to_end: the engine had no memory for this
@@ -66,7 +74,8 @@ struct creq {
 	bool if_match;		/* this attempt sent If-Match */
 	bool renewed;		/* the keys were renewed for it once */
 	const struct lsio_aws_creds *keys;	/* this attempt signs with */
-	struct curl_slist *hdr;	/* this attempt's own headers, or NULL */
+	struct curl_slist *hdr;	/* this attempt's headers
+				 * (lsio_remote_headers()), ours */
 
 	/* This attempt. */
 	struct lsio_http_resp resp;
@@ -130,9 +139,12 @@ static void req_fail_msg(struct creq *q, const char *fmt, ...)
 {
 	const char *name = q->d->r->job->sources[q->source].path;
 	const char *url = q->d->r->src[q->source].url;
-	char range[64], why[700];
+	char range[64], why[700], nbuf[LSIO_MSG_MAX / 4], ubuf[LSIO_MSG_MAX / 4];
 	va_list ap;
 
+	/* A SAS's signature is a credential: never in a message. */
+	name = lsio_url_redact(name, nbuf, sizeof(nbuf));
+	url = lsio_url_redact(url, ubuf, sizeof(ubuf));
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -335,50 +347,10 @@ static struct lsio_creds_entry *keys_of(const struct lsio_remote *r, int kind)
 	return kind == LSIO_URL_GS ? r->gs_keys : NULL;
 }
 
-/*
- * The headers of one attempt: the kind's, shared by every request, when
- * they are all it needs; else its own list (freed when the attempt ends)
- * with the session token of the keys it signs with (renewed keys bring
- * another) and If-Match once the object's ETag is pinned.  When out of
- * memory the shared list goes: the check of the ETag stays, and a
- * missing token is refused by the server, not sent wrong.
- */
-static struct curl_slist *request_headers(const struct lsio_remote *r,
-					  struct creq *q,
-					  const struct etag_pin *pin)
-{
-	int kind = r->src[q->source].kind;
-	const struct curl_slist *base = r->hdr[kind];
-	char line[LSIO_ETAG_MAX + 4096];
-	bool ok = true;
-
-	if (!q->if_match && !(q->keys && q->keys->token))
-		return (struct curl_slist *)base;
-	for (const struct curl_slist *l = base; l && ok; l = l->next)
-		ok = !lsio_slist_add(&q->hdr, l->data);
-	if (ok && q->keys && q->keys->token) {
-		snprintf(line, sizeof(line), kind == LSIO_URL_GS ? "Authorization: Bearer %s"
-			 : "x-amz-security-token: %s", q->keys->token);
-		ok = !lsio_slist_add(&q->hdr, line);
-	}
-	if (ok && q->if_match) {
-		snprintf(line, sizeof(line), "If-Match: %s", pin->etag);
-		ok = !lsio_slist_add(&q->hdr, line);
-	}
-	if (!ok) {
-		lsio_curl.slist_free_all(q->hdr);
-		q->hdr = NULL;
-		q->if_match = false;
-		return (struct curl_slist *)base;
-	}
-	return q->hdr;
-}
-
 static void easy_common(struct cdata *d, struct creq *q)
 {
 	const struct lsio_remote *r = d->r;
 	struct lsio_remote_src *s = &r->src[q->source];
-	struct etag_pin *pin;
 	CURL *e = q->easy;
 	long secs = (long)ceil(r->timeout);
 
@@ -390,10 +362,7 @@ static void easy_common(struct cdata *d, struct creq *q)
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERDATA, q);
 	lsio_curl.easy_setopt(e, CURLOPT_ERRORBUFFER, q->curl_err);
-	pin = atomic_load(&s->pin);
-	q->if_match = pin && pin->strong;
-	q->keys = lsio_creds_now(keys_of(r, s->kind));
-	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(r, q, pin));
+	lsio_curl.easy_setopt(e, CURLOPT_HTTPHEADER, q->hdr);
 	/* HTTP/2 multiplexes a worker's requests on one connection where a
 	 * TLS server offers it: PIPEWAIT makes a request wait for that
 	 * connection rather than open its own.  Plain http is HTTP/1.1,
@@ -419,7 +388,8 @@ static void easy_common(struct cdata *d, struct creq *q)
 	}
 	/* A signed request must not follow a redirect: its signature names
 	 * the original host. */
-	lsio_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, s->kind != LSIO_URL_S3 ? 1L : 0L);
+	lsio_curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+			      s->kind != LSIO_URL_S3 && s->kind != LSIO_URL_AZ ? 1L : 0L);
 	lsio_curl.easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 	if (s->kind == LSIO_URL_HTTP) {
 		lsio_curl.easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
@@ -439,31 +409,62 @@ static void attempt_reset(struct creq *q)
 	q->curl_err[0] = q->why[0] = '\0';
 }
 
+/* This attempt's headers, built afresh (a signature names its date). */
+static int attempt_headers(struct cdata *d, struct creq *q, const char *range)
+{
+	const struct lsio_remote *r = d->r;
+	char bytes[80];
+	int ret;
+
+	lsio_curl.slist_free_all(q->hdr);
+	q->hdr = NULL;
+	/* The keys in force now: renewed ones bring another token. */
+	q->keys = lsio_creds_now(keys_of(r, r->src[q->source].kind));
+	snprintf(bytes, sizeof(bytes), "bytes=%s", range ? range : "");
+	ret = lsio_remote_headers(r, q->source, q->head ? "HEAD" : "GET",
+				  range ? bytes : NULL, q->keys, &q->hdr, q->why,
+				  sizeof(q->why));
+	q->if_match = false;
+	for (struct curl_slist *l = q->hdr; l; l = l->next)
+		q->if_match |= !strncasecmp(l->data, "If-Match:", 9);
+	return ret;
+}
+
+static void attempt_end_headers(struct creq *q)
+{
+	lsio_curl.slist_free_all(q->hdr);
+	q->hdr = NULL;
+}
+
 static int attempt_start(struct cdata *d, struct creq *q)
 {
 	char range[64];
 	CURLMcode mc;
+	int ret;
 
 	if (!q->easy && !(q->easy = lsio_curl.easy_init()))
 		return -ENOMEM;
 	attempt_reset(q);
+	/* To the end from 0: a plain GET, which an empty object also
+	 * answers (S3 refuses "bytes=0-" on one with a 416). */
+	if (q->to_end)
+		snprintf(range, sizeof(range), "%llu-",
+			 (unsigned long long)q->off);
+	else if (q->suffix)
+		snprintf(range, sizeof(range), "-%llu",
+			 (unsigned long long)q->len);
+	else
+		snprintf(range, sizeof(range), "%llu-%llu",
+			 (unsigned long long)q->off,
+			 (unsigned long long)(q->off + q->len - 1));
+	ret = attempt_headers(d, q, q->head || (q->to_end && !q->off) ? NULL : range);
+	if (ret)
+		return ret;
 	easy_common(d, q);
 	if (q->head) {
 		lsio_curl.easy_setopt(q->easy, CURLOPT_NOBODY, 1L);
 		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE, NULL);
 	} else {
-		/* To the end from 0: a plain GET, which an empty object also
-		 * answers (S3 refuses "bytes=0-" on one with a 416). */
-		if (q->to_end)
-			snprintf(range, sizeof(range), "%llu-",
-				 (unsigned long long)q->off);
-		else if (q->suffix)
-			snprintf(range, sizeof(range), "-%llu",
-				 (unsigned long long)q->len);
-		else
-			snprintf(range, sizeof(range), "%llu-%llu",
-				 (unsigned long long)q->off,
-				 (unsigned long long)(q->off + q->len - 1));
 		lsio_curl.easy_setopt(q->easy, CURLOPT_HTTPGET, 1L);
 		lsio_curl.easy_setopt(q->easy, CURLOPT_RANGE,
 				 q->to_end && !q->off ? NULL : range);
@@ -478,7 +479,9 @@ static int attempt_start(struct cdata *d, struct creq *q)
 	return 0;
 }
 
-/* Start a request (attempt 1); on failure it is ready at once. */
+/* Start a request (attempt 1); on failure it is ready at once.  Azure
+ * takes no suffix range: a suffix read of an Azure source starts with a
+ * HEAD (az_tail() then reads the range it ends with). */
 static void req_start(struct cdata *d, struct creq *q)
 {
 	int ret;
@@ -486,9 +489,15 @@ static void req_start(struct cdata *d, struct creq *q)
 	q->first_ns = now_ns();
 	q->attempt = 0;
 	q->renewed = false;
+	q->tail = q->suffix && d->r->src[q->source].kind == LSIO_URL_AZ;
+	if (q->tail) {
+		q->head = true;
+		q->suffix = false;
+	}
 	ret = attempt_start(d, q);
 	if (ret) {
-		req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+		req_fail_msg(q, "cannot start the request: %s",
+			     q->why[0] ? q->why : strerror(-ret));
 		req_done(d, q, -LSIO_EBACKEND);
 	}
 }
@@ -535,16 +544,24 @@ static bool curl_transient(CURLcode rc)
 	}
 }
 
-/* "HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature ..." */
+/* "HTTP 403 Forbidden: SignatureDoesNotMatch: The request signature ..."
+ * (a HEAD has no body: Azure's x-ms-error-code then), and which
+ * credentials were refused. */
 static void error_text(struct creq *q, char *buf, size_t cap)
 {
-	char code[96], msg[256];
+	char code[96], msg[256], hint[256];
+	size_t n;
 
 	lsio_xml_error(q->errbody, q->errlen, code, sizeof(code), msg, sizeof(msg));
+	if (!code[0])
+		snprintf(code, sizeof(code), "%s", q->resp.ms_error);
+	lsio_remote_auth_hint(q->d->r, q->source, q->resp.status, hint, sizeof(hint));
 	if (code[0])
 		snprintf(buf, cap, "%s: %s%s%s", q->why, code, msg[0] ? ": " : "", msg);
 	else
 		snprintf(buf, cap, "%s", q->why);
+	n = strlen(buf);
+	snprintf(buf + n, cap - n, "%s", hint);
 }
 
 static void warn_slice(struct cdata *d, struct creq *q)
@@ -577,8 +594,35 @@ static void account(struct cdata *d, struct creq *q, bool ok)
 		lsio_latency_add(&hs->first_byte, (uint64_t)first * 1000);
 }
 
+/* The HEAD of an Azure suffix read answered: read the object's last len
+ * bytes as a plain range, pinned to the ETag the HEAD saw. */
+static void az_tail(struct cdata *d, struct creq *q)
+{
+	uint64_t size = (uint64_t)q->resp.length;
+	int ret;
+
+	q->head = q->tail = false;
+	if (size < q->len) {
+		req_fail_msg(q, "the object has %llu bytes, fewer than the %llu asked for at its end",
+			     (unsigned long long)size, (unsigned long long)q->len);
+		req_done(d, q, -LSIO_EREMOTE);
+		return;
+	}
+	q->off = size - q->len;
+	ret = attempt_start(d, q);
+	if (ret) {
+		req_fail_msg(q, "cannot start the request: %s",
+			     q->why[0] ? q->why : strerror(-ret));
+		req_done(d, q, -LSIO_EBACKEND);
+	}
+}
+
 static void finish_ok(struct cdata *d, struct creq *q)
 {
+	if (q->tail) {
+		az_tail(d, q);
+		return;
+	}
 	if (q->head) {
 		q->size = (uint64_t)q->resp.length;
 		req_done(d, q, 0);
@@ -653,10 +697,9 @@ static void attempt_end(struct cdata *d, struct creq *q, CURLcode rc)
 	char text[LSIO_MSG_MAX];
 
 	lsio_curl.multi_remove_handle(d->multi, q->easy);
+	attempt_end_headers(q);
 	q->in_multi = false;
 	d->running--;
-	lsio_curl.slist_free_all(q->hdr);
-	q->hdr = NULL;
 	if (!q->judged && q->resp.status)
 		judge(q);
 	account(d, q, rc == CURLE_OK || q->complete);
@@ -741,7 +784,8 @@ static void start_due(struct cdata *d)
 		}
 		ret = attempt_start(d, q);
 		if (ret) {
-			req_fail_msg(q, "cannot start the request: %s", strerror(-ret));
+			req_fail_msg(q, "cannot start the request: %s",
+				     q->why[0] ? q->why : strerror(-ret));
 			req_done(d, q, -LSIO_EBACKEND);
 		}
 	}
@@ -792,6 +836,7 @@ static void abandon(struct cdata *d)
 		if (!q->in_multi)
 			continue;
 		lsio_curl.multi_remove_handle(d->multi, q->easy);
+		attempt_end_headers(q);
 		q->in_multi = false;
 		d->running--;
 		req_done(d, q, -ECANCELED);
@@ -854,8 +899,8 @@ static void cdata_free(struct cdata *d)
 		if (!d->reqs[i].easy)
 			continue;
 		lsio_curl.multi_remove_handle(d->multi, d->reqs[i].easy);
+		attempt_end_headers(&d->reqs[i]);
 		lsio_curl.easy_cleanup(d->reqs[i].easy);
-		lsio_curl.slist_free_all(d->reqs[i].hdr);
 	}
 	lsio_curl.multi_cleanup(d->multi);
 	free(d->reqs);

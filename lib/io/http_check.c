@@ -141,6 +141,11 @@ void lsio_http_header(struct lsio_http_resp *r, const char *line, size_t n)
 			 strlen(v) < sizeof(r->etag) ? v : "");
 	} else if (!strcasecmp(buf, "retry-after")) {
 		retry_after(r, v);
+	} else if (!strcasecmp(buf, "x-ms-error-code")) {
+		snprintf(r->ms_error, sizeof(r->ms_error), "%s", v);
+		/* Azure's reason phrase is its error message, a sentence the
+		 * body repeats: the status alone is clearer. */
+		r->reason[0] = '\0';
 	}
 }
 
@@ -307,8 +312,14 @@ void lsio_xml_text(const char *body, size_t n, const char *tag, char *out,
 void lsio_xml_error(const char *body, size_t n, char *code, size_t code_cap,
 		    char *msg, size_t msg_cap)
 {
+	char *tail;
+
 	lsio_xml_text(body, n, "Code", code, code_cap);
 	lsio_xml_text(body, n, "Message", msg, msg_cap);
+	/* Azure's message ends with lines of its request's id and time. */
+	tail = strstr(msg, " RequestId:");
+	if (tail)
+		*tail = '\0';
 }
 
 double lsio_backoff(unsigned retry, double base, double cap, uint64_t *rng)

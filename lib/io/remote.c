@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * remote.c - the remote sources of a plan: their URLs (s3:// and gs://
+ * remote.c - the remote sources of a plan: their URLs (s3://, gs:// and az://
  * translated), hosts, credentials and request settings, made once by the
  * planner and shared read-only by every worker's curl backend
  * (backend_curl.c); and the statistics the workers merge into it.
@@ -20,6 +20,8 @@
 #define DEFAULT_ATTEMPTS 10
 #define DEFAULT_DEADLINE 300.0
 #define DEFAULT_TIMEOUT 30.0
+/* Azure's REST version every request names: one Azurite serves too. */
+#define AZ_VERSION "2021-08-06"
 
 /* --- the remote sources of a plan ---------------------------------------- */
 
@@ -49,7 +51,7 @@ static int headers_build(struct lsio_remote *r)
 {
 	const struct lsio_remote_settings *rs = &r->job->storage.remote;
 
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < LSIO_URL_KINDS; k++)
 		for (uint32_t i = 0; i < rs->nheaders; i++)
 			if (lsio_slist_add(&r->hdr[k], rs->headers[i]))
 				return -ENOMEM;
@@ -181,6 +183,19 @@ static int gs_setup(struct lsio_remote *r, const struct lsio_options *opt)
 	return 0;
 }
 
+/* Azure's environment, and the version header every Azure request sends;
+ * the credentials themselves are each source's (az_source()). */
+static int az_setup(struct lsio_remote *r)
+{
+	char why[LSIO_MSG_MAX / 2] = "";
+	int ret = lsio_az_init(&r->az, why, sizeof(why));
+
+	if (ret)
+		return lsio_fail(r->ctx, ret == -ENOMEM ? ret : -LSIO_ESOURCE,
+				 "azure credentials: %s", why);
+	return lsio_slist_add(&r->hdr[LSIO_URL_AZ], "x-ms-version: " AZ_VERSION);
+}
+
 static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
 {
 	char host[256];
@@ -225,7 +240,33 @@ static char *endpoint_env(const char *var)
 struct url_env {
 	struct lsio_s3_config s3;
 	char *gs_endpoint;
+	bool az_anon;		/* no_sign_request */
 };
+
+/* An Azure source's URL and credentials; the first one's are what
+ * plan -v says. */
+static char *az_source(struct lsio_remote *r, struct lsio_remote_src *rs,
+		       const char *name, const struct lsio_url_parts *u,
+		       const struct url_env *ue, char *why, size_t cap)
+{
+	struct lsio_az_source as;
+	char note[128];
+
+	if (lsio_az_source(&r->az, name, u, ue->az_anon, &as, why, cap))
+		return NULL;
+	rs->az_auth = (uint8_t)as.auth;
+	if (!r->az_from[0]) {
+		if (ue->az_anon)
+			snprintf(note, sizeof(note), "no_sign_request");
+		else if (!as.ours && r->az.account)
+			snprintf(note, sizeof(note), "the environment's credentials are for account %.60s",
+				 r->az.account);
+		lsio_az_creds_text(&r->az, as.auth,
+				   ue->az_anon || (!as.ours && r->az.account) ? note : NULL,
+				   r->az_from, sizeof(r->az_from));
+	}
+	return as.url;
+}
 
 static int source_url(struct lsio_remote *r, uint32_t s,
 		      const struct url_env *ue)
@@ -233,7 +274,7 @@ static int source_url(struct lsio_remote *r, uint32_t s,
 	struct lsio_remote_src *rs = &r->src[s];
 	const char *name = r->job->sources[s].path;
 	struct lsio_url_parts u;
-	char why[512];
+	char why[512], buf[512];
 
 	if (lsio_url_split(name, &u, why, sizeof(why)))
 		return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
@@ -242,11 +283,15 @@ static int source_url(struct lsio_remote *r, uint32_t s,
 		rs->url = lsio_s3_url(&ue->s3, &u, why, sizeof(why));
 	else if (u.kind == LSIO_URL_GS)
 		rs->url = lsio_gs_url(ue->gs_endpoint, &u);
+	else if (u.kind == LSIO_URL_AZ)
+		rs->url = az_source(r, rs, name, &u, ue, why, sizeof(why));
 	else
 		rs->url = strdup(name);
 	if (!rs->url)
-		return u.kind == LSIO_URL_S3 && strcmp(why, "out of memory")
-			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s", name, why)
+		return (u.kind == LSIO_URL_S3 || u.kind == LSIO_URL_AZ) &&
+		       strcmp(why, "out of memory")
+			? lsio_fail(r->ctx, -LSIO_ESOURCE, "source '%s': %s",
+				    lsio_url_redact(name, buf, sizeof(buf)), why)
 			: lsio_fail(r->ctx, -ENOMEM, "out of memory");
 	return host_index(r, rs->url, &rs->host) ? -ENOMEM : 0;
 }
@@ -289,29 +334,38 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 }
 
 /* Every name is a URL lsio can read: checked before any credentials are
- * fetched, so that a typo never waits on a metadata service. */
+ * fetched, so that a typo never waits on a metadata service.  *az: some
+ * are Azure's. */
 static int names_check(struct lsio_remote *r,
-		       const struct lsio_source_facts *facts)
+		       const struct lsio_source_facts *facts, bool *az)
 {
 	struct lsio_url_parts u;
 	char why[512];
 
-	for (uint32_t s = 0; s < r->job->nsources; s++)
-		if (lsio_facts_remote(&facts[s]) &&
-		    lsio_url_split(r->job->sources[s].path, &u, why, sizeof(why)))
+	*az = false;
+	for (uint32_t s = 0; s < r->job->nsources; s++) {
+		if (!lsio_facts_remote(&facts[s]))
+			continue;
+		if (lsio_url_split(r->job->sources[s].path, &u, why, sizeof(why)))
 			return lsio_fail(r->ctx, -LSIO_ESOURCE, "source %s", why);
+		*az |= u.kind == LSIO_URL_AZ;
+	}
 	return 0;
 }
 
 static int url_env_init(struct lsio_remote *r,
 			const struct lsio_source_facts *facts,
-			const struct lsio_options *opt, struct url_env *ue)
+			const struct lsio_options *opt, bool az,
+			struct url_env *ue)
 {
 	int ret = 0;
 
 	memset(ue, 0, sizeof(*ue));
+	ue->az_anon = no_sign(r, opt);
+	if (az)
+		ret = az_setup(r);
 	ue->s3.addressing = r->job->storage.remote.s3_addressing;
-	if (job_has_kind(r->job, facts, "s3://"))
+	if (!ret && job_has_kind(r->job, facts, "s3://"))
 		ret = s3_env(r, opt, &ue->s3);
 	if (!ret && job_has_kind(r->job, facts, "gs://")) {
 		ue->gs_endpoint = endpoint_env("STORAGE_EMULATOR_HOST");
@@ -327,7 +381,7 @@ int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 	const struct lsio_remote_settings *rs = &job->storage.remote;
 	struct lsio_remote *r;
 	struct url_env ue;
-	bool any = false;
+	bool any = false, az;
 	int ret;
 
 	*out = NULL;
@@ -358,9 +412,9 @@ int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
 	memset(&ue, 0, sizeof(ue));
 	if (!ret)
-		ret = names_check(r, facts);
+		ret = names_check(r, facts, &az);
 	if (!ret)
-		ret = url_env_init(r, facts, opt, &ue);
+		ret = url_env_init(r, facts, opt, az, &ue);
 	for (uint32_t s = 0; s < job->nsources && !ret; s++)
 		if (lsio_facts_remote(&facts[s]))
 			ret = source_url(r, s, &ue);
@@ -384,10 +438,8 @@ void lsio_remote_free(struct lsio_remote *r)
 	if (!r)
 		return;
 	for (uint32_t s = 0; s < r->job->nsources; s++) {
-		struct etag_pin *pin = atomic_load(&r->src[s].pin);
-
 		free(r->src[s].url);
-		free(pin);
+		free(atomic_load(&r->src[s].pin));
 	}
 	free(r->src);
 	for (uint32_t i = 0; i < r->nhosts; i++)
@@ -395,8 +447,9 @@ void lsio_remote_free(struct lsio_remote *r)
 	free(r->hosts);
 	free(r->warned);
 	free(r->stats);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < LSIO_URL_KINDS; k++)
 		lsio_curl.slist_free_all(r->hdr[k]);
+	lsio_az_release(&r->az);
 	lsio_aws_creds_release(&r->aws);
 	free(r->sigv4);
 	pthread_mutex_destroy(&r->lock);
@@ -417,7 +470,7 @@ const char *lsio_remote_host(const struct lsio_remote *r, uint32_t source)
 /* What plan -v calls each kind of source's credentials (plain http has
  * none of its own: .netrc and the job's headers). */
 static const struct { int kind; const char *name; } creds_kinds[] = {
-	{ LSIO_URL_S3, "s3" }, { LSIO_URL_GS, "gcs" },
+	{ LSIO_URL_S3, "s3" }, { LSIO_URL_GS, "gcs" }, { LSIO_URL_AZ, "azure" },
 };
 
 int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
@@ -436,6 +489,10 @@ int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
 	*name = creds_kinds[i].name;
 	if (!r)
 		return 0;
+	if (kind == LSIO_URL_AZ) {	/* each source's own: azure.c */
+		snprintf(buf, cap, "%s", r->az_from);
+		return r->az_from[0] != '\0';
+	}
 	k = lsio_creds_now(kind == LSIO_URL_S3 ? r->s3_keys : r->gs_keys);
 	none = kind == LSIO_URL_S3 ? r->aws.from : r->gs_none;
 	if (!k) {

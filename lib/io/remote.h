@@ -14,20 +14,31 @@
 
 #include "internal.h"
 
-enum lsio_url_kind { LSIO_URL_HTTP, LSIO_URL_S3, LSIO_URL_GS };
+enum lsio_url_kind {
+	LSIO_URL_HTTP, LSIO_URL_S3, LSIO_URL_GS, LSIO_URL_AZ,
+	LSIO_URL_KINDS		/* how many */
+};
 
 /* --- URLs (s3_auth.c) ----------------------------------------------------- */
 
-/* A source name split up: for s3:// and gs:// the bucket and the key
- * (pointers into the name, not terminated: use the lengths). */
+/* A source name split up: for s3://, gs:// and Azure the bucket (an
+ * Azure container) and the key (its blob), pointers into the name, not
+ * terminated: use the lengths.  Azure's also the host the name gives
+ * (https://HOST/..., az://CONTAINER@HOST/...; NULL when none) and the
+ * query after the blob's name (a SAS; NULL when none). */
 struct lsio_url_parts {
 	enum lsio_url_kind kind;
 	const char *bucket, *key;
 	size_t bucket_len, key_len;
+	const char *host, *query;
+	size_t host_len;
+	bool https;		/* Azure: the name is the https URL itself */
 };
 
 /* Split name.  Returns 0, or -LSIO_EJOB with the reason in why (an s3://
- * name without a bucket or a key, an http URL without a host). */
+ * name without a bucket or a key, an http URL without a host).  An https
+ * URL on an Azure blob host (*.blob.core.windows.net and the sovereign
+ * clouds') is LSIO_URL_AZ, so that it is signed. */
 int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
 		   size_t cap);
 
@@ -51,9 +62,96 @@ char *lsio_s3_url(const struct lsio_s3_config *c, const struct lsio_url_parts *u
  * when NULL): path-style, as the XML API serves it.  malloc'd or NULL. */
 char *lsio_gs_url(const char *endpoint, const struct lsio_url_parts *u);
 
+/* key (n bytes) percent-encoded into out (3 n + 1 bytes), as S3's
+ * canonical URI and Azure's blob names have it: unreserved characters and
+ * '/' as they are, every other byte %XX.  Returns the length written. */
+size_t lsio_url_key_encode(char *out, const char *key, size_t n);
+
 /* "host:port" of an http(s) URL (the port only when given), for per-host
  * statistics.  Returns 0 or -1 (no host). */
 int lsio_url_host(const char *url, char *host, size_t cap);
+
+/* --- Azure Blob Storage (azure.c) ---------------------------------------- */
+
+/* true when host (n bytes) is an Azure blob endpoint's. */
+bool lsio_az_blob_host(const char *host, size_t n);
+
+/* Split an az:// name, or an https URL on an Azure blob host, into u. */
+int lsio_az_split(const char *name, struct lsio_url_parts *u, char *why,
+		  size_t cap);
+
+/* What the environment says about Azure, read as Azure's SDKs read it. */
+struct lsio_az {
+	char *account;		/* AZURE_STORAGE_ACCOUNT, else the connection
+				 * string's AccountName; NULL = none */
+	uint8_t key[128];	/* the account key, decoded */
+	size_t key_len;		/* 0 = no key */
+	char *sas;		/* a SAS token without its '?', NULL = none */
+	char *endpoint;		/* BlobEndpoint, else built for account */
+	char *protocol, *suffix;	/* DefaultEndpointsProtocol, EndpointSuffix */
+	char *conn_account, *conn_sas;	/* the connection string's own */
+	char key_from[64], sas_from[64];	/* the variables they came from */
+};
+
+/*
+ * Read AZURE_STORAGE_CONNECTION_STRING (AccountName, AccountKey,
+ * BlobEndpoint, DefaultEndpointsProtocol, EndpointSuffix,
+ * SharedAccessSignature, UseDevelopmentStorage), then AZURE_STORAGE_ACCOUNT,
+ * AZURE_STORAGE_KEY and AZURE_STORAGE_SAS_TOKEN, which win over the
+ * connection string's.  Returns 0, -LSIO_EJOB (a key that is not base64,
+ * a key without an account, a part that is not Name=Value: why says
+ * which variable), or -ENOMEM.  lsio_az_release() in any case.
+ */
+int lsio_az_init(struct lsio_az *az, char *why, size_t cap);
+void lsio_az_release(struct lsio_az *az);
+
+/* "PROTOCOL://ACCOUNT.blob.SUFFIX" (https, core.windows.net unless the
+ * connection string says otherwise); malloc'd or NULL. */
+char *lsio_az_endpoint(const struct lsio_az *az, const char *acct, size_t n);
+
+enum lsio_az_auth {
+	LSIO_AZ_ANON,		/* no credentials: a public container */
+	LSIO_AZ_SAS_URL,	/* the name's own query holds a SAS */
+	LSIO_AZ_SAS,		/* the environment's SAS, appended to the URL */
+	LSIO_AZ_KEY,		/* Shared Key: each request signed */
+};
+
+struct lsio_az_source {
+	char *url;		/* malloc'd: the URL requested */
+	char account[64];	/* the source's storage account */
+	bool ours;		/* the environment's credentials are its */
+	enum lsio_az_auth auth;
+};
+
+/* The URL and credentials of an Azure source: the environment's
+ * credentials go to its own account's sources only; anonymous
+ * (--no-sign-request) drops them (a SAS in the name itself stays).
+ * Returns 0, -LSIO_EJOB (no account known: why), -ENOMEM. */
+int lsio_az_source(const struct lsio_az *az, const char *name,
+		   const struct lsio_url_parts *u, bool anonymous,
+		   struct lsio_az_source *out, char *why, size_t cap);
+
+/* "shared key for account A (AZURE_STORAGE_CONNECTION_STRING)", "SAS
+ * token (in the URL)", "none: anonymous (note)": for plan -v and for
+ * refusals.  Never a secret. */
+void lsio_az_creds_text(const struct lsio_az *az, enum lsio_az_auth auth,
+			const char *note, char *buf, size_t cap);
+
+/* The Shared Key string-to-sign of a request: method, its header lines
+ * ("Name: value", Range among them), the account and the URL.  Returns
+ * its length, or -1 when cap is too small (or too many parameters). */
+long lsio_az_string_to_sign(const char *method, const char *const *lines,
+			    size_t n, const char *account, const char *url,
+			    char *out, size_t cap);
+
+/* "Authorization: SharedKey ACCOUNT:SIGNATURE" for sts (n bytes) into
+ * line.  Returns 0 or -LSIO_EBACKEND (no libcrypto) / -LSIO_EJOB (why). */
+int lsio_az_authorization(const struct lsio_az *az, const char *sts, size_t n,
+			  char *line, size_t cap, char *why, size_t wcap);
+
+/* "Mon, 07 Dec 2026 03:57:20 GMT" (RFC 1123, whatever the locale). */
+void lsio_az_date(int64_t t, char *buf, size_t cap);
+
 
 /* --- AWS credentials (s3_auth.c) ----------------------------------------- */
 
@@ -289,6 +387,7 @@ struct lsio_http_resp {
 	bool multipart;		/* Content-Type: multipart/byteranges */
 	char etag[LSIO_ETAG_MAX];	/* as sent, "" = none */
 	double retry_after;	/* seconds, -1 = not given */
+	char ms_error[64];	/* Azure's x-ms-error-code, "" = none */
 };
 
 void lsio_http_resp_reset(struct lsio_http_resp *r);

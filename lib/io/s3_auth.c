@@ -74,6 +74,8 @@ int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
 								 : LSIO_URL_GS;
 		return split_bucket(name, name + 5, u, why, cap);
 	}
+	if (has_scheme(name, "az"))
+		return lsio_az_split(name, u, why, cap);
 	if (has_scheme(name, "http") || has_scheme(name, "https")) {
 		u->kind = LSIO_URL_HTTP;
 		rest = strstr(name, "://") + 3;
@@ -81,9 +83,12 @@ int lsio_url_split(const char *name, struct lsio_url_parts *u, char *why,
 			whyf(why, cap, "'%s': the URL has no host", name);
 			return -LSIO_EJOB;
 		}
+		if (has_scheme(name, "https") &&
+		    lsio_az_blob_host(rest, strcspn(rest, "/?#")))
+			return lsio_az_split(name, u, why, cap);
 		return 0;
 	}
-	whyf(why, cap, "'%s': not an http://, https://, s3:// or gs:// URL",
+	whyf(why, cap, "'%s': not an http://, https://, s3://, gs:// or az:// URL",
 	     name);
 	return -LSIO_EJOB;
 }
@@ -102,9 +107,7 @@ static bool bucket_dns_ok(const char *b, size_t n)
 	return true;
 }
 
-/* Append key percent-encoded as S3's canonical URI has it: unreserved
- * characters and '/' as they are, every other byte %XX. */
-static size_t key_encode(char *out, const char *key, size_t n)
+size_t lsio_url_key_encode(char *out, const char *key, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t len = 0;
@@ -171,7 +174,7 @@ char *lsio_s3_url(const struct lsio_s3_config *c, const struct lsio_url_parts *u
 	else
 		n = (size_t)sprintf(url, "%.*s/%.*s/", (int)elen, ep,
 				    (int)u->bucket_len, u->bucket);
-	key_encode(url + n, u->key, u->key_len);
+	lsio_url_key_encode(url + n, u->key, u->key_len);
 	return url;
 }
 
@@ -188,7 +191,7 @@ char *lsio_gs_url(const char *endpoint, const struct lsio_url_parts *u)
 		return NULL;
 	n = sprintf(url, "%.*s/%.*s/", (int)elen, ep, (int)u->bucket_len,
 		    u->bucket);
-	key_encode(url + n, u->key, u->key_len);
+	lsio_url_key_encode(url + n, u->key, u->key_len);
 	return url;
 }
 

@@ -86,12 +86,14 @@ static json_t *requests_json(const struct lsio_plan *p)
 	for (uint64_t i = 0; list && i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
 		json_t *chunks = json_array();
+		char nbuf[1024];
 
 		for (uint32_t k = 0; chunks && k < u->count; k++)
 			json_array_append_new(chunks,
 				json_integer((json_int_t)p->unit_chunks[u->first + k]));
 		json_array_append_new(list, json_pack("{s:s,s:I,s:I,s:i,s:b,s:o}",
-			"source", p->job->sources[u->source].path,
+			"source", lsio_url_redact(p->job->sources[u->source].path,
+						  nbuf, sizeof(nbuf)),
 			"offset", (json_int_t)u->off,
 			"length", (json_int_t)u->len,
 			"parts", (int)u->nparts,
@@ -284,15 +286,18 @@ static char *describe_text(const struct lsio_plan *p, unsigned flags)
 			describe_class(&t, p, c, &sum[c]);
 	for (uint64_t i = 0; (flags & LSIO_DESCRIBE_VERBOSE) && i < p->nunits; i++) {
 		const struct lsio_unit *u = &p->units[i];
+		char nbuf[1024];
+		/* A SAS's signature is a credential: never shown. */
+		const char *name = lsio_url_redact(p->job->sources[u->source].path,
+						   nbuf, sizeof(nbuf));
 
 		if (i == 0)
 			text_add(&t, "\nrequests (source offset+length [parts] <- chunks):\n");
 		if (u->to_eof)
-			text_add(&t, "  '%s' %llu+(to the end)",
-				 p->job->sources[u->source].path,
+			text_add(&t, "  '%s' %llu+(to the end)", name,
 				 (unsigned long long)u->off);
 		else
-			text_add(&t, "  '%s' %llu+%llu", p->job->sources[u->source].path,
+			text_add(&t, "  '%s' %llu+%llu", name,
 				 (unsigned long long)u->off, (unsigned long long)u->len);
 		if (u->nparts > 1)
 			text_add(&t, " [%u parts]", u->nparts);

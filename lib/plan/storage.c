@@ -156,7 +156,7 @@ static const char *fs_label(const struct lsio_storage_facts *f, char *buf,
 bool lsio_storage_is_url(const char *path)
 {
 	static const char *const schemes[] = { "http://", "https://", "s3://",
-					       "gs://" };
+					       "gs://", "az://" };
 
 	for (size_t i = 0; path && i < ARRAY_SIZE(schemes); i++)
 		if (!strncasecmp(path, schemes[i], strlen(schemes[i])))

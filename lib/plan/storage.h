@@ -86,7 +86,8 @@ void lsio_storage_decide(const struct lsio_storage_facts *f,
 int lsio_storage_sysfs(const char *root, dev_t dev,
 		       struct lsio_storage_facts *f, char *backing, size_t cap);
 
-/* true for http://, https://, s3:// and gs:// (scheme case-insensitive). */
+/* true for http://, https://, s3://, gs:// and az:// (scheme
+ * case-insensitive). */
 bool lsio_storage_is_url(const char *path);
 
 /* Number of latency probes this process has really run (for tests). */
