@@ -211,6 +211,16 @@ assert_same_bytes() {
 	cmp "$1" "$2" >&2 || fail "'$1' and '$2' differ"
 }
 
+# assert_long_run_same NAME: NAME.json read one request at a time (a run
+# long enough to outlive short-lived credentials) gives the bytes of
+# NAME.local.json.
+assert_long_run_same() {
+	"$LSIO" run "$1.local.json" > "$1.local.out" || fail "the local job failed"
+	"$LSIO" run "$1.json" --workers 1 --queue-depth 1 --split off > "$1.out" 2> "$1.err" ||
+		fail "the run failed: $(cat "$1.err")"
+	assert_same_bytes "$1.out" "$1.local.out"
+}
+
 # py CODE [ARGS...]: run python code with numpy (sys.argv[1:] are ARGS).
 py() {
 	local code=$1

@@ -332,10 +332,7 @@ EOF
 	# within 300 s of its expiry after 2 s.
 	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "gs://gsjslow/data/" 30 38 - --no-eof > rot.json
 	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 30 38 - --no-eof > rot.local.json
-	"$LSIO" run rot.local.json > rot.local.out
-	"$LSIO" run rot.json --workers 1 --queue-depth 1 --split off > rot.out 2> rot.err ||
-		fail "the run failed: $(cat rot.err)"
-	assert_same_bytes rot.out rot.local.out
+	assert_long_run_same rot
 	n=$(grep -c "jwt-bearer ok" "$TD/log")
 	[ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "$n token requests: $(cat "$TD/log")"
 	[ "$(bearer_count ya29.sa-lsio-1)" -gt 0 ] && [ "$(bearer_count ya29.sa-lsio-2)" -gt 0 ] ||

@@ -709,10 +709,7 @@ tokens_seen() {
 		--no-eof > rot.json
 	"$PY" "$NGINX_FIX/jobs.py" job "$DATA" "$DATA/" 40 46 - --no-eof > rot.local.json
 	: > "$NGX/access.log"
-	"$LSIO" run rot.local.json > rot.local.out
-	"$LSIO" run rot.json --workers 1 --queue-depth 1 --split off > rot.out 2> rot.err ||
-		fail "the run failed: $(cat rot.err)"
-	assert_same_bytes rot.out rot.local.out
+	assert_long_run_same rot
 	n=$(grep -c "security-credentials/lsio-test-role" "$IM/log")
 	[ "$n" -ge 2 ] && [ "$n" -le 5 ] || fail "$n fetches of the keys: $(cat "$IM/log")"
 	run tokens_seen
