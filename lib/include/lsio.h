@@ -623,7 +623,7 @@ int lsio_zarr_info(struct lsio_ctx *ctx, const char *store,
  * LEVEL:FCST:"), an ECMWF open-data .index (JSON lines with _offset and
  * _length; its line reads "N:OFFSET:key=value:...:"), or, when there is
  * none, a scan of the messages' sections 0-4 that writes wgrib2-style
- * lines.  Sources are paths or http(s)://, s3://, gs:// URLs. */
+ * lines.  Sources are paths or http(s)://, s3://, gs://, az:// URLs. */
 struct lsio_grib_request {
 	const char *const *sources;	/* in output order, nsources >= 1 */
 	uint32_t nsources;

@@ -7,6 +7,7 @@ store, a GRIB2 archive or any lsio job to a numpy array.
     t2m = lsio.zarr("era5.zarr/t2m", select="0:24, 100:300, :")
     box = lsio.zarr("era5.zarr", var="t2m",
                     sel={"time": "2020-01-01:2020-01-31", "latitude": "60:40"})
+    t = lsio.grib("gfs.t00z.pgrb2.0p25.f000", match=":TMP:2 m above ground:")
     arr = lsio.run({"lsio": 1, "output": {...}, "chunks": [...]})
     lsio.version()
 
@@ -24,7 +25,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Error", "run", "zarr", "version", "library"]
+__all__ = ["Error", "run", "zarr", "grib", "version", "library"]
 
 
 class Error(Exception):
@@ -69,6 +70,7 @@ def _load():
         "lsio_run": (i, [vp, vp, vp, vp]),
         "lsio_zarr_job": (i, [vp, cp, cp, cp, vp, ctypes.POINTER(vp)]),
         "lsio_zarr_request_job": (i, [vp, vp, vp, ctypes.POINTER(vp)]),
+        "lsio_grib_job": (i, [vp, vp, vp, ctypes.POINTER(vp), vp]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -298,7 +300,7 @@ def zarr(store, select=None, var=None, sel=None, isel=None, reduce=None,
     "0:24, 100:300, :"), or a group with var= and labelled sel= / isel=
     (dicts such as {"time": "2020-01-01:2020-01-31", "lon": "-0.1~"}),
     as `lsio zarr` takes them.  reduce="mean:time" and skip_fill= as for
-    run().  Local paths and http(s)://, s3://, gs:// URLs."""
+    run().  Local paths and http(s)://, s3://, gs://, az:// URLs."""
     with _Ctx() as ctx:
         text = ctypes.c_void_p()
         if var is None and sel is None and isel is None:
@@ -318,5 +320,47 @@ def zarr(store, select=None, var=None, sel=None, isel=None, reduce=None,
                                b"out.npy")
             ctx.check(ctx.lib.lsio_zarr_request_job(
                 ctx.ctx, ctypes.byref(req), None, ctypes.byref(text)))
+        job = _with_storage(json.loads(ctx.take_text(text)), tuning)
+        return _run_array(ctx, _with_reduce(job, reduce, skip_fill))
+
+
+class _GribRequest(ctypes.Structure):
+    _fields_ = [("sources", ctypes.POINTER(ctypes.c_char_p)),
+                ("nsources", ctypes.c_uint32),
+                ("idx", ctypes.c_char_p),
+                ("match", ctypes.POINTER(ctypes.c_char_p)),
+                ("nmatch", ctypes.c_uint32),
+                ("output", ctypes.c_char_p),
+                ("lengths", ctypes.c_int),
+                ("dtype", ctypes.c_char_p),
+                ("coords", ctypes.c_int)]
+
+
+def _strings(x):
+    return [x] if isinstance(x, str) else list(x or [])
+
+
+def grib(sources, match=None, idx=None, dtype=None, reduce=None,
+         skip_fill=False, **tuning):
+    """GRIB2 fields as one numpy array (fields, ny, nx), NaN where a value
+    is missing: the messages of sources (a path or URL, or a list of them,
+    in output order) whose inventory line matches one of the regular
+    expressions in match (a string or a list; none: every message), as
+    `lsio grib SOURCE... --match RE -o X.npy` decodes them.  idx: the
+    inventory (None: SOURCE.idx, else an ECMWF .index, else a scan of the
+    messages; "none": always scan).  dtype "<f4" (None) or "<f8".
+    reduce= and skip_fill= as for run(), e.g. reduce="mean:0" for the mean
+    of the fields.  Local paths and http(s)://, s3://, gs://, az:// URLs."""
+    srcs, matches = _strings(sources), _strings(match)
+    if not srcs:
+        raise Error(-1, "lsio.grib needs at least one source")
+    with _Ctx() as ctx:
+        text = ctypes.c_void_p()
+        keep = [_cstrings(srcs), _cstrings(matches)]
+        req = _GribRequest(keep[0], len(srcs), idx.encode() if idx else None,
+                           keep[1], len(matches), b"out.npy", 0,
+                           dtype.encode() if dtype else None, 0)
+        ctx.check(ctx.lib.lsio_grib_job(ctx.ctx, ctypes.byref(req), None,
+                                        ctypes.byref(text), None))
         job = _with_storage(json.loads(ctx.take_text(text)), tuning)
         return _run_array(ctx, _with_reduce(job, reduce, skip_fill))

@@ -126,3 +126,35 @@ except lsio.Error as e:
 	assert_line --partial "zarr: "
 	assert_line --partial "nowhere.zarr"
 }
+
+@test "python: lsio.grib of ecCodes' GRIB2 equals codes_get_values and the tool's .npy; reduce=, errors" {
+	need_python_numpy
+	need_eccodes
+	local npy=$LSIO_TOP/tests/fixtures/grib_npy.py
+	"$PY" "$npy" gen g > gen.log 2>&1 || fail "grib_npy.py gen failed: $(cat gen.log)"
+	run -0 pyrun '
+a = lsio.grib("g/packs.grib2")
+np.save("all.npy", a)
+m = lsio.grib(["g/packs.grib2"], match=["^[258]:"], dtype="<f8", workers=1)
+np.save("m.npy", m)
+r = lsio.grib("g/packs.grib2", reduce="mean:0")
+print(a.dtype.str, a.shape, m.dtype.str, m.shape, r.shape)
+np.save("r.npy", r)'
+	assert_output "<f4 (9, 19, 36) <f8 (3, 19, 36) (19, 36)"
+	run "$PY" "$npy" values g/packs.grib2 all.npy
+	assert_output ok
+	run "$PY" "$npy" values g/packs.grib2 m.npy 1 3 4 6 7 9
+	assert_output ok
+	lsio grib g/packs.grib2 -o tool.npy -q
+	lsio grib g/packs.grib2 --reduce mean:0 -o tool-r.npy -q
+	run -0 pyrun 'print(np.array_equal(np.load("all.npy"), np.load("tool.npy"), equal_nan=True),
+      np.array_equal(np.load("r.npy"), np.load("tool-r.npy"), equal_nan=True))'
+	assert_output "True True"
+	run -0 pyrun '
+try:
+    lsio.grib("g/packs.grib2", match="^999:")
+except lsio.Error as e:
+    print("error:", e)'
+	assert_output --partial "error: "
+	assert_output --partial "packs.grib2"
+}
