@@ -173,7 +173,7 @@ static const char *jstr(json_t *o, const char *key)
 							   : NULL;
 }
 
-int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
+int lsio_aws_creds_set(struct lsio_creds *c, const char *id,
 		     const char *secret, const char *token)
 {
 	free(c->access_key);
@@ -187,7 +187,7 @@ int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
 
 /* {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}, as both
  * services send it (IMDS adds "Code": "Success"). */
-static int creds_parse(struct lsio_aws_creds *c, const struct lsio_creds_body *x,
+static int creds_parse(struct lsio_creds *c, const struct lsio_creds_body *x,
 		       char *why, size_t cap)
 {
 	json_t *o = json_loadb(x->body, x->len, 0, NULL);
@@ -268,7 +268,7 @@ static int container_auth(char *line, size_t cap, char *why, size_t wcap)
 	return 0;
 }
 
-int lsio_aws_from_container(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_from_container(struct lsio_creds *c, char *why, size_t cap)
 {
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -355,7 +355,7 @@ static int imds_token(const char *ep, struct lsio_creds_body *x, char *tok,
 
 /* The three requests: session token, role name, the role's keys.  On
  * failure msg says which step and what came back. */
-static int imds_steps(struct lsio_aws_creds *c, const char *ep,
+static int imds_steps(struct lsio_creds *c, const char *ep,
 		      struct lsio_creds_body *x, char *msg, size_t cap)
 {
 	char url[1024], tok[1100], role[128];
@@ -376,7 +376,7 @@ static int imds_steps(struct lsio_aws_creds *c, const char *ep,
 	return creds_parse(c, x, msg, cap);
 }
 
-int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_from_imds(struct lsio_creds *c, char *why, size_t cap)
 {
 	const char *v = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char ep[512], msg[512];
@@ -403,7 +403,7 @@ int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap)
 
 /* --- the chain's remote part ------------------------------------------------ */
 
-static int fetch_once(struct lsio_aws_creds *c, char *why, size_t cap)
+static int fetch_once(struct lsio_creds *c, char *why, size_t cap)
 {
 	int ret = lsio_aws_profile_creds(c, why, cap);
 
@@ -415,7 +415,7 @@ static int fetch_once(struct lsio_aws_creds *c, char *why, size_t cap)
 	return ret == -LSIO_ESOURCE ? 0 : ret;
 }
 
-int lsio_aws_creds_fetch(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_creds_fetch(struct lsio_creds *c, char *why, size_t cap)
 {
 	int ret;
 

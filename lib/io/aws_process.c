@@ -165,7 +165,7 @@ static const char *jstr(json_t *o, const char *key)
 							   : NULL;
 }
 
-int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_aws_creds *c,
+int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_creds *c,
 			   char *why, size_t cap)
 {
 	json_error_t jerr;
@@ -210,7 +210,7 @@ static int child_run(struct child *ch, const char *cmd, const char *profile,
 	return child_verdict(ch, status, profile, why, cap);
 }
 
-int lsio_aws_process(struct lsio_aws_creds *c, const char *profile,
+int lsio_aws_process(struct lsio_creds *c, const char *profile,
 		     const char *cmd, char *why, size_t cap)
 {
 	struct child ch = { .pid = -1 };

@@ -113,7 +113,7 @@ static char *token_read(const char *path, char *why, size_t cap)
 
 /* AssumeRoleWithWebIdentity; use_env: the environment's variables over
  * the profile's (not for a source_profile). */
-static int web_identity(struct lsio_aws_creds *c, const struct profile *p,
+static int web_identity(struct lsio_creds *c, const struct profile *p,
 			const struct chain *ch, bool use_env, char *why,
 			size_t cap)
 {
@@ -147,7 +147,7 @@ static int web_identity(struct lsio_aws_creds *c, const struct profile *p,
 
 /* --- assume role ------------------------------------------------------------------ */
 
-static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
+static int assume_role(struct lsio_creds *c, const struct profile *p,
 		       struct chain *ch, char *why, size_t cap);
 
 /* The loop a -> b -> a, when name is already on the chain. */
@@ -172,7 +172,7 @@ static int chain_push(struct chain *ch, const char *name, char *why, size_t cap)
 
 /* The keys of a source_profile: its own role, web identity, command or
  * static keys. */
-static int source_creds(struct lsio_aws_creds *s, const char *name,
+static int source_creds(struct lsio_creds *s, const char *name,
 			struct chain *ch, char *why, size_t cap)
 {
 	struct profile p;
@@ -203,7 +203,7 @@ static int source_creds(struct lsio_aws_creds *s, const char *name,
 
 /* credential_source: where a role's source keys come from outside the
  * profile files. */
-static int named_source(struct lsio_aws_creds *s, const struct profile *p,
+static int named_source(struct lsio_creds *s, const struct profile *p,
 			char *why, size_t cap)
 {
 	const char *cs = p->cred_source;
@@ -226,7 +226,7 @@ static int named_source(struct lsio_aws_creds *s, const struct profile *p,
 
 /* The source's keys into s: the profile itself when it is its own
  * source (keys beside role_arn, as botocore allows). */
-static int role_source(struct lsio_aws_creds *s, const struct profile *p,
+static int role_source(struct lsio_creds *s, const struct profile *p,
 		       struct chain *ch, char *why, size_t cap)
 {
 	if (p->source && p->cred_source)
@@ -246,10 +246,10 @@ static int role_source(struct lsio_aws_creds *s, const struct profile *p,
 	return source_creds(s, p->source, ch, why, cap);
 }
 
-static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
+static int assume_role(struct lsio_creds *c, const struct profile *p,
 		       struct chain *ch, char *why, size_t cap)
 {
-	struct lsio_aws_creds s = { 0 };
+	struct lsio_creds s = { 0 };
 	struct lsio_sts_call q = { .role_arn = p->role_arn, .session = p->session,
 		.src = &s, .external_id = p->external_id, .duration = p->duration,
 		.region = ch->region, .endpoint = ch->endpoint };
@@ -266,13 +266,13 @@ static int assume_role(struct lsio_aws_creds *c, const struct profile *p,
 		if (ret < 0 && ret != -ENOMEM)
 			lsio_why(why, cap, 0, "%s: %s", c->from, msg);
 	}
-	lsio_aws_creds_release(&s);
+	lsio_creds_release(&s);
 	return ret;
 }
 
 /* --- the profile's step of the chain ------------------------------------------------ */
 
-int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_profile_creds(struct lsio_creds *c, char *why, size_t cap)
 {
 	struct chain ch = { .n = 0, .region = c->region, .endpoint = c->endpoint };
 	struct profile p;

@@ -136,7 +136,7 @@ static int sts_error(const struct lsio_creds_body *x, const char *status,
 }
 
 static int sts_send(const struct lsio_sts_call *q, const char *url,
-		    const char *region, struct lsio_aws_creds *c,
+		    const char *region, struct lsio_creds *c,
 		    struct lsio_creds_body *x, char *why, size_t cap)
 {
 	struct lsio_creds_req req = { .method = "POST", .url = url,
@@ -170,7 +170,7 @@ static int sts_send(const struct lsio_sts_call *q, const char *url,
 	return lsio_sts_parse(x->body, x->len, c, why, cap);
 }
 
-int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_aws_creds *c,
+int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_creds *c,
 		  char *url, size_t ucap, char *why, size_t cap)
 {
 	struct lsio_creds_body *x;
@@ -220,7 +220,7 @@ static void xml_get(const char *body, size_t n, const char *tag, char *out,
 	xml_unescape(out);
 }
 
-int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
+int lsio_sts_parse(const char *body, size_t n, struct lsio_creds *c,
 		   char *why, size_t cap)
 {
 	char id[256], secret[256], exp[64], code[128], msg[512];

@@ -73,7 +73,7 @@ struct creq {
 	bool mem_all;		/* ... which are all the object holds */
 	bool if_match;		/* this attempt sent If-Match */
 	bool renewed;		/* the keys were renewed for it once */
-	const struct lsio_aws_creds *keys;	/* this attempt signs with */
+	const struct lsio_creds *keys;	/* this attempt signs with */
 	struct curl_slist *hdr;	/* this attempt's headers
 				 * (lsio_remote_headers()), ours */
 

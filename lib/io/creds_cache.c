@@ -35,7 +35,7 @@
 extern char **environ;
 
 struct keyset {
-	struct lsio_aws_creds c;
+	struct lsio_creds c;
 	struct keyset *older;	/* superseded: kept for requests in flight */
 };
 
@@ -93,7 +93,7 @@ static int ask(struct lsio_creds_entry *e, char *why, size_t cap)
 		return -ENOMEM;
 	ret = e->fn(&k->c, why, cap);
 	if (ret <= 0) {
-		lsio_aws_creds_release(&k->c);
+		lsio_creds_release(&k->c);
 		free(k);
 		if (!ret)
 			snprintf(e->none_why, sizeof(e->none_why), "%s", why);
@@ -187,7 +187,7 @@ static void renew(struct lsio_creds_entry *e, int64_t t)
 	pthread_mutex_unlock(&e->lock);
 }
 
-const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e)
+const struct lsio_creds *lsio_creds_now(struct lsio_creds_entry *e)
 {
 	struct keyset *k = e ? atomic_load(&e->now) : NULL;
 	int64_t t;
@@ -203,7 +203,7 @@ const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e)
 }
 
 void lsio_creds_stale(struct lsio_creds_entry *e,
-		      const struct lsio_aws_creds *used)
+		      const struct lsio_creds *used)
 {
 	struct keyset *k;
 

@@ -77,7 +77,7 @@ static bool requester_pays(const struct lsio_remote *r,
 
 /* The AWS chain: the environment and the profile files, then the
  * container's and the instance's endpoints. */
-static int aws_chain(struct lsio_aws_creds *c, char *why, size_t cap)
+static int aws_chain(struct lsio_creds *c, char *why, size_t cap)
 {
 	int ret = lsio_aws_creds_find(c, why, cap);
 
@@ -124,7 +124,7 @@ static int s3_creds(struct lsio_remote *r, const struct lsio_options *opt)
 /* SigV4 for region, and the headers libcurl does not add itself. */
 static int s3_signing(struct lsio_remote *r, const char *region)
 {
-	const struct lsio_aws_creds *keys = lsio_creds_now(r->s3_keys);
+	const struct lsio_creds *keys = lsio_creds_now(r->s3_keys);
 	size_t n = strlen(region) + 16;
 
 	if (!keys)
@@ -141,7 +141,7 @@ static int s3_signing(struct lsio_remote *r, const char *region)
 
 /* Google's chain (gcs_creds.c) as creds_cache.c keeps it: the token, its
  * expiry and where it came from (anonymous: why, as "none"). */
-static int gcs_chain(struct lsio_aws_creds *k, char *why, size_t cap)
+static int gcs_chain(struct lsio_creds *k, char *why, size_t cap)
 {
 	struct lsio_gcs_creds c;
 	int ret = lsio_gcs_creds_find(&c, why, cap);
@@ -450,7 +450,7 @@ void lsio_remote_free(struct lsio_remote *r)
 	for (int k = 0; k < LSIO_URL_KINDS; k++)
 		lsio_curl.slist_free_all(r->hdr[k]);
 	lsio_az_release(&r->az);
-	lsio_aws_creds_release(&r->aws);
+	lsio_creds_release(&r->aws);
 	free(r->sigv4);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -476,7 +476,7 @@ static const struct { int kind; const char *name; } creds_kinds[] = {
 int lsio_remote_creds(const struct lsio_remote *r, unsigned i,
 		      const char **name, char *buf, size_t cap)
 {
-	const struct lsio_aws_creds *k;
+	const struct lsio_creds *k;
 	const char *none;
 	char when[32] = "";
 	struct tm tm;

@@ -156,7 +156,7 @@ void lsio_az_date(int64_t t, char *buf, size_t cap);
 /* --- AWS credentials (s3_auth.c) ----------------------------------------- */
 
 /* Keys, or (gs://) a token alone: what creds_cache.c keeps. */
-struct lsio_aws_creds {
+struct lsio_creds {
 	char *access_key, *secret_key, *token;	/* token may be NULL */
 	char *region;		/* the profile's region, or NULL */
 	char *endpoint;		/* the profile's endpoint_url, or NULL */
@@ -181,8 +181,8 @@ struct lsio_aws_creds {
  * or -LSIO_EJOB when they are incomplete (a key id without a secret) or
  * AWS_PROFILE names a missing profile, with the reason in why.
  */
-int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap);
-void lsio_aws_creds_release(struct lsio_aws_creds *c);
+int lsio_aws_creds_find(struct lsio_creds *c, char *why, size_t cap);
+void lsio_creds_release(struct lsio_creds *c);
 
 /*
  * The rest of the chain, for when lsio_aws_creds_find() found no keys:
@@ -200,7 +200,7 @@ void lsio_aws_creds_release(struct lsio_aws_creds *c);
  * expired, with why naming the source, its URL and what it answered;
  * -ENOMEM.
  */
-int lsio_aws_creds_fetch(struct lsio_aws_creds *c, char *why, size_t cap);
+int lsio_aws_creds_fetch(struct lsio_creds *c, char *why, size_t cap);
 
 /* --- AWS profiles (s3_auth.c) ---------------------------------------------- */
 
@@ -215,9 +215,9 @@ char *lsio_aws_profile_get(const char *profile, const char *key, bool *seen);
 /* profile's static keys (credentials file, then config file), or the
  * environment's: 1 found, 0 none, -LSIO_EJOB half a pair, -ENOMEM.  They
  * replace c's keys and set c->from. */
-int lsio_aws_profile_keys(struct lsio_aws_creds *c, const char *profile,
+int lsio_aws_profile_keys(struct lsio_creds *c, const char *profile,
 			  char *why, size_t cap);
-int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap);
+int lsio_aws_env_keys(struct lsio_creds *c, char *why, size_t cap);
 
 /* --- the profile's roles and commands (aws_profile.c) ----------------------- */
 
@@ -226,7 +226,7 @@ int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap);
  * profile and the environment configure none of them, -LSIO_ESOURCE with
  * why (an STS error's Code and Message, a command's failure, a
  * source_profile loop, an SSO profile), -ENOMEM. */
-int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap);
+int lsio_aws_profile_creds(struct lsio_creds *c, char *why, size_t cap);
 
 /* --- AWS STS (aws_sts.c) ---------------------------------------------------- */
 
@@ -235,7 +235,7 @@ int lsio_aws_profile_creds(struct lsio_aws_creds *c, char *why, size_t cap);
 struct lsio_sts_call {
 	const char *role_arn, *session;	/* session NULL: "lsio-PID" */
 	const char *token;		/* the web identity token, or NULL */
-	const struct lsio_aws_creds *src;	/* AssumeRole's signer */
+	const struct lsio_creds *src;	/* AssumeRole's signer */
 	const char *external_id;	/* AssumeRole's, or NULL */
 	const char *duration;		/* seconds, or NULL: STS's default */
 	const char *region;		/* the profile's, or NULL */
@@ -252,13 +252,13 @@ void lsio_sts_endpoint(const struct lsio_sts_call *q, char *url, size_t cap,
 /* Make the call; on 1 c holds the role's keys, token and expiry, and url
  * the STS URL asked.  -LSIO_ESOURCE with why "URL: HTTP 403 Forbidden:
  * AccessDenied: message", -ENOMEM.  One request, no retry. */
-int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_aws_creds *c,
+int lsio_sts_call(const struct lsio_sts_call *q, struct lsio_creds *c,
 		  char *url, size_t ucap, char *why, size_t cap);
 
 /* The <Credentials> of an STS response (n bytes of body) into c: 0, or
  * -LSIO_ESOURCE with why (an <Error>'s Code: Message, a missing key or a
  * bad Expiration), -ENOMEM. */
-int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
+int lsio_sts_parse(const char *body, size_t n, struct lsio_creds *c,
 		   char *why, size_t cap);
 
 /* --- credential_process (aws_process.c) -------------------------------------- */
@@ -268,18 +268,18 @@ int lsio_sts_parse(const char *body, size_t n, struct lsio_aws_creds *c,
  * "SessionToken", "Expiration"}).  1, or -LSIO_ESOURCE with why naming
  * the profile and what failed (the exit status and the first line of its
  * stderr, or what is wrong with the JSON), -ENOMEM. */
-int lsio_aws_process(struct lsio_aws_creds *c, const char *profile,
+int lsio_aws_process(struct lsio_creds *c, const char *profile,
 		     const char *cmd, char *why, size_t cap);
 
 /* Parse a credential_process document of n bytes: 0 or -LSIO_ESOURCE. */
-int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_aws_creds *c,
+int lsio_aws_process_parse(const char *doc, size_t n, struct lsio_creds *c,
 			   char *why, size_t cap);
 
 /* --- credentials shared by the process (creds_cache.c) ------------------- */
 
 /* A chain of credential sources: fills c, returns 1 (found), 0 (none:
  * why says why, or is ""), or a negative error with why. */
-typedef int (*lsio_creds_fn)(struct lsio_aws_creds *c, char *why, size_t cap);
+typedef int (*lsio_creds_fn)(struct lsio_creds *c, char *why, size_t cap);
 
 /* fn's credentials, asked once per process for the environment it reads
  * (the variables named by prefixes, a NULL-terminated list such as
@@ -296,12 +296,12 @@ int lsio_creds_get(lsio_creds_fn fn, const char *const *prefixes,
  * another thread is at it (the old keys are still valid meanwhile) or a
  * renewal failed less than 30 s ago.  The pointer stays valid for the
  * life of the process. */
-const struct lsio_aws_creds *lsio_creds_now(struct lsio_creds_entry *e);
+const struct lsio_creds *lsio_creds_now(struct lsio_creds_entry *e);
 
 /* A server refused used as expired: renew now (once, whichever thread
  * says so first). */
 void lsio_creds_stale(struct lsio_creds_entry *e,
-		      const struct lsio_aws_creds *used);
+		      const struct lsio_creds *used);
 
 /* Why the last renewal failed: returns 1 and fills why, or 0. */
 int lsio_creds_renew_failure(struct lsio_creds_entry *e, char *why, size_t cap);

@@ -63,7 +63,7 @@ static int az_sign(const struct lsio_remote *r, uint32_t s, const char *method,
 
 int lsio_remote_headers(const struct lsio_remote *r, uint32_t source,
 			const char *method, const char *range,
-			const struct lsio_aws_creds *keys,
+			const struct lsio_creds *keys,
 			struct curl_slist **out, char *why, size_t cap)
 {
 	const struct lsio_remote_src *src = &r->src[source];

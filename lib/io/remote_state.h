@@ -46,7 +46,7 @@ struct lsio_remote {
 
 	struct curl_slist *hdr[LSIO_URL_KINDS];	/* per enum lsio_url_kind,
 						 * shared */
-	struct lsio_aws_creds aws;	/* the profile's region and endpoint */
+	struct lsio_creds aws;	/* the profile's region and endpoint */
 	struct lsio_creds_entry *s3_keys;	/* what s3:// is signed with */
 	struct lsio_creds_entry *gs_keys;	/* gs:// sources' token */
 	char gs_none[384];	/* no token: why ("none: anonymous ...") */
@@ -104,14 +104,14 @@ int lsio_creds_http(const struct lsio_creds_req *q, struct lsio_creds_body *x,
 int64_t lsio_aws_time(const char *s);
 
 /* Replace c's keys with copies (token may be NULL).  0 or -ENOMEM. */
-int lsio_aws_creds_set(struct lsio_aws_creds *c, const char *id,
+int lsio_aws_creds_set(struct lsio_creds *c, const char *id,
 		       const char *secret, const char *token);
 
 /* The container's credentials (ECS), and the instance's (IMDS): 1 found,
  * 0 not configured (or IMDS disabled), -LSIO_ESOURCE with why naming the
  * service and its URL, -ENOMEM.  They set c->from. */
-int lsio_aws_from_container(struct lsio_aws_creds *c, char *why, size_t cap);
-int lsio_aws_from_imds(struct lsio_aws_creds *c, char *why, size_t cap);
+int lsio_aws_from_container(struct lsio_creds *c, char *why, size_t cap);
+int lsio_aws_from_imds(struct lsio_creds *c, char *why, size_t cap);
 
 /* Append line to *list.  Returns 0, or -ENOMEM (the list is kept). */
 int lsio_slist_add(struct curl_slist **list, const char *line);
@@ -128,7 +128,7 @@ int lsio_slist_add(struct curl_slist **list, const char *line);
  */
 int lsio_remote_headers(const struct lsio_remote *r, uint32_t source,
 			const char *method, const char *range,
-			const struct lsio_aws_creds *keys,
+			const struct lsio_creds *keys,
 			struct curl_slist **out, char *why, size_t cap);
 
 /* What a refusal (401, 403) of source's request should add: which

@@ -306,7 +306,7 @@ static int dup_into(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_env_keys(struct lsio_creds *c, char *why, size_t cap)
 {
 	const char *id = env("AWS_ACCESS_KEY_ID");
 	const char *secret = env("AWS_SECRET_ACCESS_KEY");
@@ -331,7 +331,7 @@ int lsio_aws_env_keys(struct lsio_aws_creds *c, char *why, size_t cap)
 }
 
 /* The keys of one section of one file; 1 found, 0 not, < 0 incomplete. */
-static int creds_from_file(struct lsio_aws_creds *c, const char *path,
+static int creds_from_file(struct lsio_creds *c, const char *path,
 			   const char *section, const char *profile, bool *seen,
 			   char *why, size_t cap)
 {
@@ -398,7 +398,7 @@ char *lsio_aws_profile_get(const char *profile, const char *key, bool *seen)
 
 /* The keys the credentials file has for profile, then those of the
  * config file; file says which (0 both, 1 credentials, 2 config). */
-static int profile_keys(struct lsio_aws_creds *c, const char *profile,
+static int profile_keys(struct lsio_creds *c, const char *profile,
 			int file, bool *seen, char *why, size_t cap)
 {
 	struct aws_files f;
@@ -412,7 +412,7 @@ static int profile_keys(struct lsio_aws_creds *c, const char *profile,
 	return ret;
 }
 
-int lsio_aws_profile_keys(struct lsio_aws_creds *c, const char *profile,
+int lsio_aws_profile_keys(struct lsio_creds *c, const char *profile,
 			  char *why, size_t cap)
 {
 	bool seen = false;
@@ -439,7 +439,7 @@ static bool profile_defers(const char *profile)
 	       profile_has(profile, "sso_session");
 }
 
-int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap)
+int lsio_aws_creds_find(struct lsio_creds *c, char *why, size_t cap)
 {
 	const char *profile = lsio_aws_profile();
 	struct aws_files f;
@@ -467,11 +467,11 @@ int lsio_aws_creds_find(struct lsio_aws_creds *c, char *why, size_t cap)
 		ret = -LSIO_EJOB;
 	}
 	if (ret < 0)
-		lsio_aws_creds_release(c);
+		lsio_creds_release(c);
 	return ret;
 }
 
-void lsio_aws_creds_release(struct lsio_aws_creds *c)
+void lsio_creds_release(struct lsio_creds *c)
 {
 	free(c->access_key);
 	free(c->secret_key);

@@ -161,7 +161,7 @@ static void write_text(const char *name, const char *text)
 	}
 }
 
-static int find(struct lsio_aws_creds *c, char *why)
+static int find(struct lsio_creds *c, char *why)
 {
 	why[0] = '\0';
 	return lsio_aws_creds_find(c, why, 256);
@@ -169,7 +169,7 @@ static int find(struct lsio_aws_creds *c, char *why)
 
 static void test_creds(void)
 {
-	struct lsio_aws_creds c;
+	struct lsio_creds c;
 	char why[256], path[PATH_MAX];
 
 	fmt(path, sizeof(path), "%s/.aws", top);
@@ -179,7 +179,7 @@ static void test_creds(void)
 
 	/* Nothing anywhere: no keys, and no error. */
 	CHECK(find(&c, why) == 0 && !c.access_key, "none: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	write_text("credentials",
 		   "# comment\n[default]\naws_access_key_id = AKIDEFAULT\n"
@@ -200,7 +200,7 @@ static void test_creds(void)
 	      c.region && !strcmp(c.region, "eu-central-1") &&
 	      strstr(c.from, "profile 'default'"),
 	      "default profile: %s %s", c.access_key, c.from);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	setenv("AWS_PROFILE", "work", 1);
 	CHECK(find(&c, why) == 1 && !strcmp(c.access_key, "test:tester") &&
@@ -209,7 +209,7 @@ static void test_creds(void)
 	      c.endpoint && !strcmp(c.endpoint, "http://127.0.0.1:9000"),
 	      "work profile: %s region %s endpoint %s", c.access_key, c.region,
 	      c.endpoint);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	/* The environment wins over the profile; the profile's region stays. */
 	setenv("AWS_ACCESS_KEY_ID", "ENVID", 1);
@@ -218,11 +218,11 @@ static void test_creds(void)
 	      !strcmp(c.secret_key, "envsecret") && !c.token &&
 	      !strcmp(c.from, "environment") && !strcmp(c.region, "us-west-2"),
 	      "env over profile: %s from %s", c.access_key, c.from);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	setenv("AWS_SESSION_TOKEN", "ENVTOKEN", 1);
 	CHECK(find(&c, why) == 1 && c.token && !strcmp(c.token, "ENVTOKEN"),
 	      "env token");
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	/* Half a key pair is an error, not a silent fallback. */
 	unsetenv("AWS_SECRET_ACCESS_KEY");
@@ -234,7 +234,7 @@ static void test_creds(void)
 	/* Keys in the config file only, under "[profile NAME]". */
 	setenv("AWS_PROFILE", "cfgonly", 1);
 	CHECK(find(&c, why) == 1 && !strcmp(c.access_key, "CFGID"), "config keys: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	setenv("AWS_PROFILE", "nosuch", 1);
 	CHECK(find(&c, why) < 0 && strstr(why, "nosuch"), "missing profile: %s", why);
@@ -246,7 +246,7 @@ static void test_creds(void)
 	setenv("AWS_PROFILE", "profile cfgonly", 1);
 	CHECK(find(&c, why) == 1 && !strcmp(c.access_key, "CFGID"),
 	      "AWS_SHARED_CREDENTIALS_FILE: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	env_clear();
 #undef REFUSED
 }
@@ -271,7 +271,7 @@ static void replay(struct lsio_http_resp *r, const char *head)
 /* A GET of the rest of the object from off (a chunk without a length). */
 /* The services' side (aws_creds.c) without a service: what is refused
  * before any request.  tests/cli/remote_s3.bats talks to one. */
-static int fetch(struct lsio_aws_creds *c, char *why)
+static int fetch(struct lsio_creds *c, char *why)
 {
 	memset(c, 0, sizeof(*c));
 	why[0] = 'x';
@@ -281,7 +281,7 @@ static int fetch(struct lsio_aws_creds *c, char *why)
 static void test_creds_fetch(void)
 {
 #define REFUSED "container credentials (ECS) at http://127.0.0.1:1/creds: "
-	struct lsio_aws_creds c;
+	struct lsio_creds c;
 	char why[256], path[PATH_MAX];
 
 	env_clear();
@@ -312,7 +312,7 @@ static void test_creds_fetch(void)
 	CHECK(fetch(&c, why) == -LSIO_ESOURCE &&
 	      !strncmp(why, REFUSED, strlen(REFUSED)) && strlen(why) > strlen(REFUSED),
 	      "refused: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	env_clear();
 #undef REFUSED
 }
@@ -334,7 +334,7 @@ static void test_sts_process(void)
 		"<Message>User &quot;x&quot; is not authorized</Message></Error></ErrorResponse>";
 	static const char soon[] = "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S"
 		"</SecretAccessKey><Expiration>soon</Expiration>";
-	struct lsio_aws_creds c = { 0 };
+	struct lsio_creds c = { 0 };
 	struct lsio_sts_call q = { .region = "eu-west-1" };
 	char why[256], url[256], region[64];
 
@@ -349,7 +349,7 @@ static void test_sts_process(void)
 	      "no secret: %s", why);
 	CHECK(lsio_sts_parse(soon, strlen(soon), &c, why, sizeof(why)) == -LSIO_ESOURCE &&
 	      strstr(why, "\"soon\""), "bad expiration: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	env_clear();
 	lsio_sts_endpoint(&(struct lsio_sts_call){ 0 }, url, sizeof(url), region, sizeof(region));
@@ -381,7 +381,7 @@ static void test_sts_process(void)
 	CHECK(lsio_aws_process_parse(DOC("Version: 1")) == -LSIO_ESOURCE &&
 	      strstr(why, "not JSON"), "not JSON: %s", why);
 #undef DOC
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 
 	/* A role, a web identity or a command in the profile: find leaves
 	 * them (and the config file's keys) to lsio_aws_creds_fetch. */
@@ -393,19 +393,19 @@ static void test_sts_process(void)
 		   "aws_access_key_id = CFGID\naws_secret_access_key = s\n");
 	setenv("AWS_PROFILE", "role", 1);
 	CHECK(find(&c, why) == 0 && !c.access_key, "role_arn first: %s", c.access_key);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	setenv("AWS_PROFILE", "proc", 1);
 	CHECK(find(&c, why) == 1 && !strcmp(c.access_key, "CREDID"),
 	      "credentials file before credential_process: %s", why);
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	setenv("AWS_PROFILE", "cmd", 1);
 	CHECK(find(&c, why) == 0 && !c.access_key, "credential_process before config keys");
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/t", 1);
 	setenv("AWS_ROLE_ARN", "arn:w", 1);
 	setenv("AWS_PROFILE", "proc", 1);
 	CHECK(find(&c, why) == 0 && !c.access_key, "web identity before profile keys");
-	lsio_aws_creds_release(&c);
+	lsio_creds_release(&c);
 	env_clear();
 }
 
