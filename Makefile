@@ -79,6 +79,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBA     := $(BUILD)/liblsio.a
+LIBA_INT := $(BUILD)/liblsio-internal.a
 LSIO     := $(BUILD)/lsio
 MAN3     := $(wildcard man/*.3)
 
@@ -121,12 +122,25 @@ $(BUILD)/cmd/%.o: cmd/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib/include -c $< -o $@
 
-# One set of objects (-fPIC) makes both libraries.  The lsio tool and the
-# unit tests link liblsio.a: a run starts without the loader's work for
-# one more library (and without relocating its PLT).
-$(LIBA): $(LIB_OBJ)
+# One set of objects (-fPIC) makes both libraries.  The lsio tool links
+# liblsio.a: a run starts without the loader's work for one more library
+# (and without relocating its PLT).  liblsio.a, installed for programs
+# that link lsio statically, is one object whose only global symbols are
+# lsio.h's (as liblsio.so exports them): the library's own functions
+# (job_at, grib_scan, ...) cannot clash with a program's.  Linking the
+# lsio tool with it shows the tool needs nothing but lsio.h.  The unit
+# tests and fuzzers, which look inside, link liblsio-internal.a.
+$(LIBA_INT): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBA): $(LIB_OBJ) $(BUILD)/lsio.map
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ $(BUILD)/liblsio-all.o && \
+	ld -r -o $(BUILD)/liblsio-all.o $(LIB_OBJ) && \
+	sed -n 's/^\t\(lsio_[A-Za-z0-9_]*\);$$/\1/p' $(BUILD)/lsio.map > $(BUILD)/lsio.syms && \
+	objcopy --keep-global-symbols=$(BUILD)/lsio.syms $(BUILD)/liblsio-all.o && \
+	ar rcs $@ $(BUILD)/liblsio-all.o
 
 # liblsio.so exports exactly the functions lsio.h declares, and nothing of
 # the libraries it links: lsio.map, a linker version script written from
@@ -162,10 +176,10 @@ $(LSIO): $(CMD_OBJ) $(LIBA)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(LIBS)
 
 # Unit tests may look inside the library (internal.h).
-$(BUILD)/tests/%: tests/unit/%.c $(LIBA) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA_INT) tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< $(LIBA_INT) $(LIBS)
 
 # Always written anew: `make install PREFIX=...` must not ship the prefix
 # of an earlier build.  `pkg-config --libs lsio` is -llsio alone: the
@@ -258,11 +272,11 @@ fuzz-build:
 fuzz-bins: $(FUZZ_BIN)
 
 # Like a unit test, a target may look inside the library (internal.h).
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA_INT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Ilib -Ilib/include \
-		$(PKG_CFLAGS) -o $@ $< $(LIBA) $(LIBS)
+		$(PKG_CFLAGS) -o $@ $< $(LIBA_INT) $(LIBS)
 
 -include $(FUZZ_BIN:=.d)
 
@@ -272,11 +286,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
 fuzz-valgrind: $(BUILD)/replay/fuzz_stages
 	@tests/fuzz/valgrind.sh $(BUILD)/replay/fuzz_stages
 
-$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBA)
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBA_INT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  REPLAY  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ilib -Ilib/include $(PKG_CFLAGS) -o $@ $< \
-		tests/fuzz/replay_main.c $(LIBA) $(LIBS)
+		tests/fuzz/replay_main.c $(LIBA_INT) $(LIBS)
 
 clean: clean-fuzz
 clean-fuzz:

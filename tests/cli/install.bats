@@ -139,7 +139,7 @@ header_functions() {
 	refute_output --partial libnetcdf
 }
 
-@test "install: liblsio.so exports exactly the functions lsio.h declares" {
+@test "install: liblsio.so and liblsio.a export exactly the functions lsio.h declares" {
 	command -v gcc > /dev/null || skip "gcc is not installed (apt-get install gcc)"
 	install_to "$DEST"
 	header_functions "$DEST$PREFIX/include/lsio.h" > want
@@ -150,6 +150,11 @@ header_functions() {
 	nm -D --defined-only "$(echo "$DEST$PREFIX"/lib/liblsio.so.*.*.*)" |
 		awk '{ print $NF }' | sort > got
 	diff want got >&2 || fail "exported symbols (>) differ from lsio.h's functions (<)"
+	# The archive's global symbols too: none of the library's own names
+	# (job_at, grib_scan ...) can clash with a program that links it.
+	nm -g --defined-only "$DEST$PREFIX/lib/liblsio.a" | awk 'NF == 3 { print $3 }' |
+		sort > got.a
+	diff want got.a >&2 || fail "liblsio.a's global symbols (>) differ from lsio.h's functions (<)"
 }
 
 @test "install: a program built with pkg-config --cflags --libs lsio runs on liblsio.so" {
