@@ -384,8 +384,9 @@ int lsio_aws_from_imds(struct lsio_creds *c, char *why, size_t cap)
 	size_t n;
 	int ret;
 
-	if (imds_disabled())
-		return 0;
+	if (imds_disabled())	/* said, for "no credentials" to say why */
+		return lsio_why(why, cap, 0, "AWS_EC2_METADATA_DISABLED=%s: instance metadata not asked",
+				env("AWS_EC2_METADATA_DISABLED"));
 	n = (size_t)snprintf(ep, sizeof(ep), "%s", v ? v : IMDS_ENDPOINT);
 	while (n > 8 && ep[n - 1] == '/')
 		ep[--n] = '\0';

@@ -180,7 +180,7 @@ EOF
 	before=$(log_count "/lsio/f2.bin .* $CLEAN_PORT ")
 	run "$LSIO" run job.json
 	assert_failure 1
-	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
+	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: AWS_EC2_METADATA_DISABLED=true: instance metadata not asked; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
 	[ "$(log_count "/lsio/f2.bin .* $CLEAN_PORT ")" -eq "$before" ]
 	# lsio plan needs no credentials.
 	run "$LSIO" plan job.json
@@ -396,10 +396,10 @@ EOF2
 	creds_job off 44
 	run "$LSIO" run off.json
 	assert_failure 1
-	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
+	assert_output "lsio: no AWS credentials to sign requests for s3:// sources: AWS_EC2_METADATA_DISABLED=TRUE: instance metadata not asked; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or use --no-sign-request for a public bucket"
 	[ ! -s "$IM/log" ] || fail "IMDS was asked: $(cat "$IM/log")"
 	run "$LSIO" plan -v off.json
-	assert_line "s3 credentials: none"
+	assert_line "s3 credentials: none (AWS_EC2_METADATA_DISABLED=TRUE: instance metadata not asked)"
 	# --no-sign-request asks no service either.
 	unset AWS_EC2_METADATA_DISABLED
 	run "$LSIO" plan -v off.json --no-sign-request
