@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
@@ -68,6 +69,15 @@ int lsio_fail(struct lsio_ctx *ctx, int err, const char *fmt, ...)
  * dropped, so a worker's root cause is not overwritten by the fallout. */
 int lsio_fail_first(struct lsio_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The value of an environment variable, NULL when unset or empty (as the
+ * AWS, Google and Azure tools read theirs: an empty one is not set). */
+static inline const char *lsio_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
 
 /* Queue a warning for the caller to print. Thread-safe. */
 void lsio_warn(struct lsio_ctx *ctx, const char *fmt, ...)

@@ -30,13 +30,6 @@
 #define TIMEOUT_MS 2000L
 #define REFRESH_BEFORE 300		/* seconds: fetch again when closer */
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* --- one request ------------------------------------------------------------ */
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -98,8 +91,8 @@ static void req_setopts(CURL *e, const struct lsio_creds_req *q,
 	/* A local service: a proxy would only send the keys elsewhere. */
 	if (!q->proxy_ok)
 		lsio_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
-	if (getenv("CURL_CA_BUNDLE") && *getenv("CURL_CA_BUNDLE"))
-		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE"));
+	if (lsio_env("CURL_CA_BUNDLE"))
+		lsio_curl.easy_setopt(e, CURLOPT_CAINFO, lsio_env("CURL_CA_BUNDLE"));
 	lsio_curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	lsio_curl.easy_setopt(e, CURLOPT_WRITEDATA, x);
 	lsio_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -242,8 +235,8 @@ static bool container_host_ok(const char *url)
  * AWS_CONTAINER_AUTHORIZATION_TOKEN. */
 static int container_auth(char *line, size_t cap, char *why, size_t wcap)
 {
-	const char *file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-	const char *tok = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	const char *file = lsio_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *tok = lsio_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	char buf[4096];
 	FILE *f;
 	size_t n;
@@ -270,8 +263,8 @@ static int container_auth(char *line, size_t cap, char *why, size_t wcap)
 
 int lsio_aws_from_container(struct lsio_creds *c, char *why, size_t cap)
 {
-	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = lsio_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *rel = lsio_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	char url[2048], auth[4200], msg[512];
 	struct lsio_creds_body *x;
 	int ret;
@@ -308,7 +301,7 @@ int lsio_aws_from_container(struct lsio_creds *c, char *why, size_t cap)
 
 static bool imds_disabled(void)
 {
-	const char *v = env("AWS_EC2_METADATA_DISABLED");
+	const char *v = lsio_env("AWS_EC2_METADATA_DISABLED");
 
 	return v && !strcasecmp(v, "true");
 }
@@ -331,7 +324,7 @@ static int imds_role(const struct lsio_creds_body *x, char *role, size_t cap)
 static int imds_token(const char *ep, struct lsio_creds_body *x, char *tok,
 		      size_t tcap, char *msg, size_t cap)
 {
-	const char *v1_off = env("AWS_EC2_METADATA_V1_DISABLED");
+	const char *v1_off = lsio_env("AWS_EC2_METADATA_V1_DISABLED");
 	char url[1024];
 	size_t n;
 
@@ -378,7 +371,7 @@ static int imds_steps(struct lsio_creds *c, const char *ep,
 
 int lsio_aws_from_imds(struct lsio_creds *c, char *why, size_t cap)
 {
-	const char *v = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *v = lsio_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char ep[512], msg[512];
 	struct lsio_creds_body *x;
 	size_t n;
@@ -386,7 +379,7 @@ int lsio_aws_from_imds(struct lsio_creds *c, char *why, size_t cap)
 
 	if (imds_disabled())	/* said, for "no credentials" to say why */
 		return lsio_why(why, cap, 0, "AWS_EC2_METADATA_DISABLED=%s: instance metadata not asked",
-				env("AWS_EC2_METADATA_DISABLED"));
+				lsio_env("AWS_EC2_METADATA_DISABLED"));
 	n = (size_t)snprintf(ep, sizeof(ep), "%s", v ? v : IMDS_ENDPOINT);
 	while (n > 8 && ep[n - 1] == '/')
 		ep[--n] = '\0';

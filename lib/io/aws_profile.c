@@ -38,13 +38,6 @@ struct profile {
 	char *session, *external_id, *duration;
 };
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 static void profile_read(struct profile *p, const char *name)
 {
 	char *sso_session = lsio_aws_profile_get(name, "sso_session", NULL);
@@ -117,9 +110,9 @@ static int web_identity(struct lsio_creds *c, const struct profile *p,
 			const struct chain *ch, bool use_env, char *why,
 			size_t cap)
 {
-	const char *file = use_env && env("AWS_WEB_IDENTITY_TOKEN_FILE")
-		? env("AWS_WEB_IDENTITY_TOKEN_FILE") : p->web_file;
-	const char *role = use_env && env("AWS_ROLE_ARN") ? env("AWS_ROLE_ARN")
+	const char *file = use_env && lsio_env("AWS_WEB_IDENTITY_TOKEN_FILE")
+		? lsio_env("AWS_WEB_IDENTITY_TOKEN_FILE") : p->web_file;
+	const char *role = use_env && lsio_env("AWS_ROLE_ARN") ? lsio_env("AWS_ROLE_ARN")
 							  : p->role_arn;
 	struct lsio_sts_call q = { .role_arn = role, .session = p->session,
 		.region = ch->region, .endpoint = ch->endpoint };
@@ -127,8 +120,8 @@ static int web_identity(struct lsio_creds *c, const struct profile *p,
 	char *token;
 	int ret;
 
-	if (use_env && env("AWS_ROLE_SESSION_NAME"))
-		q.session = env("AWS_ROLE_SESSION_NAME");
+	if (use_env && lsio_env("AWS_ROLE_SESSION_NAME"))
+		q.session = lsio_env("AWS_ROLE_SESSION_NAME");
 	if (!role)
 		return lsio_why(why, cap, -LSIO_ESOURCE, "web identity token '%s': no role to assume: set AWS_ROLE_ARN or the profile's role_arn",
 				file);
@@ -281,7 +274,7 @@ int lsio_aws_profile_creds(struct lsio_creds *c, char *why, size_t cap)
 	profile_read(&p, lsio_aws_profile());
 	if (p.role_arn && !p.web_file)
 		ret = assume_role(c, &p, &ch, why, cap);
-	else if ((env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) ||
+	else if ((lsio_env("AWS_WEB_IDENTITY_TOKEN_FILE") && lsio_env("AWS_ROLE_ARN")) ||
 		 p.web_file)
 		ret = web_identity(c, &p, &ch, true, why, cap);
 	else if (p.sso)

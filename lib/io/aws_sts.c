@@ -25,26 +25,19 @@
 #define STS_TIMEOUT_MS 30000L
 #define TOKEN_MAX 8192		/* session tokens are < 2 KiB */
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 void lsio_sts_endpoint(const struct lsio_sts_call *q, char *url, size_t cap,
 		       char *region, size_t rcap)
 {
-	const char *r = env("AWS_REGION");
-	const char *ep = env("AWS_ENDPOINT_URL_STS");
+	const char *r = lsio_env("AWS_REGION");
+	const char *ep = lsio_env("AWS_ENDPOINT_URL_STS");
 	size_t n;
 
 	if (!r)
-		r = env("AWS_DEFAULT_REGION");
+		r = lsio_env("AWS_DEFAULT_REGION");
 	if (!r && q->region && *q->region)
 		r = q->region;
 	if (!ep)
-		ep = env("AWS_ENDPOINT_URL");
+		ep = lsio_env("AWS_ENDPOINT_URL");
 	if (!ep)
 		ep = q->endpoint;
 	/* Without a region the global endpoint, which signs as us-east-1. */

@@ -37,12 +37,6 @@ static const char *const blob_hosts[] = {
 	".blob.core.usgovcloudapi.net",
 };
 
-/* A variable set and not empty, or NULL. */
-static const char *var(const char *name)
-{
-	return getenv(name) && *getenv(name) ? getenv(name) : NULL;
-}
-
 /* --- names ----------------------------------------------------------------- */
 
 bool lsio_az_blob_host(const char *host, size_t n)
@@ -218,10 +212,10 @@ char *lsio_az_endpoint(const struct lsio_az *az, const char *acct, size_t n)
 
 int lsio_az_init(struct lsio_az *az, char *why, size_t cap)
 {
-	const char *conn = var("AZURE_STORAGE_CONNECTION_STRING");
-	const char *acct = var("AZURE_STORAGE_ACCOUNT");
-	const char *key = var("AZURE_STORAGE_KEY");
-	const char *sas = var("AZURE_STORAGE_SAS_TOKEN");
+	const char *conn = lsio_env("AZURE_STORAGE_CONNECTION_STRING");
+	const char *acct = lsio_env("AZURE_STORAGE_ACCOUNT");
+	const char *key = lsio_env("AZURE_STORAGE_KEY");
+	const char *sas = lsio_env("AZURE_STORAGE_SAS_TOKEN");
 	int ret = 0;
 
 	memset(az, 0, sizeof(*az));

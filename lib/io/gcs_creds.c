@@ -36,13 +36,6 @@
 #define JWT_LIFE 3600
 #define FILE_MAX (1 << 20)	/* a credentials file is < 4 KiB */
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* --- the credentials file ----------------------------------------------- */
 
 static const char *jstr(json_t *o, const char *key)
@@ -151,7 +144,7 @@ static int file_load(struct lsio_gcs_creds *c, const char *path, char *why,
 /* gcloud's application default credentials, when the file exists. */
 static char *adc_path(void)
 {
-	const char *dir = env("CLOUDSDK_CONFIG"), *home = env("HOME");
+	const char *dir = lsio_env("CLOUDSDK_CONFIG"), *home = lsio_env("HOME");
 	char path[4096];
 
 	if (dir)
@@ -373,7 +366,7 @@ int lsio_gcs_token_fetch(struct lsio_gcs_creds *c, char *why, size_t cap)
 
 static bool metadata_off(void)
 {
-	const char *v = env("NO_GCE_CHECK");
+	const char *v = lsio_env("NO_GCE_CHECK");
 
 	return v && !strcasecmp(v, "true");
 }
@@ -382,7 +375,7 @@ static bool metadata_off(void)
  * (creds_cache.c remembers it for the process). */
 static int from_metadata(struct lsio_gcs_creds *c, char *why, size_t cap)
 {
-	const char *host = env("GCE_METADATA_HOST");
+	const char *host = lsio_env("GCE_METADATA_HOST");
 	char url[1024];
 	int ret;
 
@@ -402,8 +395,8 @@ static int from_metadata(struct lsio_gcs_creds *c, char *why, size_t cap)
 
 int lsio_gcs_creds_find(struct lsio_gcs_creds *c, char *why, size_t cap)
 {
-	const char *tok = env("GOOGLE_OAUTH_ACCESS_TOKEN");
-	const char *file = env("GOOGLE_APPLICATION_CREDENTIALS");
+	const char *tok = lsio_env("GOOGLE_OAUTH_ACCESS_TOKEN");
+	const char *file = lsio_env("GOOGLE_APPLICATION_CREDENTIALS");
 	char *adc = NULL;
 	int ret;
 

@@ -29,13 +29,6 @@
  * that names one, then only read. */
 
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 int lsio_slist_add(struct curl_slist **l, const char *line)
 {
 	struct curl_slist *n = lsio_curl.slist_append(*l, line);
@@ -224,7 +217,7 @@ static int host_index(struct lsio_remote *r, const char *url, uint32_t *out)
  * without a scheme ("localhost:4443"). */
 static char *endpoint_env(const char *var)
 {
-	const char *v = env(var);
+	const char *v = lsio_env(var);
 	char *out;
 
 	if (!v)
@@ -320,11 +313,11 @@ static int s3_env(struct lsio_remote *r, const struct lsio_options *opt,
 	if (ret)
 		return ret;
 	c->region = rs->s3_region;
-	if (!c->region && !(c->region = env("AWS_REGION")) &&
-	    !(c->region = env("AWS_DEFAULT_REGION")))
+	if (!c->region && !(c->region = lsio_env("AWS_REGION")) &&
+	    !(c->region = lsio_env("AWS_DEFAULT_REGION")))
 		c->region = r->aws.region ? r->aws.region : "us-east-1";
 	v = rs->s3_endpoint;
-	if (!v && !(v = env("AWS_ENDPOINT_URL_S3")) && !(v = env("AWS_ENDPOINT_URL")))
+	if (!v && !(v = lsio_env("AWS_ENDPOINT_URL_S3")) && !(v = lsio_env("AWS_ENDPOINT_URL")))
 		v = r->aws.endpoint;
 	c->endpoint = v;
 	if (requester_pays(r, opt) &&
@@ -407,8 +400,8 @@ int lsio_remote_new(struct lsio_ctx *ctx, const struct lsio_job *job,
 	r->http11 = rs->http_version == LSIO_HTTP_1_1;
 	r->missing_403 = rs->missing_403;
 	r->depth = 128;
-	r->netrc = env("NETRC");
-	r->cainfo = env("CURL_CA_BUNDLE");
+	r->netrc = lsio_env("NETRC");
+	r->cainfo = lsio_env("CURL_CA_BUNDLE");
 	ret = headers_build(r) ? lsio_fail(ctx, -ENOMEM, "out of memory") : 0;
 	memset(&ue, 0, sizeof(ue));
 	if (!ret)

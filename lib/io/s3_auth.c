@@ -280,20 +280,13 @@ char *lsio_ini_get(const char *path, const char *section, const char *key,
 
 /* --- credentials ------------------------------------------------------------ */
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* $HOME/.aws/NAME unless the variable names another file. */
 static void aws_file(char *buf, size_t cap, const char *var, const char *name)
 {
-	const char *home = env("HOME");
+	const char *home = lsio_env("HOME");
 
-	if (env(var))
-		snprintf(buf, cap, "%s", env(var));
+	if (lsio_env(var))
+		snprintf(buf, cap, "%s", lsio_env(var));
 	else
 		snprintf(buf, cap, "%s/.aws/%s", home ? home : ".", name);
 }
@@ -308,8 +301,8 @@ static int dup_into(char **dst, const char *src)
 
 int lsio_aws_env_keys(struct lsio_creds *c, char *why, size_t cap)
 {
-	const char *id = env("AWS_ACCESS_KEY_ID");
-	const char *secret = env("AWS_SECRET_ACCESS_KEY");
+	const char *id = lsio_env("AWS_ACCESS_KEY_ID");
+	const char *secret = lsio_env("AWS_SECRET_ACCESS_KEY");
 
 	if (!id && !secret)
 		return 0;
@@ -324,7 +317,7 @@ int lsio_aws_env_keys(struct lsio_creds *c, char *why, size_t cap)
 	free(c->token);
 	c->access_key = c->secret_key = c->token = NULL;
 	if (dup_into(&c->access_key, id) || dup_into(&c->secret_key, secret) ||
-	    dup_into(&c->token, env("AWS_SESSION_TOKEN")))
+	    dup_into(&c->token, lsio_env("AWS_SESSION_TOKEN")))
 		return -ENOMEM;
 	snprintf(c->from, sizeof(c->from), "environment");
 	return 1;
@@ -375,7 +368,7 @@ static void files_init(struct aws_files *f, const char *profile)
 
 const char *lsio_aws_profile(void)
 {
-	return env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+	return lsio_env("AWS_PROFILE") ? lsio_env("AWS_PROFILE") : "default";
 }
 
 char *lsio_aws_profile_get(const char *profile, const char *key, bool *seen)
@@ -433,7 +426,7 @@ static bool profile_has(const char *profile, const char *key)
 static bool profile_defers(const char *profile)
 {
 	return profile_has(profile, "role_arn") ||
-	       (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) ||
+	       (lsio_env("AWS_WEB_IDENTITY_TOKEN_FILE") && lsio_env("AWS_ROLE_ARN")) ||
 	       profile_has(profile, "web_identity_token_file") ||
 	       profile_has(profile, "sso_start_url") ||
 	       profile_has(profile, "sso_session");
@@ -461,7 +454,7 @@ int lsio_aws_creds_find(struct lsio_creds *c, char *why, size_t cap)
 		return 0;
 	if (!ret)
 		ret = profile_keys(c, profile, 2, &seen, why, cap);
-	if (!ret && env("AWS_PROFILE") && !seen) {
+	if (!ret && lsio_env("AWS_PROFILE") && !seen) {
 		whyf(why, cap, "AWS_PROFILE '%s' is in neither '%s' nor '%s'",
 		     profile, f.creds, f.config);
 		ret = -LSIO_EJOB;
